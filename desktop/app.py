@@ -1,0 +1,108 @@
+"""The one place that wires core and UI: arguments, logging, excepthook, store and window."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop import cli
+from desktop.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
+
+log = logging.getLogger("desktop")
+
+_KEY_IN_TEXT = re.compile(r"ak_([0-9A-Za-z]{4})[0-9A-Za-z]{30}([0-9A-Za-z]{4})")
+
+
+class RedactKeys(logging.Filter):
+    """Defence in depth: whatever slips into a log record, a full key never reaches the file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _KEY_IN_TEXT.sub(r"ak_\1…\2", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def log_path() -> Path:
+    import platformdirs
+
+    return platformdirs.user_log_path("apikeys", appauthor=False) / "apikeys.log"
+
+
+def configure_logging() -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_apikeys", False) for h in root.handlers):
+        return
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()  # an unwritable home must not stop the app
+    handler._apikeys = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactKeys())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # SQLAlchemy and Alembic are chatty at INFO; their warnings still count.
+    for name in ("sqlalchemy", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def create_window(database: str) -> QMainWindow:
+    """Build the main window on `database` (a path or URL) without running the event loop."""
+    from desktop.core.db import resolve_target
+    from desktop.core.store import KeyStore
+    from desktop.ui.main_window import MainWindow
+
+    store = KeyStore.open(resolve_target(database))
+    return MainWindow(store)
+
+
+def _run_window(database: str | None) -> int:
+    from desktop.ui.launcher import run
+
+    return run(database)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the application: a CLI command when one is given, else the window."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = cli.parse_args(argv)
+    except SystemExit as stop:  # --help, --version and usage errors
+        return stop.code if isinstance(stop.code, int) else 0
+    configure_logging()
+    if args.command is None:
+        return _run_window(args.database)
+    try:
+        return cli.execute(args)
+    except DomainError as err:
+        return cli.report(err)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`apikeys list | head`): not an error worth a message.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as err:  # never a traceback for a person; the log has the detail
+        log.exception("unexpected error in '%s'", args.command)
+        sys.stderr.write(
+            f"{cli.PROG}: unexpected internal error ({type(err).__name__}); details are in {log_path()}\n"
+        )
+        return 3

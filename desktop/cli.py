@@ -1,0 +1,227 @@
+"""The command line over the core: create, list, verify, activate, deactivate, delete, seed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn, TextIO
+
+from desktop import __version__
+from desktop.core.db import resolve_target
+from desktop.core.errors import DomainError, InvalidInput
+from desktop.core.store import (
+    KeyRecord,
+    KeyStore,
+    NewKey,
+    Verdict,
+    parse_expiry,
+    parse_key_id,
+)
+
+PROG = "apikeys"
+SEED_BATCH = 10_000
+SEED_MAX = 10_000_000
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: {message}. Run '{PROG} --help' for usage.\n")
+
+
+def _add_database(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="X",
+        default=default,
+        help="database file path or SQLAlchemy URL (default: $APIKEYS_DATABASE, else keys.db in the user data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="API Key Manager. Without a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_database(parser, None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _add_database(sub, argparse.SUPPRESS)
+        return sub
+
+    create = command("create", "generate a key and print it (shown only this once)")
+    create.add_argument("--description", required=True, help="what the key is for (1-256 characters)")
+    create.add_argument("--expires", metavar="YYYY-MM-DD", help="last day the key is valid (default: never)")
+    listing = command("list", "list all keys, newest first")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    verify = command("verify", "check a key; prints valid, malformed, unknown, inactive or expired")
+    verify.add_argument("key", metavar="KEY", help="the key, or - to read it from standard input")
+    for name, text in (("activate", "activate a key"), ("deactivate", "deactivate a key"), ("delete", "delete a key")):
+        command(name, text).add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+    seed = command("seed", "add demo keys")
+    seed.add_argument("--count", required=True, metavar="N", help="how many keys to add")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _record_json(record: KeyRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "masked": record.masked,
+        "description": record.description,
+        "created_at": _iso(record.created_at),
+        "expires_at": _iso(record.expires_at),
+        "active": record.active,
+        "last_used_at": _iso(record.last_used_at),
+    }
+
+
+def _status(record: KeyRecord, now: datetime) -> str:
+    if not record.active:
+        return "inactive"
+    return "expired" if record.is_expired(now) else "active"
+
+
+def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "-" if value is None else value.astimezone().strftime(fmt)
+
+
+def _print_table(records: list[KeyRecord], out: TextIO) -> None:
+    now = datetime.now(UTC)
+    header = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
+    rows = [
+        (
+            str(r.id),
+            r.masked,
+            r.description if len(r.description) <= 40 else r.description[:39] + "…",
+            _local(r.created_at),
+            "Never" if r.expires_on is None else r.expires_on.isoformat(),
+            _status(r, now),
+            _local(r.last_used_at),
+        )
+        for r in records
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    for row in (header, *rows):
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    if not rows:
+        out.write(f"No keys yet. Create one with: {PROG} create --description TEXT\n")
+
+
+def _read_key(arg: str) -> str:
+    if arg != "-":
+        return arg
+    # A key is 41 characters; read a bounded amount so a huge input cannot exhaust memory.
+    data = sys.stdin.read(4096)
+    return data.strip()
+
+
+_SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
+_SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration", "load test", "nightly export")
+_SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "the data team", "the web team")
+
+
+def _seed_rows(count: int, now: datetime, rng: random.Random) -> list[NewKey]:
+    rows = []
+    span = timedelta(days=365)
+    for i in range(count):
+        # Spread over the last year, whole seconds: at scale this produces created_at ties.
+        created = (now - span * (1 - (i + 1) / count)).replace(microsecond=0)
+        roll = rng.random()
+        expires: datetime | None = None
+        if roll < 0.05:
+            expires = created + timedelta(days=rng.randint(1, 30))  # likely expired
+            if expires > now:
+                expires = now - timedelta(days=1)
+        elif roll < 0.30:
+            expires = now + timedelta(days=rng.randint(7, 400))
+        description = (
+            f"{rng.choice(_SEED_SERVICES)} {rng.choice(_SEED_PURPOSES)} key for {rng.choice(_SEED_OWNERS)}"
+        )
+        rows.append(NewKey(description, created, expires, active=rng.random() >= 0.1))
+    return rows
+
+
+def _seed(store: KeyStore, count: int) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    rng = random.Random()
+    now = datetime.now(UTC)
+    rows = _seed_rows(count, now, rng)
+    with Progress(
+        TextColumn("Seeding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+        console=None,
+    ) as progress:
+        task = progress.add_task("seed", total=count)
+        for start in range(0, count, SEED_BATCH):
+            progress.advance(task, store.insert_many(rows[start : start + SEED_BATCH]))
+
+
+def _positive_count(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= SEED_MAX:
+        raise InvalidInput(f"--count must be a whole number from 1 to {SEED_MAX:,}, not '{text}'.")
+    return int(text)
+
+
+def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run one command; returns the exit status. DomainErrors are the caller's to print."""
+    out = out or sys.stdout
+    command = args.command
+    # Validate what needs no database before opening (or creating) one.
+    if command == "create":
+        description = args.description
+        expires_on = parse_expiry(args.expires) if args.expires else None
+    elif command in ("activate", "deactivate", "delete"):
+        key_id = parse_key_id(args.id)
+    elif command == "seed":
+        count = _positive_count(args.count)
+    elif command == "verify":
+        key = _read_key(args.key)
+        from desktop.core import keys
+
+        if not keys.is_well_formed(key):
+            out.write(f"{Verdict.MALFORMED}\n")
+            return 1
+
+    with KeyStore.open(resolve_target(args.database)) as store:
+        if command == "create":
+            out.write(store.create(description, expires_on).key + "\n")
+        elif command == "list":
+            records = store.all()
+            if args.json:
+                json.dump([_record_json(r) for r in records], out, ensure_ascii=False, indent=2)
+                out.write("\n")
+            else:
+                _print_table(records, out)
+        elif command == "verify":
+            verdict = store.verify(key)
+            out.write(f"{verdict}\n")
+            return 0 if verdict is Verdict.VALID else 1
+        elif command in ("activate", "deactivate"):
+            store.set_active(key_id, command == "activate")
+        elif command == "delete":
+            store.delete(key_id)
+        elif command == "seed":
+            _seed(store, count)
+    return 0
+
+
+def report(err: DomainError) -> int:
+    sys.stderr.write(f"{PROG}: {err.message}\n")
+    return err.exit_code

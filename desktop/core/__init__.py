@@ -1,0 +1,1 @@
+"""The key store: no Qt here, ever (an import-linter contract enforces it)."""

@@ -1,0 +1,289 @@
+"""Engine, pragmas, file permissions and migrations: everything dialect-specific lives here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from desktop.core.errors import (
+    DatabaseError,
+    DatabaseLocked,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    DomainError,
+    NotADatabase,
+    SchemaTooNew,
+)
+
+APP_NAME = "apikeys"
+ENV_VAR = "APIKEYS_DATABASE"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: Every revision this program knows, oldest first; a test checks it against Alembic's scripts.
+KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = KNOWN_REVISIONS[-1]
+BUSY_TIMEOUT_S = 5.0
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def default_database_path() -> Path:
+    import platformdirs
+
+    folder = platformdirs.user_data_path(APP_NAME, appauthor=False)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / "keys.db"
+
+
+def resolve_target(database: str | None = None) -> str:
+    """`--database`, else $APIKEYS_DATABASE, else keys.db in the user data folder."""
+    if database:
+        return database
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return env
+    return str(default_database_path())
+
+
+def to_url(target: str) -> URL:
+    if "://" in target:
+        try:
+            return make_url(target)
+        except exc.ArgumentError as err:
+            raise DatabaseUnavailable(f"'{target}' is not a valid database URL.") from err
+    return URL.create("sqlite+pysqlite", database=str(Path(target).expanduser().absolute()))
+
+
+def describe(url: URL) -> str:
+    """Where the data lives, for people: a file path, or the URL without its password."""
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+# -- error translation -------------------------------------------------------
+
+
+def translate(err: exc.DBAPIError, location: str) -> DomainError:
+    """Map a driver error onto a message a person can act on (no SQL, no values)."""
+    reason = str(err.orig) if err.orig is not None else type(err).__name__
+    low = reason.lower()
+    if "locked" in low or "busy" in low:
+        return DatabaseLocked(
+            f"The database {location} is busy: another program has held it locked for more "
+            f"than {BUSY_TIMEOUT_S:g} s. Close other programs using it and try again."
+        )
+    if "readonly" in low or "read-only" in low:
+        return DatabaseReadOnly(
+            f"The database {location} is read-only. Check the file's permissions, or open a copy you can write."
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return NotADatabase(
+            f"{location} is not an API keys database or is damaged. Choose another file or restore a backup."
+        )
+    if "unable to open" in low or "disk i/o" in low or "no such" in low:
+        return DatabaseUnavailable(f"Cannot use the database {location} ({reason}). Check that the path is accessible.")
+    return DatabaseError(f"The database {location} reported an error ({reason}).")
+
+
+@contextlib.contextmanager
+def translated(location: str) -> Iterator[None]:
+    try:
+        yield
+    except exc.DBAPIError as err:
+        raise translate(err, location) from None
+
+
+# -- SQLite specifics ---------------------------------------------------------
+
+
+def _install_sqlite_listeners(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Take transaction control away from pysqlite (SQLAlchemy's documented
+        # fix): it would otherwise defer BEGIN and break isolation and DDL.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        # A key is shown only after COMMIT returned: make that survive power loss.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the lock up front, so a reader turned writer never gets
+        # an instant "database is locked" that busy_timeout cannot retry.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _create_file_0600(path: Path) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask; -wal and -shm inherit it
+    finally:
+        os.close(fd)
+
+
+def _check_sqlite_file(path: Path, location: str) -> bool:
+    """Refuse what is not a database without writing to it; True when the file is missing."""
+    if path.is_dir():
+        raise NotADatabase(f"{location} is a folder, not a database file. Choose a file.")
+    if not path.parent.is_dir():
+        raise DatabaseUnavailable(
+            f"The folder {path.parent} does not exist. Create it first or choose another location."
+        )
+    if not path.exists():
+        return True
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except OSError as err:
+        raise DatabaseUnavailable(f"Cannot read {location} ({err.strerror}). Check its permissions.") from None
+    if not header:
+        raise NotADatabase(f"{location} is an empty file, not an API keys database. Choose another file.")
+    if header != _SQLITE_HEADER:
+        raise NotADatabase(f"{location} is not a database file. Choose another file; it was not changed.")
+    return False
+
+
+# -- the database -------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Database:
+    """An engine on one database, migrated to the current schema."""
+
+    url: URL
+    engine: Engine
+    #: The same pool; transactions begin with a write lock on SQLite.
+    write_engine: Engine
+
+    @property
+    def location(self) -> str:
+        return describe(self.url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: URL) -> tuple[Engine, Engine]:
+    kwargs: dict[str, Any] = {"hide_parameters": True}
+    if url.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+    engine = create_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        _install_sqlite_listeners(engine)
+        return engine, engine.execution_options(sqlite_begin="IMMEDIATE")
+    return engine, engine
+
+
+def _current_revision(conn: Connection, location: str) -> str | None:
+    """The schema's revision, read without Alembic (it costs ~0.15 s to import)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    tables = set(inspector.get_table_names())
+    if "alembic_version" not in tables:
+        if tables:
+            raise NotADatabase(
+                f"{location} is a database, but not an API keys database. Choose another file; it was not changed."
+            )
+        return None
+    rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    return rows[0] if rows else None
+
+
+def _upgrade(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
+
+
+def _migrate(db: Database) -> None:
+    with translated(db.location):
+        with db.engine.connect() as conn:
+            revision = _current_revision(conn, db.location)
+            conn.rollback()
+        if revision == HEAD_REVISION:
+            return
+        if revision is not None and revision not in KNOWN_REVISIONS:
+            raise SchemaTooNew(
+                f"{db.location} was written by a newer version of API Key Manager (schema {revision}). "
+                "Update the program; the database was not changed."
+            )
+        with db.write_engine.begin() as conn:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            if _current_revision(conn, db.location) != HEAD_REVISION:
+                _upgrade(conn)
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Build a complete database beside `path`, then link it into place in one step."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.creating")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    _create_file_0600(temp)
+    try:
+        url = URL.create("sqlite+pysqlite", database=str(temp))
+        engine, write_engine = _make_engine(url)
+        db = Database(url, engine, write_engine)
+        try:
+            _migrate(db)
+        finally:
+            db.dispose()
+        # WAL is a property of the file: set once, at creation.
+        raw = sqlite3.connect(temp, isolation_level=None)
+        try:
+            raw.execute("PRAGMA journal_mode = WAL")
+        finally:
+            raw.close()
+        try:
+            os.link(temp, path)  # never clobbers a file another process created meanwhile
+        except FileExistsError:
+            pass
+        except OSError:
+            if not path.exists():  # a file system without hard links
+                os.rename(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def open_database(target: str) -> Database:
+    """Open (creating or migrating as needed) the database named by a path or URL."""
+    url = to_url(target)
+    location = describe(url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if _check_sqlite_file(path, location):
+            try:
+                _create_sqlite_file(path)
+            except OSError as err:
+                raise DatabaseUnavailable(f"Cannot create {location} ({err.strerror}).") from None
+    try:
+        engine, write_engine = _make_engine(url)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as err:
+        raise DatabaseUnavailable(f"Cannot use the database {location}: {err}.") from None
+    db = Database(url, engine, write_engine)
+    try:
+        _migrate(db)
+    except BaseException:
+        db.dispose()
+        raise
+    return db

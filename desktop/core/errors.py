@@ -1,0 +1,68 @@
+"""One base error for everything the store refuses; each carries a message for people."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A failure a person can act on. `str(err)` is the message to show them."""
+
+    #: The CLI's exit status for this kind of failure (see CONTRACT.md).
+    exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """Bad usage or bad input: an empty description, a past expiry, a malformed ID."""
+
+    exit_code = 2
+
+
+class InvalidDescription(InvalidInput):
+    pass
+
+
+class InvalidExpiry(InvalidInput):
+    pass
+
+
+class InvalidKeyId(InvalidInput):
+    pass
+
+
+class KeyNotFound(DomainError):
+    """The key does not exist (any more): another process may have deleted it."""
+
+    exit_code = 1
+
+    def __init__(self, key_id: int) -> None:
+        super().__init__(f"No API key #{key_id} exists; it may have been deleted. Reload to see the current keys.")
+        self.key_id = key_id
+
+
+class DatabaseError(DomainError):
+    """The database cannot be used: not a database, corrupt, locked, newer, read-only."""
+
+    exit_code = 3
+
+
+class NotADatabase(DatabaseError):
+    pass
+
+
+class SchemaTooNew(DatabaseError):
+    pass
+
+
+class DatabaseLocked(DatabaseError):
+    pass
+
+
+class DatabaseReadOnly(DatabaseError):
+    pass
+
+
+class DatabaseUnavailable(DatabaseError):
+    pass

@@ -1,0 +1,81 @@
+"""The key format of CONTRACT.md: generate, checksum, validate, digest and mask."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import zlib
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+PREFIX = "ak_"
+RANDOM_LENGTH = 32
+CHECKSUM_LENGTH = 6
+BODY_LENGTH = RANDOM_LENGTH + CHECKSUM_LENGTH
+KEY_LENGTH = len(PREFIX) + BODY_LENGTH
+KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
+#: The stored display hint: first and last four characters of the body.
+HINT_LENGTH = 8
+
+# Bytes below 248 (= 4 * 62) map uniformly onto the alphabet; the rest are
+# dropped, so every character is drawn uniformly from secrets' bytes.
+_UNIFORM_LIMIT = 4 * len(ALPHABET)
+_BYTE_TO_CHAR = bytes(ord(ALPHABET[b % len(ALPHABET)]) if b < _UNIFORM_LIMIT else 0 for b in range(256))
+_REJECTED = bytes(range(_UNIFORM_LIMIT, 256))
+
+
+def _base62(value: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        value, rem = divmod(value, 62)
+        digits.append(ALPHABET[rem])
+    if value:
+        raise ValueError("value does not fit")
+    return "".join(reversed(digits))
+
+
+def checksum(random_part: str) -> str:
+    """The 6-character base62 CRC32 of the random part's ASCII bytes."""
+    return _base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
+
+
+def _random_chars(count: int) -> str:
+    out = b""
+    while len(out) < count:
+        # ~3% of bytes are rejected; ask for a little more than needed.
+        out += secrets.token_bytes(count - len(out) + 8).translate(_BYTE_TO_CHAR, _REJECTED)
+    return out[:count].decode("ascii")
+
+
+def generate() -> str:
+    """A new full key: `ak_` + 32 random base62 characters + 6 checksum characters."""
+    random_part = _random_chars(RANDOM_LENGTH)
+    return PREFIX + random_part + checksum(random_part)
+
+
+def is_well_formed(key: str) -> bool:
+    """True when the key matches the pattern and its checksum; never touches a database."""
+    if not isinstance(key, str) or len(key) != KEY_LENGTH or not KEY_PATTERN.fullmatch(key):
+        return False
+    body = key[len(PREFIX) :]
+    return secrets.compare_digest(checksum(body[:RANDOM_LENGTH]), body[RANDOM_LENGTH:])
+
+
+def digest(key: str) -> bytes:
+    """The SHA-256 digest stored in place of the key."""
+    return hashlib.sha256(key.encode("ascii")).digest()
+
+
+def hint(key: str) -> str:
+    """What is kept for display: the first and last four characters of the body."""
+    body = key[len(PREFIX) :]
+    return body[:4] + body[-4:]
+
+
+def mask_hint(stored_hint: str) -> str:
+    """The masked form shown everywhere after creation, e.g. `ak_7Gq2…x9Lp`."""
+    return f"{PREFIX}{stored_hint[:4]}…{stored_hint[4:]}"
+
+
+def mask(key: str) -> str:
+    return mask_hint(hint(key))

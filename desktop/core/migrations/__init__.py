@@ -1,0 +1,1 @@
+"""Alembic migrations that own the schema; shipped inside the package."""

@@ -1,0 +1,411 @@
+"""The operations on keys: create, page, count, toggle, delete, verify; plain values out."""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Row, delete, exists, func, insert, select, tuple_, update
+
+from desktop.core import keys
+from desktop.core.db import Database, open_database, translated
+from desktop.core.errors import (
+    DatabaseLocked,
+    InvalidDescription,
+    InvalidExpiry,
+    InvalidKeyId,
+    KeyNotFound,
+)
+from desktop.core.models import ApiKey
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION_MAX = 256
+#: last_used_at is written at most this often per key, so a busy service does not serialize on writes.
+TOUCH_INTERVAL = timedelta(minutes=1)
+MAX_EXPIRY = date(9999, 12, 30)
+MAX_KEY_ID = 2**63 - 1
+# Bidirectional overrides and isolates reorder what a person reads: refused like control characters.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_ID_PATTERN = re.compile(r"[0-9]+")
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- values handed to callers -------------------------------------------------
+
+
+class Verdict(enum.StrEnum):
+    VALID = "valid"
+    MALFORMED = "malformed"
+    UNKNOWN = "unknown"
+    INACTIVE = "inactive"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """A position in the newest-first order: (created_at, id)."""
+
+    created_at: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    id: int
+    masked: str
+    description: str
+    created_at: datetime
+    expires_at: datetime | None
+    active: bool
+    last_used_at: datetime | None
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.created_at, self.id)
+
+    @property
+    def expires_on(self) -> date | None:
+        """The calendar date through which the key is valid, in local time."""
+        return expiry_date(self.expires_at)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or _utcnow()) >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    record: KeyRecord
+    #: The full key: hand it to the person once, never store or log it.
+    key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: tuple[KeyRecord, ...]
+    #: Whether newer keys exist before the first item (a previous page).
+    has_newer: bool
+    #: Whether older keys exist after the last item (a next page).
+    has_older: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """One row for bulk insertion (seeding); the store generates the key itself."""
+
+    description: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    active: bool = True
+
+
+# -- validation (pure; hypothesis-tested) ---------------------------------------
+
+
+def validate_description(text: str) -> str:
+    """Trimmed description, or InvalidDescription saying what to fix."""
+    if not isinstance(text, str):
+        raise InvalidDescription("A description is required.")
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidDescription("A description is required: say what the key is for.")
+    for char in cleaned:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs") or char in _BIDI_CONTROLS:
+            raise InvalidDescription(
+                f"The description contains a control character (U+{ord(char):04X}); remove it and try again."
+            )
+    if len(cleaned) > DESCRIPTION_MAX:
+        raise InvalidDescription(
+            f"The description is {len(cleaned):,} characters long; the limit is {DESCRIPTION_MAX}."
+        )
+    return cleaned
+
+
+def local_today() -> date:
+    return datetime.now().astimezone().date()
+
+
+def expiry_instant(expires_on: date) -> datetime:
+    """The UTC instant of the local midnight after `expires_on`: valid through that whole day."""
+    local_midnight = datetime.combine(expires_on + timedelta(days=1), time())
+    return local_midnight.astimezone().astimezone(UTC)
+
+
+def expiry_date(expires_at: datetime | None) -> date | None:
+    if expires_at is None:
+        return None
+    return (expires_at.astimezone() - timedelta(microseconds=1)).date()
+
+
+def validate_expiry(expires_on: date | None, today: date | None = None) -> datetime | None:
+    if expires_on is None:
+        return None
+    today = today or local_today()
+    if expires_on < today:
+        raise InvalidExpiry(
+            f"The expiry date {expires_on.isoformat()} is in the past; choose {today.isoformat()} or later."
+        )
+    if expires_on > MAX_EXPIRY:
+        raise InvalidExpiry(f"The expiry date must be {MAX_EXPIRY.isoformat()} or earlier.")
+    return expiry_instant(expires_on)
+
+
+def parse_expiry(text: str) -> date:
+    """A YYYY-MM-DD date, or InvalidExpiry."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise ValueError
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidExpiry(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2030-12-31.") from None
+
+
+def parse_key_id(value: str | int) -> int:
+    """A positive key ID, or InvalidKeyId."""
+    if isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, int):
+        key_id = value
+    else:
+        text = value.strip()
+        if not _ID_PATTERN.fullmatch(text) or len(text) > 19:
+            raise InvalidKeyId(f"'{value}' is not a key ID; IDs are positive whole numbers, as `apikeys list` shows.")
+        key_id = int(text)
+    if not 1 <= key_id <= MAX_KEY_ID:
+        raise InvalidKeyId(f"'{value}' is not a key ID; IDs are positive whole numbers, as `apikeys list` shows.")
+    return key_id
+
+
+# -- the store ----------------------------------------------------------------
+
+_COLUMNS = (
+    ApiKey.id,
+    ApiKey.hint,
+    ApiKey.description,
+    ApiKey.created_at,
+    ApiKey.expires_at,
+    ApiKey.active,
+    ApiKey.last_used_at,
+)
+_NEWEST_FIRST = (ApiKey.created_at.desc(), ApiKey.id.desc())
+_OLDEST_FIRST = (ApiKey.created_at.asc(), ApiKey.id.asc())
+_POSITION = tuple_(ApiKey.created_at, ApiKey.id)
+
+
+def _record(row: Row[Any]) -> KeyRecord:
+    return KeyRecord(
+        id=row.id,
+        masked=keys.mask_hint(row.hint),
+        description=row.description,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        active=bool(row.active),
+        last_used_at=row.last_used_at,
+    )
+
+
+class KeyStore:
+    """All operations on one database. Thread-safe: each call uses its own connection."""
+
+    def __init__(self, database: Database, clock: Clock = _utcnow) -> None:
+        self._db = database
+        self._clock = clock
+        self._watch: Any = None
+
+    @classmethod
+    def open(cls, target: str, clock: Clock = _utcnow) -> KeyStore:
+        return cls(open_database(target), clock)
+
+    @property
+    def location(self) -> str:
+        return self._db.location
+
+    @property
+    def database(self) -> Database:
+        return self._db
+
+    def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        self._db.dispose()
+
+    def __enter__(self) -> KeyStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writes --
+
+    def create(self, description: str, expires_on: date | None = None, *, today: date | None = None) -> CreatedKey:
+        """Generate and store a new key; returns only after COMMIT, so the key is durable."""
+        cleaned = validate_description(description)
+        expires_at = validate_expiry(expires_on, today)
+        full_key = keys.generate()
+        created_at = self._clock()
+        with translated(self.location), self._db.write_engine.begin() as conn:
+            key_id = conn.execute(
+                insert(ApiKey)
+                .values(
+                    digest=keys.digest(full_key),
+                    hint=keys.hint(full_key),
+                    description=cleaned,
+                    created_at=created_at,
+                    expires_at=expires_at,
+                    active=True,
+                )
+                .returning(ApiKey.id)
+            ).scalar_one()
+        record = KeyRecord(key_id, keys.mask(full_key), cleaned, created_at, expires_at, True, None)
+        log.info("created API key #%d", key_id)
+        return CreatedKey(record, full_key)
+
+    def insert_many(self, rows: Sequence[NewKey]) -> int:
+        """Insert generated keys in one transaction (for seeding); their secrets are discarded."""
+        values = []
+        for row in rows:
+            full_key = keys.generate()
+            values.append(
+                {
+                    "digest": keys.digest(full_key),
+                    "hint": keys.hint(full_key),
+                    "description": validate_description(row.description),
+                    "created_at": row.created_at,
+                    "expires_at": row.expires_at,
+                    "active": row.active,
+                }
+            )
+        if not values:
+            return 0
+        with translated(self.location), self._db.write_engine.begin() as conn:
+            conn.execute(insert(ApiKey), values)
+        return len(values)
+
+    def set_active(self, key_id: int, active: bool) -> KeyRecord:
+        with translated(self.location), self._db.write_engine.begin() as conn:
+            changed = conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(active=active)).rowcount
+            if not changed:
+                raise KeyNotFound(key_id)
+            row = conn.execute(select(*_COLUMNS).where(ApiKey.id == key_id)).one()
+        log.info("%s API key #%d", "activated" if active else "deactivated", key_id)
+        return _record(row)
+
+    def delete(self, key_id: int) -> None:
+        with translated(self.location), self._db.write_engine.begin() as conn:
+            if not conn.execute(delete(ApiKey).where(ApiKey.id == key_id)).rowcount:
+                raise KeyNotFound(key_id)
+        log.info("deleted API key #%d", key_id)
+
+    # -- reads --
+
+    def get(self, key_id: int) -> KeyRecord:
+        with translated(self.location), self._db.engine.connect() as conn:
+            row = conn.execute(select(*_COLUMNS).where(ApiKey.id == key_id)).first()
+        if row is None:
+            raise KeyNotFound(key_id)
+        return _record(row)
+
+    def count(self) -> int:
+        with translated(self.location), self._db.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ApiKey)).scalar_one())
+
+    def all(self) -> list[KeyRecord]:
+        """Every key, newest first (for `apikeys list`)."""
+        with translated(self.location), self._db.engine.connect() as conn:
+            return [_record(r) for r in conn.execute(select(*_COLUMNS).order_by(*_NEWEST_FIRST))]
+
+    def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
+        """One page, newest first, by keyset: the first page, the one after `after`, or before `before`."""
+        if size < 1:
+            raise ValueError("page size must be positive")
+        if after is not None and before is not None:
+            raise ValueError("give after or before, not both")
+        query = select(*_COLUMNS).limit(size + 1)
+        with translated(self.location), self._db.engine.connect() as conn:
+            if before is not None:
+                query = query.where(_POSITION > (before.created_at, before.id)).order_by(*_OLDEST_FIRST)
+                rows = list(conn.execute(query))
+                items = tuple(_record(r) for r in reversed(rows[:size]))
+                more_newer = len(rows) > size
+                edge = items[-1].cursor if items else before
+                more_older = self._exists(conn, _POSITION < (edge.created_at, edge.id))
+            else:
+                if after is not None:
+                    query = query.where(_POSITION < (after.created_at, after.id))
+                rows = list(conn.execute(query.order_by(*_NEWEST_FIRST)))
+                items = tuple(_record(r) for r in rows[:size])
+                more_older = len(rows) > size
+                edge = items[0].cursor if items else after
+                more_newer = edge is not None and self._exists(conn, _POSITION > (edge.created_at, edge.id))
+        return Page(items, more_newer, more_older)
+
+    @staticmethod
+    def _exists(conn: Any, condition: Any) -> bool:
+        return bool(conn.execute(select(exists().where(condition))).scalar())
+
+    def data_version(self) -> int | None:
+        """A number that changes when another connection or process commits; None if unknown."""
+        if not self._db.is_sqlite:
+            return None
+        with translated(self.location):
+            if self._watch is None:
+                self._watch = self._db.engine.raw_connection()
+            cursor = self._watch.cursor()
+            try:
+                cursor.execute("PRAGMA data_version")
+                return int(cursor.fetchone()[0])
+            finally:
+                cursor.close()
+
+    # -- verification --
+
+    def verify(self, key: str) -> Verdict:
+        """Check a presented key; records last_used_at (at most once a minute) when valid."""
+        if not keys.is_well_formed(key):
+            return Verdict.MALFORMED
+        presented = keys.digest(key)
+        with translated(self.location), self._db.engine.connect() as conn:
+            row = conn.execute(
+                select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at).where(
+                    ApiKey.digest == presented
+                )
+            ).first()
+        if row is None or not hmac.compare_digest(row.digest, presented):
+            return Verdict.UNKNOWN
+        if not row.active:
+            return Verdict.INACTIVE
+        now = self._clock()
+        if row.expires_at is not None and now >= row.expires_at:
+            return Verdict.EXPIRED
+        if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+            self._touch(row.id, now)
+        return Verdict.VALID
+
+    def _touch(self, key_id: int, now: datetime) -> None:
+        stale = now - TOUCH_INTERVAL
+        try:
+            with translated(self.location), self._db.write_engine.begin() as conn:
+                conn.execute(
+                    update(ApiKey)
+                    .where(ApiKey.id == key_id)
+                    .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at <= stale))
+                    .values(last_used_at=now)
+                )
+        except DatabaseLocked:
+            # Bookkeeping only: the answer stands even if the write must wait for the next use.
+            log.warning("could not record last use of API key #%d: database busy", key_id)
+

@@ -102,7 +102,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as err:  # never a traceback for a person; the log has the detail
         log.exception("unexpected error in '%s'", args.command)
-        sys.stderr.write(
-            f"{cli.PROG}: unexpected internal error ({type(err).__name__}); details are in {log_path()}\n"
-        )
+        sys.stderr.write(f"{cli.PROG}: unexpected internal error ({type(err).__name__}); details are in {log_path()}\n")
         return 3

@@ -147,9 +147,7 @@ def _seed_rows(count: int, now: datetime, rng: random.Random) -> list[NewKey]:
                 expires = now - timedelta(days=1)
         elif roll < 0.30:
             expires = now + timedelta(days=rng.randint(7, 400))
-        description = (
-            f"{rng.choice(_SEED_SERVICES)} {rng.choice(_SEED_PURPOSES)} key for {rng.choice(_SEED_OWNERS)}"
-        )
+        description = f"{rng.choice(_SEED_SERVICES)} {rng.choice(_SEED_PURPOSES)} key for {rng.choice(_SEED_OWNERS)}"
         rows.append(NewKey(description, created, expires, active=rng.random() >= 0.1))
     return rows
 

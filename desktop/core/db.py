@@ -265,17 +265,34 @@ def _create_sqlite_file(path: Path) -> None:
             temp.unlink()
 
 
+def _is_read_only_uri(url: URL) -> bool:
+    return url.query.get("uri") == "true" and "mode=ro" in (url.database or "")
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL (plain path or `file:` URI), None for memory or other databases."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if url.query.get("uri") == "true":
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url.database)
+        if parts.scheme != "file" or "mode=memory" in parts.query:
+            return None
+        return Path(parts.path)
+    return Path(url.database)
+
+
 def open_database(target: str) -> Database:
     """Open (creating or migrating as needed) the database named by a path or URL."""
     url = to_url(target)
     location = describe(url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        path = Path(url.database)
-        if _check_sqlite_file(path, location):
-            try:
-                _create_sqlite_file(path)
-            except OSError as err:
-                raise DatabaseUnavailable(f"Cannot create {location} ({err.strerror}).") from None
+    path = _sqlite_file(url)
+    if path is not None and _check_sqlite_file(path, location) and not _is_read_only_uri(url):
+        try:
+            _create_sqlite_file(path)
+        except OSError as err:
+            raise DatabaseUnavailable(f"Cannot create {location} ({err.strerror}).") from None
     try:
         engine, write_engine = _make_engine(url)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as err:

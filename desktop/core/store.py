@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import delete, exists, func, insert, select, tuple_, update
 
 from desktop.core import keys
 from desktop.core.db import Database, open_database, translated
@@ -205,7 +205,7 @@ _OLDEST_FIRST = (ApiKey.created_at.asc(), ApiKey.id.asc())
 _POSITION = tuple_(ApiKey.created_at, ApiKey.id)
 
 
-def _record(row: Row[Any]) -> KeyRecord:
+def _record(row: Any) -> KeyRecord:  # a Row; its generic form differs between SQLAlchemy 2.0 and 2.1
     return KeyRecord(
         id=row.id,
         masked=keys.mask_hint(row.hint),
@@ -319,9 +319,13 @@ class KeyStore:
             raise KeyNotFound(key_id)
         return _record(row)
 
-    def count(self) -> int:
+    def count(self, *, newer_than: Cursor | None = None) -> int:
+        """How many keys exist; with `newer_than`, how many sort before that position (its offset)."""
+        query = select(func.count()).select_from(ApiKey)
+        if newer_than is not None:
+            query = query.where((newer_than.created_at, newer_than.id) < _POSITION)
         with translated(self.location), self._db.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(ApiKey)).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     def all(self) -> list[KeyRecord]:
         """Every key, newest first (for `apikeys list`)."""
@@ -337,20 +341,20 @@ class KeyStore:
         query = select(*_COLUMNS).limit(size + 1)
         with translated(self.location), self._db.engine.connect() as conn:
             if before is not None:
-                query = query.where(_POSITION > (before.created_at, before.id)).order_by(*_OLDEST_FIRST)
+                query = query.where((before.created_at, before.id) < _POSITION).order_by(*_OLDEST_FIRST)
                 rows = list(conn.execute(query))
                 items = tuple(_record(r) for r in reversed(rows[:size]))
                 more_newer = len(rows) > size
                 edge = items[-1].cursor if items else before
-                more_older = self._exists(conn, _POSITION < (edge.created_at, edge.id))
+                more_older = self._exists(conn, (edge.created_at, edge.id) > _POSITION)
             else:
                 if after is not None:
-                    query = query.where(_POSITION < (after.created_at, after.id))
+                    query = query.where((after.created_at, after.id) > _POSITION)
                 rows = list(conn.execute(query.order_by(*_NEWEST_FIRST)))
                 items = tuple(_record(r) for r in rows[:size])
                 more_older = len(rows) > size
-                edge = items[0].cursor if items else after
-                more_newer = edge is not None and self._exists(conn, _POSITION > (edge.created_at, edge.id))
+                newest = items[0].cursor if items else after
+                more_newer = newest is not None and self._exists(conn, (newest.created_at, newest.id) < _POSITION)
         return Page(items, more_newer, more_older)
 
     @staticmethod
@@ -408,4 +412,3 @@ class KeyStore:
         except DatabaseLocked:
             # Bookkeeping only: the answer stands even if the write must wait for the next use.
             log.warning("could not record last use of API key #%d: database busy", key_id)
-

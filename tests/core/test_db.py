@@ -1,0 +1,269 @@
+"""Opening databases: creation, modes, pragmas, migrations, and refusing what is not ours."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import exc, text
+
+from desktop.core import db as dbmod
+from desktop.core.errors import (
+    DatabaseLocked,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    NotADatabase,
+    SchemaTooNew,
+)
+from desktop.core.store import KeyStore
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_known_revisions_match_the_migration_scripts() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(dbmod.MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(config)
+    walked = [rev.revision for rev in script.walk_revisions()]
+    assert tuple(reversed(walked)) == dbmod.KNOWN_REVISIONS
+    assert script.get_current_head() == dbmod.HEAD_REVISION
+
+
+def test_new_database_is_created_0600_whatever_the_umask(db_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        with KeyStore.open(str(db_path)) as store:
+            store.create("mode check")
+            for suffix in ("", "-wal", "-shm"):
+                path = Path(f"{db_path}{suffix}")
+                assert path.exists(), suffix
+                assert stat.S_IMODE(path.stat().st_mode) == 0o600, suffix
+    finally:
+        os.umask(old)
+    assert not list(db_path.parent.glob(".*creating"))
+
+
+def test_pragmas(store: KeyStore) -> None:
+    with store.database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_write_transactions_take_the_lock_at_begin(store: KeyStore, db_path: Path) -> None:
+    with store.database.write_engine.begin() as conn:
+        conn.execute(text("SELECT 1"))  # a read only, yet the write lock is held already
+        other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+
+
+def test_reads_do_not_take_the_write_lock(store: KeyStore, db_path: Path) -> None:
+    with store.database.engine.begin() as conn:
+        conn.execute(text("SELECT count(*) FROM api_keys"))
+        other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        other.close()
+
+
+INSERT = "INSERT INTO api_keys (digest, hint, description, created_at, active) VALUES (:d, 'h', :x, '2026-01-01', 1)"
+
+
+def test_bound_values_never_appear_in_errors(store: KeyStore) -> None:
+    secret_digest = b"\x13" * 32
+    with store.database.engine.begin() as conn:
+        conn.execute(
+            text(INSERT.replace(":x", "'SECRETDESC'")),
+            {"d": secret_digest},
+        )
+    with pytest.raises(exc.IntegrityError) as caught, store.database.engine.begin() as conn:
+        conn.execute(
+            text(INSERT),
+            {"d": secret_digest, "x": "SECRETDESC2"},
+        )
+    message = str(caught.value)
+    assert "SECRETDESC2" not in message and "x13" not in message and "hidden" in message
+
+
+def test_migrates_an_empty_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).execute("PRAGMA user_version = 0").connection.close()
+    with KeyStore.open(str(path)) as store:
+        store.create("works")
+        assert store.count() == 1
+
+
+def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "old.db"
+    with KeyStore.open(str(path)) as store:
+        created = store.create("kept")
+    # Pretend a newer program with a no-op revision "0002" exists: the old file must be upgraded.
+    versions = tmp_path / "migrations"
+    import shutil
+
+    shutil.copytree(dbmod.MIGRATIONS_DIR, versions, ignore=shutil.ignore_patterns("__pycache__"))
+    (versions / "versions" / "0002_noop.py").write_text(
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+        "def upgrade():\n    from alembic import op\n    op.create_index('ix_tmp', 'api_keys', ['hint'])\n"
+        "def downgrade():\n    pass\n"
+    )
+    monkeypatch.setattr(dbmod, "MIGRATIONS_DIR", versions)
+    monkeypatch.setattr(dbmod, "KNOWN_REVISIONS", ("0001", "0002"))
+    monkeypatch.setattr(dbmod, "HEAD_REVISION", "0002")
+    with KeyStore.open(str(path)) as store:
+        assert store.verify(created.key) == "valid"
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+    assert con.execute("SELECT name FROM sqlite_master WHERE name = 'ix_tmp'").fetchall()
+    con.close()
+
+
+def test_refuses_a_newer_schema_without_touching_it(db_path: Path) -> None:
+    with KeyStore.open(str(db_path)) as store:
+        store.create("from the future")
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.commit()
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    before = sha(db_path)
+    with pytest.raises(SchemaTooNew, match="newer version"):
+        KeyStore.open(str(db_path))
+    assert sha(db_path) == before
+
+
+@pytest.mark.parametrize(
+    "content, error, message",
+    [
+        (b"hello, I am a text file\n" * 10, NotADatabase, "not a database file"),
+        (b"", NotADatabase, "empty file"),
+        (b"SQLite format 3\x00" + b"\xff" * 200, NotADatabase, "not an API keys database or is damaged"),
+    ],
+)
+def test_refuses_files_that_are_not_databases_byte_identical(
+    tmp_path: Path, content: bytes, error: type[Exception], message: str
+) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    with pytest.raises(error, match=message):
+        KeyStore.open(str(path))
+    assert path.read_bytes() == content
+
+
+def test_refuses_a_truncated_database(tmp_path: Path) -> None:
+    path = tmp_path / "trunc.db"
+    with KeyStore.open(str(path)) as store:
+        store.insert_many([])
+        for i in range(200):
+            store.create(f"key {i}")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    before = path.read_bytes()
+    with pytest.raises(NotADatabase), KeyStore.open(str(path)) as store:
+        store.all()
+    assert path.read_bytes() == before
+
+
+def test_refuses_another_programs_database(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE notes (body TEXT)")
+    con.commit()
+    con.close()
+    before = sha(path)
+    with pytest.raises(NotADatabase, match="not an API keys database"):
+        KeyStore.open(str(path))
+    assert sha(path) == before
+
+
+def test_refuses_a_folder_and_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(NotADatabase, match="is a folder"):
+        KeyStore.open(str(tmp_path))
+    with pytest.raises(DatabaseUnavailable, match="does not exist"):
+        KeyStore.open(str(tmp_path / "missing" / "keys.db"))
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_database_refuses_writes(db_path: Path) -> None:
+    with KeyStore.open(str(db_path)) as store:
+        store.create("ro")
+    db_path.chmod(0o400)
+    with KeyStore.open(str(db_path)) as store, pytest.raises(DatabaseReadOnly):
+        store.create("nope")
+
+
+def test_read_only_connection_refuses_writes(db_path: Path) -> None:
+    with KeyStore.open(str(db_path)) as store:
+        store.create("ro")
+    with KeyStore.open(f"sqlite:///file:{db_path}?mode=ro&uri=true") as store:
+        assert store.count() == 1
+        with pytest.raises(DatabaseReadOnly, match="read-only"):
+            store.create("nope")
+
+
+def test_locked_database_reports_busy(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.2)
+    with KeyStore.open(str(db_path)) as store:
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(DatabaseLocked, match="busy"):
+                store.create("waits")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert store.count() == 0
+
+
+def test_no_plaintext_key_in_any_database_file(db_path: Path) -> None:
+    with KeyStore.open(str(db_path)) as store:
+        created = [store.create(f"secret holder {i}").key for i in range(20)]
+        files = [Path(f"{db_path}{s}") for s in ("", "-wal", "-shm")]
+        blobs = b"".join(p.read_bytes() for p in files if p.exists())
+    for key in created:
+        assert key.encode() not in blobs
+        assert key[3:35].encode() not in blobs  # not even the random part
+
+
+def test_query_plans_use_indexes(store: KeyStore) -> None:
+    with store.database.engine.connect() as conn:
+
+        def plan(sql: str) -> str:
+            return " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+
+        page_after = plan(
+            "SELECT id FROM api_keys WHERE (created_at, id) < ('2026-01-01', 5) "
+            "ORDER BY created_at DESC, id DESC LIMIT 26"
+        )
+        page_before = plan(
+            "SELECT id FROM api_keys WHERE (created_at, id) > ('2026-01-01', 5) ORDER BY created_at, id LIMIT 26"
+        )
+        lookup = plan("SELECT id FROM api_keys WHERE digest = x'00'")
+    assert "ix_api_keys_created_at_id" in page_after and "TEMP B-TREE" not in page_after
+    assert "ix_api_keys_created_at_id" in page_before and "TEMP B-TREE" not in page_before
+    assert "ix_api_keys_digest" in lookup and "SCAN" not in lookup
+
+
+def test_resolve_target_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert dbmod.resolve_target("given.db") == "given.db"
+    monkeypatch.setenv("APIKEYS_DATABASE", str(tmp_path / "env.db"))
+    assert dbmod.resolve_target(None) == str(tmp_path / "env.db")
+    monkeypatch.delenv("APIKEYS_DATABASE")
+    default = Path(dbmod.resolve_target(None))
+    assert default.name == "keys.db" and default.parent.name == "apikeys" and default.parent.is_dir()

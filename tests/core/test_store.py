@@ -1,0 +1,275 @@
+"""Each store operation against a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from desktop.core import keys
+from desktop.core.errors import InvalidDescription, InvalidExpiry, InvalidKeyId, KeyNotFound
+from desktop.core.store import (
+    DESCRIPTION_MAX,
+    TOUCH_INTERVAL,
+    KeyStore,
+    NewKey,
+    Verdict,
+    expiry_date,
+    expiry_instant,
+    parse_expiry,
+    parse_key_id,
+    validate_description,
+)
+
+
+class FakeClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def clocked(db_path: Path, clock: FakeClock) -> Iterator[KeyStore]:
+    with KeyStore.open(str(db_path), clock=clock) as opened:
+        yield opened
+
+
+# -- create --------------------------------------------------------------------
+
+
+def test_create_returns_a_valid_key_and_stores_only_digest_and_hint(store: KeyStore) -> None:
+    created = store.create("  Billing service  ")
+    assert keys.is_well_formed(created.key)
+    assert created.record.description == "Billing service"
+    assert created.record.masked == keys.mask(created.key)
+    assert created.record.active and created.record.expires_at is None
+    assert created.key not in repr(created)
+    assert store.get(created.record.id) == created.record
+    assert store.verify(created.key) is Verdict.VALID
+
+
+def test_create_with_expiry_stores_the_following_local_midnight(store: KeyStore) -> None:
+    day = date.today() + timedelta(days=30)
+    record = store.create("expiring", day).record
+    assert record.expires_at == expiry_instant(day)
+    assert record.expires_on == day
+    local = record.expires_at.astimezone()
+    assert (local.hour, local.minute, local.date()) == (0, 0, day + timedelta(days=1))
+
+
+def test_expiry_today_is_allowed_and_yesterday_is_not(store: KeyStore) -> None:
+    today = date(2030, 5, 5)
+    assert store.create("today", date(2030, 5, 5), today=today).record.expires_on == today
+    with pytest.raises(InvalidExpiry, match="in the past"):
+        store.create("yesterday", date(2030, 5, 4), today=today)
+    with pytest.raises(InvalidExpiry, match="or earlier"):
+        store.create("far", date(9999, 12, 31), today=today)
+    assert store.count() == 1
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "required"),
+        ("   \t ", "required"),
+        ("x" * (DESCRIPTION_MAX + 1), "limit is 256"),
+        ("bad\x00nul", "U\\+0000"),
+        ("line\nbreak", "U\\+000A"),
+        ("spoof\u202etxt", "U\\+202E"),
+    ],
+)
+def test_bad_descriptions_are_refused_and_nothing_is_stored(store: KeyStore, text: str, message: str) -> None:
+    with pytest.raises(InvalidDescription, match=message):
+        store.create(text)
+    assert store.count() == 0
+
+
+def test_description_limits_and_unicode_are_kept(store: KeyStore) -> None:
+    assert store.create("x" * DESCRIPTION_MAX).record.description == "x" * DESCRIPTION_MAX
+    text = "Déploiement 🚀 — 'quotes'; DROP TABLE api_keys; --"
+    assert store.create(text).record.description == text
+    assert store.count() == 2
+
+
+@given(st.text(max_size=300))
+def test_description_validator_accepts_exactly_the_documented_set(text: str) -> None:
+    import unicodedata
+
+    cleaned = text.strip()
+    ok = (
+        0 < len(cleaned) <= DESCRIPTION_MAX
+        and all(unicodedata.category(c) not in ("Cc", "Cs") for c in cleaned)
+        and not any(c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c" for c in cleaned)
+    )
+    if ok:
+        assert validate_description(text) == cleaned
+    else:
+        with pytest.raises(InvalidDescription):
+            validate_description(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "1.5", "", " ", "99999999999999999999", "٣"])
+def test_malformed_ids_are_refused(text: str) -> None:
+    with pytest.raises(InvalidKeyId, match="not a key ID"):
+        parse_key_id(text)
+
+
+def test_good_ids_parse() -> None:
+    assert parse_key_id("42") == 42
+    assert parse_key_id(" 7 ") == 7
+
+
+@pytest.mark.parametrize("text", ["2030-1-1", "tomorrow", "2030-02-30", "", "20300101"])
+def test_malformed_dates_are_refused(text: str) -> None:
+    with pytest.raises(InvalidExpiry, match="YYYY-MM-DD"):
+        parse_expiry(text)
+
+
+def test_expiry_date_round_trips() -> None:
+    for day in (date(2030, 1, 1), date(2030, 3, 30), date(2030, 10, 27), date(2030, 12, 31)):
+        assert expiry_date(expiry_instant(day)) == day
+
+
+# -- toggle, delete, get ---------------------------------------------------------
+
+
+def test_set_active_round_trip(store: KeyStore) -> None:
+    created = store.create("toggle me")
+    assert store.set_active(created.record.id, False).active is False
+    assert store.verify(created.key) is Verdict.INACTIVE
+    assert store.set_active(created.record.id, True).active is True
+    assert store.verify(created.key) is Verdict.VALID
+
+
+def test_delete_removes_the_key(store: KeyStore) -> None:
+    created = store.create("delete me")
+    store.delete(created.record.id)
+    assert store.count() == 0
+    assert store.verify(created.key) is Verdict.UNKNOWN
+    with pytest.raises(KeyNotFound):
+        store.get(created.record.id)
+
+
+def test_operations_on_a_missing_key_raise_key_not_found(store: KeyStore) -> None:
+    with pytest.raises(KeyNotFound, match="#99"):
+        store.set_active(99, False)
+    with pytest.raises(KeyNotFound):
+        store.delete(99)
+    with pytest.raises(KeyNotFound):
+        store.get(99)
+
+
+def test_deleted_ids_are_never_reused(store: KeyStore) -> None:
+    first = store.create("one").record.id
+    second = store.create("two").record.id
+    store.delete(second)
+    assert store.create("three").record.id > second > first
+
+
+# -- verify ---------------------------------------------------------------------
+
+
+def test_verify_answers(clocked: KeyStore, clock: FakeClock) -> None:
+    today = T0.astimezone().date()
+    created = clocked.create("short-lived", today + timedelta(days=1), today=today)
+    assert clocked.verify(created.key) is Verdict.VALID
+    assert clocked.verify(keys.generate()) is Verdict.UNKNOWN
+    assert clocked.verify(created.key[:-1] + ("A" if created.key[-1] != "A" else "B")) is Verdict.MALFORMED
+    clock.now = created.record.expires_at - timedelta(microseconds=1)
+    assert clocked.verify(created.key) is Verdict.VALID
+    clock.now = created.record.expires_at
+    assert clocked.verify(created.key) is Verdict.EXPIRED
+
+
+def test_verify_records_last_use_at_most_once_a_minute(clocked: KeyStore, clock: FakeClock) -> None:
+    created = clocked.create("busy")
+    key_id = created.record.id
+    assert clocked.get(key_id).last_used_at is None
+    clocked.verify(created.key)
+    assert clocked.get(key_id).last_used_at == T0
+    clock.now = T0 + TOUCH_INTERVAL - timedelta(seconds=1)
+    clocked.verify(created.key)
+    assert clocked.get(key_id).last_used_at == T0
+    clock.now = T0 + TOUCH_INTERVAL
+    clocked.verify(created.key)
+    assert clocked.get(key_id).last_used_at == T0 + TOUCH_INTERVAL
+
+
+def test_failed_verifications_do_not_record_use(store: KeyStore) -> None:
+    created = store.create("off")
+    store.set_active(created.record.id, False)
+    store.verify(created.key)
+    assert store.get(created.record.id).last_used_at is None
+
+
+# -- paging ----------------------------------------------------------------------
+
+
+def _seed_with_ties(store: KeyStore, count: int) -> None:
+    # Groups of three share a created_at, so paging must break ties by id.
+    rows = [NewKey(f"key {i}", T0 + timedelta(seconds=i // 3)) for i in range(count)]
+    store.insert_many(rows)
+
+
+def _expected_order(store: KeyStore) -> list[int]:
+    return [r.id for r in sorted(store.all(), key=lambda r: (r.created_at, r.id), reverse=True)]
+
+
+def test_all_lists_newest_first_with_ties_by_higher_id(store: KeyStore) -> None:
+    _seed_with_ties(store, 10)
+    ids = [r.id for r in store.all()]
+    assert ids == _expected_order(store)
+    assert ids == sorted(ids, reverse=True)
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 10])
+def test_keyset_paging_walks_every_key_once_both_ways(store: KeyStore, size: int) -> None:
+    _seed_with_ties(store, 31)
+    expected = _expected_order(store)
+    pages = [store.page(size)]
+    assert not pages[0].has_newer
+    while pages[-1].has_older:
+        pages.append(store.page(size, after=pages[-1].items[-1].cursor))
+        assert pages[-1].has_newer
+    assert len(pages) >= 3
+    forward = [r.id for p in pages for r in p.items]
+    assert forward == expected
+    assert all(len(p.items) == size for p in pages[:-1])
+    # And back again from the last page, page by page, to the same pages.
+    back = [pages[-1]]
+    while back[-1].has_newer:
+        back.append(store.page(size, before=back[-1].items[0].cursor))
+    assert [[r.id for r in p.items] for p in reversed(back)][1:] == [[r.id for r in p.items] for p in pages][1:]
+    assert [r.id for r in back[-1].items] == expected[: len(back[-1].items)]
+
+
+def test_page_of_an_empty_store(store: KeyStore) -> None:
+    page = store.page(25)
+    assert page.items == () and not page.has_newer and not page.has_older
+
+
+def test_count(store: KeyStore) -> None:
+    _seed_with_ties(store, 7)
+    assert store.count() == 7
+
+
+def test_data_version_changes_when_another_connection_writes(db_path: Path, store: KeyStore) -> None:
+    before = store.data_version()
+    assert store.data_version() == before
+    with KeyStore.open(str(db_path)) as other:
+        other.create("from elsewhere")
+    assert store.data_version() != before

@@ -1,0 +1,257 @@
+"""Every command of CONTRACT.md end to end, through a subprocess."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from desktop.core import keys
+from tests.helpers import run_cli
+
+ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
+
+
+def create(db: Path, description: str = "test key", *extra: str) -> str:
+    result = run_cli("create", "--description", description, "--database", str(db), *extra)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and keys.is_well_formed(lines[0])
+    return lines[0]
+
+
+def listed(db: Path) -> list[dict[str, object]]:
+    result = run_cli("--database", str(db), "list", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data, list)
+    return data
+
+
+def test_create_prints_the_key_alone_and_stores_it(db_path: Path) -> None:
+    key = create(db_path, "Billing")
+    [entry] = listed(db_path)
+    assert entry["masked"] == keys.mask(key) and entry["description"] == "Billing"
+    assert entry["active"] is True and entry["expires_at"] is None and entry["last_used_at"] is None
+
+
+def test_database_option_goes_before_or_after_the_command(db_path: Path) -> None:
+    create(db_path)
+    assert run_cli("--database", str(db_path), "list").returncode == 0
+    assert len(listed(db_path)) == 1
+
+
+def test_environment_variable_selects_the_database(tmp_path: Path) -> None:
+    env = {"APIKEYS_DATABASE": str(tmp_path / "env.db")}
+    result = run_cli("create", "--description", "via env", env=env)
+    assert result.returncode == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_list_json_fields_and_order(db_path: Path) -> None:
+    first = create(db_path, "first")
+    second = create(db_path, "second", "--expires", (date.today() + timedelta(days=3)).isoformat())
+    data = listed(db_path)
+    assert [d["masked"] for d in data] == [keys.mask(second), keys.mask(first)]
+    assert set(data[0]) == {"id", "masked", "description", "created_at", "expires_at", "active", "last_used_at"}
+    for field in ("created_at", "expires_at"):
+        parsed = datetime.fromisoformat(str(data[0][field]))
+        assert parsed.utcoffset() is not None
+    assert data[0]["id"] > data[1]["id"]
+
+
+def test_list_table_shows_masked_keys_only(db_path: Path) -> None:
+    key = create(db_path, "table row")
+    result = run_cli("list", "--database", str(db_path))
+    assert result.returncode == 0
+    assert keys.mask(key) in result.stdout and "table row" in result.stdout and "Never" in result.stdout
+    assert key not in result.stdout
+
+
+def test_verify_answers_and_exit_codes(db_path: Path) -> None:
+    key = create(db_path)
+    assert (run_cli("verify", key, "--database", str(db_path)).stdout, 0) == ("valid\n", 0)
+    result = run_cli("verify", "-", "--database", str(db_path), stdin=key + "\n")
+    assert (result.stdout, result.returncode) == ("valid\n", 0)
+    unknown = run_cli("verify", keys.generate(), "--database", str(db_path))
+    assert (unknown.stdout, unknown.returncode) == ("unknown\n", 1)
+    for bad in ("", "ak_short", key[:-1] + ("x" if key[-1] != "x" else "y"), "é" * 41):
+        result = run_cli("verify", bad, "--database", str(db_path))
+        assert (result.stdout, result.returncode) == ("malformed\n", 1), bad
+    huge = run_cli("verify", "-", "--database", str(db_path), stdin="a" * 1_000_000)
+    assert (huge.stdout, huge.returncode) == ("malformed\n", 1)
+
+
+def test_malformed_key_does_not_touch_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    result = run_cli("verify", "ak_nope", "--database", str(db))
+    assert result.stdout == "malformed\n" and not db.exists()
+
+
+def test_deactivate_activate_and_verify(db_path: Path) -> None:
+    key = create(db_path)
+    key_id = str(listed(db_path)[0]["id"])
+    assert run_cli("deactivate", key_id, "--database", str(db_path)).returncode == 0
+    inactive = run_cli("verify", key, "--database", str(db_path))
+    assert (inactive.stdout, inactive.returncode) == ("inactive\n", 1)
+    assert listed(db_path)[0]["active"] is False
+    assert run_cli("activate", key_id, "--database", str(db_path)).returncode == 0
+    assert run_cli("verify", key, "--database", str(db_path)).stdout == "valid\n"
+    assert listed(db_path)[0]["last_used_at"] is not None
+
+
+def test_expired_key(db_path: Path) -> None:
+    key = create(db_path)
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE api_keys SET expires_at = '2000-01-01 00:00:00.000000'")
+    con.commit()
+    con.close()
+    result = run_cli("verify", key, "--database", str(db_path))
+    assert (result.stdout, result.returncode) == ("expired\n", 1)
+
+
+def test_delete(db_path: Path) -> None:
+    key = create(db_path)
+    key_id = str(listed(db_path)[0]["id"])
+    assert run_cli("delete", key_id, "--database", str(db_path)).returncode == 0
+    assert listed(db_path) == []
+    assert run_cli("verify", key, "--database", str(db_path)).stdout == "unknown\n"
+
+
+@pytest.mark.parametrize("command", ["activate", "deactivate", "delete"])
+def test_missing_id_exits_1(db_path: Path, command: str) -> None:
+    create(db_path)
+    result = run_cli(command, "999", "--database", str(db_path))
+    assert result.returncode == 1 and ONE_LINE_ERROR.match(result.stderr) and "#999" in result.stderr
+
+
+@pytest.mark.parametrize("bad_id", ["0", "-3", "abc", "1.5", "99999999999999999999999"])
+def test_malformed_id_exits_2(db_path: Path, bad_id: str) -> None:
+    result = run_cli("delete", "--database", str(db_path), "--", bad_id)
+    assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr), result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--description", ""], "description is required"),
+        (["--description", "   "], "description is required"),
+        (["--description", "x" * 257], "limit is 256"),
+        (["--description", "a\x01b"], "control character"),
+        (["--description", "ok", "--expires", "2001-01-01"], "in the past"),
+        (["--description", "ok", "--expires", "next week"], "YYYY-MM-DD"),
+        ([], "required: --description"),
+    ],
+)
+def test_bad_create_input_exits_2_and_stores_nothing(db_path: Path, args: list[str], fragment: str) -> None:
+    create(db_path, "existing")
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    result = run_cli("create", *args, "--database", str(db_path))
+    assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr), result.stderr
+    assert fragment.lower() in result.stderr.lower()
+    assert len(listed(db_path)) == 1
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_unknown_command_is_usage_error() -> None:
+    result = run_cli("frobnicate")
+    assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a database at all\n", b"", b"SQLite format 3\x00" + b"\x00" * 50],
+)
+def test_bad_files_exit_3_byte_identical(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    for args in (["list"], ["create", "--description", "x"], ["verify", keys.generate()]):
+        result = run_cli(*args, "--database", str(path))
+        assert result.returncode == 3, (args, result.stderr)
+        assert ONE_LINE_ERROR.match(result.stderr) and "Traceback" not in result.stderr
+        assert path.read_bytes() == content
+
+
+def test_missing_folder_and_directory_exit_3(tmp_path: Path) -> None:
+    for target in (tmp_path / "no" / "such" / "keys.db", tmp_path):
+        result = run_cli("list", "--database", str(target))
+        assert result.returncode == 3 and ONE_LINE_ERROR.match(result.stderr), result.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_newer_schema_exits_3_byte_identical(db_path: Path) -> None:
+    create(db_path)
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE alembic_version SET version_num = 'ffff'")
+    con.commit()
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    before = db_path.read_bytes()
+    result = run_cli("list", "--database", str(db_path))
+    assert result.returncode == 3 and "newer version" in result.stderr
+    assert db_path.read_bytes() == before
+
+
+def test_read_only_database_exits_3_on_write(db_path: Path) -> None:
+    create(db_path)
+    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+    assert run_cli("list", "--database", url).returncode == 0
+    result = run_cli("create", "--description", "x", "--database", url)
+    assert result.returncode == 3 and "read-only" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
+
+
+def test_locked_database_exits_3(db_path: Path) -> None:
+    create(db_path)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run_cli("create", "--description", "x", "--database", str(db_path))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 3 and "busy" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
+
+
+def test_seed_adds_varied_keys(db_path: Path) -> None:
+    result = run_cli("seed", "--count", "300", "--database", str(db_path))
+    assert result.returncode == 0, result.stderr
+    data = listed(db_path)
+    assert len(data) == 300
+    assert len({d["description"] for d in data}) > 20
+    assert any(not d["active"] for d in data)
+    now = datetime.now().astimezone()
+    expiries = [datetime.fromisoformat(str(d["expires_at"])) for d in data if d["expires_at"]]
+    assert any(e < now for e in expiries) and any(e > now for e in expiries)
+    assert any(d["expires_at"] is None for d in data)
+
+
+@pytest.mark.parametrize("count", ["0", "-5", "many", "100000000"])
+def test_seed_bad_count_exits_2(db_path: Path, count: str) -> None:
+    result = run_cli("seed", "--count", count, "--database", str(db_path))
+    assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr)
+
+
+def test_list_into_a_closed_pipe_is_quiet(db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    run_cli("seed", "--count", "2000", "--database", str(db_path))
+    proc = subprocess.run(
+        f"'{sys.executable}' -m desktop list --database '{db_path}' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stderr == "" and proc.stdout.startswith("ID")
+
+
+def test_help_and_version() -> None:
+    assert run_cli("--help").returncode == 0
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("apikeys ")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, tuple_, update
 
 from desktop.core import keys
 from desktop.core.db import Database, open_database, translated
@@ -205,6 +205,17 @@ _OLDEST_FIRST = (ApiKey.created_at.asc(), ApiKey.id.asc())
 _POSITION = tuple_(ApiKey.created_at, ApiKey.id)
 
 
+_VERIFY_QUERY = select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at).where(
+    ApiKey.digest == bindparam("digest")
+)
+_VERIFY_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = ?"
+
+
+def _sqlite_time(value: str | None) -> datetime | None:
+    """A DATETIME as SQLAlchemy stores it on SQLite (naive UTC text), made aware."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 def _record(row: Any) -> KeyRecord:  # a Row; its generic form differs between SQLAlchemy 2.0 and 2.1
     return KeyRecord(
         id=row.id,
@@ -382,22 +393,32 @@ class KeyStore:
         if not keys.is_well_formed(key):
             return Verdict.MALFORMED
         presented = keys.digest(key)
-        with translated(self.location), self._db.engine.connect() as conn:
-            row = conn.execute(
-                select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at).where(
-                    ApiKey.digest == presented
-                )
-            ).first()
-        if row is None or not hmac.compare_digest(row.digest, presented):
+        found = self._lookup(presented)
+        if found is None or not hmac.compare_digest(found[1], presented):
             return Verdict.UNKNOWN
-        if not row.active:
+        key_id, _, active, expires_at, last_used_at = found
+        if not active:
             return Verdict.INACTIVE
         now = self._clock()
-        if row.expires_at is not None and now >= row.expires_at:
+        if expires_at is not None and now >= expires_at:
             return Verdict.EXPIRED
-        if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
-            self._touch(row.id, now)
+        if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
+            self._touch(key_id, now)
         return Verdict.VALID
+
+    def _lookup(self, presented: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
+        reader = self._db.sqlite_reader()
+        with translated(self.location):
+            if reader is not None:
+                # fetchall() steps the statement to its end, so no read transaction stays open.
+                rows = reader.execute(_VERIFY_SQL, (presented,)).fetchall()
+                if not rows:
+                    return None
+                key_id, digest, active, expires_at, last_used_at = rows[0]
+                return key_id, digest, bool(active), _sqlite_time(expires_at), _sqlite_time(last_used_at)
+            with self._db.engine.connect() as conn:
+                row = conn.execute(_VERIFY_QUERY, {"digest": presented}).first()
+            return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])
 
     def _touch(self, key_id: int, now: datetime) -> None:
         stale = now - TOUCH_INTERVAL

@@ -273,3 +273,23 @@ def test_data_version_changes_when_another_connection_writes(db_path: Path, stor
     with KeyStore.open(str(db_path)) as other:
         other.create("from elsewhere")
     assert store.data_version() != before
+
+
+def test_verify_sees_changes_made_by_another_process_on_its_kept_connection(db_path: Path, store: KeyStore) -> None:
+    created = store.create("watched")
+    assert store.verify(created.key) is Verdict.VALID
+    with KeyStore.open(str(db_path)) as other:
+        other.set_active(created.record.id, False)
+    assert store.verify(created.key) is Verdict.INACTIVE
+    with KeyStore.open(str(db_path)) as other:
+        other.delete(created.record.id)
+    assert store.verify(created.key) is Verdict.UNKNOWN
+
+
+def test_verify_from_many_threads(store: KeyStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = [store.create(f"k{i}").key for i in range(5)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(store.verify, good * 20 + [keys.generate()] * 20))
+    assert answers == [Verdict.VALID] * 100 + [Verdict.UNKNOWN] * 20

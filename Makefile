@@ -37,3 +37,18 @@ unit: $(VENV)/.installed-test
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
+
+# -- packaging (issue 4): `make package` builds dist/apikeys/ and the .deb; `make smoke`
+# installs that .deb with dpkg (as root), exercises the installed app, then removes it.
+.PHONY: package smoke
+
+$(VENV)/.installed-package: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[package]'
+	touch $@ $(VENV)/.installed
+
+package: $(VENV)/.installed-package
+	packaging/package.sh $(PY)
+
+smoke: package
+	packaging/smoke.sh

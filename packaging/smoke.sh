@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Smoke-test the Debian package as a user would get it: dpkg -i, use the installed `apikeys`
+# (command line, then the window offscreen and on a real X server, closed with SIGTERM),
+# dpkg -r, and check that the files are gone while the user's database stays.
+#
+# Usage (as root, after `make package`): packaging/smoke.sh [dist/apikeys_<version>_<arch>.deb]
+# A full key is never printed: it is kept in a variable and handed over on stdin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\nsmoke: == %s\n' "$*"; }
+ok() { printf 'smoke: ok   %s\n' "$*"; }
+fail() {
+    printf '\nsmoke: FAIL %s\n' "$*" >&2
+    exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail "must run as root (it installs and removes the .deb with dpkg)"
+DEB=${1:-$(ls -t dist/apikeys_*.deb 2>/dev/null | head -n 1)}
+[ -n "$DEB" ] && [ -f "$DEB" ] || fail "no .deb found in dist/; run 'make package' first"
+PKG=$(dpkg-deb -f "$DEB" Package)
+[ "$PKG" = apikeys ] || fail "$DEB is package '$PKG', expected 'apikeys'"
+
+# Any Python 3 reads the JSON; the venv's is there after `make package`.
+PYTHON=$(readlink -f "${SMOKE_PYTHON:-.venv/bin/python}")
+[ -x "$PYTHON" ] || fail "no Python at $PYTHON for checking JSON (set SMOKE_PYTHON)"
+WORK=$(mktemp -d /tmp/apikeys-smoke.XXXXXX)
+INSTALLED_BY_US=0
+XVFB_PID=
+APP_PID=
+cleanup() {
+    local rc=$?
+    [ -n "$APP_PID" ] && kill -KILL "$APP_PID" 2>/dev/null
+    [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null
+    if [ "$INSTALLED_BY_US" = 1 ] && dpkg-query -W -f='${Status}' apikeys 2>/dev/null | grep -q installed; then
+        dpkg -r apikeys >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+    [ "$rc" = 0 ] && printf '\nsmoke: PASSED\n' || printf '\nsmoke: FAILED (exit %s)\n' "$rc" >&2
+}
+trap cleanup EXIT
+
+# -- install -------------------------------------------------------------------
+step "install $DEB ($(du -h "$DEB" | cut -f1))"
+# dpkg -i does not fetch dependencies: install the missing ones (and Xvfb, x11-utils for the
+# X11 check) from apt first.
+needed=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/([^)]*)//; s/|.*//; s/[[:space:]]//g' | grep -v '^$')
+missing=()
+for pkg in $needed xvfb x11-utils; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "smoke: installing from apt: ${missing[*]}"
+    apt-get update -qq >/dev/null || fail "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+        fail "apt-get install ${missing[*]} failed"
+fi
+dpkg -i "$DEB" >"$WORK/dpkg-i.log" 2>&1 || {
+    cat "$WORK/dpkg-i.log" >&2
+    fail "dpkg -i $DEB failed"
+}
+INSTALLED_BY_US=1
+ok "dpkg -i"
+
+for path in /opt/apikeys/apikeys /usr/bin/apikeys /usr/share/applications/apikeys.desktop \
+    /usr/share/icons/hicolor/256x256/apps/apikeys.png /usr/share/icons/hicolor/scalable/apps/apikeys.svg; do
+    [ -e "$path" ] || fail "$path was not installed"
+done
+ok "files installed under /opt/apikeys, /usr/bin and /usr/share"
+
+# A user's environment, not CI's: a temporary HOME, and nothing that points elsewhere.
+mkdir -p "$WORK/home" "$WORK/data" "$WORK/runtime"
+chmod 700 "$WORK/runtime"
+DB="$WORK/data/keys.db"
+export SMOKE_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+run() { env -i PATH="$SMOKE_PATH" HOME="$WORK/home" LANG=C.UTF-8 XDG_RUNTIME_DIR="$WORK/runtime" "$@"; }
+APP=$(run sh -c 'command -v apikeys') || fail "apikeys is not on the PATH after installation"
+[ "$APP" = /usr/bin/apikeys ] || fail "apikeys on the PATH is $APP, expected /usr/bin/apikeys"
+ok "apikeys on the PATH: $APP -> $(readlink -f "$APP")"
+
+# -- command line -------------------------------------------------------------
+step "command line from the installed app"
+version=$(run apikeys --version) || fail "apikeys --version exited $?"
+ok "--version: $version"
+
+key=$(run apikeys create --description "smoke test" --database "$DB" 2>"$WORK/create.err") ||
+    fail "apikeys create exited $? ($(head -c 300 "$WORK/create.err"))"
+[[ "$key" =~ ^ak_[0-9A-Za-z]{38}$ ]] || fail "apikeys create did not print one key in the contract's format"
+[ -f "$DB" ] || fail "apikeys create did not create $DB"
+ok "create: printed a key of the contract's format (not shown), created $(basename "$DB")"
+
+set +e
+verdict=$(printf '%s\n' "$key" | run apikeys verify - --database "$DB" 2>"$WORK/verify.err")
+rc=$?
+set -e
+[ "$rc" = 0 ] && [ "$verdict" = valid ] || fail "verify: expected 'valid' and exit 0, got '$verdict' and exit $rc"
+ok "verify: valid, exit 0"
+
+set +e
+last=${key: -1}
+[ "$last" = x ] && other=y || other=x
+verdict=$(printf '%s\n' "${key:0:40}$other" | run apikeys verify - --database "$DB" 2>/dev/null)
+rc=$?
+set -e
+[ "$rc" = 1 ] && [ "$verdict" = malformed ] || fail "verify of a damaged key: expected 'malformed' and exit 1, got '$verdict' and exit $rc"
+ok "verify of a damaged key: malformed, exit 1"
+
+listing=$(run apikeys list --json --database "$DB") || fail "apikeys list --json exited $?"
+[[ "$listing" != *"$key"* ]] || fail "list --json shows the full key"
+LISTING="$listing" run "$PYTHON" -c '
+import json, os, re, sys
+rows = json.loads(os.environ["LISTING"])
+assert isinstance(rows, list) and len(rows) == 1, f"expected one key, got {len(rows)}"
+row = rows[0]
+for field in ("id", "masked", "description", "created_at", "expires_at", "active", "last_used_at"):
+    assert field in row, f"missing field {field}"
+assert re.fullmatch(r"ak_[0-9A-Za-z]{4}\u2026[0-9A-Za-z]{4}", row["masked"]), "masked form"
+assert row["description"] == "smoke test" and row["active"] is True and row["expires_at"] is None
+' 2>"$WORK/json.err" || fail "list --json: $(tail -n 1 "$WORK/json.err")"
+ok "list --json: one key, contract fields, masked"
+unset key
+
+# -- window -------------------------------------------------------------------
+QT_ERRORS='qt\.qpa\.plugin|Could not load the Qt platform plugin|Traceback|This application failed to start'
+
+# start_window NAME ENV... : start the installed app with no command, in the background.
+start_window() {
+    local name=$1
+    shift
+    run "$@" apikeys --database "$DB" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    APP_PID=$!
+}
+
+# close_window NAME: SIGTERM, then require exit 0 and a clean stderr.
+close_window() {
+    local name=$1 rc
+    kill -0 "$APP_PID" 2>/dev/null || {
+        wait "$APP_PID" && rc=0 || rc=$?
+        APP_PID=
+        head -c 2000 "$WORK/$name.err" >&2
+        fail "$name: the window exited by itself (exit $rc) before SIGTERM"
+    }
+    kill -TERM "$APP_PID"
+    for _ in $(seq 1 100); do
+        kill -0 "$APP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$APP_PID" 2>/dev/null; then
+        kill -KILL "$APP_PID"
+        wait "$APP_PID" 2>/dev/null || true
+        APP_PID=
+        fail "$name: still running 10 s after SIGTERM"
+    fi
+    wait "$APP_PID" && rc=0 || rc=$?
+    APP_PID=
+    if [ "$rc" != 0 ]; then
+        head -c 2000 "$WORK/$name.err" >&2
+        fail "$name: exit $rc after SIGTERM, expected 0 (is install_quit_on_signals() wired into launcher.run?)"
+    fi
+    if grep -Eq "$QT_ERRORS" "$WORK/$name.err"; then
+        head -c 2000 "$WORK/$name.err" >&2
+        fail "$name: stderr has a Qt plugin error or a traceback"
+    fi
+    ok "$name: exit 0 after SIGTERM, no plugin error or traceback on stderr"
+}
+
+step "window, offscreen (QT_QPA_PLATFORM=offscreen), closed with SIGTERM"
+start_window offscreen QT_QPA_PLATFORM=offscreen
+# Give it time to reach the event loop; an app that dies on start is caught by close_window.
+for _ in $(seq 1 40); do
+    kill -0 "$APP_PID" 2>/dev/null || break
+    sleep 0.1
+done
+close_window offscreen
+
+step "window on an X server (Xvfb, the bundle's own xcb platform plugin), closed with SIGTERM"
+display=:$((90 + RANDOM % 100))
+Xvfb "$display" -nolisten tcp -screen 0 1280x800x24 >"$WORK/xvfb.log" 2>&1 &
+XVFB_PID=$!
+for _ in $(seq 1 50); do
+    DISPLAY=$display xwininfo -root >/dev/null 2>&1 && break
+    sleep 0.1
+done
+DISPLAY=$display xwininfo -root >/dev/null 2>&1 || fail "Xvfb did not start ($(tail -n 3 "$WORK/xvfb.log"))"
+start_window xcb DISPLAY="$display"
+shown=
+for _ in $(seq 1 150); do
+    if DISPLAY=$display xwininfo -root -tree 2>/dev/null | grep -q '"API Key Manager'; then
+        shown=1
+        break
+    fi
+    kill -0 "$APP_PID" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$shown" ] || {
+    head -c 2000 "$WORK/xcb.err" >&2
+    fail "xcb: no window titled 'API Key Manager…' appeared within 15 s"
+}
+ok "xcb: the main window is mapped"
+close_window xcb
+kill "$XVFB_PID" 2>/dev/null || true
+XVFB_PID=
+
+step "window with no display at all"
+set +e
+run apikeys --database "$DB" >"$WORK/nodisplay.out" 2>"$WORK/nodisplay.err"
+rc=$?
+set -e
+if [ "$rc" = 0 ] || grep -Eq "$QT_ERRORS" "$WORK/nodisplay.err" || [ "$(wc -l <"$WORK/nodisplay.err")" != 1 ]; then
+    head -c 2000 "$WORK/nodisplay.err" >&2
+    fail "no display: expected one clear line on stderr and a non-zero exit, got exit $rc (is check_display() wired into launcher.run?)"
+fi
+ok "no display: exit $rc, '$(cat "$WORK/nodisplay.err")'"
+
+# -- removal ------------------------------------------------------------------
+step "dpkg -r apikeys"
+dpkg -r apikeys >"$WORK/dpkg-r.log" 2>&1 || {
+    cat "$WORK/dpkg-r.log" >&2
+    fail "dpkg -r apikeys failed"
+}
+INSTALLED_BY_US=0
+for path in /opt/apikeys /usr/bin/apikeys /usr/share/applications/apikeys.desktop /usr/share/metainfo/apikeys.metainfo.xml; do
+    [ ! -e "$path" ] && [ ! -L "$path" ] || fail "$path is still there after dpkg -r"
+done
+leftover=$(find /usr/share/icons/hicolor -name 'apikeys.*' 2>/dev/null | head -n 1)
+[ -z "$leftover" ] || fail "icon $leftover is still there after dpkg -r"
+ok "/opt/apikeys, /usr/bin/apikeys, the desktop entry, metainfo and icons are gone"
+[ -s "$DB" ] || fail "the user's database $DB is gone after dpkg -r"
+ok "the user's database is still there"

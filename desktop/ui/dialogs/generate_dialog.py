@@ -1,0 +1,219 @@
+"""The Generate New API Key popup: a description and an optional expiry date, checked as typed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.errors import InvalidInput
+from desktop.core.store import DESCRIPTION_MAX, MAX_EXPIRY, local_today, validate_description, validate_expiry
+from desktop.ui import theme
+
+#: (label, days) for the preset buttons; a year is a calendar year, not 365 days.
+PRESETS = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("1 year", 0))
+DEFAULT_EXPIRY_DAYS = 30
+
+
+def preset_date(today: date, days: int) -> date:
+    if days:
+        return today + timedelta(days=days)
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+class GenerateKeyDialog(QDialog):
+    """Asks; does not store. The owner reads `description()` and `expires_on()` on `generateRequested`."""
+
+    generateRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, today: date | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("generateDialog")
+        self.setWindowTitle("Generate New API Key")
+        self.setModal(True)
+        self._today = today or local_today()
+        self._busy = False
+        self._touched = False
+
+        intro = QLabel("Describe what the key is for, so you can recognise it later.", self)
+        intro.setWordWrap(True)
+
+        self.description_edit = QLineEdit(self)
+        self.description_edit.setObjectName("descriptionEdit")
+        self.description_edit.setAccessibleName("Description")
+        self.description_edit.setPlaceholderText("e.g. Billing service, production")
+        self.description_edit.setMaxLength(DESCRIPTION_MAX)
+        self.description_edit.setClearButtonEnabled(True)
+        self.counter = QLabel(self)
+        self.counter.setObjectName("descriptionCounter")
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.counter.setAccessibleName("Characters used")
+
+        self.expiry_enabled = QCheckBox("Expires after", self)
+        self.expiry_enabled.setObjectName("expiryEnabled")
+        self.expiry_enabled.setAccessibleName("Set an expiry date")
+        self.expiry_enabled.setToolTip("Unchecked: the key never expires")
+        self.expiry_edit = QDateEdit(self)
+        self.expiry_edit.setObjectName("expiryEdit")
+        self.expiry_edit.setAccessibleName("Expiry date")
+        self.expiry_edit.setCalendarPopup(True)
+        self.expiry_edit.setDisplayFormat("yyyy-MM-dd")
+        self.expiry_edit.setDateRange(QDate(self._today), QDate(MAX_EXPIRY))
+        self.expiry_edit.setDate(QDate(preset_date(self._today, DEFAULT_EXPIRY_DAYS)))
+        self.expiry_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        expiry_row = QHBoxLayout()
+        expiry_row.addWidget(self.expiry_enabled)
+        expiry_row.addWidget(self.expiry_edit, 1)
+        self.preset_buttons: list[QPushButton] = []
+        presets = QHBoxLayout()
+        presets.addWidget(QLabel("Quick:", self))
+        for label, days in PRESETS:
+            button = QPushButton(label, self)
+            button.setObjectName(f"preset{days or 365}Button")
+            button.setAccessibleName(f"Expire in {label}")
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _checked=False, days=days: self._apply_preset(days))
+            presets.addWidget(button)
+            self.preset_buttons.append(button)
+        presets.addStretch(1)
+        self.expiry_hint = QLabel(self)
+        self.expiry_hint.setObjectName("expiryHint")
+        self.expiry_hint.setWordWrap(True)
+
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.hide()
+
+        self.buttons = QDialogButtonBox(self)
+        self.confirm_button = self.buttons.addButton("Generate API Key", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.confirm_button.setObjectName("generateConfirmButton")
+        self.confirm_button.setDefault(True)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setObjectName("generateCancelButton")
+        # The button box's accepted() would close the dialog; the owner closes it once the key exists.
+        self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("&Description:", self.description_edit)
+        form.addRow("", self.counter)
+        form.addRow("Expiry:", expiry_row)
+        form.addRow("", presets)
+        form.addRow("", self.expiry_hint)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
+
+        self.description_edit.textEdited.connect(self._on_description_edit_text_edited)
+        self.description_edit.textChanged.connect(self._on_description_edit_text_changed)
+        self.expiry_enabled.toggled.connect(self._on_expiry_enabled_toggled)
+        self.expiry_edit.dateChanged.connect(self._on_expiry_edit_date_changed)
+        self._on_expiry_enabled_toggled(False)
+        self._refresh()
+
+    # -- the result --
+
+    def description(self) -> str:
+        """The description as it will be stored (trimmed); raises InvalidDescription when not valid."""
+        return validate_description(self.description_edit.text())
+
+    def expires_on(self) -> date | None:
+        if not self.expiry_enabled.isChecked():
+            return None
+        value: date = self.expiry_edit.date().toPython()  # type: ignore[assignment]
+        return value
+
+    # -- what the owner tells it --
+
+    def set_busy(self, busy: bool) -> None:
+        """While the key is being created: inputs frozen, so what is stored is what was shown."""
+        self._busy = busy
+        for widget in (self.description_edit, self.expiry_enabled, *self.preset_buttons):
+            widget.setEnabled(not busy)
+        self.expiry_edit.setEnabled(not busy and self.expiry_enabled.isChecked())
+        self.confirm_button.setText("Generating…" if busy else "Generate API Key")
+        self._refresh()
+
+    def show_error(self, message: str) -> None:
+        self.set_busy(False)
+        self._show_error(message)
+
+    # -- inside --
+
+    def _problem(self) -> str | None:
+        try:
+            self.description()
+            validate_expiry(self.expires_on(), self._today)
+        except InvalidInput as err:
+            return err.message
+        return None
+
+    def _refresh(self) -> None:
+        length = len(self.description_edit.text().strip())
+        self.counter.setText(f"{length} / {DESCRIPTION_MAX}")
+        problem = self._problem()
+        self.confirm_button.setEnabled(problem is None and not self._busy)
+        if problem is not None and self._touched:
+            self._show_error(problem)
+        else:
+            self.error_label.hide()
+        on = self.expiry_enabled.isChecked()
+        when = self.expires_on()
+        self.expiry_hint.setText(
+            f"Valid through the end of {when.isoformat()} (local time), then rejected."
+            if on and when is not None
+            else "The key never expires."
+        )
+
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};")
+        self.error_label.show()
+
+    def _apply_preset(self, days: int) -> None:
+        self.expiry_enabled.setChecked(True)
+        self.expiry_edit.setDate(QDate(preset_date(self._today, days)))
+
+    def _on_description_edit_text_edited(self, _text: str) -> None:
+        self._touched = True
+
+    def _on_description_edit_text_changed(self, _text: str) -> None:
+        self._refresh()
+
+    def _on_expiry_enabled_toggled(self, checked: bool) -> None:
+        self.expiry_edit.setEnabled(checked and not self._busy)
+        self._refresh()
+
+    def _on_expiry_edit_date_changed(self, _value: QDate) -> None:
+        self._refresh()
+
+    def _on_confirm_button_clicked(self) -> None:
+        self._touched = True
+        problem = self._problem()
+        if problem is not None:
+            self._refresh()
+            return
+        self.set_busy(True)
+        self.generateRequested.emit()

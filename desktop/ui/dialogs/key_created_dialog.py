@@ -1,0 +1,180 @@
+"""Shows a new key exactly once, with a Copy button; closing without copying asks once more."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui import theme
+
+if TYPE_CHECKING:
+    from desktop.core.store import KeyRecord
+    from desktop.ui.clipboard import SecretClipboard
+
+WARNING = (
+    "Copy this key now and store it somewhere safe. It will not be shown again: "
+    "only its masked form is kept, so a lost key cannot be recovered, only replaced."
+)
+
+
+class KeyCreatedDialog(QDialog):
+    """Holds the key only while open; on close the field is emptied and every reference dropped."""
+
+    def __init__(self, key: str, record: KeyRecord, clipboard: SecretClipboard, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("keyCreatedDialog")
+        self.setWindowTitle("API Key Created")
+        self.setModal(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._key: str | None = key
+        self._clipboard = clipboard
+        self._copied = False
+        self._close_confirmed = False
+        self._pending_result: int | None = None
+        self.confirm_box: QMessageBox | None = None
+
+        title = QLabel(f"<b>New key {record.masked}</b>", self)
+        title.setTextFormat(Qt.TextFormat.RichText)
+        about = QLabel(f"For: {record.description}", self)
+        about.setTextFormat(Qt.TextFormat.PlainText)
+        about.setWordWrap(True)
+        expiry = record.expires_on
+        about_expiry = QLabel(
+            f"Valid through {expiry.isoformat()}." if expiry is not None else "It never expires.", self
+        )
+
+        self.warning = QLabel(WARNING, self)
+        self.warning.setObjectName("showOnceWarning")
+        self.warning.setWordWrap(True)
+        warning_icon = QLabel(self)
+        warning_icon.setPixmap(theme.icon("warning").pixmap(24, 24))
+        warning_icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        warning_row = QHBoxLayout()
+        warning_row.addWidget(warning_icon)
+        warning_row.addWidget(self.warning, 1)
+
+        self.key_field = QLineEdit(key, self)
+        self.key_field.setObjectName("keyField")
+        self.key_field.setReadOnly(True)
+        self.key_field.setFont(theme.monospace_font())
+        self.key_field.setAccessibleName("New API key")
+        self.key_field.setMinimumWidth(self.key_field.fontMetrics().horizontalAdvance(key) + 24)
+        self.key_field.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)  # copy goes through the button
+        self.copy_button = QPushButton(theme.icon("copy"), "Copy", self)
+        self.copy_button.setObjectName("copyKeyButton")
+        self.copy_button.setAccessibleName("Copy the key to the clipboard")
+        self.copy_button.setDefault(True)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_field, 1)
+        key_row.addWidget(self.copy_button)
+
+        self.copied_label = QLabel(self)
+        self.copied_label.setObjectName("copiedLabel")
+        self.copied_label.setWordWrap(True)
+
+        buttons = QDialogButtonBox(self)
+        self.done_button = buttons.addButton("Done", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.done_button.setObjectName("keyCreatedDoneButton")
+        self.done_button.setAutoDefault(False)
+        buttons.accepted.connect(self.accept)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(about)
+        layout.addWidget(about_expiry)
+        layout.addLayout(warning_row)
+        layout.addLayout(key_row)
+        layout.addWidget(self.copied_label)
+        layout.addWidget(buttons)
+
+        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.finished.connect(self._on_self_finished)
+        self.key_field.installEventFilter(self)
+        self.copy_button.setFocus()
+
+    def copied(self) -> bool:
+        return self._copied
+
+    def discard(self) -> None:
+        """Close without asking (the window is going away): the key is dropped all the same."""
+        self._close_confirmed = True
+        if self.confirm_box is not None:
+            self.confirm_box.reject()
+        self.reject()
+
+    def done(self, result: int) -> None:
+        # Every way out (Done, Esc, the window's close button) comes through here.
+        if self._copied or self._close_confirmed or self._key is None:
+            super().done(result)
+            return
+        if self.confirm_box is not None:
+            return
+        self._pending_result = result
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Close without copying?",
+            "You have not copied the key. Once this window closes it cannot be shown again.",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("confirmCloseKeyDialog")
+        close = box.addButton("Close Without Copying", QMessageBox.ButtonRole.AcceptRole)
+        close.setObjectName("confirmButton")
+        theme.style_button(close, "danger", self.palette())
+        back = box.addButton("Go Back", QMessageBox.ButtonRole.RejectRole)
+        back.setObjectName("cancelButton")
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        box.finished.connect(lambda _result: self._on_confirm_box_finished(box.clickedButton() is close))
+        self.confirm_box = box
+        box.open()
+
+    def _on_confirm_box_finished(self, close: bool) -> None:
+        self.confirm_box = None
+        if close:
+            self._close_confirmed = True
+            self.done(self._pending_result if self._pending_result is not None else 0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Ctrl+C in the field would copy without the secret hints: route it through the button.
+        if (
+            watched is self.key_field
+            and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Copy)
+        ):
+            if event.type() == QEvent.Type.KeyPress:
+                self._on_copy_button_clicked()
+            event.accept()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _on_copy_button_clicked(self) -> None:
+        if self._key is None:
+            return
+        self._clipboard.copy(self._key)
+        self._copied = True
+        self.copy_button.setText("Copied")
+        seconds = self._clipboard.clear_after_ms // 1000
+        self.copied_label.setText(
+            f"Copied. The clipboard is marked secret for clipboard managers and will be cleared in {seconds} s."
+        )
+
+    def _on_self_finished(self, _result: int) -> None:
+        # No widget may hold the key once the dialog is gone: setText also drops the undo history.
+        self.key_field.setText("")
+        self.key_field.setMinimumWidth(0)
+        self._key = None

@@ -1,0 +1,199 @@
+"""The table model: one page of keys, as plain records from the store."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QGuiApplication, QPalette
+
+from desktop.ui import theme
+
+if TYPE_CHECKING:
+    from desktop.core.store import KeyRecord
+
+COL_KEY = 0
+COL_DESCRIPTION = 1
+COL_CREATED = 2
+COL_EXPIRES = 3
+COL_STATUS = 4
+COL_ACTIONS = 5
+HEADERS = ("API Key", "Description", "Created", "Expires", "Status", "Actions")
+
+#: The record's key ID, for views and tests that need to know which key a row is.
+KEY_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+NEVER = "Never"
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_day(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d")
+
+
+def format_moment(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def expiry_text(record: KeyRecord, now: datetime) -> str:
+    expires_on = record.expires_on
+    if expires_on is None:
+        return NEVER
+    if record.is_expired(now):
+        return f"Expired {expires_on.isoformat()}"
+    return expires_on.isoformat()
+
+
+def status_text(record: KeyRecord) -> str:
+    return "Active" if record.active else "Inactive"
+
+
+def description_tooltip(record: KeyRecord, now: datetime) -> str:
+    """Rich text, escaped: a description is the person's text, never markup."""
+    expires_on = record.expires_on
+    if expires_on is None:
+        expiry = "never"
+    elif record.is_expired(now):
+        expiry = f"{expires_on.isoformat()} (expired)"
+    else:
+        expiry = f"end of {expires_on.isoformat()}"
+    rows = (
+        ("Key", record.masked),
+        ("Created", format_moment(record.created_at)),
+        ("Last used", format_moment(record.last_used_at)),
+        ("Expires", expiry),
+        ("Status", status_text(record)),
+        ("Key ID", str(record.id)),
+    )
+    table = "".join(f"<tr><td><b>{name}:</b>&nbsp;</td><td>{html.escape(value)}</td></tr>" for name, value in rows)
+    return f"<p style='white-space: pre-wrap'>{html.escape(record.description)}</p><table>{table}</table>"
+
+
+class KeyTableModel(QAbstractTableModel):
+    """One page of keys; the window decides which page, the model only shows it."""
+
+    def __init__(self, parent: QObject | None = None, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        super().__init__(parent)
+        self._records: tuple[KeyRecord, ...] = ()
+        self._clock = clock
+        self._now = clock()
+        self._palette: QPalette | None = None
+
+    # -- contents --
+
+    def reload(self, records: Sequence[KeyRecord]) -> None:
+        self.beginResetModel()
+        self._records = tuple(records)
+        self._now = self._clock()
+        self.endResetModel()
+
+    def records(self) -> tuple[KeyRecord, ...]:
+        return self._records
+
+    def record(self, row: int) -> KeyRecord:
+        return self._records[row]
+
+    def row_of(self, key_id: int) -> int | None:
+        for row, record in enumerate(self._records):
+            if record.id == key_id:
+                return row
+        return None
+
+    def set_palette(self, palette: QPalette) -> None:
+        """Colours follow the view's palette (light or dark)."""
+        self._palette = QPalette(palette)
+        if self._records:
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(len(self._records) - 1, len(HEADERS) - 1),
+                [Qt.ItemDataRole.ForegroundRole],
+            )
+
+    # -- QAbstractTableModel --
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS)
+        if horizontal and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._records):
+            return None
+        record = self._records[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._display(record, column, role)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(record, column)
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column == COL_DESCRIPTION:
+                return theme.icon("info")
+            if column == COL_EXPIRES and record.is_expired(self._now):
+                return theme.icon("warning")
+            return None
+        if role == Qt.ItemDataRole.FontRole and column == COL_KEY:
+            return theme.monospace_font()
+        if role == Qt.ItemDataRole.ForegroundRole and column == COL_EXPIRES and record.is_expired(self._now):
+            return theme.expired_text(self._palette or QGuiApplication.palette())
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_CREATED, COL_EXPIRES, COL_STATUS):
+            return int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        if role == KEY_ID_ROLE:
+            return record.id
+        return None
+
+    def _display(self, record: KeyRecord, column: int, role: int) -> str | None:
+        if column == COL_KEY:
+            return record.masked
+        if column == COL_DESCRIPTION:
+            return record.description
+        if column == COL_CREATED:
+            return format_day(record.created_at)
+        if column == COL_EXPIRES:
+            return expiry_text(record, self._now)
+        if column == COL_STATUS:
+            return status_text(record)
+        if column == COL_ACTIONS:
+            if role == Qt.ItemDataRole.AccessibleTextRole:
+                return f"{'Deactivate' if record.active else 'Activate'} or delete {record.masked}"
+            return ""
+        return None
+
+    def _tooltip(self, record: KeyRecord, column: int) -> str | None:
+        if column == COL_DESCRIPTION:
+            return description_tooltip(record, self._now)
+        if column == COL_KEY:
+            return f"{record.masked}: the full key was shown only once, when it was generated."
+        if column == COL_CREATED:
+            return format_moment(record.created_at)
+        if column == COL_EXPIRES:
+            expires_on = record.expires_on
+            if expires_on is None:
+                return "This key never expires."
+            if record.is_expired(self._now):
+                return f"Expired: valid through {expires_on.isoformat()}; clients using it are rejected."
+            return f"Valid through the end of {expires_on.isoformat()} (local time)."
+        if column == COL_STATUS:
+            return "Clients using this key are accepted." if record.active else "Clients using this key are rejected."
+        return None

@@ -1,0 +1,133 @@
+"""One notifier for every outcome, the status-bar area that shows it, and the UI-boundary error guard."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+
+from desktop.ui import theme
+
+log = logging.getLogger(__name__)
+
+
+class Level(enum.Enum):
+    INFO = "info"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    level: Level
+    text: str
+
+    @property
+    def duration_ms(self) -> int:
+        """Long enough to read: about 15 characters a second, never less than a floor."""
+        floor = 12_000 if self.level is Level.ERROR else 5_000
+        per_char = 90 if self.level is Level.ERROR else 65
+        return max(floor, len(self.text) * per_char)
+
+
+class Notifier(QObject):
+    """The bridge every part of the UI reports through; only the status area listens."""
+
+    posted = Signal(object)  # Notice
+
+    def info(self, text: str) -> None:
+        self.posted.emit(Notice(Level.INFO, text))
+
+    def error(self, text: str) -> None:
+        self.posted.emit(Notice(Level.ERROR, text))
+
+
+class NotificationArea(QWidget):
+    """Icon plus text in the status bar; errors in the palette's error colour, shown longer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusMessage")
+        self._notice: Notice | None = None
+        self._icon = QLabel(self)
+        self._icon.setFixedSize(16, 16)
+        self._text = QLabel(self)
+        self._text.setObjectName("statusText")
+        self._text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self._icon)
+        layout.addWidget(self._text, 1)
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.timeout.connect(self._on_expiry_timeout)
+        self._icon.hide()
+
+    def text(self) -> str:
+        return self._text.text()
+
+    def notice(self) -> Notice | None:
+        return self._notice
+
+    def show_notice(self, notice: Notice) -> None:
+        self._notice = notice
+        self._text.setText(notice.text)
+        self._text.setToolTip(notice.text)
+        self.setAccessibleName("Error" if notice.level is Level.ERROR else "Status")
+        self.setAccessibleDescription(notice.text)
+        name = "error" if notice.level is Level.ERROR else "success"
+        self._icon.setPixmap(theme.icon(name).pixmap(16, 16))
+        self._icon.show()
+        self._apply_colour()
+        self._expiry.start(notice.duration_ms)
+
+    def clear(self) -> None:
+        self._notice = None
+        self._text.clear()
+        self._text.setToolTip("")
+        self._icon.hide()
+        self._expiry.stop()
+
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        if event.type() in (event.Type.PaletteChange, event.Type.StyleChange):
+            self._apply_colour()
+
+    def _apply_colour(self) -> None:
+        if self._notice is not None and self._notice.level is Level.ERROR:
+            colour = theme.error_text(self.palette()).name()
+            self._text.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        else:
+            self._text.setStyleSheet("")
+
+    def _on_expiry_timeout(self) -> None:
+        self.clear()
+
+
+class _ReportsErrors(Protocol):
+    def report_exception(self, err: BaseException, context: str) -> None: ...
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound=_ReportsErrors)
+
+
+def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R | None]:
+    """Catch anything a slot raises, at the UI boundary: the owner logs and shows it; the window lives on."""
+
+    @functools.wraps(method)
+    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as err:
+            self.report_exception(err, method.__name__)
+            return None
+
+    return wrapper

@@ -1,0 +1,67 @@
+"""Previous / Next, where the page is, and how many keys a page holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+
+class PaginationBar(QWidget):
+    previousClicked = Signal()
+    nextClicked = Signal()
+    pageSizeChanged = Signal(int)
+
+    def __init__(self, sizes: Sequence[int], size: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paginationBar")
+        self._sizes = tuple(sizes)
+        self.size_label = QLabel("Keys per page:", self)
+        self.size_combo = QComboBox(self)
+        self.size_combo.setObjectName("pageSizeCombo")
+        self.size_combo.setAccessibleName("Keys per page")
+        for value in self._sizes:
+            self.size_combo.addItem(str(value), value)
+        self.size_label.setBuddy(self.size_combo)
+        self.page_label = QLabel(self)
+        self.page_label.setObjectName("pageLabel")
+        self.page_label.setAccessibleName("Position in the list")
+        self.prev_button = QPushButton("Previous", self)
+        self.prev_button.setObjectName("prevPageButton")
+        self.prev_button.setAccessibleName("Previous page")
+        self.prev_button.setToolTip("Newer keys (Alt+Left, Page Up)")
+        self.next_button = QPushButton("Next", self)
+        self.next_button.setObjectName("nextPageButton")
+        self.next_button.setAccessibleName("Next page")
+        self.next_button.setToolTip("Older keys (Alt+Right, Page Down)")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.size_label)
+        layout.addWidget(self.size_combo)
+        layout.addStretch(1)
+        layout.addWidget(self.page_label)
+        layout.addSpacing(12)
+        layout.addWidget(self.prev_button)
+        layout.addWidget(self.next_button)
+        self.set_page_size(size)
+        self.set_state("", can_go_back=False, can_go_forward=False)
+        self.prev_button.clicked.connect(self.previousClicked)
+        self.next_button.clicked.connect(self.nextClicked)
+        self.size_combo.activated.connect(self._on_size_combo_activated)
+
+    def set_state(self, label: str, *, can_go_back: bool, can_go_forward: bool) -> None:
+        self.page_label.setText(label)
+        self.prev_button.setEnabled(can_go_back)
+        self.next_button.setEnabled(can_go_forward)
+
+    def set_page_size(self, size: int) -> None:
+        index = self.size_combo.findData(size)
+        if index >= 0:
+            self.size_combo.setCurrentIndex(index)
+
+    def page_size(self) -> int:
+        return int(self.size_combo.currentData())
+
+    def _on_size_combo_activated(self, _index: int) -> None:
+        self.pageSizeChanged.emit(self.page_size())

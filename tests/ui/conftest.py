@@ -1,0 +1,59 @@
+"""Fixtures for the window tests: real SQLite files, settings in a temporary folder, a window factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+
+from desktop.core.store import KeyStore
+from desktop.ui.main_window import MainWindow
+from tests.ui.helpers import wait_idle
+
+# The offscreen platform warns that it cannot resize a window to its size hints; it is
+# the test platform speaking, not the app. Every other Qt warning still fails a test.
+OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test writes the real user's settings: QSettings() lands in a temporary folder."""
+    QStandardPaths.setTestModeEnabled(True)
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
+    QCoreApplication.setOrganizationName("apikeys-tests")
+    QCoreApplication.setApplicationName("API Key Manager tests")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+WindowFactory = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
+    """A shown MainWindow on db_path, its count loaded; keyword arguments go to MainWindow."""
+
+    def make(**kwargs: object) -> MainWindow:
+        kwargs.setdefault("settings", settings)
+        kwargs.setdefault("poll_interval_ms", 100)
+        window = MainWindow(KeyStore.open(str(db_path)), **kwargs)  # type: ignore[arg-type]
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        wait_idle(qtbot, window)
+        return window
+
+    yield make

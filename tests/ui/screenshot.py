@@ -1,0 +1,133 @@
+"""Render the real window with sample keys to a PNG: `python tests/ui/screenshot.py docs/screenshot.png [--dark]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+DESCRIPTIONS = (
+    "Billing service — production",
+    "Billing service — staging",
+    "Mobile app (iOS) release builds",
+    "Mobile app (Android) release builds",
+    "Nightly data export to the warehouse",
+    "Partner integration: Acme Logistics shipment webhooks and tracking callbacks for all regions",
+    "CI pipeline: end-to-end tests",
+    "Grafana dashboard read-only access",
+    "Support tooling (customer lookup)",
+    "Legacy reporting cron job",
+    "Search indexer",
+    "Marketing site contact form",
+    "Inventory sync with the point-of-sale terminals in every store",
+    "Load test harness",
+    "Internal admin panel",
+    "Backup verification job",
+    "Feature flag service",
+    "Email delivery worker",
+    "Analytics event collector",
+    "Payment reconciliation",
+)
+
+
+def sample_keys(count: int, now: datetime) -> list[object]:
+    from desktop.core.store import NewKey
+
+    rows = []
+    for index in range(count):
+        created = now - timedelta(days=count - index, hours=index * 5 % 11, minutes=index * 7 % 60)
+        description = DESCRIPTIONS[index % len(DESCRIPTIONS)]
+        if index % 3 == 1:
+            expires_at = created + timedelta(days=30 + index * 11)
+        elif index % 7 == 4:
+            expires_at = now - timedelta(days=index % 5 + 1)  # already expired
+        else:
+            expires_at = None
+        rows.append(NewKey(description, created, expires_at, active=index % 5 != 2))
+    return rows
+
+
+def dark_palette() -> object:
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in (
+        (roles.Window, "#202124"),
+        (roles.WindowText, "#e8eaed"),
+        (roles.Base, "#1b1b1d"),
+        (roles.AlternateBase, "#26272b"),
+        (roles.Text, "#e8eaed"),
+        (roles.Button, "#303134"),
+        (roles.ButtonText, "#e8eaed"),
+        (roles.Highlight, "#3b5c94"),
+        (roles.HighlightedText, "#ffffff"),
+        (roles.ToolTipBase, "#303134"),
+        (roles.ToolTipText, "#e8eaed"),
+        (roles.PlaceholderText, "#9aa0a6"),
+        (roles.Link, "#8ab4f8"),
+    ):
+        palette.setColor(role, QColor(colour))
+    palette.setColor(QPalette.ColorGroup.Disabled, roles.ButtonText, QColor("#80868b"))
+    palette.setColor(QPalette.ColorGroup.Disabled, roles.WindowText, QColor("#80868b"))
+    palette.setColor(QPalette.ColorGroup.Disabled, roles.Text, QColor("#80868b"))
+    return palette
+
+
+def render(output: Path, *, dark: bool = False, count: int = 40) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.core.store import KeyStore
+    from desktop.ui.launcher import configure_application
+    from desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_application(app)
+    if dark:
+        app.setPalette(dark_palette())  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "keys.db"
+        now = datetime.now(UTC)
+        with KeyStore.open(str(database)) as seeding:
+            seeding.insert_many(sample_keys(count, now))  # type: ignore[arg-type]
+        settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(KeyStore.open(str(database)), settings=settings)
+        window.resize(1100, 720)
+        window.show()
+        window.table.selectRow(1)
+        # The masked form only: the screenshot never shows a full key.
+        record = window.model.record(1)
+        window.notifier.info(
+            f"Deactivated {record.masked} (“{record.description}”): clients using it will be rejected."
+        )
+        deadline = datetime.now() + timedelta(seconds=5)
+        while window.total is None and datetime.now() < deadline:
+            app.processEvents()
+        app.processEvents()
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(output)):
+            raise SystemExit(f"could not write {output}")
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("output", type=Path, help="the PNG to write, e.g. docs/screenshot.png")
+    parser.add_argument("--dark", action="store_true", help="render with a dark palette")
+    parser.add_argument("--count", type=int, default=40, help="how many sample keys (default 40)")
+    args = parser.parse_args(argv)
+    render(args.output, dark=args.dark, count=args.count)
+    print(args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The table model: headers, roles, tooltip and icon, expired marking; pytest-qt's model tester."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+
+from desktop.core.store import KeyRecord, KeyStore, NewKey
+from desktop.ui import theme
+from desktop.ui.key_table_model import (
+    COL_ACTIONS,
+    COL_DESCRIPTION,
+    COL_EXPIRES,
+    COL_KEY,
+    COL_STATUS,
+    HEADERS,
+    KEY_ID_ROLE,
+    KeyTableModel,
+)
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def record(key_id: int = 7, **changes: object) -> KeyRecord:
+    values: dict[str, object] = {
+        "id": key_id,
+        "masked": "ak_7Gq2…x9Lp",
+        "description": "Billing service",
+        "created_at": NOW - timedelta(days=3),
+        "expires_at": None,
+        "active": True,
+        "last_used_at": None,
+    }
+    values.update(changes)
+    return KeyRecord(**values)  # type: ignore[arg-type]
+
+
+def test_headers_keep_the_contract_order() -> None:
+    model = KeyTableModel()
+    shown = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert shown == list(HEADERS)
+    positions = [shown.index(name) for name in ("API Key", "Description", "Expires", "Actions")]
+    assert positions == sorted(positions)
+
+
+def test_model_passes_qtmodeltester(qtmodeltester, store: KeyStore) -> None:
+    store.insert_many([NewKey(f"key {i}", NOW - timedelta(minutes=i), active=i % 2 == 0) for i in range(30)])
+    model = KeyTableModel(clock=lambda: NOW)
+    model.reload(store.page(25).items)
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 25
+    assert model.rowCount(model.index(0, 0)) == 0
+
+
+def test_reload_resets_the_model(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = KeyTableModel(clock=lambda: NOW)
+    with qtbot.waitSignals([model.modelAboutToBeReset, model.modelReset]):
+        model.reload([record(1), record(2)])
+    assert model.rowCount() == 2
+    assert model.data(model.index(1, COL_KEY), KEY_ID_ROLE) == 2
+    assert model.row_of(2) == 1 and model.row_of(99) is None
+
+
+def test_key_column_is_masked_and_monospace() -> None:
+    model = KeyTableModel(clock=lambda: NOW)
+    model.reload([record()])
+    index = model.index(0, COL_KEY)
+    assert model.data(index) == "ak_7Gq2…x9Lp"
+    font = model.data(index, Qt.ItemDataRole.FontRole)
+    assert (isinstance(font, QFont) and font.fixedPitch()) or font.styleHint() == QFont.StyleHint.Monospace
+
+
+def test_description_has_info_icon_and_detailed_tooltip() -> None:
+    model = KeyTableModel(clock=lambda: NOW)
+    used = NOW - timedelta(hours=2)
+    model.reload([record(42, description="Payments <prod> & friends", last_used_at=used)])
+    index = model.index(0, COL_DESCRIPTION)
+    icon = model.data(index, Qt.ItemDataRole.DecorationRole)
+    assert isinstance(icon, QIcon) and not icon.isNull()
+    assert not icon.pixmap(16, 16).isNull()
+    tip = model.data(index, Qt.ItemDataRole.ToolTipRole)
+    assert "Payments &lt;prod&gt; &amp; friends" in tip  # the whole description, as text not markup
+    assert "Created" in tip and (NOW - timedelta(days=3)).astimezone().strftime("%Y-%m-%d") in tip
+    assert "Last used" in tip and used.astimezone().strftime("%Y-%m-%d %H:%M") in tip
+    assert "Key ID" in tip and ">42<" in tip
+    assert model.data(index) == "Payments <prod> & friends"
+
+
+def test_tooltip_says_never_used() -> None:
+    model = KeyTableModel(clock=lambda: NOW)
+    model.reload([record()])
+    assert "never" in model.data(model.index(0, COL_DESCRIPTION), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_expires_shows_never_date_or_expired() -> None:
+    model = KeyTableModel(clock=lambda: NOW)
+    future = NOW + timedelta(days=10)
+    past = NOW - timedelta(days=1)
+    model.reload([record(1), record(2, expires_at=future), record(3, expires_at=past)])
+    never, later, expired = (model.index(row, COL_EXPIRES) for row in range(3))
+    assert model.data(never) == "Never"
+    assert model.data(later) == (future.astimezone() - timedelta(microseconds=1)).date().isoformat()
+    assert model.data(later, Qt.ItemDataRole.ForegroundRole) is None
+    assert model.data(expired).startswith("Expired ")
+    colour = model.data(expired, Qt.ItemDataRole.ForegroundRole)
+    assert isinstance(colour, QColor)
+    assert colour == theme.expired_text(QPalette())
+    warning = model.data(expired, Qt.ItemDataRole.DecorationRole)
+    assert isinstance(warning, QIcon) and not warning.isNull()
+    assert "Expired" in model.data(expired, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_status_and_actions_columns() -> None:
+    model = KeyTableModel(clock=lambda: NOW)
+    model.reload([record(1), record(2, active=False)])
+    assert model.data(model.index(0, COL_STATUS)) == "Active"
+    assert model.data(model.index(1, COL_STATUS)) == "Inactive"
+    assert model.data(model.index(0, COL_ACTIONS)) == ""
+    assert "Activate" in model.data(model.index(1, COL_ACTIONS), Qt.ItemDataRole.AccessibleTextRole)
+    assert model.data(QModelIndex()) is None

@@ -1,0 +1,62 @@
+"""One notifier: successes plainly, errors with icon and colour for longer; the slot guard."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from desktop.core.errors import DatabaseLocked
+from desktop.ui.notifications import Level, Notice, NotificationArea, Notifier, guarded
+
+
+def test_area_shows_info_then_error_distinctly(qtbot) -> None:  # type: ignore[no-untyped-def]
+    notifier = Notifier()
+    area = NotificationArea()
+    qtbot.addWidget(area)
+    notifier.posted.connect(area.show_notice)
+    notifier.info("Activated ak_7Gq2…x9Lp")
+    assert area.text() == "Activated ak_7Gq2…x9Lp"
+    assert area.notice() == Notice(Level.INFO, "Activated ak_7Gq2…x9Lp")
+    info_style = area.findChild(QWidget, "statusText").styleSheet()
+    notifier.error("The database is busy")
+    assert area.text() == "The database is busy"
+    assert area.notice().level is Level.ERROR  # type: ignore[union-attr]
+    assert area.findChild(QWidget, "statusText").styleSheet() != info_style
+    assert "color" in area.findChild(QWidget, "statusText").styleSheet()
+    assert area.accessibleName() == "Error"
+
+
+def test_errors_stay_longer_and_long_texts_longer_still() -> None:
+    assert Notice(Level.ERROR, "x").duration_ms > Notice(Level.INFO, "x").duration_ms
+    assert Notice(Level.INFO, "x" * 300).duration_ms > Notice(Level.INFO, "x").duration_ms
+    assert Notice(Level.INFO, "x").duration_ms >= 4000
+
+
+def test_area_clears_itself(qtbot) -> None:  # type: ignore[no-untyped-def]
+    area = NotificationArea()
+    qtbot.addWidget(area)
+    area.show_notice(Notice(Level.INFO, "done"))
+    area._expiry.start(10)
+    qtbot.waitUntil(lambda: area.text() == "")
+
+
+class _Owner:
+    def __init__(self) -> None:
+        self.reported: list[tuple[BaseException, str]] = []
+
+    def report_exception(self, err: BaseException, context: str) -> None:
+        self.reported.append((err, context))
+
+    @guarded
+    def _on_button_clicked(self) -> int:
+        raise DatabaseLocked("busy")
+
+    @guarded
+    def _on_other_clicked(self) -> int:
+        return 3
+
+
+def test_guard_reports_instead_of_raising() -> None:
+    owner = _Owner()
+    assert owner._on_button_clicked() is None
+    assert owner._on_other_clicked() == 3
+    assert [(type(e), c) for e, c in owner.reported] == [(DatabaseLocked, "_on_button_clicked")]

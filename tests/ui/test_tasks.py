@@ -1,0 +1,54 @@
+"""Background work: results and errors come back on the GUI thread, in order; none after shutdown."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject
+
+from desktop.core.errors import KeyNotFound
+from desktop.ui.tasks import TaskRunner
+
+
+def test_results_arrive_on_the_gui_thread_in_order(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    gui = threading.get_ident()
+    workers: list[int] = []
+    results: list[tuple[int, int]] = []
+
+    def work(value: int) -> int:
+        workers.append(threading.get_ident())
+        return value
+
+    for value in range(5):
+        runner.submit(lambda v=value: work(v), lambda r: results.append((r, threading.get_ident())), print)
+    qtbot.waitUntil(lambda: len(results) == 5)
+    assert [r for r, _ in results] == list(range(5))
+    assert all(thread == gui for _, thread in results)
+    assert all(thread != gui for thread in workers)
+    assert runner.pending() == 0
+    runner.shutdown()
+
+
+def test_errors_arrive_as_exceptions(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    errors: list[Exception] = []
+
+    def fail() -> None:
+        raise KeyNotFound(5)
+
+    runner.submit(fail, lambda _r: None, errors.append)
+    qtbot.waitUntil(lambda: bool(errors))
+    assert isinstance(errors[0], KeyNotFound)
+    runner.shutdown()
+
+
+def test_no_callbacks_after_shutdown(qtbot) -> None:  # type: ignore[no-untyped-def]
+    owner = QObject()
+    runner = TaskRunner(owner)
+    results: list[int] = []
+    runner.submit(lambda: 1, results.append, print)
+    runner.shutdown()
+    runner.submit(lambda: 2, results.append, print)
+    qtbot.wait(50)
+    assert results == []

@@ -7,7 +7,8 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,73 @@ def _check_sqlite_file(path: Path, location: str) -> bool:
     return False
 
 
+# SQLAlchemy stores DATETIME on SQLite as "YYYY-MM-DD HH:MM:SS.ffffff" text (naive UTC here);
+# the fast paths read and write that text directly.
+VERIFY_COLUMNS = "id, digest, active, expires_at, last_used_at"
+INSERT_COLUMNS = ("digest", "hint", "description", "created_at", "expires_at", "active")
+
+
+def sqlite_time_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # isoformat is several times faster than strftime and gives the same text.
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def sqlite_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class SqliteFastPath:
+    """Hot paths through plain sqlite3: SQLAlchemy's per-call overhead is many times an indexed lookup."""
+
+    _LOOKUP = f"SELECT {VERIFY_COLUMNS} FROM api_keys WHERE digest = ?"
+    _INSERT = f"INSERT INTO api_keys ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self._engine = engine
+        self._url = url
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's own kept connection (sqlite3 caches its prepared statements)."""
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():  # never reuse a connection across fork()
+            cargs, cparams = self._engine.dialect.create_connect_args(self._url)
+            connect: Any = sqlite3.connect  # the dialect's arguments are untyped
+            conn = connect(*cargs, **{**cparams, **_sqlite_connect_args()})
+            _configure_sqlite(conn)
+            local.conn, local.pid = conn, os.getpid()
+            with self._lock:
+                self._readers.append(conn)
+        return conn
+
+    def lookup(self, digest: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
+        # fetchall() steps the statement to its end, so no read transaction stays open.
+        rows = self._reader().execute(self._LOOKUP, (digest,)).fetchall()
+        if not rows:
+            return None
+        key_id, stored, active, expires_at, last_used_at = rows[0]
+        return key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at)
+
+    def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Bulk insert of INSERT_COLUMNS tuples in the caller's write transaction."""
+        text = sqlite_time_text
+        conn.exec_driver_sql(self._INSERT, [(d, h, s, text(c), text(e), a) for d, h, s, c, e, a in rows])
+
+    def close(self) -> None:
+        with self._lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
+        self._local = threading.local()
+
+
 # -- the database -------------------------------------------------------------
 
 
@@ -182,41 +250,23 @@ class Database:
     def location(self) -> str:
         return describe(self.url)
 
-    _local: threading.local = field(default_factory=threading.local, repr=False)
-    _readers: list[sqlite3.Connection] = field(default_factory=list, repr=False)
-    _readers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Plain-sqlite3 hot paths (verify, bulk insert); None on other databases.
+    fast: SqliteFastPath | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    def sqlite_reader(self) -> sqlite3.Connection | None:
-        """This thread's own plain sqlite3 connection, for the verify hot path; None off SQLite.
-
-        SQLAlchemy's per-call overhead is ~50x an indexed lookup; a kept
-        connection with sqlite3's statement cache costs close to the floor.
-        """
-        if not self.is_sqlite:
-            return None
-        local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is None or local.pid != os.getpid():  # never reuse a connection across fork()
-            cargs, cparams = self.engine.dialect.create_connect_args(self.url)
-            connect: Any = sqlite3.connect  # the dialect's arguments are untyped
-            conn = connect(*cargs, **{**cparams, **_sqlite_connect_args()})
-            _configure_sqlite(conn)
-            local.conn, local.pid = conn, os.getpid()
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn
-
     def dispose(self) -> None:
-        with self._readers_lock:
-            readers, self._readers[:] = list(self._readers), []
-        for conn in readers:
-            conn.close()
-        self._local = threading.local()
+        if self.fast is not None:
+            self.fast.close()
         self.engine.dispose()
+
+
+def _make_database(url: URL) -> Database:
+    engine, write_engine = _make_engine(url)
+    fast = SqliteFastPath(engine, url) if url.get_backend_name() == "sqlite" else None
+    return Database(url, engine, write_engine, fast)
 
 
 def _make_engine(url: URL) -> tuple[Engine, Engine]:
@@ -282,8 +332,7 @@ def _create_sqlite_file(path: Path) -> None:
     _create_file_0600(temp)
     try:
         url = URL.create("sqlite+pysqlite", database=str(temp))
-        engine, write_engine = _make_engine(url)
-        db = Database(url, engine, write_engine)
+        db = _make_database(url)
         try:
             _migrate(db)
         finally:
@@ -335,10 +384,9 @@ def open_database(target: str) -> Database:
         except OSError as err:
             raise DatabaseUnavailable(f"Cannot create {location} ({err.strerror}).") from None
     try:
-        engine, write_engine = _make_engine(url)
+        db = _make_database(url)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as err:
         raise DatabaseUnavailable(f"Cannot use the database {location}: {err}.") from None
-    db = Database(url, engine, write_engine)
     try:
         _migrate(db)
     except BaseException:

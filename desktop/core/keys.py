@@ -24,11 +24,16 @@ _BYTE_TO_CHAR = bytes(ord(ALPHABET[b % len(ALPHABET)]) if b < _UNIFORM_LIMIT els
 _REJECTED = bytes(range(_UNIFORM_LIMIT, 256))
 
 
+# Two base62 digits at a time: the checksum is on the verify hot path.
+_PAIRS = [a + b for a in ALPHABET for b in ALPHABET]
+
+
 def _base62(value: int, width: int) -> str:
+    """`value` in `width` base62 digits (`width` even), most significant first."""
     digits = []
-    for _ in range(width):
-        value, rem = divmod(value, 62)
-        digits.append(ALPHABET[rem])
+    for _ in range(width // 2):
+        value, rem = divmod(value, 3844)
+        digits.append(_PAIRS[rem])
     if value:
         raise ValueError("value does not fit")
     return "".join(reversed(digits))

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exists, func, insert, select, tuple_, update
 
 from desktop.core import keys
-from desktop.core.db import Database, open_database, translated
+from desktop.core.db import INSERT_COLUMNS, Database, open_database, translated
 from desktop.core.errors import (
     DatabaseLocked,
     InvalidDescription,
@@ -121,7 +121,8 @@ def validate_description(text: str) -> str:
     cleaned = text.strip()
     if not cleaned:
         raise InvalidDescription("A description is required: say what the key is for.")
-    for char in cleaned:
+    # isprintable() is False for every control, format (bidi) and surrogate character: a fast path.
+    for char in "" if cleaned.isprintable() else cleaned:
         category = unicodedata.category(char)
         if category in ("Cc", "Cs") or char in _BIDI_CONTROLS:
             raise InvalidDescription(
@@ -208,12 +209,6 @@ _POSITION = tuple_(ApiKey.created_at, ApiKey.id)
 _VERIFY_QUERY = select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at).where(
     ApiKey.digest == bindparam("digest")
 )
-_VERIFY_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = ?"
-
-
-def _sqlite_time(value: str | None) -> datetime | None:
-    """A DATETIME as SQLAlchemy stores it on SQLite (naive UTC text), made aware."""
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _record(row: Any) -> KeyRecord:  # a Row; its generic form differs between SQLAlchemy 2.0 and 2.1
@@ -290,20 +285,18 @@ class KeyStore:
         values = []
         for row in rows:
             full_key = keys.generate()
+            description = validate_description(row.description)
             values.append(
-                {
-                    "digest": keys.digest(full_key),
-                    "hint": keys.hint(full_key),
-                    "description": validate_description(row.description),
-                    "created_at": row.created_at,
-                    "expires_at": row.expires_at,
-                    "active": row.active,
-                }
+                (keys.digest(full_key), keys.hint(full_key), description, row.created_at, row.expires_at, row.active)
             )
         if not values:
             return 0
+        fast = self._db.fast
         with translated(self.location), self._db.write_engine.begin() as conn:
-            conn.execute(insert(ApiKey), values)
+            if fast is not None:
+                fast.insert(conn, values)
+            else:
+                conn.execute(insert(ApiKey), [dict(zip(INSERT_COLUMNS, v, strict=True)) for v in values])
         return len(values)
 
     def set_active(self, key_id: int, active: bool) -> KeyRecord:
@@ -407,15 +400,9 @@ class KeyStore:
         return Verdict.VALID
 
     def _lookup(self, presented: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
-        reader = self._db.sqlite_reader()
         with translated(self.location):
-            if reader is not None:
-                # fetchall() steps the statement to its end, so no read transaction stays open.
-                rows = reader.execute(_VERIFY_SQL, (presented,)).fetchall()
-                if not rows:
-                    return None
-                key_id, digest, active, expires_at, last_used_at = rows[0]
-                return key_id, digest, bool(active), _sqlite_time(expires_at), _sqlite_time(last_used_at)
+            if self._db.fast is not None:
+                return self._db.fast.lookup(presented)
             with self._db.engine.connect() as conn:
                 row = conn.execute(_VERIFY_QUERY, {"digest": presented}).first()
             return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])

@@ -267,3 +267,21 @@ def test_resolve_target_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.delenv("APIKEYS_DATABASE")
     default = Path(dbmod.resolve_target(None))
     assert default.name == "keys.db" and default.parent.name == "apikeys" and default.parent.is_dir()
+
+
+def test_fast_path_time_text_matches_sqlalchemys_storage(store: KeyStore) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from desktop.core.store import NewKey
+
+    moments = [
+        datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),
+        datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    store.insert_many([NewKey("fast", m, m) for m in moments])
+    with store.database.engine.connect() as conn:
+        stored = [r[0] for r in conn.exec_driver_sql("SELECT created_at FROM api_keys ORDER BY id")]
+    assert stored == ["2026-03-04 05:06:07.890123", "2026-03-04 10:06:07.000000"]
+    assert [dbmod.sqlite_time_text(m) for m in moments] == stored
+    assert [r.created_at for r in reversed(store.all())] == moments
+    assert [dbmod.sqlite_time(t) for t in stored] == moments

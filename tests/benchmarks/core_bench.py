@@ -1,0 +1,159 @@
+"""Core rows of the benchmark: verify, seed and count, each against a floor measured in the same run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from desktop.core.store import KeyStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def median_per_call(fn: Callable[[], object], calls: int, repeats: int) -> float:
+    """Median over `repeats` runs of the mean seconds per call."""
+    fn()  # warm caches and statement caches first
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls)
+    return statistics.median(samples)
+
+
+def verify_row(database: Path, repeats: int) -> dict[str, float]:
+    """One verify through the public API against raw sqlite3 + hashlib doing the same indexed lookup."""
+    with KeyStore.open(str(database)) as store:
+        created = store.create("benchmark verify")
+        key = created.key
+        raw = sqlite3.connect(database)
+        try:
+
+            def floor() -> object:
+                presented = hashlib.sha256(key.encode()).digest()
+                return raw.execute(
+                    "SELECT id, active, expires_at, last_used_at FROM api_keys WHERE digest = ?", (presented,)
+                ).fetchall()
+
+            ours = median_per_call(lambda: store.verify(key), 2000, repeats)
+            base = median_per_call(floor, 2000, repeats)
+        finally:
+            raw.close()
+        store.delete(created.record.id)
+    return {"ours_s": ours, "floor_s": base, "ratio": ours / base}
+
+
+FLOOR_SCHEMA = """
+CREATE TABLE api_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, digest BLOB NOT NULL, hint VARCHAR(8) NOT NULL,
+  description VARCHAR(256) NOT NULL, created_at DATETIME NOT NULL, expires_at DATETIME,
+  active BOOLEAN DEFAULT 1 NOT NULL, last_used_at DATETIME);
+CREATE UNIQUE INDEX ix_api_keys_digest ON api_keys (digest);
+CREATE INDEX ix_api_keys_created_at_id ON api_keys (created_at, id);
+"""
+
+
+def _fresh(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def seed_floor(path: Path, count: int, batch: int = 10_000) -> float:
+    """Keys per second of raw sqlite3 executemany of equally shaped rows (same schema, pragmas, batches)."""
+    _fresh(path)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA synchronous = FULL")
+    con.executescript(FLOOR_SCHEMA)
+    start = time.perf_counter()
+    for first in range(0, count, batch):
+        rows = [
+            (
+                hashlib.sha256(os.urandom(41)).digest(),
+                "abcdWXYZ",
+                "Billing production key for the web team",
+                f"2026-01-01 00:00:{i % 60:02d}.000000",
+                None,
+                1,
+            )
+            for i in range(first, min(first + batch, count))
+        ]
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany(
+            "INSERT INTO api_keys (digest, hint, description, created_at, expires_at, active) VALUES (?,?,?,?,?,?)",
+            rows,
+        )
+        con.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    con.close()
+    _fresh(path)
+    return count / elapsed
+
+
+def seed_ours(path: Path, count: int, env: dict[str, str] | None = None) -> float:
+    """Keys per second of `apikeys seed` (the whole command, start-up included)."""
+    _fresh(path)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "desktop", "seed", "--count", str(count), "--database", str(path)],
+        check=True,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    elapsed = time.perf_counter() - start
+    _fresh(path)
+    return count / elapsed
+
+
+def seed_row(workdir: Path, count: int, repeats: int) -> dict[str, float]:
+    ours = statistics.median(seed_ours(workdir / "seed-ours.db", count) for _ in range(repeats))
+    floor = statistics.median(seed_floor(workdir / "seed-floor.db", count) for _ in range(repeats))
+    return {"ours_keys_per_s": ours, "floor_keys_per_s": floor, "ratio": ours / floor}
+
+
+def ensure_seeded(database: Path, count: int) -> None:
+    """Build the benchmark database with `apikeys seed`, reusing it when it already holds `count` keys."""
+    if database.exists():
+        with KeyStore.open(str(database)) as store:
+            have = store.count()
+        if have >= count:
+            return
+        _fresh(database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "desktop", "seed", "--count", str(count), "--database", str(database)],
+        check=True,
+        cwd=REPO,
+    )
+
+
+def count_row(database: Path, repeats: int) -> dict[str, float]:
+    with KeyStore.open(str(database)) as store:
+        per_count = median_per_call(store.count, 5, repeats)
+    return {"count_s": per_count}
+
+
+def offset_page_s(database: Path, offset: int, size: int, repeats: int) -> float:
+    """The OFFSET query at the same depth, for contrast with keyset paging."""
+    con = sqlite3.connect(database)
+    try:
+        return median_per_call(
+            lambda: con.execute(
+                "SELECT id, hint, description, created_at, expires_at, active, last_used_at FROM api_keys "
+                "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                (size, offset),
+            ).fetchall(),
+            3,
+            repeats,
+        )
+    finally:
+        con.close()

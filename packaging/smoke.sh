@@ -73,7 +73,8 @@ mkdir -p "$WORK/home" "$WORK/data" "$WORK/runtime"
 chmod 700 "$WORK/runtime"
 DB="$WORK/data/keys.db"
 export SMOKE_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-run() { env -i PATH="$SMOKE_PATH" HOME="$WORK/home" LANG=C.UTF-8 XDG_RUNTIME_DIR="$WORK/runtime" "$@"; }
+CLEAN_ENV=(env -i PATH="$SMOKE_PATH" HOME="$WORK/home" LANG=C.UTF-8 XDG_RUNTIME_DIR="$WORK/runtime")
+run() { "${CLEAN_ENV[@]}" "$@"; }
 APP=$(run sh -c 'command -v apikeys') || fail "apikeys is not on the PATH after installation"
 [ "$APP" = /usr/bin/apikeys ] || fail "apikeys on the PATH is $APP, expected /usr/bin/apikeys"
 ok "apikeys on the PATH: $APP -> $(readlink -f "$APP")"
@@ -107,7 +108,7 @@ ok "verify of a damaged key: malformed, exit 1"
 
 listing=$(run apikeys list --json --database "$DB") || fail "apikeys list --json exited $?"
 [[ "$listing" != *"$key"* ]] || fail "list --json shows the full key"
-LISTING="$listing" run "$PYTHON" -c '
+run LISTING="$listing" "$PYTHON" -c '
 import json, os, re, sys
 rows = json.loads(os.environ["LISTING"])
 assert isinstance(rows, list) and len(rows) == 1, f"expected one key, got {len(rows)}"
@@ -127,7 +128,9 @@ QT_ERRORS='qt\.qpa\.plugin|Could not load the Qt platform plugin|Traceback|This 
 start_window() {
     local name=$1
     shift
-    run "$@" apikeys --database "$DB" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    # A simple command, not the run() function: `func &` would fork a subshell, and $! (the
+    # process that gets SIGTERM) would be that shell, not the app.
+    "${CLEAN_ENV[@]}" "$@" apikeys --database "$DB" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     APP_PID=$!
 }
 
@@ -141,6 +144,7 @@ close_window() {
         fail "$name: the window exited by itself (exit $rc) before SIGTERM"
     }
     kill -TERM "$APP_PID"
+    SECONDS=0
     for _ in $(seq 1 100); do
         kill -0 "$APP_PID" 2>/dev/null || break
         sleep 0.1
@@ -161,7 +165,7 @@ close_window() {
         head -c 2000 "$WORK/$name.err" >&2
         fail "$name: stderr has a Qt plugin error or a traceback"
     fi
-    ok "$name: exit 0 after SIGTERM, no plugin error or traceback on stderr"
+    ok "$name: exit 0 within ${SECONDS} s of SIGTERM, no plugin error or traceback on stderr"
 }
 
 step "window, offscreen (QT_QPA_PLATFORM=offscreen), closed with SIGTERM"
@@ -185,7 +189,8 @@ DISPLAY=$display xwininfo -root >/dev/null 2>&1 || fail "Xvfb did not start ($(t
 start_window xcb DISPLAY="$display"
 shown=
 for _ in $(seq 1 150); do
-    if DISPLAY=$display xwininfo -root -tree 2>/dev/null | grep -q '"API Key Manager'; then
+    # The title gains " — <database>" once the store is open, just before the event loop.
+    if DISPLAY=$display xwininfo -root -tree 2>/dev/null | grep -q '"API Key Manager — '; then
         shown=1
         break
     fi
@@ -196,7 +201,8 @@ done
     head -c 2000 "$WORK/xcb.err" >&2
     fail "xcb: no window titled 'API Key Manager…' appeared within 15 s"
 }
-ok "xcb: the main window is mapped"
+ok "xcb: the main window is mapped, with the database open"
+sleep 1 # the quit-on-signal handlers are installed right before app.exec()
 close_window xcb
 kill "$XVFB_PID" 2>/dev/null || true
 XVFB_PID=

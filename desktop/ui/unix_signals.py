@@ -10,6 +10,7 @@ from types import FrameType
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QSocketNotifier, QTimer
+from PySide6.QtWidgets import QApplication
 
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -20,7 +21,10 @@ _installed: tuple[QSocketNotifier, Callable[[], None]] | None = None
 
 
 def install_quit_on_signals(app: QCoreApplication) -> None:
-    """On SIGTERM or SIGINT, quit `app` the same way a normal quit does (aboutToQuit runs, exit 0).
+    """On SIGTERM or SIGINT, quit `app` the way closing its windows does (aboutToQuit runs, exit 0).
+
+    Call it right after the application object exists, before any window is
+    shown: until then the signals keep their default action (terminate).
 
     Python runs a signal handler only between bytecodes, and a Qt event loop
     sits in C++ until an event arrives, so a handler alone would wait for the
@@ -60,9 +64,17 @@ def install_quit_on_signals(app: QCoreApplication) -> None:
             app.exit(0)
             return
         pending = True
-        # Queued, not direct: quit() does nothing before exec() has started,
-        # and a zero timer fires as soon as the loop runs.
-        QTimer.singleShot(0, app.quit)
+        # Deferred to the event loop, never run at whatever bytecode the signal
+        # interrupted; a zero timer also fires in a loop that starts later.
+        QTimer.singleShot(0, _quit)
+
+    def _quit() -> None:
+        # Closing the windows is the person's own way out, so closeEvent and a
+        # modal dialog's reject path run as usual; a modal dialog shown before
+        # app.exec() (where quit() alone does nothing) closes too.
+        if isinstance(app, QApplication):
+            app.closeAllWindows()
+        app.quit()
 
     notifier.activated.connect(_drain)
     previous: dict[int, _Handler] = {sig: signal.signal(sig, _handler) for sig in QUIT_SIGNALS}

@@ -1,0 +1,43 @@
+"""check_display(): a one-line message instead of Qt's plugin abort when no display can be reached."""
+
+from __future__ import annotations
+
+from desktop.ui.display import check_display
+
+
+def _probe(reachable: set[str]):
+    return lambda address: address in reachable
+
+
+def test_no_display_variables_gives_one_clear_line() -> None:
+    message = check_display({}, "linux", _probe(set()))
+    assert message is not None
+    assert "\n" not in message
+    assert "DISPLAY" in message and "apikeys --help" in message
+
+
+def test_an_explicit_qt_platform_is_trusted() -> None:
+    assert check_display({"QT_QPA_PLATFORM": "offscreen"}, "linux", _probe(set())) is None
+
+
+def test_a_local_x_display_needs_its_socket() -> None:
+    assert check_display({"DISPLAY": ":3"}, "linux", _probe({"/tmp/.X11-unix/X3"})) is None
+    assert check_display({"DISPLAY": ":3.0"}, "linux", _probe({"\0/tmp/.X11-unix/X3"})) is None
+    message = check_display({"DISPLAY": ":3"}, "linux", _probe(set()))
+    assert message is not None and "DISPLAY=:3 is not reachable" in message
+
+
+def test_a_remote_x_display_is_left_to_qt() -> None:
+    assert check_display({"DISPLAY": "localhost:10.0"}, "linux", _probe(set())) is None
+
+
+def test_wayland_socket_in_the_runtime_dir() -> None:
+    env = {"WAYLAND_DISPLAY": "wayland-0", "XDG_RUNTIME_DIR": "/run/user/1000"}
+    assert check_display(env, "linux", _probe({"/run/user/1000/wayland-0"})) is None
+    message = check_display({**env, "DISPLAY": ":1"}, "linux", _probe(set()))
+    assert message is not None and "neither WAYLAND_DISPLAY=wayland-0 nor DISPLAY=:1" in message
+
+
+def test_windows_and_macos_are_not_checked() -> None:
+    assert check_display({}, "win32", _probe(set())) is None
+    assert check_display({}, "darwin", _probe(set())) is None

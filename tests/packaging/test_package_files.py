@@ -1,0 +1,123 @@
+"""The files that make the app installable: desktop entry, icons, and build.spec's data matching run-time lookups."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import shutil
+import struct
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from desktop import resources
+from desktop.core import db
+from tests.helpers import REPO
+
+APP = REPO / "resources" / "app"
+PNG_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_desktop_entry_has_what_menus_need() -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(APP / "apikeys.desktop", encoding="utf-8")
+    entry = parser["Desktop Entry"]
+    assert entry["Type"] == "Application"
+    assert entry["Name"] == "API Key Manager"
+    assert entry["Comment"]
+    assert entry["Exec"].split()[0] == "apikeys"
+    assert entry["Icon"] == "apikeys"
+    assert entry["Terminal"] == "false"
+    assert {"Utility", "Security"} <= set(entry["Categories"].rstrip(";").split(";"))
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed")
+def test_desktop_entry_validates() -> None:
+    result = subprocess.run(
+        ["desktop-file-validate", str(APP / "apikeys.desktop")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_metainfo_names_the_desktop_entry() -> None:
+    root = ET.parse(APP / "apikeys.metainfo.xml").getroot()
+    assert root.tag == "component" and root.get("type") == "desktop-application"
+    assert root.findtext("launchable") == "apikeys.desktop"
+    assert root.findtext("name") == "API Key Manager"
+
+
+@pytest.mark.parametrize("size", PNG_SIZES)
+def test_png_icon_sizes(size: int) -> None:
+    assert _png_size((APP / "icons" / f"apikeys-{size}.png").read_bytes()) == (size, size)
+
+
+def test_ico_holds_the_windows_sizes_up_to_256() -> None:
+    data = (APP / "apikeys.ico").read_bytes()
+    reserved, kind, count = struct.unpack("<HHH", data[:6])
+    assert (reserved, kind) == (0, 1)
+    sizes = set()
+    for index in range(count):
+        width, _h, _c, _r, _p, _b, length, offset = struct.unpack("<BBBBHHII", data[6 + 16 * index : 22 + 16 * index])
+        assert _png_size(data[offset : offset + length]) == (width or 256, width or 256)
+        sizes.add(width or 256)
+    assert {16, 32, 48, 256} <= sizes
+
+
+def test_icns_is_a_well_formed_container() -> None:
+    data = (APP / "apikeys.icns").read_bytes()
+    assert data[:4] == b"icns" and struct.unpack(">I", data[4:8])[0] == len(data)
+    kinds, offset = set(), 8
+    while offset < len(data):
+        kind, length = data[offset : offset + 4], struct.unpack(">I", data[offset + 4 : offset + 8])[0]
+        kinds.add(kind)
+        offset += length
+    assert offset == len(data)
+    assert {b"ic07", b"ic08", b"ic09", b"ic10"} <= kinds
+
+
+def _spec_datas() -> dict[str, str]:
+    """build.spec's Analysis(datas=[(src, dest), ...]) as {dest: source expression}."""
+    tree = ast.parse((REPO / "build.spec").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Analysis":
+            datas = next(k.value for k in node.keywords if k.arg == "datas")
+            assert isinstance(datas, ast.List)
+            pairs = {}
+            for item in datas.elts:
+                assert isinstance(item, ast.Tuple)
+                src, dest = item.elts
+                assert isinstance(dest, ast.Constant)
+                pairs[dest.value] = ast.unparse(src)
+            return pairs
+    raise AssertionError("no Analysis(...) in build.spec")
+
+
+def test_spec_ships_the_migrations_where_db_py_looks_for_them() -> None:
+    # Frozen, db.py's __file__ is <bundle>/desktop/core/db.pyc: the folder beside it must be the data's dest.
+    where = db.MIGRATIONS_DIR.relative_to(REPO).as_posix()
+    datas = _spec_datas()
+    assert where in datas
+    assert "migrations" in datas[where]
+    assert (db.MIGRATIONS_DIR / "env.py").is_file()
+    assert list((db.MIGRATIONS_DIR / "versions").glob("*.py"))
+
+
+def test_spec_ships_resources_where_resources_py_looks_for_them() -> None:
+    where = resources.resources_dir().relative_to(REPO).as_posix()
+    assert where == "resources"
+    assert "resources" in _spec_datas()[where]
+
+
+def test_the_hooks_that_trim_qt_are_where_the_spec_points() -> None:
+    spec = (REPO / "build.spec").read_text(encoding="utf-8")
+    assert '"packaging" / "pyinstaller-hooks"' in spec
+    for module in ("QtCore", "QtGui"):
+        assert (REPO / "packaging" / "pyinstaller-hooks" / f"hook-PySide6.{module}.py").is_file()

@@ -233,3 +233,9 @@ leftover=$(find /usr/share/icons/hicolor -name 'apikeys.*' 2>/dev/null | head -n
 ok "/opt/apikeys, /usr/bin/apikeys, the desktop entry, metainfo and icons are gone"
 [ -s "$DB" ] || fail "the user's database $DB is gone after dpkg -r"
 ok "the user's database is still there"
+dpkg -P apikeys >"$WORK/dpkg-p.log" 2>&1 || {
+    cat "$WORK/dpkg-p.log" >&2
+    fail "dpkg -P apikeys (purge) failed"
+}
+[ ! -e /opt/apikeys ] && [ -s "$DB" ] || fail "after dpkg -P: /opt/apikeys is back or the database is gone"
+ok "dpkg -P (purge) also leaves the database alone"

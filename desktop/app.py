@@ -63,6 +63,10 @@ def configure_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _logging_to_file() -> bool:
+    return any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers)
+
+
 def create_window(database: str) -> QMainWindow:
     """Build the main window on `database` (a path or URL) without running the event loop."""
     from desktop.core.db import resolve_target
@@ -102,5 +106,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as err:  # never a traceback for a person; the log has the detail
         log.exception("unexpected error in '%s'", args.command)
-        sys.stderr.write(f"{cli.PROG}: unexpected internal error ({type(err).__name__}); details are in {log_path()}\n")
+        where = f"; details are in {log_path()}" if _logging_to_file() else ""
+        sys.stderr.write(f"{cli.PROG}: unexpected internal error ({type(err).__name__}){where}\n")
         return 3

@@ -255,3 +255,12 @@ def test_help_and_version() -> None:
     assert run_cli("--help").returncode == 0
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout.startswith("apikeys ")
+
+
+def test_unwritable_home_gives_a_clear_message(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    env = {"XDG_DATA_HOME": str(blocker / "data"), "XDG_STATE_HOME": str(blocker / "state")}
+    result = run_cli("list", env=env)
+    assert result.returncode == 3 and ONE_LINE_ERROR.match(result.stderr), result.stderr
+    assert "Cannot create the data folder" in result.stderr and "--database" in result.stderr

@@ -39,7 +39,13 @@ def default_database_path() -> Path:
     import platformdirs
 
     folder = platformdirs.user_data_path(APP_NAME, appauthor=False)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as err:
+        raise DatabaseUnavailable(
+            f"Cannot create the data folder {folder} ({err.strerror}). Make your home folder writable, "
+            f"or choose a database with --database or ${ENV_VAR}."
+        ) from None
     return folder / "keys.db"
 
 

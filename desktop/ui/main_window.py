@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.generate_dialog: GenerateKeyDialog | None = None
         self.key_dialog: KeyCreatedDialog | None = None
         self.confirm_dialog: ConfirmDialog | None = None
+        self._confirm_action: Callable[[], None] | None = None
 
         self.notifier = Notifier(self)
         self.runner = TaskRunner(self)
@@ -101,12 +102,18 @@ class MainWindow(QMainWindow):
         self.generate_button.setObjectName("generateButton")
         self.generate_button.setAccessibleName("Generate New API Key")
         self.generate_button.setToolTip("Generate a new API key (Ctrl+N)")
-        header_text = QVBoxLayout()
+        # Nested layouts hang off widgets: PySide does not always hand a bare layout's
+        # ownership to the layout it is added to, and Python would free it under Qt.
+        header_widget = QWidget(self)
+        header_text_widget = QWidget(header_widget)
+        header_text = QVBoxLayout(header_text_widget)
+        header_text.setContentsMargins(0, 0, 0, 0)
         header_text.setSpacing(0)
         header_text.addWidget(title)
         header_text.addWidget(self.location_label)
-        header = QHBoxLayout()
-        header.addLayout(header_text, 1)
+        header = QHBoxLayout(header_widget)
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(header_text_widget, 1)
         header.addWidget(self.generate_button, 0, Qt.AlignmentFlag.AlignVCenter)
 
         # -- table and pager --
@@ -120,7 +127,7 @@ class MainWindow(QMainWindow):
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.addLayout(header)
+        layout.addWidget(header_widget)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.pagination)
@@ -451,17 +458,24 @@ class MainWindow(QMainWindow):
 
     def _confirm(self, box: ConfirmDialog, on_confirm: Callable[[], None]) -> None:
         if self.confirm_dialog is not None:
+            box.deleteLater()
             return
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.confirm_dialog = box
-
-        def finished(_result: int) -> None:
-            self.confirm_dialog = None
-            if box.confirmed():
-                self._run_guarded(on_confirm, "confirm")
-
-        box.finished.connect(finished)
+        self._confirm_action = on_confirm
+        # A bound method, not a closure over `box`: a dialog whose own signal holds a
+        # reference to it crashed PySide when it was deleted.
+        box.finished.connect(self._on_confirm_dialog_finished)
         box.open()
+
+    def _on_confirm_dialog_finished(self, _result: int) -> None:
+        box, action = self.confirm_dialog, self._confirm_action
+        self.confirm_dialog, self._confirm_action = None, None
+        if box is None:
+            return
+        confirmed = box.confirmed()
+        box.deleteLater()
+        if confirmed and action is not None:
+            self._run_guarded(action, "confirm")
 
     def _run_guarded(self, action: Callable[[], None], context: str) -> None:
         try:

@@ -2,65 +2,55 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
-
-class _Relay(QObject):
-    """Lives on the GUI thread; its signals, emitted by a worker, arrive there queued."""
-
-    finished = Signal(object)
-    failed = Signal(object)
-
-    def __init__(
-        self, runner: TaskRunner, on_done: Callable[[Any], None], on_error: Callable[[Exception], None]
-    ) -> None:
-        super().__init__(runner)
-        self._runner = runner
-        self._on_done = on_done
-        self._on_error = on_error
-        # Queued explicitly: the worker emits, the GUI thread runs the callback.
-        self.finished.connect(self._on_self_finished, Qt.ConnectionType.QueuedConnection)
-        self.failed.connect(self._on_self_failed, Qt.ConnectionType.QueuedConnection)
-
-    def _on_self_finished(self, result: object) -> None:
-        self._runner._deliver(self, self._on_done, result)
-
-    def _on_self_failed(self, err: object) -> None:
-        self._runner._deliver(self, self._on_error, err)
+_Callbacks = tuple[Callable[[Any], None], Callable[[Exception], None]]
 
 
 class _Job(QRunnable):
-    def __init__(self, work: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, runner: TaskRunner, token: int, work: Callable[[], Any]) -> None:
         super().__init__()
         self.setAutoDelete(True)
+        self._runner = runner
+        self._token = token
         self._work = work
-        self._relay = relay
 
     def run(self) -> None:
         try:
             result = self._work()
         except Exception as err:
-            self._relay.failed.emit(err)
+            self._runner._failed.emit(self._token, err)
         else:
-            self._relay.finished.emit(result)
+            self._runner._finished.emit(self._token, result)
+        finally:
+            self._work = None  # type: ignore[assignment]  # drop what the work held (a new key) at once
 
 
 class TaskRunner(QObject):
     """One worker thread: writes stay in the order they were asked for, and never block the window.
 
-    Callbacks run on the GUI thread. They are dropped once the runner is
-    shut down or destroyed, so a closing window never receives a late result.
+    Callbacks run on the GUI thread. They are dropped once the runner is shut
+    down or destroyed, so a closing window never receives a late result. One
+    long-lived QObject relays every result: no per-job objects to delete.
     """
+
+    _finished = Signal(int, object)
+    _failed = Signal(int, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._relays: set[_Relay] = set()
+        self._callbacks: dict[int, _Callbacks] = {}
+        self._tokens = itertools.count(1)
         self._closed = False
+        # Queued explicitly: the worker emits, the GUI thread (where this object lives) runs the callback.
+        self._finished.connect(self._on_self_finished, Qt.ConnectionType.QueuedConnection)
+        self._failed.connect(self._on_self_failed, Qt.ConnectionType.QueuedConnection)
 
     def submit(
         self,
@@ -70,18 +60,12 @@ class TaskRunner(QObject):
     ) -> None:
         if self._closed:
             return
-        relay = _Relay(self, on_done, on_error)
-        self._relays.add(relay)
-        self._pool.start(_Job(work, relay))
-
-    def _deliver(self, relay: _Relay, callback: Callable[[Any], None], value: Any) -> None:
-        self._relays.discard(relay)
-        relay.deleteLater()
-        if not self._closed:
-            callback(value)
+        token = next(self._tokens)
+        self._callbacks[token] = (on_done, on_error)
+        self._pool.start(_Job(self, token, work))
 
     def pending(self) -> int:
-        return len(self._relays)
+        return len(self._callbacks)
 
     def wait(self, timeout_ms: int = -1) -> bool:
         return self._pool.waitForDone(timeout_ms)
@@ -91,3 +75,14 @@ class TaskRunner(QObject):
         self._closed = True
         self._pool.clear()
         self._pool.waitForDone()
+        self._callbacks.clear()
+
+    def _on_self_finished(self, token: int, result: object) -> None:
+        callbacks = self._callbacks.pop(token, None)
+        if callbacks is not None and not self._closed:
+            callbacks[0](result)
+
+    def _on_self_failed(self, token: int, err: object) -> None:
+        callbacks = self._callbacks.pop(token, None)
+        if callbacks is not None and not self._closed and isinstance(err, Exception):
+            callbacks[1](err)

@@ -78,11 +78,17 @@ class GenerateKeyDialog(QDialog):
         self.expiry_edit.setDateRange(QDate(self._today), QDate(MAX_EXPIRY))
         self.expiry_edit.setDate(QDate(preset_date(self._today, DEFAULT_EXPIRY_DAYS)))
         self.expiry_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        expiry_row = QHBoxLayout()
+        # Rows as widgets: PySide does not take ownership of a layout given to QFormLayout.addRow,
+        # so a bare layout would be freed by Python while Qt still holds it.
+        expiry_row_widget = QWidget(self)
+        expiry_row = QHBoxLayout(expiry_row_widget)
+        expiry_row.setContentsMargins(0, 0, 0, 0)
         expiry_row.addWidget(self.expiry_enabled)
         expiry_row.addWidget(self.expiry_edit, 1)
         self.preset_buttons: list[QPushButton] = []
-        presets = QHBoxLayout()
+        presets_widget = QWidget(self)
+        presets = QHBoxLayout(presets_widget)
+        presets.setContentsMargins(0, 0, 0, 0)
         presets.addWidget(QLabel("Quick:", self))
         for label, days in PRESETS:
             button = QPushButton(label, self)
@@ -113,15 +119,17 @@ class GenerateKeyDialog(QDialog):
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
         self.buttons.rejected.connect(self.reject)
 
-        form = QFormLayout()
+        form_widget = QWidget(self)  # a widget, not a bare layout: PySide may not pass a layout's ownership on
+        form = QFormLayout(form_widget)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("&Description:", self.description_edit)
         form.addRow("", self.counter)
-        form.addRow("Expiry:", expiry_row)
-        form.addRow("", presets)
+        form.addRow("Expiry:", expiry_row_widget)
+        form.addRow("", presets_widget)
         form.addRow("", self.expiry_hint)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addLayout(form)
+        layout.addWidget(form_widget)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(480)

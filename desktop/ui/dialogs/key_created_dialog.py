@@ -45,6 +45,7 @@ class KeyCreatedDialog(QDialog):
         self._close_confirmed = False
         self._pending_result: int | None = None
         self.confirm_box: QMessageBox | None = None
+        self._close_button: QPushButton | None = None
 
         title = QLabel(f"<b>New key {record.masked}</b>", self)
         title.setTextFormat(Qt.TextFormat.RichText)
@@ -62,7 +63,9 @@ class KeyCreatedDialog(QDialog):
         warning_icon = QLabel(self)
         warning_icon.setPixmap(theme.icon("warning").pixmap(24, 24))
         warning_icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        warning_row = QHBoxLayout()
+        warning_widget = QWidget(self)  # a widget, not a bare layout: see main_window's header
+        warning_row = QHBoxLayout(warning_widget)
+        warning_row.setContentsMargins(0, 0, 0, 0)
         warning_row.addWidget(warning_icon)
         warning_row.addWidget(self.warning, 1)
 
@@ -77,7 +80,9 @@ class KeyCreatedDialog(QDialog):
         self.copy_button.setObjectName("copyKeyButton")
         self.copy_button.setAccessibleName("Copy the key to the clipboard")
         self.copy_button.setDefault(True)
-        key_row = QHBoxLayout()
+        key_widget = QWidget(self)
+        key_row = QHBoxLayout(key_widget)
+        key_row.setContentsMargins(0, 0, 0, 0)
         key_row.addWidget(self.key_field, 1)
         key_row.addWidget(self.copy_button)
 
@@ -95,8 +100,8 @@ class KeyCreatedDialog(QDialog):
         layout.addWidget(title)
         layout.addWidget(about)
         layout.addWidget(about_expiry)
-        layout.addLayout(warning_row)
-        layout.addLayout(key_row)
+        layout.addWidget(warning_widget)
+        layout.addWidget(key_widget)
         layout.addWidget(self.copied_label)
         layout.addWidget(buttons)
 
@@ -138,12 +143,18 @@ class KeyCreatedDialog(QDialog):
         back.setObjectName("cancelButton")
         box.setDefaultButton(back)
         box.setEscapeButton(back)
-        box.finished.connect(lambda _result: self._on_confirm_box_finished(box.clickedButton() is close))
+        self._close_button = close
+        box.finished.connect(self._on_confirm_box_finished)
         self.confirm_box = box
         box.open()
 
-    def _on_confirm_box_finished(self, close: bool) -> None:
-        self.confirm_box = None
+    def _on_confirm_box_finished(self, _result: int) -> None:
+        box, self.confirm_box = self.confirm_box, None
+        if box is None:
+            return
+        close = box.clickedButton() is self._close_button
+        self._close_button = None
+        box.deleteLater()
         if close:
             self._close_confirmed = True
             self.done(self._pending_result if self._pending_result is not None else 0)

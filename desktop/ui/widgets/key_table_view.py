@@ -131,7 +131,7 @@ class KeyTableView(QTableView):
         width = 0
         height = 0
         for row, record in enumerate(self._model.records()):
-            cell = ActionCell(record, self.palette())
+            cell = ActionCell(record, self.palette(), self.viewport())
             cell.toggleClicked.connect(lambda key_id=record.id: self.toggleRequested.emit(key_id))
             cell.deleteClicked.connect(lambda key_id=record.id: self.deleteRequested.emit(key_id))
             self.setIndexWidget(self._model.index(row, COL_ACTIONS), cell)

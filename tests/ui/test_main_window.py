@@ -1,0 +1,689 @@
+"""The seed's walkthrough, step by step, through the real window on a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
+
+from desktop import __version__
+from desktop.core.store import KeyStore, NewKey, Verdict, local_today
+from desktop.ui.clipboard import KDE_HINT, MAC_CONCEALED, WINDOWS_EXCLUDE
+from desktop.ui.key_table_model import COL_DESCRIPTION, COL_EXPIRES, HEADERS
+from desktop.ui.main_window import MainWindow
+from desktop.ui.notifications import Level
+from tests.ui.helpers import find_visible, is_key, same_secret, secret, seed, shown_anywhere, wait_for, wait_idle
+
+# -- helpers ------------------------------------------------------------------
+
+
+def click(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def row_button(window: MainWindow, row: int, name: str) -> QPushButton:
+    cell = window.table.cell(row)
+    assert cell is not None
+    button = cell.findChild(QPushButton, name)
+    assert button is not None
+    return button
+
+
+def shown_ids(window: MainWindow) -> list[int]:
+    return [record.id for record in window.model.records()]
+
+
+def status(window: MainWindow) -> str:
+    return window.notification_area.text()
+
+
+def status_level(window: MainWindow) -> Level | None:
+    notice = window.notification_area.notice()
+    return None if notice is None else notice.level
+
+
+def generate(qtbot, window: MainWindow, description: str, preset: str | None = None) -> QDialog:  # type: ignore[no-untyped-def]
+    click(qtbot, window.findChild(QPushButton, "generateButton"))
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), description)
+    if preset is not None:
+        click(qtbot, dialog.findChild(QPushButton, preset))
+    click(qtbot, dialog.findChild(QPushButton, "generateConfirmButton"))
+    return wait_for(qtbot, QDialog, "keyCreatedDialog")
+
+
+def answer(qtbot, name: str, button: str) -> QMessageBox:  # type: ignore[no-untyped-def]
+    box = wait_for(qtbot, QMessageBox, name)
+    assert box.isModal() or box.windowModality() != Qt.WindowModality.NonModal
+    click(qtbot, box.findChild(QPushButton, button))
+    qtbot.waitUntil(lambda: not box.isVisible())
+    return box
+
+
+# -- layout and contract --------------------------------------------------------
+
+
+def test_contract_widgets_exist(make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    table = window.findChild(QTableView, "keysTable")
+    assert table is not None and table.model() is window.model
+    headers = [table.model().headerData(c, Qt.Orientation.Horizontal) for c in range(table.model().columnCount())]
+    assert headers == list(HEADERS)
+    assert window.findChild(QPushButton, "generateButton").text() == "Generate New API Key"
+    assert window.findChild(QPushButton, "prevPageButton").text() == "Previous"
+    assert window.findChild(QPushButton, "nextPageButton").text() == "Next"
+    assert window.findChild(QLabel, "pageLabel") is not None
+    assert window.statusBar().isVisible()
+
+
+# -- 2. generating ----------------------------------------------------------------
+
+
+def test_generate_without_expiry(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    click(qtbot, window.generate_button)
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    assert dialog.isModal()
+    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    assert confirm.text() == "Generate API Key"
+    assert not confirm.isEnabled()  # no description yet
+    assert not dialog.findChild(QCheckBox, "expiryEnabled").isChecked()
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing service")
+    assert confirm.isEnabled()
+    click(qtbot, confirm)
+    shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
+    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    assert is_key(key)
+    assert store.verify(key) is Verdict.VALID
+    wait_idle(qtbot, window)
+    newest = store.all()[0]
+    assert newest.description == "Billing service" and newest.expires_at is None and newest.active
+    assert shown_ids(window)[0] == newest.id
+    assert window.model.data(window.model.index(0, COL_EXPIRES)) == "Never"
+    assert _deleted(dialog) or not dialog.isVisible()
+    assert window.generate_dialog is None
+    assert "Generated" in status(window) and newest.masked in status(window)
+    assert window.findChild(QLabel, "pageLabel").text() == "1–1 of 1"
+
+
+def test_generate_with_expiry_preset(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    shown = generate(qtbot, window, "Expiring key", preset="preset30Button")
+    wait_idle(qtbot, window)
+    expected = local_today() + timedelta(days=30)
+    newest = store.all()[0]
+    assert newest.expires_on == expected
+    assert window.model.data(window.model.index(0, COL_EXPIRES)) == expected.isoformat()
+    shown.findChild(QPushButton, "copyKeyButton").click()
+    shown.accept()
+
+
+def test_generate_dialog_date_edit_and_inline_errors(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    click(qtbot, window.generate_button)
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    edit = dialog.findChild(QDateEdit, "expiryEdit")
+    assert edit.calendarPopup()
+    assert edit.minimumDate().toPython() == local_today()
+    assert not edit.isEnabled()
+    dialog.findChild(QCheckBox, "expiryEnabled").setChecked(True)
+    assert edit.isEnabled()
+    description = dialog.findChild(QLineEdit, "descriptionEdit")
+    qtbot.keyClicks(description, "   ")
+    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    assert not confirm.isEnabled()
+    error = dialog.findChild(QLabel, "errorLabel")
+    assert error.isVisible() and "required" in error.text()
+    assert description.maxLength() == 256
+    assert dialog.findChild(QLabel, "descriptionCounter").text() == "0 / 256"
+    qtbot.keyClicks(description, "ok")
+    assert confirm.isEnabled() and not error.isVisible()
+    assert dialog.findChild(QLabel, "descriptionCounter").text() == "2 / 256"
+    click(qtbot, dialog.findChild(QPushButton, "preset365Button"))
+    assert edit.date().toPython() == local_today().replace(year=local_today().year + 1) or local_today().month == 2
+    dialog.reject()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert window.store is not None and window.store.count() == 0  # cancelling stores nothing
+
+
+# -- 2.5 copy and show-once ------------------------------------------------------
+
+
+def test_copy_marks_secret_and_clears_after_timeout(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(clipboard_clear_ms=400)
+    shown = generate(qtbot, window, "Copy me")
+    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    assert "not be shown again" in shown.findChild(QLabel, "showOnceWarning").text()
+    assert shown.findChild(QLineEdit, "keyField").isReadOnly()
+    assert shown.findChild(QLineEdit, "keyField").font().styleHint() == shown.font().StyleHint.Monospace
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    mime = QGuiApplication.clipboard().mimeData()
+    assert same_secret(mime.text(), key)
+    assert bytes(mime.data(KDE_HINT).data()) == b"secret"
+    assert mime.hasFormat(MAC_CONCEALED) and mime.hasFormat(WINDOWS_EXCLUDE)
+    assert window.clipboard_label.isVisible() and "clears in" in window.clipboard_label.text()
+    click(qtbot, shown.findChild(QPushButton, "keyCreatedDoneButton"))  # copied: closes without asking
+    qtbot.waitUntil(lambda: not shown.isVisible())
+    assert find_visible(QMessageBox, "confirmCloseKeyDialog") is None
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == "", timeout=3000)
+    assert not window.clipboard_label.isVisible()
+    assert "Cleared" in status(window)
+
+
+def test_clipboard_left_alone_if_something_else_was_copied(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(clipboard_clear_ms=300)
+    shown = generate(qtbot, window, "Copy me")
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    shown.accept()
+    QGuiApplication.clipboard().setText("the person's own text")
+    qtbot.waitUntil(lambda: not window.clipboard_label.isVisible(), timeout=3000)
+    qtbot.wait(400)
+    assert QGuiApplication.clipboard().text() == "the person's own text"
+
+
+def test_clipboard_cleared_when_the_window_closes(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(clipboard_clear_ms=60_000)
+    shown = generate(qtbot, window, "Copy me")
+    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    shown.accept()
+    assert same_secret(QGuiApplication.clipboard().text(), key)
+    window.close()
+    assert QGuiApplication.clipboard().text() == ""
+
+
+def test_closing_without_copying_asks_once_more(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    shown = generate(qtbot, window, "Not copied")
+    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    click(qtbot, shown.findChild(QPushButton, "keyCreatedDoneButton"))
+    answer(qtbot, "confirmCloseKeyDialog", "cancelButton")  # Go Back
+    assert shown.isVisible()
+    qtbot.keyClick(shown, Qt.Key.Key_Escape)  # Esc asks too
+    answer(qtbot, "confirmCloseKeyDialog", "confirmButton")
+    qtbot.waitUntil(lambda: not shown.isVisible())
+    QApplication.processEvents()
+    assert not shown_anywhere(key)
+    assert QGuiApplication.clipboard().text() != str(key)
+    assert "not copied" in status(window)
+
+
+def test_no_widget_holds_the_key_after_the_dialog_closes(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    shown = generate(qtbot, window, "Hygiene")
+    field = shown.findChild(QLineEdit, "keyField")
+    key = secret(field.text())
+    assert shown_anywhere(key)
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    shown.close()  # the window's close button
+    qtbot.waitUntil(lambda: not shown.isVisible())
+    assert field.text() == "" if not _deleted(field) else True
+    assert not shown_anywhere(key)
+    assert window.key_dialog is None
+
+
+def _deleted(widget: QWidget) -> bool:
+    try:
+        widget.objectName()
+    except RuntimeError:
+        return True
+    return False
+
+
+# -- 3. activate / deactivate ---------------------------------------------------
+
+
+def test_deactivate_asks_and_rejecting_changes_nothing(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    window = make_window()
+    record = window.model.record(0)
+    toggle = row_button(window, 0, "toggleButton")
+    assert toggle.text() == "Deactivate"
+    click(qtbot, toggle)
+    box = wait_for(qtbot, QMessageBox, "confirmDeactivateDialog")
+    assert record.masked in box.text() and record.description in box.text()
+    assert "rejected" in box.informativeText()
+    roles = {box.buttonRole(button) for button in box.buttons()}
+    assert {QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole} <= roles
+    click(qtbot, box.findChild(QPushButton, "cancelButton"))
+    qtbot.waitUntil(lambda: not box.isVisible())
+    qtbot.wait(50)
+    wait_idle(qtbot, window)
+    assert store.get(record.id).active
+    assert row_button(window, 0, "toggleButton").text() == "Deactivate"
+
+
+def test_deactivate_confirmed(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    window = make_window()
+    record = window.model.record(1)
+    click(qtbot, row_button(window, 1, "toggleButton"))
+    answer(qtbot, "confirmDeactivateDialog", "confirmButton")
+    qtbot.waitUntil(lambda: not store.get(record.id).active)
+    qtbot.waitUntil(lambda: row_button(window, 1, "toggleButton").text() == "Activate")
+    assert row_button(window, 1, "toggleButton").property("kind") == "activate"
+    assert "Deactivated" in status(window) and record.masked in status(window)
+    assert status_level(window) is Level.INFO
+
+
+def test_activate_needs_no_confirmation(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 2)
+    store.set_active(store.all()[0].id, False)
+    window = make_window()
+    record = window.model.record(0)
+    toggle = row_button(window, 0, "toggleButton")
+    assert toggle.text() == "Activate" and toggle.property("kind") == "activate"
+    click(qtbot, toggle)
+    assert find_visible(QMessageBox, "confirmDeactivateDialog") is None
+    qtbot.waitUntil(lambda: store.get(record.id).active)
+    qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Deactivate")
+    assert row_button(window, 0, "toggleButton").property("kind") == "deactivate"
+    assert "Activated" in status(window)
+
+
+# -- 3. delete ------------------------------------------------------------------
+
+
+def test_delete_rejected_changes_nothing(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    window = make_window()
+    record = window.model.record(0)
+    click(qtbot, row_button(window, 0, "deleteButton"))
+    box = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")
+    assert record.masked in box.text()
+    confirm = box.findChild(QPushButton, "confirmButton")
+    assert confirm.property("kind") == "danger" and record.masked in confirm.text()
+    assert box.defaultButton() is box.findChild(QPushButton, "cancelButton")
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not box.isVisible())
+    wait_idle(qtbot, window)
+    assert store.count() == 3 and shown_ids(window)[0] == record.id
+
+
+def test_delete_confirmed_removes_the_row(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    window = make_window()
+    record = window.model.record(1)
+    click(qtbot, row_button(window, 1, "deleteButton"))
+    answer(qtbot, "confirmDeleteDialog", "confirmButton")
+    qtbot.waitUntil(lambda: record.id not in shown_ids(window))
+    assert store.count() == 2
+    wait_idle(qtbot, window)
+    assert window.findChild(QLabel, "pageLabel").text() == "1–2 of 2"
+    assert "Deleted" in status(window) and record.masked in status(window)
+
+
+def test_deleting_the_last_key_of_the_last_page_steps_back(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 26)
+    window = make_window()
+    click(qtbot, window.pagination.next_button)
+    assert len(shown_ids(window)) == 1
+    click(qtbot, row_button(window, 0, "deleteButton"))
+    answer(qtbot, "confirmDeleteDialog", "confirmButton")
+    qtbot.waitUntil(lambda: len(shown_ids(window)) == 25)
+    wait_idle(qtbot, window)
+    assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 25"
+    assert not window.pagination.next_button.isEnabled() and not window.pagination.prev_button.isEnabled()
+
+
+# -- 4. pagination ----------------------------------------------------------------
+
+
+def test_previous_next_states_and_every_key_once(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 60, ties=4)  # created_at ties: the ID breaks them
+    expected = [record.id for record in store.all()]
+    window = make_window()
+    prev = window.findChild(QPushButton, "prevPageButton")
+    nxt = window.findChild(QPushButton, "nextPageButton")
+    label = window.findChild(QLabel, "pageLabel")
+    assert not prev.isEnabled() and nxt.isEnabled()
+    assert label.text() == "1–25 of 60"
+    seen = list(shown_ids(window))
+    labels = [label.text()]
+    while nxt.isEnabled():
+        click(qtbot, nxt)
+        seen.extend(shown_ids(window))
+        labels.append(label.text())
+    assert seen == expected
+    assert labels == ["1–25 of 60", "26–50 of 60", "51–60 of 60"]
+    assert prev.isEnabled() and not nxt.isEnabled()
+    back: list[int] = []
+    while prev.isEnabled():
+        click(qtbot, prev)
+        back = shown_ids(window) + back
+    assert back == expected[:50]
+    assert label.text() == "1–25 of 60"
+
+
+def test_page_turns_do_not_recount(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 60)
+    window = make_window()
+    calls: list[object] = []
+    real_count = window.store.count
+
+    def counting(**kwargs: object) -> int:
+        calls.append(kwargs)
+        return real_count(**kwargs)  # type: ignore[arg-type]
+
+    window.store.count = counting  # a spy around the real query, not a fake database
+    click(qtbot, window.pagination.next_button)
+    click(qtbot, window.pagination.next_button)
+    click(qtbot, window.pagination.prev_button)
+    wait_idle(qtbot, window)
+    assert calls == []
+    seed(store, 1, start=datetime(2030, 1, 1, tzinfo=UTC))  # a change: now it counts
+    qtbot.waitUntil(lambda: bool(calls), timeout=3000)
+    wait_idle(qtbot, window)
+    assert window.findChild(QLabel, "pageLabel").text() == "27–51 of 61"
+
+
+def test_page_size_selector_is_remembered(qtbot, make_window, store: KeyStore, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 60)
+    window = make_window()
+    combo = window.pagination.size_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["10", "25", "50", "100"]
+    assert combo.currentText() == "25" and len(shown_ids(window)) == 25
+    combo.setCurrentIndex(combo.findText("10"))
+    combo.activated.emit(combo.currentIndex())
+    assert len(shown_ids(window)) == 10
+    window.close()
+    again = make_window()
+    assert again.pagination.size_combo.currentText() == "10"
+    assert len(shown_ids(again)) == 10
+    assert again.findChild(QLabel, "pageLabel").text() == "1–10 of 60"
+
+
+# -- columns, tooltip, icon, expired ----------------------------------------------
+
+
+def test_tooltip_and_icon_on_the_description(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    store.create("A fairly long description " * 8)
+    window = make_window()
+    index = window.model.index(0, COL_DESCRIPTION)
+    icon = index.data(Qt.ItemDataRole.DecorationRole)
+    assert isinstance(icon, QIcon) and not icon.isNull()
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    record = window.model.record(0)
+    assert ("A fairly long description " * 8).strip() in tip
+    assert "Created" in tip and "Last used" in tip and str(record.id) in tip
+    assert window.table.textElideMode() == Qt.TextElideMode.ElideRight
+
+
+def test_expired_keys_are_marked(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    store.insert_many(
+        [
+            NewKey("expired", now - timedelta(days=10), expires_at=now - timedelta(days=1)),
+            NewKey("valid", now - timedelta(days=9), expires_at=now + timedelta(days=5)),
+            NewKey("forever", now - timedelta(days=8)),
+        ]
+    )
+    window = make_window()
+    texts = {
+        r.description: window.model.data(window.model.index(row, COL_EXPIRES))
+        for row, r in enumerate(window.model.records())
+    }
+    assert texts["forever"] == "Never"
+    assert texts["expired"].startswith("Expired")
+    assert not texts["valid"].startswith("Expired") and texts["valid"] != "Never"
+    row = window.model.row_of(store.all()[-1].id)
+    assert window.model.data(window.model.index(row, COL_EXPIRES), Qt.ItemDataRole.ForegroundRole) is not None
+
+
+# -- notifications and errors -----------------------------------------------------
+
+
+def test_vanished_key_reports_and_reloads(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    window = make_window(poll_interval_ms=3_600_000)  # the window has not noticed the deletion
+    record = window.model.record(0)
+    store.delete(record.id)  # another connection, as another process would
+    assert shown_ids(window)[0] == record.id
+    click(qtbot, row_button(window, 0, "toggleButton"))
+    answer(qtbot, "confirmDeactivateDialog", "confirmButton")
+    qtbot.waitUntil(lambda: "no longer exists" in status(window))
+    assert status_level(window) is Level.ERROR
+    qtbot.waitUntil(lambda: record.id not in shown_ids(window))
+    assert window.isVisible()
+
+
+def test_vanished_key_on_delete_and_activate(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    store.set_active(store.all()[1].id, False)
+    window = make_window(poll_interval_ms=3_600_000)
+    inactive = window.model.record(1)
+    store.delete(inactive.id)
+    click(qtbot, row_button(window, 1, "toggleButton"))  # Activate: no confirmation
+    qtbot.waitUntil(lambda: "no longer exists" in status(window))
+    qtbot.waitUntil(lambda: inactive.id not in shown_ids(window))
+    other = window.model.record(0)
+    store.delete(other.id)
+    window.notification_area.clear()
+    click(qtbot, row_button(window, 0, "deleteButton"))
+    answer(qtbot, "confirmDeleteDialog", "confirmButton")
+    qtbot.waitUntil(lambda: "no longer exists" in status(window))
+
+
+def test_unexpected_error_is_shown_and_the_window_lives(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 30)
+    window = make_window()
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    window.store.page = broken
+    click(qtbot, window.pagination.next_button)
+    assert "RuntimeError" in status(window) and status_level(window) is Level.ERROR
+    assert window.isVisible()
+
+
+def test_database_error_is_shown(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    bad = tmp_path / "not-a-database.db"
+    bad.write_bytes(b"hello, this is not SQLite")
+    window.open_database(str(bad))
+    assert status_level(window) is Level.ERROR
+    assert "not a database" in status(window) or "not an API keys database" in status(window)
+    assert bad.read_bytes() == b"hello, this is not SQLite"
+    assert window.store is not None and window.store.location != str(bad)
+
+
+def test_locked_database_is_an_error_not_a_freeze(qtbot, make_window, store: KeyStore, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    seed(store, 2)
+    store.set_active(store.all()[0].id, False)
+    window = make_window()
+    locker = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        click(qtbot, row_button(window, 0, "toggleButton"))  # Activate, while another writer holds the lock
+        # The event loop keeps running while the write waits for the lock.
+        qtbot.wait(200)
+        assert window.runner.pending() == 1
+        qtbot.waitUntil(lambda: status_level(window) is Level.ERROR, timeout=15_000)
+        assert "busy" in status(window)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+
+# -- outside changes ------------------------------------------------------------
+
+
+def test_outside_changes_appear(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 2)
+    window = make_window(poll_interval_ms=1000)
+    created = store.create("From the command line")
+    qtbot.waitUntil(lambda: shown_ids(window)[:1] == [created.record.id], timeout=3000)
+    qtbot.waitUntil(lambda: window.findChild(QLabel, "pageLabel").text() == "1–3 of 3", timeout=3000)
+    store.set_active(created.record.id, False)
+    qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Activate", timeout=3000)
+    store.delete(created.record.id)
+    qtbot.waitUntil(lambda: created.record.id not in shown_ids(window), timeout=3000)
+
+
+def test_nothing_reloads_when_nothing_changed(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 5)
+    window = make_window(poll_interval_ms=50)
+    with qtbot.assertNotEmitted(window.model.modelReset, wait=400):
+        pass
+    assert window.poll_timer.isActive()
+
+
+# -- keyboard -------------------------------------------------------------------
+
+
+def test_ctrl_n_opens_the_generate_dialog(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    dialog.reject()
+
+
+def test_space_and_delete_on_the_selected_row(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    store.set_active(store.all()[2].id, False)
+    window = make_window()
+    table = window.table
+    table.setFocus()
+    table.selectRow(0)
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    answer(qtbot, "confirmDeactivateDialog", "cancelButton")
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    answer(qtbot, "confirmDeleteDialog", "cancelButton")
+    assert store.count() == 3
+    inactive = window.model.record(2)
+    table.selectRow(2)
+    qtbot.keyClick(table, Qt.Key.Key_Space)  # Activate: no confirmation
+    qtbot.waitUntil(lambda: store.get(inactive.id).active)
+
+
+def test_paging_keys(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 60)
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    label = window.findChild(QLabel, "pageLabel")
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert label.text().startswith("26–50")
+    qtbot.keyClick(window.table, Qt.Key.Key_PageDown)
+    assert label.text().startswith("51–60")
+    qtbot.keyClick(window.table, Qt.Key.Key_PageUp)
+    assert label.text().startswith("26–50")
+    qtbot.keyClick(window.table, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert label.text().startswith("1–25")
+
+
+def test_every_control_reachable_by_tab_with_an_accessible_name(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 30)
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.generate_button.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.generate_button)
+    reached: list[QWidget] = []
+    for _ in range(200):
+        widget = QApplication.focusWidget()
+        if widget in reached:
+            break
+        reached.append(widget)
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+    names = {w.objectName() for w in reached}
+    for expected in ("generateButton", "keysTable", "toggleButton", "deleteButton", "pageSizeCombo", "nextPageButton"):
+        assert expected in names
+    toggles = [w for w in reached if w.objectName() == "toggleButton"]
+    assert len(toggles) == 25
+    for widget in reached:
+        assert widget.accessibleName() or (isinstance(widget, QPushButton) and widget.text())
+
+
+# -- habits: geometry, menus, about, open ---------------------------------------------
+
+
+def test_window_remembers_size_and_position(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    window.resize(760, 530)
+    window.close()
+    again = make_window()
+    assert (again.width(), again.height()) == (760, 530)
+
+
+def test_menus(make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    titles = [action.text() for action in window.menuBar().actions()]
+    assert titles[0] == "&File" and "&Help" in titles
+    file_menu = window.menuBar().actions()[0].menu()
+    texts = [action.text() for action in file_menu.actions()]
+    assert "&Open Database…" in texts and "&Quit" in texts
+    assert window.generate_action.shortcut().toString() == "Ctrl+N"
+
+
+def test_about_shows_version_and_location(qtbot, make_window, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    window.about_action.trigger()
+    box = wait_for(qtbot, QMessageBox, "aboutDialog")
+    assert __version__ in box.text()
+    assert str(db_path) in box.informativeText()
+    box.close()
+
+
+def test_quit_closes_the_window(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    window.quit_action.trigger()
+    assert not window.isVisible()
+
+
+def test_open_database_switches(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    other = tmp_path / "other.db"
+    with KeyStore.open(str(other)) as second:
+        seed(second, 3)
+    window = make_window()
+    window.open_action.trigger()
+    chooser = wait_for(qtbot, QDialog, "openDatabaseDialog")
+    chooser.reject()
+    window.open_database(str(other))
+    wait_idle(qtbot, window)
+    assert window.store is not None and window.store.location == str(other)
+    assert len(shown_ids(window)) == 3
+    assert str(other) in window.windowTitle()
+    assert "Opened" in status(window)
+
+
+def test_empty_database_says_so(make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    assert window.empty_label.isVisible()
+    assert window.findChild(QLabel, "pageLabel").text() == "No keys"
+    assert not window.pagination.prev_button.isEnabled() and not window.pagination.next_button.isEnabled()
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_window_without_store_then_with(qtbot, settings: QSettings, db_path: Path, count: int) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert not window.generate_button.isEnabled()
+    store = KeyStore.open(str(db_path))
+    seed(store, count)
+    window.set_store(store)
+    assert window.generate_button.isEnabled()
+    assert len(shown_ids(window)) == count
+    assert date.today() is not None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from desktop.core.db import resolve_target
 from desktop.core.errors import DomainError
 from desktop.core.store import KeyRecord, KeyStore, Verdict
+from desktop.core.target import resolve_target
 
 __all__ = ["DomainError", "KeyRecord", "KeyStore", "Verdict", "open_store"]
 

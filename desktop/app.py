@@ -69,8 +69,8 @@ def _logging_to_file() -> bool:
 
 def create_window(database: str) -> QMainWindow:
     """Build the main window on `database` (a path or URL) without running the event loop."""
-    from desktop.core.db import resolve_target
     from desktop.core.store import KeyStore
+    from desktop.core.target import resolve_target
     from desktop.ui.main_window import MainWindow
 
     store = KeyStore.open(resolve_target(database))

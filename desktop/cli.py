@@ -8,19 +8,15 @@ import random
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import __version__
-from desktop.core.db import resolve_target
 from desktop.core.errors import DomainError, InvalidInput
-from desktop.core.store import (
-    KeyRecord,
-    KeyStore,
-    NewKey,
-    Verdict,
-    parse_expiry,
-    parse_key_id,
-)
+from desktop.core.target import resolve_target
+
+if TYPE_CHECKING:
+    # Imported lazily below: the window must appear before SQLAlchemy is loaded.
+    from desktop.core.store import KeyRecord, KeyStore, NewKey
 
 PROG = "apikeys"
 SEED_BATCH = 10_000
@@ -134,6 +130,8 @@ _SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", 
 
 
 def _seed_rows(count: int, now: datetime, rng: random.Random) -> list[NewKey]:
+    from desktop.core.store import NewKey
+
     rows = []
     span = timedelta(days=365)
     for i in range(count):
@@ -179,6 +177,8 @@ def _positive_count(text: str) -> int:
 
 def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
+    from desktop.core.store import KeyStore, Verdict, parse_expiry, parse_key_id
+
     out = out or sys.stdout
     command = args.command
     # Validate what needs no database before opening (or creating) one.

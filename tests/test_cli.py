@@ -264,3 +264,13 @@ def test_unwritable_home_gives_a_clear_message(tmp_path: Path) -> None:
     result = run_cli("list", env=env)
     assert result.returncode == 3 and ONE_LINE_ERROR.match(result.stderr), result.stderr
     assert "Cannot create the data folder" in result.stderr and "--database" in result.stderr
+
+
+def test_entry_point_does_not_load_the_database_layer_before_the_window() -> None:
+    """The window appears before SQLAlchemy is imported; `import desktop.app` must stay light."""
+    import subprocess
+    import sys
+
+    code = "import sys, desktop.app; print(sorted(m for m in ('sqlalchemy', 'alembic', 'PySide6') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -24,39 +24,14 @@ from desktop.core.errors import (
     NotADatabase,
     SchemaTooNew,
 )
+from desktop.core.target import resolve_target as resolve_target  # re-exported for callers of db
 
-APP_NAME = "apikeys"
-ENV_VAR = "APIKEYS_DATABASE"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Every revision this program knows, oldest first; a test checks it against Alembic's scripts.
 KNOWN_REVISIONS = ("0001",)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 BUSY_TIMEOUT_S = 5.0
 _SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def default_database_path() -> Path:
-    import platformdirs
-
-    folder = platformdirs.user_data_path(APP_NAME, appauthor=False)
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as err:
-        raise DatabaseUnavailable(
-            f"Cannot create the data folder {folder} ({err.strerror}). Make your home folder writable, "
-            f"or choose a database with --database or ${ENV_VAR}."
-        ) from None
-    return folder / "keys.db"
-
-
-def resolve_target(database: str | None = None) -> str:
-    """`--database`, else $APIKEYS_DATABASE, else keys.db in the user data folder."""
-    if database:
-        return database
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return env
-    return str(default_database_path())
 
 
 def to_url(target: str) -> URL:

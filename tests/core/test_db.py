@@ -20,6 +20,7 @@ from desktop.core.errors import (
     SchemaTooNew,
 )
 from desktop.core.store import KeyStore
+from desktop.core.target import resolve_target
 
 
 def sha(path: Path) -> str:
@@ -261,11 +262,11 @@ def test_query_plans_use_indexes(store: KeyStore) -> None:
 
 
 def test_resolve_target_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert dbmod.resolve_target("given.db") == "given.db"
+    assert resolve_target("given.db") == "given.db"
     monkeypatch.setenv("APIKEYS_DATABASE", str(tmp_path / "env.db"))
-    assert dbmod.resolve_target(None) == str(tmp_path / "env.db")
+    assert resolve_target(None) == str(tmp_path / "env.db")
     monkeypatch.delenv("APIKEYS_DATABASE")
-    default = Path(dbmod.resolve_target(None))
+    default = Path(resolve_target(None))
     assert default.name == "keys.db" and default.parent.name == "apikeys" and default.parent.is_dir()
 
 

@@ -1,0 +1,76 @@
+"""Start-up: a bad database file gets a dialog (choose another file or quit), never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+
+from desktop.core import keys
+from desktop.ui import launcher
+from desktop.ui.main_window import MainWindow
+
+
+def press(widget: QWidget, name: str) -> bool:
+    button = widget.findChild(QPushButton, name)
+    if button is None:
+        return False
+    button.click()
+    return True
+
+
+def test_bad_file_then_another_file(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all")
+    good = tmp_path / "good.db"
+    messages: list[str] = []
+
+    def ask(_parent: QWidget | None, message: str) -> str | None:
+        messages.append(message)
+        return str(good)
+
+    store = launcher.open_store_interactively(str(bad), None, ask=ask)
+    assert store is not None
+    try:
+        assert store.location == str(good)
+    finally:
+        store.close()
+    assert len(messages) == 1 and "not a database" in messages[0]
+    assert "Traceback" not in messages[0]
+    assert bad.read_bytes() == b"not a database at all"  # untouched
+
+
+def test_bad_file_then_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+    messages: list[str] = []
+
+    def ask(_parent: QWidget | None, message: str) -> str | None:
+        messages.append(message)
+        return None
+
+    assert launcher.open_store_interactively(str(folder), None, ask=ask) is None
+    assert "folder" in messages[0]
+
+
+def test_run_shows_the_window_and_clears_the_clipboard_on_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    database = tmp_path / "keys.db"
+    seen: list[str] = []
+
+    def find_window_and_quit() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible() and widget.store is not None:
+                seen.append(widget.windowTitle())
+                widget.clipboard.copy(keys.generate())
+                widget.close()
+                return
+        QTimer.singleShot(20, find_window_and_quit)
+
+    QTimer.singleShot(20, find_window_and_quit)
+    assert launcher.run(str(database)) == 0
+    assert seen and str(database) in seen[0]
+    assert QGuiApplication.clipboard().text() == ""
+    assert QApplication.applicationName() == "API Key Manager"
+    assert not QApplication.windowIcon().isNull()

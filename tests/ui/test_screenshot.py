@@ -1,0 +1,16 @@
+"""The screenshot script renders the real window to a PNG, so `make screenshot` cannot rot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from tests.ui import screenshot
+
+
+def test_renders_a_png(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    output = tmp_path / "shot.png"
+    screenshot.render(output, count=12)
+    image = QImage(str(output))
+    assert not image.isNull() and image.width() >= 800 and image.height() >= 500

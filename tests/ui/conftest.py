@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 from desktop.core.store import KeyStore
+from desktop.ui import theme
 from desktop.ui.main_window import MainWindow
 from tests.ui.helpers import wait_idle
 
@@ -23,7 +24,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test writes the real user's settings: QSettings() lands in a temporary folder."""
     QStandardPaths.setTestModeEnabled(True)
     folder = tmp_path_factory.mktemp("qsettings")
@@ -32,6 +33,9 @@ def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
     QCoreApplication.setOrganizationName("apikeys-tests")
     QCoreApplication.setApplicationName("API Key Manager tests")
+    yield
+    # Cached icons must go before the QApplication does, or their destructors run after it at exit.
+    theme.icon.cache_clear()
 
 
 @pytest.fixture

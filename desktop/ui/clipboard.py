@@ -35,6 +35,24 @@ def secret_mime_data(secret: str) -> QMimeData:
     return mime
 
 
+#: The QMimeData this process last put on the clipboard (the clipboard owns it).
+_placed: QMimeData | None = None
+
+
+def drop_secret_mime_data() -> None:
+    """Take our own QMimeData off the clipboard before the interpreter goes.
+
+    A QMimeData made in Python and still owned by the clipboard is destroyed by
+    Qt's exit handlers after Python has finalized, which crashes the process.
+    """
+    global _placed
+    clipboard = QGuiApplication.clipboard()
+    # The same wrapper comes back only while the clipboard still holds the object we placed.
+    if _placed is not None and clipboard.mimeData(QClipboard.Mode.Clipboard) is _placed:
+        clipboard.clear(QClipboard.Mode.Clipboard)
+    _placed = None
+
+
 def _fingerprint(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
@@ -61,7 +79,9 @@ class SecretClipboard(QObject):
         return self._clear_after_ms
 
     def copy(self, secret: str) -> None:
-        QGuiApplication.clipboard().setMimeData(secret_mime_data(secret), QClipboard.Mode.Clipboard)
+        global _placed
+        _placed = secret_mime_data(secret)
+        QGuiApplication.clipboard().setMimeData(_placed, QClipboard.Mode.Clipboard)
         self._fingerprint = _fingerprint(secret)
         self._remaining_ms = self._clear_after_ms
         self._tick.start()

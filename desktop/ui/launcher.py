@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from desktop.core.errors import DomainError
 from desktop.ui import theme
+from desktop.ui.clipboard import drop_secret_mime_data
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
@@ -119,6 +120,10 @@ def run(database: str | None, argv: list[str] | None = None) -> int:
             return 1
         app = QApplication(argv if argv is not None else sys.argv[:1])
     configure_application(app)
+    from desktop.ui.unix_signals import install_quit_on_signals
+
+    # Before anything can block (the bad-database dialog): SIGTERM/SIGINT always quit cleanly.
+    install_quit_on_signals(app)
 
     from desktop.ui.main_window import MainWindow
 
@@ -136,12 +141,10 @@ def run(database: str | None, argv: list[str] | None = None) -> int:
     restore_hook = _install_excepthook(window)
     app.aboutToQuit.connect(window.shutdown)
     try:
-        from desktop.ui.unix_signals import install_quit_on_signals
-
-        install_quit_on_signals(app)
         app.exec()
     finally:
         window.shutdown()  # takes a copied key off the clipboard, closes the store
+        drop_secret_mime_data()  # whatever else of ours is there must not outlive the interpreter
         restore_hook()
         window.deleteLater()
     return 0

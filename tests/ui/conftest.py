@@ -10,6 +10,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 from desktop.core.store import KeyStore
 from desktop.ui import theme
+from desktop.ui.clipboard import drop_secret_mime_data
 from desktop.ui.main_window import MainWindow
 from tests.ui.helpers import wait_idle
 
@@ -36,6 +37,8 @@ def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     yield
     # Cached icons must go before the QApplication does, or their destructors run after it at exit.
     theme.icon.cache_clear()
+    # Likewise a QMimeData made in Python and left on the clipboard: its destructor would run at exit.
+    drop_secret_mime_data()
 
 
 @pytest.fixture
@@ -50,14 +53,19 @@ WindowFactory = Callable[..., MainWindow]
 def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
     """A shown MainWindow on db_path, its count loaded; keyword arguments go to MainWindow."""
 
+    made: list[MainWindow] = []
+
     def make(**kwargs: object) -> MainWindow:
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("poll_interval_ms", 100)
         window = MainWindow(KeyStore.open(str(db_path)), **kwargs)  # type: ignore[arg-type]
         qtbot.addWidget(window)
+        made.append(window)  # qtbot keeps only a weak reference: a collected window would skip its shutdown
         window.show()
         qtbot.waitExposed(window)
         wait_idle(qtbot, window)
         return window
 
     yield make
+    for window in made:
+        window.shutdown()  # as on quit: clipboard cleared, writes finished, store closed

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck unit screenshot clean
+.PHONY: run test lint typecheck unit screenshot stress bench clean
 
 run: $(VENV)/.installed
 	$(PY) -m desktop
@@ -34,6 +34,18 @@ typecheck: $(VENV)/.installed-test
 
 unit: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# The README's picture: the real window with sample keys, rendered offscreen.
+screenshot: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot.py docs/screenshot.png
+
+# The crash and concurrency suites with big counts (make test runs them small).
+stress: $(VENV)/.installed-test
+	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/test_crash.py tests/test_concurrency.py
+
+# Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused).
+bench: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.bench --keys 1000000 --database build/bench/keys-1m.db --json build/bench/results.json
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

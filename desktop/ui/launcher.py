@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from desktop.core.errors import DomainError
 from desktop.ui import theme
+from desktop.ui.bench_hook import install_if_requested as install_bench_hook_if_requested
 from desktop.ui.clipboard import drop_secret_mime_data
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ def run(database: str | None, argv: list[str] | None = None) -> int:
 
     # The window first, the database layer after: something is on screen at once.
     window = MainWindow()
+    install_bench_hook_if_requested(window, window.table)  # APIKEYS_BENCH_EXIT_ON_PAINT=1 only
     window.show()
     QApplication.processEvents()
     store = open_store_interactively(database, window)

@@ -108,6 +108,12 @@ class Pager:
         else:
             self._show(back, offset=max(0, self._offset - len(back.items)))
 
+    def jump(self, start: Cursor, offset: int) -> None:
+        """Show the page that begins at `start`, the key `offset` places from the top (from a count or OFFSET)."""
+        self._start = start
+        self._offset = offset
+        self.reload()
+
     def resize(self, size: int) -> None:
         """A new page size, keeping the first key in view."""
         self._size = size

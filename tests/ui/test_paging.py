@@ -101,3 +101,17 @@ def test_resize_keeps_the_first_key(store: KeyStore) -> None:
     first_id = pager.items[0].id
     pager.resize(50)
     assert pager.items[0].id == first_id and len(pager.items) == 50
+
+
+def test_jump_shows_the_page_from_that_key_and_pages_on_from_there(store: KeyStore) -> None:
+    seed(store, 60)
+    everything = store.all()
+    pager = Pager(store, 10)
+    pager.jump(everything[35].cursor, 35)
+    assert [r.id for r in pager.items] == [r.id for r in everything[35:45]]
+    assert pager.label(60) == "36–45 of 60"
+    assert pager.next() and [r.id for r in pager.items] == [r.id for r in everything[45:55]]
+    assert pager.previous() and pager.previous()
+    assert [r.id for r in pager.items] == [r.id for r in everything[25:35]]
+    pager.jump(everything[55].cursor, 55)  # the last page
+    assert not pager.has_older and pager.label(60) == "56–60 of 60"

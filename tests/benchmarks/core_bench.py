@@ -29,6 +29,22 @@ def median_per_call(fn: Callable[[], object], calls: int, repeats: int) -> float
     return statistics.median(samples)
 
 
+def interleaved_per_call(
+    ours: Callable[[], object], floor: Callable[[], object], calls: int, repeats: int
+) -> tuple[float, float]:
+    """Like median_per_call for both, alternating ours and the floor run by run (a busy machine hits both)."""
+    ours()
+    floor()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for fn, into in ((ours, samples[0]), (floor, samples[1])):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            into.append((time.perf_counter() - start) / calls)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 def verify_row(database: Path, repeats: int) -> dict[str, float]:
     """One verify through the public API against raw sqlite3 + hashlib doing the same indexed lookup."""
     with KeyStore.open(str(database)) as store:
@@ -43,8 +59,7 @@ def verify_row(database: Path, repeats: int) -> dict[str, float]:
                     "SELECT id, active, expires_at, last_used_at FROM api_keys WHERE digest = ?", (presented,)
                 ).fetchall()
 
-            ours = median_per_call(lambda: store.verify(key), 2000, repeats)
-            base = median_per_call(floor, 2000, repeats)
+            ours, base = interleaved_per_call(lambda: store.verify(key), floor, 2000, repeats)
         finally:
             raw.close()
         store.delete(created.record.id)
@@ -115,8 +130,11 @@ def seed_ours(path: Path, count: int, env: dict[str, str] | None = None) -> floa
 
 
 def seed_row(workdir: Path, count: int, repeats: int) -> dict[str, float]:
-    ours = statistics.median(seed_ours(workdir / "seed-ours.db", count) for _ in range(repeats))
-    floor = statistics.median(seed_floor(workdir / "seed-floor.db", count) for _ in range(repeats))
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):  # interleaved: a busy moment of the machine hits both
+        samples[0].append(seed_ours(workdir / "seed-ours.db", count))
+        samples[1].append(seed_floor(workdir / "seed-floor.db", count))
+    ours, floor = statistics.median(samples[0]), statistics.median(samples[1])
     return {"ours_keys_per_s": ours, "floor_keys_per_s": floor, "ratio": ours / floor}
 
 
@@ -155,5 +173,21 @@ def offset_page_s(database: Path, offset: int, size: int, repeats: int) -> float
             3,
             repeats,
         )
+    finally:
+        con.close()
+
+
+def offset_query_s(database: Path, offset: int, size: int) -> float:
+    """One run of the OFFSET query at that depth (after a warm-up on the same connection)."""
+    con = sqlite3.connect(database)
+    query = (
+        "SELECT id, hint, description, created_at, expires_at, active, last_used_at FROM api_keys "
+        "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+    )
+    try:
+        con.execute(query, (size, 0)).fetchall()
+        start = time.perf_counter()
+        con.execute(query, (size, offset)).fetchall()
+        return time.perf_counter() - start
     finally:
         con.close()

@@ -1,0 +1,183 @@
+"""Bad database files given to the window: the real dialog says why and offers another file or quitting.
+
+The file is never changed; no traceback ever reaches the person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QPushButton
+
+from desktop.core import db as dbmod
+from desktop.core.store import KeyStore
+from desktop.ui import launcher
+
+
+def _fingerprint(path: Path) -> str:
+    if path.is_dir():
+        return "dir"
+    if not path.exists():
+        return "missing"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _make_not_a_database(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.db"
+    path.write_text("shopping list\n")
+    return path
+
+
+def _make_truncated(tmp_path: Path) -> Path:
+    path = tmp_path / "truncated.db"
+    with KeyStore.open(str(path)) as store:
+        for i in range(150):
+            store.create(f"key {i}")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+def _make_zero_bytes(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    return path
+
+
+def _make_directory(tmp_path: Path) -> Path:
+    path = tmp_path / "folder.db"
+    path.mkdir()
+    return path
+
+
+def _make_missing_folder(tmp_path: Path) -> Path:
+    return tmp_path / "no" / "such" / "keys.db"
+
+
+def _make_newer_schema(tmp_path: Path) -> Path:
+    path = tmp_path / "future.db"
+    with KeyStore.open(str(path)) as store:
+        store.create("from the future")
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = 'zz99'")
+    con.commit()
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    return path
+
+
+CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "not a database": (_make_not_a_database, "not a database file"),
+    "truncated": (_make_truncated, "damaged"),
+    "zero bytes": (_make_zero_bytes, "empty file"),
+    "a directory": (_make_directory, "is a folder"),
+    "missing folder": (_make_missing_folder, "does not exist"),
+    "newer schema": (_make_newer_schema, "newer version"),
+}
+
+
+def _answer_bad_database_dialog(messages: list[str], *buttons: str) -> QTimer:
+    """Polls for the modal bad-database box (run with exec()) and presses the next of `buttons` each time.
+
+    After the given answers it presses Quit, so a test can never hang on the dialog.
+    """
+    timer = QTimer()
+    timer.setInterval(20)
+    answers = list(buttons)
+
+    def tick() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QMessageBox) and widget.objectName() == "badDatabaseDialog" and widget.isVisible():
+                messages.append(widget.informativeText())
+                widget.findChild(QPushButton, answers.pop(0) if answers else "quitButton").click()
+                return
+
+    timer.timeout.connect(tick)
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_file_gets_the_dialog_and_stays_byte_identical(qtbot, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+    make, fragment = CASES[case]
+    path = make(tmp_path)
+    before = _fingerprint(path)
+    messages: list[str] = []
+    timer = _answer_bad_database_dialog(messages, "quitButton")
+    try:
+        assert launcher.open_store_interactively(str(path), None) is None
+    finally:
+        timer.stop()
+    assert len(messages) == 1, messages
+    assert fragment in messages[0] and "Traceback" not in messages[0]
+    assert _fingerprint(path) == before
+    if case == "missing folder":
+        assert not (tmp_path / "no").exists()
+
+
+def test_database_locked_beyond_the_timeout_gets_the_dialog(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A rollback-journal database held by another writer cannot even be read: say so, change nothing."""
+    path = tmp_path / "locked.db"
+    with KeyStore.open(str(path)) as store:
+        store.create("held")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    before = _fingerprint(path)
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    messages: list[str] = []
+    timer = _answer_bad_database_dialog(messages, "quitButton")
+    try:
+        assert launcher.open_store_interactively(str(path), None) is None
+    finally:
+        timer.stop()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(messages) == 1 and "busy" in messages[0]
+    assert _fingerprint(path) == before
+
+
+def test_choose_another_file_from_the_real_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = _make_not_a_database(tmp_path)
+    good = tmp_path / "good.db"
+    messages: list[str] = []
+    box_timer = _answer_bad_database_dialog(messages, "chooseFileButton")  # then Quit, should it come again
+
+    file_timer = QTimer()
+    file_timer.setInterval(20)
+
+    def pick() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QFileDialog) and widget.objectName() == "chooseDatabaseDialog" and widget.isVisible():
+                # As a person does: type the path into the file name field, then accept.
+                widget.findChild(QLineEdit, "fileNameEdit").setText(str(good))
+                widget.accept()
+                file_timer.stop()
+                return
+
+    file_timer.timeout.connect(pick)
+    file_timer.start()
+    try:
+        store = launcher.open_store_interactively(str(bad), None)
+    finally:
+        box_timer.stop()
+        file_timer.stop()
+    assert store is not None, messages
+    try:
+        assert store.location == str(good) and store.count() == 0
+    finally:
+        store.close()
+    assert len(messages) == 1 and "not a database file" in messages[0]
+    assert bad.read_text() == "shopping list\n"

@@ -77,13 +77,14 @@ WRITER = textwrap.dedent(
 )
 
 
-def _spawn(script: str, *args: str) -> subprocess.Popen[str]:
+def _spawn(script: str, *args: str, nice: int = 0) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", script, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # no threads yet in the child
     )
 
 

@@ -22,14 +22,25 @@ log = logging.getLogger("desktop")
 _KEY_IN_TEXT = re.compile(r"ak_([0-9A-Za-z]{4})[0-9A-Za-z]{30}([0-9A-Za-z]{4})")
 
 
+def _redact(text: str) -> str:
+    return _KEY_IN_TEXT.sub(r"ak_\1…\2", text)
+
+
 class RedactKeys(logging.Filter):
     """Defence in depth: whatever slips into a log record, a full key never reaches the file."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _KEY_IN_TEXT.sub(r"ak_\1…\2", message)
+        redacted = _redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        # A traceback repeats the exception's message: format it here, redacted (the formatter reuses exc_text).
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = _redact(record.stack_info)
         return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,16 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.delenv("APIKEYS_DATABASE", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def redact_captured_logs() -> None:
+    """pytest's own log capture shows records on failure: give its handlers the app's key filter too."""
+    from desktop.app import RedactKeys
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactKeys) for f in handler.filters):
+            handler.addFilter(RedactKeys())
 
 
 @pytest.fixture

@@ -63,6 +63,26 @@ def test_log_filter_masks_any_full_key() -> None:
     assert canary not in message and message.count(keys.mask(canary)) == 2
 
 
+def test_log_filter_masks_keys_in_tracebacks(tmp_path: Path) -> None:
+    canary = keys.generate()
+    log_file = tmp_path / "t.log"
+    handler = logging.FileHandler(log_file)
+    handler.addFilter(RedactKeys())
+    logger = logging.getLogger("hygiene-test")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"failed for {canary}")
+        except RuntimeError:
+            logger.exception("while handling %s", canary)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    text = log_file.read_text()
+    assert "RuntimeError: failed for " + keys.mask(canary) in text
+    assert canary not in text and canary[3:35] not in text
+
+
 SECRET_NAMES = {"key", "full_key", "presented", "digest", "secret", "canary", "stored_digest"}
 
 

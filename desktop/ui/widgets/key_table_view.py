@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
+    QStyledItemDelegate,
     QTableView,
     QWidget,
 )
@@ -31,28 +32,20 @@ if TYPE_CHECKING:
 
 
 class ActionCell(QWidget):
-    """The two buttons of one row; the view connects them and knows which key they act on."""
+    """The two buttons of one row; they say which key they act on. Reused from page to page."""
 
-    toggleClicked = Signal()
-    deleteClicked = Signal()
+    toggleClicked = Signal(int)
+    deleteClicked = Signal(int)
 
     def __init__(self, record: KeyRecord, palette: QPalette, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("actionCell")
         self.key_id = record.id
         self.active = record.active
-        self.toggle_button = QPushButton("Deactivate" if record.active else "Activate", self)
+        self.toggle_button = QPushButton(self)
         self.toggle_button.setObjectName("toggleButton")
-        self.toggle_button.setAccessibleName(f"{self.toggle_button.text()} {record.masked}")
-        self.toggle_button.setToolTip(
-            f"Deactivate {record.masked}: clients using it will be rejected"
-            if record.active
-            else f"Activate {record.masked}: clients using it will be accepted again"
-        )
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.setObjectName("deleteButton")
-        self.delete_button.setAccessibleName(f"Delete {record.masked}")
-        self.delete_button.setToolTip(f"Delete {record.masked} for good")
         for button in (self.toggle_button, self.delete_button):
             button.setAutoDefault(False)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -65,12 +58,54 @@ class ActionCell(QWidget):
         layout.addWidget(self.toggle_button)
         layout.addWidget(self.delete_button)
         layout.addStretch(1)
+        self._styled: tuple[bool, bool] | None = None  # (active, dark) the toggle button is styled for
+        self.show_record(record, palette)
+        self.toggle_button.clicked.connect(self._on_toggle_button_clicked)
+        self.delete_button.clicked.connect(self._on_delete_button_clicked)
+
+    def show_record(self, record: KeyRecord, palette: QPalette) -> None:
+        """Act on `record` from now on: labels, names and tool tips follow it."""
+        self.key_id = record.id
+        self.active = record.active
+        self.toggle_button.setText("Deactivate" if record.active else "Activate")
+        self.toggle_button.setAccessibleName(f"{self.toggle_button.text()} {record.masked}")
+        self.toggle_button.setToolTip(
+            f"Deactivate {record.masked}: clients using it will be rejected"
+            if record.active
+            else f"Activate {record.masked}: clients using it will be accepted again"
+        )
+        self.delete_button.setAccessibleName(f"Delete {record.masked}")
+        self.delete_button.setToolTip(f"Delete {record.masked} for good")
         self.apply_palette(palette)
-        self.toggle_button.clicked.connect(self.toggleClicked)
-        self.delete_button.clicked.connect(self.deleteClicked)
 
     def apply_palette(self, palette: QPalette) -> None:
-        theme.style_button(self.toggle_button, "deactivate" if self.active else "activate", palette)
+        styled = (self.active, theme.is_dark(palette))
+        if styled != self._styled:  # a style sheet costs a re-polish: set it only when it changes
+            self._styled = styled
+            theme.style_button(self.toggle_button, "deactivate" if self.active else "activate", palette)
+
+    def _on_toggle_button_clicked(self) -> None:
+        self.toggleClicked.emit(self.key_id)
+
+    def _on_delete_button_clicked(self) -> None:
+        self.deleteClicked.emit(self.key_id)
+
+
+class _KeepCellsDelegate(QStyledItemDelegate):
+    """A model reset hands the row widgets here to destroy; the view keeps them for the next page instead.
+
+    Building 25 rows of styled buttons anew on every page turn cost most of a frame.
+    """
+
+    def __init__(self, view: KeyTableView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        if isinstance(editor, ActionCell):
+            self._view._park(editor)
+        else:
+            super().destroyEditor(editor, index)
 
 
 class KeyTableView(QTableView):
@@ -86,6 +121,8 @@ class KeyTableView(QTableView):
         self.setModel(model)
         self._model = model
         self._dark: bool | None = None
+        self._parked: list[ActionCell] = []  # hidden row widgets, in row order, for the next page
+        self.setItemDelegate(_KeepCellsDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -127,16 +164,29 @@ class KeyTableView(QTableView):
             return
         self.selectRow(row)
 
+    def _park(self, cell: ActionCell) -> None:
+        cell.hide()
+        self._parked.append(cell)
+
     def _on_model_model_reset(self) -> None:
         width = 0
         height = 0
+        # The widgets of the page before, in the order they were made: the focus chain stays in row order.
+        parked = sorted(self._parked, key=self.viewport().children().index)
+        self._parked = []
+        palette = self.palette()
         for row, record in enumerate(self._model.records()):
-            cell = ActionCell(record, self.palette(), self.viewport())
-            cell.toggleClicked.connect(lambda key_id=record.id: self.toggleRequested.emit(key_id))
-            cell.deleteClicked.connect(lambda key_id=record.id: self.deleteRequested.emit(key_id))
+            if row < len(parked):
+                cell = parked[row]
+                cell.show_record(record, palette)
+            else:
+                cell = ActionCell(record, palette, self.viewport())
+                cell.toggleClicked.connect(self.toggleRequested)
+                cell.deleteClicked.connect(self.deleteRequested)
             self.setIndexWidget(self._model.index(row, COL_ACTIONS), cell)
             hint = cell.sizeHint()
             width, height = max(width, hint.width()), max(height, hint.height())
+        self._parked = parked[len(self._model.records()) :]  # rows a shorter page does not need, kept hidden
         if width:
             self.horizontalHeader().resizeSection(COL_ACTIONS, width + 8)
             self.verticalHeader().setDefaultSectionSize(max(height + 4, self.fontMetrics().height() + 12))

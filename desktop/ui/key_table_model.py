@@ -30,6 +30,16 @@ NEVER = "Never"
 
 _Index = QModelIndex | QPersistentModelIndex
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ACCESSIBLE_TEXT = Qt.ItemDataRole.AccessibleTextRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_DECORATION = Qt.ItemDataRole.DecorationRole
+_FONT = Qt.ItemDataRole.FontRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_ANSWERED = frozenset((_DISPLAY, _ACCESSIBLE_TEXT, _TOOLTIP, _DECORATION, _FONT, _FOREGROUND, _ALIGNMENT, KEY_ID_ROLE))
+_LEFT_CENTERED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -138,30 +148,34 @@ class KeyTableModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records):
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        # Called thousands of times per page turn: roles it never answers leave first, enum members are constants.
+        if role not in _ANSWERED or not index.isValid():
             return None
-        record = self._records[index.row()]
+        row = index.row()
+        if not 0 <= row < len(self._records):
+            return None
+        record = self._records[row]
         column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role in (_DISPLAY, _ACCESSIBLE_TEXT):
             return self._display(record, column, role)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return self._tooltip(record, column)
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == _DECORATION:
             if column == COL_DESCRIPTION:
                 return theme.icon("info")
             if column == COL_EXPIRES and record.is_expired(self._now):
                 return theme.icon("warning")
             return None
-        if role == Qt.ItemDataRole.FontRole and column == COL_KEY:
-            return theme.monospace_font()
-        if role == Qt.ItemDataRole.ForegroundRole and column == COL_EXPIRES and record.is_expired(self._now):
-            return theme.expired_text(self._palette or QGuiApplication.palette())
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_CREATED, COL_EXPIRES, COL_STATUS):
-            return int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
-        if role == KEY_ID_ROLE:
-            return record.id
-        return None
+        if role == _FONT:
+            return theme.monospace_font() if column == COL_KEY else None
+        if role == _FOREGROUND:
+            if column == COL_EXPIRES and record.is_expired(self._now):
+                return theme.expired_text(self._palette or QGuiApplication.palette())
+            return None
+        if role == _ALIGNMENT:
+            return _LEFT_CENTERED if column in (COL_CREATED, COL_EXPIRES, COL_STATUS) else None
+        return record.id  # KEY_ID_ROLE, the one left in _ANSWERED
 
     def _display(self, record: KeyRecord, column: int, role: int) -> str | None:
         if column == COL_KEY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -30,3 +31,41 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
         timeout=120,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+# -- database files in known states, for the bad-file tests ----------------------
+
+
+def make_database(path: Path, keys: int = 1) -> Path:
+    """A real database with `keys` keys, in rollback-journal mode so the one file holds everything."""
+    from desktop.core.store import KeyStore
+
+    with KeyStore.open(str(path)) as store:
+        for i in range(keys):
+            store.create(f"key {i}")
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        con.close()
+    return path
+
+
+def make_newer_schema(path: Path, revision: str = "9999") -> Path:
+    """A database written by a (pretend) newer version of the program."""
+    make_database(path)
+    con = sqlite3.connect(path)
+    try:
+        con.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+def make_truncated(path: Path) -> Path:
+    """A database cut to a third of its size, as a failed copy leaves it."""
+    make_database(path, keys=150)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    return path

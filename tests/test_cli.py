@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core import keys
-from tests.helpers import run_cli
+from tests.helpers import make_newer_schema, run_cli
 
 ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 
@@ -185,12 +185,7 @@ def test_missing_folder_and_directory_exit_3(tmp_path: Path) -> None:
 
 
 def test_newer_schema_exits_3_byte_identical(db_path: Path) -> None:
-    create(db_path)
-    con = sqlite3.connect(db_path)
-    con.execute("UPDATE alembic_version SET version_num = 'ffff'")
-    con.commit()
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
+    make_newer_schema(db_path, "ffff")
     before = db_path.read_bytes()
     result = run_cli("list", "--database", str(db_path))
     assert result.returncode == 3 and "newer version" in result.stderr

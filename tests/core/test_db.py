@@ -21,6 +21,7 @@ from desktop.core.errors import (
 )
 from desktop.core.store import KeyStore
 from desktop.core.target import resolve_target
+from tests.helpers import make_newer_schema, make_truncated
 
 
 def sha(path: Path) -> str:
@@ -132,13 +133,7 @@ def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest
 
 
 def test_refuses_a_newer_schema_without_touching_it(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
-        store.create("from the future")
-    con = sqlite3.connect(db_path)
-    con.execute("UPDATE alembic_version SET version_num = '9999'")
-    con.commit()
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
+    make_newer_schema(db_path)
     before = sha(db_path)
     with pytest.raises(SchemaTooNew, match="newer version"):
         KeyStore.open(str(db_path))
@@ -164,16 +159,7 @@ def test_refuses_files_that_are_not_databases_byte_identical(
 
 
 def test_refuses_a_truncated_database(tmp_path: Path) -> None:
-    path = tmp_path / "trunc.db"
-    with KeyStore.open(str(path)) as store:
-        store.insert_many([])
-        for i in range(200):
-            store.create(f"key {i}")
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
+    path = make_truncated(tmp_path / "trunc.db")
     before = path.read_bytes()
     with pytest.raises(NotADatabase), KeyStore.open(str(path)) as store:
         store.all()

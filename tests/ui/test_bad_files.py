@@ -15,8 +15,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QPushButton
 
 from desktop.core import db as dbmod
-from desktop.core.store import KeyStore
 from desktop.ui import launcher
+from tests.helpers import make_database, make_newer_schema, make_truncated
 
 
 def _fingerprint(path: Path) -> str:
@@ -34,16 +34,7 @@ def _make_not_a_database(tmp_path: Path) -> Path:
 
 
 def _make_truncated(tmp_path: Path) -> Path:
-    path = tmp_path / "truncated.db"
-    with KeyStore.open(str(path)) as store:
-        for i in range(150):
-            store.create(f"key {i}")
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 3])
-    return path
+    return make_truncated(tmp_path / "truncated.db")
 
 
 def _make_zero_bytes(tmp_path: Path) -> Path:
@@ -63,15 +54,7 @@ def _make_missing_folder(tmp_path: Path) -> Path:
 
 
 def _make_newer_schema(tmp_path: Path) -> Path:
-    path = tmp_path / "future.db"
-    with KeyStore.open(str(path)) as store:
-        store.create("from the future")
-    con = sqlite3.connect(path)
-    con.execute("UPDATE alembic_version SET version_num = 'zz99'")
-    con.commit()
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
-    return path
+    return make_newer_schema(tmp_path / "future.db", "zz99")
 
 
 CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
@@ -127,12 +110,7 @@ def test_database_locked_beyond_the_timeout_gets_the_dialog(
     qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """A rollback-journal database held by another writer cannot even be read: say so, change nothing."""
-    path = tmp_path / "locked.db"
-    with KeyStore.open(str(path)) as store:
-        store.create("held")
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
+    path = make_database(tmp_path / "locked.db")
     before = _fingerprint(path)
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.3)
     holder = sqlite3.connect(path, isolation_level=None)

@@ -108,7 +108,8 @@ def test_window_pages_and_toggles_while_others_verify_and_write(qtbot, make_wind
     assert not [t for t in texts if "locked" in t or "busy" in t]
     assert not [n for n in notices if n.level is Level.ERROR], [n.text for n in notices if n.level is Level.ERROR]
     print(
-        f"longest event-loop stall {meter.longest * 1000:.0f} ms; {actions['pages']} page turns, {actions['toggles']} toggles"
+        f"longest event-loop stall {meter.longest * 1000:.0f} ms; "
+        f"{actions['pages']} page turns, {actions['toggles']} toggles"
     )
     assert meter.longest < MAX_STALL_S, (
         f"event loop stalled {meter.longest * 1000:.0f} ms (GUI thread CPU in it {meter.longest_cpu * 1000:.0f} ms, "

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow, QTableView
 
 ENV_VAR = "APIKEYS_BENCH_EXIT_ON_PAINT"
 

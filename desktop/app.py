@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -51,6 +50,8 @@ def log_path() -> Path:
 
 
 def configure_logging() -> None:
+    import logging.handlers
+
     root = logging.getLogger()
     if any(getattr(h, "_apikeys", False) for h in root.handlers):
         return
@@ -91,7 +92,8 @@ def create_window(database: str) -> QMainWindow:
 def _run_window(database: str | None) -> int:
     from desktop.ui.launcher import run
 
-    return run(database)
+    # Logging is set up once the window is on screen: nothing is logged before, and it costs ~8 ms.
+    return run(database, after_first_paint=configure_logging)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,9 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = cli.parse_args(argv)
     except SystemExit as stop:  # --help, --version and usage errors
         return stop.code if isinstance(stop.code, int) else 0
-    configure_logging()
     if args.command is None:
         return _run_window(args.database)
+    configure_logging()
     try:
         return cli.execute(args)
     except DomainError as err:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,7 +13,10 @@ from desktop.core.errors import DomainError, InvalidInput
 from desktop.core.target import resolve_target
 
 if TYPE_CHECKING:
-    # Imported lazily below: the window must appear before SQLAlchemy is loaded.
+    # Imported lazily below: the window must appear before SQLAlchemy is loaded, and the window's
+    # start-up pays for every module this one imports.
+    import random
+
     from desktop.core.store import KeyRecord, KeyStore, NewKey
 
 PROG = "apikeys"
@@ -151,6 +152,8 @@ def _seed_rows(count: int, now: datetime, rng: random.Random) -> list[NewKey]:
 
 
 def _seed(store: KeyStore, count: int) -> None:
+    import random
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     rng = random.Random()
@@ -203,6 +206,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
         elif command == "list":
             records = store.all()
             if args.json:
+                import json
+
                 json.dump([_record_json(r) for r in records], out, ensure_ascii=False, indent=2)
                 out.write("\n")
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from types import TracebackType
@@ -13,8 +14,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from desktop.core.errors import DomainError
 from desktop.ui import theme
-from desktop.ui.bench_hook import install_if_requested as install_bench_hook_if_requested
-from desktop.ui.clipboard import drop_secret_mime_data
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
@@ -109,8 +108,15 @@ def _install_excepthook(window: MainWindow) -> Callable[[], None]:
     return restore
 
 
-def run(database: str | None, argv: list[str] | None = None) -> int:
-    """Show the window on `database` (None: the default) and run until it is closed; 0 on a normal quit."""
+def run(
+    database: str | None,
+    argv: list[str] | None = None,
+    after_first_paint: Callable[[], None] | None = None,
+) -> int:
+    """Show the window on `database` (None: the default) and run until it is closed; 0 on a normal quit.
+
+    `after_first_paint` runs once the window is on screen: set-up that need not delay it (logging).
+    """
     app = QApplication.instance()
     if app is None:
         from desktop.ui.display import check_display
@@ -130,9 +136,14 @@ def run(database: str | None, argv: list[str] | None = None) -> int:
 
     # The window first, the database layer after: something is on screen at once.
     window = MainWindow()
-    install_bench_hook_if_requested(window, window.table)  # APIKEYS_BENCH_EXIT_ON_PAINT=1 only
+    if os.environ.get("APIKEYS_BENCH_EXIT_ON_PAINT"):
+        from desktop.ui.bench_hook import install_if_requested
+
+        install_if_requested(window, window.table)
     window.show()
     QApplication.processEvents()
+    if after_first_paint is not None:
+        after_first_paint()
     store = open_store_interactively(database, window)
     if store is None:
         window.shutdown()
@@ -145,6 +156,8 @@ def run(database: str | None, argv: list[str] | None = None) -> int:
     try:
         app.exec()
     finally:
+        from desktop.ui.clipboard import drop_secret_mime_data
+
         window.shutdown()  # takes a copied key off the clipboard, closes the store
         drop_secret_mime_data()  # whatever else of ours is there must not outlive the interpreter
         restore_hook()

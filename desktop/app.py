@@ -81,12 +81,10 @@ def _logging_to_file() -> bool:
 
 def create_window(database: str) -> QMainWindow:
     """Build the main window on `database` (a path or URL) without running the event loop."""
-    from desktop.core.store import KeyStore
-    from desktop.core.target import resolve_target
+    from desktop.core.store import open_store
     from desktop.ui.main_window import MainWindow
 
-    store = KeyStore.open(resolve_target(database))
-    return MainWindow(store)
+    return MainWindow(open_store(database))
 
 
 def _run_window(database: str | None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import __version__
 from desktop.core.errors import DomainError, InvalidInput
-from desktop.core.target import resolve_target
 
 if TYPE_CHECKING:
     # Imported lazily below: the window must appear before SQLAlchemy is loaded, and the window's
@@ -130,22 +130,23 @@ _SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration",
 _SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "the data team", "the web team")
 
 
-def _seed_rows(count: int, now: datetime, rng: random.Random) -> list[NewKey]:
-    from desktop.core.store import NewKey
+def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Random) -> list[NewKey]:
+    """Demo rows `first`..`last` of `count`, spread over the last year (whole seconds: ties at scale)."""
+    from desktop.core.store import NewKey, expiry_instant
 
     rows = []
     span = timedelta(days=365)
-    for i in range(count):
-        # Spread over the last year, whole seconds: at scale this produces created_at ties.
+    today = now.astimezone().date()
+    for i in range(first, last):
         created = (now - span * (1 - (i + 1) / count)).replace(microsecond=0)
         roll = rng.random()
         expires: datetime | None = None
-        if roll < 0.05:
-            expires = created + timedelta(days=rng.randint(1, 30))  # likely expired
-            if expires > now:
-                expires = now - timedelta(days=1)
+        if roll < 0.05:  # expired: a day between its creation and yesterday
+            created_day = created.astimezone().date()
+            last_day = max(created_day, today - timedelta(days=1))
+            expires = expiry_instant(min(created_day + timedelta(days=rng.randint(0, 30)), last_day))
         elif roll < 0.30:
-            expires = now + timedelta(days=rng.randint(7, 400))
+            expires = expiry_instant(today + timedelta(days=rng.randint(7, 400)))
         description = f"{rng.choice(_SEED_SERVICES)} {rng.choice(_SEED_PURPOSES)} key for {rng.choice(_SEED_OWNERS)}"
         rows.append(NewKey(description, created, expires, active=rng.random() >= 0.1))
     return rows
@@ -154,40 +155,50 @@ def _seed_rows(count: int, now: datetime, rng: random.Random) -> list[NewKey]:
 def _seed(store: KeyStore, count: int) -> None:
     import random
 
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     rng = random.Random()
     now = datetime.now(UTC)
-    rows = _seed_rows(count, now, rng)
+    # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr.
     with Progress(
         TextColumn("Seeding"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        transient=False,
-        console=None,
+        console=Console(stderr=True),
     ) as progress:
         task = progress.add_task("seed", total=count)
-        for start in range(0, count, SEED_BATCH):
-            progress.advance(task, store.insert_many(rows[start : start + SEED_BATCH]))
+        for first in range(0, count, SEED_BATCH):
+            rows = _seed_rows(first, min(first + SEED_BATCH, count), count, now, rng)
+            progress.advance(task, store.insert_many(rows))
 
 
 def _positive_count(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= SEED_MAX:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or not 1 <= int(text) <= SEED_MAX:
         raise InvalidInput(f"--count must be a whole number from 1 to {SEED_MAX:,}, not '{text}'.")
     return int(text)
 
 
 def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
-    from desktop.core.store import KeyStore, Verdict, parse_expiry, parse_key_id
+    from desktop.core.store import (
+        Verdict,
+        open_store,
+        parse_expiry,
+        parse_key_id,
+        validate_description,
+        validate_expiry,
+    )
 
     out = out or sys.stdout
     command = args.command
-    # Validate what needs no database before opening (or creating) one.
+    # Validate what needs no database before opening (or creating) one: bad input is exit 2 whatever the file.
     if command == "create":
-        description = args.description
+        description = validate_description(args.description)
         expires_on = parse_expiry(args.expires) if args.expires else None
+        validate_expiry(expires_on)
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
     elif command == "seed":
@@ -200,7 +211,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
             out.write(f"{Verdict.MALFORMED}\n")
             return 1
 
-    with KeyStore.open(resolve_target(args.database)) as store:
+    with open_store(args.database) as store:
         if command == "create":
             out.write(store.create(description, expires_on).key + "\n")
         elif command == "list":

@@ -12,6 +12,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+class Secret(str):
+    """A key read from output or a widget: its repr is withheld, so no assertion message prints it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<secret withheld>"
+
+
 @dataclass
 class CliResult:
     returncode: int

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core import keys
-from tests.helpers import make_newer_schema, run_cli
+from tests.helpers import Secret, make_newer_schema, run_cli
 
 ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 
@@ -20,7 +20,7 @@ ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 def create(db: Path, description: str = "test key", *extra: str) -> str:
     result = run_cli("create", "--description", description, "--database", str(db), *extra)
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines = [Secret(line) for line in result.stdout.splitlines()]
     assert len(lines) == 1 and keys.is_well_formed(lines[0])
     return lines[0]
 
@@ -269,3 +269,38 @@ def test_entry_point_does_not_load_the_database_layer_before_the_window() -> Non
     code = "import sys, desktop.app; print(sorted(m for m in ('sqlalchemy', 'alembic', 'PySide6') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_bad_create_input_never_creates_a_database(tmp_path: Path) -> None:
+    target = tmp_path / "new.db"
+    for args in (["--description", " "], ["--description", "ok", "--expires", "2001-01-01"]):
+        result = run_cli("create", *args, "--database", str(target))
+        assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr)
+    assert not target.exists()
+
+
+def test_bad_create_input_is_exit_2_even_with_a_bad_database(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_text("not a database")
+    assert run_cli("create", "--description", "", "--database", str(bad)).returncode == 2
+
+
+def test_seed_prints_nothing_on_stdout_and_uses_midnight_expiries(db_path: Path) -> None:
+    result = run_cli("seed", "--count", "400", "--database", str(db_path))
+    assert result.returncode == 0 and result.stdout == ""
+    for entry in listed(db_path):
+        if entry["expires_at"]:
+            local = datetime.fromisoformat(str(entry["expires_at"])).astimezone()
+            assert (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
+def test_seed_count_with_a_non_ascii_digit_is_bad_input(db_path: Path) -> None:
+    result = run_cli("seed", "--count", "²", "--database", str(db_path))
+    assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr)
+
+
+def test_verify_on_a_read_only_database_still_answers(db_path: Path) -> None:
+    key = create(db_path)
+    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+    result = run_cli("verify", "-", "--database", url, stdin=key)
+    assert (result.stdout, result.returncode) == ("valid\n", 0), result.stderr

@@ -12,7 +12,7 @@ import pytest
 
 from desktop.app import RedactKeys
 from desktop.core import keys
-from tests.helpers import REPO, run_cli
+from tests.helpers import REPO, Secret, run_cli
 
 
 def _all_files(*roots: Path) -> list[Path]:
@@ -32,7 +32,7 @@ def test_canary_through_the_cli_leaves_no_trace(tmp_path: Path, isolated_home: P
         created = run_cli("create", "--description", "canary", "--database", str(db))
     finally:
         os.umask(old)
-    canary = created.stdout.strip()
+    canary = Secret(created.stdout.strip())
     assert keys.is_well_formed(canary)
     key_id = "1"
     # Every path the key can travel: verify (valid, then inactive), errors, a bad database, stdin.

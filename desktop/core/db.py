@@ -24,7 +24,6 @@ from desktop.core.errors import (
     NotADatabase,
     SchemaTooNew,
 )
-from desktop.core.target import resolve_target as resolve_target  # re-exported for callers of db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Every revision this program knows, oldest first; a test checks it against Alembic's scripts.
@@ -84,6 +83,8 @@ def translated(location: str) -> Iterator[None]:
         yield
     except (exc.DBAPIError, sqlite3.Error) as err:
         raise translate(err, location) from None
+    except exc.SQLAlchemyError as err:  # e.g. the connection pool timed out
+        raise DatabaseError(f"The database {location} could not be used ({type(err).__name__}). Try again.") from None
 
 
 # -- SQLite specifics ---------------------------------------------------------
@@ -173,34 +174,69 @@ class SqliteFastPath:
     _LOOKUP = f"SELECT {VERIFY_COLUMNS} FROM api_keys WHERE digest = ?"
     _INSERT = f"INSERT INTO api_keys ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
 
+    #: Kept reader connections at most; a busy threaded server opens more only while they are all in use.
+    POOL_SIZE = 8
+    #: How long recording a use may wait for another writer, so a busy service never queues on it.
+    TOUCH_WAIT_MS = 50
+    _TOUCH = "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"
+
     def __init__(self, engine: Engine, url: URL) -> None:
         self._engine = engine
         self._url = url
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
-    def _reader(self) -> sqlite3.Connection:
-        """This thread's own kept connection (sqlite3 caches its prepared statements)."""
-        local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is None or local.pid != os.getpid():  # never reuse a connection across fork()
-            cargs, cparams = self._engine.dialect.create_connect_args(self._url)
-            connect: Any = sqlite3.connect  # the dialect's arguments are untyped
-            conn = connect(*cargs, **{**cparams, **_sqlite_connect_args()})
-            _configure_sqlite(conn)
-            local.conn, local.pid = conn, os.getpid()
-            with self._lock:
-                self._readers.append(conn)
+    def _connect(self) -> sqlite3.Connection:
+        cargs, cparams = self._engine.dialect.create_connect_args(self._url)
+        connect: Any = sqlite3.connect  # the dialect's arguments are untyped
+        conn: sqlite3.Connection = connect(*cargs, **{**cparams, **_sqlite_connect_args()})
+        _configure_sqlite(conn)
         return conn
 
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A kept connection from a small pool (sqlite3 caches its prepared statements).
+
+        One per thread would leak a connection for every short-lived thread of a threaded server.
+        """
+        with self._lock:
+            if self._pid != os.getpid():  # never reuse a connection across fork()
+                self._idle, self._pid = [], os.getpid()
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                keep = len(self._idle) < self.POOL_SIZE and not conn.in_transaction
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
     def lookup(self, digest: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
-        # fetchall() steps the statement to its end, so no read transaction stays open.
-        rows = self._reader().execute(self._LOOKUP, (digest,)).fetchall()
+        with self._connection() as conn:
+            # fetchall() steps the statement to its end, so no read transaction stays open.
+            rows = conn.execute(self._LOOKUP, (digest,)).fetchall()
         if not rows:
             return None
         key_id, stored, active, expires_at, last_used_at = rows[0]
         return key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at)
+
+    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+        """Record a use, waiting at most TOUCH_WAIT_MS for the write lock: it is bookkeeping only."""
+        with self._connection() as conn:
+            conn.execute(f"PRAGMA busy_timeout = {self.TOUCH_WAIT_MS}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Bulk insert of INSERT_COLUMNS tuples in the caller's write transaction."""
@@ -209,10 +245,9 @@ class SqliteFastPath:
 
     def close(self) -> None:
         with self._lock:
-            readers, self._readers = self._readers, []
-        for conn in readers:
+            idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
-        self._local = threading.local()
 
 
 # -- the database -------------------------------------------------------------
@@ -246,7 +281,8 @@ class Database:
 
 def _make_database(url: URL) -> Database:
     engine, write_engine = _make_engine(url)
-    fast = SqliteFastPath(engine, url) if url.get_backend_name() == "sqlite" else None
+    # Files only: every connection to an in-memory database would be a new, empty database.
+    fast = SqliteFastPath(engine, url) if _sqlite_file(url) is not None else None
     return Database(url, engine, write_engine, fast)
 
 

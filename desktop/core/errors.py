@@ -38,7 +38,7 @@ class KeyNotFound(DomainError):
     exit_code = 1
 
     def __init__(self, key_id: int) -> None:
-        super().__init__(f"No API key #{key_id} exists; it may have been deleted. Reload to see the current keys.")
+        super().__init__(f"No API key #{key_id} exists; it may have been deleted.")
         self.key_id = key_id
 
 

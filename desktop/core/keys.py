@@ -14,8 +14,6 @@ CHECKSUM_LENGTH = 6
 BODY_LENGTH = RANDOM_LENGTH + CHECKSUM_LENGTH
 KEY_LENGTH = len(PREFIX) + BODY_LENGTH
 KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
-#: The stored display hint: first and last four characters of the body.
-HINT_LENGTH = 8
 
 # Bytes below 248 (= 4 * 62) map uniformly onto the alphabet; the rest are
 # dropped, so every character is drawn uniformly from secrets' bytes.

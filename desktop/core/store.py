@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, exists, func, insert, select, tuple_, 
 from desktop.core import keys
 from desktop.core.db import INSERT_COLUMNS, Database, open_database, translated
 from desktop.core.errors import (
-    DatabaseLocked,
+    DatabaseError,
     InvalidDescription,
     InvalidExpiry,
     InvalidKeyId,
@@ -223,8 +223,15 @@ def _record(row: Any) -> KeyRecord:  # a Row; its generic form differs between S
     )
 
 
+def open_store(database: str | None = None, clock: Clock = _utcnow) -> KeyStore:
+    """Open the store the way every entry point does: the argument, else $APIKEYS_DATABASE, else the default."""
+    from desktop.core.target import resolve_target
+
+    return KeyStore.open(resolve_target(database), clock)
+
+
 class KeyStore:
-    """All operations on one database. Thread-safe: each call uses its own connection."""
+    """All operations on one database. Thread-safe: calls take connections from pools."""
 
     def __init__(self, database: Database, clock: Clock = _utcnow) -> None:
         self._db = database
@@ -264,9 +271,9 @@ class KeyStore:
         full_key = keys.generate()
         created_at = self._clock()
         with translated(self.location), self._db.write_engine.begin() as conn:
-            key_id = conn.execute(
-                insert(ApiKey)
-                .values(
+            # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
+            result = conn.execute(
+                insert(ApiKey).values(
                     digest=keys.digest(full_key),
                     hint=keys.hint(full_key),
                     description=cleaned,
@@ -274,8 +281,10 @@ class KeyStore:
                     expires_at=expires_at,
                     active=True,
                 )
-                .returning(ApiKey.id)
-            ).scalar_one()
+            )
+            primary = result.inserted_primary_key
+            assert primary is not None  # an INSERT of one row always has one
+            key_id = int(primary[0])
         record = KeyRecord(key_id, keys.mask(full_key), cleaned, created_at, expires_at, True, None)
         log.info("created API key #%d", key_id)
         return CreatedKey(record, full_key)
@@ -410,13 +419,17 @@ class KeyStore:
     def _touch(self, key_id: int, now: datetime) -> None:
         stale = now - TOUCH_INTERVAL
         try:
-            with translated(self.location), self._db.write_engine.begin() as conn:
-                conn.execute(
-                    update(ApiKey)
-                    .where(ApiKey.id == key_id)
-                    .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at <= stale))
-                    .values(last_used_at=now)
-                )
-        except DatabaseLocked:
-            # Bookkeeping only: the answer stands even if the write must wait for the next use.
-            log.warning("could not record last use of API key #%d: database busy", key_id)
+            with translated(self.location):
+                if self._db.fast is not None:
+                    self._db.fast.touch(key_id, now, stale)
+                    return
+                with self._db.write_engine.begin() as conn:
+                    conn.execute(
+                        update(ApiKey)
+                        .where(ApiKey.id == key_id)
+                        .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at <= stale))
+                        .values(last_used_at=now)
+                    )
+        except DatabaseError as err:
+            # Bookkeeping only (busy, read-only…): the answer stands; the next use records it.
+            log.warning("could not record last use of API key #%d: %s", key_id, err.message)

@@ -92,10 +92,15 @@ class SecretClipboard(QObject):
         return max(0, -(-self._remaining_ms // 1000))
 
     def holds_secret(self) -> bool:
+        return self._holds(QClipboard.Mode.Clipboard)
+
+    def _holds(self, mode: QClipboard.Mode) -> bool:
         if self._fingerprint is None:
             return False
-        current = QGuiApplication.clipboard().text(QClipboard.Mode.Clipboard)
-        return hmac.compare_digest(_fingerprint(current), self._fingerprint)
+        clipboard = QGuiApplication.clipboard()
+        if mode is QClipboard.Mode.Selection and not clipboard.supportsSelection():
+            return False
+        return hmac.compare_digest(_fingerprint(clipboard.text(mode)), self._fingerprint)
 
     def clear_if_owned(self) -> bool:
         """Clear the clipboard if it still holds what we copied; leave anything the person copied since."""
@@ -104,6 +109,8 @@ class SecretClipboard(QObject):
         if owned:
             QGuiApplication.clipboard().clear(QClipboard.Mode.Clipboard)
             log.info("cleared the copied API key from the clipboard")
+        if pending and self._holds(QClipboard.Mode.Selection):
+            QGuiApplication.clipboard().clear(QClipboard.Mode.Selection)  # X11's PRIMARY, should it hold it
         self._fingerprint = None
         self._remaining_ms = 0
         self._tick.stop()

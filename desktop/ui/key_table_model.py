@@ -110,6 +110,11 @@ class KeyTableModel(QAbstractTableModel):
     def records(self) -> tuple[KeyRecord, ...]:
         return self._records
 
+    def expiry_passed(self) -> bool:
+        """Whether a key shown as valid has expired since the page was loaded (cheap: one page)."""
+        now = self._clock()
+        return any(r.expires_at is not None and self._now < r.expires_at <= now for r in self._records)
+
     def record(self, row: int) -> KeyRecord:
         return self._records[row]
 

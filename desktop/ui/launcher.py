@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from desktop.core.errors import DomainError
 from desktop.ui import theme
+from desktop.ui.names import APP_NAME, DATABASE_FILTER
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
@@ -21,9 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "API Key Manager"
 ORGANIZATION = "apikeys"
-DATABASE_FILTER = "API key databases (*.db *.sqlite *.sqlite3);;All files (*)"
 
 
 def configure_application(app: QCoreApplication) -> None:
@@ -74,12 +73,11 @@ def open_store_interactively(
     ask: Callable[[QWidget | None, str], str | None] = ask_for_another_database,
 ) -> KeyStore | None:
     """Open the database; while it cannot be used, say why and offer another file or quitting."""
-    from desktop.core.db import resolve_target
-    from desktop.core.store import KeyStore
+    from desktop.core.store import open_store
 
     while True:
         try:
-            return KeyStore.open(resolve_target(database))
+            return open_store(database)
         except DomainError as err:
             message = err.message
         except OSError as err:  # e.g. the default data folder cannot be created

@@ -28,6 +28,7 @@ from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
+from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.notifications import NotificationArea, Notifier, guarded
 from desktop.ui.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.ui.tasks import TaskRunner
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "API Key Manager"
 POLL_INTERVAL_MS = 1000
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
@@ -246,8 +246,9 @@ class MainWindow(QMainWindow):
         self._set_enabled(True)
         self._seen_version = store.data_version()
         self._pager.first()
+        # Counted here, once (one indexed COUNT): the label reads "1–25 of N" from the first paint on.
+        self._total = store.count()
         self._show_page()
-        self._recount()
         self.poll_timer.start()
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -543,6 +544,8 @@ class MainWindow(QMainWindow):
         try:
             version = store.data_version()
             if version == self._seen_version:
+                if self.model.expiry_passed():
+                    self.model.reload(self.model.records())  # a key on the page expired meanwhile
                 return
             self._refresh()
         except DomainError as err:
@@ -577,7 +580,7 @@ class MainWindow(QMainWindow):
         start = ""
         if self._store is not None and "://" not in self._store.location:
             start = self._store.location
-        dialog = QFileDialog(self, "Open Database", start, "API key databases (*.db *.sqlite *.sqlite3);;All files (*)")
+        dialog = QFileDialog(self, "Open Database", start, DATABASE_FILTER)
         dialog.setObjectName("openDatabaseDialog")
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)

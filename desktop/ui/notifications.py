@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from desktop.ui import theme
@@ -58,6 +58,7 @@ class NotificationArea(QWidget):
         self._icon.setFixedSize(16, 16)
         self._text = QLabel(self)
         self._text.setObjectName("statusText")
+        self._text.setTextFormat(Qt.TextFormat.PlainText)  # descriptions are text, never markup
         self._text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)

@@ -293,3 +293,49 @@ def test_verify_from_many_threads(store: KeyStore) -> None:
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(store.verify, good * 20 + [keys.generate()] * 20))
     assert answers == [Verdict.VALID] * 100 + [Verdict.UNKNOWN] * 20
+
+
+def test_in_memory_database_works(tmp_path: Path) -> None:
+    with KeyStore.open("sqlite://") as memory:
+        created = memory.create("in memory")
+        assert memory.verify(created.key) is Verdict.VALID
+
+
+def test_verify_keeps_a_bounded_number_of_connections(store: KeyStore) -> None:
+    """A threaded server starts a thread per request: connections must not pile up with them."""
+    import os
+    import threading
+
+    created = store.create("threads")
+    fds_before = len(os.listdir("/proc/self/fd"))
+    answers: list[Verdict] = []
+    for _ in range(60):
+        thread = threading.Thread(target=lambda: answers.append(store.verify(created.key)))
+        thread.start()
+        thread.join()
+    assert answers == [Verdict.VALID] * 60
+    fast = store.database.fast
+    assert fast is not None and len(fast._idle) <= fast.POOL_SIZE
+    assert len(os.listdir("/proc/self/fd")) - fds_before <= 2 * fast.POOL_SIZE
+
+
+def test_verify_does_not_wait_for_a_busy_writer_to_record_use(db_path: Path, store: KeyStore) -> None:
+    import sqlite3
+    import time
+
+    from desktop.core import db as dbmod
+
+    created = store.create("busy service")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        started = time.monotonic()
+        assert store.verify(created.key) is Verdict.VALID
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert waited < dbmod.BUSY_TIMEOUT_S / 2  # it gave up on the bookkeeping instead of queueing
+    assert store.get(created.record.id).last_used_at is None
+    assert store.verify(created.key) is Verdict.VALID
+    assert store.get(created.record.id).last_used_at is not None

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.store import KeyStore, NewKey
 from desktop.ui.main_window import MainWindow
+from tests.helpers import Secret
 
 KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
 
@@ -86,15 +87,6 @@ def widget_texts() -> list[str]:
         texts.append(widget.accessibleDescription())
         texts.append(widget.windowTitle())
     return texts
-
-
-class Secret(str):
-    """A key read from a widget: its repr is withheld, so no assertion message or log prints it."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<secret withheld>"
 
 
 def secret(text: str) -> Secret:

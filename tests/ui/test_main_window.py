@@ -687,3 +687,46 @@ def test_window_without_store_then_with(qtbot, settings: QSettings, db_path: Pat
     assert window.generate_button.isEnabled()
     assert len(shown_ids(window)) == count
     assert date.today() is not None
+
+
+# -- found in review ----------------------------------------------------------------
+
+
+def test_key_field_cannot_be_selected(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    """A selection would go to X11's PRIMARY buffer unmarked, and Ctrl+C around the Copy button."""
+    window = make_window()
+    shown = generate(qtbot, window, "No selection")
+    field = shown.findChild(QLineEdit, "keyField")
+    field.selectAll()
+    assert not field.hasSelectedText()
+    field.setSelection(3, 10)
+    assert field.selectedText() == ""
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    shown.accept()
+
+
+def test_page_label_has_the_total_from_the_first_paint(db_path: Path, settings: QSettings, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with KeyStore.open(str(db_path)) as seeding:
+        seed(seeding, 30)
+    window = MainWindow(KeyStore.open(str(db_path)), settings=settings)
+    qtbot.addWidget(window)
+    try:
+        assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 30"
+    finally:
+        window.shutdown()
+
+
+def test_a_key_expiring_while_the_window_is_open_gets_marked(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    store.insert_many([NewKey("soon", now - timedelta(days=1), expires_at=now + timedelta(seconds=1))])
+    window = make_window()
+    assert not window.model.data(window.model.index(0, COL_EXPIRES)).startswith("Expired")
+    qtbot.waitUntil(lambda: window.model.data(window.model.index(0, COL_EXPIRES)).startswith("Expired"), timeout=5000)
+
+
+def test_status_text_is_never_markup(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    window.notifier.info("<b>bold</b> <img src='x'>")
+    label = window.findChild(QLabel, "statusText")
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert status(window) == "<b>bold</b> <img src='x'>"

@@ -76,6 +76,9 @@ class KeyCreatedDialog(QDialog):
         self.key_field.setAccessibleName("New API key")
         self.key_field.setMinimumWidth(self.key_field.fontMetrics().horizontalAdvance(key) + 24)
         self.key_field.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)  # copy goes through the button
+        # No selection, ever: on X11 a selection is copied to the PRIMARY buffer, unmarked and never
+        # cleared, and Ctrl+C would bypass the secret hints. Copying goes through the Copy button only.
+        self.key_field.selectionChanged.connect(self.key_field.deselect)
         self.copy_button = QPushButton(theme.icon("copy"), "Copy", self)
         self.copy_button.setObjectName("copyKeyButton")
         self.copy_button.setAccessibleName("Copy the key to the clipboard")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sqlite3
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -183,8 +183,8 @@ class SqliteFastPath:
     def __init__(self, engine: Engine, url: URL) -> None:
         self._engine = engine
         self._url = url
-        self._idle: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        # SimpleQueue: thread-safe take and give in C, no lock of ours on the verify path.
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._pid = os.getpid()
 
     def _connect(self) -> sqlite3.Connection:
@@ -200,26 +200,37 @@ class SqliteFastPath:
 
         One per thread would leak a connection for every short-lived thread of a threaded server.
         """
-        with self._lock:
-            if self._pid != os.getpid():  # never reuse a connection across fork()
-                self._idle, self._pid = [], os.getpid()
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
+        conn = self._take()
         try:
             yield conn
         finally:
-            with self._lock:
-                keep = len(self._idle) < self.POOL_SIZE and not conn.in_transaction
-                if keep:
-                    self._idle.append(conn)
-            if not keep:
-                conn.close()
+            self._give(conn)
+
+    def _take(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # never reuse a connection across fork()
+            self._idle, self._pid = queue.SimpleQueue(), os.getpid()
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._connect()
+
+    def _give(self, conn: sqlite3.Connection) -> None:
+        if self._idle.qsize() < self.POOL_SIZE and not conn.in_transaction:
+            self._idle.put(conn)
+        else:
+            conn.close()
 
     def lookup(self, digest: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
-        with self._connection() as conn:
-            # fetchall() steps the statement to its end, so no read transaction stays open.
-            rows = conn.execute(self._LOOKUP, (digest,)).fetchall()
+        # The hot path: take and give inline (a context manager costs a fifth of the whole call).
+        try:
+            conn = self._take()
+            try:
+                # fetchall() steps the statement to its end, so no read transaction stays open.
+                rows = conn.execute(self._LOOKUP, (digest,)).fetchall()
+            finally:
+                self._give(conn)
+        except sqlite3.Error as err:  # translated here: `translated()` costs a tenth of this call
+            raise translate(err, describe(self._url)) from None
         if not rows:
             return None
         key_id, stored, active, expires_at, last_used_at = rows[0]
@@ -244,10 +255,12 @@ class SqliteFastPath:
         conn.exec_driver_sql(self._INSERT, [(d, h, s, text(c), text(e), a) for d, h, s, c, e, a in rows])
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        idle, self._idle = self._idle, queue.SimpleQueue()
+        while True:
+            try:
+                idle.get_nowait().close()
+            except queue.Empty:
+                break
 
 
 # -- the database -------------------------------------------------------------

@@ -409,9 +409,9 @@ class KeyStore:
         return Verdict.VALID
 
     def _lookup(self, presented: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
+        if self._db.fast is not None:
+            return self._db.fast.lookup(presented)  # translates its own errors
         with translated(self.location):
-            if self._db.fast is not None:
-                return self._db.fast.lookup(presented)
             with self._db.engine.connect() as conn:
                 row = conn.execute(_VERIFY_QUERY, {"digest": presented}).first()
             return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])

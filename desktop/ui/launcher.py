@@ -148,7 +148,7 @@ def run(
         window.close()
         window.deleteLater()
         return 0
-    window.set_store(store)
+    window.set_store(store, count_now=False)  # the first page on screen first; the total a moment later
     restore_hook = _install_excepthook(window)
     app.aboutToQuit.connect(window.shutdown)
     try:

@@ -230,8 +230,12 @@ class MainWindow(QMainWindow):
         """The cached count of all keys; refreshed only when the data changed."""
         return self._total
 
-    def set_store(self, store: KeyStore) -> None:
-        """Show `store` (the window owns it from now on), closing the one shown before."""
+    def set_store(self, store: KeyStore, *, count_now: bool = True) -> None:
+        """Show `store` (the window owns it from now on), closing the one shown before.
+
+        With `count_now` the total is counted before returning, so the page label reads "1–25 of N"
+        at once; the launcher passes False to paint the first page first and count in the background.
+        """
         old = self._store
         if old is not None:
             self.runner.wait()
@@ -246,9 +250,11 @@ class MainWindow(QMainWindow):
         self._set_enabled(True)
         self._seen_version = store.data_version()
         self._pager.first()
-        # Counted here, once (one indexed COUNT): the label reads "1–25 of N" from the first paint on.
-        self._total = store.count()
+        if count_now:
+            self._total = store.count()  # one indexed COUNT (~10 ms at a million keys)
         self._show_page()
+        if not count_now:
+            self._recount()
         self.poll_timer.start()
 
     def _set_enabled(self, enabled: bool) -> None:

@@ -315,7 +315,7 @@ def test_verify_keeps_a_bounded_number_of_connections(store: KeyStore) -> None:
         thread.join()
     assert answers == [Verdict.VALID] * 60
     fast = store.database.fast
-    assert fast is not None and len(fast._idle) <= fast.POOL_SIZE
+    assert fast is not None and fast._idle.qsize() <= fast.POOL_SIZE
     assert len(os.listdir("/proc/self/fd")) - fds_before <= 2 * fast.POOL_SIZE
 
 

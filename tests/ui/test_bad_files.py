@@ -88,17 +88,23 @@ def _answer_bad_database_dialog(messages: list[str], *buttons: str) -> QTimer:
     return timer
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_bad_file_gets_the_dialog_and_stays_byte_identical(qtbot, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
-    make, fragment = CASES[case]
-    path = make(tmp_path)
-    before = _fingerprint(path)
+def _open_and_quit(path: Path) -> list[str]:
+    """Open `path` as the launcher does, answering every bad-database box with Quit; the reasons shown."""
     messages: list[str] = []
     timer = _answer_bad_database_dialog(messages, "quitButton")
     try:
         assert launcher.open_store_interactively(str(path), None) is None
     finally:
         timer.stop()
+    return messages
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_file_gets_the_dialog_and_stays_byte_identical(qtbot, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+    make, fragment = CASES[case]
+    path = make(tmp_path)
+    before = _fingerprint(path)
+    messages = _open_and_quit(path)
     assert len(messages) == 1, messages
     assert fragment in messages[0] and "Traceback" not in messages[0]
     assert _fingerprint(path) == before
@@ -115,12 +121,9 @@ def test_database_locked_beyond_the_timeout_gets_the_dialog(
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.3)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
-    messages: list[str] = []
-    timer = _answer_bad_database_dialog(messages, "quitButton")
     try:
-        assert launcher.open_store_interactively(str(path), None) is None
+        messages = _open_and_quit(path)
     finally:
-        timer.stop()
         holder.execute("ROLLBACK")
         holder.close()
     assert len(messages) == 1 and "busy" in messages[0]

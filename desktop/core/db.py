@@ -352,6 +352,14 @@ def _migrate(db: Database) -> None:
             # Re-read under the write lock: another process may have migrated meanwhile.
             if _current_revision(conn, db.location) != HEAD_REVISION:
                 _upgrade(conn)
+        if revision is None and db.is_sqlite:
+            # A database that just got its schema from us: WAL, set once (it is a property of the file),
+            # so readers (the window, verifiers) never wait for a writer.
+            raw = db.engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+            finally:
+                raw.close()
 
 
 def _create_sqlite_file(path: Path) -> None:
@@ -364,15 +372,9 @@ def _create_sqlite_file(path: Path) -> None:
         url = URL.create("sqlite+pysqlite", database=str(temp))
         db = _make_database(url)
         try:
-            _migrate(db)
+            _migrate(db)  # schema and WAL
         finally:
             db.dispose()
-        # WAL is a property of the file: set once, at creation.
-        raw = sqlite3.connect(temp, isolation_level=None)
-        try:
-            raw.execute("PRAGMA journal_mode = WAL")
-        finally:
-            raw.close()
         try:
             os.link(temp, path)  # never clobbers a file another process created meanwhile
         except FileExistsError:

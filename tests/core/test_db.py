@@ -105,6 +105,9 @@ def test_migrates_an_empty_sqlite_file(tmp_path: Path) -> None:
     with KeyStore.open(str(path)) as store:
         store.create("works")
         assert store.count() == 1
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # given the schema, given WAL
+    con.close()
 
 
 def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from desktop.core import keys
 from desktop.core.db import INSERT_COLUMNS, Database, open_database, translated
 from desktop.core.errors import (
     DatabaseError,
+    DatabaseLocked,
     InvalidDescription,
     InvalidExpiry,
     InvalidKeyId,
@@ -430,6 +431,10 @@ class KeyStore:
                         .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at <= stale))
                         .values(last_used_at=now)
                     )
+        except DatabaseLocked:
+            # Expected under load: the touch waits only TOUCH_WAIT_MS by design. Not worth a warning on
+            # a service's stderr (logging's last-resort handler prints warnings there).
+            log.debug("skipped recording last use of API key #%d: another writer holds the lock", key_id)
         except DatabaseError as err:
-            # Bookkeeping only (busy, read-only…): the answer stands; the next use records it.
+            # Bookkeeping only (read-only, …): the answer stands; the next use records it.
             log.warning("could not record last use of API key #%d: %s", key_id, err.message)

@@ -284,14 +284,17 @@ class MainWindow(QMainWindow):
         self.previous_action.setEnabled(pager.has_newer)
         self.next_action.setEnabled(pager.has_older)
 
-    def _refresh(self, select: int | None = None) -> None:
-        """After any change: the same place reloaded, the count refreshed in the background."""
+    def _refresh(self, select: int | None = None, *, top: bool = False) -> None:
+        """After any change: the same place reloaded (or the top), the count refreshed in the background."""
         store, pager = self._store, self._pager
         if store is None or pager is None:
             return
         # Read the version first: a change after it is caught by the next poll.
         self._seen_version = store.data_version()
-        pager.reload()
+        if top:
+            pager.first()
+        else:
+            pager.reload()
         self._show_page(select)
         self._recount()
 
@@ -420,9 +423,7 @@ class MainWindow(QMainWindow):
         self.key_dialog = dialog
         dialog.open()
         # The new key is the newest: show the top of the list, with it selected.
-        if self._pager is not None:
-            self._pager.first()
-        self._refresh(select=record.id)
+        self._refresh(select=record.id, top=True)
 
     def _on_create_failed(self, err: Exception) -> None:
         message = err.message if isinstance(err, DomainError) else f"unexpected {type(err).__name__}"

@@ -730,3 +730,17 @@ def test_status_text_is_never_markup(qtbot, make_window) -> None:  # type: ignor
     label = window.findChild(QLabel, "statusText")
     assert label.textFormat() == Qt.TextFormat.PlainText
     assert status(window) == "<b>bold</b> <img src='x'>"
+
+
+def test_generating_from_a_later_page_shows_the_new_key_at_the_top(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 30)
+    window = make_window()
+    window.next_action.trigger()
+    assert window.pager.has_newer
+    shown = generate(qtbot, window, "From page two")
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    shown.accept()
+    wait_idle(qtbot, window)
+    newest = store.all()[0]
+    assert not window.pager.has_newer and shown_ids(window)[0] == newest.id
+    assert window.table.selected_key_id() == newest.id

@@ -57,7 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing = command("list", "list all keys, newest first")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     verify = command("verify", "check a key; prints valid, malformed, unknown, inactive or expired")
-    verify.add_argument("key", metavar="KEY", help="the key, or - to read it from standard input")
+    verify.add_argument(
+        "key",
+        metavar="KEY",
+        nargs="?",
+        default="-",
+        help="omit it (or give -) to read the key from standard input, or type it unseen at a prompt; "
+        "an argument is visible to other local users and kept in shell history",
+    )
     for name, text in (("activate", "activate a key"), ("deactivate", "deactivate a key"), ("delete", "delete a key")):
         command(name, text).add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
     seed = command("seed", "add demo keys")
@@ -102,7 +109,7 @@ def _print_table(records: list[KeyRecord], out: TextIO) -> None:
         (
             str(r.id),
             r.masked,
-            r.description if len(r.description) <= 40 else r.description[:39] + "…",
+            _shown(r.description if len(r.description) <= 40 else r.description[:39] + "…"),
             _local(r.created_at),
             "Never" if r.expires_on is None else r.expires_on.isoformat(),
             _status(r, now),
@@ -118,11 +125,38 @@ def _print_table(records: list[KeyRecord], out: TextIO) -> None:
 
 
 def _read_key(arg: str) -> str:
+    """The presented key, surrounding whitespace ignored wherever it came from."""
     if arg != "-":
-        return arg
+        return arg.strip()
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        # getpass turns the terminal's echo off, so the key never shows on screen or in a recording.
+        return getpass.getpass("API key (not shown): ").strip()
+    if sys.stdin is None:
+        return ""
     # A key is 41 characters; read a bounded amount so a huge input cannot exhaust memory.
-    data = sys.stdin.read(4096)
-    return data.strip()
+    return sys.stdin.read(4096).strip()
+
+
+# Characters a terminal obeys instead of showing: C0/C1 controls (escape sequences, newlines), lone
+# surrogates, line and paragraph separators, and bidirectional overrides and isolates, which reorder
+# what a person reads. A description written through this program holds none of them (validate_description
+# refuses them), but another program may have written the database.
+_UNSAFE_FOR_TERMINAL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+)
+
+
+def _shown(text: str) -> str:
+    """`text` as a terminal shows it literally: unsafe characters escaped (``\\x1b``, ``\\u202e``), never obeyed."""
+    return _UNSAFE_FOR_TERMINAL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _describe(record: KeyRecord) -> str:
+    """How a message names a key, as the window's status bar does: masked, with its description (shortened)."""
+    text = record.description if len(record.description) <= 60 else record.description[:57] + "…"
+    return f"{record.masked} (“{_shown(text)}”)"
 
 
 _SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
@@ -228,9 +262,17 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
             out.write(f"{verdict}\n")
             return 0 if verdict is Verdict.VALID else 1
         elif command in ("activate", "deactivate"):
-            store.set_active(key_id, command == "activate")
+            # The same words as the window's status bar.
+            if command == "activate":
+                updated = store.set_active(key_id, True)
+                out.write(f"Activated {_describe(updated)}: clients using it are accepted again.\n")
+            else:
+                updated = store.set_active(key_id, False)
+                out.write(f"Deactivated {_describe(updated)}: clients using it will be rejected.\n")
         elif command == "delete":
+            record = store.get(key_id)  # to say what was deleted; KeyNotFound here is the same exit 1
             store.delete(key_id)
+            out.write(f"Deleted {_describe(record)}.\n")
         elif command == "seed":
             _seed(store, count)
     return 0

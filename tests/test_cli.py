@@ -1,18 +1,22 @@
-"""Every command of CONTRACT.md end to end, through a subprocess."""
+"""Every command of the README's command table end to end, through a subprocess."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
 import re
 import sqlite3
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from desktop.core import keys
-from tests.helpers import Secret, make_newer_schema, run_cli
+from tests.helpers import REPO, Secret, make_newer_schema, run_cli
 
 ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 
@@ -304,3 +308,112 @@ def test_verify_on_a_read_only_database_still_answers(db_path: Path) -> None:
     url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
     result = run_cli("verify", "-", "--database", url, stdin=key)
     assert (result.stdout, result.returncode) == ("valid\n", 0), result.stderr
+
+
+# -- verify: where the key comes from -------------------------------------------
+
+
+def test_verify_ignores_whitespace_around_an_argument(db_path: Path) -> None:
+    key = create(db_path)
+    for presented in (f" {key}", f"{key}\n", f"\t{key}  "):
+        result = run_cli("verify", "--database", str(db_path), "--", presented)
+        assert (result.stdout, result.returncode) == ("valid\n", 0)
+
+
+def test_verify_without_a_key_reads_standard_input(db_path: Path) -> None:
+    key = create(db_path)
+    result = run_cli("verify", "--database", str(db_path), stdin=f"  {key} \n")
+    assert (result.stdout, result.returncode) == ("valid\n", 0), result.stderr
+    empty = run_cli("verify", "--database", str(db_path), stdin="")
+    assert (empty.stdout, empty.returncode) == ("malformed\n", 1)
+
+
+def _redacted(data: bytes) -> str:
+    """Terminal output fit for an assertion message: an echoed key must not reach the test log."""
+    return re.sub(r"ak_[0-9A-Za-z]{38}", "<key>", data.decode("utf-8", "replace"))
+
+
+def _read_pty(fd: int, until: bytes | None = None) -> bytes:
+    """What the program wrote to its terminal: up to `until`, or until it closed the terminal."""
+    import select
+
+    seen = b""
+    while until is None or until not in seen:
+        # A guard against a hang, not a measurement: the program answers in well under a second.
+        ready, _, _ = select.select([fd], [], [], 60)
+        assert ready, f"no output from the program; so far: {_redacted(seen)!r}"
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: every process on the other side has closed the terminal
+            chunk = b""
+        if not chunk:
+            assert until is None, f"the terminal closed before {until!r}; got {_redacted(seen)!r}"
+            break
+        seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize("form", [[], ["-"]], ids=["no-key", "dash"])
+def test_verify_on_a_terminal_prompts_without_echo(db_path: Path, form: list[str]) -> None:
+    key = create(db_path)
+    controller, terminal = pty.openpty()
+    # A session of its own: the child's terminal is this pty, never the one running the tests.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "verify", *form, "--database", str(db_path)],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+        cwd=REPO,
+    )
+    os.close(terminal)
+    try:
+        shown = _read_pty(controller, until=b"API key")
+        os.write(controller, f"{key}\n".encode())
+        shown += _read_pty(controller)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(controller)
+    text = Secret(shown.decode("utf-8", "replace"))
+    assert text.endswith("valid\r\n") and text.count("valid") == 1
+    assert key not in text and key[3:12] not in text, "the typed key was echoed to the terminal"
+
+
+# -- activate, deactivate and delete say what they did ---------------------------
+
+
+def test_activate_deactivate_delete_say_what_was_done(db_path: Path) -> None:
+    key = create(db_path, "Billing export")
+    key_id = str(listed(db_path)[0]["id"])
+    named = f"{keys.mask(key)} (“Billing export”)"
+    expected = {
+        "deactivate": f"Deactivated {named}: clients using it will be rejected.\n",
+        "activate": f"Activated {named}: clients using it are accepted again.\n",
+        "delete": f"Deleted {named}.\n",
+    }
+    for command, line in expected.items():
+        result = run_cli(command, key_id, "--database", str(db_path))
+        assert (result.returncode, result.stdout, result.stderr) == (0, line, ""), command
+    assert listed(db_path) == []
+
+
+def test_success_lines_and_the_table_show_hostile_descriptions_inert(db_path: Path) -> None:
+    """A description written by another program: escape sequences, a bidi override, a line break."""
+    key = create(db_path, "placeholder")
+    hostile = "pay\x1b]0;owned\x07 me\u202etxt.exe\nsecond line\x9b2J"
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE api_keys SET description = ?", (hostile,))
+    con.commit()
+    con.close()
+    key_id = str(listed(db_path)[0]["id"])
+    outputs = [
+        run_cli("deactivate", key_id, "--database", str(db_path)).stdout,
+        run_cli("list", "--database", str(db_path)).stdout.splitlines()[1] + "\n",
+        run_cli("delete", key_id, "--database", str(db_path)).stdout,
+    ]
+    for out in outputs:
+        assert out.endswith("\n") and not any(c in out[:-1] for c in "\x1b\x07\n\x9b\u202e"), repr(out)
+        assert keys.mask(key) in out and "pay\\x1b]0;owned\\x07" in out and "\\u202e" in out

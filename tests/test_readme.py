@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Iterable
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+from desktop.core import keys
 from desktop.core.store import KeyStore
 from tests.helpers import REPO
 
@@ -24,14 +27,37 @@ def snippet() -> str:
     return block.group(1)
 
 
-def call(app: Callable[..., Iterable[bytes]], authorization: str | None) -> tuple[str, bytes]:
+Response = tuple[str, dict[str, str], bytes]
+
+
+def call(app: Callable[..., Iterable[bytes]], authorization: str | None) -> Response:
     environ: dict[str, Any] = {}
     setup_testing_defaults(environ)
     if authorization is not None:
         environ["HTTP_AUTHORIZATION"] = authorization
-    status: list[str] = []
-    body = b"".join(app(environ, lambda s, headers: status.append(s)))
-    return status[0], body
+    answers: list[tuple[str, dict[str, str]]] = []
+    body = b"".join(app(environ, lambda status, headers: answers.append((status, dict(headers)))))
+    [(status, headers)] = answers
+    return status, headers, body
+
+
+def hello(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+
+@pytest.fixture
+def service(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The README's snippet, run as printed with $APIKEYS_DATABASE set: its globals (`store`, `require_api_key`)."""
+    monkeypatch.setenv("APIKEYS_DATABASE", str(db_path))
+    with KeyStore.open(str(db_path)) as admin:
+        admin.create("created first")  # so that the snippet opens an existing database
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet(), "README.md", "exec"), namespace)
+    try:
+        yield namespace
+    finally:
+        namespace["store"].close()
 
 
 def test_readme_opens_with_the_two_commands() -> None:
@@ -39,27 +65,70 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert [line.split()[:2] for line in first_block] == [["make", "run"], ["make", "test"]]
 
 
-def test_service_snippet_guards_an_app(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APIKEYS_DATABASE", str(db_path))
+def test_service_snippet_guards_an_app(db_path: Path, service: dict[str, Any]) -> None:
+    with KeyStore.open(str(db_path)) as admin:
+        good = admin.create("service").key
+    app = service["require_api_key"](hello)
+    assert call(app, f"Bearer {good}") == ("200 OK", {"Content-Type": "text/plain"}, b"hello")
+    with KeyStore.open(str(db_path)) as admin:
+        assert admin.all()[0].last_used_at is not None
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "beArer"])
+def test_service_snippet_takes_the_scheme_in_any_case(db_path: Path, service: dict[str, Any], scheme: str) -> None:
+    with KeyStore.open(str(db_path)) as admin:
+        good = admin.create("service").key
+    app = service["require_api_key"](hello)
+    assert call(app, f"{scheme} {good}")[::2] == ("200 OK", b"hello")
+
+
+def test_service_snippet_refuses_every_bad_request_alike(
+    db_path: Path, service: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     with KeyStore.open(str(db_path)) as admin:
         good = admin.create("service").key
         off = admin.create("switched off")
         admin.set_active(off.record.id, False)
+        old = admin.create("old")
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE api_keys SET expires_at = '2000-01-01 00:00:00.000000' WHERE id = ?", (old.record.id,))
+    con.commit()
+    con.close()
+    app = service["require_api_key"](hello)
+    refusals = {
+        "no header": None,
+        "empty header": "",
+        "a bare key, no scheme": good,
+        "another scheme": f"Basic {good}",
+        "Bearer with nothing": "Bearer ",
+        "malformed": "Bearer ak_nonsense",
+        "unknown": f"Bearer {keys.generate()}",
+        "inactive": f"Bearer {off.key}",
+        "expired": f"Bearer {old.key}",
+    }
+    with caplog.at_level(logging.INFO):
+        answers = {why: call(app, header) for why, header in refusals.items()}
+    uniform = ("401 Unauthorized", {"Content-Type": "text/plain", "WWW-Authenticate": "Bearer"}, b"Unauthorized\n")
+    assert answers == dict.fromkeys(refusals, uniform)
+    # The reason is the service's to know: it is in the log, without the key.
+    logged = caplog.text
+    for reason in ("no Authorization header", "not a Bearer credential", "malformed", "unknown", "inactive", "expired"):
+        assert reason in logged
+    for key in (good, off.key, old.key):
+        assert key not in logged and key[3:20] not in logged
 
-    namespace: dict[str, Any] = {}
-    exec(compile(snippet(), "README.md", "exec"), namespace)
 
-    def hello(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"hello"]
-
-    app = namespace["require_api_key"](hello)
-    try:
-        assert call(app, f"Bearer {good}") == ("200 OK", b"hello")
-        assert call(app, f"Bearer {off.key}") == ("401 Unauthorized", b"API key inactive\n")
-        assert call(app, "Bearer ak_nonsense") == ("401 Unauthorized", b"API key malformed\n")
-        assert call(app, None)[0] == "401 Unauthorized"
-    finally:
-        namespace["store"].close()
+def test_service_snippet_answers_503_when_the_database_cannot_be_used(
+    db_path: Path, service: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     with KeyStore.open(str(db_path)) as admin:
-        assert admin.all()[-1].last_used_at is not None
+        good = admin.create("service").key
+    app = service["require_api_key"](hello)
+    con = sqlite3.connect(db_path)
+    con.execute("DROP TABLE api_keys")  # as a broken migration or a restored wrong file would leave it
+    con.commit()
+    con.close()
+    with caplog.at_level(logging.INFO):
+        status, _, body = call(app, f"Bearer {good}")
+    assert (status, body) == ("503 Service Unavailable", b"Service unavailable\n")
+    assert "cannot check API keys" in caplog.text and good not in caplog.text

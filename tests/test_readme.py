@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
+import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 
 from desktop.core import keys
 from desktop.core.store import KeyStore
-from tests.helpers import REPO
+from tests.helpers import REPO, run_cli
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -132,3 +134,76 @@ def test_service_snippet_answers_503_when_the_database_cannot_be_used(
         status, _, body = call(app, f"Bearer {good}")
     assert (status, body) == ("503 Service Unavailable", b"Service unavailable\n")
     assert "cannot check API keys" in caplog.text and good not in caplog.text
+
+
+# -- the README stands alone --------------------------------------------------------
+
+
+def _block(name: str) -> str:
+    block = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", README, re.S)
+    assert block, f"README lost its {name} block"
+    return block.group(1)
+
+
+def _repository_files() -> list[Path]:
+    """What a clone holds: git's view when there is one, else the tree without build output."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode == 0:
+        return [REPO / name for name in listed.stdout.decode().split("\0") if name]
+    skipped = {".git", ".venv", "build", "dist", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    return [
+        path
+        for path in REPO.rglob("*")
+        if path.is_file() and not any(part in skipped or part.endswith(".egg-info") for part in path.parts)
+    ]
+
+
+def test_nothing_in_the_repository_points_outside_the_clone() -> None:
+    # Spelled in pieces so that this file does not find itself.
+    outside = ("../" + "shared", "CONTRACT" + ".md")
+    files = _repository_files()
+    assert REPO / "README.md" in files and REPO / "desktop" / "core" / "keys.py" in files
+    offenders = []
+    for path in files:
+        if not path.is_file():  # deleted but not yet committed
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        offenders += [f"{path.relative_to(REPO)}: {word}" for word in outside if word in text]
+    assert offenders == []
+
+
+def test_readme_lists_the_json_fields_that_list_prints(db_path: Path) -> None:
+    documented = re.findall(r"^\| `([a-z_]+)` \|", _block("json-fields"), re.M)
+    created = run_cli("create", "--description", "x", "--expires", "2999-01-01", "--database", str(db_path))
+    assert created.returncode == 0, created.stderr
+    result = run_cli("list", "--json", "--database", str(db_path))
+    [entry] = json.loads(result.stdout)
+    assert documented == list(entry)
+    assert "the UTC instant at which the key stops working" in _block("json-fields")
+
+
+def test_readme_key_check_agrees_with_the_app() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(_block("key-check").split("```python\n", 1)[1].split("```", 1)[0], "README.md", "exec"), namespace)
+    well_formed = namespace["well_formed"]
+    assert f"Regex: `^{keys.KEY_PATTERN.pattern}$`" in README
+    for _ in range(200):
+        key = keys.generate()
+        assert well_formed(key)
+        for i in range(3, len(key)):
+            changed = key[:i] + ("0" if key[i] != "0" else "1") + key[i + 1 :]
+            assert well_formed(changed) == keys.is_well_formed(changed)
+    for odd in ("", "ak_", "AK" + key[2:], key + "0", key[:-1], "ak_" + "é" * 38):
+        assert well_formed(odd) is keys.is_well_formed(odd) is False
+
+
+def test_readme_states_every_exit_code_and_the_unsafe_file_rules() -> None:
+    section = README.split("## Command line\n", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\| (\d+) \|", section, re.M) == ["0", "1", "2", "3", "3", "130"]
+    for rule in ("symlink", "not a regular file", "owned by another user", "group or others", "sticky bit"):
+        assert rule in section

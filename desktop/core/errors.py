@@ -6,7 +6,7 @@ from __future__ import annotations
 class DomainError(Exception):
     """A failure a person can act on. `str(err)` is the message to show them."""
 
-    #: The CLI's exit status for this kind of failure (see CONTRACT.md).
+    #: The CLI's exit status for this kind of failure (the README lists them under "Command line").
     exit_code = 3
 
     def __init__(self, message: str) -> None:

@@ -1,4 +1,4 @@
-"""The key format of CONTRACT.md: generate, checksum, validate, digest and mask."""
+"""The key format (README, "Key format"): generate, checksum, validate, digest and mask."""
 
 from __future__ import annotations
 

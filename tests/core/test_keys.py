@@ -1,4 +1,4 @@
-"""The key format of CONTRACT.md: shape, checksum, digest, mask."""
+"""The key format of the README's "Key format": shape, checksum, digest, mask."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ CONTRACT_REGEX = re.compile(r"^ak_[0-9A-Za-z]{38}$")
 
 
 def reference_checksum(random_part: str) -> str:
-    """CONTRACT.md's checksum, written independently of the implementation."""
+    """The README's checksum rule, written independently of the implementation."""
     value = zlib.crc32(random_part.encode("ascii"))
     out = ""
     while value:

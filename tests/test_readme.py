@@ -41,7 +41,7 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_service_snippet_guards_an_app(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APIKEYS_DATABASE", str(db_path))
-    with KeyStore.open(str(db_path)) as admin:
+    with KeyStore.open(str(db_path), create=True) as admin:
         good = admin.create("service").key
         off = admin.create("switched off")
         admin.set_active(off.record.id, False)
@@ -61,5 +61,5 @@ def test_service_snippet_guards_an_app(db_path: Path, monkeypatch: pytest.Monkey
         assert call(app, None)[0] == "401 Unauthorized"
     finally:
         namespace["store"].close()
-    with KeyStore.open(str(db_path)) as admin:
+    with KeyStore.open(str(db_path), create=True) as admin:
         assert admin.all()[-1].last_used_at is not None

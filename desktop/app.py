@@ -84,7 +84,7 @@ def create_window(database: str) -> QMainWindow:
     from desktop.core.store import open_store
     from desktop.ui.main_window import MainWindow
 
-    return MainWindow(open_store(database))
+    return MainWindow(open_store(database, create=True))
 
 
 def _run_window(database: str | None) -> int:

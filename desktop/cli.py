@@ -245,7 +245,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
             out.write(f"{Verdict.MALFORMED}\n")
             return 1
 
-    with open_store(args.database) as store:
+    # Only these two may create a missing database; a mistyped path elsewhere must not become an empty one.
+    with open_store(args.database, create=command in ("create", "seed")) as store:
         if command == "create":
             out.write(store.create(description, expires_on).key + "\n")
         elif command == "list":

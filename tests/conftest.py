@@ -46,5 +46,5 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[KeyStore]:
-    with KeyStore.open(str(db_path)) as opened:
+    with KeyStore.open(str(db_path), create=True) as opened:
         yield opened

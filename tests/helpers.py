@@ -49,7 +49,7 @@ def make_database(path: Path, keys: int = 1) -> Path:
     """A real database with `keys` keys, in rollback-journal mode so the one file holds everything."""
     from desktop.core.store import KeyStore
 
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         for i in range(keys):
             store.create(f"key {i}")
     con = sqlite3.connect(path)

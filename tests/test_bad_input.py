@@ -35,7 +35,7 @@ def _snapshot(store: KeyStore) -> list[object]:
 
 
 def test_descriptions(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
         store.create("existing")
 
         @SETTINGS
@@ -56,7 +56,7 @@ def test_descriptions(db_path: Path) -> None:
 
 
 def test_expiry_dates(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
 
         @SETTINGS
         @given(st.dates())
@@ -76,7 +76,7 @@ def test_expiry_dates(db_path: Path) -> None:
 
 
 def test_keys_to_verify(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
         real = store.create("real").key
 
         @SETTINGS
@@ -103,7 +103,7 @@ def test_keys_to_verify(db_path: Path) -> None:
 
 
 def test_ids(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
         kept = store.create("kept").record.id
 
         @SETTINGS

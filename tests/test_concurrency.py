@@ -35,7 +35,7 @@ VERIFIER = textwrap.dedent(
     expected = [(k, set(answers)) for k, answers in plan]
     wrong = errors = checks = 0
     deadline = time.monotonic() + seconds
-    with KeyStore.open(path) as store:
+    with KeyStore.open(path, create=True) as store:
         while time.monotonic() < deadline:
             for key, answers in expected:
                 try:
@@ -60,7 +60,7 @@ WRITER = textwrap.dedent(
     path, toggled, seconds = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
     ops = errors = 0
     deadline = time.monotonic() + seconds
-    with KeyStore.open(path) as store:
+    with KeyStore.open(path, create=True) as store:
         i = 0
         while time.monotonic() < deadline:
             try:
@@ -99,7 +99,7 @@ def _result(proc: subprocess.Popen[str]) -> dict[str, int]:
 def prepare(path: Path, tmp_path: Path) -> tuple[Path, list[int]]:
     """Stable keys (active, inactive, expired) and keys the writer toggles; the plan each verifier checks."""
     plan: list[tuple[str, list[str]]] = []
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         store.insert_many([NewKey(f"filler {i}", datetime.now(UTC) - timedelta(days=1)) for i in range(2000)])
         for i in range(5):
             plan.append((store.create(f"stable active {i}").key, ["valid"]))
@@ -140,6 +140,6 @@ def test_verifiers_and_a_writer_never_collide(tmp_path: Path) -> None:
     for result in results:
         assert result["errors"] == 0 and result["wrong"] == 0
         assert result["checks"] > 100
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         assert store.count() == 2000 + 5 + 3 + 1 + 4
     print(f"verifications: {sum(r['checks'] for r in results)}, writes: {written['ops']} in {DURATION_S:g} s")

@@ -31,7 +31,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from desktop.core.store import KeyStore
-    store = KeyStore.open(sys.argv[1])
+    store = KeyStore.open(sys.argv[1], create=True)
     i = 0
     while True:
         key = store.create(f"crash test {i}").key  # returns only after COMMIT
@@ -98,7 +98,7 @@ def test_sigkilled_writer_never_loses_a_shown_key(tmp_path: Path) -> None:
         assert proc.stdout is not None
         proc.stdout.close()
         assert _integrity(path) == "ok"
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         bad = [i for i, key in enumerate(shown) if store.verify(key) is not Verdict.VALID]
         assert not bad, f"{len(bad)} of {len(shown)} shown keys do not verify"
         assert store.count() >= len(shown)
@@ -114,7 +114,7 @@ MIGRATOR = textwrap.dedent(
     db.KNOWN_REVISIONS = ("0001", "0002")
     db.HEAD_REVISION = "0002"
     print("start", flush=True)
-    db.open_database(sys.argv[1]).dispose()
+    db.open_database(sys.argv[1], create=True).dispose()
     print("done", flush=True)
     """
 )
@@ -161,7 +161,7 @@ def test_killed_migration_leaves_the_old_schema_never_half(tmp_path: Path, attem
     shutil.copytree(dbmod.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
     (migrations / "versions" / "0002_slow.py").write_text(SLOW_MIGRATION)
     path = tmp_path / "migrate.db"
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         store.insert_many([])
         for i in range(300):
             store.create(f"before migration {i}")
@@ -184,7 +184,7 @@ def test_killed_migration_leaves_the_old_schema_never_half(tmp_path: Path, attem
     con.close()
 
 
-CREATOR = "import sys; from desktop.core.db import open_database; open_database(sys.argv[1]).dispose()"
+CREATOR = "import sys; from desktop.core.db import open_database; open_database(sys.argv[1], create=True).dispose()"
 
 
 def test_killed_creation_leaves_no_file_or_a_complete_one(tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ def test_killed_creation_leaves_no_file_or_a_complete_one(tmp_path: Path) -> Non
             [
                 sys.executable,
                 "-c",
-                "import sys; from desktop.core.db import open_database; open_database(sys.argv[1])",
+                "import sys; from desktop.core.db import open_database; open_database(sys.argv[1], create=True)",
                 str(path),
             ],
             cwd=REPO,
@@ -205,8 +205,8 @@ def test_killed_creation_leaves_no_file_or_a_complete_one(tmp_path: Path) -> Non
         proc.wait()
         if path.exists():
             assert _integrity(path) == "ok"
-            with KeyStore.open(str(path)) as store:
+            with KeyStore.open(str(path), create=True) as store:
                 assert store.count() == 0
         # Either way the next open works.
-        with KeyStore.open(str(path)) as store:
+        with KeyStore.open(str(path), create=True) as store:
             store.create("after the crash")

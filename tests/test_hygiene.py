@@ -119,7 +119,7 @@ def test_database_files_are_0600_whatever_the_umask(tmp_path: Path, umask: int) 
     try:
         from desktop.core.store import KeyStore
 
-        with KeyStore.open(str(db)) as store:
+        with KeyStore.open(str(db), create=True) as store:
             store.create("mode")
             modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
     finally:

@@ -52,8 +52,8 @@ def hello(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[b
 def service(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """The README's snippet, run as printed with $APIKEYS_DATABASE set: its globals (`store`, `require_api_key`)."""
     monkeypatch.setenv("APIKEYS_DATABASE", str(db_path))
-    with KeyStore.open(str(db_path)) as admin:
-        admin.create("created first")  # so that the snippet opens an existing database
+    with KeyStore.open(str(db_path), create=True) as admin:
+        admin.create("created first")  # the snippet opens an existing database; it never creates one
     namespace: dict[str, Any] = {}
     exec(compile(snippet(), "README.md", "exec"), namespace)
     try:

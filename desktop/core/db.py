@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from desktop.core.errors import (
     DatabaseError,
     DatabaseLocked,
+    DatabaseMissing,
     DatabaseReadOnly,
     DatabaseUnavailable,
     DomainError,
@@ -405,12 +406,18 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def open_database(target: str) -> Database:
-    """Open (creating or migrating as needed) the database named by a path or URL."""
+def open_database(target: str, *, create: bool = False) -> Database:
+    """Open (migrating as needed) the database named by a path or URL.
+
+    A missing SQLite file is created only with `create=True`; otherwise it is DatabaseMissing and nothing is
+    written, so a mistyped path never turns into an empty database that rejects every key.
+    """
     url = to_url(target)
     location = describe(url)
     path = _sqlite_file(url)
-    if path is not None and _check_sqlite_file(path, location) and not _is_read_only_uri(url):
+    if path is not None and _check_sqlite_file(path, location):
+        if not create or _is_read_only_uri(url):
+            raise DatabaseMissing(location)
         try:
             _create_sqlite_file(path)
         except OSError as err:

@@ -66,3 +66,24 @@ class DatabaseReadOnly(DatabaseError):
 
 class DatabaseUnavailable(DatabaseError):
     pass
+
+
+class DatabaseMissing(DatabaseError):
+    """No database at the path, and this entry point may not create one."""
+
+    def __init__(self, path: str, message: str | None = None) -> None:
+        super().__init__(message or f"No database at {path}. Check the path; nothing was created.")
+        self.path = path
+
+
+class UnsafeDatabase(DatabaseError):
+    """The file at the path, a companion (-wal, -shm, -journal) or its folder is not safe to open.
+
+    `path` names the offending file; `can_fix` is True when only its mode is wrong and the user owns it,
+    so offering `chmod 600` would make it safe.
+    """
+
+    def __init__(self, message: str, path: str, *, can_fix: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.can_fix = can_fix

@@ -224,11 +224,14 @@ def _record(row: Any) -> KeyRecord:  # a Row; its generic form differs between S
     )
 
 
-def open_store(database: str | None = None, clock: Clock = _utcnow) -> KeyStore:
-    """Open the store the way every entry point does: the argument, else $APIKEYS_DATABASE, else the default."""
+def open_store(database: str | None = None, clock: Clock = _utcnow, *, create: bool = False) -> KeyStore:
+    """Open the store the way every entry point does: the argument, else $APIKEYS_DATABASE, else the default.
+
+    A missing database is an error (DatabaseMissing) unless `create` is True.
+    """
     from desktop.core.target import resolve_target
 
-    return KeyStore.open(resolve_target(database), clock)
+    return KeyStore.open(resolve_target(database), clock, create=create)
 
 
 class KeyStore:
@@ -240,8 +243,8 @@ class KeyStore:
         self._watch: Any = None
 
     @classmethod
-    def open(cls, target: str, clock: Clock = _utcnow) -> KeyStore:
-        return cls(open_database(target), clock)
+    def open(cls, target: str, clock: Clock = _utcnow, *, create: bool = False) -> KeyStore:
+        return cls(open_database(target, create=create), clock)
 
     @property
     def location(self) -> str:

@@ -77,7 +77,7 @@ def open_store_interactively(
 
     while True:
         try:
-            return open_store(database)
+            return open_store(database, create=True)
         except DomainError as err:
             message = err.message
         except OSError as err:  # e.g. the default data folder cannot be created

@@ -601,7 +601,7 @@ class MainWindow(QMainWindow):
         from desktop.core.store import KeyStore
 
         try:
-            store = KeyStore.open(target)
+            store = KeyStore.open(target, create=True)
         except DomainError as err:
             log.warning("could not open a database: %s", err.message)
             self.notifier.error(f"Could not open that database: {err.message}")

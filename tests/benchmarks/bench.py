@@ -202,7 +202,7 @@ def window_rows(database: Path, home: Path, repeats: int) -> list[Row]:
     qInstallMessageHandler(quiet_offscreen)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     settings = QSettings(str(home / "bench-window.ini"), QSettings.Format.IniFormat)
-    store = KeyStore.open(str(database))
+    store = KeyStore.open(str(database), create=True)
     window = MainWindow(store, settings=settings)
     window.resize(1040, 680)
     window.show()

@@ -47,7 +47,7 @@ def interleaved_per_call(
 
 def verify_row(database: Path, repeats: int) -> dict[str, float]:
     """One verify through the public API against raw sqlite3 + hashlib doing the same indexed lookup."""
-    with KeyStore.open(str(database)) as store:
+    with KeyStore.open(str(database), create=True) as store:
         created = store.create("benchmark verify")
         key = created.key
         raw = sqlite3.connect(database)
@@ -141,7 +141,7 @@ def seed_row(workdir: Path, count: int, repeats: int) -> dict[str, float]:
 def ensure_seeded(database: Path, count: int) -> None:
     """Build the benchmark database with `apikeys seed`, reusing it when it already holds `count` keys."""
     if database.exists():
-        with KeyStore.open(str(database)) as store:
+        with KeyStore.open(str(database), create=True) as store:
             have = store.count()
         if have >= count:
             return
@@ -155,7 +155,7 @@ def ensure_seeded(database: Path, count: int) -> None:
 
 
 def count_row(database: Path, repeats: int) -> dict[str, float]:
-    with KeyStore.open(str(database)) as store:
+    with KeyStore.open(str(database), create=True) as store:
         per_count = median_per_call(store.count, 5, repeats)
     return {"count_s": per_count}
 

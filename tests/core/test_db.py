@@ -43,7 +43,7 @@ def test_known_revisions_match_the_migration_scripts() -> None:
 def test_new_database_is_created_0600_whatever_the_umask(db_path: Path) -> None:
     old = os.umask(0)
     try:
-        with KeyStore.open(str(db_path)) as store:
+        with KeyStore.open(str(db_path), create=True) as store:
             store.create("mode check")
             for suffix in ("", "-wal", "-shm"):
                 path = Path(f"{db_path}{suffix}")
@@ -102,7 +102,7 @@ def test_bound_values_never_appear_in_errors(store: KeyStore) -> None:
 def test_migrates_an_empty_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     sqlite3.connect(path).execute("PRAGMA user_version = 0").connection.close()
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         store.create("works")
         assert store.count() == 1
     con = sqlite3.connect(path)
@@ -112,7 +112,7 @@ def test_migrates_an_empty_sqlite_file(tmp_path: Path) -> None:
 
 def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "old.db"
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         created = store.create("kept")
     # Pretend a newer program with a no-op revision "0002" exists: the old file must be upgraded.
     versions = tmp_path / "migrations"
@@ -127,7 +127,7 @@ def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(dbmod, "MIGRATIONS_DIR", versions)
     monkeypatch.setattr(dbmod, "KNOWN_REVISIONS", ("0001", "0002"))
     monkeypatch.setattr(dbmod, "HEAD_REVISION", "0002")
-    with KeyStore.open(str(path)) as store:
+    with KeyStore.open(str(path), create=True) as store:
         assert store.verify(created.key) == "valid"
     con = sqlite3.connect(path)
     assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
@@ -139,7 +139,7 @@ def test_refuses_a_newer_schema_without_touching_it(db_path: Path) -> None:
     make_newer_schema(db_path)
     before = sha(db_path)
     with pytest.raises(SchemaTooNew, match="newer version"):
-        KeyStore.open(str(db_path))
+        KeyStore.open(str(db_path), create=True)
     assert sha(db_path) == before
 
 
@@ -157,14 +157,14 @@ def test_refuses_files_that_are_not_databases_byte_identical(
     path = tmp_path / "bad.db"
     path.write_bytes(content)
     with pytest.raises(error, match=message):
-        KeyStore.open(str(path))
+        KeyStore.open(str(path), create=True)
     assert path.read_bytes() == content
 
 
 def test_refuses_a_truncated_database(tmp_path: Path) -> None:
     path = make_truncated(tmp_path / "trunc.db")
     before = path.read_bytes()
-    with pytest.raises(NotADatabase), KeyStore.open(str(path)) as store:
+    with pytest.raises(NotADatabase), KeyStore.open(str(path), create=True) as store:
         store.all()
     assert path.read_bytes() == before
 
@@ -177,31 +177,31 @@ def test_refuses_another_programs_database(tmp_path: Path) -> None:
     con.close()
     before = sha(path)
     with pytest.raises(NotADatabase, match="not an API keys database"):
-        KeyStore.open(str(path))
+        KeyStore.open(str(path), create=True)
     assert sha(path) == before
 
 
 def test_refuses_a_folder_and_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(NotADatabase, match="is a folder"):
-        KeyStore.open(str(tmp_path))
+        KeyStore.open(str(tmp_path), create=True)
     with pytest.raises(DatabaseUnavailable, match="does not exist"):
-        KeyStore.open(str(tmp_path / "missing" / "keys.db"))
+        KeyStore.open(str(tmp_path / "missing" / "keys.db"), create=True)
     assert not (tmp_path / "missing").exists()
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_read_only_database_refuses_writes(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
         store.create("ro")
     db_path.chmod(0o400)
-    with KeyStore.open(str(db_path)) as store, pytest.raises(DatabaseReadOnly):
+    with KeyStore.open(str(db_path), create=True) as store, pytest.raises(DatabaseReadOnly):
         store.create("nope")
 
 
 def test_read_only_connection_refuses_writes(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
         store.create("ro")
-    with KeyStore.open(f"sqlite:///file:{db_path}?mode=ro&uri=true") as store:
+    with KeyStore.open(f"sqlite:///file:{db_path}?mode=ro&uri=true", create=True) as store:
         assert store.count() == 1
         with pytest.raises(DatabaseReadOnly, match="read-only"):
             store.create("nope")
@@ -209,7 +209,7 @@ def test_read_only_connection_refuses_writes(db_path: Path) -> None:
 
 def test_locked_database_reports_busy(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.2)
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
         holder = sqlite3.connect(db_path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         try:
@@ -222,7 +222,7 @@ def test_locked_database_reports_busy(db_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_no_plaintext_key_in_any_database_file(db_path: Path) -> None:
-    with KeyStore.open(str(db_path)) as store:
+    with KeyStore.open(str(db_path), create=True) as store:
         created = [store.create(f"secret holder {i}").key for i in range(20)]
         files = [Path(f"{db_path}{s}") for s in ("", "-wal", "-shm")]
         blobs = b"".join(p.read_bytes() for p in files if p.exists())
@@ -275,3 +275,20 @@ def test_fast_path_time_text_matches_sqlalchemys_storage(store: KeyStore) -> Non
     assert [dbmod.sqlite_time_text(m) for m in moments] == stored
     assert [r.created_at for r in reversed(store.all())] == moments
     assert [dbmod.sqlite_time(t) for t in stored] == moments
+
+
+def test_missing_file_is_an_error_unless_asked_to_create(tmp_path: Path) -> None:
+    from desktop.core.errors import DatabaseMissing
+    from desktop.core.store import open_store
+
+    missing = tmp_path / "typo.db"
+    with pytest.raises(DatabaseMissing) as info:
+        KeyStore.open(str(missing))
+    assert str(missing) in info.value.message
+    with pytest.raises(DatabaseMissing):
+        open_store(str(missing))
+    assert not missing.exists()
+    assert list(tmp_path.iterdir()) == []
+    with KeyStore.open(str(missing), create=True) as store:
+        assert store.count() == 0
+    assert missing.exists()

@@ -44,7 +44,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def clocked(db_path: Path, clock: FakeClock) -> Iterator[KeyStore]:
-    with KeyStore.open(str(db_path), clock=clock) as opened:
+    with KeyStore.open(str(db_path), clock=clock, create=True) as opened:
         yield opened
 
 
@@ -270,7 +270,7 @@ def test_count(store: KeyStore) -> None:
 def test_data_version_changes_when_another_connection_writes(db_path: Path, store: KeyStore) -> None:
     before = store.data_version()
     assert store.data_version() == before
-    with KeyStore.open(str(db_path)) as other:
+    with KeyStore.open(str(db_path), create=True) as other:
         other.create("from elsewhere")
     assert store.data_version() != before
 
@@ -278,10 +278,10 @@ def test_data_version_changes_when_another_connection_writes(db_path: Path, stor
 def test_verify_sees_changes_made_by_another_process_on_its_kept_connection(db_path: Path, store: KeyStore) -> None:
     created = store.create("watched")
     assert store.verify(created.key) is Verdict.VALID
-    with KeyStore.open(str(db_path)) as other:
+    with KeyStore.open(str(db_path), create=True) as other:
         other.set_active(created.record.id, False)
     assert store.verify(created.key) is Verdict.INACTIVE
-    with KeyStore.open(str(db_path)) as other:
+    with KeyStore.open(str(db_path), create=True) as other:
         other.delete(created.record.id)
     assert store.verify(created.key) is Verdict.UNKNOWN
 
@@ -296,7 +296,7 @@ def test_verify_from_many_threads(store: KeyStore) -> None:
 
 
 def test_in_memory_database_works(tmp_path: Path) -> None:
-    with KeyStore.open("sqlite://") as memory:
+    with KeyStore.open("sqlite://", create=True) as memory:
         created = memory.create("in memory")
         assert memory.verify(created.key) is Verdict.VALID
 

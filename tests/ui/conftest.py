@@ -58,7 +58,7 @@ def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFac
     def make(**kwargs: object) -> MainWindow:
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("poll_interval_ms", 100)
-        window = MainWindow(KeyStore.open(str(db_path)), **kwargs)  # type: ignore[arg-type]
+        window = MainWindow(KeyStore.open(str(db_path), create=True), **kwargs)  # type: ignore[arg-type]
         qtbot.addWidget(window)
         made.append(window)  # qtbot keeps only a weak reference: a collected window would skip its shutdown
         window.show()

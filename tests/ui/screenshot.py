@@ -94,10 +94,10 @@ def render(output: Path, *, dark: bool = False, count: int = 40) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "keys.db"
         now = datetime.now(UTC)
-        with KeyStore.open(str(database)) as seeding:
+        with KeyStore.open(str(database), create=True) as seeding:
             seeding.insert_many(sample_keys(count, now))  # type: ignore[arg-type]
         settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(KeyStore.open(str(database)), settings=settings)
+        window = MainWindow(KeyStore.open(str(database), create=True), settings=settings)
         window.resize(1100, 720)
         window.show()
         window.table.selectRow(1)

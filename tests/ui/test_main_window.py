@@ -654,7 +654,7 @@ def test_quit_closes_the_window(qtbot, make_window) -> None:  # type: ignore[no-
 
 def test_open_database_switches(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     other = tmp_path / "other.db"
-    with KeyStore.open(str(other)) as second:
+    with KeyStore.open(str(other), create=True) as second:
         seed(second, 3)
     window = make_window()
     window.open_action.trigger()
@@ -681,7 +681,7 @@ def test_window_without_store_then_with(qtbot, settings: QSettings, db_path: Pat
     qtbot.addWidget(window)
     window.show()
     assert not window.generate_button.isEnabled()
-    store = KeyStore.open(str(db_path))
+    store = KeyStore.open(str(db_path), create=True)
     seed(store, count)
     window.set_store(store)
     assert window.generate_button.isEnabled()
@@ -706,9 +706,9 @@ def test_key_field_cannot_be_selected(qtbot, make_window) -> None:  # type: igno
 
 
 def test_page_label_has_the_total_from_the_first_paint(db_path: Path, settings: QSettings, qtbot) -> None:  # type: ignore[no-untyped-def]
-    with KeyStore.open(str(db_path)) as seeding:
+    with KeyStore.open(str(db_path), create=True) as seeding:
         seed(seeding, 30)
-    window = MainWindow(KeyStore.open(str(db_path)), settings=settings)
+    window = MainWindow(KeyStore.open(str(db_path), create=True), settings=settings)
     qtbot.addWidget(window)
     try:
         assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 30"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import __version__
-from desktop.core.errors import DomainError, InvalidInput
+from desktop.core.errors import DatabaseMissing, DomainError, InvalidInput
 
 if TYPE_CHECKING:
     # Imported lazily below: the window must appear before SQLAlchemy is loaded, and the window's
@@ -215,11 +216,33 @@ def _positive_count(text: str) -> int:
     return int(text)
 
 
+def _open(args: argparse.Namespace, *, create: bool) -> KeyStore:
+    """The store for a command; a missing database says where its path came from and what to do."""
+    from desktop.core.store import open_store
+    from desktop.core.target import ENV_VAR
+
+    try:
+        # Only create and seed may create a missing database: a mistyped path must not become an empty one.
+        return open_store(args.database, create=create)
+    except DatabaseMissing as err:
+        source = "--database" if args.database else f"${ENV_VAR}" if os.environ.get(ENV_VAR, "").strip() else None
+        if source is None:
+            message = (
+                f"No database yet at {err.path}; nothing was created. Create one with `{PROG} create --description "
+                f"TEXT`, or choose another with --database or ${ENV_VAR}."
+            )
+        else:
+            message = (
+                f"No database at {err.path} (from {source}); nothing was created. Check the path, or run "
+                f"`{PROG} create` to start a new database there."
+            )
+        raise DatabaseMissing(err.path, message) from None
+
+
 def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
     from desktop.core.store import (
         Verdict,
-        open_store,
         parse_expiry,
         parse_key_id,
         validate_description,
@@ -245,8 +268,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
             out.write(f"{Verdict.MALFORMED}\n")
             return 1
 
-    # Only these two may create a missing database; a mistyped path elsewhere must not become an empty one.
-    with open_store(args.database, create=command in ("create", "seed")) as store:
+    with _open(args, create=command in ("create", "seed")) as store:
         if command == "create":
             out.write(store.create(description, expires_on).key + "\n")
         elif command == "list":

@@ -417,3 +417,46 @@ def test_success_lines_and_the_table_show_hostile_descriptions_inert(db_path: Pa
     for out in outputs:
         assert out.endswith("\n") and not any(c in out[:-1] for c in "\x1b\x07\n\x9b\u202e"), repr(out)
         assert keys.mask(key) in out and "pay\\x1b]0;owned\\x07" in out and "\\u202e" in out
+
+
+# -- only create and seed create a database -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["list", "--json"],
+        ["verify"],
+        ["verify", "-"],
+        ["activate", "1"],
+        ["deactivate", "1"],
+        ["delete", "9"],
+    ],
+    ids=" ".join,
+)
+def test_a_missing_database_is_exit_3_and_stays_missing(tmp_path: Path, args: list[str]) -> None:
+    typo = tmp_path / "keyz.db"
+    result = run_cli(*args, "--database", str(typo), stdin=keys.generate())
+    assert result.returncode == 3 and ONE_LINE_ERROR.match(result.stderr), result.stderr
+    assert f"No database at {typo} (from --database)" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_database_named_by_the_environment_or_the_default(tmp_path: Path, isolated_home: Path) -> None:
+    typo = tmp_path / "keyz.db"
+    result = run_cli("list", env={"APIKEYS_DATABASE": str(typo)})
+    assert result.returncode == 3 and f"No database at {typo} (from $APIKEYS_DATABASE)" in result.stderr
+    assert not typo.exists()
+    default = isolated_home / "data" / "apikeys" / "keys.db"
+    result = run_cli("verify", "-", stdin=keys.generate())
+    assert result.returncode == 3 and ONE_LINE_ERROR.match(result.stderr), result.stderr
+    assert f"No database yet at {default}" in result.stderr and "apikeys create" in result.stderr
+    assert not default.exists()
+
+
+def test_create_and_seed_create_a_missing_database(tmp_path: Path) -> None:
+    for args in (["create", "--description", "first"], ["seed", "--count", "3"]):
+        target = tmp_path / f"{args[0]}.db"
+        assert run_cli(*args, "--database", str(target)).returncode == 0
+        assert target.exists() and (target.stat().st_mode & 0o777) == 0o600

@@ -15,6 +15,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from desktop.core import keys
+from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.core.store import KeyStore
 from tests.helpers import REPO, run_cli
 
@@ -207,3 +208,14 @@ def test_readme_states_every_exit_code_and_the_unsafe_file_rules() -> None:
     assert re.findall(r"^\| (\d+) \|", section, re.M) == ["0", "1", "2", "3", "3", "130"]
     for rule in ("symlink", "not a regular file", "owned by another user", "group or others", "sticky bit"):
         assert rule in section
+
+
+def test_service_snippet_with_a_mistyped_database_fails_at_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typo = tmp_path / "keyz.db"
+    monkeypatch.setenv("APIKEYS_DATABASE", str(typo))
+    with pytest.raises(DomainError, match=re.escape(f"No database at {typo}")) as raised:
+        exec(compile(snippet(), "README.md", "exec"), {})
+    assert isinstance(raised.value, DatabaseMissing) and raised.value.exit_code == 3
+    assert list(tmp_path.iterdir()) == []

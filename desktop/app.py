@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from desktop import cli
 from desktop.core.errors import DomainError
+from desktop.hardening import harden_process
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow
@@ -96,6 +97,8 @@ def _run_window(database: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the application: a CLI command when one is given, else the window."""
+    # Before any key can exist in this process: no core file, no ptrace by the same user.
+    harden_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = cli.parse_args(argv)

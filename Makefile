@@ -6,7 +6,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint typecheck unit screenshot stress bench clean
 
+# Qt's X11 plugin needs system libraries a bare Debian lacks: install them (root or sudo -n) or say how.
 run: $(VENV)/.installed
+	@$(PY) packaging/ensure_qt_libs.py
 	$(PY) -m desktop
 
 test: $(VENV)/.installed-test lint typecheck unit

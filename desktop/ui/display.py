@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -86,6 +83,9 @@ def _loadable(path: str) -> str | None:
 
 def missing_libraries(plugin: Path) -> list[str]:
     """Every library the plugin needs and the system lacks (ldd walks the whole tree), and libxcb-cursor."""
+    import shutil
+    import subprocess
+
     missing: list[str] = []
     ldd = shutil.which("ldd")
     if ldd:
@@ -138,6 +138,8 @@ def xcb_plugin_problem(env: Mapping[str, str]) -> str | None:
             detail = next((e for e in errors if e), "").splitlines()[0] if any(errors) else ""
             return f"apikeys: Qt's X11 platform plugin {failed} cannot be loaded ({detail}). {HINT}"
         missing = [match.group(1)]
+    import shutil
+
     verb = "is" if len(missing) == 1 else "are"
     how = (
         f"install with: {install_command(missing)}"
@@ -150,7 +152,33 @@ def xcb_plugin_problem(env: Mapping[str, str]) -> str | None:
     )
 
 
+_SO_ACCEPTCON = 0x10000  # the "listening" flag in /proc/net/unix
+
+
+def _listening_in_proc(address: str) -> bool:
+    """Linux: is a socket of this name listening, by /proc/net/unix (abstract names show as '@...')."""
+    shown = "@" + address[1:] if address.startswith("\0") else address
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as table:
+            next(table, None)
+            for line in table:
+                fields = line.split(None, 7)
+                if len(fields) == 8 and fields[7].rstrip("\n") == shown and int(fields[3], 16) & _SO_ACCEPTCON:
+                    return True
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 def _unix_socket_accepts(address: str) -> bool:
+    # Look before connecting: an X server whose only client disconnects resets itself (Xvfb, a bare
+    # Xorg), and Qt's own connection a moment later would fail ("could not connect to display").
+    # /proc/net/unix lists only this network namespace, so a socket shared into a container is
+    # still tried with a real connection.
+    if sys.platform.startswith("linux") and _listening_in_proc(address):
+        return True
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(1.0)
         try:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
 
 from desktop.ui import display
 
@@ -72,3 +78,18 @@ def test_the_xcb_plugin_is_checked_when_x11_is_what_qt_will_use() -> None:
     assert check_display({"DISPLAY": ":3"}, "freebsd14", reachable, _xcb_fails) is None
     # No display at all: that is the message, not the libraries.
     assert "DISPLAY=:4 is not reachable" in (check_display({"DISPLAY": ":4"}, "linux", reachable, _xcb_fails) or "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/net/unix is Linux's")
+@pytest.mark.parametrize("abstract", [False, True], ids=["path", "abstract"])
+def test_the_probe_does_not_connect_to_a_listening_x_server(tmp_path: Path, abstract: bool) -> None:
+    """An X server whose only client leaves resets itself: Qt connecting right after the probe would fail."""
+    address = f"\0/tmp/.X11-unix/apikeys-test-{os.getpid()}" if abstract else str(tmp_path / "X0")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(address)
+        server.listen(4)
+        server.setblocking(False)
+        assert display._unix_socket_accepts(address)
+        with pytest.raises(BlockingIOError):
+            server.accept()  # nobody connected
+    assert not display._unix_socket_accepts(address)  # closed: no longer reachable

@@ -53,7 +53,7 @@ clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
 
 # -- packaging (issue 4): `make package` builds dist/apikeys/ and the .deb; `make smoke`
-# installs that .deb with dpkg (as root), exercises the installed app, then removes it.
+# installs that .deb with `apt install ./…deb` (as root), exercises the installed app, then removes it.
 .PHONY: package smoke
 
 $(VENV)/.installed-package: pyproject.toml | $(VENV)/bin/python

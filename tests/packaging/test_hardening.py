@@ -20,26 +20,16 @@ from typing import Any
 import pytest
 
 from tests.helpers import REPO, make_database
+from tests.packaging.unprivileged import unprivileged
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux's")
-
-NOBODY = 65534
-
-
-def _as_user() -> tuple[list[str], int]:
-    """The command prefix that runs the child unprivileged, and the uid it will have."""
-    if os.geteuid() != 0:
-        return [], os.geteuid()
-    setpriv = shutil.which("setpriv")
-    assert setpriv, "setpriv (util-linux) is needed to run the child as an unprivileged user"
-    return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"], NOBODY
 
 
 @pytest.fixture
 def home() -> Iterator[Path]:
     """A folder the unprivileged child owns (pytest's tmp_path is private to root)."""
     folder = Path(tempfile.mkdtemp(prefix="apikeys-harden-"))
-    _, uid = _as_user()
+    _, uid = unprivileged()
     for sub in ("", "data", "state", "config", "cache", "runtime"):
         path = folder / sub
         path.mkdir(exist_ok=True)
@@ -52,7 +42,7 @@ def home() -> Iterator[Path]:
 
 
 def _spawn(args: list[str], home: Path, **env: str) -> subprocess.Popen[str]:
-    prefix, _ = _as_user()
+    prefix, _ = unprivileged()
     child_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
@@ -84,7 +74,7 @@ def _core_limit(pid: int) -> str:
 
 def _running_python(pid: int) -> bool:
     """Past setpriv's exec: Python, under the unprivileged uid (in between, setpriv itself is not dumpable)."""
-    _, uid = _as_user()
+    _, uid = unprivileged()
     status = Path(f"/proc/{pid}/status").read_text()
     real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
     return real_uid == uid and os.readlink(f"/proc/{pid}/exe") == os.path.realpath(sys.executable)
@@ -118,7 +108,7 @@ def _stop(child: subprocess.Popen[str]) -> tuple[str, str]:
 
 def test_a_plain_child_would_fail_the_check(home: Path) -> None:
     """The check can fail: a plain Python child of the same user owns its /proc files and may raise its core limit."""
-    prefix, uid = _as_user()
+    prefix, uid = unprivileged()
     child = subprocess.Popen(
         [*prefix, sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, cwd=home, text=True
     )
@@ -142,7 +132,7 @@ def test_the_command_line_is_not_dumpable_and_has_no_core_limit(home: Path) -> N
 
 def test_the_window_is_not_dumpable_and_has_no_core_limit(home: Path) -> None:
     db = make_database(home / "data" / "keys.db")
-    _, uid = _as_user()
+    _, uid = unprivileged()
     os.chown(db, uid, -1)
     db.chmod(0o600)
     child = _spawn(["--database", str(db)], home, QT_QPA_PLATFORM="offscreen")

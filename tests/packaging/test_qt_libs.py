@@ -23,12 +23,12 @@ import pytest
 
 from desktop.ui import display
 from tests.helpers import REPO
+from tests.packaging.unprivileged import unprivileged
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the xcb plugin is Linux's")
 
 MISSING = "libapikeys-test-missing.so.3"
 MISSING_PACKAGE = "libapikeys-test-missing3"
-NOBODY = 65534
 
 LDD_OUTPUT = """\
 \tlinux-vdso.so.1 (0x00007ffd5a9f2000)
@@ -161,15 +161,13 @@ def test_the_window_names_the_missing_libraries_in_one_line(
 
 
 def _unprivileged() -> list[str]:
-    """Run as nobody when the tests run as root; a user whose sudo works without a password is not testable."""
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        assert setpriv, "setpriv (util-linux) is needed to run the script as an unprivileged user"
-        return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    sudo = shutil.which("sudo")
-    if sudo and subprocess.run([sudo, "-n", "true"], capture_output=True, check=False).returncode == 0:
-        pytest.skip("sudo works without a password here: the script would really install packages")
-    return []
+    """Nobody when the tests run as root; a user whose sudo works without a password is not testable."""
+    prefix, _ = unprivileged()
+    if os.geteuid() != 0:
+        sudo = shutil.which("sudo")
+        if sudo and subprocess.run([sudo, "-n", "true"], capture_output=True, check=False).returncode == 0:
+            pytest.skip("sudo works without a password here: the script would really install packages")
+    return prefix
 
 
 def test_make_run_without_root_or_sudo_names_the_apt_command(broken_pyside: Path) -> None:

@@ -118,26 +118,7 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def xcb_plugin_problem(env: Mapping[str, str]) -> str | None:
-    """None when Qt's xcb plugin can load (or cannot be found: Qt's to report), else a one-line message.
-
-    The plugin is loaded with dlopen, as Qt is about to do anyway, so a working system pays only
-    for the load itself; ldd runs only to name every missing library once loading has failed.
-    """
-    candidates = xcb_plugin_candidates(env)
-    if not candidates:
-        return None
-    errors = [_loadable(str(plugin)) for plugin in candidates]
-    if None in errors and _loadable(XCB_CURSOR) is None:
-        return None
-    failed = candidates[errors.index(None)] if None in errors else candidates[0]
-    missing = missing_libraries(failed)
-    if not missing:
-        match = _DLERROR_FILE.match(next((e for e in errors if e), ""))
-        if not match:
-            detail = next((e for e in errors if e), "").splitlines()[0] if any(errors) else ""
-            return f"apikeys: Qt's X11 platform plugin {failed} cannot be loaded ({detail}). {HINT}"
-        missing = [match.group(1)]
+def _missing_message(missing: list[str]) -> str:
     import shutil
 
     verb = "is" if len(missing) == 1 else "are"
@@ -150,6 +131,31 @@ def xcb_plugin_problem(env: Mapping[str, str]) -> str | None:
         f"apikeys: cannot open a window: Qt's X11 platform plugin needs {_and(missing)}, which {verb} not installed; "
         f"{how} (or use the command line: 'apikeys --help')."
     )
+
+
+def xcb_plugin_problem(env: Mapping[str, str]) -> str | None:
+    """None when Qt's xcb plugin can load (or cannot be found: Qt's to report), else a one-line message.
+
+    The plugin is loaded with dlopen, as Qt is about to do anyway, so a working system pays only
+    for the load itself; ldd runs only to name every missing library once loading has failed.
+    """
+    candidates = xcb_plugin_candidates(env)
+    if not candidates:
+        return None
+    first_error = ""
+    for plugin in candidates:  # Qt, too, tries the next folder when a plugin does not load
+        error = _loadable(str(plugin))
+        if error is None:
+            return None if _loadable(XCB_CURSOR) is None else _missing_message([XCB_CURSOR])
+        first_error = first_error or error
+    missing = missing_libraries(candidates[0])
+    if not missing:
+        match = _DLERROR_FILE.match(first_error)
+        if not match:
+            detail = first_error.splitlines()[0] if first_error else "unknown error"
+            return f"apikeys: Qt's X11 platform plugin {candidates[0]} cannot be loaded ({detail}). {HINT}"
+        missing = [match.group(1)]
+    return _missing_message(missing)
 
 
 _SO_ACCEPTCON = 0x10000  # the "listening" flag in /proc/net/unix

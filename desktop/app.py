@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from desktop import cli
 from desktop.core.errors import DomainError
+from desktop.hardening import harden_process
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow
@@ -49,20 +50,37 @@ def log_path() -> Path:
     return platformdirs.user_log_path("apikeys", appauthor=False) / "apikeys.log"
 
 
-def configure_logging() -> None:
-    import logging.handlers
+def _private_opener(path: str, flags: int) -> int:
+    fd = os.open(path, flags, 0o600)
+    # A log file from an older version (or made by hand) may still be readable by others.
+    if os.fstat(fd).st_mode & 0o077:
+        os.fchmod(fd, 0o600)
+    return fd
 
+
+def _private_log_handler(path: Path) -> logging.Handler:
+    """A rotating handler whose every file, the first and each one after a rollover, is 0600."""
+    import logging.handlers
+    from io import TextIOWrapper
+
+    class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        def _open(self) -> TextIOWrapper:
+            # The stdlib opens with the umask's mode (0644), also for the new file after each rollover.
+            return open(
+                self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=_private_opener
+            )
+
+    return PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+
+
+def configure_logging() -> None:
     root = logging.getLogger()
     if any(getattr(h, "_apikeys", False) for h in root.handlers):
         return
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
-        )
+        handler: logging.Handler = _private_log_handler(path)
     except OSError:
         handler = logging.NullHandler()  # an unwritable home must not stop the app
     handler._apikeys = True  # type: ignore[attr-defined]
@@ -96,6 +114,8 @@ def _run_window(database: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the application: a CLI command when one is given, else the window."""
+    # Before any key can exist in this process: no core file, no ptrace by the same user.
+    harden_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = cli.parse_args(argv)

@@ -55,6 +55,7 @@ SYSTEM_LIBRARIES = {
 ALWAYS = ("libxcb-cursor0",)
 
 _NEEDED = re.compile(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]")
+_SEARCH_PATH = re.compile(r"\((?:RPATH|RUNPATH)\)\s+Library (?:rpath|runpath): \[([^\]]*)\]")
 
 
 def fail(message: str) -> None:
@@ -90,6 +91,11 @@ def system_dependencies(bundle: Path) -> list[str]:
     for path in files:
         out = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=False).stdout
         needed.update(_NEEDED.findall(out))
+        # package.sh strips these (strip_rpath.py); a bundle that skipped it must not be packaged.
+        for search in _SEARCH_PATH.findall(out):
+            unsafe = [e for e in search.split(":") if e and not e.startswith(("$ORIGIN", "${ORIGIN}"))]
+            if unsafe:
+                fail(f"{path} searches {':'.join(unsafe)} for libraries; run packaging/strip_rpath.py on the bundle")
     missing = sorted(needed - carried)
     unknown = [lib for lib in missing if lib not in SYSTEM_LIBRARIES]
     if unknown:

@@ -23,6 +23,8 @@ mkdir -p build dist
 SECONDS=0
 "$PY" -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller build.spec \
     > build/pyinstaller.log 2>&1 || { tail -n 40 build/pyinstaller.log >&2; die "PyInstaller failed (log: build/pyinstaller.log)"; }
+# The build machine's RUNPATH (e.g. a pyenv prefix under /root) must not reach installing machines.
+"$PY" packaging/strip_rpath.py dist/apikeys || die "could not strip the build machine's RUNPATH from dist/apikeys"
 bundled=$SECONDS
 deb=$("$PY" packaging/build_deb.py --bundle dist/apikeys --out dist)
 done_=$SECONDS

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Smoke-test the Debian package as a user would get it: dpkg -i, use the installed `apikeys`
-# (command line, then the window offscreen and on a real X server, closed with SIGTERM),
-# dpkg -r, and check that the files are gone while the user's database stays.
+# Smoke-test the Debian package as a user would get it: `apt install ./dist/….deb` (as the README
+# says; apt pulls the Depends), check that no bundled file searches a build machine's folder for
+# libraries, use the installed `apikeys` (command line, then the window offscreen and on a real
+# X server, closed with SIGTERM), dpkg -r, and check that the files are gone while the user's
+# database stays.
 #
 # Usage (as root, after `make package`): packaging/smoke.sh [dist/apikeys_<version>_<arch>.deb]
 # A full key is never printed: it is kept in a variable and handed over on stdin.
@@ -15,7 +17,7 @@ fail() {
     exit 1
 }
 
-[ "$(id -u)" = 0 ] || fail "must run as root (it installs and removes the .deb with dpkg)"
+[ "$(id -u)" = 0 ] || fail "must run as root (it installs the .deb with apt and removes it with dpkg)"
 DEB=${1:-$(ls -t dist/apikeys_*.deb 2>/dev/null | head -n 1)}
 [ -n "$DEB" ] && [ -f "$DEB" ] || fail "no .deb found in dist/; run 'make package' first"
 PKG=$(dpkg-deb -f "$DEB" Package)
@@ -42,25 +44,56 @@ trap cleanup EXIT
 
 # -- install -------------------------------------------------------------------
 step "install $DEB ($(du -h "$DEB" | cut -f1))"
-# dpkg -i does not fetch dependencies: install the missing ones (and Xvfb, x11-utils for the
-# X11 check) from apt first.
-needed=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/([^)]*)//; s/|.*//; s/[[:space:]]//g' | grep -v '^$')
+# Tools of this script only (the package's own Depends are apt's to pull in, below).
 missing=()
-for pkg in $needed xvfb x11-utils; do
+for pkg in xvfb x11-utils binutils; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-if [ "${#missing[@]}" -gt 0 ]; then
-    echo "smoke: installing from apt: ${missing[*]}"
+lists_empty() { ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; }
+if [ "${#missing[@]}" -gt 0 ] || lists_empty; then
     apt-get update -qq >/dev/null || fail "apt-get update failed"
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "smoke: installing from apt for the smoke test itself: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
         fail "apt-get install ${missing[*]} failed"
 fi
-dpkg -i "$DEB" >"$WORK/dpkg-i.log" 2>&1 || {
-    cat "$WORK/dpkg-i.log" >&2
-    fail "dpkg -i $DEB failed"
-}
+# Exactly the README's command (apt wants ./ or an absolute path to take a file, not a name).
+case $DEB in /*) deb_arg=$DEB ;; *) deb_arg=./$DEB ;; esac
+apt_install() { DEBIAN_FRONTEND=noninteractive apt install -y "$deb_arg" >"$WORK/apt-install.log" 2>&1; }
+if ! apt_install; then
+    # Stale package lists (a Depends moved to a newer version): refresh once and try again.
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt_install || {
+        tail -n 20 "$WORK/apt-install.log" >&2
+        fail "apt install $deb_arg failed"
+    }
+fi
 INSTALLED_BY_US=1
-ok "dpkg -i"
+ok "apt install $deb_arg (pulled: $(grep -c '^Setting up' "$WORK/apt-install.log") packages set up)"
+
+# -- no build-machine library paths ------------------------------------------------
+# A RUNPATH/RPATH entry that is not $ORIGIN-relative names a folder of the build machine (or the
+# working directory): whoever can write there on this machine could plant libraries we load.
+unsafe=0
+checked=0
+while IFS= read -r -d '' file; do
+    [ "$(head -c 4 "$file" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+    checked=$((checked + 1))
+    paths=$(readelf -d "$file" 2>/dev/null | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]/\2/p')
+    [ -n "$paths" ] || continue
+    IFS=: read -r -a entries <<<"$paths"
+    for entry in "${entries[@]}"; do
+        case $entry in '$ORIGIN'* | '${ORIGIN}'* | '') ;; *)
+            echo "smoke: $file searches $entry" >&2
+            unsafe=$((unsafe + 1))
+            ;;
+        esac
+    done
+done < <(find /opt/apikeys -type f -print0)
+[ "$checked" -gt 10 ] || fail "found only $checked ELF files under /opt/apikeys"
+[ "$unsafe" = 0 ] || fail "$unsafe RUNPATH/RPATH entries outside \$ORIGIN in the installed bundle"
+ok "no RUNPATH/RPATH outside \$ORIGIN in $checked ELF files under /opt/apikeys"
 
 for path in /opt/apikeys/apikeys /usr/bin/apikeys /usr/share/applications/apikeys.desktop \
     /usr/share/icons/hicolor/256x256/apps/apikeys.png /usr/share/icons/hicolor/scalable/apps/apikeys.svg; do
@@ -202,6 +235,10 @@ done
     fail "xcb: no window titled 'API Key Manager…' appeared within 15 s"
 }
 ok "xcb: the main window is mapped, with the database open"
+# harden_process(): a crash must not write a core file holding a key (issue 10.5).
+core=$(awk '/^Max core file size/ {print $5, $6}' "/proc/$APP_PID/limits")
+[ "$core" = "0 0" ] || fail "xcb: the installed app's core file limit is '$core', expected '0 0'"
+ok "xcb: core file limit 0 (soft and hard)"
 sleep 1 # the quit-on-signal handlers are installed right before app.exec()
 close_window xcb
 kill "$XVFB_PID" 2>/dev/null || true

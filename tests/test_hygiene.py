@@ -125,3 +125,38 @@ def test_database_files_are_0600_whatever_the_umask(tmp_path: Path, umask: int) 
     finally:
         os.umask(old)
     assert modes == {db.name: 0o600, f"{db.name}-wal": 0o600, f"{db.name}-shm": 0o600}
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022], ids=["umask000", "umask022"])
+def test_every_log_file_is_0600_after_rotation(tmp_path: Path, isolated_home: Path, umask: int) -> None:
+    """Two rollovers through the CLI (each `create` logs a line): the new file after each one is private too."""
+    from desktop.app import log_path
+
+    log = log_path()  # the child computes the same path from the same XDG_STATE_HOME
+    log.parent.mkdir(parents=True)
+    log.write_bytes(b"x" * 1_000_000)
+    log.chmod(0o600)
+    db = tmp_path / "keys.db"
+    old = os.umask(umask)
+    try:
+        for round_ in range(2):
+            if round_:
+                with log.open("ab") as handle:  # fill the file the app made, keeping its mode
+                    handle.write(b"x" * (1_000_000 - log.stat().st_size))
+            assert run_cli("create", "--description", "rotate", "--database", str(db)).returncode == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in log.parent.iterdir()}
+    assert modes == {"apikeys.log": 0o600, "apikeys.log.1": 0o600, "apikeys.log.2": 0o600}
+    assert "created API key #2" in log.read_text()
+
+
+def test_an_old_world_readable_log_is_made_private(isolated_home: Path, tmp_path: Path) -> None:
+    from desktop.app import log_path
+
+    log = log_path()
+    log.parent.mkdir(parents=True)
+    log.write_text("from an older version\n")
+    log.chmod(0o644)
+    assert run_cli("create", "--description", "old log", "--database", str(tmp_path / "keys.db")).returncode == 0
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
 import shutil
 import struct
 import subprocess
@@ -121,3 +122,20 @@ def test_the_hooks_that_trim_qt_are_where_the_spec_points() -> None:
     assert '"packaging" / "pyinstaller-hooks"' in spec
     for module in ("QtCore", "QtGui"):
         assert (REPO / "packaging" / "pyinstaller-hooks" / f"hook-PySide6.{module}.py").is_file()
+
+
+def test_install_instructions_and_the_smoke_test_use_apt_on_the_built_file() -> None:
+    """Issue 9.2: `dpkg -i` fails on a machine lacking a Depends; `apt install ./file.deb` pulls them in.
+
+    `make smoke` proves the command works; this keeps the README and smoke.sh on that one command.
+    """
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    smoke = (REPO / "packaging" / "smoke.sh").read_text(encoding="utf-8")
+    build_deb = (REPO / "packaging" / "build_deb.py").read_text(encoding="utf-8")
+    assert "dpkg -i" not in readme.replace("`dpkg -i` would not", "")
+    assert "sudo apt install ./dist/apikeys_<version>_<arch>.deb" in readme
+    assert 'f"{NAME}_{ver}_{arch}.deb"' in build_deb  # the file name the README spells out
+    commands = [line.strip() for line in smoke.splitlines() if not line.lstrip().startswith("#")]
+    assert not any(re.search(r"\bdpkg -i\b", line) for line in commands)
+    assert any('apt install -y "$deb_arg"' in line for line in commands)
+    assert "deb_arg=./$DEB" in smoke

@@ -28,7 +28,7 @@ from desktop.core.errors import (
     NotADatabase,
     SchemaTooNew,
 )
-from desktop.core.filewatch import Identity, identity_of
+from desktop.core.filewatch import Identity, current_identity, identity_of
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class SqliteFastPath:
         self._pid = os.getpid()
 
     def _connect(self) -> sqlite3.Connection:
-        cargs, cparams = self._engine.dialect.create_connect_args(self._url)
+        cargs, cparams = self._engine.dialect.create_connect_args(self._engine.url)
         connect: Any = sqlite3.connect  # the dialect's arguments are untyped
         wait_ms = self.LOOKUP_WAIT_MS
         conn: sqlite3.Connection = connect(*cargs, **{**cparams, **_sqlite_connect_args(wait_ms / 1000)})
@@ -297,12 +297,37 @@ class Database:
     #: The SQLite file, and its identity when it was checked just before opening; None for other databases.
     path: Path | None = None
     identity: Identity | None = None
+    #: A connection opened at once on that very file (not one a pool opens later, by path, perhaps onto a
+    #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
+    anchor: sqlite3.Connection | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
+    def release(self) -> None:
+        """Let go of a file that another took the place of, leaving nothing of it at the path.
+
+        Its -wal and -shm stay at the path (SQLite does not checkpoint a moved file on close) and would be
+        read as the new file's own: first copy the WAL into the old file and empty it. DatabaseLocked when
+        another program's reads or writes keep the WAL from being emptied; nothing is let go then.
+        """
+        if self.anchor is not None:
+            try:
+                busy = self.anchor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.Error as err:
+                raise translate(err, self.location, waited_s=SqliteFastPath.LOOKUP_WAIT_MS / 1000) from None
+            if busy:
+                raise DatabaseLocked(
+                    f"The database {self.location} was replaced while another program was still using the old "
+                    "file; close it, and the new file is opened."
+                )
+        self.dispose()
+
     def dispose(self) -> None:
+        anchor, self.anchor = self.anchor, None
+        if anchor is not None:
+            anchor.close()
         if self.fast is not None:
             self.fast.close()
         self.engine.dispose()
@@ -315,11 +340,28 @@ def _make_database(url: URL, path: Path | None = None, identity: Identity | None
     return Database(url, engine, write_engine, fast, path, identity)
 
 
+def _connect_url(url: URL) -> URL:
+    """The URL connections use: a plain file path becomes a `file:` URI with mode=rw.
+
+    SQLite would otherwise create a missing file on connect: a pool opening a connection after the file was
+    deleted or moved would make an empty database at the path (with the umask's mode) and pick up the old
+    file's -wal. Files are created only by _create_sqlite_file.
+    """
+    if url.get_backend_name() != "sqlite" or url.query.get("uri") == "true":
+        return url
+    path = _sqlite_file(url)
+    if path is None:
+        return url
+    from urllib.parse import quote
+
+    return URL.create(url.drivername, database=f"file:{quote(str(path))}", query={"mode": "rw", "uri": "true"})
+
+
 def _make_engine(url: URL) -> tuple[Engine, Engine]:
     kwargs: dict[str, Any] = {"hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = _sqlite_connect_args()
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(_connect_url(url), **kwargs)
     if url.get_backend_name() == "sqlite":
         _install_sqlite_listeners(engine)
         return engine, engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -512,10 +554,25 @@ def open_database(target: str | URL, *, create: bool = False) -> Database:
         _migrate(db)
         if path is not None:
             _ensure_wal(db, path)
+            db.anchor = _anchor(db, path)
     except BaseException:
         db.dispose()
         raise
     return db
+
+
+def _anchor(db: Database, path: Path) -> sqlite3.Connection:
+    """A connection on the file that was examined: the path must name the same file before and after."""
+    cargs, cparams = db.engine.dialect.create_connect_args(db.engine.url)
+    connect: Any = sqlite3.connect  # the dialect's arguments are untyped
+    wait_ms = SqliteFastPath.LOOKUP_WAIT_MS
+    with translated(db.location):
+        conn: sqlite3.Connection = connect(*cargs, **{**cparams, **_sqlite_connect_args(wait_ms / 1000)})
+    _configure_sqlite(conn, busy_ms=wait_ms)
+    if current_identity(path) != db.identity:
+        conn.close()
+        raise DatabaseUnavailable(f"The database {db.location} changed while it was being opened; try again.")
+    return conn
 
 
 def fix_permissions(path: str) -> None:

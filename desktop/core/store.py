@@ -274,8 +274,11 @@ class KeyStore:
         self._reopen_lock = threading.Lock()
         # open_database has just checked the file.
         self._next_file_check = monotonic() + FILE_CHECK_INTERVAL_S
-        #: Raised (a fresh copy) by every verify until the next check finds the file usable again.
-        self._file_problem: DomainError | None = None
+        #: Why the file at the path could not be reopened: every call raises (a fresh copy of) it until a check
+        #: finds a usable file, since the old handles are closed by then.
+        self._unusable: DomainError | None = None
+        #: For verify: the file was gone at the last check.
+        self._missing: DatabaseMissing | None = None
         self._touch_resume_at = -math.inf
         self._touch_warned = False
 
@@ -316,8 +319,8 @@ class KeyStore:
         """Whether the file at the path is still the one open; on REPLACED the store has reopened onto the new one.
 
         MISSING: the store keeps its handles for reading, and every write raises DatabaseMissing. Raises a
-        DatabaseError when the file now at the path cannot be opened (unsafe, not a database); the store then
-        stays on the old handles. Databases that are not files are always UNCHANGED.
+        DatabaseError when the file now at the path cannot be opened (unsafe, not a database); until a later
+        check succeeds, every operation raises it too. Databases that are not files are always UNCHANGED.
         """
         db = self._db
         if db.path is None:
@@ -329,6 +332,7 @@ class KeyStore:
         if now is None:
             return FileChange.MISSING
         if now == db.identity:
+            self._unusable = None
             return FileChange.UNCHANGED
         self._reopen(db)
         return FileChange.REPLACED
@@ -337,17 +341,25 @@ class KeyStore:
         with self._reopen_lock:
             if self._db is not old:  # another thread reopened meanwhile
                 return
-            # create=False: a file that vanished again is an error, never a new empty database.
-            new = open_database(old.url)
-            watch, self._watch = self._watch, None
+            try:
+                # First empty the old file's WAL into it and close ours: its -wal and -shm are still at the
+                # path, and the new file must not be opened with them.
+                old.release()
+                # create=False: a file that vanished again is an error, never a new empty database.
+                new = open_database(old.url)
+            except DomainError as err:
+                self._unusable = err
+                raise
             self._db = new
+            self._unusable = None
             self._generation += 1
-            self._file_problem = None
-        if watch is not None:
-            with contextlib.suppress(Exception):  # it belonged to the old file; its errors no longer matter
-                watch.close()
-        old.dispose()
         log.info("the database file %s was replaced; now using the new file", new.location)
+
+    def _usable(self) -> Database:
+        problem = self._unusable
+        if problem is not None:
+            raise problem.fresh()
+        return self._db
 
     def _check_file_now_and_then(self) -> None:
         """For verify: check_file() at most once per FILE_CHECK_INTERVAL_S; raise while the file is unusable."""
@@ -355,12 +367,11 @@ class KeyStore:
         if now >= self._next_file_check:
             self._next_file_check = now + FILE_CHECK_INTERVAL_S
             try:
-                change = self.check_file()
-            except DomainError as err:
-                self._file_problem = err
-            else:
-                self._file_problem = _deleted(self.location) if change is FileChange.MISSING else None
-        problem = self._file_problem
+                missing = self.check_file() is FileChange.MISSING
+            except DomainError:
+                missing = False  # kept in self._unusable
+            self._missing = _deleted(self.location) if missing else None
+        problem = self._unusable or self._missing
         if problem is not None:
             raise problem.fresh()
 
@@ -369,7 +380,7 @@ class KeyStore:
         """A write transaction on the file now at the path: refused when it is gone, reopened when replaced."""
         if self.check_file() is FileChange.MISSING:
             raise _deleted(self.location)
-        db = self._db
+        db = self._usable()
         with translated(db.location), db.write_engine.begin() as conn:
             yield db, conn
             # Under the write lock, just before COMMIT: had the file gone meanwhile, the change would land
@@ -447,7 +458,7 @@ class KeyStore:
     # -- reads --
 
     def get(self, key_id: int) -> KeyRecord:
-        with translated(self.location), self._db.engine.connect() as conn:
+        with translated(self.location), self._usable().engine.connect() as conn:
             row = conn.execute(select(*_COLUMNS).where(ApiKey.id == key_id)).first()
         if row is None:
             raise KeyNotFound(key_id)
@@ -458,12 +469,12 @@ class KeyStore:
         query = select(func.count()).select_from(ApiKey)
         if newer_than is not None:
             query = query.where((newer_than.created_at, newer_than.id) < _POSITION)
-        with translated(self.location), self._db.engine.connect() as conn:
+        with translated(self.location), self._usable().engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def all(self) -> list[KeyRecord]:
         """Every key, newest first (for `apikeys list`)."""
-        with translated(self.location), self._db.engine.connect() as conn:
+        with translated(self.location), self._usable().engine.connect() as conn:
             return [_record(r) for r in conn.execute(select(*_COLUMNS).order_by(*_NEWEST_FIRST))]
 
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
@@ -473,7 +484,7 @@ class KeyStore:
         if after is not None and before is not None:
             raise ValueError("give after or before, not both")
         query = select(*_COLUMNS).limit(size + 1)
-        with translated(self.location), self._db.engine.connect() as conn:
+        with translated(self.location), self._usable().engine.connect() as conn:
             if before is not None:
                 query = query.where((before.created_at, before.id) < _POSITION).order_by(*_OLDEST_FIRST)
                 rows = list(conn.execute(query))
@@ -497,11 +508,14 @@ class KeyStore:
 
     def data_version(self) -> int | None:
         """A number that changes when another connection or process commits; None if unknown."""
-        if not self._db.is_sqlite:
+        db = self._usable()
+        if not db.is_sqlite:
             return None
         with translated(self.location):
-            if self._watch is None:
-                self._watch = self._db.engine.raw_connection()
+            if db.anchor is not None:
+                return int(db.anchor.execute("PRAGMA data_version").fetchone()[0])
+            if self._watch is None:  # an in-memory database: one connection of its pool
+                self._watch = db.engine.raw_connection()
             cursor = self._watch.cursor()
             try:
                 cursor.execute("PRAGMA data_version")
@@ -550,6 +564,10 @@ class KeyStore:
             return
         stale = now - TOUCH_INTERVAL
         db = self._db
+        if db.path is not None and current_identity(db.path) != db.identity:
+            # Replaced meanwhile: the old file's -wal is still at the path, and a frame of the old file
+            # written to it would be read as the new file's. verify's next check reopens.
+            return
         try:
             if db.fast is not None:
                 db.fast.touch(key_id, now, stale)  # translates its own errors

@@ -8,7 +8,6 @@ its type check, or changed.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import uuid
 from collections.abc import Callable
@@ -21,10 +20,9 @@ from desktop.core import db as dbmod
 from desktop.core import keys
 from desktop.core.errors import DatabaseMissing, NotADatabase, UnsafeDatabase
 from desktop.core.store import KeyStore, open_store
-from tests.helpers import make_database, run_cli
+from tests.helpers import ONE_LINE_ERROR, make_database, run_cli
 
 NOBODY = 65534
-ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making another user's file needs root")
 
 

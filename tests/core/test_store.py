@@ -388,3 +388,58 @@ def test_a_held_write_lock_costs_one_attempt_to_record_use_per_back_off(
         ticks.now += TOUCH_BACKOFF_S  # lock released, rest over: the uses are recorded after all
         assert [store.verify(c.key) for c in created] == [Verdict.VALID] * 3
         assert all(store.get(c.record.id).last_used_at is not None for c in created)
+
+
+def test_a_read_only_database_warns_once_about_recording_use(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: one warning per verify of every key unused for a minute, flooding a read-only service's stderr."""
+    import logging
+
+    from desktop.core.store import TOUCH_BACKOFF_S
+
+    with KeyStore.open(str(db_path), create=True) as store:
+        created = [store.create(f"service {i}").key for i in range(3)]
+    ticks = Ticker()
+    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+    with (
+        caplog.at_level(logging.DEBUG, logger="desktop.core.store"),
+        KeyStore.open(url, clock, monotonic=ticks) as store,
+    ):
+        for _ in range(5):
+            for key in created:
+                assert store.verify(key) is Verdict.VALID
+            ticks.now += TOUCH_BACKOFF_S  # so every round tries to record again
+            clock.now += TOUCH_INTERVAL
+    records = [r for r in caplog.records if "could not record last use" in r.getMessage()]
+    assert [r.levelno for r in records].count(logging.WARNING) == 1
+    assert len(records) >= 5  # the later failures are still logged, at debug
+    assert all(r.levelno == logging.DEBUG for r in records[1:])
+
+
+# A service on a read-only database; the keys come on stdin (never in argv, where others could read them).
+SERVICE = """
+import sys
+from desktop.core.store import KeyStore
+ticks = [0.0]
+def monotonic():
+    ticks[0] += 10.0  # past every back-off: each verify may try to record its use
+    return ticks[0]
+keys = sys.stdin.read().split()
+with KeyStore.open(sys.argv[1], monotonic=monotonic) as store:
+    answers = {str(store.verify(k)) for _ in range(20) for k in keys}
+print(sorted(answers))
+"""
+
+
+def test_a_read_only_service_prints_one_warning(db_path: Path) -> None:
+    with KeyStore.open(str(db_path), create=True) as store:
+        created = [store.create(f"service {i}").key for i in range(3)]
+    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+    proc = subprocess.run(
+        [sys.executable, "-c", SERVICE, url], capture_output=True, text=True, timeout=120, input="\n".join(created)
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "['valid']"
+    assert proc.stderr.count("could not record last use") == 1, proc.stderr[-2000:]
+    assert not any(key in proc.stderr for key in created)

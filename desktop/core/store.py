@@ -532,7 +532,10 @@ class KeyStore:
         """
         if not keys.is_well_formed(key):
             return Verdict.MALFORMED
-        if self._db.path is not None:
+        # Inline, the common case (a file checked less than a second ago, all well) costs one clock read.
+        if (
+            self._monotonic() >= self._next_file_check or self._unusable is not None or self._missing is not None
+        ) and self._db.path is not None:
             self._check_file_now_and_then()
         presented = keys.digest(key)
         found = self._lookup(presented)

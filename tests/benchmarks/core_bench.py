@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from desktop.core.db import sqlite_time_text
 from desktop.core.store import KeyStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -118,6 +120,11 @@ def locked_verify_row(database: Path, repeats: int, calls: int = 2000) -> dict[s
         wanting = store.create("benchmark verify under a held write lock")
         free = store.create("benchmark verify, no writer")
         store.verify(free.key)  # its use recorded: from now on no write on its path
+        with store.database.write_engine.begin() as conn:  # last used an hour ago: due a new record
+            conn.exec_driver_sql(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ?",
+                (sqlite_time_text(datetime.now(UTC) - timedelta(hours=1)), wanting.record.id),
+            )
         holder = LockHolder(database)
         try:
             samples: tuple[list[float], list[float]] = ([], [])

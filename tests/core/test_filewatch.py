@@ -14,12 +14,13 @@ from desktop.core.errors import DatabaseMissing, UnsafeDatabase
 from desktop.core.filewatch import FileChange
 from desktop.core.store import FILE_CHECK_INTERVAL_S, KeyStore, NewKey, Verdict
 from tests.core.test_store import T0, Ticker
+from tests.helpers import Secret
 
 
 def _database_with(path: Path, *descriptions: str) -> list[str]:
     """A closed database at `path` holding these keys; their full keys."""
     with KeyStore.open(str(path), create=True) as store:
-        return [store.create(d).key for d in descriptions]
+        return [Secret(store.create(d).key) for d in descriptions]
 
 
 def _files(folder: Path) -> list[str]:
@@ -44,7 +45,7 @@ def test_unchanged_file(watched: KeyStore) -> None:
 
 
 def test_a_replaced_file_is_reopened_and_its_keys_shown(watched: KeyStore, db_path: Path, tmp_path: Path) -> None:
-    old_key = watched.create("in the old file").key
+    old_key = Secret(watched.create("in the old file").key)
     watched.data_version()  # the window's watch is open on the old file
     backup = tmp_path / "backup.db"
     [new_key] = _database_with(backup, "restored from a backup")
@@ -133,7 +134,7 @@ def test_a_replacement_that_is_not_safe_is_refused(watched: KeyStore, db_path: P
 def test_verify_answers_from_the_new_file_after_at_most_one_interval(
     watched: KeyStore, db_path: Path, tmp_path: Path, ticks: Ticker
 ) -> None:
-    old_key = watched.create("old").key
+    old_key = Secret(watched.create("old").key)
     assert watched.verify(old_key) is Verdict.VALID
     [new_key] = _database_with(tmp_path / "new.db", "new")
     os.replace(tmp_path / "new.db", db_path)
@@ -148,7 +149,7 @@ def test_verify_answers_from_the_new_file_after_at_most_one_interval(
 def test_verify_raises_while_the_file_is_missing_and_recovers(
     watched: KeyStore, db_path: Path, tmp_path: Path, ticks: Ticker
 ) -> None:
-    key = watched.create("service key").key
+    key = Secret(watched.create("service key").key)
     shutil.move(db_path, tmp_path / "away.db")
     ticks.now += FILE_CHECK_INTERVAL_S
     for _ in range(3):  # each time a new error, never a stale answer

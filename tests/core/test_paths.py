@@ -20,7 +20,7 @@ from desktop.core import db as dbmod
 from desktop.core import keys
 from desktop.core.errors import DatabaseMissing, NotADatabase, UnsafeDatabase
 from desktop.core.store import KeyStore, open_store
-from tests.helpers import ONE_LINE_ERROR, make_database, run_cli
+from tests.helpers import ONE_LINE_ERROR, Secret, make_database, run_cli
 
 NOBODY = 65534
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making another user's file needs root")
@@ -175,7 +175,7 @@ def test_cli_refuses_what_is_planted_exit_3_and_changes_nothing(
 ) -> None:
     planted = plant(tmp_path)
     before = snapshot(tmp_path)
-    for args in (["list"], ["create", "--description", "x"], ["verify", keys.generate()]):
+    for args in (["list"], ["create", "--description", "x"], ["verify", Secret(keys.generate())]):
         result = run_cli(*args, "--database", str(planted.path))
         assert result.returncode == 3, (args, result.stderr)
         assert ONE_LINE_ERROR.match(result.stderr) and planted.fragment in result.stderr, result.stderr
@@ -294,7 +294,7 @@ def test_files_planted_under_the_old_predictable_temporary_name_do_not_stop_crea
         foreign(file)
     before = snapshot(tmp_path)
     with KeyStore.open(str(path), create=True) as store:
-        assert store.create("made anyway").key
+        assert store.create("made anyway").record.id == 1
     after = snapshot(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before
     assert sorted(p.name for p in tmp_path.glob(".keys.db.*")) == sorted(p.name for p in planted)

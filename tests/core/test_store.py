@@ -27,6 +27,7 @@ from desktop.core.store import (
     parse_key_id,
     validate_description,
 )
+from tests.helpers import Secret
 
 
 class FakeClock:
@@ -399,7 +400,7 @@ def test_a_read_only_database_warns_once_about_recording_use(
     from desktop.core.store import TOUCH_BACKOFF_S
 
     with KeyStore.open(str(db_path), create=True) as store:
-        created = [store.create(f"service {i}").key for i in range(3)]
+        created = [Secret(store.create(f"service {i}").key) for i in range(3)]
     ticks = Ticker()
     url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
     with (
@@ -434,7 +435,7 @@ print(sorted(answers))
 
 def test_a_read_only_service_prints_one_warning(db_path: Path) -> None:
     with KeyStore.open(str(db_path), create=True) as store:
-        created = [store.create(f"service {i}").key for i in range(3)]
+        created = [Secret(store.create(f"service {i}").key) for i in range(3)]
     url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
     proc = subprocess.run(
         [sys.executable, "-c", SERVICE, url], capture_output=True, text=True, timeout=120, input="\n".join(created)

@@ -302,5 +302,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def report(err: DomainError) -> int:
-    sys.stderr.write(f"{PROG}: {err.message}\n")
+    sys.stderr.write(
+        f"{PROG}: {err.message.replace('another database', 'another with --database or $APIKEYS_DATABASE')}\n"
+    )
     return err.exit_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+#: What every command-line error looks like: one line on stderr.
+ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 
 
 class Secret(str):

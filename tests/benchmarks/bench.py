@@ -25,6 +25,8 @@ from typing import Any
 from tests.benchmarks import core_bench
 
 REPO = core_bench.REPO
+#: The groups of rows `--only` selects, in the order they run.
+GROUPS = ("process", "window", "verify", "seed")
 FLOOR_WINDOW = Path(__file__).with_name("floor_window.py")
 FRAME_MS = 1000 / 60
 SMALL_KEYS = 100
@@ -322,9 +324,9 @@ def window_rows(database: Path, home: Path, repeats: int) -> list[Row]:
 # -- verify, seed: the core ------------------------------------------------------------------------
 
 
-def core_rows(database: Path, workdir: Path, seed_keys: int, repeats: int) -> list[Row]:
+def verify_rows(database: Path, repeats: int) -> list[Row]:
     verify = core_bench.verify_row(database, repeats)
-    seed = core_bench.seed_row(workdir, seed_keys, max(1, min(repeats, 3)))
+    locked = core_bench.locked_verify_row(database, repeats)
     return [
         Row(
             "verify",
@@ -336,6 +338,23 @@ def core_rows(database: Path, workdir: Path, seed_keys: int, repeats: int) -> li
             verify["ratio"] <= 3,
             "one store.verify() vs raw sqlite3 + hashlib.sha256, same indexed lookup",
         ),
+        Row(
+            "verify (locked)",
+            locked["ours_s"] * 1e6,
+            locked["floor_s"] * 1e6,
+            "µs",
+            locked["ratio"],
+            "≤ 2×",
+            locked["ratio"] <= 2,
+            "store.verify() of a key due a last-use record while another process holds the write lock"
+            " (BEGIN IMMEDIATE) vs store.verify() with no writer",
+        ),
+    ]
+
+
+def seed_rows(workdir: Path, seed_keys: int, repeats: int) -> list[Row]:
+    seed = core_bench.seed_row(workdir, seed_keys, max(1, min(repeats, 3)))
+    return [
         Row(
             "seed",
             seed["ours_keys_per_s"],
@@ -390,6 +409,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per row (medians)")
     parser.add_argument("--seed-keys", type=int, default=100_000, help="keys per seed run (at most --keys)")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    parser.add_argument(
+        "--only",
+        choices=GROUPS,
+        action="append",
+        help="run only these groups of rows (repeatable): process (start, window visible, memory), window"
+        " (page turns, count), verify (verify, verify (locked)), seed; default: all",
+    )
     return parser.parse_args(argv)
 
 
@@ -402,11 +428,18 @@ def main(argv: list[str] | None = None) -> int:
     small = workdir / f"keys-{SMALL_KEYS}.db"
     core_bench.ensure_seeded(small, SMALL_KEYS)
     repeats = max(1, args.repeats)
+    groups = set(args.only or GROUPS)
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="apikeys-bench-") as scratch:
         home = Path(scratch)
-        rows = process_rows(database, small, home, repeats)
-        rows += window_rows(database, home, repeats)
-        rows += core_rows(database, workdir, min(args.seed_keys, args.keys), repeats)
+        if "process" in groups:
+            rows += process_rows(database, small, home, repeats)
+        if "window" in groups:
+            rows += window_rows(database, home, repeats)
+        if "verify" in groups:
+            rows += verify_rows(database, repeats)
+        if "seed" in groups:
+            rows += seed_rows(workdir, min(args.seed_keys, args.keys), repeats)
     table = markdown(rows)
     print(f"\n{args.keys:,} keys, medians of {repeats} runs; {machine()}\n")
     print(table)

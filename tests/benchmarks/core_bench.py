@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from desktop.core.db import sqlite_time_text
 from desktop.core.store import KeyStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +65,88 @@ def verify_row(database: Path, repeats: int) -> dict[str, float]:
         finally:
             raw.close()
         store.delete(created.record.id)
+    return {"ours_s": ours, "floor_s": base, "ratio": ours / base}
+
+
+# Takes and releases a write lock (BEGIN IMMEDIATE ... ROLLBACK) on command, as another program would.
+LOCK_HOLDER = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+for line in sys.stdin:
+    con.execute("BEGIN IMMEDIATE" if line.strip() == "lock" else "ROLLBACK")
+    print("ok", flush=True)
+"""
+
+
+class LockHolder:
+    """Another process that holds the database's write lock while told to."""
+
+    def __init__(self, database: Path) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", LOCK_HOLDER, str(database)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def _say(self, command: str) -> None:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(command + "\n")
+        self._proc.stdin.flush()
+        if self._proc.stdout.readline() != "ok\n":
+            raise RuntimeError(f"the lock holder did not {command}")
+
+    def lock(self) -> None:
+        self._say("lock")
+
+    def unlock(self) -> None:
+        self._say("unlock")
+
+    def close(self) -> None:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.close()
+        self._proc.wait(timeout=60)
+        self._proc.stdout.close()
+
+
+def locked_verify_row(database: Path, repeats: int, calls: int = 2000) -> dict[str, float]:
+    """verify() while another process holds the write lock, against verify() with no one writing.
+
+    The locked key's last use stays older than a minute (its record cannot be written), so every call is
+    one that wants to record it: the case that used to wait 50 ms each time. Batches alternate, locked then
+    free, so a busy moment of the machine hits both.
+    """
+    with KeyStore.open(str(database)) as store:
+        wanting = store.create("benchmark verify under a held write lock")
+        free = store.create("benchmark verify, no writer")
+        store.verify(free.key)  # its use recorded: from now on no write on its path
+        with store.database.write_engine.begin() as conn:  # last used an hour ago: due a new record
+            conn.exec_driver_sql(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ?",
+                (sqlite_time_text(datetime.now(UTC) - timedelta(hours=1)), wanting.record.id),
+            )
+        holder = LockHolder(database)
+        try:
+            samples: tuple[list[float], list[float]] = ([], [])
+            for attempt in range(repeats + 1):  # the first round warms up, untimed
+                holder.lock()
+                start = time.perf_counter()
+                for _ in range(calls):
+                    store.verify(wanting.key)
+                locked = (time.perf_counter() - start) / calls
+                holder.unlock()
+                start = time.perf_counter()
+                for _ in range(calls):
+                    store.verify(free.key)
+                unlocked = (time.perf_counter() - start) / calls
+                if attempt:
+                    samples[0].append(locked)
+                    samples[1].append(unlocked)
+        finally:
+            holder.close()
+        for created in (wanting, free):
+            store.delete(created.record.id)
+    ours, base = statistics.median(samples[0]), statistics.median(samples[1])
     return {"ours_s": ours, "floor_s": base, "ratio": ours / base}
 
 

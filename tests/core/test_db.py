@@ -102,6 +102,7 @@ def test_bound_values_never_appear_in_errors(store: KeyStore) -> None:
 def test_migrates_an_empty_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     sqlite3.connect(path).execute("PRAGMA user_version = 0").connection.close()
+    path.chmod(0o600)
     with KeyStore.open(str(path), create=True) as store:
         store.create("works")
         assert store.count() == 1
@@ -148,7 +149,7 @@ def test_refuses_a_newer_schema_without_touching_it(db_path: Path) -> None:
     [
         (b"hello, I am a text file\n" * 10, NotADatabase, "not a database file"),
         (b"", NotADatabase, "empty file"),
-        (b"SQLite format 3\x00" + b"\xff" * 200, NotADatabase, "not an API keys database or is damaged"),
+        (b"SQLite format 3\x00" + b"\xff" * 200, NotADatabase, "not an API Key Manager database, or damaged"),
     ],
 )
 def test_refuses_files_that_are_not_databases_byte_identical(
@@ -156,6 +157,7 @@ def test_refuses_files_that_are_not_databases_byte_identical(
 ) -> None:
     path = tmp_path / "bad.db"
     path.write_bytes(content)
+    path.chmod(0o600)
     with pytest.raises(error, match=message):
         KeyStore.open(str(path), create=True)
     assert path.read_bytes() == content
@@ -175,8 +177,9 @@ def test_refuses_another_programs_database(tmp_path: Path) -> None:
     con.execute("CREATE TABLE notes (body TEXT)")
     con.commit()
     con.close()
+    path.chmod(0o600)
     before = sha(path)
-    with pytest.raises(NotADatabase, match="not an API keys database"):
+    with pytest.raises(NotADatabase, match="not an API Key Manager database"):
         KeyStore.open(str(path), create=True)
     assert sha(path) == before
 
@@ -292,3 +295,131 @@ def test_missing_file_is_an_error_unless_asked_to_create(tmp_path: Path) -> None
     with KeyStore.open(str(missing), create=True) as store:
         assert store.count() == 0
     assert missing.exists()
+
+
+# -- errors by SQLite's code, not its words (issue 9, item 12) ------------------------------------------
+
+
+def test_a_database_without_its_keys_table_says_not_ours_or_damaged(tmp_path: Path) -> None:
+    from tests.helpers import ONE_LINE_ERROR, make_database, run_cli
+
+    path = make_database(tmp_path / "keys.db")
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE api_keys")
+    con.commit()
+    con.close()
+    before = sha(path)
+    with pytest.raises(NotADatabase, match="not an API Key Manager database, or damaged"):
+        KeyStore.open(str(path))
+    result = run_cli("list", "--database", str(path))
+    assert result.returncode == 3 and ONE_LINE_ERROR.match(result.stderr)
+    assert "not an API Key Manager database, or damaged" in result.stderr and "accessible" not in result.stderr
+    assert sha(path) == before
+
+
+def test_a_table_dropped_while_open_says_not_ours_or_damaged(store: KeyStore, db_path: Path) -> None:
+    store.create("here")
+    con = sqlite3.connect(db_path)
+    con.execute("DROP TABLE api_keys")
+    con.commit()
+    con.close()
+    with pytest.raises(NotADatabase, match="not an API Key Manager database, or damaged"):
+        store.count()
+
+
+@pytest.mark.parametrize("table", ["locked_out", "readonly_copy", "busy_hours", "corrupt_rows"])
+def test_errors_are_mapped_by_code_not_by_words_in_the_message(table: str) -> None:
+    """A missing table whose name holds "locked" or "readonly" is still a missing table."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.execute(f"SELECT * FROM {table}")
+    except sqlite3.Error as err:
+        mapped = dbmod.translate(err, "here")
+    finally:
+        con.close()
+    assert type(mapped) is NotADatabase and "not an API Key Manager database, or damaged" in mapped.message
+
+
+def test_each_error_code_gets_its_kind(tmp_path: Path, db_path: Path) -> None:
+    from desktop.core.errors import DatabaseError
+
+    def error_of(action: object) -> sqlite3.Error:
+        try:
+            action()  # type: ignore[operator]
+        except sqlite3.Error as err:
+            return err
+        raise AssertionError("no error")
+
+    with KeyStore.open(str(db_path), create=True):
+        pass
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    busy = error_of(lambda: other.execute("BEGIN IMMEDIATE"))
+    holder.execute("ROLLBACK")
+    readonly = error_of(lambda: sqlite3.connect(f"file:{db_path}?mode=ro", uri=True).execute("DELETE FROM api_keys"))
+    cantopen = error_of(lambda: sqlite3.connect(f"file:{tmp_path}/none.db?mode=rw", uri=True))
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00" * 4096)
+    notadb = error_of(lambda: sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master"))
+    kinds = {
+        "busy": (busy, DatabaseLocked),
+        "readonly": (readonly, DatabaseReadOnly),
+        "cantopen": (cantopen, DatabaseUnavailable),
+        "notadb": (notadb, NotADatabase),
+    }
+    for name, (err, kind) in kinds.items():
+        mapped = dbmod.translate(err, "here")
+        assert type(mapped) is kind, (name, err.sqlite_errorname, mapped)
+        assert isinstance(mapped, DatabaseError) and mapped.exit_code == 3
+        assert "--database" not in mapped.message and "APIKEYS_DATABASE" not in mapped.message
+    other.close()
+    holder.close()
+
+
+# -- WAL for every database the app opens (issue 10, item 4) ------------------------------------------
+
+
+def _journal_mode(path: Path) -> str:
+    con = sqlite3.connect(path)
+    try:
+        return str(con.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_a_rollback_journal_database_is_switched_to_wal_on_open(tmp_path: Path) -> None:
+    from tests.helpers import make_database
+
+    path = make_database(tmp_path / "old-style.db")
+    assert _journal_mode(path) == "delete"
+    with KeyStore.open(str(path)) as store:
+        assert store.count() == 1
+    assert _journal_mode(path) == "wal"
+
+
+def test_a_read_only_rollback_journal_database_warns_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from tests.helpers import make_database
+
+    path = make_database(tmp_path / "shipped.db")
+    before = sha(path)
+    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    with caplog.at_level(logging.DEBUG, logger="desktop.core.db"):
+        for _ in range(3):
+            with KeyStore.open(url) as store:
+                assert store.count() == 1
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "could not be switched to WAL" in warnings[0].getMessage()
+    assert _journal_mode(path) == "delete" and sha(path) == before
+
+
+def test_lookups_wait_a_quarter_second_at_most(store: KeyStore) -> None:
+    fast = store.database.fast
+    assert fast is not None
+    conn = fast._connect()
+    try:
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] <= 250
+    finally:
+        conn.close()

@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, Signa
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
@@ -142,6 +143,7 @@ class KeyTableView(QTableView):
         header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.Fixed)
         self._apply_palette()
+        model.modelAboutToBeReset.connect(self._on_model_model_about_to_be_reset)
         model.modelReset.connect(self._on_model_model_reset)
         self._on_model_model_reset()
 
@@ -167,6 +169,13 @@ class KeyTableView(QTableView):
     def _park(self, cell: ActionCell) -> None:
         cell.hide()
         self._parked.append(cell)
+
+    def _on_model_model_about_to_be_reset(self) -> None:
+        focused = QApplication.focusWidget()
+        if focused is not None and self.viewport().isAncestorOf(focused):
+            # The reset hides every row's buttons, and a hidden focus widget passes the focus down the
+            # tab chain (onto another row's Delete button, or out of the table): keep it on the table.
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_model_model_reset(self) -> None:
         width = 0

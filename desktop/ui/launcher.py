@@ -41,7 +41,7 @@ def ask_for_another_database(parent: QWidget | None, message: str) -> str | None
         box = QMessageBox(parent)
         box.setObjectName("badDatabaseDialog")
         box.setIcon(QMessageBox.Icon.Critical)
-        box.setWindowTitle(f"{APP_NAME}: cannot open the database")
+        box.setWindowTitle("Cannot Open the Database")  # Qt appends the app name
         box.setText("The database cannot be used.")
         box.setInformativeText(message)
         choose = box.addButton("Choose Another File…", QMessageBox.ButtonRole.AcceptRole)

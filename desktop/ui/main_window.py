@@ -244,7 +244,8 @@ class MainWindow(QMainWindow):
         self._pager = Pager(store, self.pagination.page_size())
         self._total = None
         self._poll_error = None
-        self.setWindowTitle(f"{APP_NAME} — {store.location}")
+        # Qt appends " — API Key Manager" (the application display name) to every title itself.
+        self.setWindowTitle(store.location)
         self.location_label.setText(store.location)
         self.location_label.setToolTip(f"Database: {store.location}")
         self._set_enabled(True)
@@ -614,7 +615,7 @@ class MainWindow(QMainWindow):
         location = self._store.location if self._store is not None else "none"
         box = QMessageBox(self)
         box.setObjectName("aboutDialog")
-        box.setWindowTitle(f"About {APP_NAME}")
+        box.setWindowTitle("About")  # Qt appends the app name
         box.setIconPixmap(theme.icon("app").pixmap(64, 64))
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(f"<b>{APP_NAME}</b> {html.escape(__version__)}")

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
+EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
 def describe_key(record: KeyRecord) -> str:
@@ -118,10 +119,8 @@ class MainWindow(QMainWindow):
 
         # -- table and pager --
         self.table = KeyTableView(self.model, self)
-        self.empty_label = QLabel("No API keys yet. Generate one to get started.", self)
-        self.empty_label.setObjectName("emptyLabel")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.hide()
+        self.table.set_empty_text(EMPTY_TEXT)
+        self.empty_label = self.table.empty_label
         size = self._saved_page_size()
         self.pagination = PaginationBar(PAGE_SIZES, size, self)
 
@@ -129,7 +128,6 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.addWidget(header_widget)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty_label)
         layout.addWidget(self.pagination)
         self.setCentralWidget(central)
 
@@ -274,7 +272,6 @@ class MainWindow(QMainWindow):
         self.model.reload(pager.items)
         if keep is not None:
             self.table.select_key(keep)
-        self.empty_label.setVisible(not pager.items)
         self._update_pagination()
 
     def _update_pagination(self) -> None:

@@ -29,7 +29,7 @@ from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confir
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
-from desktop.ui.notifications import NotificationArea, Notifier, guarded
+from desktop.ui.notifications import Notice, NotificationArea, Notifier, guarded
 from desktop.ui.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.widgets.key_table_view import KeyTableView
@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.key_dialog: KeyCreatedDialog | None = None
         self.confirm_dialog: ConfirmDialog | None = None
         self._confirm_action: Callable[[], None] | None = None
+        self._created_notice: Notice | None = None
 
         self.notifier = Notifier(self)
         self.runner = TaskRunner(self)
@@ -415,7 +416,10 @@ class MainWindow(QMainWindow):
         record = created.record
         if self.generate_dialog is not None:
             self.generate_dialog.accept()
-        self.notifier.info(f"Generated {describe_key(record)}. Copy it now: it is shown only once.")
+        # Sticky: the message stays for as long as the key is on screen, however long that is.
+        self._created_notice = self.notifier.info(
+            f"Generated {describe_key(record)}. Copy it now: it is shown only once.", sticky=True
+        )
         dialog = KeyCreatedDialog(created.key, record, self.clipboard, self)
         dialog.finished.connect(self._on_key_dialog_finished)
         self.key_dialog = dialog
@@ -436,6 +440,9 @@ class MainWindow(QMainWindow):
     def _on_key_dialog_finished(self, _result: int) -> None:
         dialog = self.key_dialog
         self.key_dialog = None
+        if self._created_notice is not None:
+            self.notification_area.release(self._created_notice)
+            self._created_notice = None
         if dialog is not None and not dialog.copied():
             self.notifier.info("The key was not copied; if you need it, deactivate that key and generate a new one.")
 

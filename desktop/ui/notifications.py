@@ -26,6 +26,8 @@ class Level(enum.Enum):
 class Notice:
     level: Level
     text: str
+    #: Stays until released (`NotificationArea.release`), e.g. while the dialog it speaks of is open.
+    sticky: bool = False
 
     @property
     def duration_ms(self) -> int:
@@ -40,11 +42,15 @@ class Notifier(QObject):
 
     posted = Signal(object)  # Notice
 
-    def info(self, text: str) -> None:
-        self.posted.emit(Notice(Level.INFO, text))
+    def info(self, text: str, *, sticky: bool = False) -> Notice:
+        notice = Notice(Level.INFO, text, sticky)
+        self.posted.emit(notice)
+        return notice
 
-    def error(self, text: str) -> None:
-        self.posted.emit(Notice(Level.ERROR, text))
+    def error(self, text: str, *, sticky: bool = False) -> Notice:
+        notice = Notice(Level.ERROR, text, sticky)
+        self.posted.emit(notice)
+        return notice
 
 
 class NotificationArea(QWidget):
@@ -66,6 +72,7 @@ class NotificationArea(QWidget):
         layout.addWidget(self._icon)
         layout.addWidget(self._text, 1)
         self._expiry = QTimer(self)
+        self._expiry.setObjectName("noticeExpiryTimer")
         self._expiry.setSingleShot(True)
         self._expiry.timeout.connect(self._on_expiry_timeout)
         self._icon.hide()
@@ -86,7 +93,15 @@ class NotificationArea(QWidget):
         self._icon.setPixmap(theme.icon(name).pixmap(16, 16))
         self._icon.show()
         self._apply_colour()
-        self._expiry.start(notice.duration_ms)
+        if notice.sticky:
+            self._expiry.stop()
+        else:
+            self._expiry.start(notice.duration_ms)
+
+    def release(self, notice: Notice) -> None:
+        """A sticky notice may go now: it gets its usual time on screen from here, if it is still shown."""
+        if self._notice is notice:
+            self._expiry.start(notice.duration_ms)
 
     def clear(self) -> None:
         self._notice = None

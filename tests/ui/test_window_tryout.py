@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox, QPushButton, QToolTip, QWidget
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QToolTip,
+    QWidget,
+)
 
 from desktop.core.store import KeyStore, NewKey
-from desktop.ui import launcher
+from desktop.ui import launcher, theme
 from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_KEY, COL_STATUS
 from desktop.ui.main_window import MainWindow
 from desktop.ui.names import APP_NAME
@@ -152,3 +165,174 @@ def test_a_description_tooltip_is_hidden_when_a_live_refresh_moves_the_rows(  # 
     store.create("Another program's key")  # the rows move down one
     qtbot.waitUntil(lambda: window.model.rowCount() == 6, timeout=3000)
     assert not QToolTip.isVisible()
+
+
+def test_generated_message_stays_while_the_key_is_shown(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    expiry = window.notification_area.findChild(QTimer, "noticeExpiryTimer")
+    window.generate_button.click()
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
+    dialog.findChild(QPushButton, "generateConfirmButton").click()
+    shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
+    wait_idle(qtbot, window)
+    assert "Generated" in window.notification_area.text() and "Copy it now" in window.notification_area.text()
+    assert not expiry.isActive()  # no timer takes it away while the key is on screen
+    shown.findChild(QPushButton, "copyKeyButton").click()
+    assert "Generated" in window.notification_area.text()
+    shown.accept()
+    qtbot.waitUntil(lambda: not shown.isVisible())
+    assert expiry.isActive()  # now it goes in its own time
+    expiry.timeout.emit()
+    assert window.notification_area.text() == ""
+
+
+# -- the Generate dialog ---------------------------------------------------------------------
+
+
+def _open_generate(qtbot, window: MainWindow) -> QDialog:  # type: ignore[no-untyped-def]
+    window.generate_button.click()
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    qtbot.waitExposed(dialog)
+    QApplication.processEvents()
+    return dialog
+
+
+def test_generate_says_why_it_is_disabled_from_the_start_and_keeps_its_size(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    dialog = _open_generate(qtbot, window)
+    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    reason = dialog.findChild(QLabel, "errorLabel")
+    edit = dialog.findChild(QLineEdit, "descriptionEdit")
+    assert not confirm.isEnabled()
+    assert reason.isVisible() and "description is required" in reason.text().lower()
+    size = dialog.size()
+    sizes = {"open": size}
+    qtbot.keyClicks(edit, "Billing")
+    QApplication.processEvents()
+    assert confirm.isEnabled() and not reason.isVisible()
+    sizes["valid"] = dialog.size()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    QApplication.processEvents()
+    assert reason.isVisible() and not confirm.isEnabled()
+    sizes["emptied"] = dialog.size()
+    qtbot.keyClicks(edit, "x" * 257)
+    QApplication.processEvents()
+    sizes["too long"] = dialog.size()
+    assert all(value == size for value in sizes.values()), sizes
+    assert reason.heightForWidth(reason.width()) <= reason.height()  # and the reason is not cut
+    dialog.reject()
+
+
+def test_text_over_the_limit_is_refused_with_the_counter_in_red_not_cut(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    dialog = _open_generate(qtbot, window)
+    edit = dialog.findChild(QLineEdit, "descriptionEdit")
+    counter = dialog.findChild(QLabel, "descriptionCounter")
+    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    edit.insert("y" * 300)  # as a paste does
+    assert edit.text() == "y" * 300  # kept whole, for the person to shorten
+    assert counter.text() == "300 / 256"
+    assert not confirm.isEnabled()
+    reason = dialog.findChild(QLabel, "errorLabel")
+    assert reason.isVisible() and "300" in reason.text() and "256" in reason.text()
+    red = theme.error_text(dialog.palette())
+    assert _text_colour(counter) == red
+    edit.setText("y" * 256)
+    assert counter.text() == "256 / 256" and _text_colour(counter) != red and confirm.isEnabled()
+    dialog.reject()
+
+
+def _text_colour(label: QLabel) -> QColor:
+    """The colour the label's text is drawn in: its darkest or most saturated rendered pixel."""
+    image = label.grab().toImage()
+    background = image.pixelColor(0, 0)
+    counts: dict[str, int] = {}
+    for x in range(image.width()):
+        for y in range(image.height()):
+            colour = image.pixelColor(x, y)
+            if colour != background:
+                counts[colour.name()] = counts.get(colour.name(), 0) + 1
+    # Antialiasing blends the text colour with the background; the full colour is the most frequent.
+    return QColor(max(counts, key=lambda name: counts[name]))
+
+
+def test_past_dates_in_the_calendar_look_disabled(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(today=lambda: date(2031, 3, 18))
+    dialog = _open_generate(qtbot, window)
+    dialog.findChild(QCheckBox, "expiryEnabled").setChecked(True)
+    edit = dialog.findChild(QDateEdit, "expiryEdit")
+    calendar = edit.calendarWidget()
+    calendar.setCurrentPage(2031, 3)
+    calendar.resize(420, 300)
+    calendar.show()
+    qtbot.waitExposed(calendar)
+    image = calendar.grab().toImage()
+    view = calendar.findChild(QTableView)
+    model = view.model()
+
+    def darkest_in(day: int) -> int:
+        for row in range(model.rowCount()):
+            for column in range(model.columnCount()):
+                index = model.index(row, column)
+                if str(index.data()) == str(day):
+                    cell = view.visualRect(index)
+                    rect = QRect(view.viewport().mapTo(calendar, cell.topLeft()), cell.size())
+                    return min(
+                        image.pixelColor(x, y).lightness()
+                        for x in range(rect.left() + 2, rect.right() - 2)
+                        for y in range(rect.top() + 2, rect.bottom() - 2)
+                    )
+        raise AssertionError(f"no cell for day {day}")
+
+    # Days 15–22 appear once in any month's grid (the other months' days shown are ≥ 23 or ≤ 14);
+    # the 17th (a Monday) and 20th (a Thursday) are weekdays, drawn in the text colour, not the weekend red.
+    past, allowed = darkest_in(17), darkest_in(20)
+    # The allowed day's number is drawn in the text colour; the past day's only in the faint disabled one.
+    assert past - allowed > 60, (past, allowed)
+    calendar.hide()
+    dialog.reject()
+
+
+# -- keys: PgUp/PgDn in the table ---------------------------------------------------------------
+
+
+def test_page_down_scrolls_inside_the_table_and_alt_arrows_turn_pages(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 120)
+    window = make_window()
+    window.resize(900, 420)
+    window.pagination.size_combo.setCurrentIndex(window.pagination.size_combo.findData(100))
+    window.pagination.size_combo.activated.emit(window.pagination.size_combo.currentIndex())
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    label = window.findChild(QLabel, "pageLabel")
+    table = window.table
+    table.setFocus()
+    table.selectRow(0)
+    qtbot.waitUntil(table.hasFocus)
+    scroll = table.verticalScrollBar()
+    assert scroll.maximum() > 0 and scroll.value() == 0
+    qtbot.keyClick(table, Qt.Key.Key_PageDown)
+    assert label.text().startswith("1–100")  # the same page…
+    assert scroll.value() > 0  # …scrolled
+    qtbot.keyClick(table, Qt.Key.Key_PageUp)
+    assert scroll.value() == 0 and label.text().startswith("1–100")
+    qtbot.keyClick(table, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert label.text().startswith("101–120")
+    qtbot.keyClick(table, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert label.text().startswith("1–100")
+
+
+# -- the delete confirmation ------------------------------------------------------------------
+
+
+def test_delete_confirmation_says_it_once(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 1)
+    window = make_window()
+    window.table.cell(0).delete_button.click()
+    box = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")
+    detail = box.informativeText().lower()
+    assert "rejected" in detail
+    assert detail.count("cannot be") + detail.count("can't be") == 1, detail
+    box.reject()

@@ -303,6 +303,19 @@ class KeyTableView(QTableView):
 
     # -- keyboard --
 
+    def event(self, event: QEvent) -> bool:
+        # Page Up/Down are also the window's page-turn shortcuts; in the table they scroll the table,
+        # as in any list (Alt+Left/Right still turn pages from here).
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key_id = self.selected_key_id()
         if key_id is not None and event.modifiers() == Qt.KeyboardModifier.NoModifier:

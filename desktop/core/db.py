@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from desktop.core import paths
 from desktop.core.errors import (
     DatabaseError,
     DatabaseLocked,
@@ -25,13 +28,15 @@ from desktop.core.errors import (
     NotADatabase,
     SchemaTooNew,
 )
+from desktop.core.filewatch import Identity, identity_of
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Every revision this program knows, oldest first; a test checks it against Alembic's scripts.
 KNOWN_REVISIONS = ("0001",)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 BUSY_TIMEOUT_S = 5.0
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def to_url(target: str) -> URL:
@@ -52,29 +57,54 @@ def describe(url: URL) -> str:
 
 # -- error translation -------------------------------------------------------
 
+# SQLite's primary result codes (the low byte of an extended code), as sqlite3 names them.
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_DAMAGED = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_UNREACHABLE = frozenset({sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PERM})
 
-def translate(err: exc.DBAPIError | sqlite3.Error, location: str) -> DomainError:
-    """Map a driver error onto a message a person can act on (no SQL, no values)."""
-    if isinstance(err, exc.DBAPIError):
-        reason = str(err.orig) if err.orig is not None else type(err).__name__
-    else:
-        reason = str(err)
-    low = reason.lower()
-    if "locked" in low or "busy" in low:
+
+def not_ours_or_damaged(location: str) -> NotADatabase:
+    return NotADatabase(
+        f"{location} is not an API Key Manager database, or damaged. Choose another file or restore a backup."
+    )
+
+
+def _sqlite_code(err: BaseException | None) -> int | None:
+    code = getattr(err, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def translate(err: exc.DBAPIError | sqlite3.Error, location: str, *, waited_s: float | None = None) -> DomainError:
+    """Map a driver error onto a message a person can act on (no SQL, no values), by SQLite's error code.
+
+    `waited_s`: how long the connection waited for a lock before giving up (its busy timeout).
+    """
+    orig = err.orig if isinstance(err, exc.DBAPIError) else err
+    reason = str(orig) if orig is not None else type(err).__name__
+    code = _sqlite_code(orig)
+    if code in _BUSY:
+        waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
         return DatabaseLocked(
             f"The database {location} is busy: another program has held it locked for more "
-            f"than {BUSY_TIMEOUT_S:g} s. Close other programs using it and try again."
+            f"than {waited:g} s. Close other programs using it and try again."
         )
-    if "readonly" in low or "read-only" in low:
+    if code == sqlite3.SQLITE_READONLY:
         return DatabaseReadOnly(
             f"The database {location} is read-only. Check the file's permissions, or open a copy you can write."
         )
-    if "not a database" in low or "malformed" in low or "corrupt" in low:
-        return NotADatabase(
-            f"{location} is not an API keys database or is damaged. Choose another file or restore a backup."
+    if code in _DAMAGED:
+        return not_ours_or_damaged(location)
+    if code == sqlite3.SQLITE_FULL:
+        return DatabaseError(f"The disk holding {location} is full. Free some space and try again.")
+    if code in _UNREACHABLE:
+        return DatabaseUnavailable(
+            f"Cannot use the database {location} ({reason}). Check that the file and its folder can be read "
+            "and written."
         )
-    if "unable to open" in low or "disk i/o" in low or "no such" in low:
-        return DatabaseUnavailable(f"Cannot use the database {location} ({reason}). Check that the path is accessible.")
+    if code == sqlite3.SQLITE_ERROR and reason.startswith(("no such table", "no such column")):
+        # A table gone after the revision check passed (dropped by another program): SQLite has no
+        # better code than the generic one for it.
+        return not_ours_or_damaged(location)
     return DatabaseError(f"The database {location} reported an error ({reason}).")
 
 
@@ -91,16 +121,16 @@ def translated(location: str) -> Iterator[None]:
 # -- SQLite specifics ---------------------------------------------------------
 
 
-def _sqlite_connect_args() -> dict[str, Any]:
-    return {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+def _sqlite_connect_args(busy_s: float | None = None) -> dict[str, Any]:
+    return {"timeout": BUSY_TIMEOUT_S if busy_s is None else busy_s, "check_same_thread": False}
 
 
-def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, busy_ms: int | None = None) -> None:
     # Take transaction control away from pysqlite (SQLAlchemy's documented
     # fix): it would otherwise defer BEGIN and break isolation and DDL.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000) if busy_ms is None else busy_ms}")
     # A key is shown only after COMMIT returned: make that survive power loss.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
@@ -118,36 +148,6 @@ def _install_sqlite_listeners(engine: Engine) -> None:
         # an instant "database is locked" that busy_timeout cannot retry.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def _create_file_0600(path: Path) -> None:
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask; -wal and -shm inherit it
-    finally:
-        os.close(fd)
-
-
-def _check_sqlite_file(path: Path, location: str) -> bool:
-    """Refuse what is not a database without writing to it; True when the file is missing."""
-    if path.is_dir():
-        raise NotADatabase(f"{location} is a folder, not a database file. Choose a file.")
-    if not path.parent.is_dir():
-        raise DatabaseUnavailable(
-            f"The folder {path.parent} does not exist. Create it first or choose another location."
-        )
-    if not path.exists():
-        return True
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
-    except OSError as err:
-        raise DatabaseUnavailable(f"Cannot read {location} ({err.strerror}). Check its permissions.") from None
-    if not header:
-        raise NotADatabase(f"{location} is an empty file, not an API keys database. Choose another file.")
-    if header != _SQLITE_HEADER:
-        raise NotADatabase(f"{location} is not a database file. Choose another file; it was not changed.")
-    return False
 
 
 # SQLAlchemy stores DATETIME on SQLite as "YYYY-MM-DD HH:MM:SS.ffffff" text (naive UTC here);
@@ -177,8 +177,12 @@ class SqliteFastPath:
 
     #: Kept reader connections at most; a busy threaded server opens more only while they are all in use.
     POOL_SIZE = 8
-    #: How long recording a use may wait for another writer, so a busy service never queues on it.
-    TOUCH_WAIT_MS = 50
+    #: How long a lookup may wait for a lock. In WAL mode readers never wait for a writer; a database that
+    #: cannot be switched to WAL (read-only) makes them wait for a committing writer, and a service should
+    #: rather answer "try again" soon than hold its request for the full busy timeout.
+    LOOKUP_WAIT_MS = 250
+    #: Recording a use never waits for another writer: it is bookkeeping, and the store retries it later.
+    TOUCH_WAIT_MS = 0
     _TOUCH = "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"
 
     def __init__(self, engine: Engine, url: URL) -> None:
@@ -191,8 +195,13 @@ class SqliteFastPath:
     def _connect(self) -> sqlite3.Connection:
         cargs, cparams = self._engine.dialect.create_connect_args(self._url)
         connect: Any = sqlite3.connect  # the dialect's arguments are untyped
-        conn: sqlite3.Connection = connect(*cargs, **{**cparams, **_sqlite_connect_args()})
-        _configure_sqlite(conn)
+        wait_ms = self.LOOKUP_WAIT_MS
+        conn: sqlite3.Connection = connect(*cargs, **{**cparams, **_sqlite_connect_args(wait_ms / 1000)})
+        _configure_sqlite(conn, busy_ms=wait_ms)
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            # Only lookups and last-use records go through here: a record lost to a power cut costs nothing,
+            # and in WAL mode NORMAL spares the verify path an fsync per record without risking the file.
+            conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
     @contextlib.contextmanager
@@ -231,24 +240,27 @@ class SqliteFastPath:
             finally:
                 self._give(conn)
         except sqlite3.Error as err:  # translated here: `translated()` costs a tenth of this call
-            raise translate(err, describe(self._url)) from None
+            raise translate(err, describe(self._url), waited_s=self.LOOKUP_WAIT_MS / 1000) from None
         if not rows:
             return None
         key_id, stored, active, expires_at, last_used_at = rows[0]
         return key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at)
 
     def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
-        """Record a use, waiting at most TOUCH_WAIT_MS for the write lock: it is bookkeeping only."""
+        """Record a use if the write lock is free right now (TOUCH_WAIT_MS); DatabaseLocked if it is not."""
         with self._connection() as conn:
-            conn.execute(f"PRAGMA busy_timeout = {self.TOUCH_WAIT_MS}")
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))
-                conn.execute("COMMIT")
-            finally:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                conn.execute(f"PRAGMA busy_timeout = {self.TOUCH_WAIT_MS}")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))
+                    conn.execute("COMMIT")
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    conn.execute(f"PRAGMA busy_timeout = {self.LOOKUP_WAIT_MS}")
+            except sqlite3.Error as err:
+                raise translate(err, describe(self._url), waited_s=self.TOUCH_WAIT_MS / 1000) from None
 
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Bulk insert of INSERT_COLUMNS tuples in the caller's write transaction."""
@@ -282,6 +294,9 @@ class Database:
 
     #: Plain-sqlite3 hot paths (verify, bulk insert); None on other databases.
     fast: SqliteFastPath | None = None
+    #: The SQLite file, and its identity when it was checked just before opening; None for other databases.
+    path: Path | None = None
+    identity: Identity | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -293,11 +308,11 @@ class Database:
         self.engine.dispose()
 
 
-def _make_database(url: URL) -> Database:
+def _make_database(url: URL, path: Path | None = None, identity: Identity | None = None) -> Database:
     engine, write_engine = _make_engine(url)
     # Files only: every connection to an in-memory database would be a new, empty database.
     fast = SqliteFastPath(engine, url) if _sqlite_file(url) is not None else None
-    return Database(url, engine, write_engine, fast)
+    return Database(url, engine, write_engine, fast, path, identity)
 
 
 def _make_engine(url: URL) -> tuple[Engine, Engine]:
@@ -320,11 +335,16 @@ def _current_revision(conn: Connection, location: str) -> str | None:
     if "alembic_version" not in tables:
         if tables:
             raise NotADatabase(
-                f"{location} is a database, but not an API keys database. Choose another file; it was not changed."
+                f"{location} is a database, but not an API Key Manager database. "
+                "Choose another file; it was not changed."
             )
         return None
     rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-    return rows[0] if rows else None
+    revision = rows[0] if rows else None
+    # A revision we wrote promises our table; without it every query would fail with "no such table".
+    if revision in KNOWN_REVISIONS and "api_keys" not in tables:
+        raise not_ours_or_damaged(location)
+    return revision
 
 
 def _upgrade(conn: Connection) -> None:
@@ -353,39 +373,92 @@ def _migrate(db: Database) -> None:
             # Re-read under the write lock: another process may have migrated meanwhile.
             if _current_revision(conn, db.location) != HEAD_REVISION:
                 _upgrade(conn)
-        if revision is None and db.is_sqlite:
-            # A database that just got its schema from us: WAL, set once (it is a property of the file),
-            # so readers (the window, verifiers) never wait for a writer.
-            raw = db.engine.raw_connection()
-            try:
-                raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
-            finally:
-                raw.close()
+
+
+#: Locations already warned about in this process: a service that reopens a file says it once.
+_NOT_WAL_WARNED: set[str] = set()
+
+
+def _warn_not_wal(location: str, why: str) -> None:
+    if location in _NOT_WAL_WARNED:
+        log.debug("%s stays in rollback-journal mode (%s)", location, why)
+        return
+    _NOT_WAL_WARNED.add(location)
+    log.warning(
+        "%s is in rollback-journal mode and could not be switched to WAL (%s): verifying may wait while "
+        "another program writes to it. Open it once with write access to switch it.",
+        location,
+        why,
+    )
+
+
+def _ensure_wal(db: Database, path: Path) -> None:
+    """Put a SQLite file in WAL mode, where readers (verifiers, the window) never wait for a writer.
+
+    WAL is a property of the file, so this changes it once, for every program that opens it later.
+    """
+    raw = db.engine.raw_connection()
+    try:
+        conn: Any = raw.driver_connection
+        with translated(db.location):
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+        if _is_read_only_uri(db.url):
+            _warn_not_wal(db.location, "it is opened read-only")
+            return
+        if not paths.looks_complete(path):
+            # Shorter than its header says: damaged. Its first real query will say so; do not change it.
+            log.debug("not switching %s to WAL: the file looks truncated", db.location)
+            return
+        conn.execute(f"PRAGMA busy_timeout = {SqliteFastPath.LOOKUP_WAIT_MS}")
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.Error as err:
+            code = _sqlite_code(err)
+            if code == sqlite3.SQLITE_READONLY:
+                _warn_not_wal(db.location, "it is read-only")
+            elif code in _BUSY:
+                _warn_not_wal(db.location, "another program is using it; the next open tries again")
+            else:
+                raise translate(err, db.location) from None
+        else:
+            if mode != "wal":
+                _warn_not_wal(db.location, f"it stays in {mode} mode")
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    finally:
+        raw.close()
 
 
 def _create_sqlite_file(path: Path) -> None:
-    """Build a complete database beside `path`, then link it into place in one step."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.creating")
-    with contextlib.suppress(FileNotFoundError):
-        temp.unlink()
-    _create_file_0600(temp)
+    """Build a complete database beside `path` under a random name, then link it into place in one step."""
+    paths.check_strays(path)
+    # mkstemp: O_EXCL, mode 0600, a name no one can guess and so pre-create (or its -wal) to block us.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
+    temp = Path(name)
     try:
-        url = URL.create("sqlite+pysqlite", database=str(temp))
-        db = _make_database(url)
         try:
-            _migrate(db)  # schema and WAL
+            os.fchmod(fd, 0o600)  # whatever the umask; SQLite gives -wal and -shm the database's mode
+        finally:
+            os.close(fd)
+        paths.check_strays(temp)
+        db = _make_database(URL.create("sqlite+pysqlite", database=str(temp)))
+        try:
+            _migrate(db)
+            _ensure_wal(db, temp)
         finally:
             db.dispose()
         try:
             os.link(temp, path)  # never clobbers a file another process created meanwhile
         except FileExistsError:
-            pass
+            # Something appeared at the path meanwhile (another of our processes, or a planted file or
+            # link): it gets the same checks as any file we open, here and again by the caller.
+            paths.examine(path, str(path))
         except OSError:
-            if not path.exists():  # a file system without hard links
+            if not os.path.lexists(path):  # a file system without hard links
                 os.rename(temp, path)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        paths.remove_quietly(temp, *paths.companions(temp))
 
 
 def _is_read_only_uri(url: URL) -> bool:
@@ -397,38 +470,60 @@ def _sqlite_file(url: URL) -> Path | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
     if url.query.get("uri") == "true":
-        from urllib.parse import urlsplit
+        from urllib.parse import unquote, urlsplit
 
         parts = urlsplit(url.database)
         if parts.scheme != "file" or "mode=memory" in parts.query:
             return None
-        return Path(parts.path)
+        return Path(unquote(parts.path))
     return Path(url.database)
 
 
-def open_database(target: str, *, create: bool = False) -> Database:
+def open_database(target: str | URL, *, create: bool = False) -> Database:
     """Open (migrating as needed) the database named by a path or URL.
 
-    A missing SQLite file is created only with `create=True`; otherwise it is DatabaseMissing and nothing is
-    written, so a mistyped path never turns into an empty database that rejects every key.
+    A SQLite file, its companions and its folder are checked first (desktop.core.paths) and refused
+    (UnsafeDatabase) when another user could have planted or could read them. A missing file is created
+    only with `create=True`; otherwise it is DatabaseMissing and nothing is written, so a mistyped path
+    never turns into an empty database that rejects every key.
     """
-    url = to_url(target)
+    url = target if isinstance(target, URL) else to_url(target)
     location = describe(url)
     path = _sqlite_file(url)
-    if path is not None and _check_sqlite_file(path, location):
-        if not create or _is_read_only_uri(url):
-            raise DatabaseMissing(location)
-        try:
-            _create_sqlite_file(path)
-        except OSError as err:
-            raise DatabaseUnavailable(f"Cannot create {location} ({err.strerror}).") from None
+    identity: Identity | None = None
+    if path is not None:
+        found = paths.examine(path, location)
+        if found is None:
+            if not create or _is_read_only_uri(url):
+                raise DatabaseMissing(location)
+            try:
+                _create_sqlite_file(path)
+            except OSError as err:
+                raise DatabaseUnavailable(f"Cannot create {location} ({err.strerror}).") from None
+            found = paths.examine(path, location)
+            if found is None:
+                raise DatabaseMissing(location)
+        identity = identity_of(found[0])
     try:
-        db = _make_database(url)
+        db = _make_database(url, path, identity)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as err:
         raise DatabaseUnavailable(f"Cannot use the database {location}: {err}.") from None
     try:
         _migrate(db)
+        if path is not None:
+            _ensure_wal(db, path)
     except BaseException:
         db.dispose()
         raise
     return db
+
+
+def fix_permissions(path: str) -> None:
+    """`chmod 600` the database file at `path` (a path or SQLite URL) and its companions the user owns.
+
+    Nothing else: not a link, not another user's file, not the folder. For the window's bad-database
+    dialog, when UnsafeDatabase.can_fix says that only the mode is wrong.
+    """
+    file = _sqlite_file(to_url(path))
+    if file is not None:
+        paths.fix_permissions(file)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class DomainError(Exception):
     """A failure a person can act on. `str(err)` is the message to show them."""
@@ -12,6 +14,13 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def fresh(self) -> Self:
+        """The same error as a new object, to raise again without adding to one shared traceback."""
+        clone = type(self).__new__(type(self))
+        Exception.__init__(clone, *self.args)
+        clone.__dict__.update(self.__dict__)
+        return clone
 
 
 class InvalidInput(DomainError):

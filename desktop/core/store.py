@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hmac
 import logging
+import math
 import re
+import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic as _monotonic
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, tuple_, update
 
 from desktop.core import keys
 from desktop.core.db import INSERT_COLUMNS, Database, open_database, translated
 from desktop.core.errors import (
     DatabaseError,
     DatabaseLocked,
+    DatabaseMissing,
+    DatabaseUnavailable,
+    DomainError,
     InvalidDescription,
     InvalidExpiry,
     InvalidKeyId,
     KeyNotFound,
 )
+from desktop.core.filewatch import FileChange, current_identity
 from desktop.core.models import ApiKey
 
 log = logging.getLogger(__name__)
@@ -31,6 +39,11 @@ log = logging.getLogger(__name__)
 DESCRIPTION_MAX = 256
 #: last_used_at is written at most this often per key, so a busy service does not serialize on writes.
 TOUCH_INTERVAL = timedelta(minutes=1)
+#: After recording a use failed (another writer holds the lock, a read-only file), no attempt for this long:
+#: a service under a long-held write lock tries once per back-off, not once per request.
+TOUCH_BACKOFF_S = 5.0
+#: verify() looks whether the file at the path is still the one it opened at most this often.
+FILE_CHECK_INTERVAL_S = 1.0
 MAX_EXPIRY = date(9999, 12, 30)
 MAX_KEY_ID = 2**63 - 1
 # Bidirectional overrides and isolates reorder what a person reads: refused like control characters.
@@ -38,6 +51,8 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _ID_PATTERN = re.compile(r"[0-9]+")
 
 Clock = Callable[[], datetime]
+#: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
+Monotonic = Callable[[], float]
 
 
 def _utcnow() -> datetime:
@@ -234,17 +249,41 @@ def open_store(database: str | None = None, clock: Clock = _utcnow, *, create: b
     return KeyStore.open(resolve_target(database), clock, create=create)
 
 
-class KeyStore:
-    """All operations on one database. Thread-safe: calls take connections from pools."""
+def _deleted(location: str) -> DatabaseMissing:
+    return DatabaseMissing(
+        location,
+        f"The database {location} was deleted or moved away; nothing was written. "
+        "Put it back, or choose another database.",
+    )
 
-    def __init__(self, database: Database, clock: Clock = _utcnow) -> None:
+
+class KeyStore:
+    """All operations on one database. Thread-safe: calls take connections from pools.
+
+    A SQLite file may be replaced (restored from a backup, synced, `mv new.db keys.db`) or deleted while
+    the store is open: `check_file()` notices, every write checks first, and verify() checks at most once
+    a second, so no one keeps answering from, or writing into, a file that is no longer at the path.
+    """
+
+    def __init__(self, database: Database, clock: Clock = _utcnow, *, monotonic: Monotonic = _monotonic) -> None:
         self._db = database
         self._clock = clock
+        self._monotonic = monotonic
         self._watch: Any = None
+        self._generation = 0
+        self._reopen_lock = threading.Lock()
+        # open_database has just checked the file.
+        self._next_file_check = monotonic() + FILE_CHECK_INTERVAL_S
+        #: Raised (a fresh copy) by every verify until the next check finds the file usable again.
+        self._file_problem: DomainError | None = None
+        self._touch_resume_at = -math.inf
+        self._touch_warned = False
 
     @classmethod
-    def open(cls, target: str, clock: Clock = _utcnow, *, create: bool = False) -> KeyStore:
-        return cls(open_database(target, create=create), clock)
+    def open(
+        cls, target: str, clock: Clock = _utcnow, *, create: bool = False, monotonic: Monotonic = _monotonic
+    ) -> KeyStore:
+        return cls(open_database(target, create=create), clock, monotonic=monotonic)
 
     @property
     def location(self) -> str:
@@ -253,6 +292,11 @@ class KeyStore:
     @property
     def database(self) -> Database:
         return self._db
+
+    @property
+    def generation(self) -> int:
+        """How many times the store reopened itself onto a file that replaced the one it had open."""
+        return self._generation
 
     def close(self) -> None:
         if self._watch is not None:
@@ -266,6 +310,80 @@ class KeyStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    # -- the file at the path --
+
+    def check_file(self) -> FileChange:
+        """Whether the file at the path is still the one open; on REPLACED the store has reopened onto the new one.
+
+        MISSING: the store keeps its handles for reading, and every write raises DatabaseMissing. Raises a
+        DatabaseError when the file now at the path cannot be opened (unsafe, not a database); the store then
+        stays on the old handles. Databases that are not files are always UNCHANGED.
+        """
+        db = self._db
+        if db.path is None:
+            return FileChange.UNCHANGED
+        try:
+            now = current_identity(db.path)
+        except OSError as err:
+            raise DatabaseUnavailable(f"Cannot look at {db.location} ({err.strerror}).") from None
+        if now is None:
+            return FileChange.MISSING
+        if now == db.identity:
+            return FileChange.UNCHANGED
+        self._reopen(db)
+        return FileChange.REPLACED
+
+    def _reopen(self, old: Database) -> None:
+        with self._reopen_lock:
+            if self._db is not old:  # another thread reopened meanwhile
+                return
+            # create=False: a file that vanished again is an error, never a new empty database.
+            new = open_database(old.url)
+            watch, self._watch = self._watch, None
+            self._db = new
+            self._generation += 1
+            self._file_problem = None
+        if watch is not None:
+            with contextlib.suppress(Exception):  # it belonged to the old file; its errors no longer matter
+                watch.close()
+        old.dispose()
+        log.info("the database file %s was replaced; now using the new file", new.location)
+
+    def _check_file_now_and_then(self) -> None:
+        """For verify: check_file() at most once per FILE_CHECK_INTERVAL_S; raise while the file is unusable."""
+        now = self._monotonic()
+        if now >= self._next_file_check:
+            self._next_file_check = now + FILE_CHECK_INTERVAL_S
+            try:
+                change = self.check_file()
+            except DomainError as err:
+                self._file_problem = err
+            else:
+                self._file_problem = _deleted(self.location) if change is FileChange.MISSING else None
+        problem = self._file_problem
+        if problem is not None:
+            raise problem.fresh()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[tuple[Database, Connection]]:
+        """A write transaction on the file now at the path: refused when it is gone, reopened when replaced."""
+        if self.check_file() is FileChange.MISSING:
+            raise _deleted(self.location)
+        db = self._db
+        with translated(db.location), db.write_engine.begin() as conn:
+            yield db, conn
+            # Under the write lock, just before COMMIT: had the file gone meanwhile, the change would land
+            # in a file no one can open again, and a key shown from it would be lost.
+            if db.path is not None:
+                now = current_identity(db.path)
+                if now is None:
+                    raise _deleted(db.location)
+                if now != db.identity:
+                    raise DatabaseUnavailable(
+                        f"The database {db.location} was replaced while a change was being written; nothing "
+                        "was written. Try again."
+                    )
+
     # -- writes --
 
     def create(self, description: str, expires_on: date | None = None, *, today: date | None = None) -> CreatedKey:
@@ -274,7 +392,7 @@ class KeyStore:
         expires_at = validate_expiry(expires_on, today)
         full_key = keys.generate()
         created_at = self._clock()
-        with translated(self.location), self._db.write_engine.begin() as conn:
+        with self._writing() as (_, conn):
             # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
             result = conn.execute(
                 insert(ApiKey).values(
@@ -304,16 +422,15 @@ class KeyStore:
             )
         if not values:
             return 0
-        fast = self._db.fast
-        with translated(self.location), self._db.write_engine.begin() as conn:
-            if fast is not None:
-                fast.insert(conn, values)
+        with self._writing() as (db, conn):
+            if db.fast is not None:
+                db.fast.insert(conn, values)
             else:
                 conn.execute(insert(ApiKey), [dict(zip(INSERT_COLUMNS, v, strict=True)) for v in values])
         return len(values)
 
     def set_active(self, key_id: int, active: bool) -> KeyRecord:
-        with translated(self.location), self._db.write_engine.begin() as conn:
+        with self._writing() as (_, conn):
             changed = conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(active=active)).rowcount
             if not changed:
                 raise KeyNotFound(key_id)
@@ -322,7 +439,7 @@ class KeyStore:
         return _record(row)
 
     def delete(self, key_id: int) -> None:
-        with translated(self.location), self._db.write_engine.begin() as conn:
+        with self._writing() as (_, conn):
             if not conn.execute(delete(ApiKey).where(ApiKey.id == key_id)).rowcount:
                 raise KeyNotFound(key_id)
         log.info("deleted API key #%d", key_id)
@@ -395,9 +512,14 @@ class KeyStore:
     # -- verification --
 
     def verify(self, key: str) -> Verdict:
-        """Check a presented key; records last_used_at (at most once a minute) when valid."""
+        """Check a presented key; records last_used_at (at most once a minute) when valid.
+
+        Raises a DatabaseError when the database cannot answer, DatabaseMissing when its file is gone.
+        """
         if not keys.is_well_formed(key):
             return Verdict.MALFORMED
+        if self._db.path is not None:
+            self._check_file_now_and_then()
         presented = keys.digest(key)
         found = self._lookup(presented)
         if found is None or not hmac.compare_digest(found[1], presented):
@@ -413,31 +535,47 @@ class KeyStore:
         return Verdict.VALID
 
     def _lookup(self, presented: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
-        if self._db.fast is not None:
-            return self._db.fast.lookup(presented)  # translates its own errors
-        with translated(self.location):
-            with self._db.engine.connect() as conn:
+        db = self._db
+        if db.fast is not None:
+            return db.fast.lookup(presented)  # translates its own errors
+        with translated(db.location):
+            with db.engine.connect() as conn:
                 row = conn.execute(_VERIFY_QUERY, {"digest": presented}).first()
             return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])
 
     def _touch(self, key_id: int, now: datetime) -> None:
+        """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
+        attempted = self._monotonic()
+        if attempted < self._touch_resume_at:
+            return
         stale = now - TOUCH_INTERVAL
+        db = self._db
         try:
-            with translated(self.location):
-                if self._db.fast is not None:
-                    self._db.fast.touch(key_id, now, stale)
-                    return
-                with self._db.write_engine.begin() as conn:
-                    conn.execute(
-                        update(ApiKey)
-                        .where(ApiKey.id == key_id)
-                        .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at <= stale))
-                        .values(last_used_at=now)
-                    )
+            if db.fast is not None:
+                db.fast.touch(key_id, now, stale)  # translates its own errors
+                return
+            with translated(db.location), db.write_engine.begin() as conn:
+                conn.execute(
+                    update(ApiKey)
+                    .where(ApiKey.id == key_id)
+                    .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at <= stale))
+                    .values(last_used_at=now)
+                )
         except DatabaseLocked:
-            # Expected under load: the touch waits only TOUCH_WAIT_MS by design. Not worth a warning on
-            # a service's stderr (logging's last-resort handler prints warnings there).
+            # Another writer holds the lock (perhaps for long): without the rest, every request of a busy
+            # service would try again. The next verify of this key after the rest records it.
+            self._touch_resume_at = attempted + TOUCH_BACKOFF_S
             log.debug("skipped recording last use of API key #%d: another writer holds the lock", key_id)
         except DatabaseError as err:
-            # Bookkeeping only (read-only, …): the answer stands; the next use records it.
-            log.warning("could not record last use of API key #%d: %s", key_id, err.message)
+            # Read-only and the like: the answer stands. Said once, or a read-only service's stderr would
+            # get a line per request (logging's last-resort handler prints warnings there).
+            self._touch_resume_at = attempted + TOUCH_BACKOFF_S
+            if self._touch_warned:
+                log.debug("could not record last use of API key #%d: %s", key_id, err.message)
+            else:
+                self._touch_warned = True
+                log.warning(
+                    "could not record last use of API key #%d: %s (further failures are logged at debug level)",
+                    key_id,
+                    err.message,
+                )

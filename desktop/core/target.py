@@ -6,9 +6,11 @@ Kept free of SQLAlchemy so that the window can appear before the database layer 
 from __future__ import annotations
 
 import os
+import shlex
+import stat
 from pathlib import Path
 
-from desktop.core.errors import DatabaseUnavailable
+from desktop.core.errors import DatabaseUnavailable, UnsafeDatabase
 
 APP_NAME = "apikeys"
 ENV_VAR = "APIKEYS_DATABASE"
@@ -20,12 +22,29 @@ def default_database_path() -> Path:
     folder = platformdirs.user_data_path(APP_NAME, appauthor=False)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        status = folder.stat()
     except OSError as err:
         raise DatabaseUnavailable(
             f"Cannot create the data folder {folder} ({err.strerror}). Make your home folder writable, "
-            f"or choose a database with --database or ${ENV_VAR}."
+            "or choose another database."
         ) from None
+    _check_data_folder(folder, status)
     return folder / "keys.db"
+
+
+def _check_data_folder(folder: Path, status: os.stat_result) -> None:
+    """The app's own folder is private: one that others may write to was not made by us (we make it 0700)."""
+    if status.st_uid != os.geteuid():
+        raise UnsafeDatabase(
+            f"The data folder {folder} belongs to another user; move it away, or choose another database.",
+            str(folder),
+        )
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafeDatabase(
+            f"The data folder {folder} can be written by other users (mode {stat.S_IMODE(status.st_mode):04o}); "
+            f"run `chmod 700 {shlex.quote(str(folder))}` and try again.",
+            str(folder),
+        )
 
 
 def resolve_target(database: str | None = None) -> str:

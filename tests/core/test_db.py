@@ -102,6 +102,7 @@ def test_bound_values_never_appear_in_errors(store: KeyStore) -> None:
 def test_migrates_an_empty_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     sqlite3.connect(path).execute("PRAGMA user_version = 0").connection.close()
+    path.chmod(0o600)
     with KeyStore.open(str(path), create=True) as store:
         store.create("works")
         assert store.count() == 1
@@ -148,7 +149,7 @@ def test_refuses_a_newer_schema_without_touching_it(db_path: Path) -> None:
     [
         (b"hello, I am a text file\n" * 10, NotADatabase, "not a database file"),
         (b"", NotADatabase, "empty file"),
-        (b"SQLite format 3\x00" + b"\xff" * 200, NotADatabase, "not an API keys database or is damaged"),
+        (b"SQLite format 3\x00" + b"\xff" * 200, NotADatabase, "not an API Key Manager database, or damaged"),
     ],
 )
 def test_refuses_files_that_are_not_databases_byte_identical(
@@ -156,6 +157,7 @@ def test_refuses_files_that_are_not_databases_byte_identical(
 ) -> None:
     path = tmp_path / "bad.db"
     path.write_bytes(content)
+    path.chmod(0o600)
     with pytest.raises(error, match=message):
         KeyStore.open(str(path), create=True)
     assert path.read_bytes() == content
@@ -175,8 +177,9 @@ def test_refuses_another_programs_database(tmp_path: Path) -> None:
     con.execute("CREATE TABLE notes (body TEXT)")
     con.commit()
     con.close()
+    path.chmod(0o600)
     before = sha(path)
-    with pytest.raises(NotADatabase, match="not an API keys database"):
+    with pytest.raises(NotADatabase, match="not an API Key Manager database"):
         KeyStore.open(str(path), create=True)
     assert sha(path) == before
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -319,23 +322,69 @@ def test_verify_keeps_a_bounded_number_of_connections(store: KeyStore) -> None:
     assert len(os.listdir("/proc/self/fd")) - fds_before <= 2 * fast.POOL_SIZE
 
 
-def test_verify_does_not_wait_for_a_busy_writer_to_record_use(db_path: Path, store: KeyStore) -> None:
-    import sqlite3
-    import time
+class Ticker:
+    """An injectable monotonic clock: tests move it instead of sleeping."""
 
-    from desktop.core import db as dbmod
+    def __init__(self) -> None:
+        self.now = 1000.0
 
-    created = store.create("busy service")
-    holder = sqlite3.connect(db_path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    def __call__(self) -> float:
+        return self.now
+
+
+# Holds a write lock (BEGIN IMMEDIATE) in another process until its stdin closes.
+LOCK_HOLDER = (
+    "import sqlite3, sys\n"
+    "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "con.execute('BEGIN IMMEDIATE')\n"
+    "print('locked', flush=True)\n"
+    "sys.stdin.read()\n"
+    "con.execute('ROLLBACK')\n"
+)
+
+
+@contextlib.contextmanager
+def write_lock_in_another_process(path: Path) -> Iterator[None]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdin is not None and proc.stdout is not None
     try:
-        started = time.monotonic()
-        assert store.verify(created.key) is Verdict.VALID
-        waited = time.monotonic() - started
+        assert proc.stdout.readline() == "locked\n"
+        yield
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    assert waited < dbmod.BUSY_TIMEOUT_S / 2  # it gave up on the bookkeeping instead of queueing
-    assert store.get(created.record.id).last_used_at is None
-    assert store.verify(created.key) is Verdict.VALID
-    assert store.get(created.record.id).last_used_at is not None
+        proc.stdin.close()
+        code = proc.wait(timeout=60)
+        proc.stdout.close()
+    assert code == 0
+
+
+def test_a_held_write_lock_costs_one_attempt_to_record_use_per_back_off(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: every verify of a key unused for a minute tried to record its use again, waiting each time."""
+    from desktop.core.db import SqliteFastPath
+    from desktop.core.store import TOUCH_BACKOFF_S
+
+    ticks = Ticker()
+    with KeyStore.open(str(db_path), create=True, monotonic=ticks) as store:
+        created = [store.create(f"service {i}") for i in range(3)]
+        attempts: list[int] = []
+        real_touch = SqliteFastPath.touch
+
+        def counting(self: SqliteFastPath, key_id: int, now: datetime, stale: datetime) -> None:
+            attempts.append(key_id)
+            real_touch(self, key_id, now, stale)
+
+        monkeypatch.setattr(SqliteFastPath, "touch", counting)
+        with write_lock_in_another_process(db_path):
+            for _ in range(50):
+                assert [store.verify(c.key) for c in created] == [Verdict.VALID] * 3
+            assert 1 <= len(attempts) <= len(created)
+            ticks.now += TOUCH_BACKOFF_S  # the rest is over; the lock is still held: one more try, no more
+            assert [store.verify(c.key) for c in created] == [Verdict.VALID] * 3
+            assert len(attempts) <= 2 * len(created)
+        assert [store.get(c.record.id).last_used_at for c in created] == [None] * 3
+        ticks.now += TOUCH_BACKOFF_S  # lock released, rest over: the uses are recorded after all
+        assert [store.verify(c.key) for c in created] == [Verdict.VALID] * 3
+        assert all(store.get(c.record.id).last_used_at is not None for c in created)

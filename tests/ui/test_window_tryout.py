@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -336,3 +337,37 @@ def test_delete_confirmation_says_it_once(qtbot, make_window, store: KeyStore) -
     assert "rejected" in detail
     assert detail.count("cannot be") + detail.count("can't be") == 1, detail
     box.reject()
+
+
+# -- File ▸ Open Recent --------------------------------------------------------------------------
+
+
+def test_open_recent_remembers_databases_and_reopens_them(  # type: ignore[no-untyped-def]
+    qtbot, make_window, tmp_path: Path, db_path: Path
+) -> None:
+    others = []
+    for name in ("first.db", "second & third.db"):
+        path = tmp_path / name
+        with KeyStore.open(str(path), create=True) as opened:
+            seed(opened, 2)
+        others.append(path)
+    window = make_window()
+    for path in others:
+        window.open_database(str(path))
+    window.close()
+    again = make_window()  # a new window, the same settings: remembered across runs
+    menu = again.findChild(QMenu, "openRecentMenu")
+    assert menu is not None and menu.isEnabled()
+    menu.aboutToShow.emit()
+    entries = [a for a in menu.actions() if a.data()]
+    assert [a.data() for a in entries] == [str(db_path), str(others[1]), str(others[0])]  # most recent first
+    assert "second && third.db" in entries[1].text()  # an & in a path is not a mnemonic
+    assert not entries[0].isEnabled()  # the one open now
+    entries[2].trigger()
+    qtbot.waitUntil(lambda: again.store is not None and again.store.location == str(others[0]))
+    menu.aboutToShow.emit()
+    assert next(a.data() for a in menu.actions() if a.data()) == str(others[0])
+    clear = next(a for a in menu.actions() if a.objectName() == "clearRecentAction")
+    clear.trigger()
+    assert not menu.isEnabled() and not [a for a in menu.actions() if a.data()]
+    wait_idle(qtbot, again)

@@ -249,7 +249,7 @@ class MainWindow(QMainWindow):
         for number, location in enumerate(recent, start=1):
             action = self.recent_menu.addAction(f"&{number} {menu_text(location)}" if number < 10 else location)
             action.setData(location)
-            action.setToolTip(location)
+            action.setToolTip(plain_tooltip(location))
             action.setEnabled(location != current)
             action.triggered.connect(lambda _checked=False, where=location: self.open_database(where))
         if recent:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from desktop.ui import theme
+from desktop.ui.text import plain_tooltip
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ class NotificationArea(QWidget):
     def show_notice(self, notice: Notice) -> None:
         self._notice = notice
         self._text.setText(notice.text)
-        self._text.setToolTip(notice.text)
+        # A tool tip's format is guessed: a description holding `<b>` would be rendered. Show it as typed.
+        self._text.setToolTip(plain_tooltip(notice.text))
         self.setAccessibleName("Error" if notice.level is Level.ERROR else "Status")
         self.setAccessibleDescription(notice.text)
         name = "error" if notice.level is Level.ERROR else "success"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -48,7 +49,7 @@ class KeyCreatedDialog(QDialog):
         self.confirm_box: QMessageBox | None = None
         self._close_button: QPushButton | None = None
 
-        title = QLabel(f"<b>New key {record.masked}</b>", self)
+        title = QLabel(f"<b>New key {html.escape(record.masked)}</b>", self)
         title.setTextFormat(Qt.TextFormat.RichText)
         about = QLabel(f"For: {record.description}", self)
         about.setTextFormat(Qt.TextFormat.PlainText)

@@ -609,7 +609,7 @@ class MainWindow(QMainWindow):
         record = self._record(key_id)
         if record is None or self._store is None:
             return
-        if self._refuse_when_file_changed("activate" if not record.active else "deactivate the key"):
+        if self._refuse_when_file_changed("deactivate the key" if record.active else "activate the key"):
             return
         if record.active:
             self._confirm(confirm_deactivate(self, record), lambda: self._set_active(record, False))

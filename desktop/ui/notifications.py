@@ -61,6 +61,8 @@ class NotificationArea(QWidget):
         super().__init__(parent)
         self.setObjectName("statusMessage")
         self._notice: Notice | None = None
+        #: The latest sticky notice not yet released: it comes back when a passing notice times out.
+        self._sticky: Notice | None = None
         self._icon = QLabel(self)
         self._icon.setFixedSize(16, 16)
         self._text = QLabel(self)
@@ -85,6 +87,11 @@ class NotificationArea(QWidget):
         return self._notice
 
     def show_notice(self, notice: Notice) -> None:
+        if notice.sticky:
+            self._sticky = notice
+        self._display(notice)
+
+    def _display(self, notice: Notice) -> None:
         self._notice = notice
         self._text.setText(notice.text)
         # A tool tip's format is guessed: a description holding `<b>` would be rendered. Show it as typed.
@@ -102,6 +109,8 @@ class NotificationArea(QWidget):
 
     def release(self, notice: Notice) -> None:
         """A sticky notice may go now: it gets its usual time on screen from here, if it is still shown."""
+        if self._sticky is notice:
+            self._sticky = None
         if self._notice is notice:
             self._expiry.start(notice.duration_ms)
 
@@ -125,6 +134,9 @@ class NotificationArea(QWidget):
             self._text.setStyleSheet("")
 
     def _on_expiry_timeout(self) -> None:
+        if self._sticky is not None and self._sticky is not self._notice:
+            self._display(self._sticky)  # what still holds (a missing file, a key on screen) comes back
+            return
         self.clear()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QMessageBox, QPushButton
 
 from desktop.core.store import KeyStore
@@ -92,14 +93,17 @@ def test_a_deleted_file_refuses_every_change_and_never_shows_a_key(  # type: ign
         assert "deleted or moved away" in window.notification_area.text() and _level(window) is Level.ERROR
     assert not db_path.exists()
 
-    # The notice stays while the file is gone (it does not time out).
-    qtbot.wait(300)
-    assert "deleted or moved away" in window.notification_area.text()
+    # The notice stays while the file is gone: a passing message times out, and it comes back.
+    expiry = window.notification_area.findChild(QTimer, "noticeExpiryTimer")
+    assert expiry.isActive()  # the passing "could not" message
+    expiry.timeout.emit()
+    assert "was deleted or moved away. Nothing can be changed" in window.notification_area.text()
+    assert _level(window) is Level.ERROR and not expiry.isActive()
 
     # Back again: the window recovers by itself, and changes work.
     for path in moved:
         (away / path.name).rename(path)
-    qtbot.waitUntil(lambda: "is back" in window.notification_area.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "is back; its keys are shown again" in window.notification_area.text(), timeout=3000)
     assert _level(window) is Level.INFO
     window.table.cell(0).delete_button.click()
     box = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")

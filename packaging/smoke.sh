@@ -222,8 +222,8 @@ DISPLAY=$display xwininfo -root >/dev/null 2>&1 || fail "Xvfb did not start ($(t
 start_window xcb DISPLAY="$display"
 shown=
 for _ in $(seq 1 150); do
-    # The title gains " — <database>" once the store is open, just before the event loop.
-    if DISPLAY=$display xwininfo -root -tree 2>/dev/null | grep -q '"API Key Manager — '; then
+    # The title becomes "<database> — API Key Manager" (Qt appends the display name) once the store is open.
+    if DISPLAY=$display xwininfo -root -tree 2>/dev/null | grep -q ' — API Key Manager": ('; then
         shown=1
         break
     fi
@@ -232,7 +232,7 @@ for _ in $(seq 1 150); do
 done
 [ -n "$shown" ] || {
     head -c 2000 "$WORK/xcb.err" >&2
-    fail "xcb: no window titled 'API Key Manager…' appeared within 15 s"
+    fail "xcb: no window titled '… — API Key Manager' appeared within 15 s"
 }
 ok "xcb: the main window is mapped, with the database open"
 # harden_process(): a crash must not write a core file holding a key (issue 10.5).

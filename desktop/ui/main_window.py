@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.core.errors import DomainError, KeyNotFound
+from desktop.core.presentation import describe_key
 from desktop.ui import theme
 from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
@@ -36,7 +37,8 @@ from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.widgets.pagination_bar import PaginationBar
 
 if TYPE_CHECKING:
-    from desktop.core.store import CreatedKey, KeyRecord, KeyStore
+    from desktop.core.store import KeyStore
+    from desktop.core.values import CreatedKey, KeyRecord
     from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 
 log = logging.getLogger(__name__)
@@ -44,12 +46,6 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
-
-
-def describe_key(record: KeyRecord) -> str:
-    """How a message names a key: masked, with its description (shortened)."""
-    text = record.description if len(record.description) <= 60 else record.description[:57] + "…"
-    return f"{record.masked} (“{text}”)"
 
 
 class MainWindow(QMainWindow):
@@ -383,7 +379,7 @@ class MainWindow(QMainWindow):
             self.generate_dialog.raise_()
             self.generate_dialog.activateWindow()
             return
-        # Imported here: it needs the store's validation (SQLAlchemy), which the first paint must not wait for.
+        # Imported on first use: the first paint does not wait for the dialog's module.
         from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 
         dialog = GenerateKeyDialog(self, today=self._today() if self._today else None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from desktop.core.store import Cursor, KeyRecord, KeyStore, Page
+    from desktop.core.store import KeyStore
+    from desktop.core.values import Cursor, KeyRecord, Page
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25

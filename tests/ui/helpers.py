@@ -10,7 +10,8 @@ from typing import TypeVar
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop.core.store import KeyStore, NewKey
+from desktop.core.store import KeyStore
+from desktop.core.values import NewKey
 from desktop.ui.main_window import MainWindow
 from tests.helpers import Secret
 

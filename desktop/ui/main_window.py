@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.core.errors import DomainError, KeyNotFound
+from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.core.presentation import describe_key
 from desktop.ui import theme
 from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
@@ -31,7 +32,6 @@ from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.notifications import NotificationArea, Notifier, guarded
-from desktop.ui.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.widgets.pagination_bar import PaginationBar

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import __version__
 from desktop.core.errors import DatabaseMissing, DomainError, InvalidInput
+from desktop.core.presentation import describe_key, shorten, shown
+from desktop.core.validation import expiry_instant, parse_expiry, parse_key_id, validate_description, validate_expiry
+from desktop.core.values import KeyRecord, NewKey, Verdict
 
 if TYPE_CHECKING:
-    # Imported lazily below: the window must appear before SQLAlchemy is loaded, and the window's
-    # start-up pays for every module this one imports.
     import random
 
-    from desktop.core.store import KeyRecord, KeyStore, NewKey
+    # The store imports SQLAlchemy: only a command that opens a database pays for it, not the window.
+    from desktop.core.store import KeyStore
 
 PROG = "apikeys"
 SEED_BATCH = 10_000
@@ -93,12 +95,6 @@ def _record_json(record: KeyRecord) -> dict[str, Any]:
     }
 
 
-def _status(record: KeyRecord, now: datetime) -> str:
-    if not record.active:
-        return "inactive"
-    return "expired" if record.is_expired(now) else "active"
-
-
 def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "-" if value is None else value.astimezone().strftime(fmt)
 
@@ -110,10 +106,10 @@ def _print_table(records: list[KeyRecord], out: TextIO) -> None:
         (
             str(r.id),
             r.masked,
-            _shown(r.description if len(r.description) <= 40 else r.description[:39] + "…"),
+            shown(shorten(r.description)),
             _local(r.created_at),
             "Never" if r.expires_on is None else r.expires_on.isoformat(),
-            _status(r, now),
+            r.status(now).value,
             _local(r.last_used_at),
         )
         for r in records
@@ -140,26 +136,6 @@ def _read_key(arg: str) -> str:
     return sys.stdin.read(4096).strip()
 
 
-# Characters a terminal obeys instead of showing: C0/C1 controls (escape sequences, newlines), lone
-# surrogates, line and paragraph separators, and bidirectional overrides and isolates, which reorder
-# what a person reads. A description written through this program holds none of them (validate_description
-# refuses them), but another program may have written the database.
-_UNSAFE_FOR_TERMINAL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
-)
-
-
-def _shown(text: str) -> str:
-    """`text` as a terminal shows it literally: unsafe characters escaped (``\\x1b``, ``\\u202e``), never obeyed."""
-    return _UNSAFE_FOR_TERMINAL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-def _describe(record: KeyRecord) -> str:
-    """How a message names a key, as the window's status bar does: masked, with its description (shortened)."""
-    text = record.description if len(record.description) <= 60 else record.description[:57] + "…"
-    return f"{record.masked} (“{_shown(text)}”)"
-
-
 _SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
 _SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration", "load test", "nightly export")
 _SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "the data team", "the web team")
@@ -167,8 +143,6 @@ _SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", 
 
 def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Random) -> list[NewKey]:
     """Demo rows `first`..`last` of `count`, spread over the last year (whole seconds: ties at scale)."""
-    from desktop.core.store import NewKey, expiry_instant
-
     rows = []
     span = timedelta(days=365)
     today = now.astimezone().date()
@@ -241,14 +215,6 @@ def _open(args: argparse.Namespace, *, create: bool) -> KeyStore:
 
 def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
-    from desktop.core.store import (
-        Verdict,
-        parse_expiry,
-        parse_key_id,
-        validate_description,
-        validate_expiry,
-    )
-
     out = out or sys.stdout
     command = args.command
     # Validate what needs no database before opening (or creating) one: bad input is exit 2 whatever the file.
@@ -288,14 +254,14 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
             # The same words as the window's status bar.
             if command == "activate":
                 updated = store.set_active(key_id, True)
-                out.write(f"Activated {_describe(updated)}: clients using it are accepted again.\n")
+                out.write(f"Activated {describe_key(updated)}: clients using it are accepted again.\n")
             else:
                 updated = store.set_active(key_id, False)
-                out.write(f"Deactivated {_describe(updated)}: clients using it will be rejected.\n")
+                out.write(f"Deactivated {describe_key(updated)}: clients using it will be rejected.\n")
         elif command == "delete":
             record = store.get(key_id)  # to say what was deleted; KeyNotFound here is the same exit 1
             store.delete(key_id)
-            out.write(f"Deleted {_describe(record)}.\n")
+            out.write(f"Deleted {describe_key(record)}.\n")
         elif command == "seed":
             _seed(store, count)
     return 0

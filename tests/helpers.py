@@ -8,7 +8,12 @@ import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.core.store import KeyStore
 
 REPO = Path(__file__).resolve().parent.parent
 #: What every command-line error looks like: one line on stderr.
@@ -43,6 +48,15 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
         timeout=120,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def seed(store: KeyStore, count: int, *, ties: int = 1, start: datetime | None = None) -> None:
+    """`count` keys, oldest first; every `ties` consecutive keys share one created_at."""
+    from desktop.core.values import NewKey
+
+    base = start or datetime(2025, 1, 1, tzinfo=UTC)
+    rows = [NewKey(f"key {index:03d}", base + timedelta(minutes=index // ties)) for index in range(count)]
+    store.insert_many(rows)
 
 
 # -- database files in known states, for the bad-file tests ----------------------

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from desktop.core import keys
 from desktop.core.errors import InvalidDescription, InvalidExpiry, InvalidKeyId, KeyNotFound
-from desktop.core.store import KeyStore, Verdict, parse_key_id
+from desktop.core.store import KeyStore
+from desktop.core.validation import parse_key_id
+from desktop.core.values import Verdict
 from tests.helpers import run_cli
 
 TODAY = date(2030, 6, 15)

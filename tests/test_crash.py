@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from desktop.core import db as dbmod
-from desktop.core.store import KeyStore, Verdict
+from desktop.core.store import KeyStore
+from desktop.core.values import Verdict
 from tests.helpers import REPO
 
 STRESS = os.environ.get("APIKEYS_STRESS") == "1"

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import enum
 import hmac
 import logging
 import math
-import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from time import monotonic as _monotonic
 from typing import Any
 
@@ -26,17 +22,15 @@ from desktop.core.errors import (
     DatabaseMissing,
     DatabaseUnavailable,
     DomainError,
-    InvalidDescription,
-    InvalidExpiry,
-    InvalidKeyId,
     KeyNotFound,
 )
-from desktop.core.filewatch import FileChange, current_identity
+from desktop.core.filewatch import current_identity
 from desktop.core.models import ApiKey
+from desktop.core.validation import validate_description, validate_expiry
+from desktop.core.values import CreatedKey, Cursor, FileChange, KeyRecord, NewKey, Page, Verdict
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION_MAX = 256
 #: last_used_at is written at most this often per key, so a busy service does not serialize on writes.
 TOUCH_INTERVAL = timedelta(minutes=1)
 #: After recording a use failed (another writer holds the lock, a read-only file), no attempt for this long:
@@ -44,11 +38,6 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
-MAX_EXPIRY = date(9999, 12, 30)
-MAX_KEY_ID = 2**63 - 1
-# Bidirectional overrides and isolates reorder what a person reads: refused like control characters.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-_ID_PATTERN = re.compile(r"[0-9]+")
 
 Clock = Callable[[], datetime]
 #: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
@@ -57,153 +46,6 @@ Monotonic = Callable[[], float]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-# -- values handed to callers -------------------------------------------------
-
-
-class Verdict(enum.StrEnum):
-    VALID = "valid"
-    MALFORMED = "malformed"
-    UNKNOWN = "unknown"
-    INACTIVE = "inactive"
-    EXPIRED = "expired"
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Cursor:
-    """A position in the newest-first order: (created_at, id)."""
-
-    created_at: datetime
-    id: int
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    id: int
-    masked: str
-    description: str
-    created_at: datetime
-    expires_at: datetime | None
-    active: bool
-    last_used_at: datetime | None
-
-    @property
-    def cursor(self) -> Cursor:
-        return Cursor(self.created_at, self.id)
-
-    @property
-    def expires_on(self) -> date | None:
-        """The calendar date through which the key is valid, in local time."""
-        return expiry_date(self.expires_at)
-
-    def is_expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at is not None and (now or _utcnow()) >= self.expires_at
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedKey:
-    record: KeyRecord
-    #: The full key: hand it to the person once, never store or log it.
-    key: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: tuple[KeyRecord, ...]
-    #: Whether newer keys exist before the first item (a previous page).
-    has_newer: bool
-    #: Whether older keys exist after the last item (a next page).
-    has_older: bool
-
-
-@dataclass(frozen=True, slots=True)
-class NewKey:
-    """One row for bulk insertion (seeding); the store generates the key itself."""
-
-    description: str
-    created_at: datetime
-    expires_at: datetime | None = None
-    active: bool = True
-
-
-# -- validation (pure; hypothesis-tested) ---------------------------------------
-
-
-def validate_description(text: str) -> str:
-    """Trimmed description, or InvalidDescription saying what to fix."""
-    if not isinstance(text, str):
-        raise InvalidDescription("A description is required.")
-    cleaned = text.strip()
-    if not cleaned:
-        raise InvalidDescription("A description is required: say what the key is for.")
-    # isprintable() is False for every control, format (bidi) and surrogate character: a fast path.
-    for char in "" if cleaned.isprintable() else cleaned:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs") or char in _BIDI_CONTROLS:
-            raise InvalidDescription(
-                f"The description contains a control character (U+{ord(char):04X}); remove it and try again."
-            )
-    if len(cleaned) > DESCRIPTION_MAX:
-        raise InvalidDescription(
-            f"The description is {len(cleaned):,} characters long; the limit is {DESCRIPTION_MAX}."
-        )
-    return cleaned
-
-
-def local_today() -> date:
-    return datetime.now().astimezone().date()
-
-
-def expiry_instant(expires_on: date) -> datetime:
-    """The UTC instant of the local midnight after `expires_on`: valid through that whole day."""
-    local_midnight = datetime.combine(expires_on + timedelta(days=1), time())
-    return local_midnight.astimezone().astimezone(UTC)
-
-
-def expiry_date(expires_at: datetime | None) -> date | None:
-    if expires_at is None:
-        return None
-    return (expires_at.astimezone() - timedelta(microseconds=1)).date()
-
-
-def validate_expiry(expires_on: date | None, today: date | None = None) -> datetime | None:
-    if expires_on is None:
-        return None
-    today = today or local_today()
-    if expires_on < today:
-        raise InvalidExpiry(
-            f"The expiry date {expires_on.isoformat()} is in the past; choose {today.isoformat()} or later."
-        )
-    if expires_on > MAX_EXPIRY:
-        raise InvalidExpiry(f"The expiry date must be {MAX_EXPIRY.isoformat()} or earlier.")
-    return expiry_instant(expires_on)
-
-
-def parse_expiry(text: str) -> date:
-    """A YYYY-MM-DD date, or InvalidExpiry."""
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-            raise ValueError
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidExpiry(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2030-12-31.") from None
-
-
-def parse_key_id(value: str | int) -> int:
-    """A positive key ID, or InvalidKeyId."""
-    if isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, int):
-        key_id = value
-    else:
-        text = value.strip()
-        if not _ID_PATTERN.fullmatch(text) or len(text) > 19:
-            raise InvalidKeyId(f"'{value}' is not a key ID; IDs are positive whole numbers, as `apikeys list` shows.")
-        key_id = int(text)
-    if not 1 <= key_id <= MAX_KEY_ID:
-        raise InvalidKeyId(f"'{value}' is not a key ID; IDs are positive whole numbers, as `apikeys list` shows.")
-    return key_id
 
 
 # -- the store ----------------------------------------------------------------

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 from desktop import __version__
 from desktop.core.errors import DatabaseMissing, DomainError, KeyNotFound
 from desktop.core.filewatch import FileChange
+from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
+from desktop.core.presentation import describe_key
 from desktop.ui import theme
 from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
@@ -33,14 +35,14 @@ from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.notifications import Notice, NotificationArea, Notifier, guarded
-from desktop.ui.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.widgets.pagination_bar import PaginationBar
 
 if TYPE_CHECKING:
-    from desktop.core.store import CreatedKey, KeyRecord, KeyStore
+    from desktop.core.store import KeyStore
+    from desktop.core.values import CreatedKey, KeyRecord
     from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 
 log = logging.getLogger(__name__)
@@ -51,12 +53,6 @@ SETTINGS_PAGE_SIZE = "table/pageSize"
 SETTINGS_RECENT = "database/recent"
 RECENT_MAX = 8
 EMPTY_TEXT = "No API keys yet. Generate one to get started."
-
-
-def describe_key(record: KeyRecord) -> str:
-    """How a message names a key: masked, with its description (shortened)."""
-    text = record.description if len(record.description) <= 60 else record.description[:57] + "…"
-    return f"{record.masked} (“{text}”)"
 
 
 class MainWindow(QMainWindow):
@@ -525,7 +521,7 @@ class MainWindow(QMainWindow):
             self.generate_dialog.raise_()
             self.generate_dialog.activateWindow()
             return
-        # Imported here: it needs the store's validation (SQLAlchemy), which the first paint must not wait for.
+        # Imported on first use: the first paint does not wait for the dialog's module.
         from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 
         dialog = GenerateKeyDialog(self, today=self._today() if self._today else None)

@@ -265,7 +265,7 @@ def test_resolve_target_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 def test_fast_path_time_text_matches_sqlalchemys_storage(store: KeyStore) -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
-    from desktop.core.store import NewKey
+    from desktop.core.values import NewKey
 
     moments = [
         datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),

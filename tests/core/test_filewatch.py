@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event
 
 from desktop.core.errors import DatabaseMissing, UnsafeDatabase
-from desktop.core.filewatch import FileChange
-from desktop.core.store import FILE_CHECK_INTERVAL_S, KeyStore, NewKey, Verdict
+from desktop.core.store import FILE_CHECK_INTERVAL_S, KeyStore
+from desktop.core.values import FileChange, NewKey, Verdict
 from tests.core.test_store import T0, Ticker
 from tests.helpers import Secret
 

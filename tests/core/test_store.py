@@ -15,18 +15,16 @@ from hypothesis import strategies as st
 
 from desktop.core import keys
 from desktop.core.errors import InvalidDescription, InvalidExpiry, InvalidKeyId, KeyNotFound
-from desktop.core.store import (
+from desktop.core.store import TOUCH_INTERVAL, KeyStore
+from desktop.core.validation import (
     DESCRIPTION_MAX,
-    TOUCH_INTERVAL,
-    KeyStore,
-    NewKey,
-    Verdict,
     expiry_date,
     expiry_instant,
     parse_expiry,
     parse_key_id,
     validate_description,
 )
+from desktop.core.values import NewKey, Verdict
 from tests.helpers import Secret
 
 

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop.core.store import KeyStore, NewKey
 from desktop.ui.main_window import MainWindow
 from tests.helpers import Secret
+from tests.helpers import seed as seed  # shared with the core tests; the window tests import it from here
 
 KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
 
 W = TypeVar("W", bound=QWidget)
-
-
-def seed(store: KeyStore, count: int, *, ties: int = 1, start: datetime | None = None) -> None:
-    """`count` keys, oldest first; every `ties` consecutive keys share one created_at."""
-    base = start or datetime(2025, 1, 1, tzinfo=UTC)
-    rows = [NewKey(f"key {index:03d}", base + timedelta(minutes=index // ties)) for index in range(count)]
-    store.insert_many(rows)
 
 
 def wait_idle(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
-from desktop.core.store import KeyStore, NewKey, Verdict, local_today
+from desktop.core.store import KeyStore
+from desktop.core.validation import local_today
+from desktop.core.values import NewKey, Verdict
 from desktop.ui.clipboard import KDE_HINT, MAC_CONCEALED, WINDOWS_EXCLUDE
 from desktop.ui.key_table_model import COL_DESCRIPTION, COL_EXPIRES, HEADERS
 from desktop.ui.main_window import MainWindow

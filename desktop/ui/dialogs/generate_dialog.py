@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import InvalidInput
-from desktop.core.store import DESCRIPTION_MAX, MAX_EXPIRY, local_today, validate_description, validate_expiry
+from desktop.core.validation import DESCRIPTION_MAX, MAX_EXPIRY, local_today, validate_description, validate_expiry
 from desktop.ui import theme
 
 #: (label, days) for the preset buttons; a year is a calendar year, not 365 days.

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.core.errors import DatabaseMissing, DomainError, KeyNotFound
-from desktop.core.filewatch import FileChange
 from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.core.presentation import describe_key
+from desktop.core.values import FileChange
 from desktop.ui import theme
 from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import exc, text
 
-from desktop.core import db as dbmod
+from desktop.core.db import migrate as migratemod
+from desktop.core.db import sqlite as dbmod
 from desktop.core.errors import (
     DatabaseLocked,
     DatabaseReadOnly,
@@ -33,11 +34,11 @@ def test_known_revisions_match_the_migration_scripts() -> None:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", str(dbmod.MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migratemod.MIGRATIONS_DIR))
     script = ScriptDirectory.from_config(config)
     walked = [rev.revision for rev in script.walk_revisions()]
-    assert tuple(reversed(walked)) == dbmod.KNOWN_REVISIONS
-    assert script.get_current_head() == dbmod.HEAD_REVISION
+    assert tuple(reversed(walked)) == migratemod.KNOWN_REVISIONS
+    assert script.get_current_head() == migratemod.HEAD_REVISION
 
 
 def test_new_database_is_created_0600_whatever_the_umask(db_path: Path) -> None:
@@ -119,15 +120,15 @@ def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest
     versions = tmp_path / "migrations"
     import shutil
 
-    shutil.copytree(dbmod.MIGRATIONS_DIR, versions, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(migratemod.MIGRATIONS_DIR, versions, ignore=shutil.ignore_patterns("__pycache__"))
     (versions / "versions" / "0002_noop.py").write_text(
         'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
         "def upgrade():\n    from alembic import op\n    op.create_index('ix_tmp', 'api_keys', ['hint'])\n"
         "def downgrade():\n    pass\n"
     )
-    monkeypatch.setattr(dbmod, "MIGRATIONS_DIR", versions)
-    monkeypatch.setattr(dbmod, "KNOWN_REVISIONS", ("0001", "0002"))
-    monkeypatch.setattr(dbmod, "HEAD_REVISION", "0002")
+    monkeypatch.setattr(migratemod, "MIGRATIONS_DIR", versions)
+    monkeypatch.setattr(migratemod, "KNOWN_REVISIONS", ("0001", "0002"))
+    monkeypatch.setattr(migratemod, "HEAD_REVISION", "0002")
     with KeyStore.open(str(path), create=True) as store:
         assert store.verify(created.key) == "valid"
     con = sqlite3.connect(path)
@@ -416,9 +417,9 @@ def test_a_read_only_rollback_journal_database_warns_once(tmp_path: Path, caplog
 
 
 def test_lookups_wait_a_quarter_second_at_most(store: KeyStore) -> None:
-    fast = store.database.fast
-    assert fast is not None
-    conn = fast._connect()
+    database = store.database
+    assert isinstance(database, dbmod.SqliteDatabase)
+    conn = database.connect()
     try:
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] <= 250
     finally:

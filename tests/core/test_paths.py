@@ -210,7 +210,7 @@ def test_own_database_in_a_sticky_folder_and_in_tmp_is_fine(tmp_path: Path) -> N
 
 def test_a_fifo_never_hangs_the_header_check(tmp_path: Path) -> None:
     """Even when lstat saw a regular file, the header is read only from a descriptor fstat calls regular."""
-    from desktop.core import paths
+    from desktop.core.db import paths
 
     path = tmp_path / "keys.db"
     os.mkfifo(path, 0o600)

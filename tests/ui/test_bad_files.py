@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QPushButton
 
-from desktop.core import db as dbmod
+from desktop.core.db import sqlite as dbmod
 from desktop.ui import launcher
 from tests.helpers import make_database, make_newer_schema, make_truncated
 

@@ -1,4 +1,5 @@
-"""What is safe to open at a SQLite path: ssh's StrictModes checks, made before SQLite ever sees the file.
+"""What is safe to open at a SQLite path (ssh's StrictModes checks, before SQLite ever sees the file), and
+whether the file at a path is still the one a store opened (its identity: device and inode).
 
 Another local user must not be able to hand us a database (a planted file or companion, a symbolic link into
 their folder) or read ours (group or other permission bits). Every check uses `lstat` or a descriptor opened
@@ -24,6 +25,21 @@ HEADER_LENGTH = 100
 #: Group or others may read or write: what `chmod 600` removes.
 _SHARED_BITS = stat.S_IRGRP | stat.S_IWGRP | stat.S_IROTH | stat.S_IWOTH
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+#: (st_dev, st_ino): what stays the same while a file is written and changes when another file takes its place.
+Identity = tuple[int, int]
+
+
+def identity_of(status: os.stat_result) -> Identity:
+    return (status.st_dev, status.st_ino)
+
+
+def current_identity(path: Path) -> Identity | None:
+    """The identity of whatever is at `path` now (not following a link), None when nothing is there."""
+    try:
+        return identity_of(os.lstat(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def companions(path: Path) -> list[Path]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,3 +97,47 @@ def make_truncated(path: Path) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
     return path
+
+
+def make_not_a_database(path: Path) -> Path:
+    path.write_text("shopping list\n")
+    return path
+
+
+def make_zero_bytes(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
+def make_directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def fingerprint(path: Path) -> str:
+    """What must not change when a bad file is refused: its bytes, or that it is a folder or absent."""
+    if path.is_dir():
+        return "dir"
+    if not path.exists():
+        return "missing"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BadFile:
+    """One entry of the catalogue: how to make it in a folder, and a fragment the reason given must contain."""
+
+    make: Callable[[Path], Path]
+    reason: str
+
+
+#: The bad database files every opener must refuse without changing them: the core (KeyStore.open), the
+#: CLI and the window all take their cases from here.
+BAD_FILES: dict[str, BadFile] = {
+    "not a database": BadFile(lambda folder: make_not_a_database(folder / "notes.db"), "not a database file"),
+    "truncated": BadFile(lambda folder: make_truncated(folder / "truncated.db"), "damaged"),
+    "zero bytes": BadFile(lambda folder: make_zero_bytes(folder / "empty.db"), "empty file"),
+    "a directory": BadFile(lambda folder: make_directory(folder / "folder.db"), "is a folder"),
+    "missing folder": BadFile(lambda folder: folder / "no" / "such" / "keys.db", "does not exist"),
+    "newer schema": BadFile(lambda folder: make_newer_schema(folder / "future.db", "zz99"), "newer version"),
+}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import DatabaseMissing, DomainError, KeyNotFound
 from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.core.presentation import describe_key
@@ -65,14 +65,14 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         poll_interval_ms: int = POLL_INTERVAL_MS,
         clipboard_clear_ms: int = CLEAR_AFTER_MS,
-        today: Callable[[], date] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(theme.icon("app"))
         self._settings = settings if settings is not None else QSettings()
-        self._today = today
+        self._clock = clock
         self._store: KeyStore | None = None
         self._pager: Pager | None = None
         self._total: int | None = None
@@ -524,7 +524,7 @@ class MainWindow(QMainWindow):
         # Imported on first use: the first paint does not wait for the dialog's module.
         from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 
-        dialog = GenerateKeyDialog(self, today=self._today() if self._today else None)
+        dialog = GenerateKeyDialog(self, clock=self._clock)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.generateRequested.connect(self._on_generate_dialog_generate_requested)
         dialog.finished.connect(self._on_generate_dialog_finished)

@@ -198,7 +198,7 @@ def _install_excepthook(window: MainWindow) -> Callable[[], None]:
         if not isinstance(value, Exception):
             previous(kind, value, traceback)
             return
-        window.report_exception(value, "event handler")
+        window.report(value, "event handler")
 
     sys.excepthook = hook
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.core.clock import SYSTEM_CLOCK, Clock
-from desktop.core.errors import DatabaseMissing, DomainError, KeyNotFound
+from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.core.presentation import describe_key
 from desktop.core.values import FileChange
@@ -32,6 +32,7 @@ from desktop.ui import theme
 from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+from desktop.ui.error_policy import decide
 from desktop.ui.key_table_model import KeyTableModel
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.notifications import Notice, NotificationArea, Notifier, guarded
@@ -341,7 +342,7 @@ class MainWindow(QMainWindow):
             # Something unusable took the file's place (not a database, unsafe): the store keeps the old handles.
             if err.message != self._file_error:
                 self._file_error = err.message
-                self.notifier.error(err.message)
+                self.report(err, "check the file")
             return not before_write
         self._file_error = None
         if change is FileChange.MISSING:
@@ -464,46 +465,18 @@ class MainWindow(QMainWindow):
     def _on_count_failed(self, err: Exception) -> None:
         self._count_running = False
         self._count_dirty = False
-        self.report_exception(err, "count")
+        self.report(err, "count")
 
     # -- errors at the UI boundary --
 
-    def report_exception(self, err: BaseException, context: str) -> None:
-        """Log (no secrets: messages name keys only masked) and show; the window carries on."""
-        if isinstance(err, KeyNotFound):
-            log.info("%s: key #%d no longer exists", context, err.key_id)
-            self.notifier.error(
-                "That key no longer exists: another program or window deleted it. The list has been reloaded."
-            )
-            self._safe_refresh()
-        elif isinstance(err, DomainError):
-            log.warning("%s failed: %s", context, err.message)
-            self.notifier.error(err.message)
-        else:
-            log.error("unexpected error in %s", context, exc_info=err)
-            self.notifier.error(
-                f"Something went wrong ({type(err).__name__}). The details are in the log; the window keeps working."
-            )
-
-    def _safe_refresh(self) -> None:
-        try:
-            self._refresh()
-        except DomainError as err:
-            self.notifier.error(err.message)
-
-    def _write_failed(self, err: Exception, record: KeyRecord, what: str) -> None:
-        if isinstance(err, KeyNotFound):
-            log.info("could not %s key #%d: it no longer exists", what, record.id)
-            self.notifier.error(
-                f"{describe_key(record)} no longer exists: another program or window deleted it. "
-                "The list has been reloaded."
-            )
-            self._safe_refresh()
-        elif isinstance(err, DomainError):
-            log.warning("could not %s key #%d: %s", what, record.id, err.message)
-            self.notifier.error(f"Could not {what} {record.masked}: {err.message}")
-        else:
-            self.report_exception(err, what)
+    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
+        """Every failure goes here: the policy decides, the notifier logs and shows; the window carries on."""
+        outcome = self.notifier.report(err, action, record)
+        if outcome.reload:
+            try:
+                self._refresh()
+            except Exception as again:
+                self.notifier.report(again, "reload")  # said once; no reload loop
 
     # -- generate --
 
@@ -576,14 +549,9 @@ class MainWindow(QMainWindow):
         self._refresh(select=record.id, top=True)
 
     def _on_create_failed(self, err: Exception) -> None:
-        message = err.message if isinstance(err, DomainError) else f"unexpected {type(err).__name__}"
         if self.generate_dialog is not None:
-            self.generate_dialog.show_error(f"The key was not created: {message}")
-        if isinstance(err, DomainError):
-            log.warning("could not create a key: %s", err.message)
-            self.notifier.error(f"Could not generate a key: {err.message}")
-        else:
-            self.report_exception(err, "create")
+            self.generate_dialog.show_error(f"The key was not created: {decide(err, 'create').reason}")
+        self.report(err, "create")
 
     def _on_key_dialog_finished(self, _result: int) -> None:
         dialog = self.key_dialog
@@ -632,6 +600,7 @@ class MainWindow(QMainWindow):
         box.finished.connect(self._on_confirm_dialog_finished)
         box.open()
 
+    @guarded
     def _on_confirm_dialog_finished(self, _result: int) -> None:
         box, action = self.confirm_dialog, self._confirm_action
         self.confirm_dialog, self._confirm_action = None, None
@@ -640,13 +609,7 @@ class MainWindow(QMainWindow):
         confirmed = box.confirmed()
         box.deleteLater()
         if confirmed and action is not None:
-            self._run_guarded(action, "confirm")
-
-    def _run_guarded(self, action: Callable[[], None], context: str) -> None:
-        try:
             action()
-        except Exception as err:
-            self.report_exception(err, context)
 
     def _set_active(self, record: KeyRecord, active: bool) -> None:
         store = self._store
@@ -660,7 +623,7 @@ class MainWindow(QMainWindow):
         self.runner.submit(
             lambda: store.set_active(record.id, active),
             lambda updated: self._after_write(f"{done} {describe_key(updated)}: {consequence}.", updated.id),
-            lambda err: self._write_failed(err, record, what),
+            lambda err: self.report(err, what, record),
         )
 
     def _delete(self, record: KeyRecord) -> None:
@@ -670,7 +633,7 @@ class MainWindow(QMainWindow):
         self.runner.submit(
             lambda: store.delete(record.id),
             lambda _none: self._after_write(f"Deleted {describe_key(record)}.", None),
-            lambda err: self._write_failed(err, record, "delete"),
+            lambda err: self.report(err, "delete", record),
         )
 
     @guarded
@@ -720,11 +683,11 @@ class MainWindow(QMainWindow):
             # Once per distinct problem, not every second.
             if err.message != self._poll_error:
                 self._poll_error = err.message
-                self.notifier.error(err.message)
+                self.report(err, "poll")
             return
         except Exception as err:
             self.poll_timer.stop()
-            self.report_exception(err, "poll")
+            self.report(err, "poll")
             return
         self._poll_error = None
 
@@ -799,8 +762,7 @@ class MainWindow(QMainWindow):
             self._ask_to_create(target, err.path)
             return
         except DomainError as err:
-            log.warning("could not open a database: %s", err.message)
-            self.notifier.error(f"Could not open that database: {err.message}")
+            self.report(err, "open")
             return
         self.set_store(store)
         self.notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -22,20 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import __version__
 from desktop.core.clock import SYSTEM_CLOCK, Clock
-from desktop.core.errors import DatabaseMissing, DomainError
+from desktop.core.errors import DomainError
 from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.core.presentation import describe_key
 from desktop.ui import theme
 from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
 from desktop.ui.controller import POLL_INTERVAL_MS, Controller
+from desktop.ui.database_actions import DatabaseActions
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
-from desktop.ui.names import APP_NAME, DATABASE_FILTER
+from desktop.ui.names import APP_NAME
 from desktop.ui.notifications import Notice, NotificationArea, guarded
-from desktop.ui.text import menu_text, plain_rich, plain_tooltip
+from desktop.ui.text import plain_tooltip
 from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.widgets.pagination_bar import PaginationBar
 
@@ -48,12 +45,10 @@ log = logging.getLogger(__name__)
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
-SETTINGS_RECENT = "database/recent"
-RECENT_MAX = 8
 EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DatabaseActions, QMainWindow):
     """Owns the store it is given (closes it on close); reports every outcome through one notifier."""
 
     def __init__(
@@ -215,45 +210,6 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self._on_about_action_triggered)
         help_menu.addAction(self.about_action)
-
-    # -- recent databases --
-
-    def recent_databases(self) -> list[str]:
-        value = self._settings.value(SETTINGS_RECENT, [])
-        if isinstance(value, str):  # INI settings hand back a one-item list as a string
-            value = [value]
-        return [str(item) for item in value or [] if str(item)] if isinstance(value, list) else []
-
-    def _remember_database(self, location: str) -> None:
-        if "://" in location:
-            return  # a URL is shown without its password, so it could not be opened again from here
-        recent = [location] + [item for item in self.recent_databases() if item != location]
-        self._settings.setValue(SETTINGS_RECENT, recent[:RECENT_MAX])
-        self._update_recent_menu()
-
-    def _update_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_databases()
-        current = self.store.location if self.store is not None else None
-        for number, location in enumerate(recent, start=1):
-            action = self.recent_menu.addAction(f"&{number} {menu_text(location)}" if number < 10 else location)
-            action.setData(location)
-            action.setToolTip(plain_tooltip(location))
-            action.setEnabled(location != current)
-            action.triggered.connect(lambda _checked=False, where=location: self.open_database(where))
-        if recent:
-            self.recent_menu.addSeparator()
-            clear = self.recent_menu.addAction("&Clear Menu")
-            clear.setObjectName("clearRecentAction")
-            clear.triggered.connect(self._on_clear_recent_action_triggered)
-        self.recent_menu.setEnabled(bool(recent))
-
-    def _on_recent_menu_about_to_show(self) -> None:
-        self._update_recent_menu()  # another window may have added to the list meanwhile
-
-    def _on_clear_recent_action_triggered(self) -> None:
-        self._settings.setValue(SETTINGS_RECENT, [])
-        self._update_recent_menu()
 
     def _saved_page_size(self) -> int:
         try:
@@ -474,120 +430,6 @@ class MainWindow(QMainWindow):
 
     def _on_clipboard_cleared(self) -> None:
         self.notifier.info("Cleared the copied key from the clipboard.")
-
-    # -- menus --
-
-    def _file_dialog_start(self) -> str:
-        if self.store is not None and "://" not in self.store.location:
-            return self.store.location
-        return ""
-
-    @guarded
-    def _on_open_action_triggered(self) -> None:
-        dialog = QFileDialog(self, "Open Database", self._file_dialog_start(), DATABASE_FILTER)
-        dialog.setObjectName("openDatabaseDialog")
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self.open_database)
-        dialog.open()
-
-    @guarded
-    def _on_new_database_action_triggered(self) -> None:
-        start = self._file_dialog_start()
-        folder = str(Path(start).parent) if start else ""
-        dialog = QFileDialog(self, "New Database", str(Path(folder) / "keys.db") if folder else "", DATABASE_FILTER)
-        dialog.setObjectName("newDatabaseDialog")
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("db")
-        # An existing file is never replaced (see new_database): no "Replace it?" question that would not be kept.
-        dialog.setOption(QFileDialog.Option.DontConfirmOverwrite)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self.new_database)
-        dialog.open()
-
-    @guarded
-    def new_database(self, target: str) -> None:
-        """File ▸ New Database…: make a new database there and switch to it; an existing file is left alone."""
-        if Path(target).expanduser().exists():
-            self.notifier.error(
-                f"{target} already exists and was not changed. Open it with File ▸ Open Database…, "
-                "or choose a new name."
-            )
-            return
-        self.open_database(target, create=True)
-
-    @guarded
-    def open_database(self, target: str, *, create: bool = False) -> None:
-        """Switch to another database; on failure keep the current one and say why.
-
-        A file that does not exist is created only with `create` (File ▸ New Database…) or once the person
-        answers "Create" to "No database at X. Create it?".
-        """
-        from desktop.core.store import KeyStore
-
-        try:
-            store = KeyStore.open(target, create=create)
-        except DatabaseMissing as err:
-            self._ask_to_create(target, err.path)
-            return
-        except DomainError as err:
-            self.report(err, "open")
-            return
-        self.set_store(store)
-        self.notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")
-
-    def _ask_to_create(self, target: str, location: str) -> None:
-        if self.missing_dialog is not None:
-            return
-        box = QMessageBox(self)
-        box.setObjectName("missingDatabaseDialog")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Create the Database?")  # Qt appends the app name
-        box.setText(plain_rich(f"No database at {location}. Create it?"))
-        box.setInformativeText("A new, empty database will be made there; the one open now stays as it is until then.")
-        create = box.addButton("Create", QMessageBox.ButtonRole.AcceptRole)
-        create.setObjectName("createButton")
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        cancel.setObjectName("cancelButton")
-        box.setDefaultButton(create)
-        box.setEscapeButton(cancel)
-        box.setProperty("target", target)
-        self.missing_dialog = box
-        box.finished.connect(self._on_missing_dialog_finished)
-        box.open()
-
-    def _on_missing_dialog_finished(self, _result: int) -> None:
-        box, self.missing_dialog = self.missing_dialog, None
-        if box is None:
-            return
-        target = str(box.property("target"))
-        created = box.clickedButton() is not None and box.clickedButton().objectName() == "createButton"
-        box.deleteLater()
-        if created:
-            self.open_database(target, create=True)
-        else:
-            self.notifier.info(
-                f"Nothing was created; still showing {self.store.location if self.store else 'no database'}."
-            )
-
-    @guarded
-    def _on_about_action_triggered(self) -> None:
-        location = self.store.location if self.store is not None else "none"
-        box = QMessageBox(self)
-        box.setObjectName("aboutDialog")
-        box.setWindowTitle("About")  # Qt appends the app name
-        box.setIconPixmap(theme.icon("app").pixmap(64, 64))
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(f"<b>{APP_NAME}</b> {html.escape(__version__)}")
-        box.setInformativeText(
-            "Generate, view, activate, deactivate and delete API keys kept in a local database.<br><br>"
-            f"Database: {html.escape(location)}"
-        )
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
 
     # -- closing --
 

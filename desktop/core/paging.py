@@ -90,11 +90,9 @@ class Pager:
         if not self._has_newer or not self._items:
             return False
         page = self._store.page(self._size, before=self._items[0].cursor)
-        if not page.has_newer:
-            # The top: fetch it whole (keys may have gone meanwhile, leaving it short).
-            self.first()
-        else:
-            self._show(page, offset=max(0, self._offset - len(page.items)))
+        # At the top the page may be short (after a change of page size, or keys deleted meanwhile): it is
+        # shown as it is. Fetching a whole first page instead would repeat keys already seen on this one.
+        self._show(page, offset=max(0, self._offset - len(page.items)))
         return True
 
     def reload(self) -> None:
@@ -120,8 +118,24 @@ class Pager:
         self.reload()
 
     def resize(self, size: int) -> None:
-        """A new page size, keeping the first key in view."""
+        """A new page size: the page of that size (counted from the top) that holds the first key shown.
+
+        Aligning on the new size keeps the key in view and makes Previous end exactly at the top,
+        with pages of the new size all the way.
+        """
         self._size = size
+        start, offset = self._start, self._offset
+        if start is None or offset < size:
+            self.first()
+            return
+        skip = offset % size  # keys between the aligned page's first key and this one
+        if skip:
+            back = self._store.page(skip, before=start)
+            if not back.has_newer and len(back.items) <= skip:
+                self.first()  # the offset was ahead of the truth (keys went meanwhile): the top it is
+                return
+            start, offset = back.items[0].cursor, offset - len(back.items)
+        self._start, self._offset = start, offset
         self.reload()
 
     def _show(self, page: Page, offset: int) -> None:

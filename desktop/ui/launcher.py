@@ -6,15 +6,18 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
-from desktop.core.errors import DomainError
+from desktop.core.errors import DatabaseMissing, DomainError, UnsafeDatabase
 from desktop.ui import theme
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
+from desktop.ui.text import plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
@@ -35,57 +38,156 @@ def configure_application(app: QCoreApplication) -> None:
         app.setWindowIcon(theme.icon("app"))
 
 
-def ask_for_another_database(parent: QWidget | None, message: str) -> str | None:
-    """The bad-file dialog: a path to try next, or None to quit. Never a traceback."""
+@dataclass(frozen=True, slots=True)
+class OpenProblem:
+    """Why a database could not be opened, and what the dialog can offer about it."""
+
+    message: str
+    #: What was tried (a path or URL); retried as it is after a fix or "Create".
+    target: str
+    #: Where "Choose Another File…" starts: the folder of the file that failed (or the nearest that exists).
+    folder: str
+    #: No file there: "Create" makes a new database at `target`.
+    missing: bool = False
+    #: The file whose mode "Fix Permissions" corrects (UnsafeDatabase with can_fix), if any.
+    fixable: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Try this target next; with `create`, a missing database there may be made."""
+
+    target: str
+    create: bool = False
+
+
+Ask = Callable[[QWidget | None, OpenProblem], Retry | None]
+
+
+def folder_of(target: str) -> str:
+    """The folder a file dialog should start in for `target`: its own, or the nearest one that exists."""
+    if "://" in target:
+        return ""
+    folder = Path(target).expanduser().absolute().parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return str(folder)
+
+
+def choose_database_file(parent: QWidget | None, folder: str) -> str | None:
+    dialog = QFileDialog(parent, "Choose an API keys database", folder, DATABASE_FILTER)
+    dialog.setObjectName("chooseDatabaseDialog")
+    dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+    accepted = dialog.exec() == QFileDialog.DialogCode.Accepted
+    files = dialog.selectedFiles()
+    dialog.deleteLater()
+    return files[0] if accepted and files else None
+
+
+def ask_for_another_database(parent: QWidget | None, problem: OpenProblem) -> Retry | None:
+    """The bad-file dialog: what to try next, or None to quit. Never a traceback.
+
+    A missing file offers Create; a file only the mode of which is wrong offers Fix Permissions.
+    """
     while True:
         box = QMessageBox(parent)
-        box.setObjectName("badDatabaseDialog")
-        box.setIcon(QMessageBox.Icon.Critical)
-        box.setWindowTitle(f"{APP_NAME}: cannot open the database")
-        box.setText("The database cannot be used.")
-        box.setInformativeText(message)
-        choose = box.addButton("Choose Another File…", QMessageBox.ButtonRole.AcceptRole)
+        box.setIcon(QMessageBox.Icon.Question if problem.missing else QMessageBox.Icon.Critical)
+        if problem.missing:
+            box.setObjectName("missingDatabaseDialog")
+            box.setWindowTitle("Create the Database?")  # Qt appends the app name
+            box.setText(plain_rich(f"No database at {problem.target}. Create it?"))
+            box.setInformativeText(
+                "A new, empty database will be made there. If you meant an existing one, choose it instead."
+            )
+        else:
+            box.setObjectName("badDatabaseDialog")
+            box.setWindowTitle("Cannot Open the Database")  # Qt appends the app name
+            box.setText("The database cannot be used.")
+            box.setInformativeText(plain_rich(problem.message))
+        create = fix = None
+        if problem.missing:
+            create = box.addButton("Create", QMessageBox.ButtonRole.AcceptRole)
+            create.setObjectName("createButton")
+        if problem.fixable is not None:
+            fix = box.addButton("Fix Permissions", QMessageBox.ButtonRole.AcceptRole)
+            fix.setObjectName("fixPermissionsButton")
+            fix.setToolTip(plain_tooltip(f"Make {problem.fixable} readable and writable by you alone (chmod 600)"))
+        choose = box.addButton("Choose Another File…", QMessageBox.ButtonRole.ActionRole)
         choose.setObjectName("chooseFileButton")
         quit_button = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
         quit_button.setObjectName("quitButton")
-        box.setDefaultButton(choose)
+        box.setDefaultButton(create or fix or choose)
         box.setEscapeButton(quit_button)
         box.exec()
-        chosen = box.clickedButton() is choose
+        clicked = box.clickedButton()
         box.deleteLater()
-        if not chosen:
+        if clicked is None or clicked is quit_button:
             return None
-        dialog = QFileDialog(parent, "Choose an API keys database", "", DATABASE_FILTER)
-        dialog.setObjectName("chooseDatabaseDialog")
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
-        accepted = dialog.exec() == QFileDialog.DialogCode.Accepted
-        files = dialog.selectedFiles()
-        dialog.deleteLater()
-        if accepted and files:
-            return files[0]
+        if clicked is create:
+            return Retry(problem.target, create=True)
+        if clicked is fix and problem.fixable is not None:
+            from desktop.core.db import fix_permissions
+
+            try:
+                fix_permissions(problem.fixable)
+            except DomainError as err:
+                problem = replace(problem, message=err.message, fixable=None)
+                continue
+            except OSError as err:
+                problem = replace(
+                    problem, message=f"Could not change the mode of {problem.fixable} ({err.strerror}).", fixable=None
+                )
+                continue
+            log.info("made %s private (mode 0600)", problem.fixable)
+            return Retry(problem.target)
+        chosen = choose_database_file(parent, problem.folder)
+        if chosen is not None:
+            return Retry(chosen)
         # Cancelled the file dialog: back to the choice, so the person is never left without a way out.
+
+
+def may_create_default(database: str | None) -> bool:
+    """Only the window's own default database is made without asking (on first start)."""
+    from desktop.core.target import ENV_VAR
+
+    return not database and not os.environ.get(ENV_VAR, "").strip()
 
 
 def open_store_interactively(
     database: str | None,
     parent: QWidget | None,
-    ask: Callable[[QWidget | None, str], str | None] = ask_for_another_database,
+    ask: Ask = ask_for_another_database,
 ) -> KeyStore | None:
-    """Open the database; while it cannot be used, say why and offer another file or quitting."""
-    from desktop.core.store import open_store
+    """Open the database; while it cannot be used, say why and offer another file, a fix, or quitting.
 
+    `database` None means $APIKEYS_DATABASE, else the platform default. Only that default is created when
+    missing; a path given by --database or $APIKEYS_DATABASE is created only once the person says so.
+    """
+    from desktop.core.store import open_store
+    from desktop.core.target import resolve_target
+
+    create = may_create_default(database)
+    target = database
     while True:
+        tried = target or ""
         try:
-            return open_store(database, create=True)
+            tried = resolve_target(target)
+            return open_store(tried, create=create)
+        except DatabaseMissing as err:
+            problem = OpenProblem(err.message, tried, folder_of(tried), missing=True)
+        except UnsafeDatabase as err:
+            fixable = err.path if err.can_fix else None
+            problem = OpenProblem(err.message, tried, folder_of(err.path or tried), fixable=fixable)
         except DomainError as err:
-            message = err.message
+            problem = OpenProblem(err.message, tried, folder_of(tried))
         except OSError as err:  # e.g. the default data folder cannot be created
-            message = f"Cannot prepare the database folder ({err.strerror or err})."
-        log.warning("cannot open the database: %s", message)
-        database = ask(parent, message)
-        if database is None:
+            problem = OpenProblem(f"Cannot prepare the database folder ({err.strerror or err}).", tried, "")
+        log.warning("cannot open the database: %s", problem.message)
+        answer = ask(parent, problem)
+        if answer is None:
             return None
+        target, create = answer.target, answer.create
 
 
 def _install_excepthook(window: MainWindow) -> Callable[[], None]:

@@ -6,6 +6,7 @@ import html
 import logging
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -22,17 +24,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
-from desktop.core.errors import DomainError, KeyNotFound
+from desktop.core.errors import DatabaseMissing, DomainError, KeyNotFound
 from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
 from desktop.core.presentation import describe_key
+from desktop.core.values import FileChange
 from desktop.ui import theme
 from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
-from desktop.ui.notifications import NotificationArea, Notifier, guarded
+from desktop.ui.notifications import Notice, NotificationArea, Notifier, guarded
 from desktop.ui.tasks import TaskRunner
+from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.widgets.pagination_bar import PaginationBar
 
@@ -46,6 +50,9 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
+SETTINGS_RECENT = "database/recent"
+RECENT_MAX = 8
+EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
 class MainWindow(QMainWindow):
@@ -78,6 +85,13 @@ class MainWindow(QMainWindow):
         self.key_dialog: KeyCreatedDialog | None = None
         self.confirm_dialog: ConfirmDialog | None = None
         self._confirm_action: Callable[[], None] | None = None
+        self._created_notice: Notice | None = None
+        self._seen_generation = 0
+        #: The database file was deleted or moved away: reads show the last page, writes are refused.
+        self._file_missing = False
+        self._file_notice: Notice | None = None
+        self._file_error: str | None = None
+        self.missing_dialog: QMessageBox | None = None
 
         self.notifier = Notifier(self)
         self.runner = TaskRunner(self)
@@ -114,10 +128,8 @@ class MainWindow(QMainWindow):
 
         # -- table and pager --
         self.table = KeyTableView(self.model, self)
-        self.empty_label = QLabel("No API keys yet. Generate one to get started.", self)
-        self.empty_label.setObjectName("emptyLabel")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.hide()
+        self.table.set_empty_text(EMPTY_TEXT)
+        self.empty_label = self.table.empty_label
         size = self._saved_page_size()
         self.pagination = PaginationBar(PAGE_SIZES, size, self)
 
@@ -125,7 +137,6 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.addWidget(header_widget)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty_label)
         layout.addWidget(self.pagination)
         self.setCentralWidget(central)
 
@@ -171,15 +182,23 @@ class MainWindow(QMainWindow):
         self.generate_action = QAction("&Generate New API Key…", self)
         self.generate_action.setShortcut(QKeySequence.StandardKey.New)
         self.generate_action.triggered.connect(self._on_generate_button_clicked)
+        self.new_database_action = QAction("New &Database…", self)
+        self.new_database_action.triggered.connect(self._on_new_database_action_triggered)
         self.open_action = QAction("&Open Database…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self._on_open_action_triggered)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.setObjectName("openRecentMenu")
+        self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.generate_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.new_database_action)
         file_menu.addAction(self.open_action)
+        file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -203,6 +222,45 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self._on_about_action_triggered)
         help_menu.addAction(self.about_action)
+
+    # -- recent databases --
+
+    def recent_databases(self) -> list[str]:
+        value = self._settings.value(SETTINGS_RECENT, [])
+        if isinstance(value, str):  # INI settings hand back a one-item list as a string
+            value = [value]
+        return [str(item) for item in value or [] if str(item)] if isinstance(value, list) else []
+
+    def _remember_database(self, location: str) -> None:
+        if "://" in location:
+            return  # a URL is shown without its password, so it could not be opened again from here
+        recent = [location] + [item for item in self.recent_databases() if item != location]
+        self._settings.setValue(SETTINGS_RECENT, recent[:RECENT_MAX])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_databases()
+        current = self._store.location if self._store is not None else None
+        for number, location in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(f"&{number} {menu_text(location)}" if number < 10 else location)
+            action.setData(location)
+            action.setToolTip(plain_tooltip(location))
+            action.setEnabled(location != current)
+            action.triggered.connect(lambda _checked=False, where=location: self.open_database(where))
+        if recent:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("&Clear Menu")
+            clear.setObjectName("clearRecentAction")
+            clear.triggered.connect(self._on_clear_recent_action_triggered)
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _on_recent_menu_about_to_show(self) -> None:
+        self._update_recent_menu()  # another window may have added to the list meanwhile
+
+    def _on_clear_recent_action_triggered(self) -> None:
+        self._settings.setValue(SETTINGS_RECENT, [])
+        self._update_recent_menu()
 
     def _saved_page_size(self) -> int:
         try:
@@ -240,9 +298,15 @@ class MainWindow(QMainWindow):
         self._pager = Pager(store, self.pagination.page_size())
         self._total = None
         self._poll_error = None
-        self.setWindowTitle(f"{APP_NAME} — {store.location}")
+        self._seen_generation = store.generation
+        self._file_missing = False
+        self._file_error = None
+        self._drop_file_notice()
+        # Qt appends " — API Key Manager" (the application display name) to every title itself.
+        self.setWindowTitle(store.location)
         self.location_label.setText(store.location)
-        self.location_label.setToolTip(f"Database: {store.location}")
+        self.location_label.setToolTip(plain_tooltip(f"Database: {store.location}"))
+        self._remember_database(store.location)
         self._set_enabled(True)
         self._seen_version = store.data_version()
         self._pager.first()
@@ -259,6 +323,79 @@ class MainWindow(QMainWindow):
         for action in (self.generate_action, self.reload_action):
             action.setEnabled(enabled)
 
+    # -- the database file: deleted or replaced while open --
+
+    def _watch_file(self, *, before_write: bool = False) -> bool:
+        """Compare the file at the path with the one open; True when reads and writes may go on as they were.
+
+        Replaced (restored, synced, `mv new.db keys.db`): the store has reopened onto the new file; the page
+        is reloaded from it, with a notice. Gone: a red notice that stays, and False, so that nothing is
+        written and no key is shown. When the file comes back, the window recovers by itself.
+        """
+        store = self._store
+        if store is None:
+            return False
+        try:
+            change = store.check_file()
+        except DomainError as err:
+            # Something unusable took the file's place (not a database, unsafe): the store keeps the old handles.
+            if err.message != self._file_error:
+                self._file_error = err.message
+                self.notifier.error(err.message)
+            return not before_write
+        self._file_error = None
+        if change is FileChange.MISSING:
+            if not self._file_missing:
+                self._file_missing = True
+                log.warning("the database file %s is gone", store.location)
+                self._file_notice = self.notifier.error(
+                    f"The database file {store.location} was deleted or moved away. Nothing can be changed "
+                    "until it is back; the keys shown are the last ones read.",
+                    sticky=True,
+                )
+            return False
+        if self._file_missing or store.generation != self._seen_generation:
+            came_back = self._file_missing
+            self._file_missing = False
+            self._seen_generation = store.generation
+            self._drop_file_notice()
+            self._total = None
+            self._refresh(top=True)
+            if came_back:
+                self.notifier.info(f"The database file {store.location} is back; its keys are shown again.")
+            else:
+                self.notifier.info(
+                    f"The database file {store.location} was replaced (restored or synced?); "
+                    "now showing the keys in the new file."
+                )
+            return not before_write
+        return True
+
+    def _drop_file_notice(self) -> None:
+        if self._file_notice is not None:
+            self.notification_area.release(self._file_notice)
+            self._file_notice = None
+
+    def _refuse_when_file_changed(self, what: str) -> bool:
+        """Before a write: True (and a message) when it must not go ahead because the file is gone or new."""
+        if self._watch_file(before_write=True):
+            return False
+        store = self._store
+        location = store.location if store is not None else "the database"
+        if self._file_missing:
+            self.notifier.error(
+                f"Could not {what}: the database file {location} was deleted or moved away. "
+                "Put it back, or open another database."
+            )
+        elif self._file_error is not None:
+            self.notifier.error(f"Could not {what}: {self._file_error}")
+        else:
+            self.notifier.error(
+                f"Nothing was changed: the database file {location} was replaced, and the list now shows the "
+                f"new file. Check it and {what} again if you still want to."
+            )
+        return True
+
     # -- showing --
 
     def _show_page(self, select: int | None = None) -> None:
@@ -269,7 +406,6 @@ class MainWindow(QMainWindow):
         self.model.reload(pager.items)
         if keep is not None:
             self.table.select_key(keep)
-        self.empty_label.setVisible(not pager.items)
         self._update_pagination()
 
     def _update_pagination(self) -> None:
@@ -375,6 +511,12 @@ class MainWindow(QMainWindow):
     def _on_generate_button_clicked(self) -> None:
         if self._store is None:
             return
+        if not self._watch_file() and self._file_missing:
+            self.notifier.error(
+                f"Cannot generate a key: the database file {self._store.location} was deleted or moved away. "
+                "Put it back, or open another database."
+            )
+            return
         if self.generate_dialog is not None:
             self.generate_dialog.raise_()
             self.generate_dialog.activateWindow()
@@ -402,6 +544,15 @@ class MainWindow(QMainWindow):
         except DomainError as err:
             dialog.show_error(err.message)
             return
+        if not self._watch_file(before_write=True) and self._file_missing:
+            dialog.show_error(
+                f"The key was not created: the database file {store.location} was deleted or moved away. "
+                "Put it back, or open another database."
+            )
+            return
+        store = self._store  # a replaced file was reopened: the same store, now on the new file
+        if store is None:
+            return
         self.runner.submit(
             lambda: store.create(description, expires_on),
             self._on_create_done,
@@ -413,7 +564,10 @@ class MainWindow(QMainWindow):
         record = created.record
         if self.generate_dialog is not None:
             self.generate_dialog.accept()
-        self.notifier.info(f"Generated {describe_key(record)}. Copy it now: it is shown only once.")
+        # Sticky: the message stays for as long as the key is on screen, however long that is.
+        self._created_notice = self.notifier.info(
+            f"Generated {describe_key(record)}. Copy it now: it is shown only once.", sticky=True
+        )
         dialog = KeyCreatedDialog(created.key, record, self.clipboard, self)
         dialog.finished.connect(self._on_key_dialog_finished)
         self.key_dialog = dialog
@@ -434,6 +588,9 @@ class MainWindow(QMainWindow):
     def _on_key_dialog_finished(self, _result: int) -> None:
         dialog = self.key_dialog
         self.key_dialog = None
+        if self._created_notice is not None:
+            self.notification_area.release(self._created_notice)
+            self._created_notice = None
         if dialog is not None and not dialog.copied():
             self.notifier.info("The key was not copied; if you need it, deactivate that key and generate a new one.")
 
@@ -448,6 +605,8 @@ class MainWindow(QMainWindow):
         record = self._record(key_id)
         if record is None or self._store is None:
             return
+        if self._refuse_when_file_changed("deactivate the key" if record.active else "activate the key"):
+            return
         if record.active:
             self._confirm(confirm_deactivate(self, record), lambda: self._set_active(record, False))
         else:
@@ -457,6 +616,8 @@ class MainWindow(QMainWindow):
     def _on_table_delete_requested(self, key_id: int) -> None:
         record = self._record(key_id)
         if record is None or self._store is None:
+            return
+        if self._refuse_when_file_changed("delete the key"):
             return
         self._confirm(confirm_delete(self, record), lambda: self._delete(record))
 
@@ -492,6 +653,8 @@ class MainWindow(QMainWindow):
         if store is None:
             return
         what = "activate" if active else "deactivate"
+        if self._refuse_when_file_changed(f"{what} the key"):
+            return
         done = "Activated" if active else "Deactivated"
         consequence = "clients using it are accepted again" if active else "clients using it will be rejected"
         self.runner.submit(
@@ -502,7 +665,7 @@ class MainWindow(QMainWindow):
 
     def _delete(self, record: KeyRecord) -> None:
         store = self._store
-        if store is None:
+        if store is None or self._refuse_when_file_changed("delete the key"):
             return
         self.runner.submit(
             lambda: store.delete(record.id),
@@ -545,6 +708,8 @@ class MainWindow(QMainWindow):
         if store is None:
             return
         try:
+            if not self._watch_file() or self._file_missing:
+                return  # reloaded from a replaced file, or the file is gone: nothing more to compare
             version = store.data_version()
             if version == self._seen_version:
                 if self.model.expiry_passed():
@@ -578,12 +743,14 @@ class MainWindow(QMainWindow):
 
     # -- menus --
 
+    def _file_dialog_start(self) -> str:
+        if self._store is not None and "://" not in self._store.location:
+            return self._store.location
+        return ""
+
     @guarded
     def _on_open_action_triggered(self) -> None:
-        start = ""
-        if self._store is not None and "://" not in self._store.location:
-            start = self._store.location
-        dialog = QFileDialog(self, "Open Database", start, DATABASE_FILTER)
+        dialog = QFileDialog(self, "Open Database", self._file_dialog_start(), DATABASE_FILTER)
         dialog.setObjectName("openDatabaseDialog")
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
@@ -592,25 +759,92 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     @guarded
-    def open_database(self, target: str) -> None:
-        """Switch to another database; on failure keep the current one and say why."""
+    def _on_new_database_action_triggered(self) -> None:
+        start = self._file_dialog_start()
+        folder = str(Path(start).parent) if start else ""
+        dialog = QFileDialog(self, "New Database", str(Path(folder) / "keys.db") if folder else "", DATABASE_FILTER)
+        dialog.setObjectName("newDatabaseDialog")
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("db")
+        # An existing file is never replaced (see new_database): no "Replace it?" question that would not be kept.
+        dialog.setOption(QFileDialog.Option.DontConfirmOverwrite)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.new_database)
+        dialog.open()
+
+    @guarded
+    def new_database(self, target: str) -> None:
+        """File ▸ New Database…: make a new database there and switch to it; an existing file is left alone."""
+        if Path(target).expanduser().exists():
+            self.notifier.error(
+                f"{target} already exists and was not changed. Open it with File ▸ Open Database…, "
+                "or choose a new name."
+            )
+            return
+        self.open_database(target, create=True)
+
+    @guarded
+    def open_database(self, target: str, *, create: bool = False) -> None:
+        """Switch to another database; on failure keep the current one and say why.
+
+        A file that does not exist is created only with `create` (File ▸ New Database…) or once the person
+        answers "Create" to "No database at X. Create it?".
+        """
         from desktop.core.store import KeyStore
 
         try:
-            store = KeyStore.open(target, create=True)
+            store = KeyStore.open(target, create=create)
+        except DatabaseMissing as err:
+            self._ask_to_create(target, err.path)
+            return
         except DomainError as err:
             log.warning("could not open a database: %s", err.message)
             self.notifier.error(f"Could not open that database: {err.message}")
             return
         self.set_store(store)
-        self.notifier.info(f"Opened {store.location}.")
+        self.notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")
+
+    def _ask_to_create(self, target: str, location: str) -> None:
+        if self.missing_dialog is not None:
+            return
+        box = QMessageBox(self)
+        box.setObjectName("missingDatabaseDialog")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Create the Database?")  # Qt appends the app name
+        box.setText(plain_rich(f"No database at {location}. Create it?"))
+        box.setInformativeText("A new, empty database will be made there; the one open now stays as it is until then.")
+        create = box.addButton("Create", QMessageBox.ButtonRole.AcceptRole)
+        create.setObjectName("createButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        cancel.setObjectName("cancelButton")
+        box.setDefaultButton(create)
+        box.setEscapeButton(cancel)
+        box.setProperty("target", target)
+        self.missing_dialog = box
+        box.finished.connect(self._on_missing_dialog_finished)
+        box.open()
+
+    def _on_missing_dialog_finished(self, _result: int) -> None:
+        box, self.missing_dialog = self.missing_dialog, None
+        if box is None:
+            return
+        target = str(box.property("target"))
+        created = box.clickedButton() is not None and box.clickedButton().objectName() == "createButton"
+        box.deleteLater()
+        if created:
+            self.open_database(target, create=True)
+        else:
+            self.notifier.info(
+                f"Nothing was created; still showing {self._store.location if self._store else 'no database'}."
+            )
 
     @guarded
     def _on_about_action_triggered(self) -> None:
         location = self._store.location if self._store is not None else "none"
         box = QMessageBox(self)
         box.setObjectName("aboutDialog")
-        box.setWindowTitle(f"About {APP_NAME}")
+        box.setWindowTitle("About")  # Qt appends the app name
         box.setIconPixmap(theme.icon("app").pixmap(64, 64))
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(f"<b>{APP_NAME}</b> {html.escape(__version__)}")

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from desktop.ui import theme
+from desktop.ui.text import plain_tooltip
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class Level(enum.Enum):
 class Notice:
     level: Level
     text: str
+    #: Stays until released (`NotificationArea.release`), e.g. while the dialog it speaks of is open.
+    sticky: bool = False
 
     @property
     def duration_ms(self) -> int:
@@ -40,11 +43,15 @@ class Notifier(QObject):
 
     posted = Signal(object)  # Notice
 
-    def info(self, text: str) -> None:
-        self.posted.emit(Notice(Level.INFO, text))
+    def info(self, text: str, *, sticky: bool = False) -> Notice:
+        notice = Notice(Level.INFO, text, sticky)
+        self.posted.emit(notice)
+        return notice
 
-    def error(self, text: str) -> None:
-        self.posted.emit(Notice(Level.ERROR, text))
+    def error(self, text: str, *, sticky: bool = False) -> Notice:
+        notice = Notice(Level.ERROR, text, sticky)
+        self.posted.emit(notice)
+        return notice
 
 
 class NotificationArea(QWidget):
@@ -54,6 +61,8 @@ class NotificationArea(QWidget):
         super().__init__(parent)
         self.setObjectName("statusMessage")
         self._notice: Notice | None = None
+        #: The latest sticky notice not yet released: it comes back when a passing notice times out.
+        self._sticky: Notice | None = None
         self._icon = QLabel(self)
         self._icon.setFixedSize(16, 16)
         self._text = QLabel(self)
@@ -66,6 +75,7 @@ class NotificationArea(QWidget):
         layout.addWidget(self._icon)
         layout.addWidget(self._text, 1)
         self._expiry = QTimer(self)
+        self._expiry.setObjectName("noticeExpiryTimer")
         self._expiry.setSingleShot(True)
         self._expiry.timeout.connect(self._on_expiry_timeout)
         self._icon.hide()
@@ -77,16 +87,32 @@ class NotificationArea(QWidget):
         return self._notice
 
     def show_notice(self, notice: Notice) -> None:
+        if notice.sticky:
+            self._sticky = notice
+        self._display(notice)
+
+    def _display(self, notice: Notice) -> None:
         self._notice = notice
         self._text.setText(notice.text)
-        self._text.setToolTip(notice.text)
+        # A tool tip's format is guessed: a description holding `<b>` would be rendered. Show it as typed.
+        self._text.setToolTip(plain_tooltip(notice.text))
         self.setAccessibleName("Error" if notice.level is Level.ERROR else "Status")
         self.setAccessibleDescription(notice.text)
         name = "error" if notice.level is Level.ERROR else "success"
         self._icon.setPixmap(theme.icon(name).pixmap(16, 16))
         self._icon.show()
         self._apply_colour()
-        self._expiry.start(notice.duration_ms)
+        if notice.sticky:
+            self._expiry.stop()
+        else:
+            self._expiry.start(notice.duration_ms)
+
+    def release(self, notice: Notice) -> None:
+        """A sticky notice may go now: it gets its usual time on screen from here, if it is still shown."""
+        if self._sticky is notice:
+            self._sticky = None
+        if self._notice is notice:
+            self._expiry.start(notice.duration_ms)
 
     def clear(self) -> None:
         self._notice = None
@@ -108,6 +134,9 @@ class NotificationArea(QWidget):
             self._text.setStyleSheet("")
 
     def _on_expiry_timeout(self) -> None:
+        if self._sticky is not None and self._sticky is not self._notice:
+            self._display(self._sticky)  # what still holds (a missing file, a key on screen) comes back
+            return
         self.clear()
 
 

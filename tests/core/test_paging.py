@@ -93,14 +93,23 @@ def test_position_correction_applies_only_to_the_counted_page(store: KeyStore) -
     assert pager.offset == 22
 
 
-def test_resize_keeps_the_first_key(store: KeyStore) -> None:
+def test_resize_keeps_the_first_key_in_view_on_a_page_of_the_new_size(store: KeyStore) -> None:
     seed(store, 60)
+    everything = [r.id for r in store.all()]
     pager = Pager(store, 10)
     pager.first()
     pager.next()
-    first_id = pager.items[0].id
-    pager.resize(50)
-    assert pager.items[0].id == first_id and len(pager.items) == 50
+    pager.next()
+    first_id = pager.items[0].id  # the 21st key
+    pager.resize(50)  # the page of 50 that holds it is the top one
+    assert [r.id for r in pager.items] == everything[:50] and first_id in [r.id for r in pager.items]
+    assert pager.label(60) == "1–50 of 60"
+    pager.resize(10)
+    assert pager.next() and pager.next() and pager.next()
+    pager.resize(25)  # the 31st key is on the page of 25 that starts at the 26th
+    assert [r.id for r in pager.items] == everything[25:50]
+    assert pager.label(60) == "26–50 of 60"
+    assert pager.previous() and [r.id for r in pager.items] == everything[:25] and not pager.has_newer
 
 
 def test_jump_shows_the_page_from_that_key_and_pages_on_from_there(store: KeyStore) -> None:

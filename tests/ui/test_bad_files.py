@@ -132,7 +132,7 @@ def test_database_locked_beyond_the_timeout_gets_the_dialog(
 
 def test_choose_another_file_from_the_real_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = _make_not_a_database(tmp_path)
-    good = tmp_path / "good.db"
+    good = make_database(tmp_path / "good.db", keys=0)
     messages: list[str] = []
     box_timer = _answer_bad_database_dialog(messages, "chooseFileButton")  # then Quit, should it come again
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from desktop.core import keys
 from desktop.ui import launcher
 from desktop.ui.main_window import MainWindow
+from tests.helpers import make_database
 
 
 def press(widget: QWidget, name: str) -> bool:
@@ -27,9 +28,9 @@ def test_bad_file_then_another_file(qtbot, tmp_path: Path) -> None:  # type: ign
     good = tmp_path / "good.db"
     messages: list[str] = []
 
-    def ask(_parent: QWidget | None, message: str) -> str | None:
-        messages.append(message)
-        return str(good)
+    def ask(_parent: QWidget | None, problem: launcher.OpenProblem) -> launcher.Retry | None:
+        messages.append(problem.message)
+        return launcher.Retry(str(good), create=True)
 
     store = launcher.open_store_interactively(str(bad), None, ask=ask)
     assert store is not None
@@ -47,8 +48,8 @@ def test_bad_file_then_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-u
     folder.mkdir()
     messages: list[str] = []
 
-    def ask(_parent: QWidget | None, message: str) -> str | None:
-        messages.append(message)
+    def ask(_parent: QWidget | None, problem: launcher.OpenProblem) -> launcher.Retry | None:
+        messages.append(problem.message)
         return None
 
     assert launcher.open_store_interactively(str(folder), None, ask=ask) is None
@@ -56,7 +57,7 @@ def test_bad_file_then_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-u
 
 
 def test_run_shows_the_window_and_clears_the_clipboard_on_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    database = tmp_path / "keys.db"
+    database = make_database(tmp_path / "keys.db", keys=0)  # a named file that is missing would be asked about
     seen: list[str] = []
 
     def find_window_and_quit() -> None:

@@ -60,3 +60,26 @@ def test_guard_reports_instead_of_raising() -> None:
     assert owner._on_button_clicked() is None
     assert owner._on_other_clicked() == 3
     assert [(type(e), c) for e, c in owner.reported] == [(DatabaseLocked, "_on_button_clicked")]
+
+
+def test_a_sticky_notice_stays_and_comes_back_until_released(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+
+    notifier = Notifier()
+    area = NotificationArea()
+    qtbot.addWidget(area)
+    notifier.posted.connect(area.show_notice)
+    expiry = area.findChild(QTimer, "noticeExpiryTimer")
+    standing = notifier.error("The database file is gone", sticky=True)
+    assert not expiry.isActive()
+    notifier.info("Could not generate a key")  # passes…
+    assert expiry.isActive()
+    expiry.timeout.emit()
+    assert area.text() == "The database file is gone" and not expiry.isActive()  # …and the standing one returns
+    area.release(standing)
+    assert expiry.isActive()
+    expiry.timeout.emit()
+    assert area.text() == ""
+    notifier.info("later")
+    expiry.timeout.emit()
+    assert area.text() == ""  # released: it does not come back

@@ -73,7 +73,7 @@ def confirm_delete(parent: QWidget | None, record: KeyRecord) -> ConfirmDialog:
         object_name="confirmDeleteDialog",
         title="Delete API Key",
         text=f"Delete the key {_key_phrase(record)} for good?",
-        detail="Clients using it will be rejected, and it cannot be restored. This cannot be undone.",
+        detail="Clients using it will be rejected. This cannot be undone.",
         confirm_text=f"Delete {record.masked}",
         destructive=True,
     )

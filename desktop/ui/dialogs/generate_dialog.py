@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QRect, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
+    QCalendarWidget,
     QCheckBox,
     QDateEdit,
     QDialog,
@@ -38,6 +40,26 @@ def preset_date(today: date, days: int) -> date:
         return today.replace(year=today.year + 1, day=28)
 
 
+class ExpiryCalendar(QCalendarWidget):
+    """The date picker: days outside the allowed range (the past) look disabled, not merely shaded."""
+
+    def paintCell(self, painter: QPainter, rect: QRect, date: QDate | object) -> None:
+        assert isinstance(date, QDate)
+        if self.minimumDate() <= date <= self.maximumDate():
+            super().paintCell(painter, rect, date)
+            return
+        palette = self.palette()
+        painter.save()
+        painter.fillRect(rect, palette.brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window))
+        painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(date.day()))
+        painter.restore()
+
+
+#: Lines of text the reason under the form always has room for, so the dialog keeps its size as it changes.
+REASON_LINES = 2
+
+
 class GenerateKeyDialog(QDialog):
     """Asks; does not store. The owner reads `description()` and `expires_on()` on `generateRequested`."""
 
@@ -59,7 +81,7 @@ class GenerateKeyDialog(QDialog):
         self.description_edit.setObjectName("descriptionEdit")
         self.description_edit.setAccessibleName("Description")
         self.description_edit.setPlaceholderText("e.g. Billing service, production")
-        self.description_edit.setMaxLength(DESCRIPTION_MAX)
+        # No maxLength: text past the limit must be refused with a reason, not cut off silently.
         self.description_edit.setClearButtonEnabled(True)
         self.counter = QLabel(self)
         self.counter.setObjectName("descriptionCounter")
@@ -74,6 +96,7 @@ class GenerateKeyDialog(QDialog):
         self.expiry_edit.setObjectName("expiryEdit")
         self.expiry_edit.setAccessibleName("Expiry date")
         self.expiry_edit.setCalendarPopup(True)
+        self.expiry_edit.setCalendarWidget(ExpiryCalendar(self.expiry_edit))
         self.expiry_edit.setDisplayFormat("yyyy-MM-dd")
         self.expiry_edit.setDateRange(QDate(self._today), QDate(MAX_EXPIRY))
         self.expiry_edit.setDate(QDate(preset_date(self._today, DEFAULT_EXPIRY_DAYS)))
@@ -103,11 +126,20 @@ class GenerateKeyDialog(QDialog):
         self.expiry_hint.setObjectName("expiryHint")
         self.expiry_hint.setWordWrap(True)
 
-        self.error_label = QLabel(self)
+        # Why Generate is disabled, shown from the start; its room is kept whether or not there is a
+        # reason, so the dialog does not change size as it comes and goes.
+        self.reason_box = QWidget(self)
+        self.reason_box.setObjectName("reasonBox")
+        self.error_label = QLabel(self.reason_box)
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        reason_layout = QVBoxLayout(self.reason_box)
+        reason_layout.setContentsMargins(0, 0, 0, 0)
+        reason_layout.addWidget(self.error_label)
         self.error_label.hide()
+        self._reserve_reason_room()
 
         self.buttons = QDialogButtonBox(self)
         self.confirm_button = self.buttons.addButton("Generate API Key", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -130,7 +162,7 @@ class GenerateKeyDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(form_widget)
-        layout.addWidget(self.error_label)
+        layout.addWidget(self.reason_box)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(480)
 
@@ -178,15 +210,28 @@ class GenerateKeyDialog(QDialog):
             return err.message
         return None
 
+    def _reserve_reason_room(self) -> None:
+        self.reason_box.setMinimumHeight(self.error_label.fontMetrics().lineSpacing() * REASON_LINES)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._reserve_reason_room()
+
     def _refresh(self) -> None:
         length = len(self.description_edit.text().strip())
         self.counter.setText(f"{length} / {DESCRIPTION_MAX}")
+        too_long = length > DESCRIPTION_MAX
+        self.counter.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};" if too_long else "")
+        self.counter.setAccessibleDescription("Too long" if too_long else "")
         problem = self._problem()
         self.confirm_button.setEnabled(problem is None and not self._busy)
-        if problem is not None and self._touched:
+        if problem is None:
+            self.error_label.hide()
+        elif self._touched or too_long:
             self._show_error(problem)
         else:
-            self.error_label.hide()
+            self._show_reason(problem)  # why Generate is off, before anything was typed: not an error yet
         on = self.expiry_enabled.isChecked()
         when = self.expires_on()
         self.expiry_hint.setText(
@@ -198,6 +243,13 @@ class GenerateKeyDialog(QDialog):
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};")
+        self.error_label.setProperty("level", "error")
+        self.error_label.show()
+
+    def _show_reason(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setStyleSheet("")
+        self.error_label.setProperty("level", "hint")
         self.error_label.show()
 
     def _apply_preset(self, days: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -47,7 +49,7 @@ class KeyCreatedDialog(QDialog):
         self.confirm_box: QMessageBox | None = None
         self._close_button: QPushButton | None = None
 
-        title = QLabel(f"<b>New key {record.masked}</b>", self)
+        title = QLabel(f"<b>New key {html.escape(record.masked)}</b>", self)
         title.setTextFormat(Qt.TextFormat.RichText)
         about = QLabel(f"For: {record.description}", self)
         about.setTextFormat(Qt.TextFormat.PlainText)
@@ -72,7 +74,9 @@ class KeyCreatedDialog(QDialog):
         self.key_field = QLineEdit(key, self)
         self.key_field.setObjectName("keyField")
         self.key_field.setReadOnly(True)
-        self.key_field.setFont(theme.monospace_font())
+        mono = theme.monospace_font()
+        mono.setPointSizeF(max(mono.pointSizeF(), self.font().pointSizeF()))  # as large as the text around it
+        self.key_field.setFont(mono)
         self.key_field.setAccessibleName("New API key")
         self.key_field.setMinimumWidth(self.key_field.fontMetrics().horizontalAdvance(key) + 24)
         self.key_field.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)  # copy goes through the button
@@ -107,6 +111,10 @@ class KeyCreatedDialog(QDialog):
         layout.addWidget(key_widget)
         layout.addWidget(self.copied_label)
         layout.addWidget(buttons)
+        # The size follows the contents (a line added after Copy, a larger font): a top-level window does
+        # not grow for word-wrapped labels by itself, and they were cut off. Each label gets at least its
+        # size hint, which is enough room for its wrapped text.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
 
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.finished.connect(self._on_self_finished)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
+    QToolTip,
     QWidget,
 )
 
@@ -108,6 +113,18 @@ class _KeepCellsDelegate(QStyledItemDelegate):
             super().destroyEditor(editor, index)
 
 
+#: The widest text each fixed column can show, so no page makes a column jump (in Expires, with the
+#: warning icon). The masked key is in a monospaced font: any 4 + 4 characters are as wide.
+_WIDEST = {
+    COL_KEY: ("ak_MMMM…MMMM",),
+    COL_CREATED: ("9999-12-30",),
+    COL_EXPIRES: ("Expired 9999-12-30", "Never"),
+    COL_STATUS: ("Inactive", "Active"),
+}
+#: The Description column never gets narrower than this many average characters; the table scrolls instead.
+DESCRIPTION_MIN_CHARS = 24
+
+
 class KeyTableView(QTableView):
     """Shows a KeyTableModel; asks its owner to toggle or delete a key by ID."""
 
@@ -136,14 +153,95 @@ class KeyTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column in (COL_KEY, COL_CREATED, COL_EXPIRES, COL_STATUS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.Fixed)
+        # Every width comes from the font, never from the page's contents: a page with an Inactive or
+        # Expired row must not make columns jump. Description takes the rest, down to a minimum; below
+        # that the table scrolls sideways instead of squeezing it to "Descr".
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setStretchLastSection(False)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self._fixed_widths: dict[int, int] = {}
+        self._fitting = False
+        # The empty state sits inside the table, where the keys would be.
+        self.empty_label = QLabel(self.viewport())
+        self.empty_label.setObjectName("emptyLabel")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.empty_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.empty_label.hide()
         self._apply_palette()
+        model.modelAboutToBeReset.connect(self._on_model_model_about_to_be_reset)
         model.modelReset.connect(self._on_model_model_reset)
         self._on_model_model_reset()
+        self._measure_columns()
+
+    # -- empty state --
+
+    def set_empty_text(self, text: str) -> None:
+        """What the table says, inside itself, when it has no rows."""
+        self.empty_label.setText(text)
+        self._update_empty_label()
+
+    def _update_empty_label(self) -> None:
+        empty = self._model.rowCount() == 0 and bool(self.empty_label.text())
+        if empty:
+            self.empty_label.setGeometry(self.viewport().rect().adjusted(12, 12, -12, -12))
+        self.empty_label.setVisible(empty)
+
+    # -- columns --
+
+    def _text_width(self, column: int, text: str) -> int:
+        """The width the item delegate asks for to show `text` in `column` (icon and margins included)."""
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        index = self._model.index(0, column) if self._model.rowCount() else QModelIndex()
+        option.text = text
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        if column == COL_KEY:
+            font = theme.monospace_font()
+            option.font = font
+            option.fontMetrics = QFontMetrics(font)
+        if column in (COL_EXPIRES, COL_DESCRIPTION):  # the warning and info icons
+            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+            option.icon = theme.icon("warning")
+            option.decorationSize = self.iconSize() if self.iconSize().isValid() else _small_icon(self)
+        option.index = index
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_ItemViewItem, option, QSize(), self).width()
+
+    def _measure_columns(self) -> None:
+        """The fixed columns' widths for the current font and style (not the page shown)."""
+        header = self.horizontalHeader()
+        for column, texts in _WIDEST.items():
+            content = max(self._text_width(column, text) for text in texts)
+            self._fixed_widths[column] = max(content, header.sectionSizeFromContents(column).width()) + 2
+        self._fit_columns()
+
+    def description_min_width(self) -> int:
+        header = self.horizontalHeader().sectionSizeFromContents(COL_DESCRIPTION).width()
+        return max(header, self.fontMetrics().averageCharWidth() * DESCRIPTION_MIN_CHARS)
+
+    def _fit_columns(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            header = self.horizontalHeader()
+            for column, width in self._fixed_widths.items():
+                if header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+            others = sum(header.sectionSize(c) for c in range(header.count()) if c != COL_DESCRIPTION)
+            width = max(self.description_min_width(), self.viewport().width() - others)
+            if header.sectionSize(COL_DESCRIPTION) != width:
+                header.resizeSection(COL_DESCRIPTION, width)
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # Called for the viewport's size too (a vertical scroll bar appearing narrows it).
+        super().resizeEvent(event)
+        self._fit_columns()
+        self._update_empty_label()
 
     # -- rows --
 
@@ -168,6 +266,16 @@ class KeyTableView(QTableView):
         cell.hide()
         self._parked.append(cell)
 
+    def _on_model_model_about_to_be_reset(self) -> None:
+        # A description's tool tip would stay over whatever row moved under it.
+        if QToolTip.isVisible():
+            QToolTip.hideText()
+        focused = QApplication.focusWidget()
+        if focused is not None and self.viewport().isAncestorOf(focused):
+            # The reset hides every row's buttons, and a hidden focus widget passes the focus down the
+            # tab chain (onto another row's Delete button, or out of the table): keep it on the table.
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _on_model_model_reset(self) -> None:
         width = 0
         height = 0
@@ -190,8 +298,23 @@ class KeyTableView(QTableView):
         if width:
             self.horizontalHeader().resizeSection(COL_ACTIONS, width + 8)
             self.verticalHeader().setDefaultSectionSize(max(height + 4, self.fontMetrics().height() + 12))
+        self._fit_columns()
+        self._update_empty_label()
 
     # -- keyboard --
+
+    def event(self, event: QEvent) -> bool:
+        # Page Up/Down are also the window's page-turn shortcuts; in the table they scroll the table,
+        # as in any list (Alt+Left/Right still turn pages from here).
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key_id = self.selected_key_id()
@@ -218,6 +341,8 @@ class KeyTableView(QTableView):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
+        elif event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._measure_columns()
 
     def _apply_palette(self) -> None:
         dark = theme.is_dark(self.palette())
@@ -228,3 +353,8 @@ class KeyTableView(QTableView):
                 cell = self.cell(row)
                 if cell is not None:
                     cell.apply_palette(self.palette())
+
+
+def _small_icon(widget: QWidget) -> QSize:
+    extent = widget.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, widget)
+    return QSize(extent, extent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 
@@ -30,11 +30,11 @@ class PaginationBar(QWidget):
         self.prev_button = QPushButton("Previous", self)
         self.prev_button.setObjectName("prevPageButton")
         self.prev_button.setAccessibleName("Previous page")
-        self.prev_button.setToolTip("Newer keys (Alt+Left, Page Up)")
+        self.prev_button.setToolTip("Newer keys (Alt+Left; Page Up outside the table)")
         self.next_button = QPushButton("Next", self)
         self.next_button.setObjectName("nextPageButton")
         self.next_button.setAccessibleName("Next page")
-        self.next_button.setToolTip("Older keys (Alt+Right, Page Down)")
+        self.next_button.setToolTip("Older keys (Alt+Right; Page Down outside the table)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.size_label)
@@ -52,6 +52,20 @@ class PaginationBar(QWidget):
 
     def set_state(self, label: str, *, can_go_back: bool, can_go_forward: bool) -> None:
         self.page_label.setText(label)
+        # A focused button that turns off hands the focus to the next widget in the tab chain, which
+        # was a row's Delete button: move it somewhere harmless first, inside the pager.
+        # (A disabled widget cannot take the focus: turn buttons on before moving it, off after.)
+        if can_go_back:
+            self.prev_button.setEnabled(True)
+        if can_go_forward:
+            self.next_button.setEnabled(True)
+        for button, enabled, other, other_enabled in (
+            (self.prev_button, can_go_back, self.next_button, can_go_forward),
+            (self.next_button, can_go_forward, self.prev_button, can_go_back),
+        ):
+            if button.hasFocus() and not enabled:
+                target = other if other_enabled else self.size_combo
+                target.setFocus(Qt.FocusReason.OtherFocusReason)
         self.prev_button.setEnabled(can_go_back)
         self.next_button.setEnabled(can_go_forward)
 

@@ -1,0 +1,122 @@
+"""Paging after a change of page size, and where keyboard focus goes when a pager button turns off."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel
+
+from desktop.core.store import KeyStore
+from desktop.ui.main_window import MainWindow
+from tests.ui.helpers import seed, wait_idle
+
+
+def _shown_ids(window: MainWindow) -> list[int]:
+    return [record.id for record in window.model.records()]
+
+
+def _choose_page_size(window: MainWindow, size: int) -> None:
+    combo = window.pagination.size_combo
+    combo.setCurrentIndex(combo.findData(size))
+    combo.activated.emit(combo.currentIndex())
+
+
+def test_changing_the_page_size_mid_list_then_paging_back_shows_every_key_once(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore
+) -> None:
+    """The tryout: on `126–140 of 140`, 100 a page, then Previous, Previous showed keys 26–100 twice."""
+    seed(store, 140, ties=3)
+    expected = [record.id for record in store.all()]
+    window = make_window()
+    label = window.findChild(QLabel, "pageLabel")
+    while window.pagination.next_button.isEnabled():
+        window.pagination.next_button.click()
+    wait_idle(qtbot, window)
+    assert label.text() == "126–140 of 140"
+    _choose_page_size(window, 100)
+    wait_idle(qtbot, window)
+    pages = [_shown_ids(window)]
+    labels = [label.text()]
+    while window.pagination.prev_button.isEnabled():
+        window.pagination.prev_button.click()
+        wait_idle(qtbot, window)
+        pages.insert(0, _shown_ids(window))
+        labels.insert(0, label.text())
+    seen = [key_id for page in pages for key_id in page]
+    assert seen == expected, labels  # every key exactly once, in order
+    # And forwards again, from the top, in pages of the new size.
+    forward = list(_shown_ids(window))
+    while window.pagination.next_button.isEnabled():
+        window.pagination.next_button.click()
+        forward.extend(_shown_ids(window))
+    assert forward == expected
+    assert label.text().endswith("–140 of 140")
+
+
+def test_the_top_key_stays_in_view_when_the_page_size_changes(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 140)
+    window = make_window()
+    for _ in range(3):
+        window.pagination.next_button.click()
+    wait_idle(qtbot, window)
+    for size in (10, 50, 100, 25):
+        top = _shown_ids(window)[0]
+        _choose_page_size(window, size)
+        wait_idle(qtbot, window)
+        assert top in _shown_ids(window), size
+        assert len(_shown_ids(window)) == min(size, 140 - window.pager.offset)
+
+
+def _activate(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+
+
+def test_focus_stays_on_the_pager_when_next_turns_off(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    """Space on Next at the last page used to land on a row's button, and the next Space deleted a key."""
+    seed(store, 30)
+    window = make_window()
+    _activate(qtbot, window)
+    window.pagination.next_button.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.pagination.next_button)
+    qtbot.keyClick(window.pagination.next_button, Qt.Key.Key_Space)
+    assert not window.pagination.next_button.isEnabled()
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    assert focused.objectName() not in ("toggleButton", "deleteButton")
+    assert window.pagination.isAncestorOf(focused) or focused is window.table
+    # Space where the focus now is asks nothing and changes nothing.
+    qtbot.keyClick(focused, Qt.Key.Key_Space)
+    assert QApplication.activeModalWidget() is None
+    assert store.count() == 30
+
+
+def test_focus_stays_on_the_pager_when_previous_turns_off(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 30)
+    window = make_window()
+    _activate(qtbot, window)
+    window.pagination.next_button.click()
+    window.pagination.prev_button.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.pagination.prev_button)
+    qtbot.keyClick(window.pagination.prev_button, Qt.Key.Key_Space)
+    assert not window.pagination.prev_button.isEnabled()
+    focused = QApplication.focusWidget()
+    assert focused is not None and window.pagination.isAncestorOf(focused), focused
+    assert focused.objectName() in ("nextPageButton", "pageSizeCombo")
+
+
+def test_a_focused_row_button_that_goes_away_leaves_the_focus_on_the_table(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore
+) -> None:
+    seed(store, 30)
+    window = make_window()
+    _activate(qtbot, window)
+    window.pagination.next_button.click()  # 5 rows: the page after has buttons for 5 keys only
+    assert len(_shown_ids(window)) == 5
+    window.pagination.prev_button.click()
+    last = window.table.cell(24)
+    assert last is not None
+    last.delete_button.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is last.delete_button)
+    window.pagination.next_button.click()  # row 24's buttons are hidden for the short page
+    focused = QApplication.focusWidget()
+    assert focused is window.table, focused

@@ -7,22 +7,23 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from desktop import __version__
-from desktop.core.errors import DatabaseMissing, DomainError, InvalidInput
+from desktop import APP_ID, __version__
+from desktop.core import keys
+from desktop.core.clock import SYSTEM_CLOCK, Clock
+from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.presentation import describe_key, shorten, shown
+from desktop.core.store import KeyStore, open_store
+from desktop.core.target import ENV_VAR
 from desktop.core.validation import expiry_instant, parse_expiry, parse_key_id, validate_description, validate_expiry
 from desktop.core.values import KeyRecord, NewKey, Verdict
 
 if TYPE_CHECKING:
     import random
 
-    # The store imports SQLAlchemy: only a command that opens a database pays for it, not the window.
-    from desktop.core.store import KeyStore
-
-PROG = "apikeys"
+PROG = APP_ID
 SEED_BATCH = 10_000
 SEED_MAX = 10_000_000
 
@@ -99,8 +100,7 @@ def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "-" if value is None else value.astimezone().strftime(fmt)
 
 
-def _print_table(records: list[KeyRecord], out: TextIO) -> None:
-    now = datetime.now(UTC)
+def _print_table(records: list[KeyRecord], out: TextIO, now: datetime) -> None:
     header = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
     rows = [
         (
@@ -161,14 +161,13 @@ def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Ran
     return rows
 
 
-def _seed(store: KeyStore, count: int) -> None:
+def _seed(store: KeyStore, count: int, now: datetime) -> None:
     import random
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     rng = random.Random()
-    now = datetime.now(UTC)
     # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr.
     with Progress(
         TextColumn("Seeding"),
@@ -190,14 +189,11 @@ def _positive_count(text: str) -> int:
     return int(text)
 
 
-def _open(args: argparse.Namespace, *, create: bool) -> KeyStore:
+def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
     """The store for a command; a missing database says where its path came from and what to do."""
-    from desktop.core.store import open_store
-    from desktop.core.target import ENV_VAR
-
     try:
         # Only create and seed may create a missing database: a mistyped path must not become an empty one.
-        return open_store(args.database, create=create)
+        return open_store(args.database, clock, create=create)
     except DatabaseMissing as err:
         source = "--database" if args.database else f"${ENV_VAR}" if os.environ.get(ENV_VAR, "").strip() else None
         if source is None:
@@ -213,7 +209,7 @@ def _open(args: argparse.Namespace, *, create: bool) -> KeyStore:
         raise DatabaseMissing(err.path, message) from None
 
 
-def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
+def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
     out = out or sys.stdout
     command = args.command
@@ -221,20 +217,18 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if command == "create":
         description = validate_description(args.description)
         expires_on = parse_expiry(args.expires) if args.expires else None
-        validate_expiry(expires_on)
+        validate_expiry(expires_on, clock.today())
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
     elif command == "seed":
         count = _positive_count(args.count)
     elif command == "verify":
         key = _read_key(args.key)
-        from desktop.core import keys
-
         if not keys.is_well_formed(key):
             out.write(f"{Verdict.MALFORMED}\n")
             return 1
 
-    with _open(args, create=command in ("create", "seed")) as store:
+    with _open(args, clock, create=command in ("create", "seed")) as store:
         if command == "create":
             out.write(store.create(description, expires_on).key + "\n")
         elif command == "list":
@@ -245,7 +239,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 json.dump([_record_json(r) for r in records], out, ensure_ascii=False, indent=2)
                 out.write("\n")
             else:
-                _print_table(records, out)
+                _print_table(records, out, clock.now())
         elif command == "verify":
             verdict = store.verify(key)
             out.write(f"{verdict}\n")
@@ -263,12 +257,24 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
             store.delete(key_id)
             out.write(f"Deleted {describe_key(record)}.\n")
         elif command == "seed":
-            _seed(store, count)
+            _seed(store, count, clock.now())
     return 0
 
 
+#: Exit statuses by kind of error, the first match wins (the README's exit code table).
+EXIT_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 2),
+    (KeyNotFound, 1),
+    (DomainError, 3),  # the database cannot be used, or is not safe to use
+)
+
+
+def exit_status(err: DomainError) -> int:
+    return next(status for kind, status in EXIT_STATUS if isinstance(err, kind))
+
+
 def report(err: DomainError) -> int:
-    sys.stderr.write(
-        f"{PROG}: {err.message.replace('another database', 'another with --database or $APIKEYS_DATABASE')}\n"
-    )
-    return err.exit_code
+    """Print `err` as one line on stderr, in the command line's words; its exit status."""
+    message = err.message.replace(CHOOSE_ANOTHER, f"choose another with --database or ${ENV_VAR}")
+    sys.stderr.write(f"{PROG}: {message}\n")
+    return exit_status(err)

@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from strip_rpath import elf_files  # a sibling script: packaging/ is on sys.path when run
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "resources" / "app"
 NAME = "apikeys"
@@ -75,17 +77,9 @@ def architecture() -> str:
     return subprocess.run(["dpkg", "--print-architecture"], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _is_elf(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(4) == b"\x7fELF"
-    except OSError:
-        return False
-
-
 def system_dependencies(bundle: Path) -> list[str]:
     """Debian packages for the libraries that the bundle's ELF files need and do not carry."""
-    files = [p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and _is_elf(p)]
+    files = elf_files(bundle)
     carried = {p.name for p in bundle.rglob("*")}
     needed: set[str] = set()
     for path in files:

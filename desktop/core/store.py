@@ -22,6 +22,7 @@ from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.db import Database, open_database
 from desktop.core.db.base import NewRow
 from desktop.core.errors import (
+    CHOOSE_ANOTHER,
     DatabaseError,
     DatabaseLocked,
     DatabaseMissing,
@@ -62,8 +63,7 @@ def open_store(database: str | None = None, clock: Clock = SYSTEM_CLOCK, *, crea
 def _deleted(location: str) -> DatabaseMissing:
     return DatabaseMissing(
         location,
-        f"The database {location} was deleted or moved away; nothing was written. "
-        "Put it back, or choose another database.",
+        f"The database {location} was deleted or moved away; nothing was written. Put it back, or {CHOOSE_ANOTHER}.",
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import exc, text
 
+from desktop.cli import exit_status
 from desktop.core.db import migrate as migratemod
 from desktop.core.db import sqlite as dbmod
 from desktop.core.errors import (
@@ -372,7 +373,7 @@ def test_each_error_code_gets_its_kind(tmp_path: Path, db_path: Path) -> None:
     for name, (err, kind) in kinds.items():
         mapped = dbmod.translate(err, "here")
         assert type(mapped) is kind, (name, err.sqlite_errorname, mapped)
-        assert isinstance(mapped, DatabaseError) and mapped.exit_code == 3
+        assert isinstance(mapped, DatabaseError) and exit_status(mapped) == 3
         assert "--database" not in mapped.message and "APIKEYS_DATABASE" not in mapped.message
     other.close()
     holder.close()

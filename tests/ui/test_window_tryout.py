@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clock import FixedClock
-from desktop.core.store import KeyStore, NewKey
+from desktop.core.store import KeyStore
+from desktop.core.values import NewKey
 from desktop.ui import launcher, theme
 from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_KEY, COL_STATUS
 from desktop.ui.main_window import MainWindow

@@ -15,7 +15,7 @@ import shlex
 import stat
 from pathlib import Path
 
-from desktop.core.errors import DatabaseUnavailable, NotADatabase, UnsafeDatabase
+from desktop.core.errors import CHOOSE_ANOTHER, DatabaseUnavailable, NotADatabase, UnsafeDatabase
 
 #: The files SQLite keeps beside a database; each is as trusted as the database itself.
 COMPANIONS = ("-wal", "-shm", "-journal")
@@ -77,17 +77,17 @@ def _problem(path: Path, status: os.stat_result) -> UnsafeDatabase | None:
     if stat.S_ISLNK(mode):
         return UnsafeDatabase(
             f"{path} is a symbolic link, which API Key Manager does not follow; put the database file itself "
-            "there, or choose another database.",
+            f"there, or {CHOOSE_ANOTHER}.",
             str(path),
         )
     if not stat.S_ISREG(mode):
         return UnsafeDatabase(
-            f"{path} is {_kind(mode)}, not a regular file; move it away, or choose another database.", str(path)
+            f"{path} is {_kind(mode)}, not a regular file; move it away, or {CHOOSE_ANOTHER}.", str(path)
         )
     if status.st_uid != os.geteuid():
         return UnsafeDatabase(
             f"{path} belongs to {_owner(status.st_uid)}, who could read or change your keys; move it away, "
-            "or choose another database.",
+            f"or {CHOOSE_ANOTHER}.",
             str(path),
         )
     if mode & _SHARED_BITS:
@@ -207,7 +207,7 @@ def check_strays(path: Path) -> None:
             raise problem
         raise UnsafeDatabase(
             f"{companion} is left over from a database that is no longer there, and SQLite would apply it to a "
-            "new one; move it away, or choose another database.",
+            f"new one; move it away, or {CHOOSE_ANOTHER}.",
             str(companion),
         )
 

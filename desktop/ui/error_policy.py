@@ -23,7 +23,6 @@ class Level(enum.Enum):
 
 #: Actions that change one key, as a person names them ("Could not deactivate ak_…").
 WRITES = frozenset({"activate", "deactivate", "delete"})
-RELOADED = "another program or window deleted it. The list has been reloaded."
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +43,12 @@ class Outcome:
 def decide(err: BaseException, action: str, record: KeyRecord | None = None) -> Outcome:
     """The one error policy. `action` is what was being done ("create", "delete", "count", a slot's name)."""
     if isinstance(err, KeyNotFound):
+        # The core words it (KeyNotFound.naming); the window names the key as the person saw it.
         if record is not None:
-            text = f"{describe_key(record)} no longer exists: {RELOADED}"
+            text = f"{err.naming(describe_key(record)).message} The list has been reloaded."
             logged = f"could not {action} key #{record.id}: it no longer exists"
         else:
-            text = f"That key no longer exists: {RELOADED}"
+            text = f"{err.naming('That key').message} The list has been reloaded."
             logged = f"{action}: key #{err.key_id} no longer exists"
         return Outcome(Level.ERROR, text, logged, logging.INFO, False, True, err.message)
     if isinstance(err, DomainError):

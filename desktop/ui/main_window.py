@@ -1,4 +1,8 @@
-"""The API Keys window: generate, copy once, see, activate/deactivate, delete and page through keys."""
+"""The API Keys window: layout, menus and dialogs; its controller (controller.py) does the database side.
+
+Built the qutebrowser way: children first, then one `_connect_signals`. The window asks the controller
+(generate, toggle, delete, page) and shows what it emits; the database menu lives in database_actions.py.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +53,7 @@ EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
 class MainWindow(DatabaseActions, QMainWindow):
-    """Owns the store it is given (closes it on close); reports every outcome through one notifier."""
+    """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
         self,

@@ -76,7 +76,8 @@ def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
             "ratio": ours_ms / floor_ms if floor_ms else 0.0,
             "target": f"≤ {MAX_STALL_S * 1000:.0f} ms",
             "passed": ours_ms <= MAX_STALL_S * 1000 and not problems,
-            "note": "longest event-loop gap while paging and toggling beside 4 verifiers and a writer;"
+            "note": f"median of {repeats} runs of the longest event-loop gap while paging and toggling beside"
+            " 4 verifiers and a writer;"
             " floor: the same load, window idle" + (f"; {problems[0]}" if problems else ""),
         }
     ]

@@ -70,9 +70,7 @@ def test_create_emits_the_key_then_the_new_page(controller: Controller, qtbot, d
     assert select == key.record.id and [r.id for r in records] == [key.record.id]
 
 
-def test_a_key_deleted_elsewhere_is_reported_and_reloaded(
-    controller: Controller, qtbot, db_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_deleted_elsewhere_is_reported_and_reloaded(controller: Controller, qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
     store = _open(db_path, 2)
     controller.set_store(store)
     record = controller.pager.items[0]  # type: ignore[union-attr]

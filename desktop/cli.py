@@ -11,17 +11,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import APP_ID, __version__
-from desktop.core import keys
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.presentation import describe_key, shorten, shown
-from desktop.core.store import KeyStore, open_store
 from desktop.core.target import ENV_VAR
 from desktop.core.validation import expiry_instant, parse_expiry, parse_key_id, validate_description, validate_expiry
 from desktop.core.values import KeyRecord, NewKey, Verdict
 
 if TYPE_CHECKING:
     import random
+
+    # Imported by the commands that open a database: the window's start-up pays for every module imported here.
+    from desktop.core.store import KeyStore
 
 PROG = APP_ID
 SEED_BATCH = 10_000
@@ -191,6 +192,8 @@ def _positive_count(text: str) -> int:
 
 def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
     """The store for a command; a missing database says where its path came from and what to do."""
+    from desktop.core.store import open_store
+
     try:
         # Only create and seed may create a missing database: a mistyped path must not become an empty one.
         return open_store(args.database, clock, create=create)
@@ -224,6 +227,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         count = _positive_count(args.count)
     elif command == "verify":
         key = _read_key(args.key)
+        from desktop.core import keys  # hashlib and secrets: not for the window's start-up
+
         if not keys.is_well_formed(key):
             out.write(f"{Verdict.MALFORMED}\n")
             return 1

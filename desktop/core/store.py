@@ -278,11 +278,7 @@ class KeyStore:
 
     def count(self, *, newer_than: Cursor | None = None) -> int:
         """How many keys exist; with `newer_than`, how many sort before that position (its offset)."""
-        from desktop.core.db import statements as sql
-
-        query = sql.COUNT if newer_than is None else sql.count_newer_than(newer_than)
-        with self._usable().read() as conn:
-            return int(conn.execute(query).scalar_one())
+        return self._usable().count(newer_than)
 
     def all(self) -> list[KeyRecord]:
         """Every key, newest first (for `apikeys list`)."""
@@ -302,6 +298,16 @@ class KeyStore:
     def data_version(self) -> int | None:
         """A number that changes when another connection or process commits; None if unknown."""
         return self._usable().data_version()
+
+    def preload(self) -> None:
+        """Load what writes and full listings need (SQLAlchemy, its engine, the statements) ahead of the first.
+
+        Opening a SQLite file and reading pages do without them; a window calls this in the background once its
+        first page is on screen, so that the first change a person makes does not wait for the import.
+        """
+        from desktop.core.db import statements  # noqa: F401  # for its side effect: SQLAlchemy and the model loaded
+
+        self._usable().engine  # noqa: B018  # built now rather than by the first write
 
     # -- verification --
 

@@ -78,6 +78,9 @@ def _launch(command: list[str], env: dict[str, str], expect: tuple[str, ...]) ->
 def _isolated_env(home: Path) -> dict[str, str]:
     """Settings, logs and data of these runs stay in the benchmark's folder, not the person's."""
     env = dict(os.environ)
+    # Bytecode is cached as on an installed copy (pip and the .deb compile it): with PYTHONDONTWRITEBYTECODE
+    # every run would compile the app's modules from source, a cost the floors (no modules of ours) never pay.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         QT_QPA_PLATFORM=env.get("QT_QPA_PLATFORM", "offscreen"),
         XDG_CONFIG_HOME=str(home / "config"),

@@ -2,7 +2,7 @@
 
 One `Database` per open database. The store asks it for connections (`read()`, `write()`) and for the few
 operations that a backend may do faster than generic SQLAlchemy Core: the schema revision, a keyset page,
-lookup by digest, recording a use, bulk insert, change detection and the file's identity. Nothing here
+a count, lookup by digest, recording a use, bulk insert, change detection and the file's identity. Nothing here
 imports SQLAlchemy: SQLite reads its first page before SQLAlchemy is loaded, and builds its engine on the
 first call that needs it (a write, a count, a migration).
 """
@@ -121,6 +121,10 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
         """One keyset page newest first: the first, the one after `after`, or the one before `before`."""
+
+    @abc.abstractmethod
+    def count(self, newer_than: Cursor | None = None) -> int:
+        """How many keys there are; with `newer_than`, how many sort before it (its offset)."""
 
     @abc.abstractmethod
     def lookup(self, digest: bytes) -> Found | None:

@@ -94,6 +94,11 @@ class SqlAlchemyDatabase(Database):
             has_newer = newest is not None and bool(conn.execute(sql.any_where(sql.newer_than(newest))).scalar())
             return Page(items, has_newer, len(rows) > size)
 
+    def count(self, newer_than: Cursor | None = None) -> int:
+        query = sql.COUNT if newer_than is None else sql.count_newer_than(newer_than)
+        with self.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def lookup(self, digest: bytes) -> Found | None:
         with self.read() as conn:
             row = conn.execute(sql.LOOKUP, {"digest": digest}).first()

@@ -299,6 +299,13 @@ class SqliteDatabase(Database):
         query = f"SELECT EXISTS (SELECT 1 FROM api_keys WHERE {condition})"
         return bool(conn.execute(query, (sqlite_time_text(cursor.created_at), cursor.id)).fetchone()[0])
 
+    def count(self, newer_than: Cursor | None = None) -> int:
+        with self._pooled(int(BUSY_TIMEOUT_S * 1000)) as conn:
+            if newer_than is None:
+                return int(conn.execute("SELECT count(*) FROM api_keys").fetchone()[0])
+            query = f"SELECT count(*) FROM api_keys WHERE {_NEWER}"
+            return int(conn.execute(query, (sqlite_time_text(newer_than.created_at), newer_than.id)).fetchone()[0])
+
     def lookup(self, digest: bytes) -> Found | None:
         # The hot path: take and give inline (a context manager costs a fifth of the whole call).
         try:

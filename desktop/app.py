@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop import cli
+from desktop import APP_ID, cli
 from desktop.core.errors import DomainError
 from desktop.hardening import harden_process
 
@@ -47,7 +47,7 @@ class RedactKeys(logging.Filter):
 def log_path() -> Path:
     import platformdirs
 
-    return platformdirs.user_log_path("apikeys", appauthor=False) / "apikeys.log"
+    return platformdirs.user_log_path(APP_ID, appauthor=False) / f"{APP_ID}.log"
 
 
 def _private_opener(path: str, flags: int) -> int:

@@ -7,20 +7,24 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from desktop import __version__
-from desktop.core.errors import DatabaseMissing, DomainError, InvalidInput
+from desktop import APP_ID, __version__
+from desktop.core.clock import SYSTEM_CLOCK, Clock
+from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
+from desktop.core.presentation import describe_key, shorten, shown
+from desktop.core.target import ENV_VAR
+from desktop.core.validation import expiry_instant, parse_expiry, parse_key_id, validate_description, validate_expiry
+from desktop.core.values import KeyRecord, NewKey, Verdict
 
 if TYPE_CHECKING:
-    # Imported lazily below: the window must appear before SQLAlchemy is loaded, and the window's
-    # start-up pays for every module this one imports.
     import random
 
-    from desktop.core.store import KeyRecord, KeyStore, NewKey
+    # Imported by the commands that open a database: the window's start-up pays for every module imported here.
+    from desktop.core.store import KeyStore
 
-PROG = "apikeys"
+PROG = APP_ID
 SEED_BATCH = 10_000
 SEED_MAX = 10_000_000
 
@@ -93,27 +97,20 @@ def _record_json(record: KeyRecord) -> dict[str, Any]:
     }
 
 
-def _status(record: KeyRecord, now: datetime) -> str:
-    if not record.active:
-        return "inactive"
-    return "expired" if record.is_expired(now) else "active"
-
-
 def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "-" if value is None else value.astimezone().strftime(fmt)
 
 
-def _print_table(records: list[KeyRecord], out: TextIO) -> None:
-    now = datetime.now(UTC)
+def _print_table(records: list[KeyRecord], out: TextIO, now: datetime) -> None:
     header = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
     rows = [
         (
             str(r.id),
             r.masked,
-            _shown(r.description if len(r.description) <= 40 else r.description[:39] + "…"),
+            shown(shorten(r.description)),
             _local(r.created_at),
             "Never" if r.expires_on is None else r.expires_on.isoformat(),
-            _status(r, now),
+            r.status(now).value,
             _local(r.last_used_at),
         )
         for r in records
@@ -140,26 +137,6 @@ def _read_key(arg: str) -> str:
     return sys.stdin.read(4096).strip()
 
 
-# Characters a terminal obeys instead of showing: C0/C1 controls (escape sequences, newlines), lone
-# surrogates, line and paragraph separators, and bidirectional overrides and isolates, which reorder
-# what a person reads. A description written through this program holds none of them (validate_description
-# refuses them), but another program may have written the database.
-_UNSAFE_FOR_TERMINAL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
-)
-
-
-def _shown(text: str) -> str:
-    """`text` as a terminal shows it literally: unsafe characters escaped (``\\x1b``, ``\\u202e``), never obeyed."""
-    return _UNSAFE_FOR_TERMINAL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-def _describe(record: KeyRecord) -> str:
-    """How a message names a key, as the window's status bar does: masked, with its description (shortened)."""
-    text = record.description if len(record.description) <= 60 else record.description[:57] + "…"
-    return f"{record.masked} (“{_shown(text)}”)"
-
-
 _SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
 _SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration", "load test", "nightly export")
 _SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "the data team", "the web team")
@@ -167,8 +144,6 @@ _SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", 
 
 def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Random) -> list[NewKey]:
     """Demo rows `first`..`last` of `count`, spread over the last year (whole seconds: ties at scale)."""
-    from desktop.core.store import NewKey, expiry_instant
-
     rows = []
     span = timedelta(days=365)
     today = now.astimezone().date()
@@ -187,14 +162,13 @@ def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Ran
     return rows
 
 
-def _seed(store: KeyStore, count: int) -> None:
+def _seed(store: KeyStore, count: int, now: datetime) -> None:
     import random
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     rng = random.Random()
-    now = datetime.now(UTC)
     # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr.
     with Progress(
         TextColumn("Seeding"),
@@ -216,14 +190,13 @@ def _positive_count(text: str) -> int:
     return int(text)
 
 
-def _open(args: argparse.Namespace, *, create: bool) -> KeyStore:
+def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
     """The store for a command; a missing database says where its path came from and what to do."""
     from desktop.core.store import open_store
-    from desktop.core.target import ENV_VAR
 
     try:
         # Only create and seed may create a missing database: a mistyped path must not become an empty one.
-        return open_store(args.database, create=create)
+        return open_store(args.database, clock, create=create)
     except DatabaseMissing as err:
         source = "--database" if args.database else f"${ENV_VAR}" if os.environ.get(ENV_VAR, "").strip() else None
         if source is None:
@@ -239,36 +212,28 @@ def _open(args: argparse.Namespace, *, create: bool) -> KeyStore:
         raise DatabaseMissing(err.path, message) from None
 
 
-def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
+def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
-    from desktop.core.store import (
-        Verdict,
-        parse_expiry,
-        parse_key_id,
-        validate_description,
-        validate_expiry,
-    )
-
     out = out or sys.stdout
     command = args.command
     # Validate what needs no database before opening (or creating) one: bad input is exit 2 whatever the file.
     if command == "create":
         description = validate_description(args.description)
         expires_on = parse_expiry(args.expires) if args.expires else None
-        validate_expiry(expires_on)
+        validate_expiry(expires_on, clock.today())
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
     elif command == "seed":
         count = _positive_count(args.count)
     elif command == "verify":
         key = _read_key(args.key)
-        from desktop.core import keys
+        from desktop.core import keys  # hashlib and secrets: not for the window's start-up
 
         if not keys.is_well_formed(key):
             out.write(f"{Verdict.MALFORMED}\n")
             return 1
 
-    with _open(args, create=command in ("create", "seed")) as store:
+    with _open(args, clock, create=command in ("create", "seed")) as store:
         if command == "create":
             out.write(store.create(description, expires_on).key + "\n")
         elif command == "list":
@@ -279,7 +244,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 json.dump([_record_json(r) for r in records], out, ensure_ascii=False, indent=2)
                 out.write("\n")
             else:
-                _print_table(records, out)
+                _print_table(records, out, clock.now())
         elif command == "verify":
             verdict = store.verify(key)
             out.write(f"{verdict}\n")
@@ -288,21 +253,33 @@ def execute(args: argparse.Namespace, out: TextIO | None = None) -> int:
             # The same words as the window's status bar.
             if command == "activate":
                 updated = store.set_active(key_id, True)
-                out.write(f"Activated {_describe(updated)}: clients using it are accepted again.\n")
+                out.write(f"Activated {describe_key(updated)}: clients using it are accepted again.\n")
             else:
                 updated = store.set_active(key_id, False)
-                out.write(f"Deactivated {_describe(updated)}: clients using it will be rejected.\n")
+                out.write(f"Deactivated {describe_key(updated)}: clients using it will be rejected.\n")
         elif command == "delete":
             record = store.get(key_id)  # to say what was deleted; KeyNotFound here is the same exit 1
             store.delete(key_id)
-            out.write(f"Deleted {_describe(record)}.\n")
+            out.write(f"Deleted {describe_key(record)}.\n")
         elif command == "seed":
-            _seed(store, count)
+            _seed(store, count, clock.now())
     return 0
 
 
+#: Exit statuses by kind of error, the first match wins (the README's exit code table).
+EXIT_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 2),
+    (KeyNotFound, 1),
+    (DomainError, 3),  # the database cannot be used, or is not safe to use
+)
+
+
+def exit_status(err: DomainError) -> int:
+    return next(status for kind, status in EXIT_STATUS if isinstance(err, kind))
+
+
 def report(err: DomainError) -> int:
-    sys.stderr.write(
-        f"{PROG}: {err.message.replace('another database', 'another with --database or $APIKEYS_DATABASE')}\n"
-    )
-    return err.exit_code
+    """Print `err` as one line on stderr, in the command line's words; its exit status."""
+    message = err.message.replace(CHOOSE_ANOTHER, f"choose another with --database or ${ENV_VAR}")
+    sys.stderr.write(f"{PROG}: {message}\n")
+    return exit_status(err)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.core.store import KeyStore
 
 REPO = Path(__file__).resolve().parent.parent
 #: What every command-line error looks like: one line on stderr.
@@ -43,6 +50,15 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
         timeout=120,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def seed(store: KeyStore, count: int, *, ties: int = 1, start: datetime | None = None) -> None:
+    """`count` keys, oldest first; every `ties` consecutive keys share one created_at."""
+    from desktop.core.values import NewKey
+
+    base = start or datetime(2025, 1, 1, tzinfo=UTC)
+    rows = [NewKey(f"key {index:03d}", base + timedelta(minutes=index // ties)) for index in range(count)]
+    store.insert_many(rows)
 
 
 # -- database files in known states, for the bad-file tests ----------------------
@@ -81,3 +97,47 @@ def make_truncated(path: Path) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
     return path
+
+
+def make_not_a_database(path: Path) -> Path:
+    path.write_text("shopping list\n")
+    return path
+
+
+def make_zero_bytes(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
+def make_directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def fingerprint(path: Path) -> str:
+    """What must not change when a bad file is refused: its bytes, or that it is a folder or absent."""
+    if path.is_dir():
+        return "dir"
+    if not path.exists():
+        return "missing"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BadFile:
+    """One entry of the catalogue: how to make it in a folder, and a fragment the reason given must contain."""
+
+    make: Callable[[Path], Path]
+    reason: str
+
+
+#: The bad database files every opener must refuse without changing them: the core (KeyStore.open), the
+#: CLI and the window all take their cases from here.
+BAD_FILES: dict[str, BadFile] = {
+    "not a database": BadFile(lambda folder: make_not_a_database(folder / "notes.db"), "not a database file"),
+    "truncated": BadFile(lambda folder: make_truncated(folder / "truncated.db"), "damaged"),
+    "zero bytes": BadFile(lambda folder: make_zero_bytes(folder / "empty.db"), "empty file"),
+    "a directory": BadFile(lambda folder: make_directory(folder / "folder.db"), "is a folder"),
+    "missing folder": BadFile(lambda folder: folder / "no" / "such" / "keys.db", "does not exist"),
+    "newer schema": BadFile(lambda folder: make_newer_schema(folder / "future.db", "zz99"), "newer version"),
+}

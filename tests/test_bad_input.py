@@ -10,9 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desktop.cli import exit_status
 from desktop.core import keys
 from desktop.core.errors import InvalidDescription, InvalidExpiry, InvalidKeyId, KeyNotFound
-from desktop.core.store import KeyStore, Verdict, parse_key_id
+from desktop.core.store import KeyStore
+from desktop.core.validation import parse_key_id
+from desktop.core.values import Verdict
 from tests.helpers import run_cli
 
 TODAY = date(2030, 6, 15)
@@ -45,7 +48,7 @@ def test_descriptions(db_path: Path) -> None:
             try:
                 created = store.create(text)
             except InvalidDescription as err:
-                assert err.message and err.exit_code == 2
+                assert err.message and exit_status(err) == 2
                 assert _snapshot(store) == before
             else:
                 assert created.record.description == text.strip()

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.store import KeyStore, NewKey
+from desktop.core.store import KeyStore
+from desktop.core.values import NewKey
 from tests.helpers import REPO
 
 STRESS = os.environ.get("APIKEYS_STRESS") == "1"

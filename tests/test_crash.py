@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core import db as dbmod
-from desktop.core.store import KeyStore, Verdict
+from desktop.core.db import migrate as dbmod
+from desktop.core.store import KeyStore
+from desktop.core.values import Verdict
 from tests.helpers import REPO
 
 STRESS = os.environ.get("APIKEYS_STRESS") == "1"
@@ -109,12 +110,12 @@ MIGRATOR = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from desktop.core import db
-    db.MIGRATIONS_DIR = Path(sys.argv[2])
-    db.KNOWN_REVISIONS = ("0001", "0002")
-    db.HEAD_REVISION = "0002"
+    from desktop.core.db import migrate, open_database
+    migrate.MIGRATIONS_DIR = Path(sys.argv[2])
+    migrate.KNOWN_REVISIONS = ("0001", "0002")
+    migrate.HEAD_REVISION = "0002"
     print("start", flush=True)
-    db.open_database(sys.argv[1], create=True).dispose()
+    open_database(sys.argv[1], create=True).dispose()
     print("done", flush=True)
     """
 )

@@ -14,6 +14,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+from desktop.cli import exit_status
 from desktop.core import keys
 from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.core.store import KeyStore
@@ -220,5 +221,5 @@ def test_service_snippet_with_a_mistyped_database_fails_at_start_up(
     monkeypatch.setenv("APIKEYS_DATABASE", str(typo))
     with pytest.raises(DomainError, match=re.escape(f"No database at {typo}")) as raised:
         exec(compile(snippet(), "README.md", "exec"), {})
-    assert isinstance(raised.value, DatabaseMissing) and raised.value.exit_code == 3
+    assert isinstance(raised.value, DatabaseMissing) and exit_status(raised.value) == 3
     assert list(tmp_path.iterdir()) == []

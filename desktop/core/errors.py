@@ -1,15 +1,20 @@
-"""One base error for everything the store refuses; each carries a message for people."""
+"""One base error for everything the store refuses; each carries a message for people.
+
+Messages are the same in every front end: what the command line turns into an exit status, and how it
+names the way to choose a database, is the command line's business (desktop.cli).
+"""
 
 from __future__ import annotations
 
 from typing import Self
 
+#: How a message offers choosing another database: each front end says how (the window: File ▸ Open; the
+#: command line: --database or $APIKEYS_DATABASE), so the words are one constant it can find.
+CHOOSE_ANOTHER = "choose another database"
+
 
 class DomainError(Exception):
     """A failure a person can act on. `str(err)` is the message to show them."""
-
-    #: The CLI's exit status for this kind of failure (the README lists them under "Command line").
-    exit_code = 3
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -26,8 +31,6 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """Bad usage or bad input: an empty description, a past expiry, a malformed ID."""
 
-    exit_code = 2
-
 
 class InvalidDescription(InvalidInput):
     pass
@@ -42,19 +45,26 @@ class InvalidKeyId(InvalidInput):
 
 
 class KeyNotFound(DomainError):
-    """The key does not exist (any more): another process may have deleted it."""
+    """The key does not exist (any more): another process may have deleted it.
 
-    exit_code = 1
+    Its message names the key by its ID; `naming` gives the same error naming it as the person saw it.
+    """
 
-    def __init__(self, key_id: int) -> None:
-        super().__init__(f"No API key #{key_id} exists; it may have been deleted.")
+    def __init__(self, key_id: int, described: str | None = None) -> None:
+        if described is None:
+            message = f"No API key #{key_id} exists; it may have been deleted."
+        else:
+            message = f"{described} no longer exists: another program or window deleted it."
+        super().__init__(message)
         self.key_id = key_id
+
+    def naming(self, described: str) -> KeyNotFound:
+        """This error, its message naming the key as shown (e.g. `describe_key(record)`)."""
+        return KeyNotFound(self.key_id, described)
 
 
 class DatabaseError(DomainError):
     """The database cannot be used: not a database, corrupt, locked, newer, read-only."""
-
-    exit_code = 3
 
 
 class NotADatabase(DatabaseError):

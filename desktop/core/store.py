@@ -1,42 +1,43 @@
-"""The operations on keys: create, page, count, toggle, delete, verify; plain values out."""
+"""The operations on keys: create, page, count, toggle, delete, verify; plain values out.
+
+No SQL dialect here: the store talks to the database through the seam (desktop.core.db). SQLAlchemy is not
+imported by this module, so that opening a SQLite file and reading its first page does not load it; the
+statements (desktop.core.db.statements) are imported by the operations that run them.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import hmac
 import logging
 import math
-import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from time import monotonic as _monotonic
-from typing import Any
-
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, tuple_, update
+from typing import TYPE_CHECKING
 
 from desktop.core import keys
-from desktop.core.db import INSERT_COLUMNS, Database, open_database, translated
+from desktop.core.clock import SYSTEM_CLOCK, Clock
+from desktop.core.db import Database, open_database
+from desktop.core.db.base import NewRow
 from desktop.core.errors import (
+    CHOOSE_ANOTHER,
     DatabaseError,
     DatabaseLocked,
     DatabaseMissing,
     DatabaseUnavailable,
     DomainError,
-    InvalidDescription,
-    InvalidExpiry,
-    InvalidKeyId,
     KeyNotFound,
 )
-from desktop.core.filewatch import FileChange, current_identity
-from desktop.core.models import ApiKey
+from desktop.core.validation import validate_description, validate_expiry
+from desktop.core.values import CreatedKey, Cursor, FileChange, KeyRecord, NewKey, Page, Verdict
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION_MAX = 256
 #: last_used_at is written at most this often per key, so a busy service does not serialize on writes.
 TOUCH_INTERVAL = timedelta(minutes=1)
 #: After recording a use failed (another writer holds the lock, a read-only file), no attempt for this long:
@@ -44,202 +45,12 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
-MAX_EXPIRY = date(9999, 12, 30)
-MAX_KEY_ID = 2**63 - 1
-# Bidirectional overrides and isolates reorder what a person reads: refused like control characters.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-_ID_PATTERN = re.compile(r"[0-9]+")
 
-Clock = Callable[[], datetime]
 #: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
 Monotonic = Callable[[], float]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# -- values handed to callers -------------------------------------------------
-
-
-class Verdict(enum.StrEnum):
-    VALID = "valid"
-    MALFORMED = "malformed"
-    UNKNOWN = "unknown"
-    INACTIVE = "inactive"
-    EXPIRED = "expired"
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Cursor:
-    """A position in the newest-first order: (created_at, id)."""
-
-    created_at: datetime
-    id: int
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    id: int
-    masked: str
-    description: str
-    created_at: datetime
-    expires_at: datetime | None
-    active: bool
-    last_used_at: datetime | None
-
-    @property
-    def cursor(self) -> Cursor:
-        return Cursor(self.created_at, self.id)
-
-    @property
-    def expires_on(self) -> date | None:
-        """The calendar date through which the key is valid, in local time."""
-        return expiry_date(self.expires_at)
-
-    def is_expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at is not None and (now or _utcnow()) >= self.expires_at
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedKey:
-    record: KeyRecord
-    #: The full key: hand it to the person once, never store or log it.
-    key: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: tuple[KeyRecord, ...]
-    #: Whether newer keys exist before the first item (a previous page).
-    has_newer: bool
-    #: Whether older keys exist after the last item (a next page).
-    has_older: bool
-
-
-@dataclass(frozen=True, slots=True)
-class NewKey:
-    """One row for bulk insertion (seeding); the store generates the key itself."""
-
-    description: str
-    created_at: datetime
-    expires_at: datetime | None = None
-    active: bool = True
-
-
-# -- validation (pure; hypothesis-tested) ---------------------------------------
-
-
-def validate_description(text: str) -> str:
-    """Trimmed description, or InvalidDescription saying what to fix."""
-    if not isinstance(text, str):
-        raise InvalidDescription("A description is required.")
-    cleaned = text.strip()
-    if not cleaned:
-        raise InvalidDescription("A description is required: say what the key is for.")
-    # isprintable() is False for every control, format (bidi) and surrogate character: a fast path.
-    for char in "" if cleaned.isprintable() else cleaned:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs") or char in _BIDI_CONTROLS:
-            raise InvalidDescription(
-                f"The description contains a control character (U+{ord(char):04X}); remove it and try again."
-            )
-    if len(cleaned) > DESCRIPTION_MAX:
-        raise InvalidDescription(
-            f"The description is {len(cleaned):,} characters long; the limit is {DESCRIPTION_MAX}."
-        )
-    return cleaned
-
-
-def local_today() -> date:
-    return datetime.now().astimezone().date()
-
-
-def expiry_instant(expires_on: date) -> datetime:
-    """The UTC instant of the local midnight after `expires_on`: valid through that whole day."""
-    local_midnight = datetime.combine(expires_on + timedelta(days=1), time())
-    return local_midnight.astimezone().astimezone(UTC)
-
-
-def expiry_date(expires_at: datetime | None) -> date | None:
-    if expires_at is None:
-        return None
-    return (expires_at.astimezone() - timedelta(microseconds=1)).date()
-
-
-def validate_expiry(expires_on: date | None, today: date | None = None) -> datetime | None:
-    if expires_on is None:
-        return None
-    today = today or local_today()
-    if expires_on < today:
-        raise InvalidExpiry(
-            f"The expiry date {expires_on.isoformat()} is in the past; choose {today.isoformat()} or later."
-        )
-    if expires_on > MAX_EXPIRY:
-        raise InvalidExpiry(f"The expiry date must be {MAX_EXPIRY.isoformat()} or earlier.")
-    return expiry_instant(expires_on)
-
-
-def parse_expiry(text: str) -> date:
-    """A YYYY-MM-DD date, or InvalidExpiry."""
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-            raise ValueError
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidExpiry(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2030-12-31.") from None
-
-
-def parse_key_id(value: str | int) -> int:
-    """A positive key ID, or InvalidKeyId."""
-    if isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, int):
-        key_id = value
-    else:
-        text = value.strip()
-        if not _ID_PATTERN.fullmatch(text) or len(text) > 19:
-            raise InvalidKeyId(f"'{value}' is not a key ID; IDs are positive whole numbers, as `apikeys list` shows.")
-        key_id = int(text)
-    if not 1 <= key_id <= MAX_KEY_ID:
-        raise InvalidKeyId(f"'{value}' is not a key ID; IDs are positive whole numbers, as `apikeys list` shows.")
-    return key_id
-
-
-# -- the store ----------------------------------------------------------------
-
-_COLUMNS = (
-    ApiKey.id,
-    ApiKey.hint,
-    ApiKey.description,
-    ApiKey.created_at,
-    ApiKey.expires_at,
-    ApiKey.active,
-    ApiKey.last_used_at,
-)
-_NEWEST_FIRST = (ApiKey.created_at.desc(), ApiKey.id.desc())
-_OLDEST_FIRST = (ApiKey.created_at.asc(), ApiKey.id.asc())
-_POSITION = tuple_(ApiKey.created_at, ApiKey.id)
-
-
-_VERIFY_QUERY = select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at).where(
-    ApiKey.digest == bindparam("digest")
-)
-
-
-def _record(row: Any) -> KeyRecord:  # a Row; its generic form differs between SQLAlchemy 2.0 and 2.1
-    return KeyRecord(
-        id=row.id,
-        masked=keys.mask_hint(row.hint),
-        description=row.description,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        active=bool(row.active),
-        last_used_at=row.last_used_at,
-    )
-
-
-def open_store(database: str | None = None, clock: Clock = _utcnow, *, create: bool = False) -> KeyStore:
+def open_store(database: str | None = None, clock: Clock = SYSTEM_CLOCK, *, create: bool = False) -> KeyStore:
     """Open the store the way every entry point does: the argument, else $APIKEYS_DATABASE, else the default.
 
     A missing database is an error (DatabaseMissing) unless `create` is True.
@@ -252,24 +63,23 @@ def open_store(database: str | None = None, clock: Clock = _utcnow, *, create: b
 def _deleted(location: str) -> DatabaseMissing:
     return DatabaseMissing(
         location,
-        f"The database {location} was deleted or moved away; nothing was written. "
-        "Put it back, or choose another database.",
+        f"The database {location} was deleted or moved away; nothing was written. Put it back, or {CHOOSE_ANOTHER}.",
     )
 
 
 class KeyStore:
-    """All operations on one database. Thread-safe: calls take connections from pools.
+    """All operations on one database. Thread-safe: connections come from pools, and the state kept between
+    calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
     A SQLite file may be replaced (restored from a backup, synced, `mv new.db keys.db`) or deleted while
     the store is open: `check_file()` notices, every write checks first, and verify() checks at most once
     a second, so no one keeps answering from, or writing into, a file that is no longer at the path.
     """
 
-    def __init__(self, database: Database, clock: Clock = _utcnow, *, monotonic: Monotonic = _monotonic) -> None:
+    def __init__(self, database: Database, clock: Clock = SYSTEM_CLOCK, *, monotonic: Monotonic = _monotonic) -> None:
         self._db = database
         self._clock = clock
         self._monotonic = monotonic
-        self._watch: Any = None
         self._generation = 0
         self._reopen_lock = threading.Lock()
         # open_database has just checked the file.
@@ -284,7 +94,7 @@ class KeyStore:
 
     @classmethod
     def open(
-        cls, target: str, clock: Clock = _utcnow, *, create: bool = False, monotonic: Monotonic = _monotonic
+        cls, target: str, clock: Clock = SYSTEM_CLOCK, *, create: bool = False, monotonic: Monotonic = _monotonic
     ) -> KeyStore:
         return cls(open_database(target, create=create), clock, monotonic=monotonic)
 
@@ -297,14 +107,15 @@ class KeyStore:
         return self._db
 
     @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
     def generation(self) -> int:
         """How many times the store reopened itself onto a file that replaced the one it had open."""
         return self._generation
 
     def close(self) -> None:
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
         self._db.dispose()
 
     def __enter__(self) -> KeyStore:
@@ -323,19 +134,15 @@ class KeyStore:
         check succeeds, every operation raises it too. Databases that are not files are always UNCHANGED.
         """
         db = self._db
-        if db.path is None:
-            return FileChange.UNCHANGED
         try:
-            now = current_identity(db.path)
+            change = db.file_state()
         except OSError as err:
             raise DatabaseUnavailable(f"Cannot look at {db.location} ({err.strerror}).") from None
-        if now is None:
-            return FileChange.MISSING
-        if now == db.identity:
+        if change is FileChange.UNCHANGED:
             self._unusable = None
-            return FileChange.UNCHANGED
-        self._reopen(db)
-        return FileChange.REPLACED
+        elif change is FileChange.REPLACED:
+            self._reopen(db)
+        return change
 
     def _reopen(self, old: Database) -> None:
         with self._reopen_lock:
@@ -346,7 +153,7 @@ class KeyStore:
                 # path, and the new file must not be opened with them.
                 old.release()
                 # create=False: a file that vanished again is an error, never a new empty database.
-                new = open_database(old.url)
+                new = open_database(old.target)
             except DomainError as err:
                 self._unusable = err
                 raise
@@ -376,37 +183,38 @@ class KeyStore:
             raise problem.fresh()
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[tuple[Database, Connection]]:
+    def _writing(self) -> Iterator[Connection]:
         """A write transaction on the file now at the path: refused when it is gone, reopened when replaced."""
         if self.check_file() is FileChange.MISSING:
             raise _deleted(self.location)
         db = self._usable()
-        with translated(db.location), db.write_engine.begin() as conn:
-            yield db, conn
+        with db.write() as conn:
+            yield conn
             # Under the write lock, just before COMMIT: had the file gone meanwhile, the change would land
             # in a file no one can open again, and a key shown from it would be lost.
-            if db.path is not None:
-                now = current_identity(db.path)
-                if now is None:
-                    raise _deleted(db.location)
-                if now != db.identity:
-                    raise DatabaseUnavailable(
-                        f"The database {db.location} was replaced while a change was being written; nothing "
-                        "was written. Try again."
-                    )
+            change = db.file_state()
+            if change is FileChange.MISSING:
+                raise _deleted(db.location)
+            if change is FileChange.REPLACED:
+                raise DatabaseUnavailable(
+                    f"The database {db.location} was replaced while a change was being written; nothing "
+                    "was written. Try again."
+                )
 
     # -- writes --
 
     def create(self, description: str, expires_on: date | None = None, *, today: date | None = None) -> CreatedKey:
         """Generate and store a new key; returns only after COMMIT, so the key is durable."""
+        from desktop.core.db import statements as sql
+
         cleaned = validate_description(description)
-        expires_at = validate_expiry(expires_on, today)
+        expires_at = validate_expiry(expires_on, today or self._clock.today())
         full_key = keys.generate()
-        created_at = self._clock()
-        with self._writing() as (_, conn):
+        created_at = self._clock.now()
+        with self._writing() as conn:
             # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
             result = conn.execute(
-                insert(ApiKey).values(
+                sql.INSERT.values(
                     digest=keys.digest(full_key),
                     hint=keys.hint(full_key),
                     description=cleaned,
@@ -429,53 +237,55 @@ class KeyStore:
             full_key = keys.generate()
             description = validate_description(row.description)
             values.append(
-                (keys.digest(full_key), keys.hint(full_key), description, row.created_at, row.expires_at, row.active)
+                NewRow(
+                    keys.digest(full_key), keys.hint(full_key), description, row.created_at, row.expires_at, row.active
+                )
             )
         if not values:
             return 0
-        with self._writing() as (db, conn):
-            if db.fast is not None:
-                db.fast.insert(conn, values)
-            else:
-                conn.execute(insert(ApiKey), [dict(zip(INSERT_COLUMNS, v, strict=True)) for v in values])
+        with self._writing() as conn:
+            self._db.insert_keys(conn, values)
         return len(values)
 
     def set_active(self, key_id: int, active: bool) -> KeyRecord:
-        with self._writing() as (_, conn):
-            changed = conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(active=active)).rowcount
-            if not changed:
+        from desktop.core.db import statements as sql
+
+        with self._writing() as conn:
+            if not conn.execute(sql.SET_ACTIVE, {"key_id": key_id, "active": active}).rowcount:
                 raise KeyNotFound(key_id)
-            row = conn.execute(select(*_COLUMNS).where(ApiKey.id == key_id)).one()
+            row = conn.execute(sql.GET, {"key_id": key_id}).one()
         log.info("%s API key #%d", "activated" if active else "deactivated", key_id)
-        return _record(row)
+        return sql.record(row)
 
     def delete(self, key_id: int) -> None:
-        with self._writing() as (_, conn):
-            if not conn.execute(delete(ApiKey).where(ApiKey.id == key_id)).rowcount:
+        from desktop.core.db import statements as sql
+
+        with self._writing() as conn:
+            if not conn.execute(sql.DELETE, {"key_id": key_id}).rowcount:
                 raise KeyNotFound(key_id)
         log.info("deleted API key #%d", key_id)
 
     # -- reads --
 
     def get(self, key_id: int) -> KeyRecord:
-        with translated(self.location), self._usable().engine.connect() as conn:
-            row = conn.execute(select(*_COLUMNS).where(ApiKey.id == key_id)).first()
+        from desktop.core.db import statements as sql
+
+        with self._usable().read() as conn:
+            row = conn.execute(sql.GET, {"key_id": key_id}).first()
         if row is None:
             raise KeyNotFound(key_id)
-        return _record(row)
+        return sql.record(row)
 
     def count(self, *, newer_than: Cursor | None = None) -> int:
         """How many keys exist; with `newer_than`, how many sort before that position (its offset)."""
-        query = select(func.count()).select_from(ApiKey)
-        if newer_than is not None:
-            query = query.where((newer_than.created_at, newer_than.id) < _POSITION)
-        with translated(self.location), self._usable().engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+        return self._usable().count(newer_than)
 
     def all(self) -> list[KeyRecord]:
         """Every key, newest first (for `apikeys list`)."""
-        with translated(self.location), self._usable().engine.connect() as conn:
-            return [_record(r) for r in conn.execute(select(*_COLUMNS).order_by(*_NEWEST_FIRST))]
+        from desktop.core.db import statements as sql
+
+        with self._usable().read() as conn:
+            return [sql.record(r) for r in conn.execute(sql.ALL)]
 
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
         """One page, newest first, by keyset: the first page, the one after `after`, or before `before`."""
@@ -483,45 +293,21 @@ class KeyStore:
             raise ValueError("page size must be positive")
         if after is not None and before is not None:
             raise ValueError("give after or before, not both")
-        query = select(*_COLUMNS).limit(size + 1)
-        with translated(self.location), self._usable().engine.connect() as conn:
-            if before is not None:
-                query = query.where((before.created_at, before.id) < _POSITION).order_by(*_OLDEST_FIRST)
-                rows = list(conn.execute(query))
-                items = tuple(_record(r) for r in reversed(rows[:size]))
-                more_newer = len(rows) > size
-                edge = items[-1].cursor if items else before
-                more_older = self._exists(conn, (edge.created_at, edge.id) > _POSITION)
-            else:
-                if after is not None:
-                    query = query.where((after.created_at, after.id) > _POSITION)
-                rows = list(conn.execute(query.order_by(*_NEWEST_FIRST)))
-                items = tuple(_record(r) for r in rows[:size])
-                more_older = len(rows) > size
-                newest = items[0].cursor if items else after
-                more_newer = newest is not None and self._exists(conn, (newest.created_at, newest.id) < _POSITION)
-        return Page(items, more_newer, more_older)
-
-    @staticmethod
-    def _exists(conn: Any, condition: Any) -> bool:
-        return bool(conn.execute(select(exists().where(condition))).scalar())
+        return self._usable().page(size, after=after, before=before)
 
     def data_version(self) -> int | None:
         """A number that changes when another connection or process commits; None if unknown."""
-        db = self._usable()
-        if not db.is_sqlite:
-            return None
-        with translated(self.location):
-            if db.anchor is not None:
-                return int(db.anchor.execute("PRAGMA data_version").fetchone()[0])
-            if self._watch is None:  # an in-memory database: one connection of its pool
-                self._watch = db.engine.raw_connection()
-            cursor = self._watch.cursor()
-            try:
-                cursor.execute("PRAGMA data_version")
-                return int(cursor.fetchone()[0])
-            finally:
-                cursor.close()
+        return self._usable().data_version()
+
+    def preload(self) -> None:
+        """Load what writes and full listings need (SQLAlchemy, its engine, the statements) ahead of the first.
+
+        Opening a SQLite file and reading pages do without them; a window calls this in the background once its
+        first page is on screen, so that the first change a person makes does not wait for the import.
+        """
+        from desktop.core.db import statements  # noqa: F401  # for its side effect: SQLAlchemy and the model loaded
+
+        self._usable().engine  # noqa: B018  # built now rather than by the first write
 
     # -- verification --
 
@@ -538,27 +324,18 @@ class KeyStore:
         ) and self._db.path is not None:
             self._check_file_now_and_then()
         presented = keys.digest(key)
-        found = self._lookup(presented)
-        if found is None or not hmac.compare_digest(found[1], presented):
+        found = self._db.lookup(presented)
+        if found is None or not hmac.compare_digest(found.digest, presented):
             return Verdict.UNKNOWN
         key_id, _, active, expires_at, last_used_at = found
         if not active:
             return Verdict.INACTIVE
-        now = self._clock()
+        now = self._clock.now()
         if expires_at is not None and now >= expires_at:
             return Verdict.EXPIRED
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now)
         return Verdict.VALID
-
-    def _lookup(self, presented: bytes) -> tuple[int, bytes, bool, datetime | None, datetime | None] | None:
-        db = self._db
-        if db.fast is not None:
-            return db.fast.lookup(presented)  # translates its own errors
-        with translated(db.location):
-            with db.engine.connect() as conn:
-                row = conn.execute(_VERIFY_QUERY, {"digest": presented}).first()
-            return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])
 
     def _touch(self, key_id: int, now: datetime) -> None:
         """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
@@ -567,21 +344,12 @@ class KeyStore:
             return
         stale = now - TOUCH_INTERVAL
         db = self._db
-        if db.path is not None and current_identity(db.path) != db.identity:
+        if db.file_state() is not FileChange.UNCHANGED:
             # Replaced meanwhile: the old file's -wal is still at the path, and a frame of the old file
             # written to it would be read as the new file's. verify's next check reopens.
             return
         try:
-            if db.fast is not None:
-                db.fast.touch(key_id, now, stale)  # translates its own errors
-                return
-            with translated(db.location), db.write_engine.begin() as conn:
-                conn.execute(
-                    update(ApiKey)
-                    .where(ApiKey.id == key_id)
-                    .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at <= stale))
-                    .values(last_used_at=now)
-                )
+            db.touch(key_id, now, stale)
         except DatabaseLocked:
             # Another writer holds the lock (perhaps for long): without the rest, every request of a busy
             # service would try again. The next verify of this key after the rest records it.

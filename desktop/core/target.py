@@ -10,23 +10,23 @@ import shlex
 import stat
 from pathlib import Path
 
-from desktop.core.errors import DatabaseUnavailable, UnsafeDatabase
+from desktop import APP_ID
+from desktop.core.errors import CHOOSE_ANOTHER, DatabaseUnavailable, UnsafeDatabase
 
-APP_NAME = "apikeys"
 ENV_VAR = "APIKEYS_DATABASE"
 
 
 def default_database_path() -> Path:
     import platformdirs
 
-    folder = platformdirs.user_data_path(APP_NAME, appauthor=False)
+    folder = platformdirs.user_data_path(APP_ID, appauthor=False)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         status = folder.stat()
     except OSError as err:
         raise DatabaseUnavailable(
             f"Cannot create the data folder {folder} ({err.strerror}). Make your home folder writable, "
-            "or choose another database."
+            f"or {CHOOSE_ANOTHER}."
         ) from None
     _check_data_folder(folder, status)
     return folder / "keys.db"
@@ -36,7 +36,7 @@ def _check_data_folder(folder: Path, status: os.stat_result) -> None:
     """The app's own folder is private: one that others may write to was not made by us (we make it 0700)."""
     if status.st_uid != os.geteuid():
         raise UnsafeDatabase(
-            f"The data folder {folder} belongs to another user; move it away, or choose another database.",
+            f"The data folder {folder} belongs to another user; move it away, or {CHOOSE_ANOTHER}.",
             str(folder),
         )
     if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 
+from desktop.core.presentation import status_text
+from desktop.core.values import Status
 from desktop.ui import theme
 
 if TYPE_CHECKING:
-    from desktop.core.store import KeyRecord
+    from desktop.core.values import KeyRecord
 
 COL_KEY = 0
 COL_DESCRIPTION = 1
@@ -64,10 +66,6 @@ def expiry_text(record: KeyRecord, now: datetime) -> str:
     return expires_on.isoformat()
 
 
-def status_text(record: KeyRecord) -> str:
-    return "Active" if record.active else "Inactive"
-
-
 def description_tooltip(record: KeyRecord, now: datetime) -> str:
     """Rich text, escaped: a description is the person's text, never markup."""
     expires_on = record.expires_on
@@ -82,7 +80,7 @@ def description_tooltip(record: KeyRecord, now: datetime) -> str:
         ("Created", format_moment(record.created_at)),
         ("Last used", format_moment(record.last_used_at)),
         ("Expires", expiry),
-        ("Status", status_text(record)),
+        ("Status", status_text(record, now)),
         ("Key ID", str(record.id)),
     )
     table = "".join(f"<tr><td><b>{name}:</b>&nbsp;</td><td>{html.escape(value)}</td></tr>" for name, value in rows)
@@ -192,7 +190,7 @@ class KeyTableModel(QAbstractTableModel):
         if column == COL_EXPIRES:
             return expiry_text(record, self._now)
         if column == COL_STATUS:
-            return status_text(record)
+            return status_text(record, self._now)
         if column == COL_ACTIONS:
             if role == Qt.ItemDataRole.AccessibleTextRole:
                 return f"{'Deactivate' if record.active else 'Activate'} or delete {record.masked}"
@@ -214,5 +212,6 @@ class KeyTableModel(QAbstractTableModel):
                 return f"Expired: valid through {expires_on.isoformat()}; clients using it are rejected."
             return f"Valid through the end of {expires_on.isoformat()} (local time)."
         if column == COL_STATUS:
-            return "Clients using this key are accepted." if record.active else "Clients using this key are rejected."
+            accepted = record.status(self._now) is Status.ACTIVE
+            return f"Clients using this key are {'accepted' if accepted else 'rejected'}."
         return None

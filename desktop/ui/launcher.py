@@ -190,6 +190,10 @@ def open_store_interactively(
         target, create = answer.target, answer.create
 
 
+def _ignore(_result: object) -> None:
+    pass
+
+
 def _install_excepthook(window: MainWindow) -> Callable[[], None]:
     """Anything that escapes a slot is logged and shown; the window lives on."""
     previous = sys.excepthook
@@ -198,7 +202,7 @@ def _install_excepthook(window: MainWindow) -> Callable[[], None]:
         if not isinstance(value, Exception):
             previous(kind, value, traceback)
             return
-        window.report_exception(value, "event handler")
+        window.report(value, "event handler")
 
     sys.excepthook = hook
 
@@ -227,11 +231,6 @@ def run(
             return 1
         app = QApplication(argv if argv is not None else sys.argv[:1])
     configure_application(app)
-    from desktop.ui.unix_signals import install_quit_on_signals
-
-    # Before anything can block (the bad-database dialog): SIGTERM/SIGINT always quit cleanly.
-    install_quit_on_signals(app)
-
     from desktop.ui.main_window import MainWindow
 
     # The window first, the database layer after: something is on screen at once.
@@ -242,6 +241,11 @@ def run(
         install_if_requested(window, window.table)
     window.show()
     QApplication.processEvents()
+    from desktop.ui.unix_signals import install_quit_on_signals
+
+    # After the first paint (showing the window needs none of it), before anything can block (the bad-database
+    # dialog): SIGTERM/SIGINT always quit cleanly.
+    install_quit_on_signals(app)
     if after_first_paint is not None:
         after_first_paint()
     store = open_store_interactively(database, window)
@@ -251,6 +255,9 @@ def run(
         window.deleteLater()
         return 0
     window.set_store(store, count_now=False)  # the first page on screen first; the total a moment later
+    # Painted now, read through plain sqlite3: SQLAlchemy (for writes) loads after it, off the GUI thread.
+    QApplication.processEvents()
+    window.runner.submit(store.preload, _ignore, lambda err: log.debug("could not preload the database layer: %s", err))
     restore_hook = _install_excepthook(window)
     app.aboutToQuit.connect(window.shutdown)
     try:

@@ -1,26 +1,25 @@
-"""One notifier for every outcome, the status-bar area that shows it, and the UI-boundary error guard."""
+"""One notifier for every outcome (it logs as it shows), the status-bar area that shows it, the slot guard."""
 
 from __future__ import annotations
 
-import enum
 import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from desktop.ui import theme
+from desktop.ui.error_policy import Level as Level  # the notices' levels, imported from here by the UI
+from desktop.ui.error_policy import Outcome, decide
 from desktop.ui.text import plain_tooltip
 
+if TYPE_CHECKING:
+    from desktop.core.values import KeyRecord
+
 log = logging.getLogger(__name__)
-
-
-class Level(enum.Enum):
-    INFO = "info"
-    ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +38,29 @@ class Notice:
 
 
 class Notifier(QObject):
-    """The bridge every part of the UI reports through; only the status area listens."""
+    """The bridge every part of the UI reports through; it logs what it shows (as qutebrowser's message.error).
+
+    Only the status area listens. Texts name keys only masked, so the log holds no secret either.
+    """
 
     posted = Signal(object)  # Notice
 
     def info(self, text: str, *, sticky: bool = False) -> Notice:
-        notice = Notice(Level.INFO, text, sticky)
-        self.posted.emit(notice)
-        return notice
+        log.info("%s", text)
+        return self._post(Notice(Level.INFO, text, sticky))
 
     def error(self, text: str, *, sticky: bool = False) -> Notice:
-        notice = Notice(Level.ERROR, text, sticky)
+        log.error("%s", text)
+        return self._post(Notice(Level.ERROR, text, sticky))
+
+    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> Outcome:
+        """Decide (error_policy.decide), log the decision with the error, show it; the caller acts on `reload`."""
+        outcome = decide(err, action, record)
+        log.log(outcome.log_level, "%s", outcome.log_text, exc_info=err if outcome.traceback else None)
+        self._post(Notice(outcome.level, outcome.text))
+        return outcome
+
+    def _post(self, notice: Notice) -> Notice:
         self.posted.emit(notice)
         return notice
 
@@ -141,7 +152,7 @@ class NotificationArea(QWidget):
 
 
 class _ReportsErrors(Protocol):
-    def report_exception(self, err: BaseException, context: str) -> None: ...
+    def report(self, err: BaseException, action: str) -> None: ...
 
 
 P = ParamSpec("P")
@@ -157,7 +168,7 @@ def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P
         try:
             return method(self, *args, **kwargs)
         except Exception as err:
-            self.report_exception(err, method.__name__)
+            self.report(err, method.__name__)
             return None
 
     return wrapper

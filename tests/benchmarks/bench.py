@@ -26,7 +26,7 @@ from tests.benchmarks import core_bench
 
 REPO = core_bench.REPO
 #: The groups of rows `--only` selects, in the order they run.
-GROUPS = ("process", "window", "verify", "seed")
+GROUPS = ("process", "window", "verify", "seed", "stall")
 FLOOR_WINDOW = Path(__file__).with_name("floor_window.py")
 FRAME_MS = 1000 / 60
 SMALL_KEYS = 100
@@ -78,6 +78,9 @@ def _launch(command: list[str], env: dict[str, str], expect: tuple[str, ...]) ->
 def _isolated_env(home: Path) -> dict[str, str]:
     """Settings, logs and data of these runs stay in the benchmark's folder, not the person's."""
     env = dict(os.environ)
+    # Bytecode is cached as on an installed copy (pip and the .deb compile it): with PYTHONDONTWRITEBYTECODE
+    # every run would compile the app's modules from source, a cost the floors (no modules of ours) never pay.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         QT_QPA_PLATFORM=env.get("QT_QPA_PLATFORM", "offscreen"),
         XDG_CONFIG_HOME=str(home / "config"),
@@ -414,7 +417,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=GROUPS,
         action="append",
         help="run only these groups of rows (repeatable): process (start, window visible, memory), window"
-        " (page turns, count), verify (verify, verify (locked)), seed; default: all",
+        " (page turns, count), verify (verify, verify (locked)), seed, stall (event loop, busy database);"
+        " default: all",
     )
     return parser.parse_args(argv)
 
@@ -440,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
             rows += verify_rows(database, repeats)
         if "seed" in groups:
             rows += seed_rows(workdir, min(args.seed_keys, args.keys), repeats)
+        if "stall" in groups:
+            from tests.benchmarks import stall_bench
+
+            rows += [Row(**row) for row in stall_bench.stall_rows(workdir, home, min(repeats, 3))]
     table = markdown(rows)
     print(f"\n{args.keys:,} keys, medians of {repeats} runs; {machine()}\n")
     print(table)

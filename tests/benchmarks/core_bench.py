@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from desktop.core.db import sqlite_time_text
+from desktop.core.db.sqlite import sqlite_time_text
 from desktop.core.store import KeyStore
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,6 +22,7 @@ ROWS = {
     "verify",
     "verify (locked)",
     "seed",
+    "event-loop stall (busy database)",
 }
 
 

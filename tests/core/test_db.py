@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import exc, text
 
-from desktop.core import db as dbmod
+from desktop.cli import exit_status
+from desktop.core.db import migrate as migratemod
+from desktop.core.db import sqlite as dbmod
 from desktop.core.errors import (
     DatabaseLocked,
     DatabaseReadOnly,
@@ -33,11 +35,11 @@ def test_known_revisions_match_the_migration_scripts() -> None:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", str(dbmod.MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migratemod.MIGRATIONS_DIR))
     script = ScriptDirectory.from_config(config)
     walked = [rev.revision for rev in script.walk_revisions()]
-    assert tuple(reversed(walked)) == dbmod.KNOWN_REVISIONS
-    assert script.get_current_head() == dbmod.HEAD_REVISION
+    assert tuple(reversed(walked)) == migratemod.KNOWN_REVISIONS
+    assert script.get_current_head() == migratemod.HEAD_REVISION
 
 
 def test_new_database_is_created_0600_whatever_the_umask(db_path: Path) -> None:
@@ -119,15 +121,15 @@ def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest
     versions = tmp_path / "migrations"
     import shutil
 
-    shutil.copytree(dbmod.MIGRATIONS_DIR, versions, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(migratemod.MIGRATIONS_DIR, versions, ignore=shutil.ignore_patterns("__pycache__"))
     (versions / "versions" / "0002_noop.py").write_text(
         'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
         "def upgrade():\n    from alembic import op\n    op.create_index('ix_tmp', 'api_keys', ['hint'])\n"
         "def downgrade():\n    pass\n"
     )
-    monkeypatch.setattr(dbmod, "MIGRATIONS_DIR", versions)
-    monkeypatch.setattr(dbmod, "KNOWN_REVISIONS", ("0001", "0002"))
-    monkeypatch.setattr(dbmod, "HEAD_REVISION", "0002")
+    monkeypatch.setattr(migratemod, "MIGRATIONS_DIR", versions)
+    monkeypatch.setattr(migratemod, "KNOWN_REVISIONS", ("0001", "0002"))
+    monkeypatch.setattr(migratemod, "HEAD_REVISION", "0002")
     with KeyStore.open(str(path), create=True) as store:
         assert store.verify(created.key) == "valid"
     con = sqlite3.connect(path)
@@ -265,7 +267,7 @@ def test_resolve_target_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 def test_fast_path_time_text_matches_sqlalchemys_storage(store: KeyStore) -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
-    from desktop.core.store import NewKey
+    from desktop.core.values import NewKey
 
     moments = [
         datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),
@@ -371,7 +373,7 @@ def test_each_error_code_gets_its_kind(tmp_path: Path, db_path: Path) -> None:
     for name, (err, kind) in kinds.items():
         mapped = dbmod.translate(err, "here")
         assert type(mapped) is kind, (name, err.sqlite_errorname, mapped)
-        assert isinstance(mapped, DatabaseError) and mapped.exit_code == 3
+        assert isinstance(mapped, DatabaseError) and exit_status(mapped) == 3
         assert "--database" not in mapped.message and "APIKEYS_DATABASE" not in mapped.message
     other.close()
     holder.close()
@@ -416,9 +418,9 @@ def test_a_read_only_rollback_journal_database_warns_once(tmp_path: Path, caplog
 
 
 def test_lookups_wait_a_quarter_second_at_most(store: KeyStore) -> None:
-    fast = store.database.fast
-    assert fast is not None
-    conn = fast._connect()
+    database = store.database
+    assert isinstance(database, dbmod.SqliteDatabase)
+    conn = database.connect()
     try:
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] <= 250
     finally:

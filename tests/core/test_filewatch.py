@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+from desktop.cli import exit_status
 from desktop.core.errors import DatabaseMissing, UnsafeDatabase
-from desktop.core.filewatch import FileChange
-from desktop.core.store import FILE_CHECK_INTERVAL_S, KeyStore, NewKey, Verdict
+from desktop.core.store import FILE_CHECK_INTERVAL_S, KeyStore
+from desktop.core.values import FileChange, NewKey, Verdict
 from tests.core.test_store import T0, Ticker
 from tests.helpers import Secret
 
@@ -82,7 +83,7 @@ def test_a_deleted_file_refuses_every_write_and_creates_nothing(watched: KeyStor
     assert watched.check_file() is FileChange.MISSING
     with pytest.raises(DatabaseMissing, match="deleted or moved") as caught:
         watched.create("never shown")
-    assert caught.value.exit_code == 3
+    assert exit_status(caught.value) == 3
     with pytest.raises(DatabaseMissing):
         watched.insert_many([NewKey("seed", T0)])
     with pytest.raises(DatabaseMissing):

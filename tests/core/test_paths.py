@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.cli import exit_status
 from desktop.core import db as dbmod
 from desktop.core import keys
 from desktop.core.errors import DatabaseMissing, NotADatabase, UnsafeDatabase
@@ -164,7 +165,7 @@ def test_keystore_refuses_what_is_planted_and_changes_nothing(
         KeyStore.open(str(planted.path), create=create)
     err = caught.value
     assert planted.fragment in err.message and str(planted.culprit) in err.message
-    assert err.path == str(planted.culprit) and err.can_fix is planted.can_fix and err.exit_code == 3
+    assert err.path == str(planted.culprit) and err.can_fix is planted.can_fix and exit_status(err) == 3
     assert "\n" not in err.message
     assert snapshot(tmp_path) == before
 
@@ -210,7 +211,7 @@ def test_own_database_in_a_sticky_folder_and_in_tmp_is_fine(tmp_path: Path) -> N
 
 def test_a_fifo_never_hangs_the_header_check(tmp_path: Path) -> None:
     """Even when lstat saw a regular file, the header is read only from a descriptor fstat calls regular."""
-    from desktop.core import paths
+    from desktop.core.db import paths
 
     path = tmp_path / "keys.db"
     os.mkfifo(path, 0o600)

@@ -14,40 +14,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from desktop.core import keys
+from desktop.core.clock import FixedClock
 from desktop.core.errors import InvalidDescription, InvalidExpiry, InvalidKeyId, KeyNotFound
-from desktop.core.store import (
+from desktop.core.store import TOUCH_INTERVAL, KeyStore
+from desktop.core.validation import (
     DESCRIPTION_MAX,
-    TOUCH_INTERVAL,
-    KeyStore,
-    NewKey,
-    Verdict,
     expiry_date,
     expiry_instant,
     parse_expiry,
     parse_key_id,
     validate_description,
 )
+from desktop.core.values import NewKey, Verdict
 from tests.helpers import Secret
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
+def clock() -> FixedClock:
+    return FixedClock(T0)
 
 
 @pytest.fixture
-def clocked(db_path: Path, clock: FakeClock) -> Iterator[KeyStore]:
+def clocked(db_path: Path, clock: FixedClock) -> Iterator[KeyStore]:
     with KeyStore.open(str(db_path), clock=clock, create=True) as opened:
         yield opened
 
@@ -187,28 +177,28 @@ def test_deleted_ids_are_never_reused(store: KeyStore) -> None:
 # -- verify ---------------------------------------------------------------------
 
 
-def test_verify_answers(clocked: KeyStore, clock: FakeClock) -> None:
+def test_verify_answers(clocked: KeyStore, clock: FixedClock) -> None:
     today = T0.astimezone().date()
     created = clocked.create("short-lived", today + timedelta(days=1), today=today)
     assert clocked.verify(created.key) is Verdict.VALID
     assert clocked.verify(keys.generate()) is Verdict.UNKNOWN
     assert clocked.verify(created.key[:-1] + ("A" if created.key[-1] != "A" else "B")) is Verdict.MALFORMED
-    clock.now = created.record.expires_at - timedelta(microseconds=1)
+    clock.moment = created.record.expires_at - timedelta(microseconds=1)
     assert clocked.verify(created.key) is Verdict.VALID
-    clock.now = created.record.expires_at
+    clock.moment = created.record.expires_at
     assert clocked.verify(created.key) is Verdict.EXPIRED
 
 
-def test_verify_records_last_use_at_most_once_a_minute(clocked: KeyStore, clock: FakeClock) -> None:
+def test_verify_records_last_use_at_most_once_a_minute(clocked: KeyStore, clock: FixedClock) -> None:
     created = clocked.create("busy")
     key_id = created.record.id
     assert clocked.get(key_id).last_used_at is None
     clocked.verify(created.key)
     assert clocked.get(key_id).last_used_at == T0
-    clock.now = T0 + TOUCH_INTERVAL - timedelta(seconds=1)
+    clock.moment = T0 + TOUCH_INTERVAL - timedelta(seconds=1)
     clocked.verify(created.key)
     assert clocked.get(key_id).last_used_at == T0
-    clock.now = T0 + TOUCH_INTERVAL
+    clock.moment = T0 + TOUCH_INTERVAL
     clocked.verify(created.key)
     assert clocked.get(key_id).last_used_at == T0 + TOUCH_INTERVAL
 
@@ -318,9 +308,11 @@ def test_verify_keeps_a_bounded_number_of_connections(store: KeyStore) -> None:
         thread.start()
         thread.join()
     assert answers == [Verdict.VALID] * 60
-    fast = store.database.fast
-    assert fast is not None and fast._idle.qsize() <= fast.POOL_SIZE
-    assert len(os.listdir("/proc/self/fd")) - fds_before <= 2 * fast.POOL_SIZE
+    from desktop.core.db.sqlite import POOL_SIZE, SqliteDatabase
+
+    database = store.database
+    assert isinstance(database, SqliteDatabase) and database._idle.qsize() <= POOL_SIZE
+    assert len(os.listdir("/proc/self/fd")) - fds_before <= 2 * POOL_SIZE
 
 
 class Ticker:
@@ -364,20 +356,20 @@ def test_a_held_write_lock_costs_one_attempt_to_record_use_per_back_off(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before: every verify of a key unused for a minute tried to record its use again, waiting each time."""
-    from desktop.core.db import SqliteFastPath
+    from desktop.core.db.sqlite import SqliteDatabase
     from desktop.core.store import TOUCH_BACKOFF_S
 
     ticks = Ticker()
     with KeyStore.open(str(db_path), create=True, monotonic=ticks) as store:
         created = [store.create(f"service {i}") for i in range(3)]
         attempts: list[int] = []
-        real_touch = SqliteFastPath.touch
+        real_touch = SqliteDatabase.touch
 
-        def counting(self: SqliteFastPath, key_id: int, now: datetime, stale: datetime) -> None:
+        def counting(self: SqliteDatabase, key_id: int, now: datetime, stale: datetime) -> None:
             attempts.append(key_id)
             real_touch(self, key_id, now, stale)
 
-        monkeypatch.setattr(SqliteFastPath, "touch", counting)
+        monkeypatch.setattr(SqliteDatabase, "touch", counting)
         with write_lock_in_another_process(db_path):
             for _ in range(50):
                 assert [store.verify(c.key) for c in created] == [Verdict.VALID] * 3
@@ -392,7 +384,7 @@ def test_a_held_write_lock_costs_one_attempt_to_record_use_per_back_off(
 
 
 def test_a_read_only_database_warns_once_about_recording_use(
-    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    db_path: Path, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Before: one warning per verify of every key unused for a minute, flooding a read-only service's stderr."""
     import logging
@@ -411,7 +403,7 @@ def test_a_read_only_database_warns_once_about_recording_use(
             for key in created:
                 assert store.verify(key) is Verdict.VALID
             ticks.now += TOUCH_BACKOFF_S  # so every round tries to record again
-            clock.now += TOUCH_INTERVAL
+            clock.moment += TOUCH_INTERVAL
     records = [r for r in caplog.records if "could not record last use" in r.getMessage()]
     assert [r.levelno for r in records].count(logging.WARNING) == 1
     assert len(records) >= 5  # the later failures are still logged, at debug

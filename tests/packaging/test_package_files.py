@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from desktop import resources
-from desktop.core import db
+from desktop.core.db import migrate
 from tests.helpers import REPO
 
 APP = REPO / "resources" / "app"
@@ -102,13 +102,14 @@ def _spec_datas() -> dict[str, str]:
 
 
 def test_spec_ships_the_migrations_where_db_py_looks_for_them() -> None:
-    # Frozen, db.py's __file__ is <bundle>/desktop/core/db.pyc: the folder beside it must be the data's dest.
-    where = db.MIGRATIONS_DIR.relative_to(REPO).as_posix()
+    # Frozen, migrate.py's __file__ is <bundle>/desktop/core/db/migrate.pyc: the folder beside its package must
+    # be the data's dest.
+    where = migrate.MIGRATIONS_DIR.relative_to(REPO).as_posix()
     datas = _spec_datas()
     assert where in datas
     assert "migrations" in datas[where]
-    assert (db.MIGRATIONS_DIR / "env.py").is_file()
-    assert list((db.MIGRATIONS_DIR / "versions").glob("*.py"))
+    assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
+    assert list((migrate.MIGRATIONS_DIR / "versions").glob("*.py"))
 
 
 def test_spec_ships_resources_where_resources_py_looks_for_them() -> None:

@@ -12,7 +12,7 @@ from desktop.core.store import KeyStore
 from desktop.ui import theme
 from desktop.ui.clipboard import drop_secret_mime_data
 from desktop.ui.main_window import MainWindow
-from tests.ui.helpers import wait_idle
+from tests.ui.helpers import leaked_widgets, top_level_ids, wait_idle
 
 # The offscreen platform warns that it cannot resize a window to its size hints; it is
 # the test platform speaking, not the app. Every other Qt warning still fails a test.
@@ -51,9 +51,14 @@ WindowFactory = Callable[..., MainWindow]
 
 @pytest.fixture
 def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
-    """A shown MainWindow on db_path, its count loaded; keyword arguments go to MainWindow."""
+    """A shown MainWindow on db_path, its count loaded; keyword arguments go to MainWindow.
+
+    Like napari's make_napari_viewer, it fails the test that leaves database work pending or leaves a
+    top-level widget (a dialog, a message box) alive after the windows are gone.
+    """
 
     made: list[MainWindow] = []
+    before = top_level_ids()
 
     def make(**kwargs: object) -> MainWindow:
         kwargs.setdefault("settings", settings)
@@ -67,5 +72,16 @@ def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFac
         return window
 
     yield make
+    pending = [window.runner.pending() for window in made if window.runner.pending()]
     for window in made:
         window.shutdown()  # as on quit: clipboard cleared, writes finished, store closed
+        window.close()
+        window.deleteLater()
+    leaked = leaked_widgets(before)
+    problems = []
+    if pending:
+        problems.append(f"database work still pending when the test ended: {pending}")
+    if leaked:
+        problems.append(f"top-level widgets left alive: {', '.join(leaked)}")
+    if problems:
+        pytest.fail("; ".join(problems))

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QPushButton, QWidget
 
-from desktop.core.store import KeyStore, NewKey
 from desktop.ui.main_window import MainWindow
+from desktop.ui.notifications import Level
 from tests.helpers import Secret
+from tests.helpers import seed as seed  # shared with the core tests; the window tests import it from here
 
 KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
 
 W = TypeVar("W", bound=QWidget)
-
-
-def seed(store: KeyStore, count: int, *, ties: int = 1, start: datetime | None = None) -> None:
-    """`count` keys, oldest first; every `ties` consecutive keys share one created_at."""
-    base = start or datetime(2025, 1, 1, tzinfo=UTC)
-    rows = [NewKey(f"key {index:03d}", base + timedelta(minutes=index // ties)) for index in range(count)]
-    store.insert_many(rows)
 
 
 def wait_idle(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -51,25 +43,6 @@ def wait_for(qtbot, cls: type[W], name: str, timeout: int = 5000) -> W:  # type:
 
     qtbot.waitUntil(check, timeout=timeout)
     return found[-1]
-
-
-def answer_when_modal(callback: Callable[[QWidget], bool], interval_ms: int = 20) -> QTimer:
-    """For dialogs run with exec(): poll for the active modal widget and let `callback` answer it.
-
-    `callback` returns True once it has answered; the timer stops then. This is
-    the QTimer approach pytest-qt documents for blocking dialogs.
-    """
-    timer = QTimer()
-    timer.setInterval(interval_ms)
-
-    def tick() -> None:
-        widget = QApplication.activeModalWidget()
-        if widget is not None and callback(widget):
-            timer.stop()
-
-    timer.timeout.connect(tick)
-    timer.start()
-    return timer
 
 
 def widget_texts() -> list[str]:
@@ -104,3 +77,74 @@ def same_secret(first: str, second: str) -> bool:
 def shown_anywhere(key: str) -> bool:
     """Whether any live widget still shows or holds the key."""
     return any(str(key) in text for text in widget_texts())
+
+
+def click(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def row_button(window: MainWindow, row: int, name: str) -> QPushButton:
+    cell = window.table.cell(row)
+    assert cell is not None
+    button = cell.findChild(QPushButton, name)
+    assert button is not None
+    return button
+
+
+def shown_ids(window: MainWindow) -> list[int]:
+    return [record.id for record in window.model.records()]
+
+
+def status(window: MainWindow) -> str:
+    return window.notification_area.text()
+
+
+def status_level(window: MainWindow) -> Level | None:
+    notice = window.notification_area.notice()
+    return None if notice is None else notice.level
+
+
+def generate(qtbot, window: MainWindow, description: str, preset: str | None = None) -> QDialog:  # type: ignore[no-untyped-def]
+    click(qtbot, window.findChild(QPushButton, "generateButton"))
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), description)
+    if preset is not None:
+        click(qtbot, dialog.findChild(QPushButton, preset))
+    click(qtbot, dialog.findChild(QPushButton, "generateConfirmButton"))
+    return wait_for(qtbot, QDialog, "keyCreatedDialog")
+
+
+def answer(qtbot, name: str, button: str) -> QMessageBox:  # type: ignore[no-untyped-def]
+    box = wait_for(qtbot, QMessageBox, name)
+    assert box.isModal() or box.windowModality() != Qt.WindowModality.NonModal
+    click(qtbot, box.findChild(QPushButton, button))
+    qtbot.waitUntil(lambda: not box.isVisible())
+    return box
+
+
+def deleted(widget: QWidget) -> bool:
+    """Whether Qt has deleted the widget under its Python wrapper."""
+    try:
+        widget.objectName()
+    except RuntimeError:
+        return True
+    return False
+
+
+def top_level_ids() -> set[int]:
+    return {id(widget) for widget in QApplication.topLevelWidgets()}
+
+
+def leaked_widgets(before: set[int]) -> list[str]:
+    """Top-level widgets made since `before` that still exist once deferred deletions have run."""
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+    return [
+        f"{type(widget).__name__} {widget.objectName()!r}"
+        for widget in QApplication.topLevelWidgets()
+        if id(widget) not in before and type(widget).__name__ not in QT_OWN_TOP_LEVELS
+    ]
+
+
+#: Top-level widgets Qt itself keeps for the whole process (one tool tip label, reused).
+QT_OWN_TOP_LEVELS = {"QTipLabel"}

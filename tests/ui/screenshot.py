@@ -36,7 +36,7 @@ DESCRIPTIONS = (
 
 
 def sample_keys(count: int, now: datetime) -> list[object]:
-    from desktop.core.store import NewKey
+    from desktop.core.values import NewKey
 
     rows = []
     for index in range(count):

@@ -5,66 +5,16 @@ The file is never changed; no traceback ever reaches the person.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QPushButton
 
-from desktop.core import db as dbmod
+from desktop.core.db import sqlite as dbmod
 from desktop.ui import launcher
-from tests.helpers import make_database, make_newer_schema, make_truncated
-
-
-def _fingerprint(path: Path) -> str:
-    if path.is_dir():
-        return "dir"
-    if not path.exists():
-        return "missing"
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _make_not_a_database(tmp_path: Path) -> Path:
-    path = tmp_path / "notes.db"
-    path.write_text("shopping list\n")
-    return path
-
-
-def _make_truncated(tmp_path: Path) -> Path:
-    return make_truncated(tmp_path / "truncated.db")
-
-
-def _make_zero_bytes(tmp_path: Path) -> Path:
-    path = tmp_path / "empty.db"
-    path.write_bytes(b"")
-    return path
-
-
-def _make_directory(tmp_path: Path) -> Path:
-    path = tmp_path / "folder.db"
-    path.mkdir()
-    return path
-
-
-def _make_missing_folder(tmp_path: Path) -> Path:
-    return tmp_path / "no" / "such" / "keys.db"
-
-
-def _make_newer_schema(tmp_path: Path) -> Path:
-    return make_newer_schema(tmp_path / "future.db", "zz99")
-
-
-CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
-    "not a database": (_make_not_a_database, "not a database file"),
-    "truncated": (_make_truncated, "damaged"),
-    "zero bytes": (_make_zero_bytes, "empty file"),
-    "a directory": (_make_directory, "is a folder"),
-    "missing folder": (_make_missing_folder, "does not exist"),
-    "newer schema": (_make_newer_schema, "newer version"),
-}
+from tests.helpers import BAD_FILES, fingerprint, make_database, make_not_a_database
 
 
 def _answer_bad_database_dialog(messages: list[str], *buttons: str) -> QTimer:
@@ -99,15 +49,15 @@ def _open_and_quit(path: Path) -> list[str]:
     return messages
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(BAD_FILES))
 def test_bad_file_gets_the_dialog_and_stays_byte_identical(qtbot, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
-    make, fragment = CASES[case]
-    path = make(tmp_path)
-    before = _fingerprint(path)
+    bad = BAD_FILES[case]
+    path = bad.make(tmp_path)
+    before = fingerprint(path)
     messages = _open_and_quit(path)
     assert len(messages) == 1, messages
-    assert fragment in messages[0] and "Traceback" not in messages[0]
-    assert _fingerprint(path) == before
+    assert bad.reason in messages[0] and "Traceback" not in messages[0]
+    assert fingerprint(path) == before
     if case == "missing folder":
         assert not (tmp_path / "no").exists()
 
@@ -117,7 +67,7 @@ def test_database_locked_beyond_the_timeout_gets_the_dialog(
 ) -> None:  # type: ignore[no-untyped-def]
     """A rollback-journal database held by another writer cannot even be read: say so, change nothing."""
     path = make_database(tmp_path / "locked.db")
-    before = _fingerprint(path)
+    before = fingerprint(path)
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.3)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
@@ -127,11 +77,11 @@ def test_database_locked_beyond_the_timeout_gets_the_dialog(
         holder.execute("ROLLBACK")
         holder.close()
     assert len(messages) == 1 and "busy" in messages[0]
-    assert _fingerprint(path) == before
+    assert fingerprint(path) == before
 
 
 def test_choose_another_file_from_the_real_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    bad = _make_not_a_database(tmp_path)
+    bad = make_not_a_database(tmp_path / "notes.db")
     good = make_database(tmp_path / "good.db", keys=0)
     messages: list[str] = []
     box_timer = _answer_bad_database_dialog(messages, "chooseFileButton")  # then Quit, should it come again

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 
-from desktop.core.store import KeyRecord, KeyStore, NewKey
+from desktop.core.store import KeyStore
+from desktop.core.values import KeyRecord, NewKey
 from desktop.ui import theme
 from desktop.ui.key_table_model import (
     COL_ACTIONS,

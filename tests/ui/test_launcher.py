@@ -6,20 +6,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core import keys
 from desktop.ui import launcher
 from desktop.ui.main_window import MainWindow
 from tests.helpers import make_database
-
-
-def press(widget: QWidget, name: str) -> bool:
-    button = widget.findChild(QPushButton, name)
-    if button is None:
-        return False
-    button.click()
-    return True
 
 
 def test_bad_file_then_another_file(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from PySide6.QtWidgets import QWidget
 
 from desktop.core.errors import DatabaseLocked
@@ -43,7 +46,7 @@ class _Owner:
     def __init__(self) -> None:
         self.reported: list[tuple[BaseException, str]] = []
 
-    def report_exception(self, err: BaseException, context: str) -> None:
+    def report(self, err: BaseException, context: str) -> None:
         self.reported.append((err, context))
 
     @guarded
@@ -83,3 +86,21 @@ def test_a_sticky_notice_stays_and_comes_back_until_released(qtbot) -> None:  # 
     notifier.info("later")
     expiry.timeout.emit()
     assert area.text() == ""  # released: it does not come back
+
+
+def test_the_notifier_logs_what_it_shows(qtbot, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+
+    notifier = Notifier()
+    shown: list[Notice] = []
+    notifier.posted.connect(shown.append)
+    with caplog.at_level(logging.INFO, logger="desktop.ui.notifications"):
+        notifier.error("The database file is gone")
+        outcome = notifier.report(DatabaseLocked("The database is busy."), "count")
+        notifier.report(ValueError("boom"), "event handler")
+    assert [n.text for n in shown][:2] == ["The database file is gone", outcome.text]
+    records = [(r.levelno, r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert records == [
+        (logging.ERROR, "The database file is gone", False),
+        (logging.WARNING, "count failed: The database is busy.", False),
+        (logging.ERROR, "unexpected error in event handler", True),
+    ]

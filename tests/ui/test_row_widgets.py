@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
 from desktop.ui.key_table_model import KeyTableModel
-from desktop.ui.paging import Pager
 from desktop.ui.widgets.key_table_view import ActionCell, KeyTableView
 from tests.ui.helpers import seed
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.store import KeyStore, NewKey
+from desktop.core.clock import FixedClock
+from desktop.core.store import KeyStore
+from desktop.core.values import NewKey
 from desktop.ui import launcher, theme
 from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_KEY, COL_STATUS
 from desktop.ui.main_window import MainWindow
@@ -265,7 +267,7 @@ def _text_colour(label: QLabel) -> QColor:
 
 
 def test_past_dates_in_the_calendar_look_disabled(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    window = make_window(today=lambda: date(2031, 3, 18))
+    window = make_window(clock=FixedClock(datetime(2031, 3, 18, 12, tzinfo=UTC)))
     dialog = _open_generate(qtbot, window)
     dialog.findChild(QCheckBox, "expiryEnabled").setChecked(True)
     edit = dialog.findChild(QDateEdit, "expiryEdit")

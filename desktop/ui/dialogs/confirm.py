@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 from desktop.ui import theme
 
 if TYPE_CHECKING:
-    from desktop.core.store import KeyRecord
+    from desktop.core.values import KeyRecord
 
 
 class ConfirmDialog(QMessageBox):

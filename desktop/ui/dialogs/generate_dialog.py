@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import InvalidInput
-from desktop.core.store import DESCRIPTION_MAX, MAX_EXPIRY, local_today, validate_description, validate_expiry
+from desktop.core.validation import DESCRIPTION_MAX, MAX_EXPIRY, validate_description, validate_expiry
 from desktop.ui import theme
 
 #: (label, days) for the preset buttons; a year is a calendar year, not 365 days.
@@ -65,12 +66,12 @@ class GenerateKeyDialog(QDialog):
 
     generateRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, today: date | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(parent)
         self.setObjectName("generateDialog")
         self.setWindowTitle("Generate New API Key")
         self.setModal(True)
-        self._today = today or local_today()
+        self._today = clock.today()
         self._busy = False
         self._touched = False
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.ui import theme
 
 if TYPE_CHECKING:
-    from desktop.core.store import KeyRecord
+    from desktop.core.values import KeyRecord
     from desktop.ui.clipboard import SecretClipboard
 
 WARNING = (

@@ -33,7 +33,7 @@ from desktop.ui.key_table_model import (
 )
 
 if TYPE_CHECKING:
-    from desktop.core.store import KeyRecord
+    from desktop.core.values import KeyRecord
 
 
 class ActionCell(QWidget):

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QPushButton, QWidget
 
-from desktop.core.store import KeyRecord
+from desktop.core.values import KeyRecord
 from desktop.ui.clipboard import SecretClipboard
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
-from desktop.ui.paging import Pager
-from tests.ui.helpers import seed
+from tests.helpers import seed
 
 
 def walk_forward(pager: Pager) -> list[list[int]]:

@@ -1,4 +1,5 @@
-"""What is safe to open at a SQLite path: ssh's StrictModes checks, made before SQLite ever sees the file.
+"""What is safe to open at a SQLite path (ssh's StrictModes checks, before SQLite ever sees the file), and
+whether the file at a path is still the one a store opened (its identity: device and inode).
 
 Another local user must not be able to hand us a database (a planted file or companion, a symbolic link into
 their folder) or read ours (group or other permission bits). Every check uses `lstat` or a descriptor opened
@@ -14,7 +15,7 @@ import shlex
 import stat
 from pathlib import Path
 
-from desktop.core.errors import DatabaseUnavailable, NotADatabase, UnsafeDatabase
+from desktop.core.errors import CHOOSE_ANOTHER, DatabaseUnavailable, NotADatabase, UnsafeDatabase
 
 #: The files SQLite keeps beside a database; each is as trusted as the database itself.
 COMPANIONS = ("-wal", "-shm", "-journal")
@@ -24,6 +25,21 @@ HEADER_LENGTH = 100
 #: Group or others may read or write: what `chmod 600` removes.
 _SHARED_BITS = stat.S_IRGRP | stat.S_IWGRP | stat.S_IROTH | stat.S_IWOTH
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+#: (st_dev, st_ino): what stays the same while a file is written and changes when another file takes its place.
+Identity = tuple[int, int]
+
+
+def identity_of(status: os.stat_result) -> Identity:
+    return (status.st_dev, status.st_ino)
+
+
+def current_identity(path: Path) -> Identity | None:
+    """The identity of whatever is at `path` now (not following a link), None when nothing is there."""
+    try:
+        return identity_of(os.lstat(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def companions(path: Path) -> list[Path]:
@@ -61,17 +77,17 @@ def _problem(path: Path, status: os.stat_result) -> UnsafeDatabase | None:
     if stat.S_ISLNK(mode):
         return UnsafeDatabase(
             f"{path} is a symbolic link, which API Key Manager does not follow; put the database file itself "
-            "there, or choose another database.",
+            f"there, or {CHOOSE_ANOTHER}.",
             str(path),
         )
     if not stat.S_ISREG(mode):
         return UnsafeDatabase(
-            f"{path} is {_kind(mode)}, not a regular file; move it away, or choose another database.", str(path)
+            f"{path} is {_kind(mode)}, not a regular file; move it away, or {CHOOSE_ANOTHER}.", str(path)
         )
     if status.st_uid != os.geteuid():
         return UnsafeDatabase(
             f"{path} belongs to {_owner(status.st_uid)}, who could read or change your keys; move it away, "
-            "or choose another database.",
+            f"or {CHOOSE_ANOTHER}.",
             str(path),
         )
     if mode & _SHARED_BITS:
@@ -191,7 +207,7 @@ def check_strays(path: Path) -> None:
             raise problem
         raise UnsafeDatabase(
             f"{companion} is left over from a database that is no longer there, and SQLite would apply it to a "
-            "new one; move it away, or choose another database.",
+            f"new one; move it away, or {CHOOSE_ANOTHER}.",
             str(companion),
         )
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from desktop.core.store import Cursor, KeyRecord, KeyStore, Page
+from desktop.core.values import Cursor, KeyRecord, Page
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 
 
+class PageSource(Protocol):
+    """What the pager reads from: `KeyStore.page`."""
+
+    def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page: ...
+
+
 def _at_or_older(cursor: Cursor) -> Cursor:
     """A cursor whose `after` includes `cursor` itself: IDs are integers, so nothing sorts between."""
-    return type(cursor)(cursor.created_at, cursor.id + 1)
+    return Cursor(cursor.created_at, cursor.id + 1)
 
 
 class Pager:
@@ -24,7 +29,7 @@ class Pager:
     key really is; at either end of the list it is exact by construction.
     """
 
-    def __init__(self, store: KeyStore, size: int = DEFAULT_PAGE_SIZE) -> None:
+    def __init__(self, store: PageSource, size: int = DEFAULT_PAGE_SIZE) -> None:
         self._store = store
         self._size = size
         self._items: tuple[KeyRecord, ...] = ()

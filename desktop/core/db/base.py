@@ -1,0 +1,163 @@
+"""The database seam: read()/write() transactions with errors translated, and the operations with a fast path.
+
+One `Database` per open database. The store asks it for connections (`read()`, `write()`) and for the few
+operations that a backend may do faster than generic SQLAlchemy Core: the schema revision, a keyset page,
+a count, lookup by digest, recording a use, bulk insert, change detection and the file's identity. Nothing here
+imports SQLAlchemy: SQLite reads its first page before SQLAlchemy is loaded, and builds its engine on the
+first call that needs it (a write, a count, a migration).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from desktop.core.db.paths import Identity
+from desktop.core.errors import DomainError
+from desktop.core.values import Cursor, FileChange, Page
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+
+class Found(NamedTuple):
+    """What verify needs of a key found by its digest."""
+
+    id: int
+    digest: bytes
+    active: bool
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class NewRow(NamedTuple):
+    """One key for bulk insertion, its secret already reduced to digest and hint."""
+
+    digest: bytes
+    hint: str
+    description: str
+    created_at: datetime
+    expires_at: datetime | None
+    active: bool
+
+
+class Database(abc.ABC):
+    """An open database, migrated to the current schema. Thread-safe: connections come from pools."""
+
+    def __init__(self, target: str, location: str) -> None:
+        #: What `open_database` was given (a path or URL): reopening the same database passes it again.
+        self.target = target
+        #: Where the data lives, for people: a file path, or the URL without its password.
+        self.location = location
+        self._engines: tuple[Engine, Engine] | None = None
+        self._engines_lock = threading.Lock()
+
+    # -- SQLAlchemy, built on first use --
+
+    @abc.abstractmethod
+    def _create_engines(self) -> tuple[Engine, Engine]:
+        """(engine, write_engine): one pool; write_engine's transactions take the write lock at BEGIN."""
+
+    @abc.abstractmethod
+    def translate(self, err: BaseException) -> DomainError | None:
+        """A driver or SQLAlchemy error as a message a person can act on; None for anything else."""
+
+    def _built(self) -> tuple[Engine, Engine]:
+        engines = self._engines
+        if engines is None:
+            with self._engines_lock:
+                if self._engines is None:
+                    self._engines = self._create_engines()
+                engines = self._engines
+        return engines
+
+    @property
+    def engine(self) -> Engine:
+        return self._built()[0]
+
+    @property
+    def write_engine(self) -> Engine:
+        return self._built()[1]
+
+    @contextlib.contextmanager
+    def translated(self) -> Iterator[None]:
+        """Database errors raised inside become DomainErrors; everything else passes unchanged."""
+        try:
+            yield
+        except DomainError:
+            raise
+        except Exception as err:
+            mapped = self.translate(err)
+            if mapped is None:
+                raise
+            raise mapped from None
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading; errors translated."""
+        with self.translated(), self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction, committed when the block ends without an exception; errors translated."""
+        with self.translated(), self.write_engine.begin() as conn:
+            yield conn
+
+    # -- the operations with a fast path --
+
+    @abc.abstractmethod
+    def revision(self, known: Sequence[str]) -> str | None:
+        """The schema's revision, None for an empty database; NotADatabase when it holds another's tables.
+
+        `known`: the revisions this program wrote, each of which promises the api_keys table.
+        """
+
+    @abc.abstractmethod
+    def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
+        """One keyset page newest first: the first, the one after `after`, or the one before `before`."""
+
+    @abc.abstractmethod
+    def count(self, newer_than: Cursor | None = None) -> int:
+        """How many keys there are; with `newer_than`, how many sort before it (its offset)."""
+
+    @abc.abstractmethod
+    def lookup(self, digest: bytes) -> Found | None:
+        """The key with this digest, read without waiting long for a lock."""
+
+    @abc.abstractmethod
+    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+        """Record a use unless one newer than `stale` is recorded; DatabaseLocked rather than wait for a writer."""
+
+    @abc.abstractmethod
+    def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
+        """Insert many keys in the caller's write transaction."""
+
+    def data_version(self) -> int | None:
+        """A number that changes when another connection or process commits; None when unknown."""
+        return None
+
+    #: The database file, and its identity when it was checked just before opening; None when not a file.
+    path: Path | None = None
+    identity: Identity | None = None
+
+    def file_state(self) -> FileChange:
+        """Whether the file at `path` is still the one opened (OSError when it cannot be looked at)."""
+        return FileChange.UNCHANGED
+
+    # -- closing --
+
+    def release(self) -> None:
+        """Let go of a file another took the place of, leaving nothing of it at the path; then dispose()."""
+        self.dispose()
+
+    def dispose(self) -> None:
+        with self._engines_lock:
+            engines, self._engines = self._engines, None
+        if engines is not None:
+            engines[0].dispose()

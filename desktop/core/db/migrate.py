@@ -1,0 +1,41 @@
+"""The schema's revision: checked on every open, brought to the head with Alembic only when it is behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.core.db.base import Database
+from desktop.core.errors import SchemaTooNew
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: Every revision this program knows, oldest first; a test checks it against Alembic's scripts.
+KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = KNOWN_REVISIONS[-1]
+
+
+def migrate(db: Database) -> None:
+    """Bring `db` to the head revision; SchemaTooNew (nothing changed) when a newer program wrote it."""
+    revision = db.revision(KNOWN_REVISIONS)
+    if revision == HEAD_REVISION:
+        return
+    if revision is not None and revision not in KNOWN_REVISIONS:
+        raise SchemaTooNew(
+            f"{db.location} was written by a newer version of API Key Manager (schema {revision}). "
+            "Update the program; the database was not changed."
+        )
+    from desktop.core.db.generic import revision_of
+
+    with db.write() as conn:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        if revision_of(conn, db.location, KNOWN_REVISIONS) != HEAD_REVISION:
+            _upgrade(conn)
+
+
+def _upgrade(conn: object) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")

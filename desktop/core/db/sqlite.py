@@ -1,0 +1,400 @@
+"""SQLite files through plain sqlite3: errors by code, pragmas, and the fast paths (no SQLAlchemy imported here).
+
+Opening, the revision check, keyset pages, verification lookups, recording uses and change detection run on
+sqlite3 connections of our own; SQLAlchemy's engine (desktop.core.db.sqlite_engine) is built only when the
+store first writes or counts, or a migration is due, so the window can show its first page without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from desktop.core import keys
+from desktop.core.db.base import Database, Found, NewRow
+from desktop.core.db.paths import Identity, current_identity
+from desktop.core.errors import (
+    DatabaseError,
+    DatabaseLocked,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    DomainError,
+    NotADatabase,
+)
+from desktop.core.values import Cursor, FileChange, KeyRecord, Page
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Connection, Engine
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 5.0
+#: Kept reader connections at most; a busy threaded server opens more only while they are all in use.
+POOL_SIZE = 8
+#: How long a lookup may wait for a lock. In WAL mode readers never wait for a writer; a database that
+#: cannot be switched to WAL (read-only) makes them wait for a committing writer, and a service should
+#: rather answer "try again" soon than hold its request for the full busy timeout.
+LOOKUP_WAIT_MS = 250
+#: Recording a use never waits for another writer: it is bookkeeping, and the store retries it later.
+TOUCH_WAIT_MS = 0
+
+# -- error translation -------------------------------------------------------
+
+# SQLite's primary result codes (the low byte of an extended code), as sqlite3 names them.
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_DAMAGED = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_UNREACHABLE = frozenset({sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PERM})
+
+
+def not_ours_or_damaged(location: str) -> NotADatabase:
+    return NotADatabase(
+        f"{location} is not an API Key Manager database, or damaged. Choose another file or restore a backup."
+    )
+
+
+def sqlite_code(err: BaseException | None) -> int | None:
+    code = getattr(err, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def translate(err: BaseException, location: str, *, waited_s: float | None = None) -> DomainError:
+    """Map a sqlite3 error (or SQLAlchemy's wrapper of one) onto a message a person can act on, by its code.
+
+    No SQL and no values in the message. `waited_s`: how long the connection waited for a lock.
+    """
+    orig = getattr(err, "orig", err)  # SQLAlchemy's DBAPIError wraps the driver's error
+    reason = str(orig) if orig is not None else type(err).__name__
+    code = sqlite_code(orig)
+    if code in _BUSY:
+        waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
+        return DatabaseLocked(
+            f"The database {location} is busy: another program has held it locked for more "
+            f"than {waited:g} s. Close other programs using it and try again."
+        )
+    if code == sqlite3.SQLITE_READONLY:
+        return DatabaseReadOnly(
+            f"The database {location} is read-only. Check the file's permissions, or open a copy you can write."
+        )
+    if code in _DAMAGED:
+        return not_ours_or_damaged(location)
+    if code == sqlite3.SQLITE_FULL:
+        return DatabaseError(f"The disk holding {location} is full. Free some space and try again.")
+    if code in _UNREACHABLE:
+        return DatabaseUnavailable(
+            f"Cannot use the database {location} ({reason}). Check that the file and its folder can be read "
+            "and written."
+        )
+    if code == sqlite3.SQLITE_ERROR and reason.startswith(("no such table", "no such column")):
+        # A table gone after the revision check passed (dropped by another program): SQLite has no
+        # better code than the generic one for it.
+        return not_ours_or_damaged(location)
+    return DatabaseError(f"The database {location} reported an error ({reason}).")
+
+
+def translate_any(err: BaseException, location: str) -> DomainError | None:
+    """`translate` for sqlite3's errors and SQLAlchemy's; None for anything else."""
+    if isinstance(err, sqlite3.Error) or isinstance(getattr(err, "orig", None), sqlite3.Error):
+        return translate(err, location)
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")  # loaded whenever one of its errors can exist
+    if sqlalchemy_exc is not None and isinstance(err, sqlalchemy_exc.SQLAlchemyError):
+        # e.g. the connection pool timed out
+        return DatabaseError(f"The database {location} could not be used ({type(err).__name__}). Try again.")
+    return None
+
+
+# -- connections ---------------------------------------------------------------
+
+
+def configure(conn: sqlite3.Connection, busy_ms: int | None = None) -> None:
+    """What every connection of ours gets, sqlite3's own or one of SQLAlchemy's pool."""
+    # Take transaction control away from pysqlite (SQLAlchemy's documented fix): it would otherwise defer
+    # BEGIN and break isolation and DDL.
+    conn.isolation_level = None
+    cursor = conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000) if busy_ms is None else busy_ms}")
+    # A key is shown only after COMMIT returned: make that survive power loss.
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+# SQLAlchemy stores DATETIME on SQLite as "YYYY-MM-DD HH:MM:SS.ffffff" text (naive UTC here); the fast paths
+# read and write that text directly.
+
+
+def sqlite_time_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # isoformat is several times faster than strftime and gives the same text.
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def sqlite_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at"
+_INSERT_COLUMNS = NewRow._fields
+_OLDER = "(created_at, id) < (?, ?)"
+_NEWER = "(created_at, id) > (?, ?)"
+
+
+def _record(row: tuple[Any, ...]) -> KeyRecord:
+    key_id, hint, description, created_at, expires_at, active, last_used_at = row
+    created = sqlite_time(created_at)
+    assert created is not None  # NOT NULL in the schema
+    return KeyRecord(
+        key_id, keys.mask_hint(hint), description, created, sqlite_time(expires_at), bool(active),
+        sqlite_time(last_used_at),
+    )  # fmt: skip
+
+
+class SqliteDatabase(Database):
+    """A SQLite file: a small pool of plain sqlite3 connections, and an anchor connection on the very file."""
+
+    _LOOKUP = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = ?"
+    _INSERT = f"INSERT INTO api_keys ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+    _TOUCH = "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"
+
+    def __init__(
+        self, target: str, path: Path, identity: Identity, *, url: URL | None = None, location: str | None = None
+    ) -> None:
+        super().__init__(target, location or str(path))
+        #: The file (the seam's `path`, never None here).
+        self.file = path
+        self.path = path
+        self.identity = identity
+        #: The SQLAlchemy URL the target was given as; None for a plain path (SQLAlchemy not needed to open it).
+        self.url = url
+        self._connect_args = _connect_args(path, url)
+        self.read_only = "mode=ro" in self._connect_args[0].partition("?")[2].split("&")
+        # SimpleQueue: thread-safe take and give in C, no lock of ours on the verify path.
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._pid = os.getpid()
+        #: A connection opened at once on the examined file (not one a pool opens later, by path, perhaps onto a
+        #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
+        self.anchor: sqlite3.Connection | None = None
+        self._anchor_lock = threading.Lock()
+
+    # -- SQLAlchemy, for writes, counts and migrations --
+
+    def _create_engines(self) -> tuple[Engine, Engine]:
+        from desktop.core.db.sqlite_engine import file_engines
+
+        return file_engines(self.file, self.url)
+
+    def translate(self, err: BaseException) -> DomainError | None:
+        return translate_any(err, self.location)
+
+    # -- plain sqlite3 --
+
+    def connect(self, busy_ms: int = LOOKUP_WAIT_MS) -> sqlite3.Connection:
+        """A new connection to the file (never creating one: mode=rw or the URL's own mode)."""
+        database, uri = self._connect_args
+        conn = sqlite3.connect(database, uri=uri, timeout=busy_ms / 1000, check_same_thread=False)
+        configure(conn, busy_ms=busy_ms)
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            # Only reads and last-use records go through these: a record lost to a power cut costs nothing,
+            # and in WAL mode NORMAL spares the verify path an fsync per record without risking the file.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def _take(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # never reuse a connection across fork()
+            self._idle, self._pid = queue.SimpleQueue(), os.getpid()
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self.connect()
+
+    def _give(self, conn: sqlite3.Connection) -> None:
+        if self._idle.qsize() < POOL_SIZE and not conn.in_transaction:
+            self._idle.put(conn)
+        else:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _pooled(self, busy_ms: int = LOOKUP_WAIT_MS) -> Iterator[sqlite3.Connection]:
+        """A kept connection from a small pool (sqlite3 caches its prepared statements), errors translated.
+
+        One per thread would leak a connection for every short-lived thread of a threaded server.
+        """
+        try:
+            conn = self._take()
+            try:
+                if busy_ms != LOOKUP_WAIT_MS:
+                    conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                try:
+                    yield conn
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if busy_ms != LOOKUP_WAIT_MS:
+                        conn.execute(f"PRAGMA busy_timeout = {LOOKUP_WAIT_MS}")
+            finally:
+                self._give(conn)
+        except sqlite3.Error as err:
+            raise translate(err, self.location, waited_s=busy_ms / 1000) from None
+
+    def revision(self, known: Sequence[str]) -> str | None:
+        with self._pooled(int(BUSY_TIMEOUT_S * 1000)) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables.discard("sqlite_sequence")
+            if "alembic_version" not in tables:
+                if tables:
+                    raise NotADatabase(
+                        f"{self.location} is a database, but not an API Key Manager database. "
+                        "Choose another file; it was not changed."
+                    )
+                return None
+            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        revision = str(rows[0][0]) if rows else None
+        # A revision we wrote promises our table; without it every query would fail with "no such table".
+        if revision in known and "api_keys" not in tables:
+            raise not_ours_or_damaged(self.location)
+        return revision
+
+    def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
+        text = sqlite_time_text
+        # A page may wait for a writer as long as any read (rollback-journal files; WAL readers never wait).
+        with self._pooled(int(BUSY_TIMEOUT_S * 1000)) as conn:
+            # fetchall() steps each statement to its end; the transaction keeps the three reads consistent.
+            conn.execute("BEGIN")
+            if before is not None:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM api_keys WHERE {_NEWER} ORDER BY created_at, id LIMIT ?",
+                    (text(before.created_at), before.id, size + 1),
+                ).fetchall()
+                items = tuple(_record(r) for r in reversed(rows[:size]))
+                edge = items[-1].cursor if items else before
+                has_older = self._any(conn, _OLDER, edge)
+                conn.execute("COMMIT")
+                return Page(items, len(rows) > size, has_older)
+            where = f"WHERE {_OLDER}" if after is not None else ""
+            parameters: tuple[Any, ...] = (text(after.created_at), after.id) if after is not None else ()
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM api_keys {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+                (*parameters, size + 1),
+            ).fetchall()
+            items = tuple(_record(r) for r in rows[:size])
+            newest = items[0].cursor if items else after
+            has_newer = newest is not None and self._any(conn, _NEWER, newest)
+            conn.execute("COMMIT")
+        return Page(items, has_newer, len(rows) > size)
+
+    @staticmethod
+    def _any(conn: sqlite3.Connection, condition: str, cursor: Cursor) -> bool:
+        query = f"SELECT EXISTS (SELECT 1 FROM api_keys WHERE {condition})"
+        return bool(conn.execute(query, (sqlite_time_text(cursor.created_at), cursor.id)).fetchone()[0])
+
+    def count(self, newer_than: Cursor | None = None) -> int:
+        with self._pooled(int(BUSY_TIMEOUT_S * 1000)) as conn:
+            if newer_than is None:
+                return int(conn.execute("SELECT count(*) FROM api_keys").fetchone()[0])
+            query = f"SELECT count(*) FROM api_keys WHERE {_NEWER}"
+            return int(conn.execute(query, (sqlite_time_text(newer_than.created_at), newer_than.id)).fetchone()[0])
+
+    def lookup(self, digest: bytes) -> Found | None:
+        # The hot path: take and give inline (a context manager costs a fifth of the whole call).
+        try:
+            conn = self._take()
+            try:
+                # fetchall() steps the statement to its end, so no read transaction stays open.
+                rows = conn.execute(self._LOOKUP, (digest,)).fetchall()
+            finally:
+                self._give(conn)
+        except sqlite3.Error as err:  # translated here: a context manager costs a tenth of this call
+            raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
+        if not rows:
+            return None
+        key_id, stored, active, expires_at, last_used_at = rows[0]
+        return Found(key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at))
+
+    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+        with self._pooled(TOUCH_WAIT_MS) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))
+            conn.execute("COMMIT")
+
+    def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
+        text = sqlite_time_text
+        conn.exec_driver_sql(self._INSERT, [(d, h, s, text(c), text(e), a) for d, h, s, c, e, a in rows])
+
+    def data_version(self) -> int | None:
+        with self._anchor_lock:
+            anchor = self.anchor
+            if anchor is None:
+                raise DatabaseUnavailable(f"The database {self.location} is closed.")
+            try:
+                return int(anchor.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as err:
+                raise translate(err, self.location) from None
+
+    def file_state(self) -> FileChange:
+        now = current_identity(self.file)
+        if now is None:
+            return FileChange.MISSING
+        return FileChange.UNCHANGED if now == self.identity else FileChange.REPLACED
+
+    # -- closing --
+
+    def release(self) -> None:
+        """Let go of a file that another took the place of, leaving nothing of it at the path.
+
+        Its -wal and -shm stay at the path (SQLite does not checkpoint a moved file on close) and would be
+        read as the new file's own: first copy the WAL into the old file and empty it. DatabaseLocked when
+        another program's reads or writes keep the WAL from being emptied; nothing is let go then.
+        """
+        with self._anchor_lock:
+            if self.anchor is not None:
+                try:
+                    busy = self.anchor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                except sqlite3.Error as err:
+                    raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
+                if busy:
+                    raise DatabaseLocked(
+                        f"The database {self.location} was replaced while another program was still using the "
+                        "old file; close it, and the new file is opened."
+                    )
+        self.dispose()
+
+    def dispose(self) -> None:
+        with self._anchor_lock:
+            anchor, self.anchor = self.anchor, None
+        if anchor is not None:
+            anchor.close()
+        idle, self._idle = self._idle, queue.SimpleQueue()
+        while True:
+            try:
+                idle.get_nowait().close()
+            except queue.Empty:
+                break
+        super().dispose()
+
+
+def _connect_args(path: Path, url: URL | None) -> tuple[str, bool]:
+    """(database, uri) for sqlite3.connect: a `file:` URI that never creates a missing file.
+
+    SQLite would otherwise create a missing file on connect: a pool opening a connection after the file was
+    deleted or moved would make an empty database at the path (with the umask's mode) and pick up the old
+    file's -wal. Files are created only by desktop.core.db.sqlite_files.create. A URL that asks for a URI
+    itself (`?uri=true`, e.g. `mode=ro`) is passed on as SQLAlchemy's dialect would.
+    """
+    if url is not None and url.query.get("uri") == "true":
+        from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+        args, _ = SQLiteDialect_pysqlite().create_connect_args(url)
+        return str(args[0]), True
+    return f"file:{quote(str(path))}?mode=rw", True

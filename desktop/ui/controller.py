@@ -1,0 +1,368 @@
+"""The window's controller: Qt (signals, a worker thread, a timer) but no widget.
+
+It owns the store, the pager, the task runner, change watching (PRAGMA data_version and the file's identity)
+and the writes, and reports every outcome through its notifier. The window (main_window.py) holds layout,
+menus and dialogs, and only listens: `pageChanged` to show rows, `totalChanged` for the page label,
+`storeChanged` when another database is shown, `notice` for the status bar. With no store every request is
+a no-op here, so the window never asks whether there is one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop.core.errors import DomainError
+from desktop.core.paging import Pager
+from desktop.core.presentation import describe_key
+from desktop.core.values import FileChange
+from desktop.ui.error_policy import decide
+from desktop.ui.notifications import Notice, Notifier, guarded
+from desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from desktop.core.store import KeyStore
+    from desktop.core.values import CreatedKey, KeyRecord
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_MS = 1000
+
+
+class Controller(QObject):
+    """The database side of the window; see the module's docstring."""
+
+    #: The rows to show, and the key to select among them (None: keep the selection).
+    pageChanged = Signal(object, object)
+    #: The count of all keys (None while unknown); the pager's position may have moved with it.
+    totalChanged = Signal(object)
+    #: Another store is shown (its location), or the same one reopened.
+    storeChanged = Signal(str)
+    #: Every notice the notifier posts (the status bar listens).
+    notice = Signal(object)
+    #: A sticky notice may go now (the status bar lets it time out).
+    noticeReleased = Signal(object)
+    #: A key was created (a CreatedKey: its one showing belongs to the window's dialog).
+    created = Signal(object)
+    #: Creating failed: the reason, for the open Generate dialog.
+    createFailed = Signal(str)
+    #: A poll found nothing changed (a key on screen may have expired meanwhile).
+    unchanged = Signal()
+
+    def __init__(self, parent: QObject | None = None, *, page_size: int, poll_interval_ms: int = POLL_INTERVAL_MS):
+        super().__init__(parent)
+        self._store: KeyStore | None = None
+        self._pager: Pager | None = None
+        self._page_size = page_size
+        self._total: int | None = None
+        self._seen_version: int | None = None
+        self._poll_error: str | None = None
+        self._count_running = False
+        self._count_dirty = False
+        self._seen_generation = 0
+        #: The database file was deleted or moved away: reads show the last page, writes are refused.
+        self._file_missing = False
+        self._file_notice: Notice | None = None
+        self._file_error: str | None = None
+        self.notifier = Notifier(self)
+        self.notifier.posted.connect(self.notice)
+        self.runner = TaskRunner(self)
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setObjectName("pollTimer")
+        self.poll_timer.setInterval(poll_interval_ms)
+        self.poll_timer.timeout.connect(self._on_poll_timer_timeout)
+
+    # -- state --
+
+    @property
+    def store(self) -> KeyStore | None:
+        return self._store
+
+    @property
+    def pager(self) -> Pager | None:
+        return self._pager
+
+    @property
+    def total(self) -> int | None:
+        """The cached count of all keys; refreshed only when the data changed."""
+        return self._total
+
+    @property
+    def file_missing(self) -> bool:
+        return self._file_missing
+
+    def set_store(self, store: KeyStore, *, count_now: bool = True) -> None:
+        """Show `store` (owned from now on), closing the one shown before.
+
+        With `count_now` the total is counted before returning, so the page label reads "1–25 of N"
+        at once; the launcher passes False to paint the first page first and count in the background.
+        """
+        old = self._store
+        if old is not None:
+            self.runner.wait()
+            old.close()
+        self._store = store
+        self._pager = Pager(store, self._page_size)
+        self._total = None
+        self._poll_error = None
+        self._seen_generation = store.generation
+        self._file_missing = False
+        self._file_error = None
+        self._drop_file_notice()
+        self.storeChanged.emit(store.location)
+        self._seen_version = store.data_version()
+        self._pager.first()
+        if count_now:
+            self._total = store.count()  # one indexed COUNT (~10 ms at a million keys)
+        self.pageChanged.emit(self._pager.items, None)
+        self.totalChanged.emit(self._total)
+        if not count_now:
+            self._recount()
+        self.poll_timer.start()
+
+    def shutdown(self) -> None:
+        """Finish the writes, then close the store."""
+        self.poll_timer.stop()
+        self.runner.shutdown()
+        if self._store is not None:
+            self._store.close()
+
+    # -- errors --
+
+    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
+        """Every failure goes here: the policy decides, the notifier logs and shows; work carries on."""
+        outcome = self.notifier.report(err, action, record)
+        if outcome.reload:
+            try:
+                self.refresh()
+            except Exception as again:
+                self.notifier.report(again, "reload")  # said once; no reload loop
+
+    # -- paging --
+
+    @guarded
+    def previous(self) -> None:
+        if self._pager is not None and self._pager.previous():
+            self.pageChanged.emit(self._pager.items, None)
+            self.totalChanged.emit(self._total)
+
+    @guarded
+    def next(self) -> None:
+        if self._pager is not None and self._pager.next():
+            self.pageChanged.emit(self._pager.items, None)
+            self.totalChanged.emit(self._total)
+
+    @guarded
+    def resize(self, size: int) -> None:
+        self._page_size = size
+        if self._pager is not None:
+            self._pager.resize(size)
+            self.pageChanged.emit(self._pager.items, None)
+            self.totalChanged.emit(self._total)
+
+    @guarded
+    def reload(self) -> None:
+        self.refresh()
+
+    def refresh(self, select: int | None = None, *, top: bool = False) -> None:
+        """After any change: the same place reloaded (or the top), the count refreshed in the background."""
+        store, pager = self._store, self._pager
+        if store is None or pager is None:
+            return
+        # Read the version first: a change after it is caught by the next poll.
+        self._seen_version = store.data_version()
+        if top:
+            pager.first()
+        else:
+            pager.reload()
+        self.pageChanged.emit(pager.items, select)
+        self.totalChanged.emit(self._total)
+        self._recount()
+
+    def _recount(self) -> None:
+        """Count all keys and this page's offset off the GUI thread; coalesced while one runs."""
+        store, pager = self._store, self._pager
+        if store is None or pager is None:
+            return
+        if self._count_running:
+            self._count_dirty = True
+            return
+        self._count_running = True
+        start = pager.start
+
+        def work() -> tuple[int, int]:
+            total = store.count()
+            return total, (store.count(newer_than=start) if start is not None else 0)
+
+        self.runner.submit(
+            work,
+            lambda result: self._on_count_done(store, start, result),
+            lambda err: self._on_count_failed(err),
+        )
+
+    def _on_count_done(self, store: KeyStore, start: Any, result: tuple[int, int]) -> None:
+        self._count_running = False
+        if store is self._store and self._pager is not None:
+            self._total, offset = result
+            self._pager.set_position(start, offset)
+            self.totalChanged.emit(self._total)
+        if self._count_dirty:
+            self._count_dirty = False
+            self._recount()
+
+    def _on_count_failed(self, err: Exception) -> None:
+        self._count_running = False
+        self._count_dirty = False
+        self.report(err, "count")
+
+    # -- the database file: deleted or replaced while open --
+
+    def watch_file(self, *, before_write: bool = False) -> bool:
+        """Compare the file at the path with the one open; True when reads and writes may go on as they were.
+
+        Replaced (restored, synced, `mv new.db keys.db`): the store has reopened onto the new file; the page
+        is reloaded from it, with a notice. Gone: a red notice that stays, and False, so that nothing is
+        written and no key is shown. When the file comes back, the window recovers by itself.
+        """
+        store = self._store
+        if store is None:
+            return False
+        try:
+            change = store.check_file()
+        except DomainError as err:
+            # Something unusable took the file's place (not a database, unsafe): the store keeps the old handles.
+            if err.message != self._file_error:
+                self._file_error = err.message
+                self.report(err, "check the file")
+            return not before_write
+        self._file_error = None
+        if change is FileChange.MISSING:
+            if not self._file_missing:
+                self._file_missing = True
+                log.warning("the database file %s is gone", store.location)
+                self._file_notice = self.notifier.error(
+                    f"The database file {store.location} was deleted or moved away. Nothing can be changed "
+                    "until it is back; the keys shown are the last ones read.",
+                    sticky=True,
+                )
+            return False
+        if self._file_missing or store.generation != self._seen_generation:
+            came_back = self._file_missing
+            self._file_missing = False
+            self._seen_generation = store.generation
+            self._drop_file_notice()
+            self._total = None
+            self.refresh(top=True)
+            if came_back:
+                self.notifier.info(f"The database file {store.location} is back; its keys are shown again.")
+            else:
+                self.notifier.info(
+                    f"The database file {store.location} was replaced (restored or synced?); "
+                    "now showing the keys in the new file."
+                )
+            return not before_write
+        return True
+
+    def _drop_file_notice(self) -> None:
+        if self._file_notice is not None:
+            self.noticeReleased.emit(self._file_notice)
+            self._file_notice = None
+
+    def refuse_when_file_changed(self, what: str) -> bool:
+        """Before a write: True (and a message) when it must not go ahead because the file is gone or new."""
+        if self.watch_file(before_write=True):
+            return False
+        location = self._store.location if self._store is not None else "the database"
+        if self._file_missing:
+            self.notifier.error(
+                f"Could not {what}: the database file {location} was deleted or moved away. "
+                "Put it back, or open another database."
+            )
+        elif self._file_error is not None:
+            self.notifier.error(f"Could not {what}: {self._file_error}")
+        else:
+            self.notifier.error(
+                f"Nothing was changed: the database file {location} was replaced, and the list now shows the "
+                f"new file. Check it and {what} again if you still want to."
+            )
+        return True
+
+    def _on_poll_timer_timeout(self) -> None:
+        store = self._store
+        if store is None:
+            return
+        try:
+            if not self.watch_file() or self._file_missing:
+                return  # reloaded from a replaced file, or the file is gone: nothing more to compare
+            version = store.data_version()
+            if version == self._seen_version:
+                self.unchanged.emit()
+                return
+            self.refresh()
+        except DomainError as err:
+            # Once per distinct problem, not every second.
+            if err.message != self._poll_error:
+                self._poll_error = err.message
+                self.report(err, "poll")
+            return
+        except Exception as err:
+            self.poll_timer.stop()
+            self.report(err, "poll")
+            return
+        self._poll_error = None
+
+    # -- writes --
+
+    def create(self, description: str, expires_on: date | None) -> str | None:
+        """Create a key in the background (`created` or `createFailed` follows); a reason when refused now."""
+        if self._store is None:
+            return "no database is open."
+        if not self.watch_file(before_write=True) and self._file_missing:
+            return (
+                f"the database file {self._store.location} was deleted or moved away. "
+                "Put it back, or open another database."
+            )
+        store = self._store  # a replaced file was reopened: the same store, now on the new file
+        self.runner.submit(lambda: store.create(description, expires_on), self._on_create_done, self._on_create_failed)
+        return None
+
+    @guarded
+    def _on_create_done(self, created: CreatedKey) -> None:
+        self.created.emit(created)
+        # The new key is the newest: show the top of the list, with it selected.
+        self.refresh(select=created.record.id, top=True)
+
+    def _on_create_failed(self, err: Exception) -> None:
+        self.createFailed.emit(decide(err, "create").reason)
+        self.report(err, "create")
+
+    def set_active(self, record: KeyRecord, active: bool) -> None:
+        store = self._store
+        what = "activate" if active else "deactivate"
+        if store is None or self.refuse_when_file_changed(f"{what} the key"):
+            return
+        done = "Activated" if active else "Deactivated"
+        consequence = "clients using it are accepted again" if active else "clients using it will be rejected"
+        self.runner.submit(
+            lambda: store.set_active(record.id, active),
+            lambda updated: self._after_write(f"{done} {describe_key(updated)}: {consequence}.", updated.id),
+            lambda err: self.report(err, what, record),
+        )
+
+    def delete(self, record: KeyRecord) -> None:
+        store = self._store
+        if store is None or self.refuse_when_file_changed("delete the key"):
+            return
+        self.runner.submit(
+            lambda: store.delete(record.id),
+            lambda _none: self._after_write(f"Deleted {describe_key(record)}.", None),
+            lambda err: self.report(err, "delete", record),
+        )
+
+    @guarded
+    def _after_write(self, message: str, select: int | None) -> None:
+        self.notifier.info(message)
+        self.refresh(select=select)

@@ -1,0 +1,199 @@
+"""The window's database actions: File ▸ Open, New Database, Open Recent, the "Create it?" question, About.
+
+A mixin of MainWindow (main_window.py), apart so that the window module stays about layout and flow: these
+are the dialogs that choose which database the controller shows.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+
+from desktop import __version__
+from desktop.core.errors import DatabaseMissing, DomainError
+from desktop.ui import theme
+from desktop.ui.names import APP_NAME, DATABASE_FILTER
+from desktop.ui.notifications import Notifier, guarded
+from desktop.ui.text import menu_text, plain_rich, plain_tooltip
+
+if TYPE_CHECKING:
+    from desktop.core.store import KeyStore
+    from desktop.core.values import KeyRecord
+
+SETTINGS_RECENT = "database/recent"
+RECENT_MAX = 8
+
+
+class DatabaseActions(QWidget if TYPE_CHECKING else object):
+    """Needs from its window: `store`, `set_store`, `report`, `notifier`, `_settings`, `recent_menu`."""
+
+    notifier: Notifier
+    recent_menu: QMenu
+    missing_dialog: QMessageBox | None
+    _settings: QSettings
+
+    if TYPE_CHECKING:
+
+        @property
+        def store(self) -> KeyStore | None: ...
+
+        def set_store(self, store: KeyStore, *, count_now: bool = True) -> None: ...
+
+        def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None: ...
+
+    # -- recent databases --
+
+    def recent_databases(self) -> list[str]:
+        value = self._settings.value(SETTINGS_RECENT, [])
+        if isinstance(value, str):  # INI settings hand back a one-item list as a string
+            value = [value]
+        return [str(item) for item in value or [] if str(item)] if isinstance(value, list) else []
+
+    def _remember_database(self, location: str) -> None:
+        if "://" in location:
+            return  # a URL is shown without its password, so it could not be opened again from here
+        recent = [location] + [item for item in self.recent_databases() if item != location]
+        self._settings.setValue(SETTINGS_RECENT, recent[:RECENT_MAX])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_databases()
+        current = self.store.location if self.store is not None else None
+        for number, location in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(f"&{number} {menu_text(location)}" if number < 10 else location)
+            action.setData(location)
+            action.setToolTip(plain_tooltip(location))
+            action.setEnabled(location != current)
+            action.triggered.connect(lambda _checked=False, where=location: self.open_database(where))
+        if recent:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("&Clear Menu")
+            clear.setObjectName("clearRecentAction")
+            clear.triggered.connect(self._on_clear_recent_action_triggered)
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _on_recent_menu_about_to_show(self) -> None:
+        self._update_recent_menu()  # another window may have added to the list meanwhile
+
+    def _on_clear_recent_action_triggered(self) -> None:
+        self._settings.setValue(SETTINGS_RECENT, [])
+        self._update_recent_menu()
+
+    # -- menus --
+
+    def _file_dialog_start(self) -> str:
+        if self.store is not None and "://" not in self.store.location:
+            return self.store.location
+        return ""
+
+    @guarded
+    def _on_open_action_triggered(self) -> None:
+        dialog = QFileDialog(self, "Open Database", self._file_dialog_start(), DATABASE_FILTER)
+        dialog.setObjectName("openDatabaseDialog")
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.open_database)
+        dialog.open()
+
+    @guarded
+    def _on_new_database_action_triggered(self) -> None:
+        start = self._file_dialog_start()
+        folder = str(Path(start).parent) if start else ""
+        dialog = QFileDialog(self, "New Database", str(Path(folder) / "keys.db") if folder else "", DATABASE_FILTER)
+        dialog.setObjectName("newDatabaseDialog")
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("db")
+        # An existing file is never replaced (see new_database): no "Replace it?" question that would not be kept.
+        dialog.setOption(QFileDialog.Option.DontConfirmOverwrite)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.new_database)
+        dialog.open()
+
+    @guarded
+    def new_database(self, target: str) -> None:
+        """File ▸ New Database…: make a new database there and switch to it; an existing file is left alone."""
+        if Path(target).expanduser().exists():
+            self.notifier.error(
+                f"{target} already exists and was not changed. Open it with File ▸ Open Database…, "
+                "or choose a new name."
+            )
+            return
+        self.open_database(target, create=True)
+
+    @guarded
+    def open_database(self, target: str, *, create: bool = False) -> None:
+        """Switch to another database; on failure keep the current one and say why.
+
+        A file that does not exist is created only with `create` (File ▸ New Database…) or once the person
+        answers "Create" to "No database at X. Create it?".
+        """
+        from desktop.core.store import KeyStore
+
+        try:
+            store = KeyStore.open(target, create=create)
+        except DatabaseMissing as err:
+            self._ask_to_create(target, err.path)
+            return
+        except DomainError as err:
+            self.report(err, "open")
+            return
+        self.set_store(store)
+        self.notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")
+
+    def _ask_to_create(self, target: str, location: str) -> None:
+        if self.missing_dialog is not None:
+            return
+        box = QMessageBox(self)
+        box.setObjectName("missingDatabaseDialog")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Create the Database?")  # Qt appends the app name
+        box.setText(plain_rich(f"No database at {location}. Create it?"))
+        box.setInformativeText("A new, empty database will be made there; the one open now stays as it is until then.")
+        create = box.addButton("Create", QMessageBox.ButtonRole.AcceptRole)
+        create.setObjectName("createButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        cancel.setObjectName("cancelButton")
+        box.setDefaultButton(create)
+        box.setEscapeButton(cancel)
+        box.setProperty("target", target)
+        self.missing_dialog = box
+        box.finished.connect(self._on_missing_dialog_finished)
+        box.open()
+
+    def _on_missing_dialog_finished(self, _result: int) -> None:
+        box, self.missing_dialog = self.missing_dialog, None
+        if box is None:
+            return
+        target = str(box.property("target"))
+        created = box.clickedButton() is not None and box.clickedButton().objectName() == "createButton"
+        box.deleteLater()
+        if created:
+            self.open_database(target, create=True)
+        else:
+            self.notifier.info(
+                f"Nothing was created; still showing {self.store.location if self.store else 'no database'}."
+            )
+
+    @guarded
+    def _on_about_action_triggered(self) -> None:
+        location = self.store.location if self.store is not None else "none"
+        box = QMessageBox(self)
+        box.setObjectName("aboutDialog")
+        box.setWindowTitle("About")  # Qt appends the app name
+        box.setIconPixmap(theme.icon("app").pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(f"<b>{APP_NAME}</b> {html.escape(__version__)}")
+        box.setInformativeText(
+            "Generate, view, activate, deactivate and delete API keys kept in a local database.<br><br>"
+            f"Database: {html.escape(location)}"
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()

@@ -1,4 +1,5 @@
-"""Start-up: the window and its first page of keys are painted before SQLAlchemy is imported."""
+"""Start-up: the window and its first page of keys are painted before SQLAlchemy is imported; a window closed
+while the database opens ends the program."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.ui import launcher
 from tests.helpers import REPO, make_database
 
 # The benchmark's first-paint hook, told to also say whether SQLAlchemy was loaded at each paint.
@@ -32,3 +37,25 @@ def test_the_first_page_is_painted_before_sqlalchemy_is_imported(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     said = [line for line in result.stdout.splitlines() if line.endswith((" False", " True"))]
     assert said == ["visible False", "page False"]
+
+
+def test_a_window_closed_while_the_database_opens_ends_the_run(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Before: run() entered the event loop with no window left, and waited for ever."""
+    path = make_database(tmp_path / "keys.db")
+    opening = launcher.open_store_interactively
+
+    def close_first(database: str | None, parent, *args):  # type: ignore[no-untyped-def]
+        parent.close()  # as a person closing the window while the bad-database dialog was up
+        return opening(database, parent, *args)
+
+    monkeypatch.setattr(launcher, "open_store_interactively", close_first)
+    stuck: list[bool] = []
+    rescue = QTimer()
+    rescue.setSingleShot(True)
+    rescue.timeout.connect(lambda: (stuck.append(True), QApplication.quit()))
+    rescue.start(5000)
+    try:
+        assert launcher.run(str(path)) == 0
+    finally:
+        rescue.stop()
+    assert not stuck

@@ -325,7 +325,7 @@ class KeyStore:
             self._check_file_now_and_then()
         presented = keys.digest(key)
         found = self._db.lookup(presented)
-        if found is None or not hmac.compare_digest(found.digest, presented):
+        if found is None or not hmac.compare_digest(found[1], presented):
             return Verdict.UNKNOWN
         key_id, _, active, expires_at, last_used_at = found
         if not active:

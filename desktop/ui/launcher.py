@@ -194,6 +194,11 @@ def _ignore(_result: object) -> None:
     pass
 
 
+def _preload_failed(err: Exception) -> None:
+    # The first write will load it again and report what fails.
+    log.debug("could not preload the database layer: %s", err)
+
+
 def _install_excepthook(window: MainWindow) -> Callable[[], None]:
     """Anything that escapes a slot is logged and shown; the window lives on."""
     previous = sys.excepthook
@@ -255,13 +260,17 @@ def run(
         window.deleteLater()
         return 0
     window.set_store(store, count_now=False)  # the first page on screen first; the total a moment later
-    # Painted now, read through plain sqlite3: SQLAlchemy (for writes) loads after it, off the GUI thread.
-    QApplication.processEvents()
-    window.runner.submit(store.preload, _ignore, lambda err: log.debug("could not preload the database layer: %s", err))
+    # The page was read through plain sqlite3: paint it now (repaint() handles no other event, so nothing can
+    # close the window before exec() runs), then load SQLAlchemy (for writes) off the GUI thread.
+    window.repaint()
+    window.runner.submit(store.preload, _ignore, _preload_failed)
     restore_hook = _install_excepthook(window)
     app.aboutToQuit.connect(window.shutdown)
     try:
-        app.exec()
+        # Closed while the database was being opened (the bad-database dialog runs events): exec() would wait
+        # for a window that is gone.
+        if window.isVisible():
+            app.exec()
     finally:
         from desktop.ui.clipboard import drop_secret_mime_data
 

@@ -81,11 +81,11 @@ def test_sqlite_fast_paths_and_the_generic_implementation_agree(db_path: Path) -
         assert fast.lookup(digest) == generic.lookup(digest) is not None
         assert fast.lookup(b"\x00" * 32) is None and generic.lookup(b"\x00" * 32) is None
         found = fast.lookup(digest)
-        assert found is not None and found.last_used_at is None
-        fast.touch(found.id, T0 + timedelta(hours=1), T0)
+        assert found is not None and found[4] is None
+        fast.touch(found[0], T0 + timedelta(hours=1), T0)
         assert generic.lookup(digest) == fast.lookup(digest)
-        generic.touch(found.id, T0 + timedelta(hours=3), T0 + timedelta(hours=2))
-        assert fast.lookup(digest).last_used_at == T0 + timedelta(hours=3)  # type: ignore[union-attr]
+        generic.touch(found[0], T0 + timedelta(hours=3), T0 + timedelta(hours=2))
+        assert fast.lookup(digest)[4] == T0 + timedelta(hours=3)  # type: ignore[index]
         assert generic.data_version() is None and isinstance(fast.data_version(), int)
         assert generic.file_state() is FileChange.UNCHANGED and fast.file_state() is FileChange.UNCHANGED
     finally:

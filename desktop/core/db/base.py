@@ -25,14 +25,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 
-class Found(NamedTuple):
-    """What verify needs of a key found by its digest."""
-
-    id: int
-    digest: bytes
-    active: bool
-    expires_at: datetime | None
-    last_used_at: datetime | None
+#: What verify needs of a key found by its digest: (id, digest, active, expires_at, last_used_at). A plain
+#: tuple, not a NamedTuple: building one of those costs a few percent of a whole verify.
+Found = tuple[int, bytes, bool, datetime | None, datetime | None]
 
 
 class NewRow(NamedTuple):

@@ -102,7 +102,7 @@ class SqlAlchemyDatabase(Database):
     def lookup(self, digest: bytes) -> Found | None:
         with self.read() as conn:
             row = conn.execute(sql.LOOKUP, {"digest": digest}).first()
-        return None if row is None else Found(row[0], row[1], bool(row[2]), row[3], row[4])
+        return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])
 
     def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
         with self.write() as conn:

@@ -320,7 +320,7 @@ class SqliteDatabase(Database):
         if not rows:
             return None
         key_id, stored, active, expires_at, last_used_at = rows[0]
-        return Found(key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at))
+        return key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at)
 
     def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
         with self._pooled(TOUCH_WAIT_MS) as conn:

@@ -188,9 +188,7 @@ def window_rows(database: Path, home: Path, repeats: int) -> list[Row]:
     from PySide6.QtCore import (
         QCoreApplication,
         QEvent,
-        QMessageLogContext,
         QSettings,
-        QtMsgType,
         qInstallMessageHandler,
     )
     from PySide6.QtWidgets import QApplication
@@ -198,14 +196,9 @@ def window_rows(database: Path, home: Path, repeats: int) -> list[Row]:
     from desktop.core.store import KeyStore
     from desktop.ui import theme
     from desktop.ui.main_window import MainWindow
+    from tests.benchmarks.offscreen import offscreen_application
 
-    def quiet_offscreen(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
-        # The offscreen platform cannot resize to size hints and says so on every page turn; the rest is shown.
-        if "propagateSizeHints" not in message:
-            sys.stderr.write(message + "\n")
-
-    qInstallMessageHandler(quiet_offscreen)
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = offscreen_application()
     settings = QSettings(str(home / "bench-window.ini"), QSettings.Format.IniFormat)
     store = KeyStore.open(str(database), create=True)
     window = MainWindow(store, settings=settings)

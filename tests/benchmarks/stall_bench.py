@@ -8,7 +8,6 @@ The target is absolute: a stall over 100 ms is one a user feels.
 from __future__ import annotations
 
 import statistics
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,7 @@ def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
     from PySide6.QtCore import (
         QCoreApplication,
         QEvent,
-        QMessageLogContext,
         QSettings,
-        QtMsgType,
         qInstallMessageHandler,
     )
     from PySide6.QtWidgets import QApplication
@@ -30,16 +27,11 @@ def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
     from desktop.core.store import KeyStore
     from desktop.ui import theme
     from desktop.ui.main_window import MainWindow
+    from tests.benchmarks.offscreen import offscreen_application
     from tests.test_concurrency import prepare
     from tests.ui.busy import MAX_STALL_S, run_busy_session
 
-    def quiet_offscreen(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
-        # The offscreen platform cannot resize to size hints and says so on every page turn; the rest is shown.
-        if "propagateSizeHints" not in message:
-            sys.stderr.write(message + "\n")
-
-    qInstallMessageHandler(quiet_offscreen)
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = offscreen_application()
     ours: list[float] = []
     floor: list[float] = []
     problems: list[str] = []

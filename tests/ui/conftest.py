@@ -12,7 +12,7 @@ from desktop.core.store import KeyStore
 from desktop.ui import theme
 from desktop.ui.clipboard import drop_secret_mime_data
 from desktop.ui.main_window import MainWindow
-from tests.ui.helpers import leaked_widgets, top_level_ids, wait_idle
+from tests.ui.helpers import leaked_widgets, top_levels, wait_idle
 
 # The offscreen platform warns that it cannot resize a window to its size hints; it is
 # the test platform speaking, not the app. Every other Qt warning still fails a test.
@@ -58,7 +58,7 @@ def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFac
     """
 
     made: list[MainWindow] = []
-    before = top_level_ids()
+    before = top_levels()
 
     def make(**kwargs: object) -> MainWindow:
         kwargs.setdefault("settings", settings)

@@ -131,18 +131,25 @@ def deleted(widget: QWidget) -> bool:
     return False
 
 
-def top_level_ids() -> set[int]:
-    return {id(widget) for widget in QApplication.topLevelWidgets()}
+def top_levels() -> list[QWidget]:
+    """The top-level widgets that exist now, their Python wrappers held.
+
+    Holding the wrappers matters: a wrapper made just for this list (for a widget Qt created, such as a
+    combo box's popup) would otherwise be freed at once, and a wrapper made later could reuse its
+    memory and so its id(), hiding a new widget from `leaked_widgets`.
+    """
+    return list(QApplication.topLevelWidgets())
 
 
-def leaked_widgets(before: set[int]) -> list[str]:
+def leaked_widgets(before: list[QWidget]) -> list[str]:
     """Top-level widgets made since `before` that still exist once deferred deletions have run."""
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QApplication.processEvents()
+    known = {id(widget) for widget in before}  # `before` holds the wrappers, so no id is reused meanwhile
     return [
         f"{type(widget).__name__} {widget.objectName()!r}"
         for widget in QApplication.topLevelWidgets()
-        if id(widget) not in before and type(widget).__name__ not in QT_OWN_TOP_LEVELS
+        if id(widget) not in known and type(widget).__name__ not in QT_OWN_TOP_LEVELS
     ]
 
 

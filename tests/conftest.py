@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop.core.store import KeyStore
+from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +49,35 @@ def db_path(tmp_path: Path) -> Path:
 def store(db_path: Path) -> Iterator[KeyStore]:
     with KeyStore.open(str(db_path), create=True) as opened:
         yield opened
+
+
+# -- PostgreSQL (team mode): one throwaway cluster per session, started when a test first needs it --
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A running PostgreSQL cluster on a Unix socket; skips (fails under CI=true) when none can be started."""
+    try:
+        cluster = start_cluster()
+    except PgUnavailable as err:
+        unavailable(str(err))
+    yield cluster
+    cluster.remove()
+
+
+#: The backends every store, CLI, migration, concurrency, crash and bad-input test runs against.
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database(backend: str, db_path: Path, request: pytest.FixtureRequest) -> str:
+    """What `--database` is given: a SQLite file path (not created yet) or a new, empty PostgreSQL database's URL."""
+    if backend == "sqlite":
+        return str(db_path)
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database()

@@ -87,6 +87,14 @@ class DatabaseUnavailable(DatabaseError):
     pass
 
 
+class ServerUnreachable(DatabaseUnavailable):
+    """A database server (PostgreSQL) cannot be reached or went away; it may come back."""
+
+
+class PermissionDenied(DatabaseError):
+    """The database role may not do this (a verifier listing keys, a manager changing the schema)."""
+
+
 class DatabaseMissing(DatabaseError):
     """No database at the path, and this entry point may not create one."""
 

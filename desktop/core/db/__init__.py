@@ -8,6 +8,8 @@ sqlite_files.py  opening a file: examined, created whole, anchored, migrated, sw
 paths.py         what is safe to open at a path, and whether it is still the same file
 migrate.py       the schema revision, brought to the head with Alembic when behind
 statements.py    the SQL, as SQLAlchemy Core statements on the typed model
+postgresql.py    PostgresDatabase: psycopg 3, keepalives, the schema lock, change notifications
+pg_listen.py     PgChangeListener: LISTEN on a connection of its own, for the window
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ def open_database(target: str, *, create: bool = False) -> Database:
             from desktop.core.db.sqlite_engine import SqliteMemoryDatabase
 
             db = SqliteMemoryDatabase(url, target)
+        elif url.get_backend_name() == "postgresql":
+            from desktop.core.db.postgresql import PostgresDatabase
+
+            db = PostgresDatabase(url, target)
         else:
             from desktop.core.db.generic import SqlAlchemyDatabase
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from desktop.core.db.paths import Identity
 from desktop.core.errors import DomainError
@@ -39,6 +39,28 @@ class NewRow(NamedTuple):
     created_at: datetime
     expires_at: datetime | None
     active: bool
+
+
+#: The channel on which PostgreSQL's trigger announces a committed change to the keys (constant payload).
+CHANGES_CHANNEL = "apikeys_changes"
+
+
+class ChangeListener(Protocol):
+    """A connection of its own that hears of changes committed by anyone (PostgreSQL's LISTEN).
+
+    The window watches `fileno()` for readability (QSocketNotifier) and then calls `drain()`.
+    """
+
+    def fileno(self) -> int:
+        """The socket to watch; readable when a notification arrived or the connection broke."""
+
+    def drain(self) -> bool:
+        """Consume what arrived without blocking: True when a change was announced.
+
+        Raises ServerUnreachable when the connection is lost (changes meanwhile are not heard: reload in full).
+        """
+
+    def close(self) -> None: ...
 
 
 class Database(abc.ABC):
@@ -135,6 +157,20 @@ class Database(abc.ABC):
 
     def data_version(self) -> int | None:
         """A number that changes when another connection or process commits; None when unknown."""
+        return None
+
+    def listen(self) -> ChangeListener | None:
+        """A new listener for changes committed by anyone (blocking: call it off the GUI thread).
+
+        None when the backend has no notifications (SQLite: watch data_version() instead). Raises
+        ServerUnreachable when the server cannot be reached.
+        """
+        return None
+
+    def lock_schema(self, conn: Connection) -> None:
+        """Inside the migration's write transaction, before the revision is read again: keep other
+        processes opening the same empty database from migrating at the same moment (SQLite's write
+        lock already does)."""
         return None
 
     #: The database file, and its identity when it was checked just before opening; None when not a file.

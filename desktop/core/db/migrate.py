@@ -9,7 +9,7 @@ from desktop.core.errors import SchemaTooNew
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: Every revision this program knows, oldest first; a test checks it against Alembic's scripts.
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
 
@@ -26,6 +26,7 @@ def migrate(db: Database) -> None:
     from desktop.core.db.generic import revision_of
 
     with db.write() as conn:
+        db.lock_schema(conn)
         # Re-read under the write lock: another process may have migrated meanwhile.
         if revision_of(conn, db.location, KNOWN_REVISIONS) != HEAD_REVISION:
             _upgrade(conn)

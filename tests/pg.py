@@ -1,0 +1,157 @@
+"""Throwaway PostgreSQL clusters for the tests: one per session, more for tests that stop a server.
+
+A cluster listens on a Unix socket only (no TCP port, so clusters never clash) in a folder the `postgres`
+user can reach; as root, the server runs as `postgres` (it refuses to run as root). Every role trusts the
+socket, so `postgresql+psycopg://ROLE@/DB?host=SOCKET` connects as any role the test created.
+
+When PostgreSQL cannot be started here (not installed, no `postgres` user), `start_cluster` raises
+PgUnavailable with one line saying why: the fixtures skip with it, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+
+class PgUnavailable(Exception):
+    """PostgreSQL cannot be started on this machine; the message says why in one line."""
+
+
+def _bindir() -> Path:
+    """The folder of initdb and pg_ctl: PATH's pg_ctl when it works, else Debian's newest version."""
+    found = shutil.which("pg_ctl")
+    if found and Path(found).resolve().exists():
+        return Path(found).resolve().parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if versions:
+        return Path(versions[-1]).parent
+    raise PgUnavailable("PostgreSQL is not installed (no pg_ctl): `sudo apt install postgresql` to run these tests")
+
+
+def _as_server_user(argv: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return argv
+    if shutil.which("runuser") is None:
+        raise PgUnavailable("running as root without runuser: cannot start PostgreSQL as the postgres user")
+    return ["runuser", "-u", "postgres", "--", *argv]
+
+
+class PgCluster:
+    """A running throwaway cluster; `new_database()` gives a fresh empty database's URL."""
+
+    _names = itertools.count(1)
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.data = folder / "data"
+        self.socket = folder / "sock"
+        self.log = folder / "log"
+        self._bin = _bindir()
+
+    # -- URLs --
+
+    def url(self, database: str = "postgres", *, role: str = "postgres", scheme: str = "postgresql+psycopg") -> str:
+        return f"{scheme}://{role}@/{database}?host={self.socket}"
+
+    def new_database(self, *, owner: str = "postgres") -> str:
+        """Create an empty database and return its URL (as its owner)."""
+        name = f"t{os.getpid()}_{next(self._names)}"
+        self.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+        return self.url(name, role=owner)
+
+    # -- administration, as the superuser over the socket --
+
+    def execute(self, statement: str, database: str = "postgres") -> list[tuple[object, ...]]:
+        """Run one statement as the superuser, autocommit; the rows it returns, if any."""
+        import psycopg
+
+        with psycopg.connect(host=str(self.socket), user="postgres", dbname=database, autocommit=True) as conn:
+            cursor = conn.execute(statement)  # type: ignore[arg-type]  # tests' own literal SQL
+            return cursor.fetchall() if cursor.description else []
+
+    def create_role(self, name: str) -> str:
+        """A login role with no rights of its own (what `apikeys grant` is then given)."""
+        self.execute(f'CREATE ROLE "{name}" LOGIN')
+        return name
+
+    # -- the server process --
+
+    def pg_ctl(self, *args: str) -> None:
+        command = _as_server_user([str(self._bin / "pg_ctl"), "-D", str(self.data), *args])
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise PgUnavailable(f"pg_ctl {args[0]} failed: {result.stderr.strip() or result.stdout.strip()} {log}")
+
+    def start(self) -> None:
+        options = f"-k {self.socket} -c listen_addresses='' -c fsync=off -c max_connections=200"
+        self.pg_ctl("-l", str(self.log), "-w", "-o", options, "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self.pg_ctl("-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(PgUnavailable):
+            self.stop("immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_cluster() -> PgCluster:
+    """initdb and start a new cluster in a fresh folder under the system's temporary folder."""
+    bindir = _bindir()
+    if os.geteuid() == 0:
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            raise PgUnavailable("running as root and there is no postgres user to run the server as") from None
+    # pytest's tmp folders are 0700 and root's: the server (as postgres) could not reach them.
+    folder = Path(tempfile.mkdtemp(prefix="apikeys-pg-"))
+    folder.chmod(0o755)
+    (folder / "sock").mkdir(mode=0o755)
+    if os.geteuid() == 0:
+        for path in (folder, folder / "sock"):
+            shutil.chown(path, "postgres", "postgres")
+    cluster = PgCluster(folder)
+    initdb = _as_server_user(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(cluster.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ]
+    )
+    result = subprocess.run(initdb, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise PgUnavailable(f"initdb failed: {result.stderr.strip().splitlines()[-1:] or result.returncode}")
+    try:
+        cluster.start()
+    except PgUnavailable:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return cluster
+
+
+def unavailable(reason: str) -> None:
+    """Skip with one line; under CI=true, fail instead: CI must run the PostgreSQL suites."""
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")

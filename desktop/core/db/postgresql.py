@@ -13,6 +13,14 @@ from sqlalchemy.engine import URL, Connection
 
 from desktop.core.db.base import ChangeListener
 from desktop.core.db.generic import SqlAlchemyDatabase
+from desktop.core.errors import (
+    DatabaseError,
+    DatabaseLocked,
+    DatabaseReadOnly,
+    DomainError,
+    PermissionDenied,
+    ServerUnreachable,
+)
 
 #: pg_advisory_xact_lock key taken while the schema is created or upgraded ("apikeys" in ASCII, as a number).
 SCHEMA_LOCK = 0x61706B657973
@@ -46,6 +54,9 @@ class PostgresDatabase(SqlAlchemyDatabase):
             "pool_pre_ping": True,  # a connection the server dropped (restart) is replaced, not handed out
         }
 
+    def translate(self, err: BaseException) -> DomainError | None:
+        return translate(err, self.location) or super().translate(err)
+
     def lock_schema(self, conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
 
@@ -53,3 +64,41 @@ class PostgresDatabase(SqlAlchemyDatabase):
         from desktop.core.db.pg_listen import PgChangeListener
 
         return PgChangeListener.connect(self)
+
+
+def one_line(err: BaseException) -> str:
+    """libpq's message on one line (it runs over several: FATAL, DETAIL, HINT), without the driver's prefix."""
+    return " ".join(str(err).split()).rstrip(".") or type(err).__name__
+
+
+def translate(err: BaseException, location: str) -> DomainError | None:
+    """psycopg's errors (or SQLAlchemy's wrappers of them) by class and SQLSTATE; None for anything else."""
+    import psycopg
+    from psycopg import errors as pg
+    from sqlalchemy import exc
+
+    orig = err.orig if isinstance(err, exc.DBAPIError) else err
+    if not isinstance(orig, psycopg.Error):
+        return None
+    if isinstance(orig, pg.InsufficientPrivilege):
+        return PermissionDenied(
+            f"Permission denied on {location} ({one_line(orig)}): this database role may not do that. "
+            "Ask the database's owner (`apikeys grant ROLE --manager`)."
+        )
+    if isinstance(orig, pg.ReadOnlySqlTransaction):
+        return DatabaseReadOnly(f"The database {location} is read-only (a standby server?). Use the primary.")
+    if isinstance(orig, pg.LockNotAvailable):
+        return DatabaseLocked(f"The database {location} is busy: another session holds a lock. Try again.")
+    if isinstance(orig, (pg.UndefinedTable, pg.UndefinedColumn, pg.UndefinedFunction)):
+        return DatabaseError(
+            f"The database {location} is missing part of its schema ({one_line(orig)}); its owner must open it "
+            "once with this version of API Key Manager."
+        )
+    broken = getattr(err, "connection_invalidated", False) or (
+        isinstance(orig, psycopg.OperationalError) and orig.sqlstate in (None, "57P01", "57P02", "57P03")
+    )
+    if broken or (orig.sqlstate or "").startswith("08"):
+        return ServerUnreachable(f"Cannot reach the database server {location}: {one_line(orig)}.")
+    if isinstance(orig, psycopg.OperationalError):
+        return DatabaseError(f"The database {location} reported an error ({one_line(orig)}).")
+    return None

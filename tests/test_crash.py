@@ -112,8 +112,8 @@ MIGRATOR = textwrap.dedent(
     from pathlib import Path
     from desktop.core.db import migrate, open_database
     migrate.MIGRATIONS_DIR = Path(sys.argv[2])
-    migrate.KNOWN_REVISIONS = ("0001", "0002")
-    migrate.HEAD_REVISION = "0002"
+    migrate.KNOWN_REVISIONS = (*migrate.KNOWN_REVISIONS, "9999")
+    migrate.HEAD_REVISION = "9999"
     print("start", flush=True)
     open_database(sys.argv[1], create=True).dispose()
     print("done", flush=True)
@@ -122,8 +122,8 @@ MIGRATOR = textwrap.dedent(
 
 SLOW_MIGRATION = textwrap.dedent(
     """
-    revision = "0002"
-    down_revision = "0001"
+    revision = "9999"
+    down_revision = "{head}"
     branch_labels = None
     depends_on = None
 
@@ -160,7 +160,7 @@ def test_killed_migration_leaves_the_old_schema_never_half(tmp_path: Path, attem
 
     migrations = tmp_path / "migrations"
     shutil.copytree(dbmod.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "0002_slow.py").write_text(SLOW_MIGRATION)
+    (migrations / "versions" / "9999_slow.py").write_text(SLOW_MIGRATION.replace("{head}", dbmod.HEAD_REVISION))
     path = tmp_path / "migrate.db"
     with KeyStore.open(str(path), create=True) as store:
         store.insert_many([])
@@ -179,7 +179,7 @@ def test_killed_migration_leaves_the_old_schema_never_half(tmp_path: Path, attem
 
     assert _integrity(path) == "ok"
     state = _schema_state(path)
-    assert state == ("0001", False, False), state
+    assert state == (dbmod.HEAD_REVISION, False, False), state
     con = sqlite3.connect(path)
     assert con.execute("SELECT count(*) FROM api_keys").fetchone()[0] == 300
     con.close()

@@ -117,23 +117,23 @@ def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest
     path = tmp_path / "old.db"
     with KeyStore.open(str(path), create=True) as store:
         created = store.create("kept")
-    # Pretend a newer program with a no-op revision "0002" exists: the old file must be upgraded.
+    # Pretend a newer program with one more revision "9999" exists: the old file must be upgraded.
     versions = tmp_path / "migrations"
     import shutil
 
     shutil.copytree(migratemod.MIGRATIONS_DIR, versions, ignore=shutil.ignore_patterns("__pycache__"))
-    (versions / "versions" / "0002_noop.py").write_text(
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+    (versions / "versions" / "9999_index.py").write_text(
+        f'revision = "9999"\ndown_revision = "{migratemod.HEAD_REVISION}"\nbranch_labels = None\ndepends_on = None\n'
         "def upgrade():\n    from alembic import op\n    op.create_index('ix_tmp', 'api_keys', ['hint'])\n"
         "def downgrade():\n    pass\n"
     )
     monkeypatch.setattr(migratemod, "MIGRATIONS_DIR", versions)
-    monkeypatch.setattr(migratemod, "KNOWN_REVISIONS", ("0001", "0002"))
-    monkeypatch.setattr(migratemod, "HEAD_REVISION", "0002")
+    monkeypatch.setattr(migratemod, "KNOWN_REVISIONS", (*migratemod.KNOWN_REVISIONS, "9999"))
+    monkeypatch.setattr(migratemod, "HEAD_REVISION", "9999")
     with KeyStore.open(str(path), create=True) as store:
         assert store.verify(created.key) == "valid"
     con = sqlite3.connect(path)
-    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
     assert con.execute("SELECT name FROM sqlite_master WHERE name = 'ix_tmp'").fetchall()
     con.close()
 

@@ -313,3 +313,11 @@ def test_a_password_in_the_url_is_never_shown(qtbot, make_window, private_cluste
     assert canary not in caplog.text
     wait_idle(qtbot, window)
     QApplication.processEvents()
+
+
+def test_the_live_refresh_benchmark_runs(qtbot, window_database: str) -> None:  # type: ignore[no-untyped-def]
+    # So that tests/benchmarks/pg_live.py cannot rot; its figures belong to `make bench`, never to a test.
+    from tests.benchmarks.pg_live import measure_live_refresh
+
+    times = measure_live_refresh(window_database, samples=3)
+    assert len(times) == 3 and all(t > 0 for t in times)

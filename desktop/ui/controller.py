@@ -1,8 +1,8 @@
 """The window's controller: Qt (signals, a worker thread, a timer) but no widget.
 
 It owns the store, the pager, the task runner, change watching (on SQLite PRAGMA data_version and the file's
-identity, polled; on PostgreSQL LISTEN, through change_watch.py, with no polling, and getting the server back
-when it goes) and the writes, and reports every outcome through its notifier. The window (main_window.py) holds layout,
+identity, polled; on PostgreSQL LISTEN through change_watch.py, not polled, and getting a lost server back)
+and the writes, and reports every outcome through its notifier. The window (main_window.py) holds layout,
 menus and dialogs, and only listens: `pageChanged` to show rows, `totalChanged` for the page label,
 `storeChanged` when another database is shown, `notice` for the status bar. With no store every request is
 a no-op here, so the window never asks whether there is one.
@@ -244,7 +244,7 @@ class Controller(QObject):
 
     def _background_failed(self, err: Exception, action: str) -> None:
         """A count or live reload failed: a lost server is said once (the watch's notice), anything else reported."""
-        if isinstance(err, ServerUnreachable) and self.watch.active:
+        if isinstance(err, ServerUnreachable) and (self.watch.listening or self.watch.away):
             self.watch.server_lost(err)
             return
         self.report(err, action)
@@ -264,9 +264,7 @@ class Controller(QObject):
         if not isinstance(err, DomainError):
             self.report(err, "listen")
             return
-        store = self._store
-        location = store.location if store is not None else "the database server"
-        log.warning("lost the database server %s; reconnecting", location)
+        # The notifier logs it as it shows it.
         self._lost_notice = self.notifier.error(
             f"{err.message} The keys shown are the last ones read; reconnecting by itself.", sticky=True
         )

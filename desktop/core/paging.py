@@ -138,6 +138,15 @@ class Pager:
         self._start, self._offset = start, offset
         self.reload()
 
+    def adopt(self, other: Pager) -> None:
+        """Take the page `other` read at this pager's place (off the GUI thread: a live refresh) as this one's."""
+        self._size = other._size
+        self._items = other._items
+        self._has_newer = other._has_newer
+        self._has_older = other._has_older
+        self._offset = other._offset
+        self._start = other._start
+
     def _show(self, page: Page, offset: int) -> None:
         self._items = page.items
         self._has_newer = page.has_newer

@@ -1,6 +1,7 @@
 """The window's controller: Qt (signals, a worker thread, a timer) but no widget.
 
-It owns the store, the pager, the task runner, change watching (PRAGMA data_version and the file's identity)
+It owns the store, the pager, the task runner, change watching (on SQLite PRAGMA data_version and the file's
+identity, polled; on PostgreSQL LISTEN through change_watch.py, not polled, and getting a lost server back)
 and the writes, and reports every outcome through its notifier. The window (main_window.py) holds layout,
 menus and dialogs, and only listens: `pageChanged` to show rows, `totalChanged` for the page label,
 `storeChanged` when another database is shown, `notice` for the status bar. With no store every request is
@@ -15,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop.core.errors import DomainError
+from desktop.core.errors import DomainError, ServerUnreachable
 from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
 from desktop.core.values import FileChange
+from desktop.ui.change_watch import ChangeWatch
 from desktop.ui.error_policy import decide
 from desktop.ui.notifications import Notice, Notifier, guarded
 from desktop.ui.tasks import TaskRunner
@@ -51,6 +53,8 @@ class Controller(QObject):
     createFailed = Signal(str)
     #: A poll found nothing changed (a key on screen may have expired meanwhile).
     unchanged = Signal()
+    #: A live refresh (a change someone committed, or the server back) has shown the page it read.
+    liveReloaded = Signal()
 
     def __init__(self, parent: QObject | None = None, *, page_size: int, poll_interval_ms: int = POLL_INTERVAL_MS):
         super().__init__(parent)
@@ -67,6 +71,12 @@ class Controller(QObject):
         self._file_missing = False
         self._file_notice: Notice | None = None
         self._file_error: str | None = None
+        #: SQLite: data_version() is polled. Otherwise the watch listens, and the timer only ticks for expiry.
+        self._polls = True
+        self._reload_running = False
+        self._reload_dirty = False
+        #: The server went: the sticky notice that says so, until a reload after reconnecting works.
+        self._lost_notice: Notice | None = None
         self.notifier = Notifier(self)
         self.notifier.posted.connect(self.notice)
         self.runner = TaskRunner(self)
@@ -74,6 +84,11 @@ class Controller(QObject):
         self.poll_timer.setObjectName("pollTimer")
         self.poll_timer.setInterval(poll_interval_ms)
         self.poll_timer.timeout.connect(self._on_poll_timer_timeout)
+        self.watch = ChangeWatch(self)
+        self.watch.changed.connect(self._on_watch_changed)
+        self.watch.started.connect(self._on_watch_started)
+        self.watch.lost.connect(self._on_watch_lost)
+        self.watch.restored.connect(self._on_watch_restored)
 
     # -- state --
 
@@ -101,6 +116,7 @@ class Controller(QObject):
         at once; the launcher passes False to paint the first page first and count in the background.
         """
         old = self._store
+        self.watch.stop()
         if old is not None:
             self.runner.wait()
             old.close()
@@ -112,8 +128,11 @@ class Controller(QObject):
         self._file_missing = False
         self._file_error = None
         self._drop_file_notice()
+        self._reload_running = self._reload_dirty = False
+        self._drop_lost_notice()
         self.storeChanged.emit(store.location)
         self._seen_version = store.data_version()
+        self._polls = self._seen_version is not None
         self._pager.first()
         if count_now:
             self._total = store.count()  # one indexed COUNT (~10 ms at a million keys)
@@ -122,9 +141,12 @@ class Controller(QObject):
         if not count_now:
             self._recount()
         self.poll_timer.start()
+        if not self._polls:
+            self.watch.watch(store.database)  # connects off the GUI thread
 
     def shutdown(self) -> None:
-        """Finish the writes, then close the store."""
+        """Stop listening, finish the writes, then close the store."""
+        self.watch.close()
         self.poll_timer.stop()
         self.runner.shutdown()
         if self._store is not None:
@@ -134,6 +156,8 @@ class Controller(QObject):
 
     def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
         """Every failure goes here: the policy decides, the notifier logs and shows; work carries on."""
+        if isinstance(err, ServerUnreachable):
+            self.watch.server_lost(err)  # first, so that this action's own error shows on top of the sticky notice
         outcome = self.notifier.report(err, action, record)
         if outcome.reload:
             try:
@@ -216,7 +240,98 @@ class Controller(QObject):
     def _on_count_failed(self, err: Exception) -> None:
         self._count_running = False
         self._count_dirty = False
-        self.report(err, "count")
+        self._background_failed(err, "count")
+
+    def _background_failed(self, err: Exception, action: str) -> None:
+        """A count or live reload failed: a lost server is said once (the watch's notice), anything else reported."""
+        if isinstance(err, ServerUnreachable) and (self.watch.listening or self.watch.away):
+            self.watch.server_lost(err)
+            return
+        self.report(err, action)
+
+    # -- live refresh (PostgreSQL): the watch heard of a change, or the server is back --
+
+    def _on_watch_changed(self) -> None:
+        self._live_reload()
+
+    def _on_watch_started(self) -> None:
+        # A change committed between reading the first page and LISTEN was not heard.
+        self._live_reload()
+
+    def _on_watch_lost(self, err: BaseException) -> None:
+        if self._lost_notice is not None:
+            return  # still the same loss: one notice until the server is back
+        if not isinstance(err, DomainError):
+            self.report(err, "listen")
+            return
+        # The notifier logs it as it shows it.
+        self._lost_notice = self.notifier.error(
+            f"{err.message} The keys shown are the last ones read; reconnecting by itself.", sticky=True
+        )
+
+    def _on_watch_restored(self) -> None:
+        # Notifications sent while away were lost: the page and the count are read again.
+        self._live_reload()
+
+    def _live_reload(self) -> None:
+        """The page at the same place read again off the GUI thread, then the count; bursts coalesced.
+
+        One reload in flight at a time; a change heard meanwhile makes one more after it.
+        """
+        store, pager = self._store, self._pager
+        if store is None or pager is None:
+            return
+        if self._reload_running:
+            self._reload_dirty = True
+            return
+        self._reload_running = True
+        start, size, offset = pager.start, pager.size, pager.offset
+
+        def work() -> Pager:
+            fresh = Pager(store, size)
+            if start is None:
+                fresh.first()
+            else:
+                fresh.jump(start, offset)
+            return fresh
+
+        self.runner.submit(
+            work,
+            lambda fresh: self._on_live_reload_done(store, start, size, fresh),
+            lambda err: self._on_live_reload_failed(store, err),
+        )
+
+    @guarded
+    def _on_live_reload_done(self, store: KeyStore, start: Any, size: int, fresh: Pager) -> None:
+        if store is not self._store:
+            return
+        self._reload_running = False
+        pager = self._pager
+        # Moved meanwhile (a page turn, a write's refresh): that read came after the change, and stands.
+        if pager is not None and pager.start == start and pager.size == size:
+            pager.adopt(fresh)
+            self.pageChanged.emit(pager.items, None)
+            self.totalChanged.emit(self._total)
+        self._recount()
+        if self._lost_notice is not None and not self.watch.away:
+            self._drop_lost_notice()
+            self.notifier.info(f"The database server {store.location} is back; the keys shown are up to date.")
+        self.liveReloaded.emit()
+        if self._reload_dirty:
+            self._reload_dirty = False
+            self._live_reload()
+
+    def _on_live_reload_failed(self, store: KeyStore, err: Exception) -> None:
+        if store is not self._store:
+            return
+        self._reload_running = False
+        self._reload_dirty = False
+        self._background_failed(err, "reload")
+
+    def _drop_lost_notice(self) -> None:
+        if self._lost_notice is not None:
+            self.noticeReleased.emit(self._lost_notice)
+            self._lost_notice = None
 
     # -- the database file: deleted or replaced while open --
 
@@ -293,6 +408,10 @@ class Controller(QObject):
     def _on_poll_timer_timeout(self) -> None:
         store = self._store
         if store is None:
+            return
+        if not self._polls:
+            # Not a file, nothing to poll: the watch hears of changes. The tick stays for keys that expire.
+            self.unchanged.emit()
             return
         try:
             if not self.watch_file() or self._file_missing:

@@ -50,8 +50,14 @@ WindowFactory = Callable[..., MainWindow]
 
 
 @pytest.fixture
-def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
-    """A shown MainWindow on db_path, its count loaded; keyword arguments go to MainWindow.
+def window_database(db_path: Path) -> str:
+    """What make_window's windows open: db_path; a module overrides it (team mode: a PostgreSQL URL)."""
+    return str(db_path)
+
+
+@pytest.fixture
+def make_window(qtbot, window_database: str, settings: QSettings) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
+    """A shown MainWindow on window_database (or `database=`), its count loaded; other keywords go to MainWindow.
 
     Like napari's make_napari_viewer, it fails the test that leaves database work pending or leaves a
     top-level widget (a dialog, a message box) alive after the windows are gone.
@@ -60,10 +66,11 @@ def make_window(qtbot, db_path: Path, settings: QSettings) -> Iterator[WindowFac
     made: list[MainWindow] = []
     before = top_levels()
 
-    def make(**kwargs: object) -> MainWindow:
+    def make(database: str | None = None, **kwargs: object) -> MainWindow:
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("poll_interval_ms", 100)
-        window = MainWindow(KeyStore.open(str(db_path), create=True), **kwargs)  # type: ignore[arg-type]
+        store = KeyStore.open(database or window_database, create=True)
+        window = MainWindow(store, **kwargs)  # type: ignore[arg-type]
         qtbot.addWidget(window)
         made.append(window)  # qtbot keeps only a weak reference: a collected window would skip its shutdown
         window.show()

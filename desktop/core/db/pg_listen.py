@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
     from desktop.core.db.postgresql import PostgresDatabase
 
+#: libpq's connect_timeout for the listener (its minimum is 2) unless the URL sets one: an attempt that hangs on
+#: a silent network holds up whoever waits for it (closing the window) this long at most; retries follow anyway.
+LISTEN_CONNECT_TIMEOUT = "3"
+
 
 class PgChangeListener:
     def __init__(self, conn: psycopg.Connection[object], location: str) -> None:
@@ -28,11 +32,18 @@ class PgChangeListener:
         """Connect (blocking: off the GUI thread) and LISTEN; ServerUnreachable when that fails."""
         engine = db.engine
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
-        cparams = {**db._engine_arguments()["connect_args"], **cparams, "autocommit": True}
+        defaults = dict(db._engine_arguments()["connect_args"])
+        if "connect_timeout" in defaults:  # not set by the URL: shorter than the pool's
+            defaults["connect_timeout"] = LISTEN_CONNECT_TIMEOUT
+        cparams = {**defaults, **cparams, "autocommit": True}
+        conn = None
         try:
             conn = engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
             conn.execute(f"LISTEN {CHANGES_CHANNEL}")
         except Exception as err:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
             raise ServerUnreachable(unreachable(db.location, err)) from None
         return cls(conn, db.location)
 
@@ -40,8 +51,18 @@ class PgChangeListener:
         return self._conn.fileno()
 
     def drain(self) -> bool:
+        """Everything that arrived, without waiting; True when a change was announced.
+
+        The whole input is consumed (so a level-triggered socket watch goes quiet) even when it held only
+        something else than a notification (a server notice, a parameter status).
+        """
+        if self._conn.closed:
+            raise ServerUnreachable(unreachable(self._location, "the connection is closed"))
         try:
-            return any(True for _ in self._conn.notifies(timeout=0))
+            heard = False
+            for _notify in self._conn.notifies(timeout=0):
+                heard = True
+            return heard
         except Exception as err:
             raise ServerUnreachable(unreachable(self._location, err)) from None
 
@@ -50,7 +71,7 @@ class PgChangeListener:
             self._conn.close()
 
 
-def unreachable(location: str, err: BaseException) -> str:
+def unreachable(location: str, err: BaseException | str) -> str:
     """One line naming the server and the cause (libpq's messages run over several lines)."""
-    cause = " ".join(str(err).split()) or type(err).__name__
+    cause = " ".join(str(err).split()).rstrip(".") or type(err).__name__
     return f"Cannot reach the database server {location}: {cause}."

@@ -1,0 +1,322 @@
+"""Team mode in the window, on a real PostgreSQL server: live without polling, and losing the server.
+
+Windows here poll every minute at most (NO_POLL), so whatever appears within a test's waitUntil was heard
+through LISTEN, never found by a poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QPushButton
+
+from desktop.core.store import KeyStore
+from desktop.core.values import Verdict
+from desktop.ui.main_window import MainWindow
+from desktop.ui.notifications import Level
+from tests.helpers import run_cli
+from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
+from tests.ui.helpers import (
+    answer,
+    click,
+    generate,
+    row_button,
+    secret,
+    seed,
+    shown_ids,
+    status,
+    status_level,
+    wait_for,
+    wait_idle,
+    widget_texts,
+)
+
+#: A poll interval no test outlives: only the listener can show a change in time.
+NO_POLL = 60_000
+#: The contract gives a change 1 s to appear and a recovery 5 s; these are the waits' upper bounds.
+APPEARS_MS = 5000
+
+
+@pytest.fixture
+def window_database(pg_cluster: PgCluster) -> str:
+    """make_window's windows open a fresh database on the session's cluster."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture
+def store(window_database: str) -> Iterator[KeyStore]:
+    with KeyStore.open(window_database, create=True) as opened:
+        yield opened
+
+
+@pytest.fixture
+def private_cluster(pg_cluster: PgCluster) -> Iterator[PgCluster]:
+    """A cluster of this test's own, to stop and start (the session's serves every other test)."""
+    try:
+        cluster = start_cluster()
+    except PgUnavailable as err:
+        unavailable(str(err))
+    yield cluster
+    cluster.remove()
+
+
+def listening(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Until the window listens and the reload that follows LISTEN is done."""
+    qtbot.waitUntil(lambda: window.controller.watch.listening, timeout=APPEARS_MS)
+    wait_idle(qtbot, window)
+
+
+def listeners(cluster: PgCluster, database: str) -> int:
+    """How many sessions LISTEN on the database (the windows' listeners)."""
+    rows = cluster.execute(
+        f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}' AND query LIKE 'LISTEN %'"
+    )
+    return int(rows[0][0])  # type: ignore[call-overload]
+
+
+def db_name(url: str) -> str:
+    return url.split("/")[3].split("?")[0]
+
+
+def descriptions(window: MainWindow) -> list[str]:
+    return [record.description for record in window.model.records()]
+
+
+# -- the walkthrough on PostgreSQL ------------------------------------------------
+
+
+def test_walkthrough_generate_toggle_delete_and_page(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 30)
+    window = make_window(poll_interval_ms=NO_POLL)
+    assert window.windowTitle().startswith("postgresql+psycopg://")
+    assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 30"
+    click(qtbot, window.pagination.next_button)
+    assert len(shown_ids(window)) == 5 and window.findChild(QLabel, "pageLabel").text() == "26–30 of 30"
+    click(qtbot, window.pagination.prev_button)
+    assert len(shown_ids(window)) == 25
+
+    shown = generate(qtbot, window, "Team billing")
+    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    shown.accept()
+    wait_idle(qtbot, window)
+    assert descriptions(window)[0] == "Team billing"
+    assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 31"
+    assert store.verify(key) is Verdict.VALID
+
+    record = window.model.record(0)
+    click(qtbot, row_button(window, 0, "toggleButton"))
+    answer(qtbot, "confirmDeactivateDialog", "confirmButton")
+    qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Activate")
+    assert not store.get(record.id).active and store.verify(key) is Verdict.INACTIVE
+    assert "Deactivated" in status(window) and status_level(window) is Level.INFO
+
+    click(qtbot, row_button(window, 0, "deleteButton"))
+    answer(qtbot, "confirmDeleteDialog", "confirmButton")
+    qtbot.waitUntil(lambda: record.id not in shown_ids(window))
+    wait_idle(qtbot, window)
+    assert store.count() == 30 and window.findChild(QLabel, "pageLabel").text() == "1–25 of 30"
+    assert "Deleted" in status(window)
+
+
+# -- live refresh without polling --------------------------------------------------
+
+
+def test_two_windows_and_the_cli_see_each_others_changes(qtbot, make_window, window_database: str) -> None:  # type: ignore[no-untyped-def]
+    first = make_window(poll_interval_ms=NO_POLL)
+    second = make_window(poll_interval_ms=NO_POLL, settings=QSettings())
+    listening(qtbot, first)
+    listening(qtbot, second)
+
+    result = run_cli("create", "--description", "from the command line", "--database", window_database)
+    assert result.returncode == 0, result.stderr
+    for window in (first, second):
+        qtbot.waitUntil(lambda w=window: descriptions(w) == ["from the command line"], timeout=APPEARS_MS)
+
+    shown = generate(qtbot, first, "from the first window")
+    click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
+    shown.accept()
+    qtbot.waitUntil(lambda: descriptions(second)[:1] == ["from the first window"], timeout=APPEARS_MS)
+    qtbot.waitUntil(lambda: second.findChild(QLabel, "pageLabel").text() == "1–2 of 2", timeout=APPEARS_MS)
+
+    cli_key = second.model.record(1)
+    click(qtbot, row_button(second, 1, "toggleButton"))
+    answer(qtbot, "confirmDeactivateDialog", "confirmButton")
+    qtbot.waitUntil(lambda: row_button(first, 1, "toggleButton").text() == "Activate", timeout=APPEARS_MS)
+
+    result = run_cli("delete", str(cli_key.id), "--database", window_database)
+    assert result.returncode == 0, result.stderr
+    for window in (first, second):
+        qtbot.waitUntil(lambda w=window: cli_key.id not in shown_ids(w), timeout=APPEARS_MS)
+        qtbot.waitUntil(lambda w=window: w.findChild(QLabel, "pageLabel").text() == "1–1 of 1", timeout=APPEARS_MS)
+    wait_idle(qtbot, first)
+    wait_idle(qtbot, second)
+
+
+def test_a_page_further_down_stays_in_place_when_a_key_is_added_above(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 30)
+    window = make_window(poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    click(qtbot, window.pagination.next_button)
+    page = shown_ids(window)
+    store.create("newest, on page one")
+    qtbot.waitUntil(lambda: window.findChild(QLabel, "pageLabel").text() == "27–31 of 31", timeout=APPEARS_MS)
+    assert shown_ids(window) == page
+
+
+def test_a_verify_touch_does_not_wake_the_window(qtbot, make_window, store: KeyStore, pg_cluster: PgCluster) -> None:  # type: ignore[no-untyped-def]
+    created = store.create("verified by a service")
+    window = make_window(poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    reloads: list[object] = []
+    window.controller.liveReloaded.connect(lambda: reloads.append(None))
+
+    # The trigger itself, watched from a session of the test's own: a touch announces nothing.
+    import psycopg
+
+    with psycopg.connect(window.store.database.target.replace("+psycopg", ""), autocommit=True) as spy:
+        spy.execute("LISTEN apikeys_changes")
+        with qtbot.assertNotEmitted(window.controller.liveReloaded, wait=500):
+            assert store.verify(created.key) is Verdict.VALID
+        assert store.get(created.record.id).last_used_at is not None  # the use was recorded
+        assert list(spy.notifies(timeout=0.2)) == []
+        store.set_active(created.record.id, False)  # a real change: announced, and reloaded
+        assert len(list(spy.notifies(timeout=2, stop_after=1))) == 1
+    qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Activate", timeout=APPEARS_MS)
+    assert len(reloads) == 1
+    wait_idle(qtbot, window)
+
+
+def test_a_burst_of_changes_is_coalesced(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    reloads: list[object] = []
+    window.controller.liveReloaded.connect(lambda: reloads.append(None))
+    for n in range(20):
+        store.create(f"burst {n}")  # twenty commits, twenty notifications
+    qtbot.waitUntil(lambda: descriptions(window)[:1] == ["burst 19"], timeout=APPEARS_MS)
+    wait_idle(qtbot, window)
+    assert 1 <= len(reloads) < 20
+    assert window.findChild(QLabel, "pageLabel").text() == "1–20 of 20"
+
+
+def test_closing_the_window_closes_its_listener(
+    qtbot, make_window, window_database: str, pg_cluster: PgCluster
+) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    assert listeners(pg_cluster, db_name(window_database)) == 1
+    window.close()
+    qtbot.waitUntil(lambda: listeners(pg_cluster, db_name(window_database)) == 0, timeout=APPEARS_MS)
+
+
+# -- losing the server -------------------------------------------------------------
+
+
+def test_losing_the_server_keeps_the_page_and_recovers(qtbot, make_window, private_cluster: PgCluster) -> None:  # type: ignore[no-untyped-def]
+    url = private_cluster.new_database()
+    with KeyStore.open(url, create=True) as other:
+        seed(other, 3)
+    window = make_window(database=url, poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    page = shown_ids(window)
+    lost: list[object] = []
+    window.controller.watch.lost.connect(lost.append)
+
+    private_cluster.stop()
+    qtbot.waitUntil(lambda: "Cannot reach the database server" in status(window), timeout=APPEARS_MS)
+    assert status_level(window) is Level.ERROR and "reconnecting" in status(window)
+    assert shown_ids(window) == page and window.findChild(QLabel, "pageLabel").text() == "1–3 of 3"
+
+    # An action meanwhile says why it failed, and changes nothing.
+    record = window.model.record(0)
+    click(qtbot, row_button(window, 0, "toggleButton"))
+    answer(qtbot, "confirmDeactivateDialog", "confirmButton")
+    qtbot.waitUntil(lambda: f"Could not deactivate {record.masked}" in status(window), timeout=APPEARS_MS)
+    assert shown_ids(window) == page
+    # Retries go on (250 ms doubling): still one notice for the whole loss.
+    qtbot.waitUntil(lambda: window.controller.watch._delay_ms >= 1000, timeout=APPEARS_MS)
+    assert len(lost) == 1
+
+    private_cluster.start()
+    qtbot.waitUntil(lambda: "is back" in status(window), timeout=APPEARS_MS)
+    assert status_level(window) is Level.INFO
+    assert window.store.get(record.id).active  # the refused deactivation was not half-done
+
+    result = run_cli("create", "--description", "made after the restart", "--database", url)
+    assert result.returncode == 0, result.stderr
+    qtbot.waitUntil(lambda: descriptions(window)[:1] == ["made after the restart"], timeout=APPEARS_MS)
+    qtbot.waitUntil(lambda: window.findChild(QLabel, "pageLabel").text() == "1–4 of 4", timeout=APPEARS_MS)
+    wait_idle(qtbot, window)
+
+
+def test_changes_made_while_away_appear_once_back(qtbot, make_window, private_cluster: PgCluster) -> None:  # type: ignore[no-untyped-def]
+    url = private_cluster.new_database()
+    window = make_window(database=url, poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    private_cluster.stop()
+    qtbot.waitUntil(lambda: window.controller.watch.away, timeout=APPEARS_MS)
+    # Changed while the window could not hear: its notification is lost; the reload in full shows it.
+    private_cluster.start()
+    private_cluster.execute(
+        "INSERT INTO api_keys (digest, hint, description, created_at, active) "
+        "VALUES (sha256('x'), 'abcdwxyz', 'made by psql', now() AT TIME ZONE 'utc', true)",
+        db_name(url),
+    )
+    qtbot.waitUntil(lambda: descriptions(window) == ["made by psql"], timeout=APPEARS_MS)
+    wait_idle(qtbot, window)
+
+
+def test_closing_while_reconnecting_neither_hangs_nor_reconnects(
+    qtbot, make_window, private_cluster: PgCluster
+) -> None:  # type: ignore[no-untyped-def]
+    url = private_cluster.new_database()
+    window = make_window(database=url, poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    watch = window.controller.watch
+    private_cluster.stop()
+    qtbot.waitUntil(lambda: watch.away, timeout=APPEARS_MS)
+    window.close()
+    assert not watch.active and not watch.listening
+    private_cluster.start()
+    qtbot.wait(800)  # longer than the next retries would take: none may come
+    assert listeners(private_cluster, db_name(url)) == 0
+
+
+# -- no password, anywhere ---------------------------------------------------------
+
+
+def test_a_password_in_the_url_is_never_shown(qtbot, make_window, private_cluster: PgCluster, caplog) -> None:  # type: ignore[no-untyped-def]
+    canary = "Canary-pw-7Q2x"
+    plain = private_cluster.new_database()
+    url = plain.replace("postgres@", f"postgres:{canary}@")  # the cluster trusts the socket: any password works
+    caplog.set_level(logging.DEBUG)
+    window = make_window(database=url, poll_interval_ms=NO_POLL)
+    listening(qtbot, window)
+    assert "***" in window.windowTitle() and "***" in window.location_label.text()
+    window.about_action.trigger()
+    about = wait_for(qtbot, QMessageBox, "aboutDialog")
+    assert "***" in about.informativeText()
+    texts = widget_texts()
+    about.close()
+    private_cluster.stop()  # the unreachable notice names the server too
+    qtbot.waitUntil(lambda: "Cannot reach" in status(window), timeout=APPEARS_MS)
+    texts += widget_texts()
+    private_cluster.start()
+    qtbot.waitUntil(lambda: "is back" in status(window), timeout=APPEARS_MS)
+    texts += widget_texts()
+    assert not [text for text in texts if canary in text]
+    assert canary not in caplog.text
+    wait_idle(qtbot, window)
+    QApplication.processEvents()
+
+
+def test_the_live_refresh_benchmark_runs(qtbot, window_database: str) -> None:  # type: ignore[no-untyped-def]
+    # So that tests/benchmarks/pg_live.py cannot rot; its figures belong to `make bench`, never to a test.
+    from tests.benchmarks.pg_live import measure_live_refresh
+
+    times = measure_live_refresh(window_database, samples=3)
+    assert len(times) == 3 and all(t > 0 for t in times)

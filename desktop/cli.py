@@ -174,18 +174,26 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     rng = random.Random()
-    # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr.
+    console = Console(stderr=True)
+    # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr, on a terminal only: a
+    # script's stderr gets errors alone.
     with Progress(
         TextColumn("Seeding"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("seed", total=count)
-        for first in range(0, count, SEED_BATCH):
-            rows = _seed_rows(first, min(first + SEED_BATCH, count), count, now, rng)
-            progress.advance(task, store.insert_many(rows))
+        try:
+            for first in range(0, count, SEED_BATCH):
+                rows = _seed_rows(first, min(first + SEED_BATCH, count), count, now, rng)
+                progress.advance(task, store.insert_many(rows))
+        except BaseException:
+            # A refused seed (permission denied, read-only) leaves its one-line error alone, not the bar too.
+            progress.live.transient = True
+            raise
 
 
 def _positive_count(text: str) -> int:

@@ -5,7 +5,6 @@ The reference is KeyStore.verify of the stripped key: what `apikeys verify` answ
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -199,9 +198,11 @@ def test_it_runs_as_the_owner_with_a_fixed_search_path_and_only_for_those_grante
     assert definer is True and config == ["search_path=pg_catalog, pg_temp"] and owner == team.owner
     # PUBLIC may not run it: a role nobody granted anything.
     stranger = pg_cluster.create_role(f"s{team.database}")
-    with psycopg.connect(host=str(pg_cluster.socket), user=stranger, dbname=team.database) as conn:
-        with pytest.raises(pg.InsufficientPrivilege):
-            conn.execute("SELECT apikeys_verify(%s)", (corpus.valid[0],))
+    with (
+        psycopg.connect(host=str(pg_cluster.socket), user=stranger, dbname=team.database) as conn,
+        pytest.raises(pg.InsufficientPrivilege),
+    ):
+        conn.execute("SELECT apikeys_verify(%s)", (corpus.valid[0],))
 
 
 def test_it_lives_beside_the_keys_in_their_schema(pg_cluster: PgCluster) -> None:

@@ -1,4 +1,4 @@
-"""The command line over the core: create, list, verify, activate, deactivate, delete, seed."""
+"""The command line over the core: create, list, verify, activate, deactivate, delete, seed, grant."""
 
 from __future__ import annotations
 
@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         command(name, text).add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
     seed = command("seed", "add demo keys")
     seed.add_argument("--count", required=True, metavar="N", help="how many keys to add")
+    grant = command("grant", "give a PostgreSQL role the rights to verify or to manage keys (run as the owner)")
+    grant.add_argument("role", metavar="ROLE", help="an existing role on the database server")
+    kind = grant.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--verifier", action="store_true", help="verify keys only (apikeys verify, apikeys_verify())")
+    kind.add_argument("--manager", action="store_true", help="what the window and the command line need")
     return parser
 
 
@@ -169,18 +174,26 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     rng = random.Random()
-    # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr.
+    console = Console(stderr=True)
+    # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr, on a terminal only: a
+    # script's stderr gets errors alone.
     with Progress(
         TextColumn("Seeding"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("seed", total=count)
-        for first in range(0, count, SEED_BATCH):
-            rows = _seed_rows(first, min(first + SEED_BATCH, count), count, now, rng)
-            progress.advance(task, store.insert_many(rows))
+        try:
+            for first in range(0, count, SEED_BATCH):
+                rows = _seed_rows(first, min(first + SEED_BATCH, count), count, now, rng)
+                progress.advance(task, store.insert_many(rows))
+        except BaseException:
+            # A refused seed (permission denied, read-only) leaves its one-line error alone, not the bar too.
+            progress.live.transient = True
+            raise
 
 
 def _positive_count(text: str) -> int:
@@ -188,6 +201,17 @@ def _positive_count(text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or not 1 <= int(text) <= SEED_MAX:
         raise InvalidInput(f"--count must be a whole number from 1 to {SEED_MAX:,}, not '{text}'.")
     return int(text)
+
+
+def _require_postgresql(database: str | None) -> None:
+    """grant is for server roles: refuse anything else before opening it (a SQLite file is neither created nor read)."""
+    from desktop.core.db import db_location, to_url
+    from desktop.core.db.pg_roles import grant_needs_postgresql
+    from desktop.core.target import resolve_target
+
+    url = to_url(resolve_target(database))
+    if url.get_backend_name() != "postgresql":
+        raise InvalidInput(grant_needs_postgresql(db_location(url)))
 
 
 def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
@@ -225,6 +249,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         key_id = parse_key_id(args.id)
     elif command == "seed":
         count = _positive_count(args.count)
+    elif command == "grant":
+        _require_postgresql(args.database)
     elif command == "verify":
         key = _read_key(args.key)
         from desktop.core import keys  # hashlib and secrets: not for the window's start-up
@@ -263,6 +289,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             out.write(f"Deleted {describe_key(record)}.\n")
         elif command == "seed":
             _seed(store, count, clock.now())
+        elif command == "grant":
+            from desktop.core.db.pg_roles import Grant, grant
+
+            out.write(grant(store.database, args.role, Grant.VERIFIER if args.verifier else Grant.MANAGER) + "\n")
     return 0
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
+import psycopg
 import pytest
 
 from desktop.cli import exit_status
@@ -19,6 +23,8 @@ from desktop.core import keys
 from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.core.store import KeyStore
 from tests.helpers import REPO, Secret, run_cli
+from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
+from tests.pg import _bindir as pg_bindir
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -223,3 +229,122 @@ def test_service_snippet_with_a_mistyped_database_fails_at_start_up(
         exec(compile(snippet(), "README.md", "exec"), {})
     assert isinstance(raised.value, DatabaseMissing) and exit_status(raised.value) == 3
     assert list(tmp_path.iterdir()) == []
+
+
+# -- Team mode (PostgreSQL): the set-up, psql and Python blocks run as printed, on a server of their own ----------
+
+
+def _code(name: str, language: str) -> str:
+    return _block(name).split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+@dataclass
+class TeamServer:
+    """A private cluster the README's set-up block ran on (its role names are the README's, so not shared)."""
+
+    cluster: PgCluster
+    env: dict[str, str]  # what a person's shell has: PATH with apikeys and psql, PGHOST, the service file
+    key: Secret  # a valid key, created by the owner
+
+
+@pytest.fixture(scope="module")
+def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
+    try:
+        cluster = start_cluster()
+    except PgUnavailable as err:
+        unavailable(str(err))
+        raise
+    try:
+        services = tmp_path_factory.mktemp("team") / "pg_service.conf"
+        # The README's service file, pointing at this cluster's socket instead of db.example.com.
+        services.write_text(f"[apikeys]\nhost={cluster.socket}\ndbname=apikeys\n")
+        path = os.pathsep.join([str(Path(sys.executable).parent), str(pg_bindir()), os.environ["PATH"]])
+        env = {**os.environ, "PATH": path, "PGHOST": str(cluster.socket), "PGUSER": "postgres"}
+        env["PGSERVICEFILE"] = str(services)
+        env.pop("APIKEYS_DATABASE", None)
+        setup = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", _code("team-setup", "sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert setup.returncode == 0, setup.stderr
+        assert "Granted billing_service the verifier role" in setup.stdout
+        assert "Granted alice the manager role" in setup.stdout
+        owner = cluster.url("apikeys", role="apikeys_owner")
+        with KeyStore.open(owner) as store:
+            key = Secret(store.create("from the README").key)
+        yield TeamServer(cluster, env, key)
+    finally:
+        cluster.remove()
+
+
+def test_readme_team_setup_gives_each_role_its_rights(team_server: TeamServer) -> None:
+    env = team_server.env
+    as_alice = subprocess.run(
+        [sys.executable, "-m", "desktop", "list", "--json", "--database", "postgresql://alice@/?service=apikeys"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert as_alice.returncode == 0, as_alice.stderr
+    assert "from the README" in as_alice.stdout
+    as_service = subprocess.run(
+        [sys.executable, "-m", "desktop", "list", "--database", "postgresql://billing_service@/?service=apikeys"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert as_service.returncode == 3 and "permission denied" in as_service.stderr.lower()
+
+
+def test_readme_psql_verify_call(team_server: TeamServer) -> None:
+    def psql(key: str) -> str:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", _code("team-psql", "sh")],
+            env={**team_server.env, "API_KEY": key, "PGUSER": "nobody"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert psql(team_server.key) == "valid\n"
+    assert psql(keys.generate()) == "unknown\n"
+    key = team_server.key
+    assert psql(f"  {key[:-1]}{'0' if key[-1] != '0' else '1'}\n") == "malformed\n"
+
+
+def test_readme_python_verify_call(team_server: TeamServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGSERVICEFILE", team_server.env["PGSERVICEFILE"])
+    namespace: dict[str, Any] = {}
+    exec(compile(_code("team-python", "python"), "README.md", "exec"), namespace)
+    try:
+        verify = namespace["verify"]
+        assert verify(team_server.key) == "valid"
+        assert verify(f" {team_server.key}\t") == "valid"
+        assert verify(keys.generate()) == "unknown"
+        assert verify("ak_nonsense") == "malformed"
+        # As the service role, which cannot read the keys themselves.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            namespace["conn"].execute("SELECT description FROM api_keys")
+    finally:
+        namespace["conn"].close()
+
+
+def test_service_snippet_as_a_postgresql_verifier(team_server: TeamServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGSERVICEFILE", team_server.env["PGSERVICEFILE"])
+    monkeypatch.setenv("APIKEYS_DATABASE", "postgresql://billing_service@/?service=apikeys")
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet(), "README.md", "exec"), namespace)
+    try:
+        app = namespace["require_api_key"](hello)
+        answer = call(app, f"Bearer {team_server.key}")
+        assert answer[0] == "200 OK"
+        assert call(app, f"Bearer {keys.generate()}")[0] == "401 Unauthorized"
+    finally:
+        namespace["store"].close()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.core.db.base import Database
-from desktop.core.errors import SchemaTooNew
+from desktop.core.errors import PermissionDenied, SchemaTooNew
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: Every revision this program knows, oldest first; a test checks it against Alembic's scripts.
-KNOWN_REVISIONS = ("0001", "0002")
+KNOWN_REVISIONS = ("0001", "0002", "0003")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
 
@@ -25,11 +25,20 @@ def migrate(db: Database) -> None:
         )
     from desktop.core.db.generic import revision_of
 
-    with db.write() as conn:
-        db.lock_schema(conn)
-        # Re-read under the write lock: another process may have migrated meanwhile.
-        if revision_of(conn, db.location, KNOWN_REVISIONS) != HEAD_REVISION:
-            _upgrade(conn)
+    try:
+        with db.write() as conn:
+            db.lock_schema(conn)
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            if revision_of(conn, db.location, KNOWN_REVISIONS) != HEAD_REVISION:
+                _upgrade(conn)
+    except PermissionDenied:
+        # A server role that may use the keys but not change the schema (`apikeys grant`): asking the owner
+        # for more rights would be the wrong advice.
+        raise PermissionDenied(
+            f"Permission denied on {db.location}: its schema must be "
+            f"{'created' if revision is None else 'upgraded'} first, which only its owner may do. The database's "
+            "owner must open it once with this version of API Key Manager (e.g. `apikeys list`); nothing was changed."
+        ) from None
 
 
 def _upgrade(conn: object) -> None:

@@ -103,6 +103,11 @@ class KeyStore:
         return self._db.location
 
     @property
+    def reopen_target(self) -> str | None:
+        """What Open Recent may keep to open this database again; None when it would have to keep a password."""
+        return self._db.reopen_target
+
+    @property
     def database(self) -> Database:
         return self._db
 

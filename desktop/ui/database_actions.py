@@ -54,8 +54,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
         return [str(item) for item in value or [] if str(item)] if isinstance(value, list) else []
 
     def _remember_database(self, location: str) -> None:
-        if "://" in location:
-            return  # a URL is shown without its password, so it could not be opened again from here
+        """Keep a path or URL for Open Recent (never one with a password: the store offers None for those)."""
         recent = [location] + [item for item in self.recent_databases() if item != location]
         self._settings.setValue(SETTINGS_RECENT, recent[:RECENT_MAX])
         self._update_recent_menu()
@@ -63,7 +62,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
     def _update_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.recent_databases()
-        current = self.store.location if self.store is not None else None
+        current = self.store.reopen_target if self.store is not None else None
         for number, location in enumerate(recent, start=1):
             action = self.recent_menu.addAction(f"&{number} {menu_text(location)}" if number < 10 else location)
             action.setData(location)

@@ -249,7 +249,9 @@ class MainWindow(DatabaseActions, QMainWindow):
         self.setWindowTitle(location)
         self.location_label.setText(location)
         self.location_label.setToolTip(plain_tooltip(f"Database: {location}"))
-        self._remember_database(location)
+        store = self.controller.store
+        if store is not None and store.reopen_target is not None:
+            self._remember_database(store.reopen_target)
         self._set_enabled(True)
 
     def _set_enabled(self, enabled: bool) -> None:

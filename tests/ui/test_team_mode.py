@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -320,3 +321,28 @@ def test_the_live_refresh_benchmark_runs(qtbot, window_database: str) -> None:  
 
     times = measure_live_refresh(window_database, samples=3)
     assert len(times) == 3 and all(t > 0 for t in times)
+
+
+def test_open_recent_keeps_a_server_url_but_never_one_with_a_password(  # type: ignore[no-untyped-def]
+    qtbot, make_window, pg_cluster: PgCluster, settings: QSettings
+) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    canary = "Canary-pw-3Rk8"
+    with_password = pg_cluster.new_database().replace("postgres@", f"postgres:{canary}@")
+    plain = pg_cluster.new_database()
+    window = make_window(database=with_password, poll_interval_ms=NO_POLL)
+    window.open_database(plain)
+    qtbot.waitUntil(lambda: window.store is not None and db_name(plain) in window.store.location)
+    window.open_database(with_password)
+    qtbot.waitUntil(lambda: window.store is not None and "***" in window.store.location)
+    menu = window.findChild(QMenu, "openRecentMenu")
+    assert menu is not None
+    menu.aboutToShow.emit()
+    entries = [a for a in menu.actions() if a.data()]
+    assert [a.data() for a in entries] == [plain]  # reopenable as it was given; the password URL not kept
+    settings.sync()
+    assert canary not in Path(settings.fileName()).read_text(encoding="utf-8")
+    entries[0].trigger()
+    qtbot.waitUntil(lambda: window.store is not None and db_name(plain) in window.store.location)
+    wait_idle(qtbot, window)

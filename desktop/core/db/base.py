@@ -74,6 +74,12 @@ class Database(abc.ABC):
         self._engines: tuple[Engine, Engine] | None = None
         self._engines_lock = threading.Lock()
 
+    @property
+    def reopen_target(self) -> str | None:
+        """What to offer for opening this database again later (Open Recent); None when that would mean
+        keeping a password (a URL carrying one: people with `.pgpass` or a service file have none in it)."""
+        return self.location if self.path is not None else self.target
+
     # -- SQLAlchemy, built on first use --
 
     @abc.abstractmethod

@@ -59,6 +59,10 @@ class SqlAlchemyDatabase(Database):
         super().__init__(target or url.render_as_string(hide_password=False), describe(url))
         self.url = url
 
+    @property
+    def reopen_target(self) -> str | None:
+        return None if self.url.password else self.target
+
     def _engine_arguments(self) -> dict[str, Any]:
         return {"hide_parameters": True}
 

@@ -45,9 +45,11 @@ screenshot: $(VENV)/.installed-test
 stress: $(VENV)/.installed-test
 	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/test_crash.py tests/test_concurrency.py
 
-# Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused).
+# Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);
+# the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run).
 bench: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.bench --keys 1000000 --database build/bench/keys-1m.db --json build/bench/results.json
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.bench --keys 1000000 --database build/bench/keys-1m.db \
+		--pg-cluster build/bench/pg --json build/bench/results.json
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -39,6 +39,7 @@ SYSTEM_LIBRARIES = {
     "libdl.so.2": "libc6",
     "libm.so.6": "libc6",
     "libpthread.so.0": "libc6",
+    "libresolv.so.2": "libc6",  # psycopg_binary's Kerberos (GSSAPI) libraries, for team mode
     "librt.so.1": "libc6",
     "libutil.so.1": "libc6",
     "libEGL.so.1": "libegl1",
@@ -116,10 +117,11 @@ Recommends: desktop-file-utils, hicolor-icon-theme
 Section: utils
 Priority: optional
 Description: generate, view and verify API keys in a local database
- API Key Manager keeps API keys in a local SQLite database: it generates keys
- that are shown once, lists them masked, activates, deactivates and deletes
- them, and verifies a key from its window or from the command line (apikeys).
- Only a SHA-256 digest of each key is stored.
+ API Key Manager keeps API keys in a local SQLite database, or for a team on a
+ PostgreSQL server: it generates keys that are shown once, lists them masked,
+ activates, deactivates and deletes them, and verifies a key from its window
+ or from the command line (apikeys). Only a SHA-256 digest of each key is
+ stored.
  .
  The application is a self-contained PyInstaller bundle under /opt/apikeys.
 """

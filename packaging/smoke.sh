@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Smoke-test the Debian package as a user would get it: `apt install ./dist/….deb` (as the README
 # says; apt pulls the Depends), check that no bundled file searches a build machine's folder for
-# libraries, use the installed `apikeys` (command line, then the window offscreen and on a real
-# X server, closed with SIGTERM), dpkg -r, and check that the files are gone while the user's
+# libraries, use the installed `apikeys` (command line on a SQLite file and, in team mode, on a
+# throwaway PostgreSQL cluster; then the window offscreen and on a real X server, closed with
+# SIGTERM), dpkg -r, and check that the files are gone while the user's
 # database stays.
 #
 # Usage (as root, after `make package`): packaging/smoke.sh [dist/apikeys_<version>_<arch>.deb]
@@ -30,10 +31,17 @@ WORK=$(mktemp -d /tmp/apikeys-smoke.XXXXXX)
 INSTALLED_BY_US=0
 XVFB_PID=
 APP_PID=
+PG_DIR=
+PG_BIN=
+pg_ctl() { runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" "$@"; }
 cleanup() {
     local rc=$?
     [ -n "$APP_PID" ] && kill -KILL "$APP_PID" 2>/dev/null
     [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null
+    if [ -n "$PG_DIR" ]; then
+        [ -f "$PG_DIR/data/postmaster.pid" ] && pg_ctl -m immediate -w stop >/dev/null 2>&1
+        rm -rf "$PG_DIR"
+    fi
     if [ "$INSTALLED_BY_US" = 1 ] && dpkg-query -W -f='${Status}' apikeys 2>/dev/null | grep -q installed; then
         dpkg -r apikeys >/dev/null 2>&1 || true
     fi
@@ -49,6 +57,10 @@ missing=()
 for pkg in xvfb x11-utils binutils; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# The team-mode step runs a throwaway server: the newest of Debian's /usr/lib/postgresql/<version>/bin.
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+PG_BIN=$(pg_bindir)
+[ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || missing+=(postgresql)
 lists_empty() { ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; }
 if [ "${#missing[@]}" -gt 0 ] || lists_empty; then
     apt-get update -qq >/dev/null || fail "apt-get update failed"
@@ -69,6 +81,7 @@ if ! apt_install; then
         fail "apt install $deb_arg failed"
     }
 fi
+PG_BIN=$(pg_bindir)
 INSTALLED_BY_US=1
 ok "apt install $deb_arg (pulled: $(grep -c '^Setting up' "$WORK/apt-install.log") packages set up)"
 
@@ -153,6 +166,55 @@ assert row["description"] == "smoke test" and row["active"] is True and row["exp
 ' 2>"$WORK/json.err" || fail "list --json: $(tail -n 1 "$WORK/json.err")"
 ok "list --json: one key, contract fields, masked"
 unset key
+
+# -- team mode: the same commands on a PostgreSQL server -------------------------
+# The bundle's psycopg brings its own libpq (psycopg_binary.libs), so nothing of the machine's is needed
+# but a server. This one is throwaway: a Unix socket only (no TCP port), run as postgres (it refuses root).
+step "team mode: the installed app on a throwaway PostgreSQL cluster ($PG_BIN)"
+[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || fail "no PostgreSQL server programs in /usr/lib/postgresql/*/bin"
+id postgres >/dev/null 2>&1 || fail "there is no postgres user to run the server as"
+PG_DIR=$(mktemp -d /tmp/apikeys-smoke-pg.XXXXXX)
+install -d -o postgres -g postgres -m 755 "$PG_DIR" "$PG_DIR/sock"
+runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+    --no-sync >"$WORK/initdb.log" 2>&1 || fail "initdb failed ($(tail -n 3 "$WORK/initdb.log"))"
+pg_ctl -l "$PG_DIR/log" -w -o "-k $PG_DIR/sock -c listen_addresses='' -c fsync=off" start >"$WORK/pg_ctl.log" 2>&1 ||
+    fail "pg_ctl start failed ($(tail -n 3 "$PG_DIR/log" 2>/dev/null))"
+runuser -u postgres -- "$PG_BIN/createdb" -h "$PG_DIR/sock" -U postgres apikeys_smoke ||
+    fail "createdb apikeys_smoke failed"
+PG_URL="postgresql://postgres@/apikeys_smoke?host=$PG_DIR/sock"
+ok "PostgreSQL $("$PG_BIN/pg_ctl" --version | awk '{print $3}') on $PG_DIR/sock, database apikeys_smoke"
+
+key=$(run apikeys create --description "team smoke" --database "$PG_URL" 2>"$WORK/pg-create.err") ||
+    fail "team mode: apikeys create exited $? ($(head -c 300 "$WORK/pg-create.err"))"
+[[ "$key" =~ ^ak_[0-9A-Za-z]{38}$ ]] || fail "team mode: apikeys create did not print one key in the contract's format"
+ok "team mode: create printed a key (not shown); the first open made the schema"
+set +e
+verdict=$(printf '%s\n' "$key" | run apikeys verify - --database "$PG_URL" 2>"$WORK/pg-verify.err")
+rc=$?
+set -e
+[ "$rc" = 0 ] && [ "$verdict" = valid ] ||
+    fail "team mode: verify: expected 'valid' and exit 0, got '$verdict' and exit $rc ($(head -c 300 "$WORK/pg-verify.err"))"
+ok "team mode: verify: valid, exit 0"
+listing=$(run apikeys list --json --database "$PG_URL") || fail "team mode: apikeys list --json exited $?"
+[[ "$listing" != *"$key"* ]] || fail "team mode: list --json shows the full key"
+run LISTING="$listing" "$PYTHON" -c '
+import json, os
+rows = json.loads(os.environ["LISTING"])
+assert [row["description"] for row in rows] == ["team smoke"], f"expected the one key, got {len(rows)} rows"
+assert rows[0]["active"] is True
+' 2>"$WORK/pg-json.err" || fail "team mode: list --json: $(tail -n 1 "$WORK/pg-json.err")"
+ok "team mode: list --json: the one key, masked"
+unset key
+pg_ctl -m fast -w stop >"$WORK/pg_ctl.log" 2>&1 || fail "pg_ctl stop failed"
+set +e
+run apikeys list --database "$PG_URL" >/dev/null 2>"$WORK/pg-gone.err"
+rc=$?
+set -e
+[ "$rc" = 3 ] && [ "$(wc -l <"$WORK/pg-gone.err")" = 1 ] ||
+    fail "team mode, server stopped: expected one line and exit 3, got exit $rc: $(head -c 500 "$WORK/pg-gone.err")"
+ok "team mode, server stopped: exit 3, '$(cat "$WORK/pg-gone.err")'"
+rm -rf "$PG_DIR"
+PG_DIR=
 
 # -- window -------------------------------------------------------------------
 QT_ERRORS='qt\.qpa\.plugin|Could not load the Qt platform plugin|Traceback|This application failed to start'

@@ -40,6 +40,10 @@ CONNECT_DEFAULTS = {
 }
 
 
+#: How long recording a use may wait for a lock (0 would mean "for ever" to PostgreSQL).
+TOUCH_WAIT_MS = 1
+
+
 def psycopg_url(url: URL) -> URL:
     """The same URL with the driver spelled out: `postgresql://` means psycopg 3 here, not psycopg2."""
     return url.set(drivername="postgresql+psycopg")
@@ -65,6 +69,17 @@ class PostgresDatabase(SqlAlchemyDatabase):
 
     def lock_schema(self, conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+
+    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+        """Record a use without queueing behind a writer that holds the row or the table: DatabaseLocked at once.
+
+        Without a lock_timeout PostgreSQL waits for ever, and verify would stall with the writer.
+        """
+        from desktop.core.db import statements as sql
+
+        with self.write() as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{TOUCH_WAIT_MS}ms'")
+            conn.execute(sql.TOUCH, {"key_id": key_id, "now": now, "stale": stale})
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""

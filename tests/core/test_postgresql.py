@@ -334,11 +334,13 @@ def test_a_server_that_goes_away_mid_command_is_exit_3(running: PgCluster, isola
     _no_canary(out, err, home=isolated_home)
 
 
-def test_a_database_that_does_not_exist_is_the_servers_to_create(pg_cluster: PgCluster) -> None:
-    url = pg_cluster.url("no_such_db", role="postgres")
+def test_a_database_that_does_not_exist_is_the_servers_to_create(pg_cluster: PgCluster, isolated_home: Path) -> None:
+    url = pg_cluster.url("no_such_db", role=f"postgres:{CANARY}")  # the trust cluster ignores the password
     for args in (["create", "--description", "x"], ["seed", "--count", "3"], ["list"]):
         result = run_cli(*args, "--database", url)
-        _assert_server_error(result, 'no database "no_such_db"', "createdb no_such_db", "--database")
+        _assert_server_error(result, 'no database "no_such_db"', "createdb no_such_db", "--database", "postgres:***@")
+        _no_canary(result.stdout, result.stderr)
+    _no_canary(home=isolated_home)
     assert pg_cluster.execute("SELECT count(*) FROM pg_database WHERE datname = 'no_such_db'") == [(0,)]
 
 

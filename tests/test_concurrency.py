@@ -98,10 +98,13 @@ def _result(proc: subprocess.Popen[str]) -> dict[str, int]:
     return result
 
 
-def prepare(database: str, tmp_path: Path) -> tuple[Path, list[int]]:
-    """Stable keys (active, inactive, expired) and keys the writer toggles; the plan each verifier checks."""
+def prepare(database: str | Path, tmp_path: Path) -> tuple[Path, list[int]]:
+    """Stable keys (active, inactive, expired) and keys the writer toggles; the plan each verifier checks.
+
+    `database`: a path or URL (the window's busy-database test and the stall benchmark pass a Path).
+    """
     plan: list[tuple[str, list[str]]] = []
-    with KeyStore.open(database, create=True) as store:
+    with KeyStore.open(str(database), create=True) as store:
         store.insert_many([NewKey(f"filler {i}", datetime.now(UTC) - timedelta(days=1)) for i in range(2000)])
         for i in range(5):
             plan.append((store.create(f"stable active {i}").key, ["valid"]))

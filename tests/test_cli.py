@@ -13,6 +13,7 @@ import subprocess
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,12 +220,22 @@ def test_read_only_database_exits_3_on_write(database: str) -> None:
     assert result.returncode == 3 and "read-only" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
 
 
-def test_locked_database_exits_3(db_path: Path) -> None:
-    create(db_path)
-    holder = sqlite3.connect(db_path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
+def test_locked_database_exits_3(database: str) -> None:
+    """Locked for more than 5 s: exit 3 "busy" (before, on a server: waiting for ever behind the lock)."""
+    create(database)
+    holder: Any
+    if not is_server(database):
+        holder = sqlite3.connect(database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+    else:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(database)
+        holder = psycopg.connect(host=url.query["host"], user=url.username, dbname=url.database)
+        holder.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")  # what SQLite's write lock is: writers wait
     try:
-        result = run_cli("create", "--description", "x", "--database", str(db_path))
+        result = run_cli("create", "--description", "x", "--database", database)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -42,6 +42,9 @@ CONNECT_DEFAULTS = {
 
 #: How long recording a use may wait for a lock (0 would mean "for ever" to PostgreSQL).
 TOUCH_WAIT_MS = 1
+#: How long any statement waits for another session's lock (SQLite's busy timeout), and the schema lock.
+LOCK_WAIT_S = 5.0
+SCHEMA_WAIT_S = 120.0
 
 
 def psycopg_url(url: URL) -> URL:
@@ -57,7 +60,15 @@ class PostgresDatabase(SqlAlchemyDatabase):
         self.location = describe(url)  # the spelling people wrote (`postgresql://`), not the driver's
 
     def _engine_arguments(self) -> dict[str, Any]:
-        connect_args = {name: value for name, value in CONNECT_DEFAULTS.items() if name not in self.url.query}
+        connect_args: dict[str, Any] = {
+            name: value for name, value in CONNECT_DEFAULTS.items() if name not in self.url.query
+        }
+        # As on SQLite (its busy timeout), a change waits at most LOCK_WAIT_S for another session's lock, then
+        # fails "busy"; PostgreSQL would wait for ever. Added to the URL's own `options`, unless they set it.
+        options = self.url.query.get("options")
+        options = options if isinstance(options, str) else " ".join(options or ())
+        if "lock_timeout" not in options:
+            connect_args["options"] = f"{options} -c lock_timeout={int(LOCK_WAIT_S * 1000)}".strip()
         return {
             **super()._engine_arguments(),
             "connect_args": connect_args,
@@ -68,6 +79,8 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return translate(err, self.location) or super().translate(err)
 
     def lock_schema(self, conn: Connection) -> None:
+        # Another process may be migrating under the lock, slowly on a busy server: wait longer than for a change.
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SCHEMA_WAIT_S * 1000)}ms'")
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
 
     def touch(self, key_id: int, now: datetime, stale: datetime) -> None:

@@ -1,4 +1,5 @@
-"""Every command of the README's command table end to end, through a subprocess."""
+"""Every command of the README's command table end to end, through a subprocess, on both backends where a
+test is not about SQLite files (`database`: a file path or a PostgreSQL URL)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ import subprocess
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from desktop.core import keys
+from desktop.core.store import KeyStore
+from tests.backends import execute, is_server, read_only
 from tests.helpers import REPO, Secret, make_newer_schema, run_cli
+from tests.pg import PgCluster
 
 ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 
 
-def create(db: Path, description: str = "test key", *extra: str) -> str:
+def create(db: Path | str, description: str = "test key", *extra: str) -> str:
     result = run_cli("create", "--description", description, "--database", str(db), *extra)
     assert result.returncode == 0, result.stderr
     lines = [Secret(line) for line in result.stdout.splitlines()]
@@ -29,7 +34,7 @@ def create(db: Path, description: str = "test key", *extra: str) -> str:
     return lines[0]
 
 
-def listed(db: Path) -> list[dict[str, object]]:
+def listed(db: Path | str) -> list[dict[str, object]]:
     result = run_cli("--database", str(db), "list", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -37,30 +42,29 @@ def listed(db: Path) -> list[dict[str, object]]:
     return data
 
 
-def test_create_prints_the_key_alone_and_stores_it(db_path: Path) -> None:
-    key = create(db_path, "Billing")
-    [entry] = listed(db_path)
+def test_create_prints_the_key_alone_and_stores_it(database: str) -> None:
+    key = create(database, "Billing")
+    [entry] = listed(database)
     assert entry["masked"] == keys.mask(key) and entry["description"] == "Billing"
     assert entry["active"] is True and entry["expires_at"] is None and entry["last_used_at"] is None
 
 
-def test_database_option_goes_before_or_after_the_command(db_path: Path) -> None:
-    create(db_path)
-    assert run_cli("--database", str(db_path), "list").returncode == 0
-    assert len(listed(db_path)) == 1
+def test_database_option_goes_before_or_after_the_command(database: str) -> None:
+    create(database)
+    assert run_cli("--database", database, "list").returncode == 0
+    assert len(listed(database)) == 1
 
 
-def test_environment_variable_selects_the_database(tmp_path: Path) -> None:
-    env = {"APIKEYS_DATABASE": str(tmp_path / "env.db")}
-    result = run_cli("create", "--description", "via env", env=env)
-    assert result.returncode == 0
-    assert (tmp_path / "env.db").exists()
+def test_environment_variable_selects_the_database(database: str) -> None:
+    result = run_cli("create", "--description", "via env", env={"APIKEYS_DATABASE": database})
+    assert result.returncode == 0, result.stderr
+    assert [entry["description"] for entry in listed(database)] == ["via env"]
 
 
-def test_list_json_fields_and_order(db_path: Path) -> None:
-    first = create(db_path, "first")
-    second = create(db_path, "second", "--expires", (date.today() + timedelta(days=3)).isoformat())
-    data = listed(db_path)
+def test_list_json_fields_and_order(database: str) -> None:
+    first = create(database, "first")
+    second = create(database, "second", "--expires", (date.today() + timedelta(days=3)).isoformat())
+    data = listed(database)
     assert [d["masked"] for d in data] == [keys.mask(second), keys.mask(first)]
     assert set(data[0]) == {"id", "masked", "description", "created_at", "expires_at", "active", "last_used_at"}
     for field in ("created_at", "expires_at"):
@@ -69,25 +73,25 @@ def test_list_json_fields_and_order(db_path: Path) -> None:
     assert data[0]["id"] > data[1]["id"]
 
 
-def test_list_table_shows_masked_keys_only(db_path: Path) -> None:
-    key = create(db_path, "table row")
-    result = run_cli("list", "--database", str(db_path))
+def test_list_table_shows_masked_keys_only(database: str) -> None:
+    key = create(database, "table row")
+    result = run_cli("list", "--database", database)
     assert result.returncode == 0
     assert keys.mask(key) in result.stdout and "table row" in result.stdout and "Never" in result.stdout
     assert key not in result.stdout
 
 
-def test_verify_answers_and_exit_codes(db_path: Path) -> None:
-    key = create(db_path)
-    assert (run_cli("verify", key, "--database", str(db_path)).stdout, 0) == ("valid\n", 0)
-    result = run_cli("verify", "-", "--database", str(db_path), stdin=key + "\n")
+def test_verify_answers_and_exit_codes(database: str) -> None:
+    key = create(database)
+    assert (run_cli("verify", key, "--database", database).stdout, 0) == ("valid\n", 0)
+    result = run_cli("verify", "-", "--database", database, stdin=key + "\n")
     assert (result.stdout, result.returncode) == ("valid\n", 0)
-    unknown = run_cli("verify", keys.generate(), "--database", str(db_path))
+    unknown = run_cli("verify", keys.generate(), "--database", database)
     assert (unknown.stdout, unknown.returncode) == ("unknown\n", 1)
     for bad in ("", "ak_short", key[:-1] + ("x" if key[-1] != "x" else "y"), "é" * 41):
-        result = run_cli("verify", bad, "--database", str(db_path))
+        result = run_cli("verify", bad, "--database", database)
         assert (result.stdout, result.returncode) == ("malformed\n", 1), bad
-    huge = run_cli("verify", "-", "--database", str(db_path), stdin="a" * 1_000_000)
+    huge = run_cli("verify", "-", "--database", database, stdin="a" * 1_000_000)
     assert (huge.stdout, huge.returncode) == ("malformed\n", 1)
 
 
@@ -97,40 +101,37 @@ def test_malformed_key_does_not_touch_the_database(tmp_path: Path) -> None:
     assert result.stdout == "malformed\n" and not db.exists()
 
 
-def test_deactivate_activate_and_verify(db_path: Path) -> None:
-    key = create(db_path)
-    key_id = str(listed(db_path)[0]["id"])
-    assert run_cli("deactivate", key_id, "--database", str(db_path)).returncode == 0
-    inactive = run_cli("verify", key, "--database", str(db_path))
+def test_deactivate_activate_and_verify(database: str) -> None:
+    key = create(database)
+    key_id = str(listed(database)[0]["id"])
+    assert run_cli("deactivate", key_id, "--database", database).returncode == 0
+    inactive = run_cli("verify", key, "--database", database)
     assert (inactive.stdout, inactive.returncode) == ("inactive\n", 1)
-    assert listed(db_path)[0]["active"] is False
-    assert run_cli("activate", key_id, "--database", str(db_path)).returncode == 0
-    assert run_cli("verify", key, "--database", str(db_path)).stdout == "valid\n"
-    assert listed(db_path)[0]["last_used_at"] is not None
+    assert listed(database)[0]["active"] is False
+    assert run_cli("activate", key_id, "--database", database).returncode == 0
+    assert run_cli("verify", key, "--database", database).stdout == "valid\n"
+    assert listed(database)[0]["last_used_at"] is not None
 
 
-def test_expired_key(db_path: Path) -> None:
-    key = create(db_path)
-    con = sqlite3.connect(db_path)
-    con.execute("UPDATE api_keys SET expires_at = '2000-01-01 00:00:00.000000'")
-    con.commit()
-    con.close()
-    result = run_cli("verify", key, "--database", str(db_path))
+def test_expired_key(database: str) -> None:
+    key = create(database)
+    execute(database, "UPDATE api_keys SET expires_at = '2000-01-01 00:00:00.000000'")
+    result = run_cli("verify", key, "--database", database)
     assert (result.stdout, result.returncode) == ("expired\n", 1)
 
 
-def test_delete(db_path: Path) -> None:
-    key = create(db_path)
-    key_id = str(listed(db_path)[0]["id"])
-    assert run_cli("delete", key_id, "--database", str(db_path)).returncode == 0
-    assert listed(db_path) == []
-    assert run_cli("verify", key, "--database", str(db_path)).stdout == "unknown\n"
+def test_delete(database: str) -> None:
+    key = create(database)
+    key_id = str(listed(database)[0]["id"])
+    assert run_cli("delete", key_id, "--database", database).returncode == 0
+    assert listed(database) == []
+    assert run_cli("verify", key, "--database", database).stdout == "unknown\n"
 
 
 @pytest.mark.parametrize("command", ["activate", "deactivate", "delete"])
-def test_missing_id_exits_1(db_path: Path, command: str) -> None:
-    create(db_path)
-    result = run_cli(command, "999", "--database", str(db_path))
+def test_missing_id_exits_1(database: str, command: str) -> None:
+    create(database)
+    result = run_cli(command, "999", "--database", database)
     assert result.returncode == 1 and ONE_LINE_ERROR.match(result.stderr) and "#999" in result.stderr
 
 
@@ -152,14 +153,19 @@ def test_malformed_id_exits_2(db_path: Path, bad_id: str) -> None:
         ([], "required: --description"),
     ],
 )
-def test_bad_create_input_exits_2_and_stores_nothing(db_path: Path, args: list[str], fragment: str) -> None:
-    create(db_path, "existing")
-    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
-    result = run_cli("create", *args, "--database", str(db_path))
+def test_bad_create_input_exits_2_and_stores_nothing(database: str, args: list[str], fragment: str) -> None:
+    # Set up and compare in-process (a subprocess each costs a second): the command under test is the CLI's.
+    with KeyStore.open(database, create=True) as store:
+        store.create("existing")
+        before = store.all()
+    file_before = None if is_server(database) else hashlib.sha256(Path(database).read_bytes()).hexdigest()
+    result = run_cli("create", *args, "--database", database)
     assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr), result.stderr
     assert fragment.lower() in result.stderr.lower()
-    assert len(listed(db_path)) == 1
-    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    with KeyStore.open(database) as store:
+        assert store.all() == before
+    if file_before is not None:
+        assert hashlib.sha256(Path(database).read_bytes()).hexdigest() == file_before
 
 
 def test_unknown_command_is_usage_error() -> None:
@@ -196,30 +202,50 @@ def test_newer_schema_exits_3_byte_identical(db_path: Path) -> None:
     assert db_path.read_bytes() == before
 
 
-def test_read_only_database_exits_3_on_write(db_path: Path) -> None:
-    create(db_path)
-    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+def test_newer_schema_on_a_server_exits_3_and_changes_nothing(pg_cluster: PgCluster) -> None:
+    url = pg_cluster.new_database()
+    create(url, "kept")
+    execute(url, "UPDATE alembic_version SET version_num = 'ffff'")
+    result = run_cli("create", "--description", "x", "--database", url)
+    assert result.returncode == 3 and "newer version" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
+    assert execute(url, "SELECT description FROM api_keys") == [("kept",)]
+    assert execute(url, "SELECT version_num FROM alembic_version") == [("ffff",)]
+
+
+def test_read_only_database_exits_3_on_write(database: str) -> None:
+    create(database)
+    url = read_only(database)
     assert run_cli("list", "--database", url).returncode == 0
     result = run_cli("create", "--description", "x", "--database", url)
     assert result.returncode == 3 and "read-only" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
 
 
-def test_locked_database_exits_3(db_path: Path) -> None:
-    create(db_path)
-    holder = sqlite3.connect(db_path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
+def test_locked_database_exits_3(database: str) -> None:
+    """Locked for more than 5 s: exit 3 "busy" (before, on a server: waiting for ever behind the lock)."""
+    create(database)
+    holder: Any
+    if not is_server(database):
+        holder = sqlite3.connect(database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+    else:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(database)
+        holder = psycopg.connect(host=url.query["host"], user=url.username, dbname=url.database)
+        holder.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")  # what SQLite's write lock is: writers wait
     try:
-        result = run_cli("create", "--description", "x", "--database", str(db_path))
+        result = run_cli("create", "--description", "x", "--database", database)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     assert result.returncode == 3 and "busy" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
 
 
-def test_seed_adds_varied_keys(db_path: Path) -> None:
-    result = run_cli("seed", "--count", "300", "--database", str(db_path))
+def test_seed_adds_varied_keys(database: str) -> None:
+    result = run_cli("seed", "--count", "300", "--database", database)
     assert result.returncode == 0, result.stderr
-    data = listed(db_path)
+    data = listed(database)
     assert len(data) == 300
     assert len({d["description"] for d in data}) > 20
     assert any(not d["active"] for d in data)
@@ -235,13 +261,13 @@ def test_seed_bad_count_exits_2(db_path: Path, count: str) -> None:
     assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr)
 
 
-def test_list_into_a_closed_pipe_is_quiet(db_path: Path) -> None:
+def test_list_into_a_closed_pipe_is_quiet(database: str) -> None:
     import subprocess
     import sys
 
-    run_cli("seed", "--count", "2000", "--database", str(db_path))
+    run_cli("seed", "--count", "2000", "--database", database)
     proc = subprocess.run(
-        f"'{sys.executable}' -m desktop list --database '{db_path}' | head -1",
+        f"'{sys.executable}' -m desktop list --database '{database}' | head -1",
         shell=True,
         capture_output=True,
         text=True,
@@ -289,10 +315,10 @@ def test_bad_create_input_is_exit_2_even_with_a_bad_database(tmp_path: Path) -> 
     assert run_cli("create", "--description", "", "--database", str(bad)).returncode == 2
 
 
-def test_seed_prints_nothing_on_stdout_and_uses_midnight_expiries(db_path: Path) -> None:
-    result = run_cli("seed", "--count", "400", "--database", str(db_path))
+def test_seed_prints_nothing_on_stdout_and_uses_midnight_expiries(database: str) -> None:
+    result = run_cli("seed", "--count", "400", "--database", database)
     assert result.returncode == 0 and result.stdout == ""
-    for entry in listed(db_path):
+    for entry in listed(database):
         if entry["expires_at"]:
             local = datetime.fromisoformat(str(entry["expires_at"])).astimezone()
             assert (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
@@ -303,9 +329,9 @@ def test_seed_count_with_a_non_ascii_digit_is_bad_input(db_path: Path) -> None:
     assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr)
 
 
-def test_verify_on_a_read_only_database_still_answers(db_path: Path) -> None:
-    key = create(db_path)
-    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+def test_verify_on_a_read_only_database_still_answers(database: str) -> None:
+    key = create(database)
+    url = read_only(database)
     result = run_cli("verify", "-", "--database", url, stdin=key)
     assert (result.stdout, result.returncode) == ("valid\n", 0), result.stderr
 
@@ -313,18 +339,18 @@ def test_verify_on_a_read_only_database_still_answers(db_path: Path) -> None:
 # -- verify: where the key comes from -------------------------------------------
 
 
-def test_verify_ignores_whitespace_around_an_argument(db_path: Path) -> None:
-    key = create(db_path)
+def test_verify_ignores_whitespace_around_an_argument(database: str) -> None:
+    key = create(database)
     for presented in (f" {key}", f"{key}\n", f"\t{key}  "):
-        result = run_cli("verify", "--database", str(db_path), "--", presented)
+        result = run_cli("verify", "--database", database, "--", presented)
         assert (result.stdout, result.returncode) == ("valid\n", 0)
 
 
-def test_verify_without_a_key_reads_standard_input(db_path: Path) -> None:
-    key = create(db_path)
-    result = run_cli("verify", "--database", str(db_path), stdin=f"  {key} \n")
+def test_verify_without_a_key_reads_standard_input(database: str) -> None:
+    key = create(database)
+    result = run_cli("verify", "--database", database, stdin=f"  {key} \n")
     assert (result.stdout, result.returncode) == ("valid\n", 0), result.stderr
-    empty = run_cli("verify", "--database", str(db_path), stdin="")
+    empty = run_cli("verify", "--database", database, stdin="")
     assert (empty.stdout, empty.returncode) == ("malformed\n", 1)
 
 
@@ -386,9 +412,9 @@ def test_verify_on_a_terminal_prompts_without_echo(db_path: Path, form: list[str
 # -- activate, deactivate and delete say what they did ---------------------------
 
 
-def test_activate_deactivate_delete_say_what_was_done(db_path: Path) -> None:
-    key = create(db_path, "Billing export")
-    key_id = str(listed(db_path)[0]["id"])
+def test_activate_deactivate_delete_say_what_was_done(database: str) -> None:
+    key = create(database, "Billing export")
+    key_id = str(listed(database)[0]["id"])
     named = f"{keys.mask(key)} (“Billing export”)"
     expected = {
         "deactivate": f"Deactivated {named}: clients using it will be rejected.\n",
@@ -396,24 +422,21 @@ def test_activate_deactivate_delete_say_what_was_done(db_path: Path) -> None:
         "delete": f"Deleted {named}.\n",
     }
     for command, line in expected.items():
-        result = run_cli(command, key_id, "--database", str(db_path))
+        result = run_cli(command, key_id, "--database", database)
         assert (result.returncode, result.stdout, result.stderr) == (0, line, ""), command
-    assert listed(db_path) == []
+    assert listed(database) == []
 
 
-def test_success_lines_and_the_table_show_hostile_descriptions_inert(db_path: Path) -> None:
+def test_success_lines_and_the_table_show_hostile_descriptions_inert(database: str) -> None:
     """A description written by another program: escape sequences, a bidi override, a line break."""
-    key = create(db_path, "placeholder")
+    key = create(database, "placeholder")
     hostile = "pay\x1b]0;owned\x07 me\u202etxt.exe\nsecond line\x9b2J"
-    con = sqlite3.connect(db_path)
-    con.execute("UPDATE api_keys SET description = ?", (hostile,))
-    con.commit()
-    con.close()
-    key_id = str(listed(db_path)[0]["id"])
+    execute(database, "UPDATE api_keys SET description = :text", {"text": hostile})
+    key_id = str(listed(database)[0]["id"])
     outputs = [
-        run_cli("deactivate", key_id, "--database", str(db_path)).stdout,
-        run_cli("list", "--database", str(db_path)).stdout.splitlines()[1] + "\n",
-        run_cli("delete", key_id, "--database", str(db_path)).stdout,
+        run_cli("deactivate", key_id, "--database", database).stdout,
+        run_cli("list", "--database", database).stdout.splitlines()[1] + "\n",
+        run_cli("delete", key_id, "--database", database).stdout,
     ]
     for out in outputs:
         assert out.endswith("\n") and not any(c in out[:-1] for c in "\x1b\x07\n\x9b\u202e"), repr(out)

@@ -23,7 +23,8 @@ from desktop.core.errors import (
 )
 from desktop.core.store import KeyStore
 from desktop.core.target import resolve_target
-from tests.helpers import make_newer_schema, make_truncated
+from tests.backends import execute, is_server
+from tests.helpers import make_truncated
 
 
 def sha(path: Path) -> str:
@@ -113,37 +114,56 @@ def test_migrates_an_empty_sqlite_file(tmp_path: Path) -> None:
     con.close()
 
 
-def test_upgrades_an_older_revision_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "old.db"
-    with KeyStore.open(str(path), create=True) as store:
-        created = store.create("kept")
-    # Pretend a newer program with one more revision "9999" exists: the old file must be upgraded.
-    versions = tmp_path / "migrations"
-    import shutil
+#: A revision after this program's head, for tests that play a newer program (never a real revision id, so
+#: the test holds whatever revisions the program gains).
+NEXT = "test_next"
 
+
+def newer_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upgrade: str) -> None:
+    """Pretend a newer program whose migration NEXT (after the head) runs `upgrade`'s body."""
+    import shutil
+    import textwrap
+
+    versions = tmp_path / "migrations"
     shutil.copytree(migratemod.MIGRATIONS_DIR, versions, ignore=shutil.ignore_patterns("__pycache__"))
-    (versions / "versions" / "9999_index.py").write_text(
-        f'revision = "9999"\ndown_revision = "{migratemod.HEAD_REVISION}"\nbranch_labels = None\ndepends_on = None\n'
-        "def upgrade():\n    from alembic import op\n    op.create_index('ix_tmp', 'api_keys', ['hint'])\n"
-        "def downgrade():\n    pass\n"
+    (versions / "versions" / f"{NEXT}.py").write_text(
+        f'revision = "{NEXT}"\ndown_revision = "{migratemod.HEAD_REVISION}"\nbranch_labels = None\n'
+        "depends_on = None\n\n\ndef upgrade():\n    from alembic import op\n"
+        + textwrap.indent(upgrade, "    ")
+        + "\n\n\ndef downgrade():\n    pass\n"
     )
     monkeypatch.setattr(migratemod, "MIGRATIONS_DIR", versions)
-    monkeypatch.setattr(migratemod, "KNOWN_REVISIONS", (*migratemod.KNOWN_REVISIONS, "9999"))
-    monkeypatch.setattr(migratemod, "HEAD_REVISION", "9999")
-    with KeyStore.open(str(path), create=True) as store:
+    monkeypatch.setattr(migratemod, "KNOWN_REVISIONS", (*migratemod.KNOWN_REVISIONS, NEXT))
+    monkeypatch.setattr(migratemod, "HEAD_REVISION", NEXT)
+
+
+def test_upgrades_an_older_revision_in_place(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with KeyStore.open(database, create=True) as store:
+        created = store.create("kept")
+    # A newer program with one more revision: the database must be upgraded, its keys kept.
+    newer_program(tmp_path, monkeypatch, "op.create_index('ix_tmp', 'api_keys', ['hint'])")
+    with KeyStore.open(database, create=True) as store:
         assert store.verify(created.key) == "valid"
-    con = sqlite3.connect(path)
-    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
-    assert con.execute("SELECT name FROM sqlite_master WHERE name = 'ix_tmp'").fetchall()
-    con.close()
+    assert execute(database, "SELECT version_num FROM alembic_version") == [(NEXT,)]
+    catalogue = "sqlite_master" if not is_server(database) else "pg_indexes"
+    column = "name" if not is_server(database) else "indexname"
+    assert execute(database, f"SELECT {column} FROM {catalogue} WHERE {column} = 'ix_tmp'") == [("ix_tmp",)]
 
 
-def test_refuses_a_newer_schema_without_touching_it(db_path: Path) -> None:
-    make_newer_schema(db_path)
-    before = sha(db_path)
+def test_refuses_a_newer_schema_without_touching_it(database: str) -> None:
+    with KeyStore.open(database, create=True) as store:
+        store.create("kept")
+    execute(database, "UPDATE alembic_version SET version_num = '9999'")
+
+    def state() -> object:
+        if not is_server(database):
+            return sha(Path(database))
+        return execute(database, "SELECT * FROM api_keys"), execute(database, "SELECT version_num FROM alembic_version")
+
+    before = state()
     with pytest.raises(SchemaTooNew, match="newer version"):
-        KeyStore.open(str(db_path), create=True)
-    assert sha(db_path) == before
+        KeyStore.open(database, create=True)
+    assert state() == before
 
 
 @pytest.mark.parametrize(

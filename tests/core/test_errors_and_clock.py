@@ -58,15 +58,15 @@ def test_the_core_offers_another_database_and_the_cli_says_how(
     assert line.endswith("choose another with --database or $APIKEYS_DATABASE.\n") and line.count("\n") == 1
 
 
-def test_the_store_and_the_cli_take_their_time_from_one_injected_clock(db_path: Path) -> None:
+def test_the_store_and_the_cli_take_their_time_from_one_injected_clock(database: str) -> None:
     later = datetime.now(UTC) + timedelta(days=3 * 365)
     clock = FixedClock(later)
-    with KeyStore.open(str(db_path), clock, create=True) as store:
+    with KeyStore.open(database, clock, create=True) as store:
         created = store.create("dated by the clock", clock.today() + timedelta(days=1))
         assert created.record.created_at == later
         with pytest.raises(InvalidExpiry, match="in the past"):  # tomorrow by the system clock, past by ours
             store.create("too early", date.today() + timedelta(days=1))
-    args = cli.parse_args(["--database", str(db_path), "list"])
+    args = cli.parse_args(["--database", database, "list"])
     out = io.StringIO()
     assert cli.execute(args, out, FixedClock(later + timedelta(days=2))) == 0
     assert " expired " in out.getvalue() and " active " not in out.getvalue()

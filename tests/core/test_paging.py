@@ -1,12 +1,20 @@
-"""Keyset paging: every key exactly once in both directions, ties included; place kept on reload."""
+"""Keyset paging: every key exactly once in both directions, ties included; place kept on reload (both backends)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
 from tests.helpers import seed
+
+
+@pytest.fixture
+def store(database: str) -> Iterator[KeyStore]:
+    with KeyStore.open(database, create=True) as opened:
+        yield opened
 
 
 def walk_forward(pager: Pager) -> list[list[int]]:

@@ -1,4 +1,4 @@
-"""Each store operation against a real SQLite file."""
+"""Each store operation against a real SQLite file and a real PostgreSQL database (the `database` fixture)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from desktop.core import keys
 from desktop.core.clock import FixedClock
+from desktop.core.db import Database
 from desktop.core.errors import InvalidDescription, InvalidExpiry, InvalidKeyId, KeyNotFound
 from desktop.core.store import TOUCH_INTERVAL, KeyStore
 from desktop.core.validation import (
@@ -26,6 +27,7 @@ from desktop.core.validation import (
     validate_description,
 )
 from desktop.core.values import NewKey, Verdict
+from tests.backends import is_server, read_only
 from tests.helpers import Secret
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -37,8 +39,21 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def clocked(db_path: Path, clock: FixedClock) -> Iterator[KeyStore]:
-    with KeyStore.open(str(db_path), clock=clock, create=True) as opened:
+def store(database: str) -> Iterator[KeyStore]:
+    """On both backends; conftest's `store` (a SQLite file) is what the SQLite-only tests take as sqlite_store."""
+    with KeyStore.open(database, create=True) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[KeyStore]:
+    with KeyStore.open(str(db_path), create=True) as opened:
+        yield opened
+
+
+@pytest.fixture
+def clocked(database: str, clock: FixedClock) -> Iterator[KeyStore]:
+    with KeyStore.open(database, clock=clock, create=True) as opened:
         yield opened
 
 
@@ -261,21 +276,21 @@ def test_count(store: KeyStore) -> None:
     assert store.count() == 7
 
 
-def test_data_version_changes_when_another_connection_writes(db_path: Path, store: KeyStore) -> None:
-    before = store.data_version()
-    assert store.data_version() == before
+def test_data_version_changes_when_another_connection_writes(db_path: Path, sqlite_store: KeyStore) -> None:
+    before = sqlite_store.data_version()
+    assert sqlite_store.data_version() == before
     with KeyStore.open(str(db_path), create=True) as other:
         other.create("from elsewhere")
-    assert store.data_version() != before
+    assert sqlite_store.data_version() != before
 
 
-def test_verify_sees_changes_made_by_another_process_on_its_kept_connection(db_path: Path, store: KeyStore) -> None:
+def test_verify_sees_changes_made_by_another_process_on_its_kept_connection(database: str, store: KeyStore) -> None:
     created = store.create("watched")
     assert store.verify(created.key) is Verdict.VALID
-    with KeyStore.open(str(db_path), create=True) as other:
+    with KeyStore.open(database, create=True) as other:
         other.set_active(created.record.id, False)
     assert store.verify(created.key) is Verdict.INACTIVE
-    with KeyStore.open(str(db_path), create=True) as other:
+    with KeyStore.open(database, create=True) as other:
         other.delete(created.record.id)
     assert store.verify(created.key) is Verdict.UNKNOWN
 
@@ -301,6 +316,7 @@ def test_verify_keeps_a_bounded_number_of_connections(store: KeyStore) -> None:
     import threading
 
     created = store.create("threads")
+    store.verify(created.key)  # a server's pool holds its connection from the first use on
     fds_before = len(os.listdir("/proc/self/fd"))
     answers: list[Verdict] = []
     for _ in range(60):
@@ -311,7 +327,10 @@ def test_verify_keeps_a_bounded_number_of_connections(store: KeyStore) -> None:
     from desktop.core.db.sqlite import POOL_SIZE, SqliteDatabase
 
     database = store.database
-    assert isinstance(database, SqliteDatabase) and database._idle.qsize() <= POOL_SIZE
+    if isinstance(database, SqliteDatabase):
+        assert database._idle.qsize() <= POOL_SIZE
+    else:
+        assert database.engine.pool.checkedin() <= POOL_SIZE  # type: ignore[attr-defined]
     assert len(os.listdir("/proc/self/fd")) - fds_before <= 2 * POOL_SIZE
 
 
@@ -352,25 +371,44 @@ def write_lock_in_another_process(path: Path) -> Iterator[None]:
     assert code == 0
 
 
+@contextlib.contextmanager
+def write_lock_elsewhere(database: str) -> Iterator[None]:
+    """SQLite's write lock, or on a server its analogue: a session holding the table against every writer."""
+    if not is_server(database):
+        with write_lock_in_another_process(Path(database)):
+            yield
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database)
+    with psycopg.connect(host=url.query["host"], user=url.username, dbname=url.database) as holder:  # type: ignore[arg-type]
+        holder.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")  # readers pass, writers wait
+        yield
+        holder.rollback()
+
+
+@pytest.mark.timeout(120)
 def test_a_held_write_lock_costs_one_attempt_to_record_use_per_back_off(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before: every verify of a key unused for a minute tried to record its use again, waiting each time."""
-    from desktop.core.db.sqlite import SqliteDatabase
+    """Before: every verify of a key unused for a minute tried to record its use again, waiting each time
+    (on PostgreSQL: for ever, behind the lock)."""
     from desktop.core.store import TOUCH_BACKOFF_S
 
     ticks = Ticker()
-    with KeyStore.open(str(db_path), create=True, monotonic=ticks) as store:
+    with KeyStore.open(database, create=True, monotonic=ticks) as store:
         created = [store.create(f"service {i}") for i in range(3)]
         attempts: list[int] = []
-        real_touch = SqliteDatabase.touch
+        backend = type(store.database)
+        real_touch = backend.touch
 
-        def counting(self: SqliteDatabase, key_id: int, now: datetime, stale: datetime) -> None:
+        def counting(self: Database, key_id: int, now: datetime, stale: datetime) -> None:
             attempts.append(key_id)
             real_touch(self, key_id, now, stale)
 
-        monkeypatch.setattr(SqliteDatabase, "touch", counting)
-        with write_lock_in_another_process(db_path):
+        monkeypatch.setattr(backend, "touch", counting)
+        with write_lock_elsewhere(database):
             for _ in range(50):
                 assert [store.verify(c.key) for c in created] == [Verdict.VALID] * 3
             assert 1 <= len(attempts) <= len(created)
@@ -384,17 +422,17 @@ def test_a_held_write_lock_costs_one_attempt_to_record_use_per_back_off(
 
 
 def test_a_read_only_database_warns_once_about_recording_use(
-    db_path: Path, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    database: str, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Before: one warning per verify of every key unused for a minute, flooding a read-only service's stderr."""
     import logging
 
     from desktop.core.store import TOUCH_BACKOFF_S
 
-    with KeyStore.open(str(db_path), create=True) as store:
+    with KeyStore.open(database, create=True) as store:
         created = [Secret(store.create(f"service {i}").key) for i in range(3)]
     ticks = Ticker()
-    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+    url = read_only(database)
     with (
         caplog.at_level(logging.DEBUG, logger="desktop.core.store"),
         KeyStore.open(url, clock, monotonic=ticks) as store,
@@ -425,10 +463,10 @@ print(sorted(answers))
 """
 
 
-def test_a_read_only_service_prints_one_warning(db_path: Path) -> None:
-    with KeyStore.open(str(db_path), create=True) as store:
+def test_a_read_only_service_prints_one_warning(database: str) -> None:
+    with KeyStore.open(database, create=True) as store:
         created = [Secret(store.create(f"service {i}").key) for i in range(3)]
-    url = f"sqlite:///file:{db_path}?mode=ro&uri=true"
+    url = read_only(database)
     proc = subprocess.run(
         [sys.executable, "-c", SERVICE, url], capture_output=True, text=True, timeout=120, input="\n".join(created)
     )

@@ -18,11 +18,29 @@ from desktop.core.values import Cursor, Page
 SCHEMA_TABLES = frozenset({"api_keys", "alembic_version"})
 
 
+#: libpq parameters a URL's query may carry that are secrets (a password written as `?password=`).
+SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+
+
 def describe(url: URL) -> str:
-    """Where the data lives, for people: a file path, or the URL without its password."""
+    """Where the data lives, for people: a file path, or the URL as written with `***` for any password.
+
+    Not SQLAlchemy's rendering: that percent-encodes the query (`?host=%2Ftmp%2F…`) and sorts it, so a
+    socket folder or a service name would no longer read as the person wrote it.
+    """
     if url.get_backend_name() == "sqlite" and url.database:
         return url.database
-    return url.render_as_string(hide_password=True)
+    server = url.host or ""
+    if url.port is not None:
+        server += f":{url.port}"
+    if url.username is not None:
+        server = f"{url.username}{':***' if url.password is not None else ''}@{server}"
+    query = "&".join(
+        f"{name}={'***' if name.lower() in SECRET_PARAMETERS else value}"
+        for name, values in url.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    )
+    return f"{url.drivername}://{server}/{url.database or ''}" + (f"?{query}" if query else "")
 
 
 def not_ours(location: str) -> NotADatabase:

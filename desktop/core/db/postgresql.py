@@ -7,16 +7,21 @@ Connections use TCP keepalives, so a silently dead network is noticed, and a con
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import URL, Connection
 
-from desktop.core.db.base import ChangeListener
-from desktop.core.db.generic import SqlAlchemyDatabase
+from desktop.core.db.base import ChangeListener, NewRow
+from desktop.core.db.generic import SqlAlchemyDatabase, describe
 from desktop.core.errors import (
+    CHOOSE_ANOTHER,
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
+    DatabaseUnavailable,
     DomainError,
     PermissionDenied,
     ServerUnreachable,
@@ -35,6 +40,13 @@ CONNECT_DEFAULTS = {
 }
 
 
+#: How long recording a use may wait for a lock (0 would mean "for ever" to PostgreSQL).
+TOUCH_WAIT_MS = 1
+#: How long any statement waits for another session's lock (SQLite's busy timeout), and the schema lock.
+LOCK_WAIT_S = 5.0
+SCHEMA_WAIT_S = 120.0
+
+
 def psycopg_url(url: URL) -> URL:
     """The same URL with the driver spelled out: `postgresql://` means psycopg 3 here, not psycopg2."""
     return url.set(drivername="postgresql+psycopg")
@@ -45,9 +57,18 @@ class PostgresDatabase(SqlAlchemyDatabase):
 
     def __init__(self, url: URL, target: str | None = None) -> None:
         super().__init__(psycopg_url(url), target)
+        self.location = describe(url)  # the spelling people wrote (`postgresql://`), not the driver's
 
     def _engine_arguments(self) -> dict[str, Any]:
-        connect_args = {name: value for name, value in CONNECT_DEFAULTS.items() if name not in self.url.query}
+        connect_args: dict[str, Any] = {
+            name: value for name, value in CONNECT_DEFAULTS.items() if name not in self.url.query
+        }
+        # As on SQLite (its busy timeout), a change waits at most LOCK_WAIT_S for another session's lock, then
+        # fails "busy"; PostgreSQL would wait for ever. Added to the URL's own `options`, unless they set it.
+        options = self.url.query.get("options")
+        options = options if isinstance(options, str) else " ".join(options or ())
+        if "lock_timeout" not in options:
+            connect_args["options"] = f"{options} -c lock_timeout={int(LOCK_WAIT_S * 1000)}".strip()
         return {
             **super()._engine_arguments(),
             "connect_args": connect_args,
@@ -58,7 +79,42 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return translate(err, self.location) or super().translate(err)
 
     def lock_schema(self, conn: Connection) -> None:
+        # Another process may be migrating under the lock, slowly on a busy server: wait longer than for a change.
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SCHEMA_WAIT_S * 1000)}ms'")
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+
+    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+        """Record a use without queueing behind a writer that holds the row or the table: DatabaseLocked at once.
+
+        Without a lock_timeout PostgreSQL waits for ever, and verify would stall with the writer.
+        """
+        from desktop.core.db import statements as sql
+
+        with self.write() as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{TOUCH_WAIT_MS}ms'")
+            conn.execute(sql.TOUCH, {"key_id": key_id, "now": now, "stale": stale})
+
+    def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
+        """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
+        dbapi: Any = conn.connection.dbapi_connection
+        with (
+            dbapi.cursor() as cursor,
+            cursor.copy(
+                "COPY api_keys (digest, hint, description, created_at, expires_at, active) FROM STDIN (FORMAT BINARY)"
+            ) as copy,
+        ):
+            copy.set_types(["bytea", "varchar", "varchar", "timestamp", "timestamp", "bool"])
+            for row in rows:
+                copy.write_row(
+                    (
+                        row.digest,
+                        row.hint,
+                        row.description,
+                        naive_utc(row.created_at),
+                        naive_utc(row.expires_at),
+                        row.active,
+                    )
+                )
 
     def listen(self) -> ChangeListener | None:
         from desktop.core.db.pg_listen import PgChangeListener
@@ -66,9 +122,39 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return PgChangeListener.connect(self)
 
 
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """What the model's UTCDateTime stores (COPY bypasses it): naive UTC, whatever the session's TimeZone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given where UTC is required")
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def one_line(err: BaseException) -> str:
     """libpq's message on one line (it runs over several: FATAL, DETAIL, HINT), without the driver's prefix."""
     return " ".join(str(err).split()).rstrip(".") or type(err).__name__
+
+
+def cause(err: BaseException) -> str:
+    """The reason in libpq's connection message, alone: `Connection refused`, `database "x" does not exist`.
+
+    libpq writes `connection to server on socket "…" failed: FATAL:  <reason>`, then hints on further lines
+    ("Is the server running locally…?") that suit a psql user, not ours: the server is named by the caller.
+    """
+    first = next((line for line in str(err).splitlines() if line.strip()), "")
+    _, found, reason = first.rpartition(" failed: ")
+    reason = re.sub(r"^\s*(?:FATAL|ERROR):\s+", "", reason if found else first)
+    return " ".join(reason.split()).rstrip(".") or type(err).__name__
+
+
+#: Connection failures carry no SQLSTATE in libpq (psycopg's `sqlstate` is None): the server's words in
+#: English are all there is. Anything else falls through to "cannot reach", which is still one line.
+_NO_DATABASE = re.compile(r'^database "(?P<name>.*)" does not exist$')
+_LOGIN_REFUSED = re.compile(
+    r"password authentication failed|role \".*\" does not exist|no password supplied|no pg_hba\.conf entry|"
+    r"authentication failed|is not permitted to log in|fe_sendauth"
+)
 
 
 def translate(err: BaseException, location: str) -> DomainError | None:
@@ -94,11 +180,27 @@ def translate(err: BaseException, location: str) -> DomainError | None:
             f"The database {location} is missing part of its schema ({one_line(orig)}); its owner must open it "
             "once with this version of API Key Manager."
         )
+    reason = cause(orig)
+    if isinstance(orig, psycopg.OperationalError) and orig.sqlstate is None:
+        missing = _NO_DATABASE.match(reason)
+        if missing:
+            name = missing["name"]
+            return DatabaseUnavailable(
+                f'There is no database "{name}" on the server {location}: a server\'s databases are made by its '
+                f"administrator (`createdb {name}`); the first open then creates the tables. Or {CHOOSE_ANOTHER}."
+            )
+        if _LOGIN_REFUSED.search(reason):
+            return PermissionDenied(
+                f"The database server {location} refused the login ({reason}). Check the user and password "
+                "(~/.pgpass, a service file) or ask the server's administrator."
+            )
     broken = getattr(err, "connection_invalidated", False) or (
         isinstance(orig, psycopg.OperationalError) and orig.sqlstate in (None, "57P01", "57P02", "57P03")
     )
     if broken or (orig.sqlstate or "").startswith("08"):
-        return ServerUnreachable(f"Cannot reach the database server {location}: {one_line(orig)}.")
+        return ServerUnreachable(
+            f"Cannot reach the database server {location}: {reason}. Check that it is running and reachable."
+        )
     if isinstance(orig, psycopg.OperationalError):
         return DatabaseError(f"The database {location} reported an error ({one_line(orig)}).")
     return None

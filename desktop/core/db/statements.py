@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from desktop.core import keys
 from desktop.core.models import ApiKey
@@ -22,19 +34,22 @@ COLUMNS = (
 NEWEST_FIRST = (ApiKey.created_at.desc(), ApiKey.id.desc())
 OLDEST_FIRST = (ApiKey.created_at.asc(), ApiKey.id.asc())
 _POSITION = tuple_(ApiKey.created_at, ApiKey.id)
+#: An ID as people type it may exceed PostgreSQL's `integer` (the id column): compared as bigint, it simply
+#: matches no key (KeyNotFound) instead of failing with "integer out of range".
+KEY_ID = bindparam("key_id", type_=BigInteger)
 
-GET = select(*COLUMNS).where(ApiKey.id == bindparam("key_id"))
+GET = select(*COLUMNS).where(ApiKey.id == KEY_ID)
 ALL = select(*COLUMNS).order_by(*NEWEST_FIRST)
 COUNT = select(func.count()).select_from(ApiKey)
 INSERT = insert(ApiKey)
-SET_ACTIVE = update(ApiKey).where(ApiKey.id == bindparam("key_id")).values(active=bindparam("active"))
-DELETE = delete(ApiKey).where(ApiKey.id == bindparam("key_id"))
+SET_ACTIVE = update(ApiKey).where(ApiKey.id == KEY_ID).values(active=bindparam("active"))
+DELETE = delete(ApiKey).where(ApiKey.id == KEY_ID)
 LOOKUP = select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at).where(
     ApiKey.digest == bindparam("digest")
 )
 TOUCH = (
     update(ApiKey)
-    .where(ApiKey.id == bindparam("key_id"))
+    .where(ApiKey.id == KEY_ID)
     .where(ApiKey.last_used_at.is_(None) | (ApiKey.last_used_at <= bindparam("stale")))
     .values(last_used_at=bindparam("now"))
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core import keys
+from desktop.core.db.migrate import HEAD_REVISION
 from desktop.core.errors import PermissionDenied, ServerUnreachable
 from desktop.core.store import KeyStore
 from desktop.core.validation import expiry_instant
@@ -195,7 +196,7 @@ def test_concurrent_first_opens_of_an_empty_database_all_succeed(pg_cluster: PgC
         outcomes = [proc.communicate(timeout=120) for proc in procs]
         assert [proc.returncode for proc in procs] == [0] * 6, [err for _, err in outcomes]
         name = _dbname(url)
-        assert pg_cluster.execute("SELECT version_num FROM alembic_version", name) == [("0002",)]
+        assert pg_cluster.execute("SELECT version_num FROM alembic_version", name) == [(HEAD_REVISION,)]
         assert pg_cluster.execute("SELECT count(*) FROM api_keys", name) == [(6,)]
         triggers = "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'api_keys'::regclass AND NOT tgisinternal"
         assert pg_cluster.execute(triggers, name) == [(2,)]
@@ -373,3 +374,22 @@ def test_the_core_raises_typed_errors_for_a_gone_server_and_a_refusal(
         with pytest.raises(ServerUnreachable) as raised:
             store.all()
     assert CANARY not in str(raised.value) and "***" in str(raised.value)
+
+
+def test_verify_answers_across_a_server_restart_and_says_when_it_is_down(running: PgCluster) -> None:
+    """verify's own connections (one round trip each, outside the pool) are replaced after a restart."""
+    name = _alice_database(running)
+    with KeyStore.open(f"postgresql://alice:{CANARY}@/{name}?host={running.socket}") as store:
+        created = store.create("survives restarts")
+        assert store.verify(created.key) is Verdict.VALID
+        running.stop("fast")
+        running.start()
+        assert store.verify(created.key) is Verdict.VALID  # the dropped connection replaced, no error shown
+        running.stop("fast")
+        with pytest.raises(ServerUnreachable) as raised:
+            store.verify(created.key)
+        assert CANARY not in str(raised.value)
+        running.start()
+        assert store.verify(created.key) is Verdict.VALID
+        store.set_active(created.record.id, False)
+        assert store.verify(created.key) is Verdict.INACTIVE

@@ -324,13 +324,11 @@ def test_verify_keeps_a_bounded_number_of_connections(store: KeyStore) -> None:
         thread.start()
         thread.join()
     assert answers == [Verdict.VALID] * 60
-    from desktop.core.db.sqlite import POOL_SIZE, SqliteDatabase
+    from desktop.core.db.idle import POOL_SIZE
 
     database = store.database
-    if isinstance(database, SqliteDatabase):
-        assert database._idle.qsize() <= POOL_SIZE
-    else:
-        assert database.engine.pool.checkedin() <= POOL_SIZE  # type: ignore[attr-defined]
+    kept = database._idle if database.path is not None else database._readers  # type: ignore[attr-defined]
+    assert kept.qsize() <= POOL_SIZE
     assert len(os.listdir("/proc/self/fd")) - fds_before <= 2 * POOL_SIZE
 
 

@@ -30,15 +30,9 @@ class PgChangeListener:
     @classmethod
     def connect(cls, db: PostgresDatabase) -> PgChangeListener:
         """Connect (blocking: off the GUI thread) and LISTEN; ServerUnreachable when that fails."""
-        engine = db.engine
-        cargs, cparams = engine.dialect.create_connect_args(engine.url)
-        defaults = dict(db._engine_arguments()["connect_args"])
-        if "connect_timeout" in defaults:  # not set by the URL: shorter than the pool's
-            defaults["connect_timeout"] = LISTEN_CONNECT_TIMEOUT
-        cparams = {**defaults, **cparams, "autocommit": True}
         conn = None
         try:
-            conn = engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
+            conn = db.connect_raw(connect_timeout=LISTEN_CONNECT_TIMEOUT)
             conn.execute(f"LISTEN {CHANGES_CHANNEL}")
         except Exception as err:
             if conn is not None:
@@ -72,6 +66,8 @@ class PgChangeListener:
 
 
 def unreachable(location: str, err: BaseException | str) -> str:
-    """One line naming the server and the cause (libpq's messages run over several lines)."""
-    cause = " ".join(str(err).split()).rstrip(".") or type(err).__name__
-    return f"Cannot reach the database server {location}: {cause}."
+    """One line naming the server and the cause alone (libpq adds hint lines meant for psql's users)."""
+    from desktop.core.db.postgresql import cause
+
+    reason = cause(err) if isinstance(err, BaseException) else err
+    return f"Cannot reach the database server {location}: {reason}."

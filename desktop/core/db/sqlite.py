@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import queue
 import sqlite3
 import sys
 import threading
@@ -22,6 +20,7 @@ from urllib.parse import quote
 
 from desktop.core import keys
 from desktop.core.db.base import Database, Found, NewRow
+from desktop.core.db.idle import IdleConnections
 from desktop.core.db.paths import Identity, current_identity
 from desktop.core.errors import (
     DatabaseError,
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 5.0
-#: Kept reader connections at most; a busy threaded server opens more only while they are all in use.
-POOL_SIZE = 8
 #: How long a lookup may wait for a lock. In WAL mode readers never wait for a writer; a database that
 #: cannot be switched to WAL (read-only) makes them wait for a committing writer, and a service should
 #: rather answer "try again" soon than hold its request for the full busy timeout.
@@ -180,9 +177,7 @@ class SqliteDatabase(Database):
         self.url = url
         self._connect_args = _connect_args(path, url)
         self.read_only = "mode=ro" in self._connect_args[0].partition("?")[2].split("&")
-        # SimpleQueue: thread-safe take and give in C, no lock of ours on the verify path.
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._pid = os.getpid()
+        self._idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
         #: A connection opened at once on the examined file (not one a pool opens later, by path, perhaps onto a
         #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
         self.anchor: sqlite3.Connection | None = None
@@ -212,18 +207,10 @@ class SqliteDatabase(Database):
         return conn
 
     def _take(self) -> sqlite3.Connection:
-        if self._pid != os.getpid():  # never reuse a connection across fork()
-            self._idle, self._pid = queue.SimpleQueue(), os.getpid()
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return self.connect()
+        return self._idle.take() or self.connect()
 
     def _give(self, conn: sqlite3.Connection) -> None:
-        if self._idle.qsize() < POOL_SIZE and not conn.in_transaction:
-            self._idle.put(conn)
-        else:
-            conn.close()
+        self._idle.give(conn, reusable=not conn.in_transaction)
 
     @contextlib.contextmanager
     def _pooled(self, busy_ms: int = LOOKUP_WAIT_MS) -> Iterator[sqlite3.Connection]:
@@ -375,12 +362,7 @@ class SqliteDatabase(Database):
             anchor, self.anchor = self.anchor, None
         if anchor is not None:
             anchor.close()
-        idle, self._idle = self._idle, queue.SimpleQueue()
-        while True:
-            try:
-                idle.get_nowait().close()
-            except queue.Empty:
-                break
+        self._idle.close_all()
         super().dispose()
 
 

@@ -56,6 +56,14 @@ def generate() -> str:
     return PREFIX + random_part + checksum(random_part)
 
 
+def generate_many(count: int) -> list[str]:
+    """`count` new keys, their random parts cut from one draw of secrets' bytes (for seeding: same keys, less
+    overhead per key than `generate()`)."""
+    pool = _random_chars(count * RANDOM_LENGTH)
+    parts = [pool[i : i + RANDOM_LENGTH] for i in range(0, len(pool), RANDOM_LENGTH)]
+    return [PREFIX + part + checksum(part) for part in parts]
+
+
 def is_well_formed(key: str) -> bool:
     """True when the key matches the pattern and its checksum; never touches a database."""
     if not isinstance(key, str) or len(key) != KEY_LENGTH or not KEY_PATTERN.fullmatch(key):

@@ -237,15 +237,17 @@ class KeyStore:
 
     def insert_many(self, rows: Sequence[NewKey]) -> int:
         """Insert generated keys in one transaction (for seeding); their secrets are discarded."""
-        values = []
-        for row in rows:
-            full_key = keys.generate()
-            description = validate_description(row.description)
-            values.append(
-                NewRow(
-                    keys.digest(full_key), keys.hint(full_key), description, row.created_at, row.expires_at, row.active
-                )
+        values = [
+            NewRow(
+                keys.digest(full_key),
+                keys.hint(full_key),
+                validate_description(row.description),
+                row.created_at,
+                row.expires_at,
+                row.active,
             )
+            for row, full_key in zip(rows, keys.generate_many(len(rows)), strict=True)
+        ]
         if not values:
             return 0
         with self._writing() as conn:

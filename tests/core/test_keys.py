@@ -97,3 +97,16 @@ def test_mask_shows_first_and_last_four_of_the_body() -> None:
     assert keys.mask(key) == "ak_7Gq2…x9Lp"
     assert keys.hint(key) == "7Gq2x9Lp"
     assert keys.mask_hint(keys.hint(key)) == keys.mask(key)
+
+
+def test_keys_generated_in_bulk_are_well_formed_distinct_and_uniform() -> None:
+    from collections import Counter
+
+    many = keys.generate_many(2000)
+    assert len(many) == 2000 and len(set(many)) == 2000
+    assert all(keys.is_well_formed(key) for key in many)
+    counts = Counter("".join(key[3 : 3 + keys.RANDOM_LENGTH] for key in many))
+    assert set(counts) == set(keys.ALPHABET)
+    expected = 2000 * keys.RANDOM_LENGTH / len(keys.ALPHABET)  # ~1032 per character
+    assert all(abs(n - expected) < 0.25 * expected for n in counts.values())  # > 7 sigma: never flaky
+    assert keys.generate_many(0) == []

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop.core.store import KeyStore
-from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
+from tests.pg import PgCluster, throwaway_cluster
 
 
 @pytest.fixture(autouse=True)
@@ -57,12 +57,8 @@ def store(db_path: Path) -> Iterator[KeyStore]:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """A running PostgreSQL cluster on a Unix socket; skips (fails under CI=true) when none can be started."""
-    try:
-        cluster = start_cluster()
-    except PgUnavailable as err:
-        unavailable(str(err))
-    yield cluster
-    cluster.remove()
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 #: The backends every store, CLI, migration, concurrency, crash and bad-input test runs against.

@@ -17,7 +17,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -150,7 +152,21 @@ def start_cluster() -> PgCluster:
     return cluster
 
 
-def unavailable(reason: str) -> None:
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[PgCluster]:
+    """A cluster of the caller's own for the block, removed after; skips (fails under CI=true) without one."""
+    try:
+        cluster = start_cluster()
+    except PgUnavailable as err:
+        unavailable(str(err))
+        raise  # not reached: unavailable() skips or fails
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+def unavailable(reason: str) -> NoReturn:
     """Skip with one line; under CI=true, fail instead: CI must run the PostgreSQL suites."""
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)

@@ -23,7 +23,7 @@ from desktop.core import keys
 from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.core.store import KeyStore
 from tests.helpers import REPO, Secret, run_cli
-from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
+from tests.pg import PgCluster, throwaway_cluster
 from tests.pg import _bindir as pg_bindir
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -249,12 +249,7 @@ class TeamServer:
 
 @pytest.fixture(scope="module")
 def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
-    try:
-        cluster = start_cluster()
-    except PgUnavailable as err:
-        unavailable(str(err))
-        raise
-    try:
+    with throwaway_cluster() as cluster:
         services = tmp_path_factory.mktemp("team") / "pg_service.conf"
         # The README's service file, pointing at this cluster's socket instead of db.example.com.
         services.write_text(f"[apikeys]\nhost={cluster.socket}\ndbname=apikeys\n")
@@ -276,8 +271,6 @@ def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer
         with KeyStore.open(owner) as store:
             key = Secret(store.create("from the README").key)
         yield TeamServer(cluster, env, key)
-    finally:
-        cluster.remove()
 
 
 def test_readme_team_setup_gives_each_role_its_rights(team_server: TeamServer) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ONE_LINE_ERROR, CliResult, run_cli
-from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
+from tests.pg import PgUnavailable, throwaway_cluster, unavailable
 
 ROLE = "apikeys_tls"
 DATABASE = "apikeys_tls"
@@ -78,12 +78,7 @@ def _free_port() -> int:
 def tls_server() -> Iterator[TlsServer]:
     if shutil.which("openssl") is None:
         unavailable("openssl is not installed (apt install openssl): cannot make the test certificates")
-    try:
-        cluster: PgCluster = start_cluster()
-    except PgUnavailable as err:
-        unavailable(str(err))
-        raise  # unreachable: unavailable() skips or fails
-    try:
+    with throwaway_cluster() as cluster:
         password = secrets.token_urlsafe(18)
         cluster.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{password}'")
         cluster.execute(f"CREATE DATABASE {DATABASE} OWNER {ROLE}")
@@ -106,8 +101,6 @@ def tls_server() -> Iterator[TlsServer]:
         )
         cluster.pg_ctl("-l", str(cluster.log), "-w", "-o", options, "start")
         yield TlsServer(port, password, tls / "ca.pem", tls / "other-ca.pem")
-    finally:
-        cluster.remove()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from desktop.core.store import KeyStore
 from desktop.core.validation import expiry_instant
 from desktop.core.values import NewKey, Verdict
 from tests.helpers import ONE_LINE_ERROR, REPO, CliResult, Secret, run_cli
-from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
+from tests.pg import PgCluster, throwaway_cluster
 
 #: A password that must never be printed, logged or raised: every test that gives it greps for it.
 CANARY = "Canary-pw-7f3a91"
@@ -53,18 +53,12 @@ def own_cluster() -> Iterator[PgCluster]:
     Its pg_hba.conf trusts `postgres` (the fixtures' superuser) and asks every other role for a SCRAM password,
     written before the server starts so no reload races the first login.
     """
-    try:
-        cluster = start_cluster()
-    except PgUnavailable as err:
-        unavailable(str(err))
-    try:
+    with throwaway_cluster() as cluster:
         cluster.stop()
         (cluster.data / "pg_hba.conf").write_text("local all postgres trust\nlocal all all scram-sha-256\n")
         cluster.start()
         cluster.execute(f"CREATE ROLE alice LOGIN PASSWORD '{CANARY}'")
         yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from desktop.core.values import Verdict
 from desktop.ui.main_window import MainWindow
 from desktop.ui.notifications import Level
 from tests.helpers import run_cli
-from tests.pg import PgCluster, PgUnavailable, start_cluster, unavailable
+from tests.pg import PgCluster, throwaway_cluster
 from tests.ui.helpers import (
     answer,
     click,
@@ -56,12 +56,8 @@ def store(window_database: str) -> Iterator[KeyStore]:
 @pytest.fixture
 def private_cluster(pg_cluster: PgCluster) -> Iterator[PgCluster]:
     """A cluster of this test's own, to stop and start (the session's serves every other test)."""
-    try:
-        cluster = start_cluster()
-    except PgUnavailable as err:
-        unavailable(str(err))
-    yield cluster
-    cluster.remove()
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 def listening(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

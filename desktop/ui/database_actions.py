@@ -23,15 +23,23 @@ from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
+    from desktop.ui.tasks import TaskRunner
 
 SETTINGS_RECENT = "database/recent"
+#: What File ▸ Connect to Server… opens, and what open_database() connects to off the GUI thread.
+SERVER_SCHEMES = ("postgresql://", "postgresql+psycopg://")
 RECENT_MAX = 8
 
 
+def is_server_url(target: str) -> bool:
+    return target.strip().lower().startswith(SERVER_SCHEMES)
+
+
 class DatabaseActions(QWidget if TYPE_CHECKING else object):
-    """Needs from its window: `store`, `set_store`, `report`, `notifier`, `_settings`, `recent_menu`."""
+    """Needs from its window: `store`, `set_store`, `report`, `notifier`, `runner`, `_settings`, `recent_menu`."""
 
     notifier: Notifier
+    runner: TaskRunner
     recent_menu: QMenu
     missing_dialog: QMessageBox | None
     _settings: QSettings
@@ -135,6 +143,9 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
         """
         from desktop.core.store import KeyStore
 
+        if is_server_url(target):
+            self._open_server(target)
+            return
         try:
             store = KeyStore.open(target, create=create)
         except DatabaseMissing as err:
@@ -145,6 +156,30 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
             return
         self.set_store(store)
         self.notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")
+
+    def _open_server(self, url: str) -> None:
+        """Connect off the GUI thread (a server may take its connect timeout to answer), keeping the window live
+        and the current database shown until the new one is open."""
+        from desktop.core.store import KeyStore
+
+        self.notifier.info("Connecting to the database server…")
+        self.runner.submit(lambda: KeyStore.open(url), self._on_server_opened, self._on_server_open_failed)
+
+    def _on_server_opened(self, store: KeyStore) -> None:
+        self.set_store(store)
+        self.notifier.info(f"Opened {store.location}.")
+
+    def _on_server_open_failed(self, err: Exception) -> None:
+        self.report(err, "open")
+
+    @guarded
+    def _on_connect_action_triggered(self) -> None:
+        from desktop.ui.dialogs.connect_dialog import ConnectDialog
+
+        dialog = ConnectDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.open_database(dialog.url()))
+        dialog.open()
 
     def _ask_to_create(self, target: str, location: str) -> None:
         if self.missing_dialog is not None:

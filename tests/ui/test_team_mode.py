@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QPushButton
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessageBox, QPushButton
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
@@ -23,6 +24,7 @@ from tests.pg import PgCluster, throwaway_cluster
 from tests.ui.helpers import (
     answer,
     click,
+    find_visible,
     generate,
     row_button,
     secret,
@@ -341,4 +343,78 @@ def test_open_recent_keeps_a_server_url_but_never_one_with_a_password(  # type: 
     assert canary not in Path(settings.fileName()).read_text(encoding="utf-8")
     entries[0].trigger()
     qtbot.waitUntil(lambda: window.store is not None and db_name(plain) in window.store.location)
+    wait_idle(qtbot, window)
+
+
+# -- File ▸ Connect to Server… ------------------------------------------------------------------------
+
+
+def _connect_dialog(qtbot, window: MainWindow) -> QDialog:  # type: ignore[no-untyped-def]
+    window.findChild(QAction, "connectServerAction").trigger()
+    return wait_for(qtbot, QDialog, "connectServerDialog")
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("", "Enter the database's URL"),
+        ("   ", "Enter the database's URL"),
+        ("/home/alice/keys.db", "starts with postgresql://"),
+        ("sqlite:///keys.db", "starts with postgresql://"),
+        ("mysql://bob@db/keys", "starts with postgresql://"),
+        ("postgresql://bob@db/my keys", "no spaces or control characters"),
+        ("postgresql://bob@db/keys\x07", "no spaces or control characters"),
+    ],
+)
+def test_connect_refuses_what_is_not_a_server_url_and_changes_nothing(  # type: ignore[no-untyped-def]
+    qtbot, make_window, typed: str, says: str
+) -> None:
+    window = make_window(poll_interval_ms=NO_POLL)
+    before = window.store.location
+    dialog = _connect_dialog(qtbot, window)
+    dialog.findChild(QLineEdit, "serverUrlEdit").setText(typed)
+    click(qtbot, dialog.findChild(QPushButton, "connectButton"))
+    error = dialog.findChild(QLabel, "serverUrlError")
+    assert dialog.isVisible() and error.isVisible() and says in error.text()
+    dialog.reject()
+    qtbot.waitUntil(lambda: find_visible(QDialog, "connectServerDialog") is None)
+    wait_idle(qtbot, window)
+    assert window.store.location == before
+
+
+def test_connect_to_a_server_switches_the_window_and_remembers_it(  # type: ignore[no-untyped-def]
+    qtbot, make_window, pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    with KeyStore.open(str(tmp_path / "local.db"), create=True) as local:
+        local.create("on the laptop")
+    server = pg_cluster.new_database()
+    with KeyStore.open(server) as shared:
+        shared.create("shared by the team")
+    window = make_window(database=str(tmp_path / "local.db"), poll_interval_ms=NO_POLL)
+    dialog = _connect_dialog(qtbot, window)
+    dialog.findChild(QLineEdit, "serverUrlEdit").setText(f"  {server} ")
+    click(qtbot, dialog.findChild(QPushButton, "connectButton"))
+    qtbot.waitUntil(lambda: db_name(server) in window.store.location, timeout=APPEARS_MS)
+    qtbot.waitUntil(lambda: descriptions(window) == ["shared by the team"], timeout=APPEARS_MS)
+    assert "Opened" in status(window)
+    listening(qtbot, window)  # and live: the server's changes reach it
+    menu = window.findChild(QMenu, "openRecentMenu")
+    menu.aboutToShow.emit()
+    assert server in [a.data() for a in menu.actions() if a.data()]
+
+
+def test_an_unreachable_server_keeps_the_database_open_now(  # type: ignore[no-untyped-def]
+    qtbot, make_window, private_cluster: PgCluster
+) -> None:
+    window = make_window(poll_interval_ms=NO_POLL)
+    before = window.store.location
+    url = private_cluster.new_database()
+    private_cluster.stop()
+    window.open_database(url)
+    assert "Connecting" in status(window)  # said at once; the connection is tried off the GUI thread
+    qtbot.waitUntil(lambda: "Cannot reach the database server" in status(window), timeout=APPEARS_MS)
+    assert status_level(window) is Level.ERROR
+    assert window.store.location == before
     wait_idle(qtbot, window)

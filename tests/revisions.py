@@ -21,6 +21,10 @@ def _run(database: str, action: str, revision: str) -> None:
             getattr(command, action)(config, revision)
     finally:
         engine.dispose()
+    if "://" not in database:
+        import os
+
+        os.chmod(database, 0o600)  # as the program creates its files: it refuses others' readable ones
 
 
 def upgrade_to(database: str, revision: str) -> None:

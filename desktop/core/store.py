@@ -619,7 +619,6 @@ class KeyStore:
         As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
         required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
         """
-        from desktop.core.db import statements as sql
         from desktop.core.lifecycle import validate_scopes
 
         required = validate_scopes(scopes)
@@ -628,19 +627,18 @@ class KeyStore:
         if self._db.path is not None:
             self._check_file_now_and_then()
         presented = keys.digest(key)
-        with self._usable().read() as conn:
-            row = conn.execute(sql.LOOKUP_SCOPED, {"digest": presented}).first()
-        if row is None or not hmac.compare_digest(row.digest, presented):
+        scoped = self._usable().lookup_scoped(presented)
+        if scoped is None or not hmac.compare_digest(scoped[0][1], presented):
             return VerifyResult(Verdict.UNKNOWN)
-        key_id = int(row.id)
-        if not row.active:
+        (key_id, _, active, expires_at, last_used_at), stored_scopes = scoped
+        if not active:
             return VerifyResult(Verdict.INACTIVE, key_id)
         now = self._clock.now()
-        if row.expires_at is not None and now >= row.expires_at:
+        if expires_at is not None and now >= expires_at:
             return VerifyResult(Verdict.EXPIRED, key_id)
-        have = sql.split_scopes(row.scopes)
+        have = tuple(stored_scopes.split()) if stored_scopes else ()
         if not set(required) <= set(have):
             return VerifyResult(Verdict.FORBIDDEN, key_id, have)
-        if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+        if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now)
         return VerifyResult(Verdict.VALID, key_id, have)

@@ -3,8 +3,9 @@
 A verifier may check keys and nothing else: column privileges on what verify and check read (scopes included)
 and write, and the SQL functions `apikeys_verify(text)` and `apikeys_verify(text, text[])`; it writes no audit
 event. A manager may do what the window and the command line do (DML and the id sequence, and appending to and
-reading the audit log: never changing or deleting its events), never change the schema. Every grant first revokes what the role had on the keys, so granting
-`--verifier` to a manager narrows it, and granting twice changes nothing.
+reading the audit log: never changing or deleting its events), never change the schema. Every grant first
+revokes what the role had on the keys, so granting `--verifier` to a manager narrows it, and granting twice
+changes nothing.
 """
 
 from __future__ import annotations

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 
 from desktop.api import Verdict, VerifyResult, open_store
 from desktop.core import keys
+from desktop.core.db import migrate
 from desktop.core.errors import InvalidInput
 from desktop.core.store import KeyStore
 from tests.helpers import ONE_LINE_ERROR, Secret, run_cli
 from tests.pg import PgCluster
+from tests.revisions import upgrade_to
 from tests.team import make_team
 
 
@@ -95,7 +99,7 @@ def test_the_python_api_authenticates_and_authorises_in_one_value(database: str)
     with KeyStore.open(database, create=True) as store:
         made = store.create("api", scopes=["orders:read"])
         expired = store.create("old")
-        store.roll(expired.record.id, __import__("datetime").timedelta(0))
+        store.roll(expired.record.id, timedelta(0))
     with open_store(database) as store:
         result = store.check(made.key, ["orders:read"])
         assert result == VerifyResult(Verdict.VALID, made.record.id, ("orders:read",)) and result.ok
@@ -136,3 +140,15 @@ def test_sql_verify_with_scopes_for_a_verifier_role(pg_cluster: PgCluster) -> No
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"verdict": "valid", "id": 1, "scopes": ["a", "b"]}
     assert team.as_owner("SELECT action FROM key_events ORDER BY id") == [("created",)]
+
+
+def test_roles_that_could_verify_before_the_upgrade_may_verify_with_scopes_after(pg_cluster: PgCluster) -> None:
+    team = make_team(pg_cluster)
+    upgrade_to(team.url(team.owner), migrate.KNOWN_REVISIONS[-2])  # the one before: it has apikeys_verify(text)
+    team.as_owner(f'GRANT EXECUTE ON FUNCTION apikeys_verify(text) TO "{team.verifier}"')
+    key = Secret(team.cli(team.owner, "create", "--description", "upgraded", "--scope", "a").stdout.strip())
+    with team.connect(team.verifier) as conn:
+        assert conn.execute("SELECT apikeys_verify(%s, %s)", (key, ["a"])).fetchone() == ("valid",)
+        assert conn.execute("SELECT apikeys_verify(%s, %s)", (key, ["b"])).fetchone() == ("forbidden",)
+    with team.connect(team.manager) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT apikeys_verify(%s, %s)", (key, ["a"]))

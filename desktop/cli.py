@@ -4,6 +4,7 @@ lifecycle: rename, roll, scopes, log."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -218,11 +219,20 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
         disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("seed", total=count)
+        done = 0
         try:
             for first in range(0, count, SEED_BATCH):
-                rows = _seed_rows(first, min(first + SEED_BATCH, count), count, now, rng)
-                progress.advance(task, store.insert_many(rows))
+                last = min(first + SEED_BATCH, count)
+                rows = _seed_rows(first, last, count, now, rng)
+                # One audit event for the whole seed, written with its last batch.
+                done += store.insert_many(rows, seeded=count if last == count else 0)
+                progress.advance(task, len(rows))
         except BaseException:
+            if 0 < done < count:
+                # The batches already committed are in the log all the same (best effort: the error that
+                # stopped the seed is the one to report).
+                with contextlib.suppress(DomainError):
+                    store.log_seeded(done, interrupted=True)
             # A refused seed (permission denied, read-only) leaves its one-line error alone, not the bar too.
             progress.live.transient = True
             raise

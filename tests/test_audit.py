@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from desktop.cli import SEED_BATCH
 from desktop.core.clock import Clock
 from desktop.core.store import KeyStore
 from tests.backends import execute, is_server
@@ -104,9 +105,11 @@ def test_an_event_is_written_in_the_same_transaction_as_its_change(database: str
 
 
 def test_seeding_writes_one_summary_event(database: str) -> None:
-    ok(cli(database, "seed", "--count", "250"))
+    count = SEED_BATCH + 1  # two batches (two transactions), still one event
+    ok(cli(database, "seed", "--count", str(count)))
     [event] = log_json(database)
-    assert event["action"] == "seeded" and event["key_id"] is None and event["details"] == {"count": 250}
+    assert event["action"] == "seeded" and event["key_id"] is None and event["details"] == {"count": count}
+    assert execute(database, "SELECT count(*) FROM api_keys") == [(count,)]
 
 
 def test_bad_log_arguments_are_exit_2(database: str) -> None:

@@ -291,8 +291,12 @@ class KeyStore:
         )
         return CreatedKey(record, full_key)
 
-    def insert_many(self, rows: Sequence[NewKey]) -> int:
-        """Insert generated keys in one transaction (for seeding); their secrets are discarded."""
+    def insert_many(self, rows: Sequence[NewKey], *, seeded: int | None = None) -> int:
+        """Insert generated keys in one transaction (for seeding); their secrets are discarded.
+
+        In the same transaction, one `seeded` event with `seeded` as its count (by default, these rows; 0: no
+        event, for all but the last batch of a seed that logs its total with the last).
+        """
         values = [
             NewRow(
                 keys.digest(full_key),
@@ -308,13 +312,21 @@ class KeyStore:
             return 0
         from desktop.core import audit
 
+        count = len(values) if seeded is None else seeded
         with self._writing() as conn:
             self._db.insert_keys(conn, values)
-            # One summary event per batch, not one per key: a million seeded keys must not bury the log.
-            audit.record(
-                conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details={"count": len(values)}
-            )
+            # One summary event, not one per key: a million seeded keys must not bury the log.
+            if count:
+                audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details={"count": count})
         return len(values)
+
+    def log_seeded(self, count: int, *, interrupted: bool) -> None:
+        """The summary event of a seed whose batches were committed without one (it was interrupted)."""
+        from desktop.core import audit
+
+        with self._writing() as conn:
+            details = {"count": count, "interrupted": interrupted}
+            audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details=details)
 
     def set_active(self, key_id: int, active: bool) -> KeyRecord:
         from desktop.core.db import statements as sql

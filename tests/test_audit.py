@@ -9,6 +9,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 
 from desktop.cli import SEED_BATCH
@@ -16,6 +17,8 @@ from desktop.core.clock import Clock
 from desktop.core.store import KeyStore
 from tests.backends import execute, is_server
 from tests.helpers import ONE_LINE_ERROR, Secret, run_cli
+from tests.pg import PgCluster
+from tests.team import make_team
 
 ACTOR = f"{getpass.getuser()}@{socket.gethostname()}"
 
@@ -164,3 +167,24 @@ def test_bulk_changes_write_one_event_per_key_changed(database: str, action: str
         # Key 1 was deactivated once before: deactivating it again changes nothing and writes nothing.
         expected = {"activated": [ids[0]], "deactivated": ids, "deleted": ids}[action]
         assert sorted(e.key_id for e in events if e.key_id is not None) == expected
+
+
+def test_a_manager_role_changes_keys_and_reads_the_log_a_verifier_does_neither(pg_cluster: PgCluster) -> None:
+    team = make_team(pg_cluster)
+    ok(team.cli(team.owner, "list"))  # the owner's first open creates the schema
+    ok(team.cli(team.owner, "grant", team.manager, "--manager"))
+    ok(team.cli(team.owner, "grant", team.verifier, "--verifier"))
+    ok(team.cli(team.manager, "create", "--description", "by the manager", "--scope", "a"))
+    ok(team.cli(team.manager, "rename", "1", "--description", "renamed"))
+    ok(team.cli(team.manager, "scopes", "1", "b"))
+    new = Secret(ok(team.cli(team.manager, "roll", "1", "--grace", "5m")).stdout.strip())
+    assert ok(team.cli(team.verifier, "verify", "-", stdin=new)).stdout == "valid\n"
+    events = json.loads(ok(team.cli(team.manager, "log", "--json")).stdout)
+    assert [e["action"] for e in events] == ["rolled", "created", "scopes-changed", "renamed", "created"]
+    assert {e["db_role"] for e in events} == {team.manager}
+    for args in (("log",), ("rename", "2", "--description", "no")):
+        result = team.cli(team.verifier, *args)
+        assert result.returncode == 3 and "permission denied" in result.stderr.lower(), result.stderr
+    # Append-only, even for a manager.
+    with team.connect(team.manager) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("DELETE FROM key_events")

@@ -152,3 +152,13 @@ def test_roles_that_could_verify_before_the_upgrade_may_verify_with_scopes_after
         assert conn.execute("SELECT apikeys_verify(%s, %s)", (key, ["b"])).fetchone() == ("forbidden",)
     with team.connect(team.manager) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("SELECT apikeys_verify(%s, %s)", (key, ["a"]))
+
+
+def test_pages_and_single_keys_carry_their_scopes(database: str) -> None:
+    with KeyStore.open(database, create=True) as store:
+        made = store.create("paged", scopes=["z", "a"])
+        store.create("none")
+        page = store.page(10)
+        assert [r.scopes for r in page.items] == [(), ("a", "z")]
+        assert store.page(10, after=page.items[0].cursor).items[0].scopes == ("a", "z")
+        assert store.get(made.record.id).scopes == ("a", "z")

@@ -69,7 +69,7 @@ class KeyRecord:
     expires_at: datetime | None
     active: bool
     last_used_at: datetime | None
-    #: Sorted; empty when the key has none. (Pages read by SQLite's fast path leave it empty.)
+    #: Sorted; empty when the key has none.
     scopes: tuple[str, ...] = ()
 
     @property

@@ -142,19 +142,19 @@ def sqlite_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at"
+_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
 _INSERT_COLUMNS = NewRow._fields
 _OLDER = "(created_at, id) < (?, ?)"
 _NEWER = "(created_at, id) > (?, ?)"
 
 
 def _record(row: tuple[Any, ...]) -> KeyRecord:
-    key_id, hint, description, created_at, expires_at, active, last_used_at = row
+    key_id, hint, description, created_at, expires_at, active, last_used_at, scopes = row
     created = sqlite_time(created_at)
     assert created is not None  # NOT NULL in the schema
     return KeyRecord(
         key_id, keys.mask_hint(hint), description, created, sqlite_time(expires_at), bool(active),
-        sqlite_time(last_used_at),
+        sqlite_time(last_used_at), tuple(scopes.split()) if scopes else (),
     )  # fmt: skip
 
 

@@ -1,8 +1,10 @@
-"""The command line over the core: create, list, verify, activate, deactivate, delete, seed, grant."""
+"""The command line over the core: create, list, verify, activate, deactivate, delete, seed, grant, and the key
+lifecycle: rename, roll, scopes, log."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -13,10 +15,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from desktop import APP_ID, __version__
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
+from desktop.core.lifecycle import parse_grace, validate_scopes
 from desktop.core.presentation import describe_key, shorten, shown
 from desktop.core.target import ENV_VAR
 from desktop.core.validation import expiry_instant, parse_expiry, parse_key_id, validate_description, validate_expiry
-from desktop.core.values import KeyRecord, NewKey, Verdict
+from desktop.core.values import Event, KeyRecord, NewKey, Verdict, VerifyResult
 
 if TYPE_CHECKING:
     import random
@@ -59,9 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     create = command("create", "generate a key and print it (shown only this once)")
     create.add_argument("--description", required=True, help="what the key is for (1-256 characters)")
     create.add_argument("--expires", metavar="YYYY-MM-DD", help="last day the key is valid (default: never)")
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="S",
+        help="a scope the key grants (repeatable; e.g. billing:read)",
+    )
     listing = command("list", "list all keys, newest first")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
-    verify = command("verify", "check a key; prints valid, malformed, unknown, inactive or expired")
+    verify = command("verify", "check a key; prints valid, malformed, unknown, inactive, expired or forbidden")
+    verify.add_argument(
+        "--scope", action="append", default=[], metavar="S", help="a scope the key must have (repeatable; all required)"
+    )
+    verify.add_argument("--json", action="store_true", help="print one JSON object: verdict, id, scopes")
     verify.add_argument(
         "key",
         metavar="KEY",
@@ -72,6 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, text in (("activate", "activate a key"), ("deactivate", "deactivate a key"), ("delete", "delete a key")):
         command(name, text).add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+    rename = command("rename", "give a key a new description")
+    rename.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+    rename.add_argument("--description", required=True, help="what the key is for (1-256 characters)")
+    roll = command("roll", "replace a key with a new one (printed once); the old one works until the grace ends")
+    roll.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+    roll.add_argument(
+        "--grace",
+        default="24h",
+        metavar="now|Nm|Nh|Nd",
+        help="how long the old key keeps working (default 24h, at most 30d)",
+    )
+    scopes = command("scopes", "set a key's scopes (the whole list; none clears it)")
+    scopes.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+    scopes.add_argument("scopes", metavar="S", nargs="*", help="a scope, e.g. billing:read")
+    log_cmd = command("log", "the audit log: who changed which key when, newest first")
+    log_cmd.add_argument("--key", metavar="ID", help="only this key's events (also once it was deleted)")
+    log_cmd.add_argument("--limit", metavar="N", default="100", help="at most N events (default 100)")
+    log_cmd.add_argument("--json", action="store_true", help="print a JSON array")
     seed = command("seed", "add demo keys")
     seed.add_argument("--count", required=True, metavar="N", help="how many keys to add")
     grant = command("grant", "give a PostgreSQL role the rights to verify or to manage keys (run as the owner)")
@@ -99,6 +131,7 @@ def _record_json(record: KeyRecord) -> dict[str, Any]:
         "expires_at": _iso(record.expires_at),
         "active": record.active,
         "last_used_at": _iso(record.last_used_at),
+        "scopes": list(record.scopes),
     }
 
 
@@ -186,14 +219,119 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
         disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("seed", total=count)
+        done = 0
         try:
             for first in range(0, count, SEED_BATCH):
-                rows = _seed_rows(first, min(first + SEED_BATCH, count), count, now, rng)
-                progress.advance(task, store.insert_many(rows))
+                last = min(first + SEED_BATCH, count)
+                rows = _seed_rows(first, last, count, now, rng)
+                # One audit event for the whole seed, written with its last batch.
+                done += store.insert_many(rows, seeded=count if last == count else 0)
+                progress.advance(task, len(rows))
         except BaseException:
+            if 0 < done < count:
+                # The batches already committed are in the log all the same (best effort: the error that
+                # stopped the seed is the one to report).
+                with contextlib.suppress(DomainError):
+                    store.log_seeded(done, interrupted=True)
             # A refused seed (permission denied, read-only) leaves its one-line error alone, not the bar too.
             progress.live.transient = True
             raise
+
+
+def _print_verdict(result: VerifyResult, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        import json
+
+        json.dump({"verdict": result.verdict.value, "id": result.key_id, "scopes": list(result.scopes)}, out)
+        out.write("\n")
+    else:
+        out.write(f"{result.verdict}\n")
+
+
+LOG_MAX = 100_000
+
+
+def _log_limit(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()) or not 1 <= int(text) <= LOG_MAX:
+        raise InvalidInput(f"--limit must be a whole number from 1 to {LOG_MAX:,}, not '{text}'.")
+    return int(text)
+
+
+def _event_json(event: Event) -> dict[str, Any]:
+    return {
+        "at": _iso(event.at),
+        "key_id": event.key_id,
+        "masked": event.masked,
+        "action": event.action,
+        "actor": event.actor,
+        "db_role": event.db_role,
+        "details": event.details,
+    }
+
+
+def _print_events(events: Sequence[Event], out: TextIO) -> None:
+    import json
+
+    for e in events:
+        key = f"#{e.key_id} {e.masked}" if e.key_id is not None else "-"
+        role = f" (role {e.db_role})" if e.db_role else ""
+        details = json.dumps(e.details, ensure_ascii=False, sort_keys=True) if e.details else ""
+        line = f"{_local(e.at, '%Y-%m-%d %H:%M:%S')}  {e.action:<14}  {key}  {e.actor}{role}  {details}"
+        out.write(shown(line.rstrip()) + "\n")
+    if not events:
+        out.write("No events.\n")
+
+
+def _lifecycle_input(command: str, args: argparse.Namespace) -> dict[str, Any]:
+    """What rename, roll, scopes and log were given, validated before any database is opened (exit 2 first)."""
+    if command == "log":
+        return {"log_key": None if args.key is None else parse_key_id(args.key), "limit": _log_limit(args.limit)}
+    given: dict[str, Any] = {"key_id": parse_key_id(args.id)}
+    if command == "rename":
+        given["description"] = validate_description(args.description)
+    elif command == "roll":
+        given["grace"] = parse_grace(args.grace)
+    else:
+        given["scopes"] = validate_scopes(args.scopes)
+    return given
+
+
+def _lifecycle(store: KeyStore, command: str, args: argparse.Namespace, out: TextIO, given: dict[str, Any]) -> None:
+    """rename, roll, scopes and log, with the values execute() validated before opening the database."""
+    if command == "log":
+        page = store.events(given["limit"], key_id=given["log_key"])
+        if args.json:
+            import json
+
+            json.dump([_event_json(e) for e in page.items], out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            _print_events(page.items, out)
+        return
+    key_id: int = given["key_id"]
+    if command == "rename":
+        renamed = store.rename(key_id, given["description"])
+        out.write(f"Renamed {describe_key(renamed)}.\n")
+    elif command == "scopes":
+        updated = store.set_scopes(key_id, given["scopes"])
+        listed = ", ".join(updated.scopes) if updated.scopes else "none"
+        out.write(f"Scopes of {describe_key(updated)}: {listed}.\n")
+    else:
+        rolled = store.roll(key_id, given["grace"])
+        # Only after COMMIT (roll returned): the new key alone on stdout, what happened on stderr.
+        out.write(rolled.new.key + "\n")
+        out.flush()
+        new = rolled.new.record
+        now = store.clock.now()
+        if new.status(now).value != "active":
+            sys.stderr.write(
+                f"{PROG}: note: key #{key_id} was {new.status(now).value}, so the new key #{new.id} is "
+                f"{new.status(now).value} too.\n"
+            )
+        sys.stderr.write(
+            f"{PROG}: rolled key #{key_id} into #{new.id}; the old key stops working at "
+            f"{_local(rolled.old.expires_at, '%Y-%m-%d %H:%M:%S %Z')}.\n"
+        )
 
 
 def _positive_count(text: str) -> int:
@@ -245,23 +383,27 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         description = validate_description(args.description)
         expires_on = parse_expiry(args.expires) if args.expires else None
         validate_expiry(expires_on, clock.today())
+        scopes = validate_scopes(args.scope)
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
+    elif command in ("rename", "roll", "scopes", "log"):
+        given = _lifecycle_input(command, args)
     elif command == "seed":
         count = _positive_count(args.count)
     elif command == "grant":
         _require_postgresql(args.database)
     elif command == "verify":
+        required = validate_scopes(args.scope)
         key = _read_key(args.key)
         from desktop.core import keys  # hashlib and secrets: not for the window's start-up
 
         if not keys.is_well_formed(key):
-            out.write(f"{Verdict.MALFORMED}\n")
+            _print_verdict(VerifyResult(Verdict.MALFORMED), args.json, out)
             return 1
 
     with _open(args, clock, create=command in ("create", "seed")) as store:
         if command == "create":
-            out.write(store.create(description, expires_on).key + "\n")
+            out.write(store.create(description, expires_on, scopes=scopes).key + "\n")
         elif command == "list":
             records = store.all()
             if args.json:
@@ -272,9 +414,11 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             else:
                 _print_table(records, out, clock.now())
         elif command == "verify":
-            verdict = store.verify(key)
-            out.write(f"{verdict}\n")
-            return 0 if verdict is Verdict.VALID else 1
+            result = store.check(key, required) if required or args.json else VerifyResult(store.verify(key))
+            _print_verdict(result, args.json, out)
+            return 0 if result.verdict is Verdict.VALID else 1
+        elif command in ("rename", "roll", "scopes", "log"):
+            _lifecycle(store, command, args, out, given)
         elif command in ("activate", "deactivate"):
             # The same words as the window's status bar.
             if command == "activate":

@@ -160,3 +160,42 @@ def test_an_old_world_readable_log_is_made_private(isolated_home: Path, tmp_path
     log.chmod(0o644)
     assert run_cli("create", "--description", "old log", "--database", str(tmp_path / "keys.db")).returncode == 0
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_canary_through_the_lifecycle_leaves_no_trace(tmp_path: Path, isolated_home: Path) -> None:
+    """Roll, rename, scopes, many at once and the log: no full key, nor its digest in hex, in any file or output."""
+    import hashlib
+
+    from desktop.core.store import KeyStore
+
+    db = tmp_path / "db" / "keys.db"
+    db.parent.mkdir()
+    outputs: list[str] = []
+
+    def cli(*args: str, stdin: str | None = None) -> str:
+        result = run_cli(*args, "--database", str(db), stdin=stdin)
+        assert result.returncode in (0, 1), result.stderr
+        outputs.extend((result.stdout, result.stderr))
+        return result.stdout
+
+    first = Secret(cli("create", "--description", "canary", "--scope", "canary:read").strip())
+    cli("rename", "1", "--description", "canary renamed")
+    cli("scopes", "1", "canary:read", "canary:write")
+    cli("verify", "--json", "--scope", "canary:write", "-", stdin=first)
+    cli("verify", "--scope", "other", "-", stdin=first)
+    rolled = Secret(cli("roll", "1", "--grace", "1h").strip())
+    outputs.remove(rolled + "\n")  # the one place a key may appear: stdout of the command that made it
+    outputs.remove(first + "\n")
+    with KeyStore.open(str(db)) as store:
+        store.set_active_many([1, 2], False)
+        store.delete_many([1])
+    cli("log")
+    cli("log", "--json")
+    cli("list", "--json")
+    for secret in (first, rolled):
+        assert keys.is_well_formed(secret)
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        assert _leaks(secret, db.parent, isolated_home, tmp_path) == []
+        assert not [p for p in _all_files(db.parent, isolated_home) if digest.encode() in p.read_bytes().lower()]
+        for text in outputs:
+            assert secret not in text and secret[3:35] not in text and digest not in text.lower()

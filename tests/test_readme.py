@@ -341,3 +341,27 @@ def test_service_snippet_as_a_postgresql_verifier(team_server: TeamServer, monke
         assert call(app, f"Bearer {keys.generate()}")[0] == "401 Unauthorized"
     finally:
         namespace["store"].close()
+
+
+def test_service_snippet_checks_scopes(db_path: Path, service: dict[str, Any]) -> None:
+    with KeyStore.open(str(db_path)) as admin:
+        reader = admin.create("reader", scopes=["orders:read"])
+        other = admin.create("other", scopes=["billing:read"])
+    seen: list[object] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ["apikeys.key_id"])
+        return hello(environ, start_response)
+
+    guarded = service["require_api_key"](app, "orders:read")
+    allowed = call(guarded, f"Bearer {reader.key}")
+    assert allowed[0] == "200 OK" and seen == [reader.record.id]
+    refused = call(guarded, f"Bearer {other.key}")
+    assert refused == (
+        "403 Forbidden",
+        {"Content-Type": "text/plain", "WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+        b"Forbidden\n",
+    )
+    assert call(guarded, f"Bearer {keys.generate()}")[0] == "401 Unauthorized"
+    # Without scopes, any valid key passes, as before.
+    assert call(service["require_api_key"](app), f"Bearer {other.key}")[0] == "200 OK"

@@ -194,10 +194,12 @@ def test_it_runs_as_the_owner_with_a_fixed_search_path_and_only_for_those_grante
     corpus: Corpus, pg_cluster: PgCluster
 ) -> None:
     team = corpus.team
-    [(definer, config, owner)] = team.as_owner(
+    overloads = team.as_owner(
         "SELECT prosecdef, proconfig, proowner::regrole::text FROM pg_proc WHERE proname = 'apikeys_verify'"
     )
-    assert definer is True and config == ["search_path=pg_catalog, pg_temp"] and owner == team.owner
+    assert overloads  # (key), and from the lifecycle's migration on (key, scopes): each the same way
+    for definer, config, owner in overloads:
+        assert definer is True and config == ["search_path=pg_catalog, pg_temp"] and owner == team.owner
     # PUBLIC may not run it: a role nobody granted anything.
     stranger = pg_cluster.create_role(f"s{team.database}")
     with (
@@ -205,6 +207,11 @@ def test_it_runs_as_the_owner_with_a_fixed_search_path_and_only_for_those_grante
         pytest.raises(pg.InsufficientPrivilege),
     ):
         conn.execute("SELECT apikeys_verify(%s)", (corpus.valid[0],))
+    with (
+        psycopg.connect(host=str(pg_cluster.socket), user=stranger, dbname=team.database) as conn,
+        pytest.raises(pg.InsufficientPrivilege),
+    ):
+        conn.execute("SELECT apikeys_verify(%s, %s)", (corpus.valid[0], ["a"]))
 
 
 def test_it_lives_beside_the_keys_in_their_schema(pg_cluster: PgCluster) -> None:

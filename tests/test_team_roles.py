@@ -16,6 +16,7 @@ from psycopg import errors as pg
 from desktop.core import keys
 from tests.helpers import ONE_LINE_ERROR, CliResult, Secret, run_cli
 from tests.pg import PgCluster
+from tests.revisions import downgrade_to
 from tests.team import Team, make_team
 
 #: Every privilege a role holds on the schema's objects, one (object, privilege) pair each.
@@ -41,13 +42,20 @@ COMMON = {
     ("function apikeys_verify", "EXECUTE"),
 }
 VERIFIER = COMMON | {
-    *((f"column api_keys.{column}", "SELECT") for column in ("id", "digest", "active", "expires_at", "last_used_at")),
+    *(
+        (f"column api_keys.{column}", "SELECT")
+        for column in ("id", "digest", "active", "expires_at", "last_used_at", "scopes")
+    ),
     ("column api_keys.last_used_at", "UPDATE"),
 }
 MANAGER = COMMON | {
     *(("table api_keys", p) for p in ("SELECT", "INSERT", "UPDATE", "DELETE")),
     ("table api_keys_id_seq", "USAGE"),
     ("table api_keys_id_seq", "SELECT"),
+    # The audit log: appended to and read, never changed.
+    ("table key_events", "SELECT"),
+    ("table key_events", "INSERT"),
+    ("table key_events_id_seq", "USAGE"),
 }
 
 
@@ -263,8 +271,7 @@ def test_out_of_date_schema_opened_by_a_role_asks_for_the_owner(team: Team, kind
     role = team.verifier if kind == "verifier" else team.manager
     assert grant(team, role, kind).returncode == 0
     # What this program's previous version left: revision 0002, no SQL verify function.
-    team.as_owner("DROP FUNCTION apikeys_verify(text)")
-    team.as_owner("UPDATE alembic_version SET version_num = '0002'")
+    downgrade_to(team.url(team.owner), "0002")
     result = team.cli(role, "verify", "-", stdin=key)
     denied(result)
     assert "owner must open it once" in result.stderr

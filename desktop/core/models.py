@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, LargeBinary, String, true
+from sqlalchemy import Boolean, DateTime, Index, Integer, LargeBinary, String, Text, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -42,11 +42,37 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Space-separated, sorted scopes ('' for none): read with the key in verify's one lookup.
+    scopes: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
 
     __table_args__ = (
         Index("ix_api_keys_digest", "digest", unique=True),
         # Keyset paging walks (created_at, id) in both directions.
         Index("ix_api_keys_created_at_id", "created_at", "id"),
         # Never reuse a deleted key's id: a stale script must not hit another key.
+        {"sqlite_autoincrement": True},
+    )
+
+
+class KeyEvent(Base):
+    """The audit log: one row per change, written in the change's transaction; never updated or deleted."""
+
+    __tablename__ = "key_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    #: No foreign key: a deleted key's events stay.
+    key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    masked: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor: Mapped[str] = mapped_column(String(512), nullable=False)
+    #: The database role that made the change (PostgreSQL's current_user); None on SQLite.
+    db_role: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    #: A JSON object; never a key or a digest.
+    details: Mapped[str] = mapped_column(Text, nullable=False, server_default="{}")
+
+    __table_args__ = (
+        Index("ix_key_events_at_id", "at", "id"),
+        Index("ix_key_events_key_id_at_id", "key_id", "at", "id"),
         {"sqlite_autoincrement": True},
     )

@@ -8,6 +8,7 @@ statements (desktop.core.db.statements) are imported by the operations that run 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hmac
 import logging
 import math
@@ -31,7 +32,22 @@ from desktop.core.errors import (
     KeyNotFound,
 )
 from desktop.core.validation import validate_description, validate_expiry
-from desktop.core.values import CreatedKey, Cursor, FileChange, KeyRecord, NewKey, Page, Verdict
+from desktop.core.values import (
+    Action,
+    BulkResult,
+    CreatedKey,
+    Cursor,
+    Event,
+    EventCursor,
+    EventPage,
+    FileChange,
+    KeyRecord,
+    NewKey,
+    Page,
+    RolledKey,
+    Verdict,
+    VerifyResult,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -208,35 +224,79 @@ class KeyStore:
 
     # -- writes --
 
-    def create(self, description: str, expires_on: date | None = None, *, today: date | None = None) -> CreatedKey:
+    def create(
+        self,
+        description: str,
+        expires_on: date | None = None,
+        *,
+        today: date | None = None,
+        scopes: Sequence[str] = (),
+    ) -> CreatedKey:
         """Generate and store a new key; returns only after COMMIT, so the key is durable."""
-        from desktop.core.db import statements as sql
+        from desktop.core.lifecycle import validate_scopes
 
         cleaned = validate_description(description)
         expires_at = validate_expiry(expires_on, today or self._clock.today())
-        full_key = keys.generate()
+        wanted = validate_scopes(scopes)
         created_at = self._clock.now()
         with self._writing() as conn:
-            # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
-            result = conn.execute(
-                sql.INSERT.values(
-                    digest=keys.digest(full_key),
-                    hint=keys.hint(full_key),
-                    description=cleaned,
-                    created_at=created_at,
-                    expires_at=expires_at,
-                    active=True,
-                )
+            created = self._insert_key(conn, cleaned, created_at, expires_at, True, wanted, {})
+        log.info("created API key #%d", created.record.id)
+        return created
+
+    def _insert_key(
+        self,
+        conn: Connection,
+        description: str,
+        created_at: datetime,
+        expires_at: datetime | None,
+        active: bool,
+        scopes: tuple[str, ...],
+        details: dict[str, object],
+    ) -> CreatedKey:
+        """Insert one new key and its `created` event in the caller's transaction."""
+        from desktop.core import audit
+        from desktop.core.db import statements as sql
+
+        full_key = keys.generate()
+        # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
+        result = conn.execute(
+            sql.INSERT.values(
+                digest=keys.digest(full_key),
+                hint=keys.hint(full_key),
+                description=description,
+                created_at=created_at,
+                expires_at=expires_at,
+                active=active,
+                scopes=sql.join_scopes(scopes),
             )
-            primary = result.inserted_primary_key
-            assert primary is not None  # an INSERT of one row always has one
-            key_id = int(primary[0])
-        record = KeyRecord(key_id, keys.mask(full_key), cleaned, created_at, expires_at, True, None)
-        log.info("created API key #%d", key_id)
+        )
+        primary = result.inserted_primary_key
+        assert primary is not None  # an INSERT of one row always has one
+        key_id = int(primary[0])
+        record = KeyRecord(key_id, keys.mask(full_key), description, created_at, expires_at, active, None, scopes)
+        audit.record(
+            conn,
+            Action.CREATED,
+            created_at,
+            key_id=key_id,
+            masked=record.masked,
+            details={
+                "description": description,
+                "expires_at": None if expires_at is None else expires_at.isoformat(),
+                "active": active,
+                "scopes": list(scopes),
+                **details,
+            },
+        )
         return CreatedKey(record, full_key)
 
-    def insert_many(self, rows: Sequence[NewKey]) -> int:
-        """Insert generated keys in one transaction (for seeding); their secrets are discarded."""
+    def insert_many(self, rows: Sequence[NewKey], *, seeded: int | None = None) -> int:
+        """Insert generated keys in one transaction (for seeding); their secrets are discarded.
+
+        In the same transaction, one `seeded` event with `seeded` as its count (by default, these rows; 0: no
+        event, for all but the last batch of a seed that logs its total with the last).
+        """
         values = [
             NewRow(
                 keys.digest(full_key),
@@ -250,17 +310,34 @@ class KeyStore:
         ]
         if not values:
             return 0
+        from desktop.core import audit
+
+        count = len(values) if seeded is None else seeded
         with self._writing() as conn:
             self._db.insert_keys(conn, values)
+            # One summary event, not one per key: a million seeded keys must not bury the log.
+            if count:
+                audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details={"count": count})
         return len(values)
+
+    def log_seeded(self, count: int, *, interrupted: bool) -> None:
+        """The summary event of a seed whose batches were committed without one (it was interrupted)."""
+        from desktop.core import audit
+
+        with self._writing() as conn:
+            details = {"count": count, "interrupted": interrupted}
+            audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details=details)
 
     def set_active(self, key_id: int, active: bool) -> KeyRecord:
         from desktop.core.db import statements as sql
 
         with self._writing() as conn:
-            if not conn.execute(sql.SET_ACTIVE, {"key_id": key_id, "active": active}).rowcount:
+            before = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
+            if before is None or not conn.execute(sql.SET_ACTIVE, {"key_id": key_id, "active": active}).rowcount:
                 raise KeyNotFound(key_id)
             row = conn.execute(sql.GET, {"key_id": key_id}).one()
+            if bool(before.active) != active:
+                self._audit_state(conn, sql.record(row))
         log.info("%s API key #%d", "activated" if active else "deactivated", key_id)
         return sql.record(row)
 
@@ -268,8 +345,10 @@ class KeyStore:
         from desktop.core.db import statements as sql
 
         with self._writing() as conn:
-            if not conn.execute(sql.DELETE, {"key_id": key_id}).rowcount:
+            before = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
+            if before is None or not conn.execute(sql.DELETE, {"key_id": key_id}).rowcount:
                 raise KeyNotFound(key_id)
+            self._audit_deleted(conn, sql.record(before))
         log.info("deleted API key #%d", key_id)
 
     # -- reads --
@@ -375,3 +454,203 @@ class KeyStore:
                     key_id,
                     err.message,
                 )
+
+    # -- the key lifecycle: rename, roll, scopes, many at once, the audit log --
+
+    def _audit_state(self, conn: Connection, record: KeyRecord) -> None:
+        from desktop.core import audit
+
+        action = Action.ACTIVATED if record.active else Action.DEACTIVATED
+        audit.record(conn, action, self._clock.now(), key_id=record.id, masked=record.masked)
+
+    def _audit_deleted(self, conn: Connection, record: KeyRecord) -> None:
+        from desktop.core import audit
+
+        audit.record(
+            conn,
+            Action.DELETED,
+            self._clock.now(),
+            key_id=record.id,
+            masked=record.masked,
+            details={"description": record.description},
+        )
+
+    def _locked(self, conn: Connection, key_id: int) -> KeyRecord:
+        """The key, locked for the rest of the transaction on a server; KeyNotFound when there is none."""
+        from desktop.core.db import statements as sql
+
+        row = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
+        if row is None:
+            raise KeyNotFound(key_id)
+        return sql.record(row)
+
+    def rename(self, key_id: int, description: str) -> KeyRecord:
+        """Give a key a new description (validated as at creation); KeyNotFound when there is no such key."""
+        from desktop.core import audit
+        from desktop.core.db import statements as sql
+
+        cleaned = validate_description(description)
+        with self._writing() as conn:
+            before = self._locked(conn, key_id)
+            conn.execute(sql.RENAME, {"key_id": key_id, "description": cleaned})
+            if before.description != cleaned:
+                audit.record(
+                    conn,
+                    Action.RENAMED,
+                    self._clock.now(),
+                    key_id=key_id,
+                    masked=before.masked,
+                    details={"from": before.description, "to": cleaned},
+                )
+        log.info("renamed API key #%d", key_id)
+        return dataclasses.replace(before, description=cleaned)
+
+    def roll(self, key_id: int, grace: timedelta) -> RolledKey:
+        """Replace a key: one transaction creates a new key with the old one's description, expiry, scopes and
+        active state, and ends the old key's validity at now + `grace` (or its own expiry, if sooner).
+
+        Returns only after COMMIT: the new key is durable before anyone sees it. An inactive or expired key
+        may be rolled; the new key then starts inactive or expired too (the caller says so).
+        """
+        from desktop.core import audit
+        from desktop.core.db import statements as sql
+
+        if grace < timedelta(0):
+            raise ValueError("grace must not be negative")
+        now = self._clock.now()
+        retire_at = now + grace
+        with self._writing() as conn:
+            old = self._locked(conn, key_id)
+            new = self._insert_key(
+                conn, old.description, now, old.expires_at, old.active, old.scopes, {"rolled_from": old.id}
+            )
+            expires_at = retire_at if old.expires_at is None else min(old.expires_at, retire_at)
+            conn.execute(sql.SET_EXPIRY, {"key_id": key_id, "expires_at": expires_at})
+            audit.record(
+                conn,
+                Action.ROLLED,
+                now,
+                key_id=old.id,
+                masked=old.masked,
+                details={
+                    "new_key_id": new.record.id,
+                    "grace_seconds": int(grace.total_seconds()),
+                    "expires_at": expires_at.isoformat(),
+                },
+            )
+        log.info("rolled API key #%d into #%d", key_id, new.record.id)
+        return RolledKey(new, dataclasses.replace(old, expires_at=expires_at))
+
+    def set_scopes(self, key_id: int, scopes: Sequence[str]) -> KeyRecord:
+        """Replace a key's scopes (none clears them); InvalidScope for a bad one, KeyNotFound for no such key."""
+        from desktop.core import audit
+        from desktop.core.db import statements as sql
+        from desktop.core.lifecycle import validate_scopes
+
+        wanted = validate_scopes(scopes)
+        with self._writing() as conn:
+            before = self._locked(conn, key_id)
+            conn.execute(sql.SET_SCOPES, {"key_id": key_id, "scopes": sql.join_scopes(wanted)})
+            if before.scopes != wanted:
+                audit.record(
+                    conn,
+                    Action.SCOPES_CHANGED,
+                    self._clock.now(),
+                    key_id=key_id,
+                    masked=before.masked,
+                    details={"from": list(before.scopes), "to": list(wanted)},
+                )
+        log.info("set the scopes of API key #%d", key_id)
+        return dataclasses.replace(before, scopes=wanted)
+
+    def scopes_in_use(self) -> list[str]:
+        """Every scope some key has, sorted (for completion when editing scopes)."""
+        from desktop.core.db import statements as sql
+
+        with self._usable().read() as conn:
+            return sorted({scope for (text,) in conn.execute(sql.SCOPES_IN_USE) for scope in sql.split_scopes(text)})
+
+    def _many(self, key_ids: Sequence[int], conn: Connection) -> tuple[list[KeyRecord], tuple[int, ...]]:
+        from desktop.core.db import statements as sql
+
+        wanted = sorted(set(key_ids))
+        found = [sql.record(r) for r in conn.execute(sql.GET_MANY, {"key_ids": wanted})]
+        present = {r.id for r in found}
+        return found, tuple(i for i in wanted if i not in present)
+
+    def set_active_many(self, key_ids: Sequence[int], active: bool) -> BulkResult:
+        """(De)activate many keys in one transaction, all or nothing. Ids no key has (deleted meanwhile) are
+        reported in `missing` rather than failing the call; keys already in that state are left as they are
+        (no event) and reported among `changed` as they are."""
+        from desktop.core.db import statements as sql
+
+        if not key_ids:
+            return BulkResult((), ())
+        with self._writing() as conn:
+            found, missing = self._many(key_ids, conn)
+            to_change = [r.id for r in found if r.active != active]
+            if to_change:
+                conn.execute(sql.SET_ACTIVE_MANY, {"key_ids": to_change, "active": active})
+            after = [dataclasses.replace(r, active=active) for r in found]
+            for record in after:
+                if record.id in to_change:
+                    self._audit_state(conn, record)
+        log.info("%s %d API keys", "activated" if active else "deactivated", len(to_change))
+        return BulkResult(tuple(after), missing)
+
+    def delete_many(self, key_ids: Sequence[int]) -> BulkResult:
+        """Delete many keys in one transaction, all or nothing; ids no key has are reported in `missing`."""
+        from desktop.core.db import statements as sql
+
+        if not key_ids:
+            return BulkResult((), ())
+        with self._writing() as conn:
+            found, missing = self._many(key_ids, conn)
+            if found:
+                conn.execute(sql.DELETE_MANY, {"key_ids": [r.id for r in found]})
+            for record in found:
+                self._audit_deleted(conn, record)
+        log.info("deleted %d API keys", len(found))
+        return BulkResult(tuple(found), missing)
+
+    def events(self, limit: int = 100, *, key_id: int | None = None, before: EventCursor | None = None) -> EventPage:
+        """One page of the audit log, newest first (ties: the later-written first), by keyset: the first page,
+        or the one after `before` (a page's `next`). With `key_id`, only that key's events (also once deleted)."""
+        from desktop.core.db import statements as sql
+
+        if limit < 1:
+            raise ValueError("limit must be positive")
+        with self._usable().read() as conn:
+            rows = conn.execute(sql.events(limit + 1, key_id=key_id, before=before)).fetchall()
+        items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
+        return EventPage(items, items[-1].cursor if len(rows) > limit else None)
+
+    def check(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:
+        """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.
+
+        As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
+        required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
+        """
+        from desktop.core.lifecycle import validate_scopes
+
+        required = validate_scopes(scopes)
+        if not keys.is_well_formed(key):
+            return VerifyResult(Verdict.MALFORMED)
+        if self._db.path is not None:
+            self._check_file_now_and_then()
+        presented = keys.digest(key)
+        scoped = self._usable().lookup_scoped(presented)
+        if scoped is None or not hmac.compare_digest(scoped[0][1], presented):
+            return VerifyResult(Verdict.UNKNOWN)
+        (key_id, _, active, expires_at, last_used_at), stored_scopes = scoped
+        if not active:
+            return VerifyResult(Verdict.INACTIVE, key_id)
+        now = self._clock.now()
+        if expires_at is not None and now >= expires_at:
+            return VerifyResult(Verdict.EXPIRED, key_id)
+        have = tuple(stored_scopes.split()) if stored_scopes else ()
+        if not set(required) <= set(have):
+            return VerifyResult(Verdict.FORBIDDEN, key_id, have)
+        if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
+            self._touch(key_id, now)
+        return VerifyResult(Verdict.VALID, key_id, have)

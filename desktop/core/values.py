@@ -18,6 +18,8 @@ class Verdict(enum.StrEnum):
     UNKNOWN = "unknown"
     INACTIVE = "inactive"
     EXPIRED = "expired"
+    #: Otherwise valid, but the key lacks a scope the caller requires (only `KeyStore.check` answers it).
+    FORBIDDEN = "forbidden"
 
 
 class Status(enum.StrEnum):
@@ -67,6 +69,8 @@ class KeyRecord:
     expires_at: datetime | None
     active: bool
     last_used_at: datetime | None
+    #: Sorted; empty when the key has none.
+    scopes: tuple[str, ...] = ()
 
     @property
     def cursor(self) -> Cursor:
@@ -108,3 +112,88 @@ class NewKey:
     created_at: datetime
     expires_at: datetime | None = None
     active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """What a service needs to authenticate and authorise a request, from one lookup (`KeyStore.check`)."""
+
+    verdict: Verdict
+    #: The key's id whenever the key exists; None for unknown and malformed keys.
+    key_id: int | None = None
+    #: The key's scopes, sorted; empty unless the verdict is valid or forbidden.
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is Verdict.VALID
+
+
+@dataclass(frozen=True, slots=True)
+class RolledKey:
+    """The outcome of a roll: the new key (shown once) and the old key with its shortened expiry."""
+
+    new: CreatedKey
+    old: KeyRecord
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """The outcome of a change to many keys in one transaction.
+
+    `changed`: the keys as they are after the change (for a delete, as they were before it). `missing`: ids
+    that no key has (deleted meanwhile): reported, not an error, so that one key another person deleted does not
+    undo the rest.
+    """
+
+    changed: tuple[KeyRecord, ...]
+    missing: tuple[int, ...]
+
+
+class Action(enum.StrEnum):
+    """What an audit event records."""
+
+    CREATED = "created"
+    RENAMED = "renamed"
+    ACTIVATED = "activated"
+    DEACTIVATED = "deactivated"
+    ROLLED = "rolled"
+    SCOPES_CHANGED = "scopes-changed"
+    DELETED = "deleted"
+    #: Seeding: one summary event for the whole batch, with no key.
+    SEEDED = "seeded"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class EventCursor:
+    """A position in the audit log's newest-first order: (at, id)."""
+
+    at: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of the audit log: who changed which key, when, how. Never holds a key or a digest."""
+
+    id: int
+    at: datetime
+    key_id: int | None
+    masked: str | None
+    action: str
+    #: `user@host` of whoever made the change.
+    actor: str
+    #: The database role that made it (PostgreSQL); None on SQLite.
+    db_role: str | None
+    details: dict[str, object]
+
+    @property
+    def cursor(self) -> EventCursor:
+        return EventCursor(self.at, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    items: tuple[Event, ...]
+    #: Where the next (older) page starts; None when this is the last.
+    next: EventCursor | None

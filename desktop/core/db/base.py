@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: What verify needs of a key found by its digest: (id, digest, active, expires_at, last_used_at). A plain
 #: tuple, not a NamedTuple: building one of those costs a few percent of a whole verify.
 Found = tuple[int, bytes, bool, datetime | None, datetime | None]
+#: What check needs: Found and the key's scopes as stored (space-separated, '' for none).
+ScopedFound = tuple[Found, str]
 
 
 class NewRow(NamedTuple):
@@ -152,6 +154,15 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def lookup(self, digest: bytes) -> Found | None:
         """The key with this digest, read without waiting long for a lock."""
+
+    def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
+        """lookup() with the key's scopes, in the same one query (KeyStore.check). Backends with a fast
+        lookup override it the same way."""
+        from desktop.core.db import statements as sql
+
+        with self.read() as conn:
+            row = conn.execute(sql.LOOKUP_SCOPED, {"digest": digest}).first()
+        return None if row is None else ((row[0], row[1], bool(row[2]), row[3], row[4]), row[5])
 
     @abc.abstractmethod
     def touch(self, key_id: int, now: datetime, stale: datetime) -> None:

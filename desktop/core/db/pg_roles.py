@@ -1,9 +1,11 @@
 """Least privilege on PostgreSQL: `apikeys grant ROLE --verifier|--manager`, run by the keys table's owner.
 
-A verifier may check keys and nothing else: column privileges on what verify reads and writes, and the SQL
-function `apikeys_verify(text)`. A manager may do what the window and the command line do (DML and the id
-sequence), never change the schema. Every grant first revokes what the role had on the keys, so granting
-`--verifier` to a manager narrows it, and granting twice changes nothing.
+A verifier may check keys and nothing else: column privileges on what verify and check read (scopes included)
+and write, and the SQL functions `apikeys_verify(text)` and `apikeys_verify(text, text[])`; it writes no audit
+event. A manager may do what the window and the command line do (DML and the id sequence, and appending to and
+reading the audit log: never changing or deleting its events), never change the schema. Every grant first
+revokes what the role had on the keys, so granting `--verifier` to a manager narrows it, and granting twice
+changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from desktop.core.db.base import Database
 from desktop.core.errors import InvalidInput, PermissionDenied
 
 #: What verify reads of a key (KeyStore.verify's lookup) and the one column it writes (its last use).
-VERIFY_COLUMNS = ("id", "digest", "active", "expires_at", "last_used_at")
+VERIFY_COLUMNS = ("id", "digest", "active", "expires_at", "last_used_at", "scopes")
 TOUCH_COLUMNS = ("last_used_at",)
 
 
@@ -36,6 +38,10 @@ class _Schema:
     sequence: str | None
     function: str
     owner: str
+    #: The audit log and its id sequence (schema 0005 on): a manager appends to it and reads it, nothing more.
+    events: str | None = None
+    events_sequence: str | None = None
+    scoped_function: str | None = None
 
 
 def grant(db: Database, role: str, kind: Grant) -> str:
@@ -55,10 +61,13 @@ def grant(db: Database, role: str, kind: Grant) -> str:
     if kind is Grant.VERIFIER:
         rights = (
             f"verify keys only (SELECT of {', '.join(VERIFY_COLUMNS)} and UPDATE of last_used_at on api_keys, "
-            "EXECUTE on apikeys_verify(text))"
+            "EXECUTE on apikeys_verify(text) and apikeys_verify(text, text[]))"
         )
     else:
-        rights = "manage keys (SELECT, INSERT, UPDATE, DELETE on api_keys and its id sequence; no schema changes)"
+        rights = (
+            "manage keys (SELECT, INSERT, UPDATE, DELETE on api_keys and its id sequence; SELECT, INSERT on the "
+            "audit log key_events and its sequence; no schema changes)"
+        )
     return f"Granted {role} the {kind.value} role on {db.location}: {rights}."
 
 
@@ -77,6 +86,9 @@ def _names(conn: Connection) -> _Schema:
         "WHERE c.oid = 'api_keys'::regclass"
     ).one()
     schema = str(row[0])
+    events = conn.exec_driver_sql(
+        "SELECT to_regclass('key_events')::text, pg_get_serial_sequence(to_regclass('key_events')::text, 'id')"
+    ).one()
     return _Schema(
         schema=schema,
         keys=str(row[1]),
@@ -84,6 +96,9 @@ def _names(conn: Connection) -> _Schema:
         sequence=None if row[3] is None else str(row[3]),
         versions=str(row[4]),
         function=f"{schema}.apikeys_verify(text)",
+        events=None if events[0] is None else str(events[0]),
+        events_sequence=None if events[1] is None else str(events[1]),
+        scoped_function=None if events[0] is None else f"{schema}.apikeys_verify(text, text[])",
     )
 
 
@@ -137,6 +152,20 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
     ]
     if names.sequence is not None:
         statements.append(f"REVOKE ALL ON SEQUENCE {names.sequence} FROM {grantee}")
+    if names.events is not None and names.scoped_function is not None:
+        # The audit log: a manager appends to it and reads it (never UPDATE or DELETE: it is append-only);
+        # a verifier writes no event and gets nothing on it. Both may verify with scopes.
+        statements += [
+            f"REVOKE ALL ON TABLE {names.events} FROM {grantee}",
+            f"REVOKE ALL ON FUNCTION {names.scoped_function} FROM {grantee}",
+            f"GRANT EXECUTE ON FUNCTION {names.scoped_function} TO {grantee}",
+        ]
+        if names.events_sequence is not None:
+            statements.append(f"REVOKE ALL ON SEQUENCE {names.events_sequence} FROM {grantee}")
+        if kind is Grant.MANAGER:
+            statements.append(f"GRANT SELECT, INSERT ON TABLE {names.events} TO {grantee}")
+            if names.events_sequence is not None:
+                statements.append(f"GRANT USAGE ON SEQUENCE {names.events_sequence} TO {grantee}")
     if kind is Grant.VERIFIER:
         statements += [
             f"GRANT SELECT ({', '.join(VERIFY_COLUMNS)}) ON TABLE {names.keys} TO {grantee}",

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Connection, Engine
 
-from desktop.core.db.base import ChangeListener, Found, NewRow
+from desktop.core.db.base import ChangeListener, Found, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
 from desktop.core.db.idle import IdleConnections
 from desktop.core.errors import (
@@ -132,6 +132,35 @@ class PostgresDatabase(SqlAlchemyDatabase):
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
+        """lookup() with the key's scopes, on the same autocommit connections: one round trip."""
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = None
+            try:
+                conn = self._readers.take() or self.connect_raw()
+                row = conn.execute(LOOKUP_SCOPED_SQL, (digest,)).fetchone()
+            except psycopg.Error as err:
+                if conn is not None:
+                    broken = conn.closed or conn.broken
+                    self._readers.give(conn, reusable=not broken)
+                    if broken and attempt == 1:
+                        continue
+                raise self.translate(err) or err from None
+            self._readers.give(conn)
+            if row is None:
+                return None
+            key_id, found, active, expires_at, last_used_at, scopes = row
+            return (
+                key_id,
+                bytes(found),
+                bool(active),
+                None if expires_at is None else expires_at.replace(tzinfo=UTC),
+                None if last_used_at is None else last_used_at.replace(tzinfo=UTC),
+            ), scopes
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def dispose(self) -> None:
         self._readers.close_all()
         super().dispose()
@@ -182,6 +211,8 @@ class PostgresDatabase(SqlAlchemyDatabase):
 
 #: verify's lookup by digest (the same columns as statements.LOOKUP, whose privileges a verifier has).
 LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = %s"
+#: check's lookup: the same with the scopes (a verifier is granted SELECT on them).
+LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM api_keys WHERE digest = %s"
 
 
 def naive_utc(moment: datetime | None) -> datetime | None:

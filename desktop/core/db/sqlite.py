@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from desktop.core import keys
-from desktop.core.db.base import Database, Found, NewRow
+from desktop.core.db.base import Database, Found, NewRow, ScopedFound
 from desktop.core.db.idle import IdleConnections
 from desktop.core.db.paths import Identity, current_identity
 from desktop.core.errors import (
@@ -142,19 +142,19 @@ def sqlite_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at"
+_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
 _INSERT_COLUMNS = NewRow._fields
 _OLDER = "(created_at, id) < (?, ?)"
 _NEWER = "(created_at, id) > (?, ?)"
 
 
 def _record(row: tuple[Any, ...]) -> KeyRecord:
-    key_id, hint, description, created_at, expires_at, active, last_used_at = row
+    key_id, hint, description, created_at, expires_at, active, last_used_at, scopes = row
     created = sqlite_time(created_at)
     assert created is not None  # NOT NULL in the schema
     return KeyRecord(
         key_id, keys.mask_hint(hint), description, created, sqlite_time(expires_at), bool(active),
-        sqlite_time(last_used_at),
+        sqlite_time(last_used_at), tuple(scopes.split()) if scopes else (),
     )  # fmt: skip
 
 
@@ -163,6 +163,7 @@ class SqliteDatabase(Database):
 
     _LOOKUP = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = ?"
     _INSERT = f"INSERT INTO api_keys ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+    _LOOKUP_SCOPED = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM api_keys WHERE digest = ?"
     _TOUCH = "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"
 
     def __init__(
@@ -308,6 +309,21 @@ class SqliteDatabase(Database):
             return None
         key_id, stored, active, expires_at, last_used_at = rows[0]
         return key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at)
+
+    def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
+        # As lookup(), with the scopes: check() pays what verify() pays.
+        try:
+            conn = self._take()
+            try:
+                rows = conn.execute(self._LOOKUP_SCOPED, (digest,)).fetchall()
+            finally:
+                self._give(conn)
+        except sqlite3.Error as err:
+            raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
+        if not rows:
+            return None
+        key_id, stored, active, expires_at, last_used_at, scopes = rows[0]
+        return (key_id, stored, bool(active), sqlite_time(expires_at), sqlite_time(last_used_at)), scopes
 
     def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
         with self._pooled(TOUCH_WAIT_MS) as conn:

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 
 from desktop.core import keys
-from desktop.core.models import ApiKey
-from desktop.core.values import Cursor, KeyRecord
+from desktop.core.models import ApiKey, KeyEvent
+from desktop.core.values import Cursor, Event, EventCursor, KeyRecord
 
 COLUMNS = (
     ApiKey.id,
@@ -30,6 +30,7 @@ COLUMNS = (
     ApiKey.expires_at,
     ApiKey.active,
     ApiKey.last_used_at,
+    ApiKey.scopes,
 )
 NEWEST_FIRST = (ApiKey.created_at.desc(), ApiKey.id.desc())
 OLDEST_FIRST = (ApiKey.created_at.asc(), ApiKey.id.asc())
@@ -82,4 +83,72 @@ def record(row: Any) -> KeyRecord:  # a Row; its generic form differs between SQ
         expires_at=row.expires_at,
         active=bool(row.active),
         last_used_at=row.last_used_at,
+        scopes=split_scopes(row.scopes),
+    )
+
+
+# -- the key lifecycle: rename, roll, scopes, many at once, the audit log --
+
+
+def split_scopes(text: str | None) -> tuple[str, ...]:
+    return tuple(text.split()) if text else ()
+
+
+def join_scopes(scopes: tuple[str, ...]) -> str:
+    return " ".join(scopes)
+
+
+KEY_IDS = bindparam("key_ids", expanding=True, type_=BigInteger)
+#: The keys a change to many will touch, locked on a server (SQLite's write transaction holds its lock already).
+GET_MANY = select(*COLUMNS).where(ApiKey.id.in_(KEY_IDS)).order_by(ApiKey.id).with_for_update()
+GET_FOR_UPDATE = GET.with_for_update()
+SET_ACTIVE_MANY = update(ApiKey).where(ApiKey.id.in_(KEY_IDS)).values(active=bindparam("active"))
+DELETE_MANY = delete(ApiKey).where(ApiKey.id.in_(KEY_IDS))
+RENAME = update(ApiKey).where(ApiKey.id == KEY_ID).values(description=bindparam("description"))
+SET_SCOPES = update(ApiKey).where(ApiKey.id == KEY_ID).values(scopes=bindparam("scopes"))
+SET_EXPIRY = update(ApiKey).where(ApiKey.id == KEY_ID).values(expires_at=bindparam("expires_at"))
+#: verify with scopes: what `KeyStore.check` needs of a key, in one lookup by digest.
+LOOKUP_SCOPED = select(
+    ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at, ApiKey.scopes
+).where(ApiKey.digest == bindparam("digest"))
+SCOPES_IN_USE = select(ApiKey.scopes).where(ApiKey.scopes != "").distinct()
+
+INSERT_EVENT = insert(KeyEvent)
+EVENT_COLUMNS = (
+    KeyEvent.id,
+    KeyEvent.at,
+    KeyEvent.key_id,
+    KeyEvent.masked,
+    KeyEvent.action,
+    KeyEvent.actor,
+    KeyEvent.db_role,
+    KeyEvent.details,
+)
+EVENTS_NEWEST_FIRST = (KeyEvent.at.desc(), KeyEvent.id.desc())
+
+
+def events(limit: int, *, key_id: int | None = None, before: EventCursor | None = None) -> Select[Any]:
+    """Up to `limit` events newest first (ties: the later-written first), after `before` in that order."""
+    query: Any = select(*EVENT_COLUMNS)
+    if key_id is not None:
+        query = query.where(KeyEvent.key_id == bindparam("event_key_id", key_id, type_=BigInteger))
+    if before is not None:
+        query = query.where(tuple_(KeyEvent.at, KeyEvent.id) < (before.at, before.id))
+    ordered: Select[Any] = query.order_by(*EVENTS_NEWEST_FIRST).limit(limit)
+    return ordered
+
+
+def event(row: Any) -> Event:
+    import json
+
+    details = json.loads(row.details) if row.details else {}
+    return Event(
+        id=row.id,
+        at=row.at,
+        key_id=row.key_id,
+        masked=row.masked,
+        action=row.action,
+        actor=row.actor,
+        db_role=row.db_role,
+        details=details if isinstance(details, dict) else {},
     )

@@ -1,0 +1,268 @@
+"""The SQL for a Query: filtered, searched, sorted keyset pages, counts, and batches for export.
+
+Every order is a sort key (an expression an index of migration 0004 holds exactly) and the id, each in its
+own direction (`expires` and `description` go up while ties go to the higher id first). Row values cannot
+seek on expression indexes, so a page after a position is read in two index walks: the rest of the position's
+tie group (`key = :k AND id < :id`), then what follows it (`key > :k`). Both seek; neither sorts.
+
+Search on SQLite: a term of 3+ characters found in fewer than RARE_MATCHES descriptions by the FTS5 trigram
+index is answered from that index (a bounded set, sorted); a commoner term by walking the order's index and
+testing each description with LIKE (a page fills after a few hundred rows); shorter terms walk too. On
+PostgreSQL the planner chooses between the pg_trgm GIN index on lower(description) and the order's index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from desktop.core import keys
+from desktop.core.query import EXPIRING_WITHIN, STALE_AFTER, Filter, Query, Sort, SortCursor
+from desktop.core.values import KeyRecord, Page
+
+#: Fewer FTS matches than this: read them all and sort; more: walk the order's index instead.
+RARE_MATCHES = 2000
+#: Stand-ins for "no expiry" (after every date) and "never used" (before every date), as the indexes hold them.
+NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+NEVER_USED = datetime(1, 1, 1, tzinfo=UTC)
+
+_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at"
+
+#: The sort key of each order, per dialect: exactly the expressions migration 0004 indexes.
+SORT_KEYS = {
+    "sqlite": {
+        Sort.CREATED: "created_at",
+        Sort.EXPIRES: "coalesce(expires_at, '9999-12-31 23:59:59.999999')",
+        Sort.LAST_USED: "coalesce(last_used_at, '0001-01-01 00:00:00.000000')",
+        Sort.DESCRIPTION: "lower(description)",
+    },
+    "postgresql": {
+        Sort.CREATED: "created_at",
+        Sort.EXPIRES: "coalesce(expires_at, CAST('9999-12-31 23:59:59.999999' AS timestamp))",
+        Sort.LAST_USED: "coalesce(last_used_at, CAST('0001-01-01 00:00:00' AS timestamp))",
+        Sort.DESCRIPTION: "lower(description)",
+    },
+}
+#: (sort key descending, id descending) for each order before `reverse`.
+DIRECTIONS = {
+    Sort.CREATED: (True, True),
+    Sort.EXPIRES: (False, True),
+    Sort.LAST_USED: (True, True),
+    Sort.DESCRIPTION: (False, True),
+}
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A query made SQL for one dialect: the WHERE conditions, their parameters, the order."""
+
+    dialect: str
+    sort: Sort
+    conditions: tuple[str, ...]
+    params: dict[str, Any]
+    key_desc: bool
+    id_desc: bool
+
+    @property
+    def key(self) -> str:
+        return SORT_KEYS[self.dialect][self.sort]
+
+    def flipped(self) -> _Plan:
+        return _Plan(self.dialect, self.sort, self.conditions, self.params, not self.key_desc, not self.id_desc)
+
+    def time(self, moment: datetime) -> Any:
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        # SQLite holds SQLAlchemy's DATETIME text; psycopg takes a naive datetime for `timestamp`.
+        return naive.isoformat(" ", "microseconds") if self.dialect == "sqlite" else naive
+
+    def cursor_value(self, cursor: SortCursor) -> Any:
+        value = cursor.value
+        if self.sort is Sort.DESCRIPTION:
+            return value
+        if value is None:
+            value = NO_EXPIRY if self.sort is Sort.EXPIRES else NEVER_USED
+        assert isinstance(value, datetime)
+        return self.time(value)
+
+    @property
+    def cursor_param(self) -> str:
+        return "lower(:ck)" if self.sort is Sort.DESCRIPTION else ":ck"
+
+    def select(self, extra: tuple[str, ...], limit: int) -> tuple[str, dict[str, Any]]:
+        where = " AND ".join((*self.conditions, *extra)) or "TRUE"
+        key_dir = "DESC" if self.key_desc else "ASC"
+        id_dir = "DESC" if self.id_desc else "ASC"
+        sql = (
+            f"SELECT {_COLUMNS} FROM api_keys WHERE {where} "
+            f"ORDER BY {self.key} {key_dir}, id {id_dir} LIMIT {int(limit)}"
+        )
+        return sql, self.params
+
+    def following(self, cursor: SortCursor) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]:
+        """The two conditions for rows after `cursor` in this order: its tie group's rest, then beyond it."""
+        params = {**self.params, "ck": self.cursor_value(cursor), "cid": cursor.id}
+        ties = (f"{self.key} = {self.cursor_param}", f"id {'<' if self.id_desc else '>'} :cid")
+        beyond = (f"{self.key} {'<' if self.key_desc else '>'} {self.cursor_param}",)
+        return ties, beyond, params
+
+
+def plan(conn: Connection, query: Query, now: datetime) -> _Plan:
+    dialect = conn.dialect.name
+    if dialect not in SORT_KEYS:
+        dialect = "postgresql"  # standard SQL: CAST, lower(), coalesce
+    key_desc, id_desc = DIRECTIONS[query.sort]
+    if query.reverse:
+        key_desc, id_desc = not key_desc, not id_desc
+    draft = _Plan(dialect, query.sort, (), {}, key_desc, id_desc)
+    expires = SORT_KEYS[dialect][Sort.EXPIRES]
+    used = SORT_KEYS[dialect][Sort.LAST_USED]
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    status = query.status
+    if status is not None:
+        params["now"] = draft.time(now)
+        if status in (Filter.ACTIVE, Filter.EXPIRED, Filter.EXPIRING):
+            conditions.append("active = TRUE")
+        if status is Filter.ACTIVE:
+            conditions.append(f"{expires} > :now")
+        elif status is Filter.INACTIVE:
+            conditions.append("active = FALSE")
+        elif status is Filter.EXPIRED:
+            conditions.append(f"{expires} <= :now")
+        elif status is Filter.EXPIRING:
+            params["soon"] = draft.time(now + EXPIRING_WITHIN)
+            conditions += [f"{expires} > :now", f"{expires} <= :soon"]
+        elif status is Filter.UNUSED:
+            params["never"] = draft.time(NEVER_USED)
+            conditions.append(f"{used} = :never")
+        elif status is Filter.NEVER_EXPIRES:
+            params["no_expiry"] = draft.time(NO_EXPIRY)
+            conditions.append(f"{expires} = :no_expiry")
+        elif status is Filter.STALE:
+            params["never"] = draft.time(NEVER_USED)
+            params["stale"] = draft.time(now - STALE_AFTER)
+            conditions += [f"{used} > :never", f"{used} < :stale"]
+    if query.search:
+        conditions.append(_search(conn, dialect, query, params))
+    return _Plan(dialect, query.sort, tuple(conditions), params, key_desc, id_desc)
+
+
+def _search(conn: Connection, dialect: str, query: Query, params: dict[str, Any]) -> str:
+    digest = query.full_key_digest
+    if digest is not None:
+        params["digest"] = digest  # exactly that key: its description is not searched for the key's text
+        return "digest = :digest"
+    term = query.search
+    params["pattern"] = _like_pattern(term)
+    if dialect == "sqlite":
+        matcher = "description LIKE :pattern ESCAPE '\\'"
+        # LIKE folds ASCII letters only; the trigram index folds all of Unicode, so other text always uses it.
+        if len(term) >= 3 and (not term.isascii() or _rare(conn, term)):
+            params["fts"] = '"' + term.replace('"', '""') + '"'
+            matcher = "id IN (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH :fts)"
+    else:
+        matcher = "lower(description) LIKE lower(:pattern) ESCAPE '\\'"
+    hint = query.hint_prefix
+    if hint is None:
+        return matcher
+    params["hint"] = hint + "%"
+    return f"({matcher} OR hint {'LIKE' if dialect == 'sqlite' else 'ILIKE'} :hint)"
+
+
+def _rare(conn: Connection, term: str) -> bool:
+    fts = '"' + term.replace('"', '""') + '"'
+    found = conn.execute(
+        text("SELECT count(*) FROM (SELECT 1 FROM api_keys_fts WHERE api_keys_fts MATCH :fts LIMIT :probe)"),
+        {"fts": fts, "probe": RARE_MATCHES},
+    ).scalar_one()
+    return int(found) < RARE_MATCHES
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC)
+
+
+def _record(row: Any) -> KeyRecord:
+    created = _time(row[3])
+    assert created is not None  # NOT NULL
+    return KeyRecord(
+        row[0], keys.mask_hint(row[1]), row[2], created, _time(row[4]), bool(row[5]), _time(row[6])
+    )  # fmt: skip
+
+
+def _run(conn: Connection, plan_: _Plan, extra: tuple[str, ...], limit: int, params: dict[str, Any] | None = None):
+    sql, base = plan_.select(extra, limit)
+    return [_record(r) for r in conn.execute(text(sql), params if params is not None else base)]
+
+
+def _after(conn: Connection, plan_: _Plan, cursor: SortCursor, limit: int) -> list[KeyRecord]:
+    ties, beyond, params = plan_.following(cursor)
+    rows = _run(conn, plan_, ties, limit, params)
+    if len(rows) < limit:
+        rows += _run(conn, plan_, beyond, limit - len(rows), params)
+    return rows
+
+
+def first(conn: Connection, plan_: _Plan, limit: int) -> list[KeyRecord]:
+    return _run(conn, plan_, (), limit)
+
+
+def page(
+    conn: Connection, query: Query, now: datetime, size: int, *, after: SortCursor | None, before: SortCursor | None
+) -> Page:
+    """One page in the query's order: the first, the one after `after`, or the one before `before`."""
+    plan_ = plan(conn, query, now)
+    back = plan_.flipped()
+    if before is not None:
+        rows = _after(conn, back, before, size + 1)
+        items = tuple(reversed(rows[:size]))
+        edge = query.cursor(items[-1]) if items else before
+        return Page(items, len(rows) > size, bool(_after(conn, plan_, edge, 1)))
+    rows = first(conn, plan_, size + 1) if after is None else _after(conn, plan_, after, size + 1)
+    items = tuple(rows[:size])
+    edge = query.cursor(items[0]) if items else after
+    has_newer = edge is not None and bool(_after(conn, back, edge, 1))
+    return Page(items, has_newer, len(rows) > size)
+
+
+def count(conn: Connection, query: Query, now: datetime, *, before: SortCursor | None = None) -> int:
+    """How many keys match; with `before`, how many of them sort before that position (its offset)."""
+    plan_ = plan(conn, query, now)
+
+    def counted(extra: tuple[str, ...], params: dict[str, Any]) -> int:
+        where = " AND ".join((*plan_.conditions, *extra)) or "TRUE"
+        return int(conn.execute(text(f"SELECT count(*) FROM api_keys WHERE {where}"), params).scalar_one())
+
+    if before is None:
+        return counted((), plan_.params)
+    ties, beyond, params = plan_.flipped().following(before)
+    return counted(ties, params) + counted(beyond, params)
+
+
+def batches(conn_factory: Any, query: Query, now: datetime, size: int = 1000) -> Iterator[list[KeyRecord]]:
+    """Every matching key in the query's order, `size` at a time (each batch its own short read)."""
+    cursor: SortCursor | None = None
+    while True:
+        with conn_factory() as conn:
+            plan_ = plan(conn, query, now)
+            rows = first(conn, plan_, size) if cursor is None else _after(conn, plan_, cursor, size)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        cursor = query.cursor(rows[-1])

@@ -71,13 +71,17 @@ class _Plan:
     params: dict[str, Any]
     key_desc: bool
     id_desc: bool
+    #: The filter holds the sort key to one value (never used, by last use): the order is the id's alone.
+    fixed_key: bool = False
 
     @property
     def key(self) -> str:
         return SORT_KEYS[self.dialect][self.sort]
 
     def flipped(self) -> _Plan:
-        return _Plan(self.dialect, self.sort, self.conditions, self.params, not self.key_desc, not self.id_desc)
+        return _Plan(
+            self.dialect, self.sort, self.conditions, self.params, not self.key_desc, not self.id_desc, self.fixed_key
+        )
 
     def time(self, moment: datetime) -> Any:
         naive = moment.astimezone(UTC).replace(tzinfo=None)
@@ -97,15 +101,12 @@ class _Plan:
     def cursor_param(self) -> str:
         return "lower(:ck)" if self.sort is Sort.DESCRIPTION else ":ck"
 
-    def select(self, extra: tuple[str, ...], limit: int) -> tuple[str, dict[str, Any]]:
+    def select(self, extra: tuple[str, ...], limit: int, *, ties: bool = False) -> tuple[str, dict[str, Any]]:
         where = " AND ".join((*self.conditions, *extra)) or "TRUE"
-        key_dir = "DESC" if self.key_desc else "ASC"
-        id_dir = "DESC" if self.id_desc else "ASC"
-        sql = (
-            f"SELECT {_COLUMNS} FROM api_keys WHERE {where} "
-            f"ORDER BY {self.key} {key_dir}, id {id_dir} LIMIT {int(limit)}"
-        )
-        return sql, self.params
+        id_order = f"id {'DESC' if self.id_desc else 'ASC'}"
+        # Within one tie group the key is fixed: SQLite does not see an expression fixed by `=`, and would sort.
+        order = id_order if ties or self.fixed_key else f"{self.key} {'DESC' if self.key_desc else 'ASC'}, {id_order}"
+        return f"SELECT {_COLUMNS} FROM api_keys WHERE {where} ORDER BY {order} LIMIT {int(limit)}", self.params
 
     def following(self, cursor: SortCursor) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]:
         """The two conditions for rows after `cursor` in this order: its tie group's rest, then beyond it."""
@@ -123,8 +124,8 @@ def plan(conn: Connection, query: Query, now: datetime) -> _Plan:
     if query.reverse:
         key_desc, id_desc = not key_desc, not id_desc
     draft = _Plan(dialect, query.sort, (), {}, key_desc, id_desc)
-    expires = SORT_KEYS[dialect][Sort.EXPIRES]
-    used = SORT_KEYS[dialect][Sort.LAST_USED]
+    expires = _filtering(dialect, query.sort, Sort.EXPIRES)
+    used = _filtering(dialect, query.sort, Sort.LAST_USED)
     conditions: list[str] = []
     params: dict[str, Any] = {}
     status = query.status
@@ -153,7 +154,15 @@ def plan(conn: Connection, query: Query, now: datetime) -> _Plan:
             conditions += [f"{used} > :never", f"{used} < :stale"]
     if query.search:
         conditions.append(_search(conn, dialect, query, params))
-    return _Plan(dialect, query.sort, tuple(conditions), params, key_desc, id_desc)
+    fixed = (status, query.sort) in ((Filter.UNUSED, Sort.LAST_USED), (Filter.NEVER_EXPIRES, Sort.EXPIRES))
+    return _Plan(dialect, query.sort, tuple(conditions), params, key_desc, id_desc, fixed)
+
+
+def _filtering(dialect: str, order: Sort, key: Sort) -> str:
+    """A sort key in a filter condition. Unless it is the order's own, SQLite's `+` keeps the planner from
+    ranging over that key's index and then sorting: it walks the order's index and tests each row instead."""
+    expression = SORT_KEYS[dialect][key]
+    return expression if key is order or dialect != "sqlite" else f"+{expression}"
 
 
 def _search(conn: Connection, dialect: str, query: Query, params: dict[str, Any]) -> str:
@@ -204,14 +213,22 @@ def _record(row: Any) -> KeyRecord:
     )  # fmt: skip
 
 
-def _run(conn: Connection, plan_: _Plan, extra: tuple[str, ...], limit: int, params: dict[str, Any] | None = None):
-    sql, base = plan_.select(extra, limit)
+def _run(
+    conn: Connection,
+    plan_: _Plan,
+    extra: tuple[str, ...],
+    limit: int,
+    params: dict[str, Any] | None = None,
+    *,
+    ties: bool = False,
+) -> list[KeyRecord]:
+    sql, base = plan_.select(extra, limit, ties=ties)
     return [_record(r) for r in conn.execute(text(sql), params if params is not None else base)]
 
 
 def _after(conn: Connection, plan_: _Plan, cursor: SortCursor, limit: int) -> list[KeyRecord]:
     ties, beyond, params = plan_.following(cursor)
-    rows = _run(conn, plan_, ties, limit, params)
+    rows = _run(conn, plan_, ties, limit, params, ties=True)
     if len(rows) < limit:
         rows += _run(conn, plan_, beyond, limit - len(rows), params)
     return rows

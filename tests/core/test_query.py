@@ -237,3 +237,33 @@ def test_sqlite_search_uses_the_trigram_index_for_a_rare_term(db_path: Path) -> 
             sql, params = plan.select((), 26)
         shown = _plan(db_path, sql, params)
     assert "api_keys_fts VIRTUAL TABLE INDEX" in shown, shown
+
+
+def test_pager_moves_through_a_query_in_any_order(keyed: KeyStore) -> None:
+    from desktop.core.paging import Pager
+
+    every = list(keyed.find(Query()))
+    for query in (
+        Query("billing", Filter.ACTIVE, Sort.EXPIRES),
+        Query("", Filter.UNUSED, Sort.DESCRIPTION, reverse=True),
+        Query("", None, Sort.LAST_USED, reverse=True),
+    ):
+        expected = _expected(every, query)
+        pager = Pager(keyed, 4, query)
+        pager.first()
+        seen = [r.id for r in pager.items]
+        while pager.next():
+            seen += [r.id for r in pager.items]
+        assert seen == expected, query
+        assert pager.label(keyed.query_count(query)).endswith(f"of {len(expected)}")
+        # Reload keeps the page; a new size keeps its first key in view; Previous ends exactly at the top.
+        shown = [r.id for r in pager.items]
+        pager.reload()
+        assert [r.id for r in pager.items] == shown
+        pager.previous()
+        middle = pager.items[0].id
+        pager.resize(3)
+        assert middle in [r.id for r in pager.items]
+        while pager.previous():
+            pass
+        assert [r.id for r in pager.items] == expected[:3]

@@ -247,8 +247,8 @@ def page(
     if before is not None:
         rows = _after(conn, back, before, size + 1)
         items = tuple(reversed(rows[:size]))
-        edge = query.cursor(items[-1]) if items else before
-        return Page(items, len(rows) > size, bool(_after(conn, plan_, edge, 1)))
+        last = query.cursor(items[-1]) if items else before
+        return Page(items, len(rows) > size, bool(_after(conn, plan_, last, 1)))
     rows = first(conn, plan_, size + 1) if after is None else _after(conn, plan_, after, size + 1)
     items = tuple(rows[:size])
     edge = query.cursor(items[0]) if items else after

@@ -108,10 +108,12 @@ class _Plan:
         order = id_order if ties or self.fixed_key else f"{self.key} {'DESC' if self.key_desc else 'ASC'}, {id_order}"
         return f"SELECT {_COLUMNS} FROM api_keys WHERE {where} ORDER BY {order} LIMIT {int(limit)}", self.params
 
-    def following(self, cursor: SortCursor) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]:
+    def following(
+        self, cursor: SortCursor, id_param: str = "cid"
+    ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]:
         """The two conditions for rows after `cursor` in this order: its tie group's rest, then beyond it."""
-        params = {**self.params, "ck": self.cursor_value(cursor), "cid": cursor.id}
-        ties = (f"{self.key} = {self.cursor_param}", f"id {'<' if self.id_desc else '>'} :cid")
+        params = {**self.params, "ck": self.cursor_value(cursor), id_param: cursor.id}
+        ties = (f"{self.key} = {self.cursor_param}", f"id {'<' if self.id_desc else '>'} :{id_param}")
         beyond = (f"{self.key} {'<' if self.key_desc else '>'} {self.cursor_param}",)
         return ties, beyond, params
 
@@ -238,22 +240,50 @@ def first(conn: Connection, plan_: _Plan, limit: int) -> list[KeyRecord]:
     return _run(conn, plan_, (), limit)
 
 
+def _together(
+    conn: Connection, parts: list[tuple[_Plan, tuple[str, ...], int, bool]], params: dict[str, Any]
+) -> list[list[KeyRecord]]:
+    """Several index walks in one statement (one round trip, one snapshot); each part's rows in its order."""
+    selects = []
+    for number, (plan_, extra, limit, ties) in enumerate(parts):
+        sql, _ = plan_.select(extra, limit, ties=ties)
+        selects.append(f"SELECT {number} AS part, p{number}.* FROM ({sql}) AS p{number}")
+    found: list[list[KeyRecord]] = [[] for _ in parts]
+    for row in conn.execute(text(" UNION ALL ".join(selects)), params):
+        found[row[0]].append(_record(row[1:]))
+    return found
+
+
 def page(
     conn: Connection, query: Query, now: datetime, size: int, *, after: SortCursor | None, before: SortCursor | None
 ) -> Page:
-    """One page in the query's order: the first, the one after `after`, or the one before `before`."""
+    """One page in the query's order: the first, the one after `after`, or the one before `before`.
+
+    A page after (or before) a position is one statement: the position's tie group and what lies beyond it,
+    and whether anything lies on the other side of the position (the position itself included: nothing can
+    sort between it and the page's edge).
+    """
     plan_ = plan(conn, query, now)
-    back = plan_.flipped()
-    if before is not None:
-        rows = _after(conn, back, before, size + 1)
-        items = tuple(reversed(rows[:size]))
-        last = query.cursor(items[-1]) if items else before
-        return Page(items, len(rows) > size, bool(_after(conn, plan_, last, 1)))
-    rows = first(conn, plan_, size + 1) if after is None else _after(conn, plan_, after, size + 1)
-    items = tuple(rows[:size])
-    edge = query.cursor(items[0]) if items else after
-    has_newer = edge is not None and bool(_after(conn, back, edge, 1))
-    return Page(items, has_newer, len(rows) > size)
+    if after is None and before is None:
+        rows = first(conn, plan_, size + 1)
+        return Page(tuple(rows[:size]), False, len(rows) > size)
+    position = after if after is not None else before
+    assert position is not None
+    main, check = (plan_, plan_.flipped()) if after is not None else (plan_.flipped(), plan_)
+    ties, beyond, params = main.following(position)
+    check_ties, check_beyond, _ = check.following(position, "cid2")
+    params["cid2"] = position.id + (1 if check.id_desc else -1)
+    found = _together(
+        conn,
+        [(main, ties, size + 1, True), (main, beyond, size + 1, False), (check, check_ties, 1, True),
+         (check, check_beyond, 1, False)],
+        params,
+    )  # fmt: skip
+    rows = (found[0] + found[1])[: size + 1]
+    other_side = bool(found[2] or found[3])
+    if after is not None:
+        return Page(tuple(rows[:size]), other_side, len(rows) > size)
+    return Page(tuple(reversed(rows[:size])), len(rows) > size, other_side)
 
 
 def count(conn: Connection, query: Query, now: datetime, *, before: SortCursor | None = None) -> int:

@@ -93,7 +93,7 @@ def query_rows(database: Path, repeats: int) -> list[dict[str, Any]]:
                         floor,
                         "≤ 0.1×",
                         ours / floor <= 0.1,
-                        f"store.query_page(Query({term!r})), newest first, vs raw sqlite3 LIKE '%{term}%' over every row",
+                        f"store.query_page(Query({term!r})), newest first, vs raw sqlite3 LIKE '%{term}%' on every row",
                     )
                 )
         finally:

@@ -267,3 +267,23 @@ def test_pager_moves_through_a_query_in_any_order(keyed: KeyStore) -> None:
         while pager.previous():
             pass
         assert [r.id for r in pager.items] == expected[:3]
+
+
+def test_upgrading_a_database_with_keys_indexes_them_for_search(database: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from desktop.core.db.migrate import MIGRATIONS_DIR
+
+    with KeyStore.open(database, FixedClock(NOW), create=True) as store:
+        store.insert_many([NewKey(f"legacy {i} Quokka" if i % 10 == 0 else f"legacy {i}", NOW) for i in range(300)])
+        with store.database.write() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR))
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0003")
+    assert execute(database, "SELECT version_num FROM alembic_version") == [("0003",)]
+    with KeyStore.open(database, FixedClock(NOW)) as store:  # opening migrates to 0004
+        assert execute(database, "SELECT version_num FROM alembic_version") == [("0004",)]
+        found = list(store.find(Query("quokka", sort=Sort.DESCRIPTION)))
+        assert len(found) == 30 and all("Quokka" in r.description for r in found)

@@ -102,11 +102,28 @@ class _Plan:
         return "lower(:ck)" if self.sort is Sort.DESCRIPTION else ":ck"
 
     def select(self, extra: tuple[str, ...], limit: int, *, ties: bool = False) -> tuple[str, dict[str, Any]]:
-        where = " AND ".join((*self.conditions, *extra)) or "TRUE"
+        conditions = self.conditions
+        if extra and self.dialect == "sqlite" and not self.fixed_key:
+            cursor_bound = None if ties else ("<" if self.key_desc else ">")
+            conditions = tuple(self._unindexed(c, cursor_bound) for c in conditions)
+        where = " AND ".join((*conditions, *extra)) or "TRUE"
         id_order = f"id {'DESC' if self.id_desc else 'ASC'}"
         # Within one tie group the key is fixed: SQLite does not see an expression fixed by `=`, and would sort.
         order = id_order if ties or self.fixed_key else f"{self.key} {'DESC' if self.key_desc else 'ASC'}, {id_order}"
         return f"SELECT {_COLUMNS} FROM api_keys WHERE {where} ORDER BY {order} LIMIT {int(limit)}", self.params
+
+    def _unindexed(self, condition: str, cursor_bound: str | None) -> str:
+        """A filter's bound on the sort key, hidden from SQLite's planner (`+`) where the cursor's bound must be
+        the index range instead: SQLite ranges over one lower and one upper bound per column, and a filter's
+        `expires > now` chosen over the cursor's `expires > :ck` would walk from now to the cursor on each page.
+        In a tie group (`key = :ck`) every bound of the filter is hidden."""
+        prefix = self.key + " "
+        if not condition.startswith(prefix):
+            return condition
+        operator = condition[len(prefix) :].split(" ", 1)[0]
+        if cursor_bound is None or operator[0] == cursor_bound:
+            return "+" + condition
+        return condition
 
     def following(
         self, cursor: SortCursor, id_param: str = "cid"
@@ -175,7 +192,9 @@ def _search(conn: Connection, dialect: str, query: Query, params: dict[str, Any]
     term = query.search
     params["pattern"] = _like_pattern(term)
     if dialect == "sqlite":
-        matcher = "description LIKE :pattern ESCAPE '\\'"
+        # lower(description), not description: walking the description order's index, SQLite tests the
+        # indexed value instead of reading each row (12 times faster at a million keys).
+        matcher = "lower(description) LIKE :pattern ESCAPE '\\'"
         # LIKE folds ASCII letters only; the trigram index folds all of Unicode, so other text always uses it.
         if len(term) >= 3 and (not term.isascii() or _rare(conn, term)):
             params["fts"] = '"' + term.replace('"', '""') + '"'

@@ -37,7 +37,7 @@ def _name(query: Query) -> str:
     parts = [part for part in ("search" if query.search else "", query.status or "") if part]
     if query.sort is not Sort.CREATED or not parts:
         parts.append(query.sort)
-    return f"{'/'.join(parts)}: last page / first"
+    return f"{'/'.join(parts)}: last page / second"
 
 
 #: Every row this module reports (the small-size test checks them all).
@@ -100,23 +100,24 @@ def query_rows(database: Path, repeats: int) -> list[dict[str, Any]]:
             con.close()
         for query in CASES:
             first_s = median_per_call(lambda q=query: store.query_page(q, PAGE), 5, repeats)  # type: ignore[misc]
-            # The last page, reached as Next would: after the key just before it (read once, in setup).
+            # The second and the last page, each as Next reaches it: after the key just before it (read once,
+            # in setup). Both are the same statement at a different depth: flat means the same cost.
+            head = list(store.find(query, limit=PAGE))
             tail = list(store.find(Query(query.search, query.status, query.sort, not query.reverse), limit=PAGE + 1))
-            edge = query.cursor(tail[-1])
-            last_s = median_per_call(
-                lambda q=query, e=edge: store.query_page(q, PAGE, after=e),  # type: ignore[misc]
-                5,
-                repeats,
+            second, last = query.cursor(head[-1]), query.cursor(tail[-1])
+            second_s, last_s = (
+                median_per_call(lambda q=query, e=edge: store.query_page(q, PAGE, after=e), 5, repeats)  # type: ignore[misc]
+                for edge in (second, last)
             )
-            ratio = last_s / first_s
+            ratio = last_s / second_s
             rows.append(
                 _row(
                     _name(query),
                     last_s,
-                    first_s,
+                    second_s,
                     f"≤ 1.2×, < {FRAME_MS:.1f} ms",
-                    ratio <= 1.2 and max(first_s, last_s) * 1000 < FRAME_MS,
-                    f"store.query_page at the end of the list vs at its start ({len(tail) - 1} keys a page)",
+                    ratio <= 1.2 and max(first_s, second_s, last_s) * 1000 < FRAME_MS,
+                    f"store.query_page: the last page vs the second (first page {first_s * 1000:.2f} ms)",
                     ratio=ratio,
                 )
             )

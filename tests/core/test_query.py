@@ -289,3 +289,28 @@ def test_upgrading_a_database_with_keys_indexes_them_for_search(database: str) -
         assert execute(database, "SELECT version_num FROM alembic_version") == [("0004",)]
         found = list(store.find(Query("quokka", sort=Sort.DESCRIPTION)))
         assert len(found) == 30 and all("Quokka" in r.description for r in found)
+
+
+def test_postgresql_plans_walk_the_order_index_and_search_by_trigram(backend: str, database: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the PostgreSQL plans")
+    from sqlalchemy import text
+
+    from desktop.core.db import queries
+
+    with KeyStore.open(database, FixedClock(NOW), create=True) as store:
+        store.insert_many([NewKey(f"k {i}", NOW - timedelta(minutes=i)) for i in range(50)])
+        with store.database.read() as conn:
+            conn.exec_driver_sql("ANALYZE api_keys")
+            # A small table is read whole by choice; without sequential scans the plan shows what indexes allow.
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            for status in (None, *STATUS_WORDS):
+                for sort in Sort:
+                    plan = queries.plan(conn, Query("", status, sort), NOW)
+                    sql, params = plan.select((), 26)
+                    shown = "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + sql), params))
+                    assert "Index" in shown and "Sort" not in shown, (status, sort, shown)
+            plan = queries.plan(conn, Query("k 4"), NOW)
+            sql = f"SELECT count(*) FROM api_keys WHERE {' AND '.join(plan.conditions)}"
+            shown = "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + sql), plan.params))
+        assert "ix_api_keys_description_trgm" in shown, shown

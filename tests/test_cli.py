@@ -66,7 +66,16 @@ def test_list_json_fields_and_order(database: str) -> None:
     second = create(database, "second", "--expires", (date.today() + timedelta(days=3)).isoformat())
     data = listed(database)
     assert [d["masked"] for d in data] == [keys.mask(second), keys.mask(first)]
-    assert set(data[0]) == {"id", "masked", "description", "created_at", "expires_at", "active", "last_used_at", "status"}
+    assert set(data[0]) == {
+        "id",
+        "masked",
+        "description",
+        "created_at",
+        "expires_at",
+        "active",
+        "last_used_at",
+        "status",
+    }
     for field in ("created_at", "expires_at"):
         parsed = datetime.fromisoformat(str(data[0][field]))
         assert parsed.utcoffset() is not None

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import random
 
     # Imported by the commands that open a database: the window's start-up pays for every module imported here.
+    from desktop.core.query import Query
     from desktop.core.store import KeyStore
 
 PROG = APP_ID
@@ -69,8 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="a scope the key grants (repeatable; e.g. billing:read)",
     )
-    listing = command("list", "list all keys, newest first")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing = command("list", "list keys, newest first (or as --search, --status and --sort say)")
+    listing.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="case-insensitive part of a description, a masked key or its start (ak_7Gq2), or a full key",
+    )
+    listing.add_argument("--status", metavar="STATUS", help="active, inactive, expired, expiring or unused")
+    listing.add_argument(
+        "--sort", metavar="ORDER", help="created (newest first, the default), expires, last-used or description"
+    )
+    listing.add_argument("--reverse", action="store_true", help="the whole order reversed")
+    listing.add_argument("--limit", metavar="N", help="only the first N keys in that order")
+    output = listing.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print a JSON array")
+    output.add_argument("--csv", action="store_true", help="print CSV: a header row, then one row per key")
     verify = command("verify", "check a key; prints valid, malformed, unknown, inactive, expired or forbidden")
     verify.add_argument(
         "--scope", action="append", default=[], metavar="S", help="a scope the key must have (repeatable; all required)"
@@ -118,28 +132,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+def _record_json(record: KeyRecord, now: datetime) -> dict[str, Any]:
+    from desktop.core.export import record_fields
 
-
-def _record_json(record: KeyRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "masked": record.masked,
-        "description": record.description,
-        "created_at": _iso(record.created_at),
-        "expires_at": _iso(record.expires_at),
-        "active": record.active,
-        "last_used_at": _iso(record.last_used_at),
-        "scopes": list(record.scopes),
-    }
+    return record_fields(record, now)
 
 
 def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "-" if value is None else value.astimezone().strftime(fmt)
 
 
-def _print_table(records: list[KeyRecord], out: TextIO, now: datetime) -> None:
+def _print_table(records: list[KeyRecord], out: TextIO, now: datetime, empty: str | None = None) -> None:
     header = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
     rows = [
         (
@@ -157,7 +160,7 @@ def _print_table(records: list[KeyRecord], out: TextIO, now: datetime) -> None:
     for row in (header, *rows):
         out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
     if not rows:
-        out.write(f"No keys yet. Create one with: {PROG} create --description TEXT\n")
+        out.write(empty or f"No keys yet. Create one with: {PROG} create --description TEXT\n")
 
 
 def _read_key(arg: str) -> str:
@@ -258,8 +261,10 @@ def _log_limit(text: str) -> int:
 
 
 def _event_json(event: Event) -> dict[str, Any]:
+    from desktop.core.export import iso
+
     return {
-        "at": _iso(event.at),
+        "at": iso(event.at),
         "key_id": event.key_id,
         "masked": event.masked,
         "action": event.action,
@@ -334,6 +339,32 @@ def _lifecycle(store: KeyStore, command: str, args: argparse.Namespace, out: Tex
         )
 
 
+LIST_LIMIT_MAX = 1_000_000_000
+
+
+def _list_limit(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,10}", text.strip()) or not 1 <= int(text) <= LIST_LIMIT_MAX:
+        raise InvalidInput(
+            f"--limit must be a whole number from 1 to {LIST_LIMIT_MAX:,}, not '{shown(shorten(text, 40))}'."
+        )
+    return int(text)
+
+
+def _list(
+    store: KeyStore, query: Query, limit: int | None, args: argparse.Namespace, out: TextIO, now: datetime
+) -> None:
+    records = store.find(query, limit=limit)
+    if args.json or args.csv:
+        from desktop.core.export import write_csv, write_json
+
+        (write_json if args.json else write_csv)(records, out, lambda r: _record_json(r, now))
+        return
+    empty = None if query.is_plain else "No keys match.\n"
+    _print_table(list(records), out, now, empty)
+
+
 def _positive_count(text: str) -> int:
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
     if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or not 1 <= int(text) <= SEED_MAX:
@@ -390,6 +421,11 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         given = _lifecycle_input(command, args)
     elif command == "seed":
         count = _positive_count(args.count)
+    elif command == "list":
+        from desktop.core.query import Query
+
+        query = Query.parse(args.search, args.status, args.sort, args.reverse)
+        limit = _list_limit(args.limit)
     elif command == "grant":
         _require_postgresql(args.database)
     elif command == "verify":
@@ -405,14 +441,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         if command == "create":
             out.write(store.create(description, expires_on, scopes=scopes).key + "\n")
         elif command == "list":
-            records = store.all()
-            if args.json:
-                import json
-
-                json.dump([_record_json(r) for r in records], out, ensure_ascii=False, indent=2)
-                out.write("\n")
-            else:
-                _print_table(records, out, clock.now())
+            _list(store, query, limit, args, out, clock.now())
         elif command == "verify":
             result = store.check(key, required) if required or args.json else VerifyResult(store.verify(key))
             _print_verdict(result, args.json, out)

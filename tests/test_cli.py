@@ -75,6 +75,7 @@ def test_list_json_fields_and_order(database: str) -> None:
         "active",
         "last_used_at",
         "scopes",
+        "status",
     }
     for field in ("created_at", "expires_at"):
         parsed = datetime.fromisoformat(str(data[0][field]))

@@ -1,24 +1,38 @@
-"""Where the window is in the newest-first list: one keyset page and its offset, without OFFSET queries."""
+"""Where the window is in the list: one keyset page and its offset, without OFFSET queries.
+
+Newest first by default; with a `Query` (search, status filter, any order) the same moves, on cursors that
+hold the order's sort key.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from desktop.core.query import Query, SortCursor
 from desktop.core.values import Cursor, KeyRecord, Page
+
+#: A place in the list: (created_at, id) newest first, or a query order's (sort key, id).
+Position = Cursor | SortCursor
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 
 
 class PageSource(Protocol):
-    """What the pager reads from: `KeyStore.page`."""
+    """What the pager reads from: `KeyStore.page`, and `KeyStore.query_page` for a query."""
 
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page: ...
 
 
-def _at_or_older(cursor: Cursor) -> Cursor:
-    """A cursor whose `after` includes `cursor` itself: IDs are integers, so nothing sorts between."""
-    return Cursor(cursor.created_at, cursor.id + 1)
+def _at_or_older(cursor: Position, reverse: bool = False) -> Position:
+    """A cursor whose `after` includes `cursor` itself: IDs are integers, so nothing sorts between.
+
+    Ties go to the higher id first, so the next higher id stands just before `cursor` (reversed: the lower).
+    """
+    step = -1 if reverse else 1
+    if isinstance(cursor, SortCursor):
+        return SortCursor(cursor.value, cursor.id + step)
+    return Cursor(cursor.created_at, cursor.id + step)
 
 
 class Pager:
@@ -29,15 +43,17 @@ class Pager:
     key really is; at either end of the list it is exact by construction.
     """
 
-    def __init__(self, store: PageSource, size: int = DEFAULT_PAGE_SIZE) -> None:
+    def __init__(self, store: PageSource, size: int = DEFAULT_PAGE_SIZE, query: Query | None = None) -> None:
         self._store = store
         self._size = size
+        #: None or a plain query: the newest-first list, read by `page` (the window's fast first page).
+        self._query = None if query is None or query.is_plain else query
         self._items: tuple[KeyRecord, ...] = ()
         self._has_newer = False
         self._has_older = False
         self._offset = 0
         # None: the top of the list, so keys added meanwhile appear on reload.
-        self._start: Cursor | None = None
+        self._start: Position | None = None
 
     # -- state --
 
@@ -62,11 +78,26 @@ class Pager:
         return self._offset
 
     @property
-    def start(self) -> Cursor | None:
+    def query(self) -> Query:
+        return self._query or Query()
+
+    def _page(self, size: int, *, after: Position | None = None, before: Position | None = None) -> Page:
+        if self._query is None:
+            assert not isinstance(after, SortCursor) and not isinstance(before, SortCursor)
+            return self._store.page(size, after=after, before=before)
+        store = self._store
+        assert hasattr(store, "query_page"), "a query needs a store with query_page"
+        return store.query_page(self._query, size, after=after, before=before)  # type: ignore[no-any-return]
+
+    def _cursor(self, record: KeyRecord) -> Position:
+        return record.cursor if self._query is None else self._query.cursor(record)
+
+    @property
+    def start(self) -> Position | None:
         """The anchor of this page (its first key), or None at the top of the list."""
         return self._start
 
-    def set_position(self, start: Cursor | None, offset: int) -> None:
+    def set_position(self, start: Position | None, offset: int) -> None:
         """Correct the offset from a count, if the page is still the one that was counted."""
         if start == self._start:
             self._offset = offset if start is not None else 0
@@ -74,12 +105,12 @@ class Pager:
     # -- moves --
 
     def first(self) -> None:
-        self._show(self._store.page(self._size), offset=0)
+        self._show(self._page(self._size), offset=0)
 
     def next(self) -> bool:
         if not self._has_older or not self._items:
             return False
-        page = self._store.page(self._size, after=self._items[-1].cursor)
+        page = self._page(self._size, after=self._cursor(self._items[-1]))
         if not page.items:  # the older keys were deleted meanwhile
             self.reload()
             return False
@@ -89,7 +120,7 @@ class Pager:
     def previous(self) -> bool:
         if not self._has_newer or not self._items:
             return False
-        page = self._store.page(self._size, before=self._items[0].cursor)
+        page = self._page(self._size, before=self._cursor(self._items[0]))
         # At the top the page may be short (after a change of page size, or keys deleted meanwhile): it is
         # shown as it is. Fetching a whole first page instead would repeat keys already seen on this one.
         self._show(page, offset=max(0, self._offset - len(page.items)))
@@ -100,18 +131,18 @@ class Pager:
         if self._start is None:
             self.first()
             return
-        page = self._store.page(self._size, after=_at_or_older(self._start))
+        page = self._page(self._size, after=_at_or_older(self._start, self.query.reverse))
         if page.items:
             self._show(page, offset=self._offset)
             return
         # Everything from here on is gone: show the last page there is.
-        back = self._store.page(self._size, before=self._start)
+        back = self._page(self._size, before=self._start)
         if not back.has_newer:
             self.first()
         else:
             self._show(back, offset=max(0, self._offset - len(back.items)))
 
-    def jump(self, start: Cursor, offset: int) -> None:
+    def jump(self, start: Position, offset: int) -> None:
         """Show the page that begins at `start`, the key `offset` places from the top (from a count or OFFSET)."""
         self._start = start
         self._offset = offset
@@ -130,17 +161,18 @@ class Pager:
             return
         skip = offset % size  # keys between the aligned page's first key and this one
         if skip:
-            back = self._store.page(skip, before=start)
+            back = self._page(skip, before=start)
             if not back.has_newer and len(back.items) <= skip:
                 self.first()  # the offset was ahead of the truth (keys went meanwhile): the top it is
                 return
-            start, offset = back.items[0].cursor, offset - len(back.items)
+            start, offset = self._cursor(back.items[0]), offset - len(back.items)
         self._start, self._offset = start, offset
         self.reload()
 
     def adopt(self, other: Pager) -> None:
         """Take the page `other` read at this pager's place (off the GUI thread: a live refresh) as this one's."""
         self._size = other._size
+        self._query = other._query
         self._items = other._items
         self._has_newer = other._has_newer
         self._has_older = other._has_older
@@ -156,7 +188,7 @@ class Pager:
             self._start = None
         else:
             self._offset = max(offset, 1)
-            self._start = page.items[0].cursor
+            self._start = self._cursor(page.items[0])
 
     # -- label --
 

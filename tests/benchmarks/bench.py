@@ -26,7 +26,7 @@ from tests.benchmarks import core_bench
 
 REPO = core_bench.REPO
 #: The groups of rows `--only` selects, in the order they run.
-GROUPS = ("process", "window", "verify", "seed", "stall", "pg")
+GROUPS = ("process", "window", "verify", "seed", "stall", "query", "pg")
 FLOOR_WINDOW = Path(__file__).with_name("floor_window.py")
 FRAME_MS = 1000 / 60
 SMALL_KEYS = 100
@@ -439,7 +439,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         help="run only these groups of rows (repeatable): process (start, window visible, memory), window"
         " (page turns, count), verify (verify, verify (locked)), seed, stall (event loop, busy database), pg"
-        " (the same on a PostgreSQL server, plus apikeys_verify() and live refresh); default: all",
+        " (the same on a PostgreSQL server, plus apikeys_verify() and live refresh), query (search, filters and"
+        " orders: first and last pages, migration 0004); default: all",
     )
     return parser.parse_args(argv)
 
@@ -472,6 +473,10 @@ def main(argv: list[str] | None = None) -> int:
             from tests.benchmarks import stall_bench
 
             rows += [Row(**row) for row in stall_bench.stall_rows(workdir, home, min(repeats, 3))]
+        if "query" in groups:
+            from tests.benchmarks import query_bench
+
+            rows += [Row(**row) for row in query_bench.query_rows(database, repeats)]
         if "pg" in groups:
             from tests.benchmarks import pg_bench
             from tests.pg import PgUnavailable

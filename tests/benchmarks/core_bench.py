@@ -156,6 +156,19 @@ CREATE TABLE api_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, digest BLOB NOT NUL
   active BOOLEAN DEFAULT 1 NOT NULL, last_used_at DATETIME);
 CREATE UNIQUE INDEX ix_api_keys_digest ON api_keys (digest);
 CREATE INDEX ix_api_keys_created_at_id ON api_keys (created_at, id);
+-- migration 0004: the sort indexes and the trigram search index with its triggers
+CREATE INDEX ix_api_keys_active_created_at_id ON api_keys (active, created_at, id);
+CREATE INDEX ix_api_keys_expires_key ON api_keys (coalesce(expires_at, '9999-12-31 23:59:59.999999'), id DESC);
+CREATE INDEX ix_api_keys_active_expires_key
+  ON api_keys (active, coalesce(expires_at, '9999-12-31 23:59:59.999999'), id DESC);
+CREATE INDEX ix_api_keys_last_used_key ON api_keys (coalesce(last_used_at, '0001-01-01 00:00:00.000000'), id ASC);
+CREATE INDEX ix_api_keys_active_last_used_key
+  ON api_keys (active, coalesce(last_used_at, '0001-01-01 00:00:00.000000'), id ASC);
+CREATE INDEX ix_api_keys_description_key ON api_keys (lower(description), id DESC);
+CREATE INDEX ix_api_keys_active_description_key ON api_keys (active, lower(description), id DESC);
+CREATE VIRTUAL TABLE api_keys_fts USING fts5(description, content='api_keys', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER api_keys_fts_insert AFTER INSERT ON api_keys BEGIN
+  INSERT INTO api_keys_fts (rowid, description) VALUES (new.id, new.description); END;
 """
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.benchmarks.bench import GROUPS
 from tests.benchmarks.core_bench import REPO
+from tests.benchmarks.query_bench import ROW_NAMES as QUERY_ROWS
 from tests.pg import unavailable
 
 ROWS = {
@@ -27,6 +28,7 @@ ROWS = {
     "verify (locked)",
     "seed",
     "event-loop stall (busy database)",
+    *QUERY_ROWS,
 }
 
 

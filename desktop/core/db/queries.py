@@ -1,0 +1,335 @@
+"""The SQL for a Query: filtered, searched, sorted keyset pages, counts, and batches for export.
+
+Every order is a sort key (an expression an index of migration 0004 holds exactly) and the id, each in its
+own direction (`expires` and `description` go up while ties go to the higher id first). Row values cannot
+seek on expression indexes, so a page after a position is read in two index walks: the rest of the position's
+tie group (`key = :k AND id < :id`), then what follows it (`key > :k`). Both seek; neither sorts.
+
+Search on SQLite: a term of 3+ characters found in fewer than RARE_MATCHES descriptions by the FTS5 trigram
+index is answered from that index (a bounded set, sorted); a commoner term by walking the order's index and
+testing each description with LIKE (a page fills after a few hundred rows); shorter terms walk too. On
+PostgreSQL the planner chooses between the pg_trgm GIN index on lower(description) and the order's index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from desktop.core import keys
+from desktop.core.query import EXPIRING_WITHIN, STALE_AFTER, Filter, Query, Sort, SortCursor
+from desktop.core.values import KeyRecord, Page
+
+#: Fewer FTS matches than this: read them all and sort; more: walk the order's index instead.
+RARE_MATCHES = 2000
+#: Stand-ins for "no expiry" (after every date) and "never used" (before every date), as the indexes hold them.
+NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+NEVER_USED = datetime(1, 1, 1, tzinfo=UTC)
+
+_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
+
+#: The sort key of each order, per dialect: exactly the expressions migration 0004 indexes.
+SORT_KEYS = {
+    "sqlite": {
+        Sort.CREATED: "created_at",
+        Sort.EXPIRES: "coalesce(expires_at, '9999-12-31 23:59:59.999999')",
+        Sort.LAST_USED: "coalesce(last_used_at, '0001-01-01 00:00:00.000000')",
+        Sort.DESCRIPTION: "lower(description)",
+    },
+    "postgresql": {
+        Sort.CREATED: "created_at",
+        Sort.EXPIRES: "coalesce(expires_at, CAST('9999-12-31 23:59:59.999999' AS timestamp))",
+        Sort.LAST_USED: "coalesce(last_used_at, CAST('0001-01-01 00:00:00' AS timestamp))",
+        Sort.DESCRIPTION: "lower(description)",
+    },
+}
+#: (sort key descending, id descending) for each order before `reverse`.
+DIRECTIONS = {
+    Sort.CREATED: (True, True),
+    Sort.EXPIRES: (False, True),
+    Sort.LAST_USED: (True, True),
+    Sort.DESCRIPTION: (False, True),
+}
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A query made SQL for one dialect: the WHERE conditions, their parameters, the order."""
+
+    dialect: str
+    sort: Sort
+    conditions: tuple[str, ...]
+    params: dict[str, Any]
+    key_desc: bool
+    id_desc: bool
+    #: The filter holds the sort key to one value (never used, by last use): the order is the id's alone.
+    fixed_key: bool = False
+
+    @property
+    def key(self) -> str:
+        return SORT_KEYS[self.dialect][self.sort]
+
+    def flipped(self) -> _Plan:
+        return _Plan(
+            self.dialect, self.sort, self.conditions, self.params, not self.key_desc, not self.id_desc, self.fixed_key
+        )
+
+    def time(self, moment: datetime) -> Any:
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        # SQLite holds SQLAlchemy's DATETIME text; psycopg takes a naive datetime for `timestamp`.
+        return naive.isoformat(" ", "microseconds") if self.dialect == "sqlite" else naive
+
+    def cursor_value(self, cursor: SortCursor) -> Any:
+        value = cursor.value
+        if self.sort is Sort.DESCRIPTION:
+            return value
+        if value is None:
+            value = NO_EXPIRY if self.sort is Sort.EXPIRES else NEVER_USED
+        assert isinstance(value, datetime)
+        return self.time(value)
+
+    @property
+    def cursor_param(self) -> str:
+        return "lower(:ck)" if self.sort is Sort.DESCRIPTION else ":ck"
+
+    def select(self, extra: tuple[str, ...], limit: int, *, ties: bool = False) -> tuple[str, dict[str, Any]]:
+        conditions = self.conditions
+        if extra and self.dialect == "sqlite" and not self.fixed_key:
+            cursor_bound = None if ties else ("<" if self.key_desc else ">")
+            conditions = tuple(self._unindexed(c, cursor_bound) for c in conditions)
+        where = " AND ".join((*conditions, *extra)) or "TRUE"
+        id_order = f"id {'DESC' if self.id_desc else 'ASC'}"
+        # Within one tie group the key is fixed: SQLite does not see an expression fixed by `=`, and would sort.
+        order = id_order if ties or self.fixed_key else f"{self.key} {'DESC' if self.key_desc else 'ASC'}, {id_order}"
+        return f"SELECT {_COLUMNS} FROM api_keys WHERE {where} ORDER BY {order} LIMIT {int(limit)}", self.params
+
+    def _unindexed(self, condition: str, cursor_bound: str | None) -> str:
+        """A filter's bound on the sort key, hidden from SQLite's planner (`+`) where the cursor's bound must be
+        the index range instead: SQLite ranges over one lower and one upper bound per column, and a filter's
+        `expires > now` chosen over the cursor's `expires > :ck` would walk from now to the cursor on each page.
+        In a tie group (`key = :ck`) every bound of the filter is hidden."""
+        prefix = self.key + " "
+        if not condition.startswith(prefix):
+            return condition
+        operator = condition[len(prefix) :].split(" ", 1)[0]
+        if cursor_bound is None or operator[0] == cursor_bound:
+            return "+" + condition
+        return condition
+
+    def following(
+        self, cursor: SortCursor, id_param: str = "cid"
+    ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]:
+        """The two conditions for rows after `cursor` in this order: its tie group's rest, then beyond it."""
+        params = {**self.params, "ck": self.cursor_value(cursor), id_param: cursor.id}
+        ties = (f"{self.key} = {self.cursor_param}", f"id {'<' if self.id_desc else '>'} :{id_param}")
+        beyond = (f"{self.key} {'<' if self.key_desc else '>'} {self.cursor_param}",)
+        return ties, beyond, params
+
+
+def plan(conn: Connection, query: Query, now: datetime) -> _Plan:
+    dialect = conn.dialect.name
+    if dialect not in SORT_KEYS:
+        dialect = "postgresql"  # standard SQL: CAST, lower(), coalesce
+    key_desc, id_desc = DIRECTIONS[query.sort]
+    if query.reverse:
+        key_desc, id_desc = not key_desc, not id_desc
+    draft = _Plan(dialect, query.sort, (), {}, key_desc, id_desc)
+    expires = _filtering(dialect, query.sort, Sort.EXPIRES)
+    used = _filtering(dialect, query.sort, Sort.LAST_USED)
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    status = query.status
+    if status is not None:
+        params["now"] = draft.time(now)
+        if status in (Filter.ACTIVE, Filter.EXPIRED, Filter.EXPIRING):
+            conditions.append("active = TRUE")
+        if status is Filter.ACTIVE:
+            conditions.append(f"{expires} > :now")
+        elif status is Filter.INACTIVE:
+            conditions.append("active = FALSE")
+        elif status is Filter.EXPIRED:
+            conditions.append(f"{expires} <= :now")
+        elif status is Filter.EXPIRING:
+            params["soon"] = draft.time(now + EXPIRING_WITHIN)
+            conditions += [f"{expires} > :now", f"{expires} <= :soon"]
+        elif status is Filter.UNUSED:
+            params["never"] = draft.time(NEVER_USED)
+            conditions.append(f"{used} = :never")
+        elif status is Filter.NEVER_EXPIRES:
+            params["no_expiry"] = draft.time(NO_EXPIRY)
+            conditions.append(f"{expires} = :no_expiry")
+        elif status is Filter.STALE:
+            params["never"] = draft.time(NEVER_USED)
+            params["stale"] = draft.time(now - STALE_AFTER)
+            conditions += [f"{used} > :never", f"{used} < :stale"]
+    if query.search:
+        conditions.append(_search(conn, dialect, query, params))
+    fixed = (status, query.sort) in ((Filter.UNUSED, Sort.LAST_USED), (Filter.NEVER_EXPIRES, Sort.EXPIRES))
+    return _Plan(dialect, query.sort, tuple(conditions), params, key_desc, id_desc, fixed)
+
+
+def _filtering(dialect: str, order: Sort, key: Sort) -> str:
+    """A sort key in a filter condition. Unless it is the order's own, SQLite's `+` keeps the planner from
+    ranging over that key's index and then sorting: it walks the order's index and tests each row instead."""
+    expression = SORT_KEYS[dialect][key]
+    return expression if key is order or dialect != "sqlite" else f"+{expression}"
+
+
+def _search(conn: Connection, dialect: str, query: Query, params: dict[str, Any]) -> str:
+    digest = query.full_key_digest
+    if digest is not None:
+        params["digest"] = digest  # exactly that key: its description is not searched for the key's text
+        return "digest = :digest"
+    term = query.search
+    params["pattern"] = _like_pattern(term)
+    if dialect == "sqlite":
+        # lower(description), not description: walking the description order's index, SQLite tests the
+        # indexed value instead of reading each row (12 times faster at a million keys).
+        matcher = "lower(description) LIKE :pattern ESCAPE '\\'"
+        # LIKE folds ASCII letters only; the trigram index folds all of Unicode, so other text always uses it.
+        if len(term) >= 3 and (not term.isascii() or _rare(conn, term)):
+            params["fts"] = '"' + term.replace('"', '""') + '"'
+            matcher = "id IN (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH :fts)"
+    else:
+        matcher = "lower(description) LIKE lower(:pattern) ESCAPE '\\'"
+    hint = query.hint_prefix
+    if hint is None:
+        return matcher
+    params["hint"] = hint + "%"
+    return f"({matcher} OR hint {'LIKE' if dialect == 'sqlite' else 'ILIKE'} :hint)"
+
+
+def _rare(conn: Connection, term: str) -> bool:
+    fts = '"' + term.replace('"', '""') + '"'
+    found = conn.execute(
+        text("SELECT count(*) FROM (SELECT 1 FROM api_keys_fts WHERE api_keys_fts MATCH :fts LIMIT :probe)"),
+        {"fts": fts, "probe": RARE_MATCHES},
+    ).scalar_one()
+    return int(found) < RARE_MATCHES
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC)
+
+
+def _record(row: Any) -> KeyRecord:
+    created = _time(row[3])
+    assert created is not None  # NOT NULL
+    return KeyRecord(
+        row[0], keys.mask_hint(row[1]), row[2], created, _time(row[4]), bool(row[5]), _time(row[6]),
+        tuple(row[7].split()) if row[7] else (),
+    )  # fmt: skip
+
+
+def _run(
+    conn: Connection,
+    plan_: _Plan,
+    extra: tuple[str, ...],
+    limit: int,
+    params: dict[str, Any] | None = None,
+    *,
+    ties: bool = False,
+) -> list[KeyRecord]:
+    sql, base = plan_.select(extra, limit, ties=ties)
+    return [_record(r) for r in conn.execute(text(sql), params if params is not None else base)]
+
+
+def _after(conn: Connection, plan_: _Plan, cursor: SortCursor, limit: int) -> list[KeyRecord]:
+    ties, beyond, params = plan_.following(cursor)
+    rows = _run(conn, plan_, ties, limit, params, ties=True)
+    if len(rows) < limit:
+        rows += _run(conn, plan_, beyond, limit - len(rows), params)
+    return rows
+
+
+def first(conn: Connection, plan_: _Plan, limit: int) -> list[KeyRecord]:
+    return _run(conn, plan_, (), limit)
+
+
+def _together(
+    conn: Connection, parts: list[tuple[_Plan, tuple[str, ...], int, bool]], params: dict[str, Any]
+) -> list[list[KeyRecord]]:
+    """Several index walks in one statement (one round trip, one snapshot); each part's rows in its order."""
+    selects = []
+    for number, (plan_, extra, limit, ties) in enumerate(parts):
+        sql, _ = plan_.select(extra, limit, ties=ties)
+        selects.append(f"SELECT {number} AS part, p{number}.* FROM ({sql}) AS p{number}")
+    found: list[list[KeyRecord]] = [[] for _ in parts]
+    for row in conn.execute(text(" UNION ALL ".join(selects)), params):
+        found[row[0]].append(_record(row[1:]))
+    return found
+
+
+def page(
+    conn: Connection, query: Query, now: datetime, size: int, *, after: SortCursor | None, before: SortCursor | None
+) -> Page:
+    """One page in the query's order: the first, the one after `after`, or the one before `before`.
+
+    A page after (or before) a position is one statement: the position's tie group and what lies beyond it,
+    and whether anything lies on the other side of the position (the position itself included: nothing can
+    sort between it and the page's edge).
+    """
+    plan_ = plan(conn, query, now)
+    if after is None and before is None:
+        rows = first(conn, plan_, size + 1)
+        return Page(tuple(rows[:size]), False, len(rows) > size)
+    position = after if after is not None else before
+    assert position is not None
+    main, check = (plan_, plan_.flipped()) if after is not None else (plan_.flipped(), plan_)
+    ties, beyond, params = main.following(position)
+    check_ties, check_beyond, _ = check.following(position, "cid2")
+    params["cid2"] = position.id + (1 if check.id_desc else -1)
+    found = _together(
+        conn,
+        [(main, ties, size + 1, True), (main, beyond, size + 1, False), (check, check_ties, 1, True),
+         (check, check_beyond, 1, False)],
+        params,
+    )  # fmt: skip
+    rows = (found[0] + found[1])[: size + 1]
+    other_side = bool(found[2] or found[3])
+    if after is not None:
+        return Page(tuple(rows[:size]), other_side, len(rows) > size)
+    return Page(tuple(reversed(rows[:size])), len(rows) > size, other_side)
+
+
+def count(conn: Connection, query: Query, now: datetime, *, before: SortCursor | None = None) -> int:
+    """How many keys match; with `before`, how many of them sort before that position (its offset)."""
+    plan_ = plan(conn, query, now)
+
+    def counted(extra: tuple[str, ...], params: dict[str, Any]) -> int:
+        where = " AND ".join((*plan_.conditions, *extra)) or "TRUE"
+        return int(conn.execute(text(f"SELECT count(*) FROM api_keys WHERE {where}"), params).scalar_one())
+
+    if before is None:
+        return counted((), plan_.params)
+    ties, beyond, params = plan_.flipped().following(before)
+    return counted(ties, params) + counted(beyond, params)
+
+
+def batches(conn_factory: Any, query: Query, now: datetime, size: int = 1000) -> Iterator[list[KeyRecord]]:
+    """Every matching key in the query's order, `size` at a time (each batch its own short read)."""
+    cursor: SortCursor | None = None
+    while True:
+        with conn_factory() as conn:
+            plan_ = plan(conn, query, now)
+            rows = first(conn, plan_, size) if cursor is None else _after(conn, plan_, cursor, size)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        cursor = query.cursor(rows[-1])

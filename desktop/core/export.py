@@ -1,0 +1,77 @@
+"""The key list as JSON or CSV, metadata only (never a key or a digest): `apikeys list --json/--csv` and,
+later, the window's File ▸ Export Keys…, both from `KeyStore.find` (keyset batches, never the whole list).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TextIO
+
+from desktop.core.values import KeyRecord
+
+#: The fields of each key, in order: `list --json`'s objects and `list --csv`'s header row.
+FIELDS = ("id", "masked", "description", "created_at", "expires_at", "active", "last_used_at", "scopes", "status")
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as `list --json` and `log --json` write it: ISO 8601 with its UTC offset; None stays None."""
+    return None if value is None else value.isoformat()
+
+
+def record_fields(record: KeyRecord, now: datetime) -> dict[str, Any]:
+    """One key as `list --json` shows it; `status` by the one rule (Status.of) at `now`."""
+    return {
+        "id": record.id,
+        "masked": record.masked,
+        "description": record.description,
+        "created_at": iso(record.created_at),
+        "expires_at": iso(record.expires_at),
+        "active": record.active,
+        "last_used_at": iso(record.last_used_at),
+        "scopes": list(record.scopes),
+        "status": record.status(now).value,
+    }
+
+
+Fields = Callable[[KeyRecord], dict[str, Any]]
+
+
+def write_json(records: Iterable[KeyRecord], out: TextIO, fields: Fields) -> int:
+    """A JSON array, written as the records arrive (the same text `json.dump(..., indent=2)` gives); the count."""
+    written = 0
+    for record in records:
+        item = json.dumps(fields(record), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        out.write(("[\n  " if not written else ",\n  ") + item)
+        written += 1
+    out.write("\n]\n" if written else "[]\n")
+    return written
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return " ".join(str(item) for item in value)
+    return str(value)
+
+
+def write_csv(records: Iterable[KeyRecord], out: TextIO, fields: Fields) -> int:
+    """A header row, then one row per key (RFC 4180 quoting): true/false, empty for null, lists space-joined."""
+    writer = csv.writer(out, lineterminator="\n")
+    header: list[str] | None = None
+    written = 0
+    for record in records:
+        row = fields(record)
+        if header is None:
+            header = list(row)
+            writer.writerow(header)
+        writer.writerow([_cell(row[name]) for name in header])
+        written += 1
+    if header is None:
+        writer.writerow(FIELDS)
+    return written

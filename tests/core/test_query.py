@@ -275,7 +275,7 @@ def test_upgrading_a_database_with_keys_indexes_them_for_search(database: str) -
     from alembic import command
     from alembic.config import Config
 
-    from desktop.core.db.migrate import MIGRATIONS_DIR
+    from desktop.core.db.migrate import HEAD_REVISION, MIGRATIONS_DIR
 
     with KeyStore.open(database, FixedClock(NOW), create=True) as store:
         store.insert_many([NewKey(f"legacy {i} Quokka" if i % 10 == 0 else f"legacy {i}", NOW) for i in range(300)])
@@ -285,8 +285,8 @@ def test_upgrading_a_database_with_keys_indexes_them_for_search(database: str) -
             config.attributes["connection"] = conn
             command.downgrade(config, "0003")
     assert execute(database, "SELECT version_num FROM alembic_version") == [("0003",)]
-    with KeyStore.open(database, FixedClock(NOW)) as store:  # opening migrates to 0004
-        assert execute(database, "SELECT version_num FROM alembic_version") == [("0004",)]
+    with KeyStore.open(database, FixedClock(NOW)) as store:  # opening migrates through 0004 to the head
+        assert execute(database, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
         found = list(store.find(Query("quokka", sort=Sort.DESCRIPTION)))
         assert len(found) == 30 and all("Quokka" in r.description for r in found)
 

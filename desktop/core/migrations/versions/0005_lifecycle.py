@@ -105,5 +105,6 @@ def downgrade() -> None:
     op.drop_index("ix_key_events_key_id_at_id", table_name="key_events")
     op.drop_index("ix_key_events_at_id", table_name="key_events")
     op.drop_table("key_events")
-    with op.batch_alter_table("api_keys") as batch:
-        batch.drop_column("scopes")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch copy: copying the table would lose 0004's
+    # expression indexes (SQLAlchemy cannot reflect them) and its search triggers.
+    op.drop_column("api_keys", "scopes")

@@ -101,17 +101,17 @@ class PostgresDatabase(SqlAlchemyDatabase):
             defaults["connect_timeout"] = connect_timeout
         return engine.dialect.loaded_dbapi.connect(*cargs, **{**defaults, **cparams, "autocommit": True})
 
-    def lookup(self, digest: bytes) -> Found | None:
-        """One round trip on this thread's own autocommit connection: a service's verify
-        pays what a hand-written psycopg lookup pays. Through the pool it cost five (ping, BEGIN, the
-        query, ROLLBACK) and five times the time (make bench, "pg verify")."""
+    def _fetch_one(self, sql: str, digest: bytes) -> Any:
+        """One row by digest in one round trip on an idle autocommit connection of our own: a service's verify
+        pays what a hand-written psycopg lookup pays. Through the pool it cost five (ping, BEGIN, the query,
+        ROLLBACK) and five times the time (make bench, "pg verify")."""
         import psycopg
 
         for attempt in (1, 2):
             conn = None
             try:
                 conn = self._readers.take() or self.connect_raw()
-                row = conn.execute(LOOKUP_SQL, (digest,)).fetchone()
+                row = conn.execute(sql, (digest,)).fetchone()
             except psycopg.Error as err:
                 if conn is not None:
                     broken = conn.closed or conn.broken
@@ -120,46 +120,17 @@ class PostgresDatabase(SqlAlchemyDatabase):
                         continue  # a connection the server dropped (a restart): once more on a new one
                 raise self.translate(err) or err from None
             self._readers.give(conn)
-            if row is None:
-                return None
-            key_id, found, active, expires_at, last_used_at = row
-            return (
-                key_id,
-                bytes(found),
-                bool(active),
-                None if expires_at is None else expires_at.replace(tzinfo=UTC),
-                None if last_used_at is None else last_used_at.replace(tzinfo=UTC),
-            )
+            return row
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def lookup(self, digest: bytes) -> Found | None:
+        row = self._fetch_one(LOOKUP_SQL, digest)
+        return None if row is None else _found(row)
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
-        """lookup() with the key's scopes, on the same autocommit connections: one round trip."""
-        import psycopg
-
-        for attempt in (1, 2):
-            conn = None
-            try:
-                conn = self._readers.take() or self.connect_raw()
-                row = conn.execute(LOOKUP_SCOPED_SQL, (digest,)).fetchone()
-            except psycopg.Error as err:
-                if conn is not None:
-                    broken = conn.closed or conn.broken
-                    self._readers.give(conn, reusable=not broken)
-                    if broken and attempt == 1:
-                        continue
-                raise self.translate(err) or err from None
-            self._readers.give(conn)
-            if row is None:
-                return None
-            key_id, found, active, expires_at, last_used_at, scopes = row
-            return (
-                key_id,
-                bytes(found),
-                bool(active),
-                None if expires_at is None else expires_at.replace(tzinfo=UTC),
-                None if last_used_at is None else last_used_at.replace(tzinfo=UTC),
-            ), scopes
-        raise AssertionError("unreachable")  # pragma: no cover
+        """lookup() with the key's scopes, in the same one round trip."""
+        row = self._fetch_one(LOOKUP_SCOPED_SQL, digest)
+        return None if row is None else (_found(row[:5]), row[5])
 
     def dispose(self) -> None:
         self._readers.close_all()
@@ -213,6 +184,17 @@ class PostgresDatabase(SqlAlchemyDatabase):
 LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = %s"
 #: check's lookup: the same with the scopes (a verifier is granted SELECT on them).
 LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM api_keys WHERE digest = %s"
+
+
+def _found(row: Any) -> Found:
+    key_id, digest, active, expires_at, last_used_at = row
+    return (
+        key_id,
+        bytes(digest),
+        bool(active),
+        None if expires_at is None else expires_at.replace(tzinfo=UTC),
+        None if last_used_at is None else last_used_at.replace(tzinfo=UTC),
+    )
 
 
 def naive_utc(moment: datetime | None) -> datetime | None:

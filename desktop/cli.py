@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         _add_database(sub, argparse.SUPPRESS)
         return sub
 
+    def key_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        """A command on one key, named by its ID."""
+        sub = command(name, help_text)
+        sub.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+        return sub
+
     create = command("create", "generate a key and print it (shown only this once)")
     create.add_argument("--description", required=True, help="what the key is for (1-256 characters)")
     create.add_argument("--expires", metavar="YYYY-MM-DD", help="last day the key is valid (default: never)")
@@ -99,20 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
         "an argument is visible to other local users and kept in shell history",
     )
     for name, text in (("activate", "activate a key"), ("deactivate", "deactivate a key"), ("delete", "delete a key")):
-        command(name, text).add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
-    rename = command("rename", "give a key a new description")
-    rename.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+        key_command(name, text)
+    rename = key_command("rename", "give a key a new description")
     rename.add_argument("--description", required=True, help="what the key is for (1-256 characters)")
-    roll = command("roll", "replace a key with a new one (printed once); the old one works until the grace ends")
-    roll.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+    roll = key_command("roll", "replace a key with a new one (printed once); the old one works until the grace ends")
     roll.add_argument(
         "--grace",
         default="24h",
         metavar="now|Nm|Nh|Nd",
         help="how long the old key keeps working (default 24h, at most 30d)",
     )
-    scopes = command("scopes", "set a key's scopes (the whole list; none clears it)")
-    scopes.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
+    scopes = key_command("scopes", "set a key's scopes (the whole list; none clears it)")
     scopes.add_argument("scopes", metavar="S", nargs="*", help="a scope, e.g. billing:read")
     log_cmd = command("log", "the audit log: who changed which key when, newest first")
     log_cmd.add_argument("--key", metavar="ID", help="only this key's events (also once it was deleted)")

@@ -174,7 +174,7 @@ class MainWindow(DatabaseActions, QMainWindow):
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        file_menu = self.file_menu = menu.addMenu("&File")
         self.generate_action = QAction("&Generate New API Key…", self)
         self.generate_action.setShortcut(QKeySequence.StandardKey.New)
         self.new_database_action = QAction("New &Database…", self)
@@ -201,7 +201,7 @@ class MainWindow(DatabaseActions, QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
-        view_menu = menu.addMenu("&View")
+        view_menu = self.view_menu = menu.addMenu("&View")
         self.previous_action = QAction("&Previous Page", self)
         self.previous_action.setShortcuts([QKeySequence("Alt+Left"), QKeySequence(Qt.Key.Key_PageUp)])
         self.next_action = QAction("&Next Page", self)
@@ -213,7 +213,7 @@ class MainWindow(DatabaseActions, QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.reload_action)
 
-        help_menu = menu.addMenu("&Help")
+        help_menu = self.help_menu = menu.addMenu("&Help")
         self.about_action = QAction(f"&About {APP_NAME}", self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self._on_about_action_triggered)

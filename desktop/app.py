@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop import APP_ID, cli
+from desktop import APP_ID
 from desktop.core.errors import DomainError
 from desktop.hardening import harden_process
 
@@ -112,11 +112,35 @@ def _run_window(database: str | None) -> int:
     return run(database, after_first_paint=configure_logging)
 
 
+def _window_only(argv: list[str]) -> tuple[bool, str | None]:
+    """(True, database) for the arguments that only open the window: none, or just `--database X`.
+
+    The double-click start: the command line's parser (and the core modules it imports) is then not loaded
+    before the window is on screen. Anything else, however spelt, goes through the parser.
+    """
+    if not argv:
+        return True, None
+    if len(argv) == 2 and argv[0] == "--database":
+        value = argv[1]
+    elif len(argv) == 1 and argv[0].startswith("--database="):
+        value = argv[0].removeprefix("--database=")
+    else:
+        return False, None
+    if value and not value.startswith("-"):
+        return True, value
+    return False, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the application: a CLI command when one is given, else the window."""
     # Before any key can exist in this process: no core file, no ptrace by the same user.
     harden_process()
     argv = list(sys.argv[1:] if argv is None else argv)
+    window_only, database = _window_only(argv)
+    if window_only:
+        return _run_window(database)
+    from desktop import cli
+
     try:
         args = cli.parse_args(argv)
     except SystemExit as stop:  # --help, --version and usage errors

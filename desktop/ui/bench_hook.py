@@ -25,37 +25,46 @@ def _report(what: str) -> None:
     sys.stdout.flush()
 
 
-class _FirstPaints(QObject):
-    """`visible <rss>` at the window's first paint, `page <rss>` at the first paint of rows; then quit."""
+class FirstPaints(QObject):
+    """`visible <rss>` at the window's first paint, `page <rss>` at the first paint of rows; then quit.
 
-    def __init__(self, window: QMainWindow, table: QTableView) -> None:
+    The launcher paints the window's frame before its table exists: the table is watched once it does.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self._window = window
-        self._table = table
-        self._viewport = table.viewport()
+        self._table: QTableView | None = None
+        self._viewport: QObject | None = None
         self._visible = False
         window.installEventFilter(self)
+
+    def watch_table(self, table: QTableView) -> None:
+        self._table = table
+        self._viewport = table.viewport()
         self._viewport.installEventFilter(self)
+
+    def _report_visible(self) -> None:
+        if not self._visible:
+            self._visible = True
+            self._window.removeEventFilter(self)
+            _report("visible")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.Paint:
             return False
-        if watched is self._window and not self._visible:
-            self._visible = True
-            self._window.removeEventFilter(self)
-            _report("visible")
-        elif watched is self._viewport and self._table.model().rowCount() > 0:
+        if watched is self._window:
+            self._report_visible()
+        elif watched is self._viewport and self._table is not None and self._table.model().rowCount() > 0:
             self._viewport.removeEventFilter(self)
-            if not self._visible:  # the table's paint came first: the window is visible too
-                self._visible = True
-                self._window.removeEventFilter(self)
-                _report("visible")
+            self._report_visible()  # the table's paint came first: the window is visible too
             _report("page")
             QTimer.singleShot(0, QApplication.quit)
         return False
 
 
-def install_if_requested(window: QMainWindow, table: QTableView) -> None:
+def install_if_requested(window: QMainWindow) -> FirstPaints | None:
     """Does nothing unless the benchmark asked for it through the environment."""
     if os.environ.get(ENV_VAR) == "1":
-        _FirstPaints(window, table)
+        return FirstPaints(window)
+    return None

@@ -10,19 +10,21 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from desktop import __version__
 from desktop.core.errors import DatabaseMissing, DomainError
-from desktop.ui import theme
+from desktop.ui.guard import guarded
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
-from desktop.ui.notifications import Notifier, guarded
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMenu, QMessageBox
+
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
+    from desktop.ui.notifications import Notifier
     from desktop.ui.tasks import TaskRunner
 
 SETTINGS_RECENT = "database/recent"
@@ -100,6 +102,9 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     @guarded
     def _on_open_action_triggered(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self, "Open Database", self._file_dialog_start(), DATABASE_FILTER)
         dialog.setObjectName("openDatabaseDialog")
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
@@ -110,6 +115,9 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     @guarded
     def _on_new_database_action_triggered(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QFileDialog
+
         start = self._file_dialog_start()
         folder = str(Path(start).parent) if start else ""
         dialog = QFileDialog(self, "New Database", str(Path(folder) / "keys.db") if folder else "", DATABASE_FILTER)
@@ -174,6 +182,8 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     @guarded
     def _on_connect_action_triggered(self) -> None:
+        from PySide6.QtCore import Qt
+
         from desktop.ui.dialogs.connect_dialog import ConnectDialog
 
         dialog = ConnectDialog(self)
@@ -182,6 +192,8 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
         dialog.open()
 
     def _ask_to_create(self, target: str, location: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if self.missing_dialog is not None:
             return
         box = QMessageBox(self)
@@ -217,10 +229,15 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     @guarded
     def _on_about_action_triggered(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
         location = self.store.location if self.store is not None else "none"
         box = QMessageBox(self)
         box.setObjectName("aboutDialog")
         box.setWindowTitle("About")  # Qt appends the app name
+        from desktop.ui import theme
+
         box.setIconPixmap(theme.icon("app").pixmap(64, 64))
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(f"<b>{APP_NAME}</b> {html.escape(__version__)}")

@@ -12,10 +12,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.errors import DatabaseMissing, DomainError, UnsafeDatabase
-from desktop.ui import theme
+from desktop.ui.icons import icon
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.text import plain_rich, plain_tooltip
 
@@ -35,7 +35,7 @@ def configure_application(app: QCoreApplication) -> None:
     if isinstance(app, QApplication):
         app.setApplicationDisplayName(APP_NAME)
         app.setDesktopFileName("apikeys")  # matches resources/app/apikeys.desktop (Wayland icon)
-        app.setWindowIcon(theme.icon("app"))
+        app.setWindowIcon(icon("app"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,8 @@ def folder_of(target: str) -> str:
 
 
 def choose_database_file(parent: QWidget | None, folder: str) -> str | None:
+    from PySide6.QtWidgets import QFileDialog
+
     dialog = QFileDialog(parent, "Choose an API keys database", folder, DATABASE_FILTER)
     dialog.setObjectName("chooseDatabaseDialog")
     dialog.setFileMode(QFileDialog.FileMode.AnyFile)
@@ -90,6 +92,8 @@ def ask_for_another_database(parent: QWidget | None, problem: OpenProblem) -> Re
 
     A missing file offers Create; a file only the mode of which is wrong offers Fix Permissions.
     """
+    from PySide6.QtWidgets import QMessageBox
+
     while True:
         box = QMessageBox(parent)
         box.setIcon(QMessageBox.Icon.Question if problem.missing else QMessageBox.Icon.Critical)
@@ -238,14 +242,20 @@ def run(
     configure_application(app)
     from desktop.ui.main_window import MainWindow
 
-    # The window first, the database layer after: something is on screen at once.
-    window = MainWindow()
+    # The window's frame first (its title and size: nothing else is imported yet), then what is inside it,
+    # then the database: something is on screen at once.
+    window = MainWindow(build=False)
+    bench = None
     if os.environ.get("APIKEYS_BENCH_EXIT_ON_PAINT"):
         from desktop.ui.bench_hook import install_if_requested
 
-        install_if_requested(window, window.table)
+        bench = install_if_requested(window)
     window.show()
     QApplication.processEvents()
+    window.build()
+    if bench is not None:
+        bench.watch_table(window.table)
+    QApplication.processEvents()  # widgets added to a shown window appear (and are laid out) on the next events
     from desktop.ui.unix_signals import install_quit_on_signals
 
     # After the first paint (showing the window needs none of it), before anything can block (the bad-database

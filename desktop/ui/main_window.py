@@ -10,40 +10,26 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+# Only what the frame needs: the launcher paints the frame before anything else is imported (build()).
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
-from desktop.core.errors import DomainError
-from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Pager
-from desktop.core.presentation import describe_key
-from desktop.ui import theme
-from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
-from desktop.ui.controller import POLL_INTERVAL_MS, Controller
 from desktop.ui.database_actions import DatabaseActions
-from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
-from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
-from desktop.ui.key_table_model import KeyTableModel
+from desktop.ui.guard import guarded
 from desktop.ui.names import APP_NAME
-from desktop.ui.notifications import Notice, NotificationArea, guarded
-from desktop.ui.text import plain_tooltip
-from desktop.ui.widgets.key_table_view import KeyTableView
-from desktop.ui.widgets.pagination_bar import PaginationBar
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.core.paging import Pager
     from desktop.core.store import KeyStore
     from desktop.core.values import CreatedKey, KeyRecord
+    from desktop.ui.dialogs.confirm import ConfirmDialog
     from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
+    from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+    from desktop.ui.notifications import Notice
 
 log = logging.getLogger(__name__)
 
@@ -60,29 +46,66 @@ class MainWindow(DatabaseActions, QMainWindow):
         store: KeyStore | None = None,
         *,
         settings: QSettings | None = None,
-        poll_interval_ms: int = POLL_INTERVAL_MS,
-        clipboard_clear_ms: int = CLEAR_AFTER_MS,
+        poll_interval_ms: int | None = None,
+        clipboard_clear_ms: int | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        build: bool = True,
     ) -> None:
+        """With `build=False` only the frame (title, size) is made: show it, then call build()."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
-        self.setWindowIcon(theme.icon("app"))
         self._settings = settings if settings is not None else QSettings()
         self._clock = clock
         self._shut_down = False
+        self._built = False
+        self._intervals = (poll_interval_ms, clipboard_clear_ms)
         self.generate_dialog: GenerateKeyDialog | None = None
         self.key_dialog: KeyCreatedDialog | None = None
         self.confirm_dialog: ConfirmDialog | None = None
         self._confirm_action: Callable[[], None] | None = None
         self._created_notice: Notice | None = None
         self.missing_dialog: QMessageBox | None = None
+        geometry = self._settings.value(SETTINGS_GEOMETRY)
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(1040, 680)
+        if build:
+            self.build(store)
 
-        self.controller = Controller(self, page_size=self._saved_page_size(), poll_interval_ms=poll_interval_ms)
+    @property
+    def built(self) -> bool:
+        return self._built
+
+    def build(self, store: KeyStore | None = None) -> None:
+        """Everything inside the frame. Its modules are imported here, so the frame can be on screen first."""
+        if self._built:
+            return
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+        from desktop.core.paging import PAGE_SIZES
+        from desktop.ui import theme
+        from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
+        from desktop.ui.controller import POLL_INTERVAL_MS, Controller
+        from desktop.ui.key_table_model import KeyTableModel
+        from desktop.ui.notifications import NotificationArea
+        from desktop.ui.widgets.key_table_view import KeyTableView
+        from desktop.ui.widgets.pagination_bar import PaginationBar
+
+        self._built = True
+        poll_interval_ms, clipboard_clear_ms = self._intervals
+        self.setWindowIcon(theme.icon("app"))
+        self.controller = Controller(
+            self,
+            page_size=self._saved_page_size(),
+            poll_interval_ms=POLL_INTERVAL_MS if poll_interval_ms is None else poll_interval_ms,
+        )
         self.notifier = self.controller.notifier
         self.runner = self.controller.runner
         self.poll_timer = self.controller.poll_timer
-        self.clipboard = SecretClipboard(self, clear_after_ms=clipboard_clear_ms)
+        self.clipboard = SecretClipboard(
+            self, clear_after_ms=CLEAR_AFTER_MS if clipboard_clear_ms is None else clipboard_clear_ms
+        )
         self.model = KeyTableModel(self)
 
         # -- header --
@@ -139,9 +162,6 @@ class MainWindow(DatabaseActions, QMainWindow):
 
         self._connect_signals()
 
-        geometry = self._settings.value(SETTINGS_GEOMETRY)
-        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self.resize(1040, 680)
         self._set_enabled(False)
         if store is not None:
             self.set_store(store)
@@ -173,6 +193,10 @@ class MainWindow(DatabaseActions, QMainWindow):
     # -- building --
 
     def _build_menus(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QAction, QKeySequence
+        from PySide6.QtWidgets import QMenu
+
         menu = self.menuBar()
         file_menu = self.file_menu = menu.addMenu("&File")
         self.generate_action = QAction("&Generate New API Key…", self)
@@ -220,6 +244,8 @@ class MainWindow(DatabaseActions, QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _saved_page_size(self) -> int:
+        from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
+
         try:
             size = int(self._settings.value(SETTINGS_PAGE_SIZE, DEFAULT_PAGE_SIZE))
         except (TypeError, ValueError):
@@ -249,6 +275,8 @@ class MainWindow(DatabaseActions, QMainWindow):
         self.controller.report(err, action, record)
 
     def _on_controller_store_changed(self, location: str) -> None:
+        from desktop.ui.text import plain_tooltip
+
         # Qt appends " — API Key Manager" (the application display name) to every title itself.
         self.setWindowTitle(location)
         self.location_label.setText(location)
@@ -310,6 +338,8 @@ class MainWindow(DatabaseActions, QMainWindow):
             self.generate_dialog.activateWindow()
             return
         # Imported on first use: the first paint does not wait for the dialog's module.
+        from PySide6.QtCore import Qt
+
         from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 
         dialog = GenerateKeyDialog(self, clock=self._clock)
@@ -324,6 +354,8 @@ class MainWindow(DatabaseActions, QMainWindow):
 
     @guarded
     def _on_generate_dialog_generate_requested(self) -> None:
+        from desktop.core.errors import DomainError
+
         dialog = self.generate_dialog
         if dialog is None:
             return
@@ -338,6 +370,9 @@ class MainWindow(DatabaseActions, QMainWindow):
 
     @guarded
     def _on_controller_created(self, created: CreatedKey) -> None:
+        from desktop.core.presentation import describe_key
+        from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+
         record = created.record
         if self.generate_dialog is not None:
             self.generate_dialog.accept()
@@ -371,6 +406,8 @@ class MainWindow(DatabaseActions, QMainWindow):
 
     @guarded
     def _on_table_toggle_requested(self, key_id: int) -> None:
+        from desktop.ui.dialogs.confirm import confirm_deactivate
+
         record = self._record(key_id)
         if record is None:
             return
@@ -383,6 +420,8 @@ class MainWindow(DatabaseActions, QMainWindow):
 
     @guarded
     def _on_table_delete_requested(self, key_id: int) -> None:
+        from desktop.ui.dialogs.confirm import confirm_delete
+
         record = self._record(key_id)
         if record is None:
             return
@@ -447,9 +486,11 @@ class MainWindow(DatabaseActions, QMainWindow):
         """Save the window's place, take the key off the clipboard, finish writes, close the store. Idempotent."""
         if self._shut_down:
             return
-        self._shut_down = True
         self._settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         self._settings.sync()
+        if not self._built:  # closed while only the frame was on screen: nothing else to finish yet
+            return
+        self._shut_down = True
         if self.key_dialog is not None:
             self.key_dialog.discard()
             self.key_dialog = None

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
@@ -14,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 from desktop.ui import theme
 from desktop.ui.error_policy import Level as Level  # the notices' levels, imported from here by the UI
 from desktop.ui.error_policy import Outcome, decide
+from desktop.ui.guard import guarded as guarded  # where the UI has always imported it from
 from desktop.ui.text import plain_tooltip
 
 if TYPE_CHECKING:
@@ -149,26 +148,3 @@ class NotificationArea(QWidget):
             self._display(self._sticky)  # what still holds (a missing file, a key on screen) comes back
             return
         self.clear()
-
-
-class _ReportsErrors(Protocol):
-    def report(self, err: BaseException, action: str) -> None: ...
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-S = TypeVar("S", bound=_ReportsErrors)
-
-
-def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R | None]:
-    """Catch anything a slot raises, at the UI boundary: the owner logs and shows it; the window lives on."""
-
-    @functools.wraps(method)
-    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R | None:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as err:
-            self.report(err, method.__name__)
-            return None
-
-    return wrapper

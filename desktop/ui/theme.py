@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QPushButton
 
-from desktop.resources import resource
+from desktop.ui.icons import icon as icon  # theme.icon, as the UI has always called it
 
 #: WCAG 2.x AA for normal text.
 MIN_CONTRAST = 4.5
@@ -101,11 +100,3 @@ def monospace_font() -> QFont:
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setStyleHint(QFont.StyleHint.Monospace)
     return font
-
-
-@functools.cache
-def icon(name: str) -> QIcon:
-    """An icon from resources/icons (SVG), or the app icon for "app"."""
-    if name == "app":
-        return QIcon(str(resource("app", "apikeys.svg")))
-    return QIcon(str(resource("icons", f"{name}.svg")))

@@ -1,0 +1,34 @@
+"""The slot guard: anything a slot raises is reported by its owner, and the window lives on.
+
+Apart from notifications.py, which builds widgets and dataclasses at import: the window's frame and its
+mixins use it at class definition, before the first paint, and must stay cheap to import.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+
+class _ReportsErrors(Protocol):
+    def report(self, err: BaseException, action: str) -> None: ...
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound=_ReportsErrors)
+
+
+def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R | None]:
+    """Catch anything a slot raises, at the UI boundary: the owner logs and shows it; the window lives on."""
+
+    @functools.wraps(method)
+    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as err:
+            self.report(err, method.__name__)
+            return None
+
+    return wrapper

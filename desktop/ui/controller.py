@@ -1,9 +1,9 @@
 """The window's controller: Qt (signals, a worker thread, a timer) but no widget.
 
 It owns the store, the pager, the task runner, change watching (on SQLite PRAGMA data_version and the file's
-identity, polled; on PostgreSQL LISTEN through change_watch.py, not polled, and getting a lost server back)
-and the writes, and reports every outcome through its notifier. The window (main_window.py) holds layout,
-menus and dialogs, and only listens: `pageChanged` to show rows, `totalChanged` for the page label,
+identity, polled: file_watch.py; on PostgreSQL LISTEN through change_watch.py, not polled, and getting a lost
+server back) and the writes, and reports every outcome through its notifier. The window (main_window.py) holds
+layout, menus and dialogs, and only listens: `pageChanged` to show rows, `totalChanged` for the page label,
 `storeChanged` when another database is shown, `notice` for the status bar. With no store every request is
 a no-op here, so the window never asks whether there is one.
 """
@@ -19,9 +19,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop.core.errors import DomainError, ServerUnreachable
 from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
-from desktop.core.values import FileChange
 from desktop.ui.change_watch import ChangeWatch
 from desktop.ui.error_policy import decide
+from desktop.ui.file_watch import FileWatching
 from desktop.ui.notifications import Notice, Notifier, guarded
 from desktop.ui.tasks import TaskRunner
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 
 
-class Controller(QObject):
+class Controller(FileWatching, QObject):
     """The database side of the window; see the module's docstring."""
 
     #: The rows to show, and the key to select among them (None: keep the selection).
@@ -332,106 +332,6 @@ class Controller(QObject):
         if self._lost_notice is not None:
             self.noticeReleased.emit(self._lost_notice)
             self._lost_notice = None
-
-    # -- the database file: deleted or replaced while open --
-
-    def watch_file(self, *, before_write: bool = False) -> bool:
-        """Compare the file at the path with the one open; True when reads and writes may go on as they were.
-
-        Replaced (restored, synced, `mv new.db keys.db`): the store has reopened onto the new file; the page
-        is reloaded from it, with a notice. Gone: a red notice that stays, and False, so that nothing is
-        written and no key is shown. When the file comes back, the window recovers by itself.
-        """
-        store = self._store
-        if store is None:
-            return False
-        try:
-            change = store.check_file()
-        except DomainError as err:
-            # Something unusable took the file's place (not a database, unsafe): the store keeps the old handles.
-            if err.message != self._file_error:
-                self._file_error = err.message
-                self.report(err, "check the file")
-            return not before_write
-        self._file_error = None
-        if change is FileChange.MISSING:
-            if not self._file_missing:
-                self._file_missing = True
-                log.warning("the database file %s is gone", store.location)
-                self._file_notice = self.notifier.error(
-                    f"The database file {store.location} was deleted or moved away. Nothing can be changed "
-                    "until it is back; the keys shown are the last ones read.",
-                    sticky=True,
-                )
-            return False
-        if self._file_missing or store.generation != self._seen_generation:
-            came_back = self._file_missing
-            self._file_missing = False
-            self._seen_generation = store.generation
-            self._drop_file_notice()
-            self._total = None
-            self.refresh(top=True)
-            if came_back:
-                self.notifier.info(f"The database file {store.location} is back; its keys are shown again.")
-            else:
-                self.notifier.info(
-                    f"The database file {store.location} was replaced (restored or synced?); "
-                    "now showing the keys in the new file."
-                )
-            return not before_write
-        return True
-
-    def _drop_file_notice(self) -> None:
-        if self._file_notice is not None:
-            self.noticeReleased.emit(self._file_notice)
-            self._file_notice = None
-
-    def refuse_when_file_changed(self, what: str) -> bool:
-        """Before a write: True (and a message) when it must not go ahead because the file is gone or new."""
-        if self.watch_file(before_write=True):
-            return False
-        location = self._store.location if self._store is not None else "the database"
-        if self._file_missing:
-            self.notifier.error(
-                f"Could not {what}: the database file {location} was deleted or moved away. "
-                "Put it back, or open another database."
-            )
-        elif self._file_error is not None:
-            self.notifier.error(f"Could not {what}: {self._file_error}")
-        else:
-            self.notifier.error(
-                f"Nothing was changed: the database file {location} was replaced, and the list now shows the "
-                f"new file. Check it and {what} again if you still want to."
-            )
-        return True
-
-    def _on_poll_timer_timeout(self) -> None:
-        store = self._store
-        if store is None:
-            return
-        if not self._polls:
-            # Not a file, nothing to poll: the watch hears of changes. The tick stays for keys that expire.
-            self.unchanged.emit()
-            return
-        try:
-            if not self.watch_file() or self._file_missing:
-                return  # reloaded from a replaced file, or the file is gone: nothing more to compare
-            version = store.data_version()
-            if version == self._seen_version:
-                self.unchanged.emit()
-                return
-            self.refresh()
-        except DomainError as err:
-            # Once per distinct problem, not every second.
-            if err.message != self._poll_error:
-                self._poll_error = err.message
-                self.report(err, "poll")
-            return
-        except Exception as err:
-            self.poll_timer.stop()
-            self.report(err, "poll")
-            return
-        self._poll_error = None
 
     # -- writes --
 

@@ -1,7 +1,9 @@
 """The API Keys window: layout, menus and dialogs; its controller (controller.py) does the database side.
 
 Built the qutebrowser way: children first, then one `_connect_signals`. The window asks the controller
-(generate, toggle, delete, page) and shows what it emits; the database menu lives in database_actions.py.
+(generate, toggle, delete, page) and shows what it emits. Mixins keep this module about layout and wiring:
+the database menu (database_actions.py) and the Generate flow (generate_flow.py). The launcher paints the
+frame first (`MainWindow(build=False)`), then calls build(): keep this module's imports light.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.ui.database_actions import DatabaseActions
+from desktop.ui.generate_flow import GenerateFlow
 from desktop.ui.guard import guarded
 from desktop.ui.names import APP_NAME
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 
     from desktop.core.paging import Pager
     from desktop.core.store import KeyStore
-    from desktop.core.values import CreatedKey, KeyRecord
+    from desktop.core.values import KeyRecord
     from desktop.ui.dialogs.confirm import ConfirmDialog
     from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
     from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
@@ -38,7 +41,7 @@ SETTINGS_PAGE_SIZE = "table/pageSize"
 EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
-class MainWindow(DatabaseActions, QMainWindow):
+class MainWindow(GenerateFlow, DatabaseActions, QMainWindow):
     """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
@@ -318,85 +321,6 @@ class MainWindow(DatabaseActions, QMainWindow):
     def _on_controller_unchanged(self) -> None:
         if self.model.expiry_passed():
             self.model.reload(self.model.records())  # a key on the page expired meanwhile
-
-    # -- generate --
-
-    @guarded
-    def _open_generate_dialog(self) -> None:
-        """The Generate button and File ▸ Generate New API Key… (Ctrl+N)."""
-        store = self.store
-        if store is None:
-            return
-        if not self.controller.watch_file() and self.controller.file_missing:
-            self.notifier.error(
-                f"Cannot generate a key: the database file {store.location} was deleted or moved away. "
-                "Put it back, or open another database."
-            )
-            return
-        if self.generate_dialog is not None:
-            self.generate_dialog.raise_()
-            self.generate_dialog.activateWindow()
-            return
-        # Imported on first use: the first paint does not wait for the dialog's module.
-        from PySide6.QtCore import Qt
-
-        from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
-
-        dialog = GenerateKeyDialog(self, clock=self._clock)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.generateRequested.connect(self._on_generate_dialog_generate_requested)
-        dialog.finished.connect(self._on_generate_dialog_finished)
-        self.generate_dialog = dialog
-        dialog.open()
-
-    def _on_generate_dialog_finished(self, _result: int) -> None:
-        self.generate_dialog = None
-
-    @guarded
-    def _on_generate_dialog_generate_requested(self) -> None:
-        from desktop.core.errors import DomainError
-
-        dialog = self.generate_dialog
-        if dialog is None:
-            return
-        try:
-            description, expires_on = dialog.description(), dialog.expires_on()
-        except DomainError as err:
-            dialog.show_error(err.message)
-            return
-        refused = self.controller.create(description, expires_on)
-        if refused is not None:
-            dialog.show_error(f"The key was not created: {refused}")
-
-    @guarded
-    def _on_controller_created(self, created: CreatedKey) -> None:
-        from desktop.core.presentation import describe_key
-        from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
-
-        record = created.record
-        if self.generate_dialog is not None:
-            self.generate_dialog.accept()
-        # Sticky: the message stays for as long as the key is on screen, however long that is.
-        self._created_notice = self.notifier.info(
-            f"Generated {describe_key(record)}. Copy it now: it is shown only once.", sticky=True
-        )
-        dialog = KeyCreatedDialog(created.key, record, self.clipboard, self)
-        dialog.finished.connect(self._on_key_dialog_finished)
-        self.key_dialog = dialog
-        dialog.open()
-
-    def _on_controller_create_failed(self, reason: str) -> None:
-        if self.generate_dialog is not None:
-            self.generate_dialog.show_error(f"The key was not created: {reason}")
-
-    def _on_key_dialog_finished(self, _result: int) -> None:
-        dialog = self.key_dialog
-        self.key_dialog = None
-        if self._created_notice is not None:
-            self.notification_area.release(self._created_notice)
-            self._created_notice = None
-        if dialog is not None and not dialog.copied():
-            self.notifier.info("The key was not copied; if you need it, deactivate that key and generate a new one.")
 
     # -- toggle and delete --
 

@@ -1,0 +1,119 @@
+"""The window's Generate flow: the Generate dialog, the write, and the new key shown once.
+
+A mixin of MainWindow (main_window.py), apart so that the window module stays about layout and wiring.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QWidget
+
+from desktop.ui.guard import guarded
+
+if TYPE_CHECKING:
+    from desktop.core.clock import Clock
+    from desktop.core.store import KeyStore
+    from desktop.core.values import CreatedKey, KeyRecord
+    from desktop.ui.clipboard import SecretClipboard
+    from desktop.ui.controller import Controller
+    from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
+    from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+    from desktop.ui.notifications import Notice, NotificationArea, Notifier
+
+
+class GenerateFlow(QWidget if TYPE_CHECKING else object):
+    """Needs from its window: `store`, `controller`, `notifier`, `notification_area`, `clipboard`, `_clock`."""
+
+    controller: Controller
+    notifier: Notifier
+    notification_area: NotificationArea
+    clipboard: SecretClipboard
+    generate_dialog: GenerateKeyDialog | None
+    key_dialog: KeyCreatedDialog | None
+    _created_notice: Notice | None
+    _clock: Clock
+
+    if TYPE_CHECKING:
+
+        @property
+        def store(self) -> KeyStore | None: ...
+
+        def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None: ...
+
+    @guarded
+    def _open_generate_dialog(self) -> None:
+        """The Generate button and File ▸ Generate New API Key… (Ctrl+N)."""
+        store = self.store
+        if store is None:
+            return
+        if not self.controller.watch_file() and self.controller.file_missing:
+            self.notifier.error(
+                f"Cannot generate a key: the database file {store.location} was deleted or moved away. "
+                "Put it back, or open another database."
+            )
+            return
+        if self.generate_dialog is not None:
+            self.generate_dialog.raise_()
+            self.generate_dialog.activateWindow()
+            return
+        # Imported on first use: the first paint does not wait for the dialog's module.
+        from PySide6.QtCore import Qt
+
+        from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
+
+        dialog = GenerateKeyDialog(self, clock=self._clock)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.generateRequested.connect(self._on_generate_dialog_generate_requested)
+        dialog.finished.connect(self._on_generate_dialog_finished)
+        self.generate_dialog = dialog
+        dialog.open()
+
+    def _on_generate_dialog_finished(self, _result: int) -> None:
+        self.generate_dialog = None
+
+    @guarded
+    def _on_generate_dialog_generate_requested(self) -> None:
+        from desktop.core.errors import DomainError
+
+        dialog = self.generate_dialog
+        if dialog is None:
+            return
+        try:
+            description, expires_on = dialog.description(), dialog.expires_on()
+        except DomainError as err:
+            dialog.show_error(err.message)
+            return
+        refused = self.controller.create(description, expires_on)
+        if refused is not None:
+            dialog.show_error(f"The key was not created: {refused}")
+
+    @guarded
+    def _on_controller_created(self, created: CreatedKey) -> None:
+        from desktop.core.presentation import describe_key
+        from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+
+        record = created.record
+        if self.generate_dialog is not None:
+            self.generate_dialog.accept()
+        # Sticky: the message stays for as long as the key is on screen, however long that is.
+        self._created_notice = self.notifier.info(
+            f"Generated {describe_key(record)}. Copy it now: it is shown only once.", sticky=True
+        )
+        dialog = KeyCreatedDialog(created.key, record, self.clipboard, self)
+        dialog.finished.connect(self._on_key_dialog_finished)
+        self.key_dialog = dialog
+        dialog.open()
+
+    def _on_controller_create_failed(self, reason: str) -> None:
+        if self.generate_dialog is not None:
+            self.generate_dialog.show_error(f"The key was not created: {reason}")
+
+    def _on_key_dialog_finished(self, _result: int) -> None:
+        dialog = self.key_dialog
+        self.key_dialog = None
+        if self._created_notice is not None:
+            self.notification_area.release(self._created_notice)
+            self._created_notice = None
+        if dialog is not None and not dialog.copied():
+            self.notifier.info("The key was not copied; if you need it, deactivate that key and generate a new one.")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from desktop.ui import theme
@@ -64,6 +65,17 @@ class Notifier(QObject):
         return notice
 
 
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when the status bar is narrower than the text (the tool tip has it whole)."""
+
+    def shown_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, event: Any) -> None:
+        painter = QPainter(self)
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+
+
 class NotificationArea(QWidget):
     """Icon plus text in the status bar; errors in the palette's error colour, shown longer."""
 
@@ -75,7 +87,7 @@ class NotificationArea(QWidget):
         self._sticky: Notice | None = None
         self._icon = QLabel(self)
         self._icon.setFixedSize(16, 16)
-        self._text = QLabel(self)
+        self._text = ElidedLabel(self)
         self._text.setObjectName("statusText")
         self._text.setTextFormat(Qt.TextFormat.PlainText)  # descriptions are text, never markup
         self._text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop.core.errors import DatabaseLocked
 from desktop.ui.notifications import Level, Notice, NotificationArea, Notifier, guarded
@@ -104,3 +104,19 @@ def test_the_notifier_logs_what_it_shows(qtbot, caplog: pytest.LogCaptureFixture
         (logging.WARNING, "count failed: The database is busy.", False),
         (logging.ERROR, "unexpected error in event handler", True),
     ]
+
+
+def test_a_notice_longer_than_the_bar_ends_in_an_ellipsis_and_its_tooltip_has_it_whole(qtbot) -> None:  # type: ignore[no-untyped-def]
+    area = NotificationArea()
+    qtbot.addWidget(area)
+    area.resize(320, 24)
+    area.show()
+    qtbot.waitExposed(area)
+    text = "Cannot reach the database server db.example: connection refused. The keys shown are the last ones read."
+    area.show_notice(Notice(Level.ERROR, text))
+    label = area.findChild(QLabel, "statusText")
+    qtbot.waitUntil(lambda: label.shown_text().endswith("…"))
+    assert label.shown_text() != text and text.startswith(label.shown_text()[:-1])
+    assert area.text() == text and text in label.toolTip()
+    area.resize(2000, 24)
+    qtbot.waitUntil(lambda: label.shown_text() == text)

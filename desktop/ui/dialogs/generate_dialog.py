@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -24,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import InvalidInput
-from desktop.core.validation import DESCRIPTION_MAX, MAX_EXPIRY, validate_description, validate_expiry
+from desktop.core.validation import MAX_EXPIRY, validate_description, validate_expiry
 from desktop.ui import theme
+from desktop.ui.dialogs.description_field import description_counter, description_edit, update_counter
 
 #: (label, days) for the preset buttons; a year is a calendar year, not 365 days.
 PRESETS = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("1 year", 0))
@@ -78,16 +78,8 @@ class GenerateKeyDialog(QDialog):
         intro = QLabel("Describe what the key is for, so you can recognise it later.", self)
         intro.setWordWrap(True)
 
-        self.description_edit = QLineEdit(self)
-        self.description_edit.setObjectName("descriptionEdit")
-        self.description_edit.setAccessibleName("Description")
-        self.description_edit.setPlaceholderText("e.g. Billing service, production")
-        # No maxLength: text past the limit must be refused with a reason, not cut off silently.
-        self.description_edit.setClearButtonEnabled(True)
-        self.counter = QLabel(self)
-        self.counter.setObjectName("descriptionCounter")
-        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.counter.setAccessibleName("Characters used")
+        self.description_edit = description_edit(self)
+        self.counter = description_counter(self)
 
         self.expiry_enabled = QCheckBox("Expires after", self)
         self.expiry_enabled.setObjectName("expiryEnabled")
@@ -220,11 +212,7 @@ class GenerateKeyDialog(QDialog):
             self._reserve_reason_room()
 
     def _refresh(self) -> None:
-        length = len(self.description_edit.text().strip())
-        self.counter.setText(f"{length} / {DESCRIPTION_MAX}")
-        too_long = length > DESCRIPTION_MAX
-        self.counter.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};" if too_long else "")
-        self.counter.setAccessibleDescription("Too long" if too_long else "")
+        too_long = update_counter(self.counter, self.description_edit.text(), self.palette())
         problem = self._problem()
         self.confirm_button.setEnabled(problem is None and not self._busy)
         if problem is None:

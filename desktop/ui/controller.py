@@ -21,6 +21,7 @@ from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
 from desktop.core.values import FileChange
 from desktop.ui.change_watch import ChangeWatch
+from desktop.ui.controller_lifecycle import LifecycleControl
 from desktop.ui.error_policy import decide
 from desktop.ui.notifications import Notice, Notifier, guarded
 from desktop.ui.tasks import TaskRunner
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 
 
-class Controller(QObject):
+class Controller(LifecycleControl, QObject):
     """The database side of the window; see the module's docstring."""
 
     #: The rows to show, and the key to select among them (None: keep the selection).

@@ -34,6 +34,7 @@ from desktop.ui.database_actions import DatabaseActions
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
+from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
 from desktop.ui.notifications import Notice, NotificationArea, guarded
 from desktop.ui.text import plain_tooltip
@@ -52,7 +53,7 @@ SETTINGS_PAGE_SIZE = "table/pageSize"
 EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
-class MainWindow(DatabaseActions, QMainWindow):
+class MainWindow(LifecycleActions, DatabaseActions, QMainWindow):
     """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
@@ -135,6 +136,7 @@ class MainWindow(DatabaseActions, QMainWindow):
         self.statusBar().addPermanentWidget(self.clipboard_label)
 
         self._build_menus()
+        self._build_lifecycle()
         QWidget.setTabOrder(self.generate_button, self.table)
 
         self._connect_signals()

@@ -139,6 +139,7 @@ class LifecycleActions(ActivityLog):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_custom_context_menu_requested)
         self.table.renameRequested.connect(self._on_table_rename_requested)
+        self.table.deleteSelectedRequested.connect(self.delete_selected_action.trigger)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.model.modelReset.connect(self._on_table_selection_changed)
         self.controller.pageChanged.connect(self._on_controller_page_changed_mark_rolled)

@@ -290,6 +290,17 @@ def test_selection_survives_a_live_refresh(qtbot, make_window, store: KeyStore) 
     assert sorted(window.table.selected_key_ids()) == sorted([ids[0], ids[2]])
 
 
+def test_the_delete_key_with_several_rows_selected_asks_about_all_of_them(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    ids = make_keys(store, "a", "b", "c")
+    window = make_window()
+    window.table.setFocus()
+    select(window, ids[0], ids[2])
+    qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    answer(qtbot, "confirmDeleteSelectedDialog", "confirmButton")
+    qtbot.waitUntil(lambda: "Deleted 2 keys" in status(window))
+    assert [r.id for r in store.all()] == [ids[1]]
+
+
 def test_the_confirmation_lists_at_most_ten(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     make_keys(store, *(f"k{i}" for i in range(12)))
     window = make_window()

@@ -142,6 +142,8 @@ class KeyTableView(QTableView):
     deleteRequested = Signal(int)
     #: A double-click on a Description cell: rename that key.
     renameRequested = Signal(int)
+    #: Delete with several rows selected: all of them (one confirmation), not just the first.
+    deleteSelectedRequested = Signal()
 
     def __init__(self, model: KeyTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -366,7 +368,10 @@ class KeyTableView(QTableView):
                 event.accept()
                 return
             if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-                self.deleteRequested.emit(key_id)
+                if len(self.selectionModel().selectedRows()) > 1:
+                    self.deleteSelectedRequested.emit()
+                else:
+                    self.deleteRequested.emit(key_id)
                 event.accept()
                 return
         super().keyPressEvent(event)

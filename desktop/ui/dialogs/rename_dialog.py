@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from desktop.core.errors import InvalidInput
 from desktop.core.validation import validate_description
@@ -58,7 +58,9 @@ class RenameDialog(QDialog):
         layout.addWidget(form_widget)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(480)
+        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
+        intro.setMinimumWidth(max(456, intro.fontMetrics().averageCharWidth() * 64))
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
         self.description_edit.textChanged.connect(self._on_description_edit_text_changed)
         self.description_edit.selectAll()
         self._refresh()

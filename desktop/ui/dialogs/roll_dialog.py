@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.values import Status
@@ -107,7 +107,9 @@ class RollDialog(QDialog):
         layout.addWidget(self.until_label)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(520)
+        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
+        intro.setMinimumWidth(max(496, intro.fontMetrics().averageCharWidth() * 64))
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
         self.grace_combo.currentIndexChanged.connect(self._on_grace_combo_current_index_changed)
         self._refresh()
 

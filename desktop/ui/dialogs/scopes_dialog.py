@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLayout,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -92,7 +93,9 @@ class ScopesDialog(QDialog):
         layout.addWidget(self.scopes_edit)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(480)
+        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
+        intro.setMinimumWidth(max(456, intro.fontMetrics().averageCharWidth() * 64))
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
         self.scopes_edit.textChanged.connect(self._on_scopes_edit_text_changed)
         self._refresh()
 

@@ -436,7 +436,7 @@ class Controller(LifecycleControl, QObject):
 
     # -- writes --
 
-    def create(self, description: str, expires_on: date | None) -> str | None:
+    def create(self, description: str, expires_on: date | None, scopes: tuple[str, ...] = ()) -> str | None:
         """Create a key in the background (`created` or `createFailed` follows); a reason when refused now."""
         if self._store is None:
             return "no database is open."
@@ -446,7 +446,9 @@ class Controller(LifecycleControl, QObject):
                 "Put it back, or open another database."
             )
         store = self._store  # a replaced file was reopened: the same store, now on the new file
-        self.runner.submit(lambda: store.create(description, expires_on), self._on_create_done, self._on_create_failed)
+        self.runner.submit(
+            lambda: store.create(description, expires_on, scopes=scopes), self._on_create_done, self._on_create_failed
+        )
         return None
 
     @guarded

@@ -244,6 +244,25 @@ def test_scopes_dialog_sets_scopes_refuses_a_bad_one_and_shows_chips(qtbot, make
     assert "billing:read orders:write" in index.data(Qt.ItemDataRole.ToolTipRole)
 
 
+def test_generate_with_scopes(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    click(qtbot, window.generate_button)
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "scoped at birth")
+    scopes = dialog.findChild(QLineEdit, "scopesEdit")
+    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    scopes.setText("orders:write NOPE")
+    assert not confirm.isEnabled() and "Invalid scope 'NOPE'" in dialog.findChild(QLabel, "errorLabel").text()
+    scopes.setText("orders:write billing:read")
+    click(qtbot, confirm)
+    shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
+    shown.findChild(QPushButton, "copyKeyButton").click()
+    shown.accept()
+    wait_idle(qtbot, window)
+    (record,) = store.all()
+    assert record.scopes == ("billing:read", "orders:write")
+
+
 # -- 4. bulk -----------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -115,6 +116,11 @@ class GenerateKeyDialog(QDialog):
             presets.addWidget(button)
             self.preset_buttons.append(button)
         presets.addStretch(1)
+        self.scopes_edit = QLineEdit(self)
+        self.scopes_edit.setObjectName("scopesEdit")
+        self.scopes_edit.setAccessibleName("Scopes")
+        self.scopes_edit.setPlaceholderText("optional, e.g. billing:read orders:write")
+        self.scopes_edit.setToolTip("What the key may do, separated by spaces; a service can require them on verify")
         self.expiry_hint = QLabel(self)
         self.expiry_hint.setObjectName("expiryHint")
         self.expiry_hint.setWordWrap(True)
@@ -152,6 +158,7 @@ class GenerateKeyDialog(QDialog):
         form.addRow("Expiry:", expiry_row_widget)
         form.addRow("", presets_widget)
         form.addRow("", self.expiry_hint)
+        form.addRow("&Scopes:", self.scopes_edit)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(form_widget)
@@ -163,6 +170,7 @@ class GenerateKeyDialog(QDialog):
         self.description_edit.textChanged.connect(self._on_description_edit_text_changed)
         self.expiry_enabled.toggled.connect(self._on_expiry_enabled_toggled)
         self.expiry_edit.dateChanged.connect(self._on_expiry_edit_date_changed)
+        self.scopes_edit.textChanged.connect(self._on_description_edit_text_changed)
         self._on_expiry_enabled_toggled(False)
         self._refresh()
 
@@ -171,6 +179,12 @@ class GenerateKeyDialog(QDialog):
     def description(self) -> str:
         """The description as it will be stored (trimmed); raises InvalidDescription when not valid."""
         return validate_description(self.description_edit.text())
+
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes typed (none by default); raises InvalidScope naming the first bad one."""
+        from desktop.ui.dialogs.scopes_dialog import parse_scopes
+
+        return parse_scopes(self.scopes_edit.text())
 
     def expires_on(self) -> date | None:
         if not self.expiry_enabled.isChecked():
@@ -183,7 +197,7 @@ class GenerateKeyDialog(QDialog):
     def set_busy(self, busy: bool) -> None:
         """While the key is being created: inputs frozen, so what is stored is what was shown."""
         self._busy = busy
-        for widget in (self.description_edit, self.expiry_enabled, *self.preset_buttons):
+        for widget in (self.description_edit, self.expiry_enabled, self.scopes_edit, *self.preset_buttons):
             widget.setEnabled(not busy)
         self.expiry_edit.setEnabled(not busy and self.expiry_enabled.isChecked())
         self.confirm_button.setText("Generating…" if busy else "Generate API Key")
@@ -199,6 +213,7 @@ class GenerateKeyDialog(QDialog):
         try:
             self.description()
             validate_expiry(self.expires_on(), self._today)
+            self.scopes()
         except InvalidInput as err:
             return err.message
         return None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QMenu, QPushButton, QTableWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QMenu, QMessageBox, QPushButton, QTableWidget
 
 from desktop.core.store import KeyStore
 from desktop.core.validation import DESCRIPTION_MAX
@@ -421,3 +422,33 @@ def test_retiring_reads_until_when(qtbot, make_window, store: KeyStore) -> None:
     assert rolled.old.expires_at.astimezone().strftime("%Y-%m-%d %H:%M") in text
     new_row = window.model.row_of(rolled.new.record.id)
     assert window.model.index(new_row, COL_EXPIRES).data() == "Never"
+
+
+def test_a_deleted_file_refuses_every_lifecycle_action_with_one_message(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
+) -> None:
+    ids = make_keys(store, "a", "b")
+    store.close()
+    window = make_window()
+    away = tmp_path / "moved-away"
+    away.mkdir()
+    for path in [p for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)]:
+        path.rename(away / path.name)
+    qtbot.waitUntil(lambda: "deleted or moved away" in status(window), timeout=3000)
+    for name, selected in (
+        ("renameAction", ids[:1]),
+        ("rollAction", ids[:1]),
+        ("scopesAction", ids[:1]),
+        ("deactivateSelectedAction", ids),
+        ("deleteSelectedAction", ids),
+        ("activateSelectedAction", ids),
+    ):
+        window.notification_area.clear()
+        select(window, *selected)
+        action(window, name).trigger()
+        assert all(find_visible(QDialog, n) is None for n in ("renameDialog", "rollDialog", "scopesDialog")), name
+        assert find_visible(QMessageBox, "confirmDeleteSelectedDialog") is None
+        assert find_visible(QMessageBox, "confirmDeactivateSelectedDialog") is None
+        assert "deleted or moved away" in status(window) and status_level(window) is Level.ERROR, name
+    wait_idle(qtbot, window)
+    assert not db_path.exists()

@@ -41,6 +41,8 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
         self.activity_log_action.triggered.connect(self._on_activity_log_action_triggered)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.activity_log_action)
+        # A change shown in the keys (made here, by the CLI or a colleague) shows in an open log's first page too.
+        self.controller.pageChanged.connect(self._on_controller_page_changed_refresh_logs)
 
     # -- opening --
 
@@ -92,7 +94,7 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
             return
         # The answer goes to the dialog only if it is still the one open (closed meanwhile: dropped).
         self.controller.load_events(
-            lambda page: self._on_events_loaded(dialog, page),
+            lambda page: self._on_events_loaded(dialog, page, before, action),
             lambda reason: self._on_events_failed(dialog, reason),
             limit=EVENTS_PER_PAGE,
             key_id=key_id,
@@ -104,13 +106,20 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
         return dialog is self.history_dialog or dialog is self.activity_log_dialog
 
     @guarded
-    def _on_events_loaded(self, dialog: EventLogDialog, page: EventPage) -> None:
-        if self._still_open(dialog):
+    def _on_events_loaded(
+        self, dialog: EventLogDialog, page: EventPage, before: EventCursor | None, action: Action | None
+    ) -> None:
+        if self._still_open(dialog) and dialog.wants(before, action):
             dialog.show_page(page)
 
     def _on_events_failed(self, dialog: EventLogDialog, reason: str) -> None:
         if self._still_open(dialog):
             dialog.show_error(f"Could not read the log: {reason}")
+
+    def _on_controller_page_changed_refresh_logs(self, *_args: object) -> None:
+        for dialog in (self.history_dialog, self.activity_log_dialog):
+            if dialog is not None and dialog.on_first_page():
+                dialog.refresh()
 
     # -- closing --
 

@@ -391,6 +391,18 @@ def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store
     wait_idle(qtbot, window)
 
 
+def test_an_open_activity_log_shows_a_change_made_meanwhile(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    (key_id,) = make_keys(store, "watched")
+    window = make_window()
+    action(window, "activityLogAction").trigger()
+    log = wait_for(qtbot, QDialog, "activityLogDialog")
+    qtbot.waitUntil(lambda: [row[1] for row in _rows(log)] == ["Created"])
+    store.rename(key_id, "changed elsewhere")  # another process: the window's poll sees it
+    qtbot.waitUntil(lambda: [row[1] for row in _rows(log)] == ["Renamed", "Created"])
+    log.close()
+    wait_idle(qtbot, window)
+
+
 def test_the_activity_log_pages_by_keyset(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     from desktop.ui.dialogs.history_dialog import EVENTS_PER_PAGE
 

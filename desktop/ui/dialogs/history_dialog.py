@@ -188,6 +188,17 @@ class EventLogDialog(QDialog):
         self._starts = [None]
         self._request()
 
+    def wants(self, before: EventCursor | None, action: Action | None) -> bool:
+        """Whether a page read for (before, action) is the one to show now (not one asked for before a click)."""
+        return before == self._starts[-1] and action == self.action()
+
+    def on_first_page(self) -> bool:
+        return len(self._starts) == 1
+
+    def refresh(self) -> None:
+        """The page shown, read again (the log grew): no "Reading…" flash, the rows stay until it comes."""
+        self.pageRequested.emit(self._starts[-1], self.action())
+
     def show_page(self, page: EventPage) -> None:
         self.events = page.items
         self._next = page.next

@@ -40,6 +40,7 @@ unit: $(VENV)/.installed-test
 # The README's picture: the real window with sample keys, rendered offscreen.
 screenshot: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot.py docs/screenshot.png
+	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot_lifecycle.py docs --only roll
 
 # The crash and concurrency suites with big counts (make test runs them small).
 stress: $(VENV)/.installed-test

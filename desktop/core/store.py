@@ -673,17 +673,36 @@ class KeyStore:
         log.info("deleted %d API keys", len(found))
         return BulkResult(tuple(found), missing)
 
-    def events(self, limit: int = 100, *, key_id: int | None = None, before: EventCursor | None = None) -> EventPage:
+    def events(
+        self,
+        limit: int = 100,
+        *,
+        key_id: int | None = None,
+        before: EventCursor | None = None,
+        action: Action | None = None,
+    ) -> EventPage:
         """One page of the audit log, newest first (ties: the later-written first), by keyset: the first page,
-        or the one after `before` (a page's `next`). With `key_id`, only that key's events (also once deleted)."""
+        or the one after `before` (a page's `next`). With `key_id`, only that key's events (also once deleted);
+        with `action`, only events of that action."""
         from desktop.core.db import statements as sql
 
         if limit < 1:
             raise ValueError("limit must be positive")
+        wanted = None if action is None else Action(action).value
         with self._usable().read() as conn:
-            rows = conn.execute(sql.events(limit + 1, key_id=key_id, before=before)).fetchall()
+            rows = conn.execute(sql.events(limit + 1, key_id=key_id, before=before, action=wanted)).fetchall()
         items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
         return EventPage(items, items[-1].cursor if len(rows) > limit else None)
+
+    def rolled_among(self, key_ids: Sequence[int]) -> frozenset[int]:
+        """Which of `key_ids` were rolled (their grace, if not over, is their expiry): one page's worth."""
+        from desktop.core.db import statements as sql
+
+        if not key_ids:
+            return frozenset()
+        with self._usable().read() as conn:
+            rows = conn.execute(sql.ROLLED_AMONG, {"key_ids": sorted(set(key_ids)), "rolled": Action.ROLLED.value})
+            return frozenset(key_id for (key_id,) in rows if key_id is not None)
 
     def check(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:
         """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.

@@ -20,6 +20,7 @@ from desktop.core.errors import DomainError, ServerUnreachable
 from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
 from desktop.ui.change_watch import ChangeWatch
+from desktop.ui.controller_lifecycle import LifecycleControl
 from desktop.ui.error_policy import decide
 from desktop.ui.file_watch import FileWatching
 from desktop.ui.notifications import Notice, Notifier, guarded
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 
 
-class Controller(FileWatching, QObject):
+class Controller(LifecycleControl, FileWatching, QObject):
     """The database side of the window; see the module's docstring."""
 
     #: The rows to show, and the key to select among them (None: keep the selection).
@@ -335,7 +336,7 @@ class Controller(FileWatching, QObject):
 
     # -- writes --
 
-    def create(self, description: str, expires_on: date | None) -> str | None:
+    def create(self, description: str, expires_on: date | None, scopes: tuple[str, ...] = ()) -> str | None:
         """Create a key in the background (`created` or `createFailed` follows); a reason when refused now."""
         if self._store is None:
             return "no database is open."
@@ -345,7 +346,9 @@ class Controller(FileWatching, QObject):
                 "Put it back, or open another database."
             )
         store = self._store  # a replaced file was reopened: the same store, now on the new file
-        self.runner.submit(lambda: store.create(description, expires_on), self._on_create_done, self._on_create_failed)
+        self.runner.submit(
+            lambda: store.create(description, expires_on, scopes=scopes), self._on_create_done, self._on_create_failed
+        )
         return None
 
     @guarded

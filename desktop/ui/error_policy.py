@@ -22,7 +22,7 @@ class Level(enum.Enum):
 
 
 #: Actions that change one key, as a person names them ("Could not deactivate ak_…").
-WRITES = frozenset({"activate", "deactivate", "delete"})
+WRITES = frozenset({"activate", "deactivate", "delete", "rename", "roll", "change the scopes of"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,11 +80,11 @@ class GenerateFlow(QWidget if TYPE_CHECKING else object):
         if dialog is None:
             return
         try:
-            description, expires_on = dialog.description(), dialog.expires_on()
+            description, expires_on, scopes = dialog.description(), dialog.expires_on(), dialog.scopes()
         except DomainError as err:
             dialog.show_error(err.message)
             return
-        refused = self.controller.create(description, expires_on)
+        refused = self.controller.create(description, expires_on, scopes)
         if refused is not None:
             dialog.show_error(f"The key was not created: {refused}")
 

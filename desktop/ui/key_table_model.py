@@ -27,8 +27,11 @@ HEADERS = ("API Key", "Description", "Created", "Expires", "Status", "Actions")
 
 #: The record's key ID, for views and tests that need to know which key a row is.
 KEY_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The record's scopes (a tuple of str), which the Description cell draws as chips.
+SCOPES_ROLE = Qt.ItemDataRole.UserRole + 2
 
 NEVER = "Never"
+RETIRING = "Retiring"
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -39,7 +42,9 @@ _DECORATION = Qt.ItemDataRole.DecorationRole
 _FONT = Qt.ItemDataRole.FontRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
 _ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
-_ANSWERED = frozenset((_DISPLAY, _ACCESSIBLE_TEXT, _TOOLTIP, _DECORATION, _FONT, _FOREGROUND, _ALIGNMENT, KEY_ID_ROLE))
+_ANSWERED = frozenset(
+    (_DISPLAY, _ACCESSIBLE_TEXT, _TOOLTIP, _DECORATION, _FONT, _FOREGROUND, _ALIGNMENT, KEY_ID_ROLE, SCOPES_ROLE)
+)
 _LEFT_CENTERED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 
 
@@ -81,6 +86,7 @@ def description_tooltip(record: KeyRecord, now: datetime) -> str:
         ("Last used", format_moment(record.last_used_at)),
         ("Expires", expiry),
         ("Status", status_text(record, now)),
+        ("Scopes", " ".join(record.scopes) or "none"),
         ("Key ID", str(record.id)),
     )
     table = "".join(f"<tr><td><b>{name}:</b>&nbsp;</td><td>{html.escape(value)}</td></tr>" for name, value in rows)
@@ -96,6 +102,8 @@ class KeyTableModel(QAbstractTableModel):
         self._clock = clock
         self._now = clock()
         self._palette: QPalette | None = None
+        #: Keys that were rolled: while their expiry is ahead, it is the end of their grace ("Retiring …").
+        self._rolled: frozenset[int] = frozenset()
 
     # -- contents --
 
@@ -121,6 +129,18 @@ class KeyTableModel(QAbstractTableModel):
             if record.id == key_id:
                 return row
         return None
+
+    def set_rolled(self, key_ids: frozenset[int]) -> None:
+        """Which keys were rolled (KeyStore.rolled_among); their Expires cells say until when they still work."""
+        if key_ids == self._rolled:
+            return
+        self._rolled = key_ids
+        if self._records:
+            self.dataChanged.emit(self.index(0, COL_EXPIRES), self.index(len(self._records) - 1, COL_EXPIRES))
+
+    def retiring(self, record: KeyRecord) -> bool:
+        """Rolled, and its grace not over yet: it still works (status Active) until its expiry."""
+        return record.id in self._rolled and record.expires_at is not None and not record.is_expired(self._now)
 
     def set_palette(self, palette: QPalette) -> None:
         """Colours follow the view's palette (light or dark)."""
@@ -178,6 +198,8 @@ class KeyTableModel(QAbstractTableModel):
             return None
         if role == _ALIGNMENT:
             return _LEFT_CENTERED if column in (COL_CREATED, COL_EXPIRES, COL_STATUS) else None
+        if role == SCOPES_ROLE:
+            return record.scopes
         return record.id  # KEY_ID_ROLE, the one left in _ANSWERED
 
     def _display(self, record: KeyRecord, column: int, role: int) -> str | None:
@@ -188,6 +210,8 @@ class KeyTableModel(QAbstractTableModel):
         if column == COL_CREATED:
             return format_day(record.created_at)
         if column == COL_EXPIRES:
+            if self.retiring(record):
+                return f"{RETIRING} {format_moment(record.expires_at)}"
             return expiry_text(record, self._now)
         if column == COL_STATUS:
             return status_text(record, self._now)
@@ -208,6 +232,11 @@ class KeyTableModel(QAbstractTableModel):
             expires_on = record.expires_on
             if expires_on is None:
                 return "This key never expires."
+            if self.retiring(record):
+                return (
+                    f"Rolled: this key still works until {format_moment(record.expires_at)} (local time), "
+                    "then clients using it are rejected. Move them to the new key."
+                )
             if record.is_expired(self._now):
                 return f"Expired: valid through {expires_on.isoformat()}; clients using it are rejected."
             return f"Valid through the end of {expires_on.isoformat()} (local time)."

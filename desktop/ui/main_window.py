@@ -20,6 +20,7 @@ from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.ui.database_actions import DatabaseActions
 from desktop.ui.generate_flow import GenerateFlow
 from desktop.ui.guard import guarded
+from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ SETTINGS_PAGE_SIZE = "table/pageSize"
 EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
-class MainWindow(GenerateFlow, DatabaseActions, QMainWindow):
+class MainWindow(LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):
     """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
@@ -161,6 +162,7 @@ class MainWindow(GenerateFlow, DatabaseActions, QMainWindow):
         self.statusBar().addPermanentWidget(self.clipboard_label)
 
         self._build_menus()
+        self._build_lifecycle()
         QWidget.setTabOrder(self.generate_button, self.table)
 
         self._connect_signals()

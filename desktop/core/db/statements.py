@@ -125,13 +125,21 @@ EVENT_COLUMNS = (
     KeyEvent.details,
 )
 EVENTS_NEWEST_FIRST = (KeyEvent.at.desc(), KeyEvent.id.desc())
+#: Which of these keys were rolled (the window's "Retiring …"): by the (key_id, at, id) index, one page's ids.
+ROLLED_AMONG = (
+    select(KeyEvent.key_id).where(KeyEvent.key_id.in_(KEY_IDS), KeyEvent.action == bindparam("rolled")).distinct()
+)
 
 
-def events(limit: int, *, key_id: int | None = None, before: EventCursor | None = None) -> Select[Any]:
+def events(
+    limit: int, *, key_id: int | None = None, before: EventCursor | None = None, action: str | None = None
+) -> Select[Any]:
     """Up to `limit` events newest first (ties: the later-written first), after `before` in that order."""
     query: Any = select(*EVENT_COLUMNS)
     if key_id is not None:
         query = query.where(KeyEvent.key_id == bindparam("event_key_id", key_id, type_=BigInteger))
+    if action is not None:
+        query = query.where(KeyEvent.action == bindparam("event_action", action))
     if before is not None:
         query = query.where(tuple_(KeyEvent.at, KeyEvent.id) < (before.at, before.id))
     ordered: Select[Any] = query.order_by(*EVENTS_NEWEST_FIRST).limit(limit)

@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import InvalidInput
-from desktop.core.validation import DESCRIPTION_MAX, MAX_EXPIRY, validate_description, validate_expiry
+from desktop.core.validation import MAX_EXPIRY, validate_description, validate_expiry
 from desktop.ui import theme
+from desktop.ui.dialogs.description_field import description_counter, description_edit, update_counter
 
 #: (label, days) for the preset buttons; a year is a calendar year, not 365 days.
 PRESETS = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("1 year", 0))
@@ -78,16 +79,8 @@ class GenerateKeyDialog(QDialog):
         intro = QLabel("Describe what the key is for, so you can recognise it later.", self)
         intro.setWordWrap(True)
 
-        self.description_edit = QLineEdit(self)
-        self.description_edit.setObjectName("descriptionEdit")
-        self.description_edit.setAccessibleName("Description")
-        self.description_edit.setPlaceholderText("e.g. Billing service, production")
-        # No maxLength: text past the limit must be refused with a reason, not cut off silently.
-        self.description_edit.setClearButtonEnabled(True)
-        self.counter = QLabel(self)
-        self.counter.setObjectName("descriptionCounter")
-        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.counter.setAccessibleName("Characters used")
+        self.description_edit = description_edit(self)
+        self.counter = description_counter(self)
 
         self.expiry_enabled = QCheckBox("Expires after", self)
         self.expiry_enabled.setObjectName("expiryEnabled")
@@ -123,6 +116,11 @@ class GenerateKeyDialog(QDialog):
             presets.addWidget(button)
             self.preset_buttons.append(button)
         presets.addStretch(1)
+        self.scopes_edit = QLineEdit(self)
+        self.scopes_edit.setObjectName("scopesEdit")
+        self.scopes_edit.setAccessibleName("Scopes")
+        self.scopes_edit.setPlaceholderText("optional, e.g. billing:read orders:write")
+        self.scopes_edit.setToolTip("What the key may do, separated by spaces; a service can require them on verify")
         self.expiry_hint = QLabel(self)
         self.expiry_hint.setObjectName("expiryHint")
         self.expiry_hint.setWordWrap(True)
@@ -160,6 +158,7 @@ class GenerateKeyDialog(QDialog):
         form.addRow("Expiry:", expiry_row_widget)
         form.addRow("", presets_widget)
         form.addRow("", self.expiry_hint)
+        form.addRow("&Scopes:", self.scopes_edit)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(form_widget)
@@ -171,6 +170,7 @@ class GenerateKeyDialog(QDialog):
         self.description_edit.textChanged.connect(self._on_description_edit_text_changed)
         self.expiry_enabled.toggled.connect(self._on_expiry_enabled_toggled)
         self.expiry_edit.dateChanged.connect(self._on_expiry_edit_date_changed)
+        self.scopes_edit.textChanged.connect(self._on_description_edit_text_changed)
         self._on_expiry_enabled_toggled(False)
         self._refresh()
 
@@ -179,6 +179,12 @@ class GenerateKeyDialog(QDialog):
     def description(self) -> str:
         """The description as it will be stored (trimmed); raises InvalidDescription when not valid."""
         return validate_description(self.description_edit.text())
+
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes typed (none by default); raises InvalidScope naming the first bad one."""
+        from desktop.ui.dialogs.scopes_dialog import parse_scopes
+
+        return parse_scopes(self.scopes_edit.text())
 
     def expires_on(self) -> date | None:
         if not self.expiry_enabled.isChecked():
@@ -191,7 +197,7 @@ class GenerateKeyDialog(QDialog):
     def set_busy(self, busy: bool) -> None:
         """While the key is being created: inputs frozen, so what is stored is what was shown."""
         self._busy = busy
-        for widget in (self.description_edit, self.expiry_enabled, *self.preset_buttons):
+        for widget in (self.description_edit, self.expiry_enabled, self.scopes_edit, *self.preset_buttons):
             widget.setEnabled(not busy)
         self.expiry_edit.setEnabled(not busy and self.expiry_enabled.isChecked())
         self.confirm_button.setText("Generating…" if busy else "Generate API Key")
@@ -207,6 +213,7 @@ class GenerateKeyDialog(QDialog):
         try:
             self.description()
             validate_expiry(self.expires_on(), self._today)
+            self.scopes()
         except InvalidInput as err:
             return err.message
         return None
@@ -220,11 +227,7 @@ class GenerateKeyDialog(QDialog):
             self._reserve_reason_room()
 
     def _refresh(self) -> None:
-        length = len(self.description_edit.text().strip())
-        self.counter.setText(f"{length} / {DESCRIPTION_MAX}")
-        too_long = length > DESCRIPTION_MAX
-        self.counter.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};" if too_long else "")
-        self.counter.setAccessibleDescription("Too long" if too_long else "")
+        too_long = update_counter(self.counter, self.description_edit.text(), self.palette())
         problem = self._problem()
         self.confirm_button.setEnabled(problem is None and not self._busy)
         if problem is None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QFontMetrics, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +40,7 @@ from desktop.ui.key_table_model import (
     COL_STATUS,
     KeyTableModel,
 )
+from desktop.ui.widgets.scope_chips import ScopeChipsDelegate
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -118,7 +128,7 @@ class _KeepCellsDelegate(QStyledItemDelegate):
 _WIDEST = {
     COL_KEY: ("ak_MMMM…MMMM",),
     COL_CREATED: ("9999-12-30",),
-    COL_EXPIRES: ("Expired 9999-12-30", "Never"),
+    COL_EXPIRES: ("Expired 9999-12-30", "Never", "Retiring 9999-12-30 23:59"),
     COL_STATUS: ("Inactive", "Active"),
 }
 #: The Description column never gets narrower than this many average characters; the table scrolls instead.
@@ -130,6 +140,10 @@ class KeyTableView(QTableView):
 
     toggleRequested = Signal(int)
     deleteRequested = Signal(int)
+    #: A double-click on a Description cell: rename that key.
+    renameRequested = Signal(int)
+    #: Delete with several rows selected: all of them (one confirmation), not just the first.
+    deleteSelectedRequested = Signal()
 
     def __init__(self, model: KeyTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,8 +154,11 @@ class KeyTableView(QTableView):
         self._dark: bool | None = None
         self._parked: list[ActionCell] = []  # hidden row widgets, in row order, for the next page
         self.setItemDelegate(_KeepCellsDelegate(self))
+        self.setItemDelegateForColumn(COL_DESCRIPTION, ScopeChipsDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows for the bulk actions; a page reload keeps them selected by key id (_kept_ids).
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._kept_ids: list[int] = []
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setWordWrap(False)
@@ -173,6 +190,7 @@ class KeyTableView(QTableView):
         self._apply_palette()
         model.modelAboutToBeReset.connect(self._on_model_model_about_to_be_reset)
         model.modelReset.connect(self._on_model_model_reset)
+        self.doubleClicked.connect(self._on_self_double_clicked)
         self._on_model_model_reset()
         self._measure_columns()
 
@@ -255,18 +273,32 @@ class KeyTableView(QTableView):
             return None
         return self._model.record(rows[0].row()).id
 
+    def selected_key_ids(self) -> list[int]:
+        """The selected keys' ids, in row order."""
+        return [self._model.record(index.row()).id for index in sorted(self.selectionModel().selectedRows())]
+
     def select_key(self, key_id: int | None) -> None:
+        """Select that key alone; one already among several selected keeps them all (a reload's choice)."""
         row = None if key_id is None else self._model.row_of(key_id)
         if row is None:
             self.clearSelection()
             return
-        self.selectRow(row)
+        if key_id in self.selected_key_ids():
+            return
+        index = self._model.index(row, 0)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.selectionModel().setCurrentIndex(index, flags)
+
+    def _on_self_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid() and index.column() == COL_DESCRIPTION:
+            self.renameRequested.emit(self._model.record(index.row()).id)
 
     def _park(self, cell: ActionCell) -> None:
         cell.hide()
         self._parked.append(cell)
 
     def _on_model_model_about_to_be_reset(self) -> None:
+        self._kept_ids = self.selected_key_ids()
         # A description's tool tip would stay over whatever row moved under it.
         if QToolTip.isVisible():
             QToolTip.hideText()
@@ -300,6 +332,18 @@ class KeyTableView(QTableView):
             self.verticalHeader().setDefaultSectionSize(max(height + 4, self.fontMetrics().height() + 12))
         self._fit_columns()
         self._update_empty_label()
+        self._restore_selection()
+
+    def _restore_selection(self) -> None:
+        """The rows selected before the reload, found again by key id (a live refresh may have moved them)."""
+        kept, self._kept_ids = self._kept_ids, []
+        selection = QItemSelection()
+        for key_id in kept:
+            row = self._model.row_of(key_id)
+            if row is not None:
+                selection.select(self._model.index(row, 0), self._model.index(row, self._model.columnCount() - 1))
+        if not selection.isEmpty():
+            self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     # -- keyboard --
 
@@ -324,7 +368,10 @@ class KeyTableView(QTableView):
                 event.accept()
                 return
             if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-                self.deleteRequested.emit(key_id)
+                if len(self.selectionModel().selectedRows()) > 1:
+                    self.deleteSelectedRequested.emit()
+                else:
+                    self.deleteRequested.emit(key_id)
                 event.accept()
                 return
         super().keyPressEvent(event)

@@ -1,0 +1,141 @@
+"""Roll a key: choose how long the old key keeps working; the new key is shown once after the commit."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
+
+from desktop.core.clock import SYSTEM_CLOCK, Clock
+from desktop.core.values import Status
+from desktop.ui import theme
+from desktop.ui.key_table_model import format_moment
+
+if TYPE_CHECKING:
+    from desktop.core.values import KeyRecord
+
+#: The choices of `graceCombo`, in the contract's words and order.
+GRACES = (
+    ("Immediately", timedelta(0)),
+    ("1 hour", timedelta(hours=1)),
+    ("24 hours", timedelta(hours=24)),
+    ("7 days", timedelta(days=7)),
+    ("30 days", timedelta(days=30)),
+)
+DEFAULT_GRACE_INDEX = 2
+
+
+def retire_at(record: KeyRecord, grace: timedelta, now: datetime) -> datetime:
+    """When the old key stops working: after the grace, or at its own expiry if that comes first (as the store)."""
+    end = now + grace
+    return end if record.expires_at is None else min(record.expires_at, end)
+
+
+def old_key_text(record: KeyRecord, grace: timedelta, now: datetime) -> str:
+    status = record.status(now)
+    if status is Status.INACTIVE:
+        return "This key is inactive: the new key starts inactive too, and the old one stays rejected."
+    if status is Status.EXPIRED:
+        return "This key has expired: the new key copies its expiry, so it starts expired too."
+    end = retire_at(record, grace, now)
+    if end <= now:
+        return "The old key stops working immediately: clients using it are rejected from now on."
+    own = record.expires_at is not None and end == record.expires_at and end < now + grace
+    return (
+        f"The old key keeps working until {format_moment(end)} (local time)"
+        + (", its own expiry, which comes first" if own else "")
+        + ", then clients using it are rejected."
+    )
+
+
+class RollDialog(QDialog):
+    """Asks; does not store. The owner reads `grace()` on `rollRequested` and closes it when the roll is done."""
+
+    rollRequested = Signal()
+
+    def __init__(self, record: KeyRecord, parent: QWidget | None = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(parent)
+        self.setObjectName("rollDialog")
+        self.setWindowTitle("Roll API Key")
+        self.setModal(True)
+        self.record = record
+        self._clock = clock
+
+        intro = QLabel(
+            f"Replace <b>{html.escape(record.masked)}</b> (“{html.escape(record.description)}”) with a new key. "
+            "The new key keeps its description, expiry, scopes and state; it is shown once.",
+            self,
+        )
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        intro.setWordWrap(True)
+        self.grace_combo = QComboBox(self)
+        self.grace_combo.setObjectName("graceCombo")
+        self.grace_combo.setAccessibleName("Old key keeps working for")
+        for label, grace in GRACES:
+            self.grace_combo.addItem(label, grace)
+        self.grace_combo.setCurrentIndex(DEFAULT_GRACE_INDEX)
+        self.until_label = QLabel(self)
+        self.until_label.setObjectName("graceUntilLabel")
+        self.until_label.setWordWrap(True)
+        self.until_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.until_label.setMinimumHeight(self.until_label.fontMetrics().lineSpacing() * 2)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.hide()
+
+        self.buttons = QDialogButtonBox(self)
+        self.confirm_button = self.buttons.addButton("Roll Key", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.confirm_button.setObjectName("rollConfirmButton")
+        self.confirm_button.setDefault(True)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("rollCancelButton")
+        self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+        form_widget = QWidget(self)
+        form = QFormLayout(form_widget)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Old key works for:", self.grace_combo)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(form_widget)
+        layout.addWidget(self.until_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
+        intro.setMinimumWidth(max(496, intro.fontMetrics().averageCharWidth() * 64))
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        self.grace_combo.currentIndexChanged.connect(self._on_grace_combo_current_index_changed)
+        self._refresh()
+
+    def grace(self) -> timedelta:
+        value = self.grace_combo.currentData()
+        assert isinstance(value, timedelta)
+        return value
+
+    def set_busy(self, busy: bool) -> None:
+        self.grace_combo.setEnabled(not busy)
+        self.confirm_button.setEnabled(not busy)
+        self.confirm_button.setText("Rolling…" if busy else "Roll Key")
+
+    def show_error(self, message: str) -> None:
+        self.set_busy(False)
+        self.error_label.setText(message)
+        self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};")
+        self.error_label.show()
+
+    def _refresh(self) -> None:
+        self.until_label.setText(old_key_text(self.record, self.grace(), self._clock.now()))
+
+    def _on_grace_combo_current_index_changed(self, _index: int) -> None:
+        self._refresh()
+
+    def _on_confirm_button_clicked(self) -> None:
+        self._refresh()  # "until" counted from now, not from when the dialog opened
+        self.set_busy(True)
+        self.rollRequested.emit()

@@ -1,0 +1,141 @@
+"""Edit a key's scopes: a space-separated list, each word completed from the scopes other keys already use."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.errors import InvalidInput
+from desktop.core.lifecycle import validate_scopes
+from desktop.ui import theme
+
+if TYPE_CHECKING:
+    from desktop.core.values import KeyRecord
+
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    """Words separated by spaces or commas, checked by the core's rule; InvalidScope naming the first bad one."""
+    return validate_scopes(word for word in _SEPARATORS.split(text) if word)
+
+
+class WordCompleter(QCompleter):
+    """Completes the word under the cursor (the last one), keeping the words before it."""
+
+    def splitPath(self, path: str) -> list[str]:
+        return [_SEPARATORS.split(path)[-1]]
+
+    def pathFromIndex(self, index: object) -> str:
+        widget = self.widget()
+        text = widget.text() if isinstance(widget, QLineEdit) else ""
+        head = text[: len(text) - len(_SEPARATORS.split(text)[-1])]
+        return head + str(super().pathFromIndex(index))  # type: ignore[arg-type]
+
+
+class ScopesDialog(QDialog):
+    """Asks; does not store. The owner reads `scopes()` on `scopesRequested`, and may `set_known()` for completion."""
+
+    scopesRequested = Signal()
+
+    def __init__(self, record: KeyRecord, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scopesDialog")
+        self.setWindowTitle("API Key Scopes")
+        self.setModal(True)
+        self.record = record
+        self._busy = False
+
+        intro = QLabel(
+            f"Scopes of {record.masked}, separated by spaces (e.g. billing:read orders:write). "
+            "A service can require them on verify. Leave empty for none.",
+            self,
+        )
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        intro.setWordWrap(True)
+        self.scopes_edit = QLineEdit(" ".join(record.scopes), self)
+        self.scopes_edit.setObjectName("scopesEdit")
+        self.scopes_edit.setAccessibleName("Scopes")
+        self.scopes_edit.setClearButtonEnabled(True)
+        self.known = QStringListModel(self)
+        self.completer = WordCompleter(self.known, self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.scopes_edit.setCompleter(self.completer)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setMinimumHeight(self.error_label.fontMetrics().lineSpacing() * 2)
+
+        self.buttons = QDialogButtonBox(self)
+        self.confirm_button = self.buttons.addButton("Save Scopes", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.confirm_button.setObjectName("scopesConfirmButton")
+        self.confirm_button.setDefault(True)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("scopesCancelButton")
+        self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.scopes_edit)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
+        intro.setMinimumWidth(max(456, intro.fontMetrics().averageCharWidth() * 64))
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        self.scopes_edit.textChanged.connect(self._on_scopes_edit_text_changed)
+        self._refresh()
+
+    def scopes(self) -> tuple[str, ...]:
+        return parse_scopes(self.scopes_edit.text())
+
+    def set_known(self, scopes: list[str]) -> None:
+        self.known.setStringList(scopes)
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.scopes_edit.setEnabled(not busy)
+        self._refresh()
+
+    def show_error(self, message: str) -> None:
+        self.set_busy(False)
+        self._say(message)
+
+    def _say(self, problem: str | None) -> None:
+        self.error_label.setText(problem or "")
+        self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};" if problem else "")
+
+    def _problem(self) -> str | None:
+        try:
+            self.scopes()
+        except InvalidInput as err:
+            return err.message
+        return None
+
+    def _refresh(self) -> None:
+        problem = self._problem()
+        self.confirm_button.setEnabled(problem is None and not self._busy)
+        self._say(problem)
+
+    def _on_scopes_edit_text_changed(self, _text: str) -> None:
+        self._refresh()
+
+    def _on_confirm_button_clicked(self) -> None:
+        if self._problem() is not None or self._busy:
+            self._refresh()
+            return
+        self.set_busy(True)
+        self.scopesRequested.emit()

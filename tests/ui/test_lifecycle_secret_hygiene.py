@@ -1,0 +1,111 @@
+"""A canary key made by a roll in the window, then renamed, scoped, listed in the log and bulk-changed, leaves no
+trace: not in any widget once its dialog closes, not in the log file, the settings or anywhere on disk."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QSettings
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
+
+from desktop.app import configure_logging, log_path
+from desktop.core import keys
+from desktop.core.store import KeyStore
+from desktop.ui.main_window import MainWindow
+from tests.ui.helpers import answer, secret, shown_anywhere, wait_for, wait_idle
+
+
+def _files(*roots: Path) -> list[Path]:
+    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+
+
+def _select(window: MainWindow, *key_ids: int) -> None:
+    window.table.clearSelection()
+    for key_id in key_ids:
+        row = window.model.row_of(key_id)
+        assert row is not None
+        window.table.selectionModel().select(
+            window.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+
+def _trigger(window: MainWindow, name: str) -> None:
+    found = window.findChild(QAction, name)
+    assert found is not None
+    found.trigger()
+
+
+def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
+    qtbot, make_window, db_path: Path, settings: QSettings, isolated_home: Path
+) -> None:
+    configure_logging()
+    root = logging.getLogger()
+    handlers = [h for h in root.handlers if getattr(h, "_apikeys", False)]
+    try:
+        window = make_window()
+        with KeyStore.open(str(db_path)) as other:
+            old = other.create("to roll")
+        window.controller.reload()
+        _select(window, old.record.id)
+        _trigger(window, "rollAction")
+        click_roll = wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton")
+        click_roll.click()
+        shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
+        canary = secret(shown.findChild(QLineEdit, "keyField").text())
+        assert keys.is_well_formed(canary)
+        shown.findChild(QPushButton, "copyKeyButton").click()
+        shown.accept()
+        wait_idle(qtbot, window)
+        new_id = window.table.selected_key_ids()[0]
+        assert new_id != old.record.id
+
+        # Rename, scopes, the history and the log, then both keys deleted in bulk.
+        window.open_rename(window.model.record(window.model.row_of(new_id)))
+        rename = wait_for(qtbot, QDialog, "renameDialog")
+        rename.findChild(QLineEdit, "descriptionEdit").setText("renamed canary")
+        rename.findChild(QPushButton, "renameConfirmButton").click()
+        qtbot.waitUntil(lambda: "Renamed" in window.notification_area.text())
+        wait_idle(qtbot, window)
+        _select(window, new_id)
+        _trigger(window, "scopesAction")
+        scopes = wait_for(qtbot, QDialog, "scopesDialog")
+        scopes.findChild(QLineEdit, "scopesEdit").setText("billing:read")
+        scopes.findChild(QPushButton, "scopesConfirmButton").click()
+        qtbot.waitUntil(lambda: "Scopes of" in window.notification_area.text())
+        wait_idle(qtbot, window)
+        _select(window, new_id)
+        _trigger(window, "historyAction")
+        history = wait_for(qtbot, QDialog, "historyDialog")
+        _trigger(window, "activityLogAction")
+        log = wait_for(qtbot, QDialog, "activityLogDialog")
+        wait_idle(qtbot, window)
+        assert not shown_anywhere(canary)
+        history.close()
+        log.close()
+        _select(window, new_id, old.record.id)
+        _trigger(window, "deleteSelectedAction")
+        answer(qtbot, "confirmDeleteSelectedDialog", "confirmButton")
+        qtbot.waitUntil(lambda: "Deleted 2 keys" in window.notification_area.text())
+        wait_idle(qtbot, window)
+        assert not shown_anywhere(canary)
+
+        window.shutdown()
+        settings.sync()
+        for handler in handlers:
+            handler.flush()
+        logs = log_path()
+        assert logs.exists() and "rolled" in logs.read_text()
+        needles = [str(canary).encode(), str(canary)[3:35].encode(), keys.digest(str(canary))]
+        leaks = [
+            str(p)
+            for p in _files(db_path.parent, isolated_home, logs.parent, Path(settings.fileName()).parent)
+            if any(n in p.read_bytes() for n in needles)
+        ]
+        assert leaks == []
+    finally:
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()

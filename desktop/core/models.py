@@ -74,5 +74,6 @@ class KeyEvent(Base):
     __table_args__ = (
         Index("ix_key_events_at_id", "at", "id"),
         Index("ix_key_events_key_id_at_id", "key_id", "at", "id"),
+        Index("ix_key_events_action_at_id", "action", "at", "id"),
         {"sqlite_autoincrement": True},
     )

@@ -445,3 +445,24 @@ def test_lookups_wait_a_quarter_second_at_most(store: KeyStore) -> None:
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] <= 250
     finally:
         conn.close()
+
+
+def test_the_activity_log_filtered_by_action_walks_an_index(store: KeyStore) -> None:
+    """A rare action's newest page must not walk every event (migration 0006)."""
+    from datetime import datetime
+
+    from desktop.core.db import statements
+    from desktop.core.values import EventCursor
+
+    for statement in (
+        statements.events(26, action="renamed"),
+        statements.events(26, action="renamed", before=EventCursor(datetime(2026, 1, 1), 5)),
+    ):
+        compiled = statement.compile(dialect=store.database.engine.dialect)
+        params = tuple(
+            value.isoformat(" ") if isinstance(value, datetime) else value
+            for value in (compiled.params[name] for name in compiled.positiontup or ())
+        )
+        with store.database.engine.connect() as conn:
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params))
+        assert "ix_key_events_action_at_id" in plan and "TEMP B-TREE" not in plan, plan

@@ -64,6 +64,13 @@ class PostgresDatabase(SqlAlchemyDatabase):
         self.location = describe(url)  # the spelling people wrote (`postgresql://`), not the driver's
 
     def _engine_arguments(self) -> dict[str, Any]:
+        return {
+            **super()._engine_arguments(),
+            "connect_args": self._connect_args(pool=True),
+            "pool_pre_ping": True,  # a connection the server dropped (restart) is replaced, not handed out
+        }
+
+    def _connect_args(self, *, pool: bool) -> dict[str, Any]:
         connect_args: dict[str, Any] = {
             name: value for name, value in CONNECT_DEFAULTS.items() if name not in self.url.query
         }
@@ -76,15 +83,12 @@ class PostgresDatabase(SqlAlchemyDatabase):
         # psycopg prepares a statement run 5 times, and after 5 more PostgreSQL may plan it once for any
         # parameters: "is any key newer than $1?" then became a sequential scan of every key (200 ms at a
         # million, for each live refresh of the first page). A plan for the values at hand costs ~0.1 ms.
-        if "plan_cache_mode" not in options:
+        # Not on our own connections: their lookup by digest has one good plan, and a page there is unprepared.
+        if pool and "plan_cache_mode" not in options:
             options = f"{options} -c plan_cache_mode=force_custom_plan".strip()
         if options:
             connect_args["options"] = options
-        return {
-            **super()._engine_arguments(),
-            "connect_args": connect_args,
-            "pool_pre_ping": True,  # a connection the server dropped (restart) is replaced, not handed out
-        }
+        return connect_args
 
     def _create_engines(self) -> tuple[Engine, Engine]:
         # Reads in autocommit on the same pool: no BEGIN and ROLLBACK round trips around each page
@@ -104,7 +108,7 @@ class PostgresDatabase(SqlAlchemyDatabase):
         """
         engine = self.engine
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
-        defaults = dict(self._engine_arguments()["connect_args"])
+        defaults = self._connect_args(pool=False)
         if connect_timeout is not None and "connect_timeout" in defaults:
             defaults["connect_timeout"] = connect_timeout
         return engine.dialect.loaded_dbapi.connect(*cargs, **{**defaults, **cparams, "autocommit": True})

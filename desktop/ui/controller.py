@@ -226,6 +226,7 @@ class Controller(LifecycleControl, FileWatching, QObject):
             work,
             lambda result: self._on_count_done(store, start, result),
             lambda err: self._on_count_failed(err),
+            aside=True,  # a live change's page reload must not wait behind a count
         )
 
     def _on_count_done(self, store: KeyStore, start: Any, result: tuple[int, int]) -> None:

@@ -109,6 +109,8 @@ PG_ROWS = {
     "pg page turn (last)",
     "pg count",
     "pg verify",
+    "pg search rare term, first page",
+    "pg search common term, first page",
     "pg seed",
     "pg live refresh",
 }

@@ -36,6 +36,7 @@ from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.key_table_model import KeyTableModel
 from desktop.ui.names import APP_NAME
 from desktop.ui.notifications import Notice, NotificationArea, guarded
+from desktop.ui.query_actions import QueryActions
 from desktop.ui.text import plain_tooltip
 from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.widgets.pagination_bar import PaginationBar
@@ -52,7 +53,7 @@ SETTINGS_PAGE_SIZE = "table/pageSize"
 EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
-class MainWindow(DatabaseActions, QMainWindow):
+class MainWindow(QueryActions, DatabaseActions, QMainWindow):
     """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
@@ -136,8 +137,10 @@ class MainWindow(DatabaseActions, QMainWindow):
 
         self._build_menus()
         QWidget.setTabOrder(self.generate_button, self.table)
+        self._build_query_bar()
 
         self._connect_signals()
+        self._connect_query_signals()
 
         geometry = self._settings.value(SETTINGS_GEOMETRY)
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):

@@ -1,0 +1,199 @@
+"""The window's search box, status filter, sortable headers, expiry banner and key-health summary: a mixin of
+MainWindow (like database_actions.py). The controller runs each query off the GUI thread (controller_query.py);
+the window shows what it applied, and remembers it for the next start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from desktop.core import keys
+from desktop.core.errors import InvalidInput
+from desktop.core.query import Filter, Query, Sort
+from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_LAST_USED
+from desktop.ui.widgets.expiry_banner import ExpiryBanner
+from desktop.ui.widgets.health_summary import HealthSummary
+from desktop.ui.widgets.search_bar import SearchBar
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
+    from desktop.core.values import KeyRecord
+    from desktop.ui.controller import Controller
+    from desktop.ui.controller_query import Triage
+    from desktop.ui.widgets.key_table_view import KeyTableView
+
+SETTINGS_SEARCH = "query/search"
+SETTINGS_STATUS = "query/status"
+SETTINGS_SORT = "query/sort"
+SETTINGS_REVERSE = "query/reverse"
+
+NOTHING_MATCHED = "No keys match the search and filter."
+CLEAR_ACTION = "Clear search and filter"
+
+#: Which header sorts by which order; the order each shows unreversed (newest / soonest / latest / A→Z first).
+SORT_COLUMNS = {
+    COL_CREATED: (Sort.CREATED, Qt.SortOrder.DescendingOrder),
+    COL_EXPIRES: (Sort.EXPIRES, Qt.SortOrder.AscendingOrder),
+    COL_LAST_USED: (Sort.LAST_USED, Qt.SortOrder.DescendingOrder),
+    COL_DESCRIPTION: (Sort.DESCRIPTION, Qt.SortOrder.AscendingOrder),
+}
+
+
+def _flipped(order: Qt.SortOrder) -> Qt.SortOrder:
+    ascending = Qt.SortOrder.AscendingOrder
+    return Qt.SortOrder.DescendingOrder if order == ascending else ascending
+
+
+def saved_query(settings: QSettings) -> Query:
+    """The query remembered from the last run; anything unreadable falls back to its default."""
+    search = settings.value(SETTINGS_SEARCH, "")
+    status = settings.value(SETTINGS_STATUS, "")
+    sort = settings.value(SETTINGS_SORT, Sort.CREATED.value)
+    reverse = settings.value(SETTINGS_REVERSE, False)
+    try:
+        status_value = Filter(status) if isinstance(status, str) and status else None
+    except ValueError:
+        status_value = None
+    try:
+        sort_value = Sort(sort) if isinstance(sort, str) else Sort.CREATED
+    except ValueError:
+        sort_value = Sort.CREATED
+    reversed_ = reverse is True or (isinstance(reverse, str) and reverse.lower() == "true")
+    try:
+        return Query(search if isinstance(search, str) else "", status_value, sort_value, reversed_)
+    except InvalidInput:
+        return Query(status=status_value, sort=sort_value, reverse=reversed_)
+
+
+class QueryActions:
+    """Mixed into MainWindow, which provides the controller, the table, the settings and the menus."""
+
+    controller: Controller
+    table: KeyTableView
+    _settings: QSettings
+
+    def _build_query_bar(self) -> None:
+        """The search row, the banner and the health line, over the table; the query remembered is restored."""
+        window: QWidget = self  # type: ignore[assignment]
+        self.search_bar = SearchBar(window)
+        self.search_edit = self.search_bar.search_edit
+        self.status_filter = self.search_bar.status_filter
+        self.expiry_banner = ExpiryBanner(window)
+        self.health_summary = HealthSummary(window)
+        block = QWidget(window)
+        block.setObjectName("queryBlock")
+        column = QVBoxLayout(block)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        column.addWidget(self.expiry_banner)
+        column.addWidget(self.search_bar)
+        column.addWidget(self.health_summary)
+        layout = window.centralWidget().layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, block)  # under the title, over the table
+        self.find_action = QAction("&Find Keys…", window)
+        self.find_action.setObjectName("findAction")
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.clear_query_action = QAction("&Clear Search and Filter", window)
+        self.clear_query_action.setObjectName("clearQueryAction")
+        view_menu = self.view_menu  # type: ignore[attr-defined]
+        view_menu.insertActions(view_menu.actions()[0], [self.find_action, self.clear_query_action])
+        view_menu.insertSeparator(view_menu.actions()[2])
+        QWidget.setTabOrder(self.generate_button, self.search_edit)  # type: ignore[attr-defined]
+        QWidget.setTabOrder(self.search_edit, self.status_filter)
+        QWidget.setTabOrder(self.status_filter, self.table)
+        query = saved_query(self._settings)
+        self.controller.restore_query(query)
+        self._show_query(query)
+
+    def _connect_query_signals(self) -> None:
+        controller = self.controller
+        controller.queryApplied.connect(self._on_controller_query_applied)
+        controller.triageChanged.connect(self._on_controller_triage_changed)
+        controller.pageChanged.connect(self._on_controller_page_changed_query)
+        self.search_bar.changed.connect(self._on_search_bar_changed)
+        self.table.sortRequested.connect(self._on_table_sort_requested)
+        self.table.emptyActionClicked.connect(self.clear_query)
+        self.expiry_banner.showRequested.connect(self._on_expiry_banner_show_requested)
+        self.health_summary.queryRequested.connect(self._on_health_summary_query_requested)
+        self.find_action.triggered.connect(self.search_bar.focus_search)
+        self.clear_query_action.triggered.connect(self.clear_query)
+
+    # -- asking --
+
+    def clear_query(self) -> None:
+        """Every key again (the order stays)."""
+        self.search_bar.show_error(None)
+        self.search_bar.clear()
+
+    def apply_query(self, query: Query) -> None:
+        """Show `query`'s keys: the widgets say it at once, the controller reads it off the GUI thread."""
+        self.search_bar.show_error(None)
+        self._show_query(query)
+        self.controller.set_query(query)
+
+    def _on_search_bar_changed(self) -> None:
+        current = self.controller.query
+        try:
+            query = Query(self.search_bar.search_text(), self.search_bar.status(), current.sort, current.reverse)
+        except InvalidInput as err:
+            # The list stays as it was; the message says what to change (never repeating the text).
+            self.search_bar.show_error(err.message)
+            return
+        self.search_bar.show_error(None)
+        if query != current:
+            self.controller.set_query(query)
+
+    def _on_table_sort_requested(self, column: int) -> None:
+        sort, _order = SORT_COLUMNS[column]
+        current = self.controller.query
+        reverse = not current.reverse if current.sort is sort else False
+        self.apply_query(replace(current, sort=sort, reverse=reverse))
+
+    def _on_expiry_banner_show_requested(self) -> None:
+        self.search_bar.set_status(Filter.EXPIRING)
+
+    def _on_health_summary_query_requested(self, query: Query) -> None:
+        self.apply_query(replace(query, search=self.search_bar.search_text()))
+
+    # -- showing --
+
+    def _show_query(self, query: Query, *, search_bar: bool = True) -> None:
+        if search_bar:
+            self.search_bar.set_state(query.search, query.status)
+        column = next(c for c, (sort, _) in SORT_COLUMNS.items() if sort is query.sort)
+        order = SORT_COLUMNS[column][1]
+        self.table.set_sort_indicator(column, _flipped(order) if query.reverse else order)
+        if query.search or query.status is not None:
+            self.table.set_empty_text(NOTHING_MATCHED, CLEAR_ACTION)
+        else:
+            from desktop.ui.main_window import EMPTY_TEXT
+
+            self.table.set_empty_text(EMPTY_TEXT)
+
+    def _on_controller_query_applied(self, query: Query) -> None:
+        # Not the search box: the person may have typed on since this query was asked for.
+        self._show_query(query, search_bar=False)
+        self._remember_query(query)
+
+    def _on_controller_page_changed_query(self, _records: list[KeyRecord], _select: int | None) -> None:
+        self.clear_query_action.setEnabled(bool(self.controller.query.search or self.controller.query.status))
+
+    def _on_controller_triage_changed(self, triage: Triage) -> None:
+        self.expiry_banner.set_count(triage.expiring)
+        self.health_summary.set_health(triage.health)
+
+    def _remember_query(self, query: Query) -> None:
+        # Never a whole key: it is remembered as its masked form, which finds the same key by its hint.
+        search = keys.mask(query.search) if keys.is_well_formed(query.search) else query.search
+        self._settings.setValue(SETTINGS_SEARCH, search)
+        self._settings.setValue(SETTINGS_STATUS, query.status.value if query.status is not None else "")
+        self._settings.setValue(SETTINGS_SORT, query.sort.value)
+        self._settings.setValue(SETTINGS_REVERSE, query.reverse)

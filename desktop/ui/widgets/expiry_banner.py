@@ -1,0 +1,48 @@
+"""The banner over the table while active keys expire within 7 days: how many, and a way to list them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from desktop.ui import theme
+
+
+class ExpiryBanner(QFrame):
+    """`expiryBanner`: hidden while no active key expires soon."""
+
+    showRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("expiryBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.icon_label = QLabel(self)
+        self.icon_label.setPixmap(theme.icon("warning").pixmap(16, 16))
+        self.text_label = QLabel(self)
+        self.text_label.setObjectName("expiryBannerText")
+        self.text_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.text_label.setWordWrap(True)
+        self.show_button = QPushButton("Show them", self)
+        self.show_button.setObjectName("expiryShowButton")
+        self.show_button.setAutoDefault(False)
+        self.show_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.icon_label)
+        layout.addWidget(self.text_label, 1)
+        layout.addWidget(self.show_button)
+        self.show_button.clicked.connect(self.showRequested)
+        self.count = 0
+        self.hide()
+
+    def set_count(self, count: int) -> None:
+        self.count = count
+        if count <= 0:
+            self.hide()
+            return
+        keys = "1 active key expires" if count == 1 else f"{count:,} active keys expire"
+        self.text_label.setText(f"{keys} within 7 days. Roll or extend them before clients are rejected.")
+        self.show_button.setAccessibleName(f"Show the {count:,} keys that expire soon")
+        self.show()

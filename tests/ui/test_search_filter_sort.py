@@ -1,0 +1,197 @@
+"""The search box, the status filter and the sortable headers, through the real window on a real SQLite file."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
+
+from desktop.core.store import KeyStore
+from desktop.core.values import NewKey
+from desktop.ui.main_window import MainWindow
+from desktop.ui.query_actions import CLEAR_ACTION, NOTHING_MATCHED
+from tests.ui.helpers import seed, shown_anywhere, wait_idle
+
+STATUS_ITEMS = ["All keys", "Active", "Inactive", "Expired", "Expiring soon", "Never used"]
+
+
+def shown_ids(window: MainWindow) -> list[int]:
+    return [record.id for record in window.model.records()]
+
+
+def page_label(window: MainWindow) -> str:
+    return window.findChild(QLabel, "pageLabel").text()
+
+
+def search(qtbot, window: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]
+    edit = window.findChild(QLineEdit, "searchEdit")
+    edit.clear()
+    qtbot.keyClicks(edit, text)
+
+
+def choose_status(qtbot, window: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]
+    combo = window.findChild(QComboBox, "statusFilter")
+    combo.setCurrentIndex(combo.findText(text))
+    combo.activated.emit(combo.currentIndex())
+
+
+def test_the_status_filter_holds_exactly_the_contract_items(make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    combo = window.findChild(QComboBox, "statusFilter")
+    assert [combo.itemText(i) for i in range(combo.count())] == STATUS_ITEMS
+    assert combo.currentText() == "All keys"
+
+
+def test_typing_a_term_shows_only_the_matching_keys_and_counts_them(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 40)
+    billing = [store.create("Billing — production").record.id, store.create("billing staging").record.id]
+    window = make_window()
+    assert page_label(window) == "1–25 of 42"
+    search(qtbot, window, "BILLING")
+    qtbot.waitUntil(lambda: sorted(shown_ids(window)) == sorted(billing))
+    wait_idle(qtbot, window)
+    assert page_label(window) == "1–2 of 2 matching"
+    assert not window.findChild(QPushButton, "nextPageButton").isEnabled()
+    # A term matching many pages them by keyset, counting what matches.
+    search(qtbot, window, "key 0")
+    qtbot.waitUntil(lambda: page_label(window) == "1–25 of 40 matching")
+
+
+def test_each_status_filter_lists_exactly_its_keys(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    active = store.create("plain active").record.id
+    inactive = store.set_active(store.create("switched off").record.id, False).id
+    expiring_key = store.create("expires in three days", date.today() + timedelta(days=3))
+    expiring = expiring_key.record.id
+    store.verify(expiring_key.key)  # used: not in Never used
+    store.insert_many([NewKey("expired but active", now - timedelta(days=40), now - timedelta(days=2))])
+    expired = max(r.id for r in store.all())
+    window = make_window()
+    expected = {
+        "All keys": {active, inactive, expiring, expired},
+        "Active": {active, expiring},
+        "Inactive": {inactive},
+        "Expired": {expired},
+        "Expiring soon": {expiring},
+        "Never used": {active, inactive, expired},
+    }
+    for item in STATUS_ITEMS[1:] + STATUS_ITEMS[:1]:
+        choose_status(qtbot, window, item)
+        qtbot.waitUntil(lambda item=item: set(shown_ids(window)) == expected[item])
+    # The expired key still marked active reads Expired in the Status column.
+    choose_status(qtbot, window, "Expired")
+    qtbot.waitUntil(lambda: shown_ids(window) == [expired])
+    headers = [window.model.headerData(c, Qt.Orientation.Horizontal) for c in range(window.model.columnCount())]
+    assert window.model.index(0, headers.index("Status")).data() == "Expired"
+
+
+def test_a_whole_key_pasted_into_search_finds_exactly_that_key_and_is_never_shown(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, settings: QSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    seed(store, 30)
+    created = store.create("the leaked one")
+    store.create("the leaked one, too")  # same description: only the digest tells them apart
+    window = make_window()
+    edit = window.findChild(QLineEdit, "searchEdit")
+    edit.setFocus()
+    edit.insert(created.key)  # as a paste does
+    edit.textEdited.emit(edit.text())
+    qtbot.waitUntil(lambda: shown_ids(window) == [created.record.id])
+    wait_idle(qtbot, window)
+    assert edit.text() == created.record.masked
+    assert not shown_anywhere(created.key)
+    assert created.key not in caplog.text
+    assert page_label(window) == "1–1 of 1 matching"
+    settings.sync()
+    assert created.key not in Path(settings.fileName()).read_text(encoding="utf-8")
+    # Changing the filter keeps searching for that key.
+    choose_status(qtbot, window, "Active")
+    wait_idle(qtbot, window)
+    assert shown_ids(window) == [created.record.id]
+
+
+def test_nothing_matched_says_so_and_one_click_clears_search_and_filter(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 12)
+    window = make_window()
+    choose_status(qtbot, window, "Inactive")
+    search(qtbot, window, "no such description")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0 and window.controller.query.search != "")
+    wait_idle(qtbot, window)
+    empty = window.findChild(QLabel, "emptyLabel")
+    button = window.findChild(QPushButton, "emptyActionButton")
+    assert empty.isVisible() and empty.text() == NOTHING_MATCHED
+    assert button.isVisible() and button.text() == CLEAR_ACTION
+    assert page_label(window) == "No matching keys"
+    button.click()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 12)
+    assert window.findChild(QLineEdit, "searchEdit").text() == ""
+    assert window.findChild(QComboBox, "statusFilter").currentText() == "All keys"
+    assert not button.isVisible()
+    assert page_label(window) == "1–12 of 12"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x" * 10_000, "characters long"),
+        ("abc\x00def", "control character"),
+        ("\u202eabc", "control character"),
+        ("مفتاح الفوترة", None),
+        ("🔑🔥", None),
+        ("%_\\'\"; DROP TABLE api_keys; --", None),
+    ],
+    ids=["10kB", "NUL", "RTL override", "Arabic", "emoji", "SQL and LIKE wildcards"],
+)
+def test_any_search_text_gives_a_message_or_no_match_never_a_crash(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, text: str, message: str | None
+) -> None:
+    seed(store, 5)
+    window = make_window()
+    edit = window.findChild(QLineEdit, "searchEdit")
+    edit.setText(text)
+    error = window.findChild(QLabel, "searchError")
+    if message is None:
+        qtbot.waitUntil(lambda: window.controller.query.search == text.strip())
+        wait_idle(qtbot, window)
+        assert window.model.rowCount() == 0 and not error.isVisible()
+    else:
+        qtbot.waitUntil(error.isVisible)
+        assert message in error.text() and text not in error.text()
+        assert len(shown_ids(window)) == 5  # the list stays as it was
+        edit.clear()
+        qtbot.waitUntil(lambda: not error.isVisible())
+    assert len(store.all()) == 5
+
+
+def test_live_refresh_keeps_the_search(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 10)
+    window = make_window()
+    search(qtbot, window, "billing")
+    qtbot.waitUntil(lambda: window.controller.query.search == "billing")
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 0
+    other = store.create("Billing from another process").record.id  # another connection commits
+    store.create("unrelated")
+    qtbot.waitUntil(lambda: shown_ids(window) == [other], timeout=5000)
+    wait_idle(qtbot, window)
+    assert page_label(window) == "1–1 of 1 matching"
+
+
+def test_ctrl_f_focuses_the_search_and_escape_clears_it(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 3)
+    window = make_window()
+    edit = window.findChild(QLineEdit, "searchEdit")
+    window.table.setFocus()
+    window.find_action.trigger()  # what Ctrl+F does
+    assert window.find_action.shortcut().matches(Qt.KeyboardModifier.ControlModifier | Qt.Key.Key_F)
+    qtbot.waitUntil(edit.hasFocus)
+    qtbot.keyClicks(edit, "key 001")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    qtbot.keyClick(edit, Qt.Key.Key_Escape)
+    assert edit.text() == ""
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 
 from desktop.core.store import KeyStore
@@ -195,3 +195,123 @@ def test_ctrl_f_focuses_the_search_and_escape_clears_it(qtbot, make_window, stor
     qtbot.keyClick(edit, Qt.Key.Key_Escape)
     assert edit.text() == ""
     qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+
+
+# -- Last used, and sorting by a header click --
+
+
+def _header_column(window: MainWindow, name: str) -> int:
+    model = window.model
+    return [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())].index(name)
+
+
+def click_header(qtbot, window: MainWindow, name: str) -> None:  # type: ignore[no-untyped-def]
+    header = window.table.horizontalHeader()
+    column = _header_column(window, name)
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+
+
+def test_last_used_says_never_or_how_long_ago_with_the_exact_time_in_its_tooltip(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore
+) -> None:
+    used = store.create("used a moment ago")
+    store.create("never used")
+    store.verify(used.key)
+    window = make_window()
+    column = _header_column(window, "Last used")
+    assert [window.model.headerData(c, Qt.Orientation.Horizontal) for c in range(column - 1, column + 2)] == [
+        "Expires",
+        "Last used",
+        "Status",
+    ]
+    cells = {record.description: window.model.index(row, column) for row, record in enumerate(window.model.records())}
+    assert cells["never used"].data() == "Never"
+    assert cells["used a moment ago"].data() == "just now"
+    moment = store.get(used.record.id).last_used_at
+    assert moment is not None
+    exact = moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    assert exact in cells["used a moment ago"].data(Qt.ItemDataRole.ToolTipRole)
+
+
+@pytest.mark.parametrize(
+    ("ago", "text"),
+    [
+        (timedelta(seconds=5), "just now"),
+        (timedelta(minutes=1, seconds=3), "1 minute ago"),
+        (timedelta(minutes=3, seconds=59), "3 minutes ago"),
+        (timedelta(hours=1), "1 hour ago"),
+        (timedelta(days=2, hours=23), "2 days ago"),
+        (timedelta(days=95), "3 months ago"),
+        (timedelta(days=800), "2 years ago"),
+    ],
+)
+def test_how_long_ago_reads_in_the_largest_whole_unit(ago: timedelta, text: str) -> None:
+    from desktop.ui.key_table_model import ago_text
+
+    now = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    assert ago_text(now - ago, now) == text
+
+
+def _varied_keys(store: KeyStore) -> None:
+    """Keys with ties and gaps in every order: shared descriptions, shared and missing expiry, used and not."""
+    today = date.today()
+    for index in range(23):
+        expires = None if index % 4 == 0 else today + timedelta(days=10 + index % 3)
+        created = store.create(["alpha", "Bravo", "charlie", "alpha"][index % 4] + f" {index % 5}", expires)
+        if index % 3:
+            store.verify(created.key)
+
+
+@pytest.mark.parametrize("header", ["Created", "Expires", "Last used", "Description"])
+def test_a_header_click_sorts_and_paging_shows_every_key_once_in_that_order_both_ways(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, header: str
+) -> None:
+    from desktop.core.query import Query
+    from desktop.ui.query_actions import SORT_COLUMNS
+
+    _varied_keys(store)
+    window = make_window()
+    choose_size = window.pagination.size_combo
+    choose_size.setCurrentIndex(choose_size.findData(10))
+    choose_size.activated.emit(choose_size.currentIndex())
+    wait_idle(qtbot, window)
+    column = _header_column(window, header)
+    sort, order = SORT_COLUMNS[column]
+    indicator = window.table.horizontalHeader()
+    clicks = 1 if sort.value != "created" else 0  # Created is the order already: one click reverses it
+    for reverse in (False, True):
+        for _ in range(clicks):
+            click_header(qtbot, window, header)
+        clicks = 1
+        qtbot.waitUntil(lambda reverse=reverse: window.controller.query == Query(sort=sort, reverse=reverse))
+        wait_idle(qtbot, window)
+        assert indicator.sortIndicatorSection() == column
+        assert (indicator.sortIndicatorOrder() == order) is not reverse
+        expected = [record.id for record in store.find(Query(sort=sort, reverse=reverse))]
+        forward = list(shown_ids(window))
+        while window.pagination.next_button.isEnabled():
+            window.pagination.next_button.click()
+            forward.extend(shown_ids(window))
+        assert forward == expected
+        assert page_label(window) == "21–23 of 23"
+        backward = list(reversed(shown_ids(window)))
+        while window.pagination.prev_button.isEnabled():
+            window.pagination.prev_button.click()
+            backward.extend(reversed(shown_ids(window)))
+        assert backward == list(reversed(expected))
+        assert page_label(window) == "1–10 of 23"
+
+
+def test_other_headers_do_not_sort(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    from desktop.core.query import Query
+
+    seed(store, 3)
+    window = make_window()
+    header = window.table.horizontalHeader()
+    for name in ("API Key", "Status", "Actions"):
+        click_header(qtbot, window, name)
+        wait_idle(qtbot, window)
+        assert window.controller.query == Query()
+        assert header.sortIndicatorSection() == _header_column(window, "Created")
+        assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder

@@ -457,6 +457,7 @@ class MainWindow(QueryActions, DatabaseActions, QMainWindow):
             self.key_dialog.discard()
             self.key_dialog = None
         self.clipboard.clear_if_owned()
+        self.cancel_export()
         self.controller.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from desktop.core import keys
 from desktop.core.errors import InvalidInput
 from desktop.core.query import Filter, Query, Sort
+from desktop.ui.export_actions import ExportActions
 from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_LAST_USED
 from desktop.ui.widgets.expiry_banner import ExpiryBanner
 from desktop.ui.widgets.health_summary import HealthSummary
@@ -71,7 +72,7 @@ def saved_query(settings: QSettings) -> Query:
         return Query(status=status_value, sort=sort_value, reverse=reversed_)
 
 
-class QueryActions:
+class QueryActions(ExportActions):
     """Mixed into MainWindow, which provides the controller, the table, the settings and the menus."""
 
     controller: Controller
@@ -109,6 +110,7 @@ class QueryActions:
         QWidget.setTabOrder(self.generate_button, self.search_edit)  # type: ignore[attr-defined]
         QWidget.setTabOrder(self.search_edit, self.status_filter)
         QWidget.setTabOrder(self.status_filter, self.table)
+        self._build_export_action()
         query = saved_query(self._settings)
         self.controller.restore_query(query)
         self._show_query(query)

@@ -33,10 +33,17 @@ class QueryControl:
     _query: Query = Query()
     _query_tokens = itertools.count(1)
     _query_wanted = 0
+    #: The latest query asked for while it is being read (None: none in flight).
+    _query_asked: Query | None = None
 
     @property
     def query(self) -> Query:
         return self._query
+
+    @property
+    def wanted_query(self) -> Query:
+        """The query asked for last: the next change (a second header click) builds on it, not on the one shown."""
+        return self._query_asked if self._query_asked is not None else self._query
 
     def restore_query(self, query: Query) -> None:
         """The query to show from the next store on (remembered settings), without reading anything now."""
@@ -49,6 +56,7 @@ class QueryControl:
             self._query = query
             return
         token = self._query_wanted = next(self._query_tokens)
+        self._query_asked = query
         size = self._page_size  # type: ignore[attr-defined]
 
         def work() -> tuple[Pager, int]:
@@ -63,8 +71,11 @@ class QueryControl:
         )
 
     def _on_query_done(self, store: KeyStore, token: int, query: Query, result: tuple[Pager, int]) -> None:
-        if store is not self._store or token != self._query_wanted:  # type: ignore[attr-defined]
-            return  # another database, or the person typed on meanwhile
+        if token != self._query_wanted:
+            return  # the person typed on meanwhile
+        self._query_asked = None
+        if store is not self._store:  # type: ignore[attr-defined]
+            return  # another database is shown now (with this query's predecessor)
         fresh, total = result
         self._query = query
         self._pager = fresh
@@ -76,7 +87,10 @@ class QueryControl:
         self.queryApplied.emit(query)  # type: ignore[attr-defined]
 
     def _on_query_failed(self, store: KeyStore, token: int, err: Exception) -> None:
-        if store is not self._store or token != self._query_wanted:  # type: ignore[attr-defined]
+        if token != self._query_wanted:
+            return
+        self._query_asked = None
+        if store is not self._store:  # type: ignore[attr-defined]
             return
         self.report(err, "search")  # type: ignore[attr-defined]
         self.queryApplied.emit(self._query)  # type: ignore[attr-defined]

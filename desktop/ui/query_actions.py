@@ -142,7 +142,7 @@ class QueryActions(ExportActions):
         self.controller.set_query(query)
 
     def _on_search_bar_changed(self) -> None:
-        current = self.controller.query
+        current = self.controller.wanted_query
         try:
             query = Query(self.search_bar.search_text(), self.search_bar.status(), current.sort, current.reverse)
         except InvalidInput as err:
@@ -155,7 +155,7 @@ class QueryActions(ExportActions):
 
     def _on_table_sort_requested(self, column: int) -> None:
         sort, _order = SORT_COLUMNS[column]
-        current = self.controller.query
+        current = self.controller.wanted_query
         reverse = not current.reverse if current.sort is sort else False
         self.apply_query(replace(current, sort=sort, reverse=reverse))
 

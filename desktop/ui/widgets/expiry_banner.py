@@ -42,7 +42,10 @@ class ExpiryBanner(QFrame):
         if count <= 0:
             self.hide()
             return
-        keys = "1 active key expires" if count == 1 else f"{count:,} active keys expire"
-        self.text_label.setText(f"{keys} within 7 days. Roll or extend them before clients are rejected.")
+        if count == 1:
+            text = "1 active key expires within 7 days; clients using it will be rejected after that."
+        else:
+            text = f"{count:,} active keys expire within 7 days; clients using them will be rejected after that."
+        self.text_label.setText(text)
         self.show_button.setAccessibleName(f"Show the {count:,} keys that expire soon")
         self.show()

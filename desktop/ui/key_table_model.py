@@ -26,6 +26,14 @@ COL_STATUS = 5
 COL_ACTIONS = 6
 HEADERS = ("API Key", "Description", "Created", "Expires", "Last used", "Status", "Actions")
 
+#: The sortable headers say so (query_actions.py sorts on their clicks).
+_HEADER_TIPS = {
+    COL_DESCRIPTION: "Sort by description, A→Z (click again to reverse)",
+    COL_CREATED: "Sort by creation, newest first (click again to reverse)",
+    COL_EXPIRES: "Sort by expiry, soonest first, never-expiring last (click again to reverse)",
+    COL_LAST_USED: "Sort by last use, most recent first, never used last (click again to reverse)",
+}
+
 #: The record's key ID, for views and tests that need to know which key a row is.
 KEY_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -164,6 +172,8 @@ class KeyTableModel(QAbstractTableModel):
         horizontal = orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS)
         if horizontal and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return HEADERS[section]
+        if horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(section)
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

@@ -16,6 +16,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.query_actions import CLEAR_ACTION, NOTHING_MATCHED
 from tests.ui.helpers import seed, shown_anywhere, wait_idle
 
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
 STATUS_ITEMS = ["All keys", "Active", "Inactive", "Expired", "Expiring soon", "Never used"]
 
 
@@ -186,9 +187,10 @@ def test_ctrl_f_focuses_the_search_and_escape_clears_it(qtbot, make_window, stor
     seed(store, 3)
     window = make_window()
     edit = window.findChild(QLineEdit, "searchEdit")
+    window.activateWindow()
     window.table.setFocus()
-    window.find_action.trigger()  # what Ctrl+F does
-    assert window.find_action.shortcut().matches(Qt.KeyboardModifier.ControlModifier | Qt.Key.Key_F)
+    qtbot.waitUntil(window.table.hasFocus)
+    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(edit.hasFocus)
     qtbot.keyClicks(edit, "key 001")
     qtbot.waitUntil(lambda: window.model.rowCount() == 1)
@@ -315,3 +317,7 @@ def test_other_headers_do_not_sort(qtbot, make_window, store: KeyStore) -> None:
         assert window.controller.query == Query()
         assert header.sortIndicatorSection() == _header_column(window, "Created")
         assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+        assert window.model.headerData(_header_column(window, name), Qt.Orientation.Horizontal, TOOLTIP) is None
+    for name in ("Created", "Expires", "Last used", "Description"):
+        tip = window.model.headerData(_header_column(window, name), Qt.Orientation.Horizontal, TOOLTIP)
+        assert tip.startswith("Sort by") and "click again to reverse" in tip

@@ -124,6 +124,7 @@ class Controller(QueryControl, QObject):
         self.watch.stop()
         if old is not None:
             self.runner.wait()
+            self._finish_triage()
             old.close()
         self._store = store
         self._pager = self._new_pager(store, self._page_size)
@@ -153,6 +154,7 @@ class Controller(QueryControl, QObject):
         self.watch.close()
         self.poll_timer.stop()
         self.runner.shutdown()
+        self._finish_triage(closing=True)
         if self._store is not None:
             self._store.close()
 

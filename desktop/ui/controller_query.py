@@ -1,8 +1,10 @@
 """The controller's current query (search text, status filter, order): a mixin of Controller.
 
-A new query is read off the GUI thread (its first page and its count together) and replaces the pager only when
-it is still the latest one asked for, so typing fast never shows an older answer over a newer one. Counts, live
-reloads and the expiry banner's and key-health summary's figures all follow the query shown.
+A new query's first page is read off the GUI thread and replaces the pager only when it is still the latest one
+asked for, so typing fast never shows an older answer over a newer one; its count follows (Controller._recount).
+Live reloads keep the query. The expiry banner's and key-health summary's figures (several counts over the whole
+table, seconds at a million keys) are read on a thread of their own after each change, never in the way of a page,
+a count or a write.
 """
 
 from __future__ import annotations
@@ -11,11 +13,19 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QTimer
+
 from desktop.core.paging import Pager, Position
 from desktop.core.query import KeyHealth, Query
+from desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
+
+
+#: After a triage count, changes heard meanwhile wait this long for the next one (a busy database is not
+#: counted over and over).
+TRIAGE_REST_MS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +45,11 @@ class QueryControl:
     _query_wanted = 0
     #: The latest query asked for while it is being read (None: none in flight).
     _query_asked: Query | None = None
+    #: The next recount is for a new query only: the data did not change, the triage figures stand.
+    _skip_triage = False
+    _triage_runner: TaskRunner | None = None
+    _triage_running = False
+    _triage_dirty = False
 
     @property
     def query(self) -> Query:
@@ -59,10 +74,10 @@ class QueryControl:
         self._query_asked = query
         size = self._page_size  # type: ignore[attr-defined]
 
-        def work() -> tuple[Pager, int]:
+        def work() -> Pager:
             fresh = Pager(store, size, query)
             fresh.first()
-            return fresh, store.query_count(query)
+            return fresh
 
         self.runner.submit(  # type: ignore[attr-defined]
             work,
@@ -70,21 +85,20 @@ class QueryControl:
             lambda err: self._on_query_failed(store, token, err),
         )
 
-    def _on_query_done(self, store: KeyStore, token: int, query: Query, result: tuple[Pager, int]) -> None:
+    def _on_query_done(self, store: KeyStore, token: int, query: Query, fresh: Pager) -> None:
         if token != self._query_wanted:
             return  # the person typed on meanwhile
         self._query_asked = None
         if store is not self._store:  # type: ignore[attr-defined]
             return  # another database is shown now (with this query's predecessor)
-        fresh, total = result
         self._query = query
         self._pager = fresh
-        self._total = total
-        # Read after this query's page: a change committed before it is in the page already.
-        self._seen_version = store.data_version()
+        self._total = None  # "1–25" until the count says "of 312 matching"
         self.pageChanged.emit(fresh.items, None)  # type: ignore[attr-defined]
-        self.totalChanged.emit(total)  # type: ignore[attr-defined]
+        self.totalChanged.emit(None)  # type: ignore[attr-defined]
         self.queryApplied.emit(query)  # type: ignore[attr-defined]
+        self._skip_triage = True
+        self._recount()  # type: ignore[attr-defined]
 
     def _on_query_failed(self, store: KeyStore, token: int, err: Exception) -> None:
         if token != self._query_wanted:
@@ -104,8 +118,12 @@ class QueryControl:
         return store.count() if self._query.is_plain else store.query_count(self._query)
 
     def _count_work(self, store: KeyStore, start: Position | None) -> Any:
-        """The recount off the GUI thread: the query's total, this page's offset, and the triage figures."""
+        """The recount off the GUI thread: the query's total and this page's offset (the triage: on its own)."""
         query = self._query
+        if self._skip_triage:
+            self._skip_triage = False
+        else:
+            self._retriage()
 
         def work() -> tuple[int, int, Triage | None]:
             if query.is_plain:
@@ -114,10 +132,56 @@ class QueryControl:
             else:
                 total = store.query_count(query)
                 offset = store.query_count(query, before=start) if start is not None else 0
-            return total, offset, Triage(store.expiring_count(), store.health())
+            return total, offset, None
 
         return work
 
     def _on_triage_counted(self, triage: Triage | None) -> None:
         if triage is not None:
             self.triageChanged.emit(triage)  # type: ignore[attr-defined]
+
+    # -- the expiry banner's and key-health summary's figures, on a thread of their own --
+
+    def _retriage(self) -> None:
+        store: KeyStore | None = self._store  # type: ignore[attr-defined]
+        if store is None:
+            return
+        if self._triage_running:
+            self._triage_dirty = True
+            return
+        if self._triage_runner is None:
+            self._triage_runner = TaskRunner(self)  # type: ignore[arg-type]
+        self._triage_running = True
+        self._triage_runner.submit(
+            lambda: Triage(store.expiring_count(), store.health()),
+            lambda triage: self._on_triage_done(store, triage),
+            lambda err: self._on_triage_failed(store, err),
+        )
+
+    def _on_triage_done(self, store: KeyStore, triage: Triage) -> None:
+        self._triage_running = False
+        if store is self._store:  # type: ignore[attr-defined]
+            self._on_triage_counted(triage)
+        if self._triage_dirty:
+            self._triage_dirty = False
+            QTimer.singleShot(TRIAGE_REST_MS, self, self._retriage)  # type: ignore[call-overload]
+
+    def _on_triage_failed(self, store: KeyStore, err: Exception) -> None:
+        self._triage_running = False
+        self._triage_dirty = False
+        if store is self._store:  # type: ignore[attr-defined]
+            self._background_failed(err, "count")  # type: ignore[attr-defined]
+
+    def triage_pending(self) -> int:
+        return 0 if self._triage_runner is None else self._triage_runner.pending()
+
+    def _finish_triage(self, *, closing: bool = False) -> None:
+        """Before the store closes (another database, or quitting): the triage read ends first."""
+        runner = self._triage_runner
+        if runner is None:
+            return
+        if closing:
+            runner.shutdown()
+        else:
+            runner.wait()
+            self._triage_running = self._triage_dirty = False  # the new store's figures are read afresh

@@ -152,7 +152,9 @@ def render(
                 f"Deactivated {record.masked} (“{record.description}”): clients using it will be rejected."
             )
         deadline = datetime.now() + timedelta(seconds=5)
-        while (window.total is None or window.runner.pending()) and datetime.now() < deadline:
+        while (
+            window.total is None or window.runner.pending() or window.controller.triage_pending()
+        ) and datetime.now() < deadline:
             app.processEvents()
         app.processEvents()
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -130,6 +130,7 @@ def test_nothing_matched_says_so_and_one_click_clears_search_and_filter(qtbot, m
     assert page_label(window) == "No matching keys"
     button.click()
     qtbot.waitUntil(lambda: window.model.rowCount() == 12)
+    wait_idle(qtbot, window)
     assert window.findChild(QLineEdit, "searchEdit").text() == ""
     assert window.findChild(QComboBox, "statusFilter").currentText() == "All keys"
     assert not button.isVisible()

@@ -18,6 +18,12 @@ def shown_ids(window: MainWindow) -> list[int]:
     return [record.id for record in window.model.records()]
 
 
+def wait_triaged(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Until the banner's and health summary's counts (on a thread of their own) have been shown."""
+    summary = window.findChild(QLabel, "healthSummary")
+    qtbot.waitUntil(lambda: window.controller.triage_pending() == 0 and summary.isVisible())
+
+
 def banner(window: MainWindow) -> QWidget:
     found = window.findChild(QWidget, "expiryBanner")
     assert found is not None
@@ -30,7 +36,7 @@ def test_the_banner_shows_while_an_active_key_expires_within_7_days_and_show_the
     seed(store, 30)
     store.create("expires in ten days", date.today() + timedelta(days=10))
     window = make_window()
-    wait_idle(qtbot, window)
+    wait_triaged(qtbot, window)
     assert not banner(window).isVisible()
     # Another process adds two keys that expire soon (and one that is inactive: not counted).
     soon = {store.create(f"soon {n}", date.today() + timedelta(days=n)).record.id for n in (1, 6)}
@@ -79,9 +85,8 @@ def test_the_health_summary_counts_and_each_figure_lists_its_keys(  # type: igno
     with KeyStore.open(str(db_path), FixedClock(datetime.now(UTC) - timedelta(days=120))) as back_then:
         back_then.verify(old.key)  # last used 120 days ago
     window = make_window()
-    wait_idle(qtbot, window)
+    wait_triaged(qtbot, window)
     summary = window.findChild(QLabel, "healthSummary")
-    assert summary.isVisible()
     text = summary.text()
     assert "3 never expire" in text and "3 never used" in text and "1 not used for 90 days" in text
     expected = {
@@ -100,3 +105,30 @@ def test_the_health_summary_counts_and_each_figure_lists_its_keys(  # type: igno
     assert window.controller.query.sort is Sort.LAST_USED
     wait_idle(qtbot, window)
     assert window.controller.query == Query(status=Filter.STALE, sort=Sort.LAST_USED)
+
+
+def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore
+) -> None:
+    import threading
+
+    from PySide6.QtWidgets import QLineEdit
+
+    seed(store, 30)
+    billing = store.create("billing").record.id
+    window = make_window()
+    qtbot.waitUntil(lambda: window.controller.triage_pending() == 0)
+    runner = window.controller._triage_runner
+    assert runner is not None
+    release = threading.Event()
+    runner.submit(lambda: release.wait(10), lambda _result: None, lambda _err: None)  # a triage that takes long
+    try:
+        qtbot.keyClicks(window.findChild(QLineEdit, "searchEdit"), "billing")
+        qtbot.waitUntil(lambda: shown_ids(window) == [billing])
+        wait_idle(qtbot, window)
+        assert window.findChild(QLabel, "pageLabel").text() == "1–1 of 1 matching"
+        window.controller.set_active(store.get(billing), False)
+        qtbot.waitUntil(lambda: not window.model.record(0).active)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: window.controller.triage_pending() == 0)

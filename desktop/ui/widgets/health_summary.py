@@ -21,7 +21,9 @@ class HealthSummary(QLabel):
         super().__init__(parent)
         self.setObjectName("healthSummary")
         self.setTextFormat(Qt.TextFormat.RichText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         self.setWordWrap(True)
         self.health: KeyHealth | None = None
         self.linkActivated.connect(self._on_link_activated)

@@ -132,3 +132,20 @@ def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type
     finally:
         release.set()
     qtbot.waitUntil(lambda: window.controller.triage_pending() == 0)
+
+
+def test_the_banner_is_tinted_and_readable_on_light_and_dark_palettes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QColor, QPalette
+
+    from desktop.ui import theme
+    from desktop.ui.widgets.expiry_banner import ExpiryBanner
+    from tests.ui.screenshot import dark_palette
+
+    banner = ExpiryBanner()
+    qtbot.addWidget(banner)
+    for palette in (QPalette(QColor("#f0f0f0")), dark_palette()):
+        banner.setPalette(palette)  # type: ignore[arg-type]
+        background = banner.styleSheet().split("background: ")[1].split(";")[0]
+        text = banner.palette().color(QPalette.ColorRole.WindowText)
+        assert theme.contrast_ratio(QColor(background), text) >= theme.MIN_CONTRAST, background
+    assert banner.styleSheet().count("#3d3014") == 1  # the dark tint, after the dark palette

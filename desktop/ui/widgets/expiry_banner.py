@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop.ui import theme
+
+#: An amber tint that reads as a warning on a light or a dark palette, the palette's own text on it.
+_TINT = {False: ("#fef7e0", "#e0b000"), True: ("#3d3014", "#8a6d00")}
 
 
 class ExpiryBanner(QFrame):
@@ -16,8 +19,8 @@ class ExpiryBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("expiryBanner")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
+        self._dark: bool | None = None
+        self._tint()
         self.icon_label = QLabel(self)
         self.icon_label.setPixmap(theme.icon("warning").pixmap(16, 16))
         self.text_label = QLabel(self)
@@ -36,6 +39,20 @@ class ExpiryBanner(QFrame):
         self.show_button.clicked.connect(self.showRequested)
         self.count = 0
         self.hide()
+
+    def _tint(self) -> None:
+        dark = theme.is_dark(self.palette())
+        if dark != self._dark:
+            self._dark = dark
+            background, border = _TINT[dark]
+            self.setStyleSheet(
+                f"QFrame#expiryBanner {{ background: {background}; border: 1px solid {border}; border-radius: 4px; }}"
+            )
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._tint()
 
     def set_count(self, count: int) -> None:
         self.count = count

@@ -58,7 +58,7 @@ class Controller(QueryControl, QObject):
     liveReloaded = Signal()
     #: A query (search, filter, order) is shown now, or failed and the one before stays (controller_query.py).
     queryApplied = Signal(object)
-    #: The expiry banner's and key-health summary's figures (a controller_query.Triage), after each recount.
+    #: The expiry banner's and key-health summary's figures (a controller_query.Triage), after each change.
     triageChanged = Signal(object)
 
     def __init__(self, parent: QObject | None = None, *, page_size: int, poll_interval_ms: int = POLL_INTERVAL_MS):
@@ -228,13 +228,12 @@ class Controller(QueryControl, QObject):
             lambda err: self._on_count_failed(err),
         )
 
-    def _on_count_done(self, store: KeyStore, start: Any, query: Any, result: tuple[int, int, Any]) -> None:
+    def _on_count_done(self, store: KeyStore, start: Any, query: Any, result: tuple[int, int]) -> None:
         self._count_running = False
         if store is self._store and self._pager is not None and query == self.query:
-            self._total, offset, triage = result
+            self._total, offset = result
             self._pager.set_position(start, offset)
             self.totalChanged.emit(self._total)
-            self._on_triage_counted(triage)
         if self._count_dirty:
             self._count_dirty = False
             self._recount()

@@ -131,20 +131,16 @@ class QueryControl:
         else:
             self._retriage()
 
-        def work() -> tuple[int, int, Triage | None]:
+        def work() -> tuple[int, int]:
             if query.is_plain:
                 total = store.count()
                 offset = store.count(newer_than=start) if start is not None else 0  # type: ignore[arg-type]
             else:
                 total = store.query_count(query)
                 offset = store.query_count(query, before=start) if start is not None else 0
-            return total, offset, None
+            return total, offset
 
         return work
-
-    def _on_triage_counted(self, triage: Triage | None) -> None:
-        if triage is not None:
-            self.triageChanged.emit(triage)  # type: ignore[attr-defined]
 
     # -- the expiry banner's and key-health summary's figures, on a thread of their own --
 
@@ -183,7 +179,7 @@ class QueryControl:
         self._triage_running = False
         self._triage_next_at = time.monotonic() + max(TRIAGE_REST_MS / 1000, took * TRIAGE_REST_FACTOR)
         if store is self._store:  # type: ignore[attr-defined]
-            self._on_triage_counted(triage)
+            self.triageChanged.emit(triage)  # type: ignore[attr-defined]
         if self._triage_dirty:
             self._triage_dirty = False
             self._retriage()  # after the rest

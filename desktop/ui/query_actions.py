@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from desktop.core import keys
 from desktop.core.errors import InvalidInput
-from desktop.core.query import Filter, Query, Sort
+from desktop.core.query import Filter, KeyHealth, Query, Sort
 from desktop.ui.export_actions import ExportActions
 from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_LAST_USED
 from desktop.ui.widgets.expiry_banner import ExpiryBanner
@@ -43,6 +43,15 @@ SORT_COLUMNS = {
     COL_EXPIRES: (Sort.EXPIRES, Qt.SortOrder.AscendingOrder),
     COL_LAST_USED: (Sort.LAST_USED, Qt.SortOrder.DescendingOrder),
     COL_DESCRIPTION: (Sort.DESCRIPTION, Qt.SortOrder.AscendingOrder),
+}
+
+
+#: The lists the key-health summary links to, by link name (KeyHealth's queries).
+_HEALTH = KeyHealth(0, 0, 0)
+HEALTH_QUERIES = {
+    "never-expire": _HEALTH.never_expire_query,
+    "never-used": _HEALTH.never_used_query,
+    "not-used-lately": _HEALTH.not_used_lately_query,
 }
 
 
@@ -104,9 +113,23 @@ class QueryActions(ExportActions):
         self.find_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.clear_query_action = QAction("&Clear Search and Filter", window)
         self.clear_query_action.setObjectName("clearQueryAction")
+        # The key-health summary's lists, for the keyboard too.
+        self.health_actions = {}
+        for link, text in (
+            ("never-expire", "Keys That Never &Expire"),
+            ("never-used", "Keys Never &Used"),
+            ("not-used-lately", "Keys Not Used for &90 Days"),
+        ):
+            action = QAction(text, window)
+            action.setObjectName(f"{link.replace('-', '_')}_action")
+            action.triggered.connect(lambda _checked=False, link=link: self._on_health_action_triggered(link))
+            self.health_actions[link] = action
         view_menu = self.view_menu  # type: ignore[attr-defined]
-        view_menu.insertActions(view_menu.actions()[0], [self.find_action, self.clear_query_action])
-        view_menu.insertSeparator(view_menu.actions()[2])
+        first = view_menu.actions()[0]
+        view_menu.insertActions(first, [self.find_action, self.clear_query_action])
+        view_menu.insertSeparator(first)
+        view_menu.insertActions(first, list(self.health_actions.values()))
+        view_menu.insertSeparator(first)
         QWidget.setTabOrder(self.generate_button, self.search_edit)  # type: ignore[attr-defined]
         QWidget.setTabOrder(self.search_edit, self.status_filter)
         QWidget.setTabOrder(self.status_filter, self.table)
@@ -161,6 +184,10 @@ class QueryActions(ExportActions):
 
     def _on_expiry_banner_show_requested(self) -> None:
         self.search_bar.set_status(Filter.EXPIRING)
+
+    def _on_health_action_triggered(self, link: str) -> None:
+        query = HEALTH_QUERIES[link]
+        self.apply_query(replace(query, search=self.search_bar.search_text()))
 
     def _on_health_summary_query_requested(self, query: Query) -> None:
         self.apply_query(replace(query, search=self.search_bar.search_text()))

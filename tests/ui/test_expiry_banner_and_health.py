@@ -105,6 +105,16 @@ def test_the_health_summary_counts_and_each_figure_lists_its_keys(  # type: igno
     assert window.controller.query.sort is Sort.LAST_USED
     wait_idle(qtbot, window)
     assert window.controller.query == Query(status=Filter.STALE, sort=Sort.LAST_USED)
+    # The same lists from the View menu, for the keyboard.
+    view = {action.text(): action for action in window.view_menu.actions()}
+    for text, (ids, status, shown) in zip(
+        ("Keys That Never &Expire", "Keys Never &Used", "Keys Not Used for &90 Days"), expected.values(), strict=True
+    ):
+        view[text].trigger()
+        qtbot.waitUntil(lambda status=status: window.controller.query.status is status)
+        assert set(shown_ids(window)) == ids
+        assert (combo.currentText() or combo.placeholderText()) == shown
+    wait_idle(qtbot, window)
 
 
 def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type: ignore[no-untyped-def]

@@ -21,9 +21,8 @@ class HealthSummary(QLabel):
         super().__init__(parent)
         self.setObjectName("healthSummary")
         self.setTextFormat(Qt.TextFormat.RichText)
-        self.setTextInteractionFlags(
-            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
-        )
+        # By mouse: keyboard users have the same lists in View (a label taking Tab would trap it among its links).
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.setWordWrap(True)
         self.health: KeyHealth | None = None
         self.linkActivated.connect(self._on_link_activated)

@@ -107,6 +107,7 @@ class ExportActions:
         self.export_action.triggered.connect(self._on_export_action_triggered)
         self.export_progress: QProgressDialog | None = None
         self._export_cancel: threading.Event | None = None
+        self._export_dialog: QFileDialog | None = None
 
     def _on_export_action_triggered(self) -> None:
         if self.controller.store is None:
@@ -121,12 +122,25 @@ class ExportActions:
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setDefaultSuffix("csv")
-        dialog.filterSelected.connect(
-            lambda chosen: dialog.setDefaultSuffix("json" if chosen == JSON_FILTER else "csv")
-        )
+        # Bound methods, not closures over `dialog`: a dialog whose own signal holds a reference to it crashed
+        # PySide when it was deleted (see MainWindow._confirm).
+        dialog.filterSelected.connect(self._on_export_dialog_filter_selected)
+        dialog.fileSelected.connect(self._on_export_dialog_file_selected)
+        dialog.finished.connect(self._on_export_dialog_finished)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda path: self.export_to(path, export_format(path, dialog.selectedNameFilter())))
+        self._export_dialog = dialog
         dialog.open()
+
+    def _on_export_dialog_filter_selected(self, chosen: str) -> None:
+        if self._export_dialog is not None:
+            self._export_dialog.setDefaultSuffix("json" if chosen == JSON_FILTER else "csv")
+
+    def _on_export_dialog_file_selected(self, path: str) -> None:
+        chosen = self._export_dialog.selectedNameFilter() if self._export_dialog is not None else CSV_FILTER
+        self.export_to(path, export_format(path, chosen))
+
+    def _on_export_dialog_finished(self, _result: int) -> None:
+        self._export_dialog = None
 
     def export_to(self, target: str, fmt: str) -> None:
         """Export the list as shown now to `target` (`csv` or `json`), with a progress dialog when it is long."""

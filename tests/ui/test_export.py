@@ -96,3 +96,26 @@ def test_an_unwritable_path_gives_one_clear_message(qtbot, make_window, store: K
     assert status(window) == f"Could not export the keys to {target}: No such file or directory."
     assert status_level(window) is Level.ERROR
     assert not target.parent.exists()
+
+
+def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from desktop.ui.export_actions import JSON_FILTER
+
+    seed(store, 3)
+    window = make_window()
+    window.export_action.trigger()
+    dialog = wait_for(qtbot, QFileDialog, "exportDialog")
+    types = dialog.findChild(QComboBox, "fileTypeCombo")
+    types.setCurrentIndex(types.findText(JSON_FILTER))
+    types.activated.emit(types.currentIndex())  # as a person picks it
+    types.textActivated.emit(JSON_FILTER)
+    dialog.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "keys"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: status(window).startswith("Exported"))
+    target = tmp_path / "keys.json"
+    assert status(window) == f"Exported 3 keys to {target}."
+    assert len(json.loads(target.read_text(encoding="utf-8"))) == 3

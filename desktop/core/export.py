@@ -50,6 +50,10 @@ def write_json(records: Iterable[KeyRecord], out: TextIO, fields: Fields) -> int
     return written
 
 
+#: A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -57,7 +61,9 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         return " ".join(str(item) for item in value)
-    return str(value)
+    text = str(value)
+    # A description like `=HYPERLINK(...)` opened in a spreadsheet must stay text: a leading ' says so.
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_csv(records: Iterable[KeyRecord], out: TextIO, fields: Fields) -> int:

@@ -193,8 +193,12 @@ class Pager:
     # -- label --
 
     def label(self, total: int | None) -> str:
-        """`26–50 of 1,234`; without a count yet, `26–50`."""
+        """`26–50 of 1,234`; without a count yet, `26–50`; with a search or filter, `1–25 of 312 matching`."""
+        query = self._query
+        matching = query is not None and (bool(query.search) or query.status is not None)
         if not self._items:
+            if matching:
+                return "No matching keys" if total in (None, 0) else f"0 of {total:,} matching"
             return "No keys" if total in (None, 0) else f"0 of {total:,}"
         count = len(self._items)
         if not self._has_newer:
@@ -208,4 +212,4 @@ class Pager:
             return f"{first:,}–{last:,}"
         # A count a moment older than the page must not contradict it; the next refresh corrects it.
         total = max(total, last + (1 if self._has_older else 0))
-        return f"{first:,}–{last:,} of {total:,}"
+        return f"{first:,}–{last:,} of {total:,}" + (" matching" if matching else "")

@@ -21,6 +21,7 @@ from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
 from desktop.ui.change_watch import ChangeWatch
 from desktop.ui.controller_lifecycle import LifecycleControl
+from desktop.ui.controller_query import QueryControl
 from desktop.ui.error_policy import decide
 from desktop.ui.file_watch import FileWatching
 from desktop.ui.notifications import Notice, Notifier, guarded
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 
 
-class Controller(LifecycleControl, FileWatching, QObject):
+class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
     """The database side of the window; see the module's docstring."""
 
     #: The rows to show, and the key to select among them (None: keep the selection).
@@ -56,6 +57,10 @@ class Controller(LifecycleControl, FileWatching, QObject):
     unchanged = Signal()
     #: A live refresh (a change someone committed, or the server back) has shown the page it read.
     liveReloaded = Signal()
+    #: A query (search, filter, order) is shown now, or failed and the one before stays (controller_query.py).
+    queryApplied = Signal(object)
+    #: The expiry banner's and key-health summary's figures (a controller_query.Triage), after each change.
+    triageChanged = Signal(object)
 
     def __init__(self, parent: QObject | None = None, *, page_size: int, poll_interval_ms: int = POLL_INTERVAL_MS):
         super().__init__(parent)
@@ -120,9 +125,10 @@ class Controller(LifecycleControl, FileWatching, QObject):
         self.watch.stop()
         if old is not None:
             self.runner.wait()
+            self._finish_triage()
             old.close()
         self._store = store
-        self._pager = Pager(store, self._page_size)
+        self._pager = self._new_pager(store, self._page_size)
         self._total = None
         self._poll_error = None
         self._seen_generation = store.generation
@@ -136,11 +142,10 @@ class Controller(LifecycleControl, FileWatching, QObject):
         self._polls = self._seen_version is not None
         self._pager.first()
         if count_now:
-            self._total = store.count()  # one indexed COUNT (~10 ms at a million keys)
+            self._total = self._count_all(store)  # one indexed COUNT (~10 ms at a million keys)
         self.pageChanged.emit(self._pager.items, None)
         self.totalChanged.emit(self._total)
-        if not count_now:
-            self._recount()
+        self._recount()  # with count_now, for the expiry banner and the key-health summary
         self.poll_timer.start()
         if not self._polls:
             self.watch.watch(store.database)  # connects off the GUI thread
@@ -150,6 +155,7 @@ class Controller(LifecycleControl, FileWatching, QObject):
         self.watch.close()
         self.poll_timer.stop()
         self.runner.shutdown()
+        self._finish_triage(closing=True)
         if self._store is not None:
             self._store.close()
 
@@ -216,22 +222,17 @@ class Controller(LifecycleControl, FileWatching, QObject):
             self._count_dirty = True
             return
         self._count_running = True
-        start = pager.start
-
-        def work() -> tuple[int, int]:
-            total = store.count()
-            return total, (store.count(newer_than=start) if start is not None else 0)
-
+        start, query = pager.start, self.query
         self.runner.submit(
-            work,
-            lambda result: self._on_count_done(store, start, result),
+            self._count_work(store, start),
+            lambda result: self._on_count_done(store, start, query, result),
             lambda err: self._on_count_failed(err),
             aside=True,  # a live change's page reload must not wait behind a count
         )
 
-    def _on_count_done(self, store: KeyStore, start: Any, result: tuple[int, int]) -> None:
+    def _on_count_done(self, store: KeyStore, start: Any, query: Any, result: tuple[int, int]) -> None:
         self._count_running = False
-        if store is self._store and self._pager is not None:
+        if store is self._store and self._pager is not None and query == self.query:
             self._total, offset = result
             self._pager.set_position(start, offset)
             self.totalChanged.emit(self._total)
@@ -287,10 +288,10 @@ class Controller(LifecycleControl, FileWatching, QObject):
             self._reload_dirty = True
             return
         self._reload_running = True
-        start, size, offset = pager.start, pager.size, pager.offset
+        start, size, offset, query = pager.start, pager.size, pager.offset, self.query
 
         def work() -> Pager:
-            fresh = Pager(store, size)
+            fresh = self._new_pager(store, size)
             if start is None:
                 fresh.first()
             else:
@@ -299,7 +300,7 @@ class Controller(LifecycleControl, FileWatching, QObject):
 
         self.runner.submit(
             work,
-            lambda fresh: self._on_live_reload_done(store, start, size, fresh),
+            lambda fresh: self._on_live_reload_done(store, (start, query), size, fresh),
             lambda err: self._on_live_reload_failed(store, err),
         )
 
@@ -310,7 +311,7 @@ class Controller(LifecycleControl, FileWatching, QObject):
         self._reload_running = False
         pager = self._pager
         # Moved meanwhile (a page turn, a write's refresh): that read came after the change, and stands.
-        if pager is not None and pager.start == start and pager.size == size:
+        if pager is not None and (pager.start, self.query) == start and pager.size == size:
             pager.adopt(fresh)
             self.pageChanged.emit(pager.items, None)
             self.totalChanged.emit(self._total)

@@ -21,9 +21,18 @@ COL_KEY = 0
 COL_DESCRIPTION = 1
 COL_CREATED = 2
 COL_EXPIRES = 3
-COL_STATUS = 4
-COL_ACTIONS = 5
-HEADERS = ("API Key", "Description", "Created", "Expires", "Status", "Actions")
+COL_LAST_USED = 4
+COL_STATUS = 5
+COL_ACTIONS = 6
+HEADERS = ("API Key", "Description", "Created", "Expires", "Last used", "Status", "Actions")
+
+#: The sortable headers say so (query_actions.py sorts on their clicks).
+_HEADER_TIPS = {
+    COL_DESCRIPTION: "Sort by description, A→Z (click again to reverse)",
+    COL_CREATED: "Sort by creation, newest first (click again to reverse)",
+    COL_EXPIRES: "Sort by expiry, soonest first, never-expiring last (click again to reverse)",
+    COL_LAST_USED: "Sort by last use, most recent first, never used last (click again to reverse)",
+}
 
 #: The record's key ID, for views and tests that need to know which key a row is.
 KEY_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -60,6 +69,25 @@ def format_moment(moment: datetime | None) -> str:
     if moment is None:
         return "never"
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def format_moment_seconds(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ago_text(moment: datetime | None, now: datetime) -> str:
+    """`Never`, or how long ago in the largest whole unit: `just now`, `3 minutes ago`, `2 days ago`."""
+    if moment is None:
+        return NEVER
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "just now"  # and a clock a little behind the database's
+    for unit, length in (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600)):
+        if seconds >= length:
+            count = int(seconds // length)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    minutes = int(seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
 
 
 def expiry_text(record: KeyRecord, now: datetime) -> str:
@@ -164,6 +192,8 @@ class KeyTableModel(QAbstractTableModel):
         horizontal = orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS)
         if horizontal and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return HEADERS[section]
+        if horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(section)
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -195,9 +225,11 @@ class KeyTableModel(QAbstractTableModel):
         if role == _FOREGROUND:
             if column == COL_EXPIRES and record.is_expired(self._now):
                 return theme.expired_text(self._palette or QGuiApplication.palette())
+            if column == COL_STATUS and record.status(self._now) is Status.EXPIRED:
+                return theme.expired_text(self._palette or QGuiApplication.palette())  # still active, yet rejected
             return None
         if role == _ALIGNMENT:
-            return _LEFT_CENTERED if column in (COL_CREATED, COL_EXPIRES, COL_STATUS) else None
+            return _LEFT_CENTERED if column in (COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS) else None
         if role == SCOPES_ROLE:
             return record.scopes
         return record.id  # KEY_ID_ROLE, the one left in _ANSWERED
@@ -213,6 +245,8 @@ class KeyTableModel(QAbstractTableModel):
             if self.retiring(record):
                 return f"{RETIRING} {format_moment(record.expires_at)}"
             return expiry_text(record, self._now)
+        if column == COL_LAST_USED:
+            return ago_text(record.last_used_at, self._now)
         if column == COL_STATUS:
             return status_text(record, self._now)
         if column == COL_ACTIONS:
@@ -240,6 +274,10 @@ class KeyTableModel(QAbstractTableModel):
             if record.is_expired(self._now):
                 return f"Expired: valid through {expires_on.isoformat()}; clients using it are rejected."
             return f"Valid through the end of {expires_on.isoformat()} (local time)."
+        if column == COL_LAST_USED:
+            if record.last_used_at is None:
+                return "Never used to verify a request."
+            return f"Last used {format_moment_seconds(record.last_used_at)} (local time)."
         if column == COL_STATUS:
             accepted = record.status(self._now) is Status.ACTIVE
             return f"Clients using this key are {'accepted' if accepted else 'rejected'}."

@@ -22,6 +22,7 @@ from desktop.ui.generate_flow import GenerateFlow
 from desktop.ui.guard import guarded
 from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
+from desktop.ui.query_actions import QueryActions
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -42,7 +43,7 @@ SETTINGS_PAGE_SIZE = "table/pageSize"
 EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
-class MainWindow(LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):
+class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):
     """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
@@ -164,8 +165,10 @@ class MainWindow(LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):
         self._build_menus()
         self._build_lifecycle()
         QWidget.setTabOrder(self.generate_button, self.table)
+        self._build_query_bar()
 
         self._connect_signals()
+        self._connect_query_signals()
 
         self._set_enabled(False)
         if store is not None:
@@ -421,6 +424,7 @@ class MainWindow(LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):
             self.key_dialog.discard()
             self.key_dialog = None
         self.clipboard.clear_if_owned()
+        self.cancel_export()
         self.controller.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

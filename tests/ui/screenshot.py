@@ -52,6 +52,41 @@ def sample_keys(count: int, now: datetime) -> list[object]:
     return rows
 
 
+def seed_sample(database: Path, count: int, now: datetime) -> None:
+    """The sample keys, made one by one at their own (past) times, so some were used and one expires this week.
+
+    Every key goes through `create` and `verify` under a fixed clock: last use, expiry and the expiry banner
+    come out as a person would see them, without writing the database behind the store's back.
+    """
+    from desktop.core.clock import FixedClock
+    from desktop.core.store import KeyStore
+
+    for index in range(count):
+        created = now - timedelta(days=count - index, hours=index * 5 % 11, minutes=index * 7 % 60)
+        if index < 3:
+            created -= timedelta(days=200)  # old keys, used once long ago: "not used for 90 days"
+        description = DESCRIPTIONS[index % len(DESCRIPTIONS)]
+        with KeyStore.open(str(database), FixedClock(created), create=True) as then:
+            if index == count - 3:
+                expires_on = (now + timedelta(days=3)).astimezone().date()  # the expiry banner's key
+            elif index % 3 == 1:
+                expires_on = (created + timedelta(days=30 + index * 11)).astimezone().date()
+            elif index % 7 == 4 and count - index > 6:
+                expires_on = (now - timedelta(days=index % 5 + 1)).astimezone().date()  # already expired
+            else:
+                expires_on = None
+            made = then.create(description, expires_on)
+        if index % 4 != 3:  # a quarter never used
+            used = min(now, created + timedelta(days=index % 9 + 1, minutes=index * 13 % 50))
+            if index % 10 == 0:
+                used = now - timedelta(minutes=index % 50 + 3)
+            with KeyStore.open(str(database), FixedClock(used)) as later:
+                later.verify(made.key)
+        if index % 5 == 2 and index != count - 3:
+            with KeyStore.open(str(database), FixedClock(created)) as later:
+                later.set_active(made.record.id, False)
+
+
 def dark_palette() -> object:
     from PySide6.QtGui import QColor, QPalette
 
@@ -79,7 +114,15 @@ def dark_palette() -> object:
     return palette
 
 
-def render(output: Path, *, dark: bool = False, count: int = 40) -> None:
+def render(
+    output: Path,
+    *,
+    dark: bool = False,
+    count: int = 40,
+    size: tuple[int, int] = (1100, 720),
+    search: str = "",
+    status: str = "",
+) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -94,20 +137,24 @@ def render(output: Path, *, dark: bool = False, count: int = 40) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "keys.db"
         now = datetime.now(UTC)
-        with KeyStore.open(str(database), create=True) as seeding:
-            seeding.insert_many(sample_keys(count, now))  # type: ignore[arg-type]
+        seed_sample(database, count, now)
         settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("query/search", search)
+        settings.setValue("query/status", status)
         window = MainWindow(KeyStore.open(str(database), create=True), settings=settings)
-        window.resize(1100, 720)
+        window.resize(*size)
         window.show()
-        window.table.selectRow(1)
-        # The masked form only: the screenshot never shows a full key.
-        record = window.model.record(1)
-        window.notifier.info(
-            f"Deactivated {record.masked} (“{record.description}”): clients using it will be rejected."
-        )
+        if window.model.rowCount() > 1:
+            window.table.selectRow(1)
+            # The masked form only: the screenshot never shows a full key.
+            record = window.model.record(1)
+            window.notifier.info(
+                f"Deactivated {record.masked} (“{record.description}”): clients using it will be rejected."
+            )
         deadline = datetime.now() + timedelta(seconds=5)
-        while window.total is None and datetime.now() < deadline:
+        while (
+            window.total is None or window.runner.pending() or window.controller.triage_pending()
+        ) and datetime.now() < deadline:
             app.processEvents()
         app.processEvents()
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -123,8 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", type=Path, help="the PNG to write, e.g. docs/screenshot.png")
     parser.add_argument("--dark", action="store_true", help="render with a dark palette")
     parser.add_argument("--count", type=int, default=40, help="how many sample keys (default 40)")
+    parser.add_argument("--size", default="1100x720", help="the window's size, WIDTHxHEIGHT (default 1100x720)")
+    parser.add_argument("--search", default="", help="search text to show")
+    parser.add_argument("--status", default="", help="status filter to show: active, inactive, expired, ...")
     args = parser.parse_args(argv)
-    render(args.output, dark=args.dark, count=args.count)
+    width, height = (int(part) for part in args.size.split("x"))
+    render(args.output, dark=args.dark, count=args.count, size=(width, height), search=args.search, status=args.status)
     print(args.output)
     return 0
 

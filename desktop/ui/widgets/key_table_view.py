@@ -37,6 +37,7 @@ from desktop.ui.key_table_model import (
     COL_DESCRIPTION,
     COL_EXPIRES,
     COL_KEY,
+    COL_LAST_USED,
     COL_STATUS,
     KeyTableModel,
 )
@@ -129,8 +130,11 @@ _WIDEST = {
     COL_KEY: ("ak_MMMM…MMMM",),
     COL_CREATED: ("9999-12-30",),
     COL_EXPIRES: ("Expired 9999-12-30", "Never", "Retiring 9999-12-30 23:59"),
+    COL_LAST_USED: ("11 months ago", "23 hours ago", "59 minutes ago"),
     COL_STATUS: ("Inactive", "Active"),
 }
+#: The headers a click sorts by (the window maps each to its order).
+SORTABLE_COLUMNS = frozenset((COL_DESCRIPTION, COL_CREATED, COL_EXPIRES, COL_LAST_USED))
 #: The Description column never gets narrower than this many average characters; the table scrolls instead.
 DESCRIPTION_MIN_CHARS = 24
 
@@ -144,6 +148,10 @@ class KeyTableView(QTableView):
     renameRequested = Signal(int)
     #: Delete with several rows selected: all of them (one confirmation), not just the first.
     deleteSelectedRequested = Signal()
+    #: A sortable header was clicked (its column).
+    sortRequested = Signal(int)
+    #: The empty state's button was clicked ("Clear search and filter").
+    emptyActionClicked = Signal()
 
     def __init__(self, model: KeyTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -187,6 +195,17 @@ class KeyTableView(QTableView):
         self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.empty_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.empty_label.hide()
+        self.empty_button = QPushButton(self.viewport())
+        self.empty_button.setObjectName("emptyActionButton")
+        self.empty_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.empty_button.setAutoDefault(False)
+        self.empty_button.hide()
+        self.empty_button.clicked.connect(self.emptyActionClicked)
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        self._sort_indicator: tuple[int, Qt.SortOrder] = (COL_CREATED, Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(*self._sort_indicator)
+        header.sectionClicked.connect(self._on_header_section_clicked)
         self._apply_palette()
         model.modelAboutToBeReset.connect(self._on_model_model_about_to_be_reset)
         model.modelReset.connect(self._on_model_model_reset)
@@ -196,16 +215,43 @@ class KeyTableView(QTableView):
 
     # -- empty state --
 
-    def set_empty_text(self, text: str) -> None:
-        """What the table says, inside itself, when it has no rows."""
+    def set_empty_text(self, text: str, action: str | None = None) -> None:
+        """What the table says, inside itself, when it has no rows; `action` labels a button under it."""
         self.empty_label.setText(text)
+        self.empty_button.setText(action or "")
         self._update_empty_label()
 
     def _update_empty_label(self) -> None:
         empty = self._model.rowCount() == 0 and bool(self.empty_label.text())
+        button = empty and bool(self.empty_button.text())
         if empty:
-            self.empty_label.setGeometry(self.viewport().rect().adjusted(12, 12, -12, -12))
+            area = self.viewport().rect().adjusted(12, 12, -12, -12)
+            if button:
+                # The text and the button as one block in the middle of the table.
+                hint = self.empty_button.sizeHint()
+                text_height = min(self.empty_label.heightForWidth(area.width()), area.height() - hint.height() - 8)
+                top = area.top() + max(0, (area.height() - text_height - hint.height() - 8) // 2)
+                self.empty_label.setGeometry(area.left(), top, area.width(), max(text_height, 0))
+                self.empty_button.setGeometry(
+                    area.left() + (area.width() - hint.width()) // 2, top + text_height + 8, hint.width(), hint.height()
+                )
+            else:
+                self.empty_label.setGeometry(area)
         self.empty_label.setVisible(empty)
+        self.empty_button.setVisible(button)
+
+    # -- sorting --
+
+    def set_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
+        """Show the order the list is in on its header (the window sets it from the query)."""
+        self._sort_indicator = (column, order)
+        self.horizontalHeader().setSortIndicator(column, order)
+
+    def _on_header_section_clicked(self, column: int) -> None:
+        # The header flips its indicator on any click by itself: the query decides, so put it back.
+        self.horizontalHeader().setSortIndicator(*self._sort_indicator)
+        if column in SORTABLE_COLUMNS:
+            self.sortRequested.emit(column)
 
     # -- columns --
 

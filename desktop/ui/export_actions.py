@@ -1,0 +1,217 @@
+"""File ▸ Export Keys…: the list as shown (search, filter, order) to a CSV or JSON file, metadata only.
+
+A mixin of MainWindow (like database_actions.py). The keys are read in keyset batches and written off the GUI
+thread (core/export.py, shared with `apikeys list --csv/--json`) into a temporary file beside the target, created
+0600; only a finished export takes the target's name (os.replace), so a cancel or a failure leaves no half file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QFileDialog, QProgressDialog
+
+    from desktop.core.query import Query
+    from desktop.core.store import KeyStore
+    from desktop.ui.controller import Controller
+
+log = logging.getLogger(__name__)
+
+CSV_FILTER = "CSV (*.csv)"
+JSON_FILTER = "JSON (*.json)"
+#: Progress is reported every this many keys (a signal per key would flood the GUI thread).
+PROGRESS_EVERY = 500
+
+
+class ExportCancelled(Exception):
+    """The person pressed Cancel: the temporary file is removed, the target left as it was."""
+
+
+class _Progress(QObject):
+    """Lives on the GUI thread; the worker emits through it (a queued connection)."""
+
+    advanced = Signal(int)
+
+
+def export_format(path: str, chosen_filter: str) -> str:
+    """`json` or `csv`: by the file's suffix, else by the filter chosen in the dialog."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".json", ".csv"):
+        return suffix[1:]
+    return "json" if chosen_filter == JSON_FILTER else "csv"
+
+
+def export_keys(
+    store: KeyStore,
+    query: Query,
+    fmt: str,
+    fd: int,
+    temp: str,
+    target: str,
+    cancel: threading.Event,
+    progress: _Progress,
+) -> int:
+    """Write the keys `query` finds to the open temporary file, then give it the target's name; the count."""
+    from desktop.core.export import record_fields, write_csv, write_json
+
+    now = store.clock.now()
+
+    def records():  # type: ignore[no-untyped-def]
+        for number, record in enumerate(store.find(query), 1):
+            if cancel.is_set():
+                raise ExportCancelled
+            if number % PROGRESS_EVERY == 0:
+                progress.advanced.emit(number)
+            yield record
+
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            if cancel.is_set():
+                raise ExportCancelled
+            write = write_json if fmt == "json" else write_csv
+            count = write(records(), out, lambda record: record_fields(record, now))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return count
+
+
+class ExportActions:
+    """Mixed into MainWindow (through QueryActions), which provides the controller, notifier and menus."""
+
+    controller: Controller
+
+    def _build_export_action(self) -> None:
+        from PySide6.QtGui import QAction
+
+        window: QWidget = self  # type: ignore[assignment]
+        self.export_action = QAction("&Export Keys…", window)
+        self.export_action.setObjectName("exportAction")
+        self.export_action.setStatusTip("Save the keys listed (search, filter and order as shown) as CSV or JSON")
+        file_menu = self.file_menu  # type: ignore[attr-defined]
+        quit_action = self.quit_action  # type: ignore[attr-defined]
+        file_menu.insertAction(quit_action, self.export_action)
+        file_menu.insertSeparator(quit_action)
+        self.export_action.triggered.connect(self._on_export_action_triggered)
+        self.export_progress: QProgressDialog | None = None
+        self._export_cancel: threading.Event | None = None
+        self._export_dialog: QFileDialog | None = None
+
+    def _on_export_action_triggered(self) -> None:
+        from PySide6.QtCore import QStandardPaths, Qt
+        from PySide6.QtWidgets import QFileDialog
+
+        if self.controller.store is None:
+            return
+        if self.export_progress is not None:
+            self.export_progress.raise_()
+            return
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        dialog = QFileDialog(self, "Export Keys", str(Path(folder) / "api-keys.csv"))  # type: ignore[arg-type]
+        dialog.setObjectName("exportDialog")
+        dialog.setNameFilters([CSV_FILTER, JSON_FILTER])
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setDefaultSuffix("csv")
+        # Bound methods, not closures over `dialog`: a dialog whose own signal holds a reference to it crashed
+        # PySide when it was deleted (see MainWindow._confirm).
+        dialog.filterSelected.connect(self._on_export_dialog_filter_selected)
+        dialog.fileSelected.connect(self._on_export_dialog_file_selected)
+        dialog.finished.connect(self._on_export_dialog_finished)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._export_dialog = dialog
+        dialog.open()
+
+    def _on_export_dialog_filter_selected(self, chosen: str) -> None:
+        if self._export_dialog is not None:
+            self._export_dialog.setDefaultSuffix("json" if chosen == JSON_FILTER else "csv")
+
+    def _on_export_dialog_file_selected(self, path: str) -> None:
+        chosen = self._export_dialog.selectedNameFilter() if self._export_dialog is not None else CSV_FILTER
+        self.export_to(path, export_format(path, chosen))
+
+    def _on_export_dialog_finished(self, _result: int) -> None:
+        self._export_dialog = None
+
+    def export_to(self, target: str, fmt: str) -> None:
+        """Export the list as shown now to `target` (`csv` or `json`), with a progress dialog when it is long."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QProgressDialog
+
+        from desktop.core.presentation import shown
+
+        store, notifier = self.controller.store, self.controller.notifier
+        if store is None:
+            return
+        path = Path(target).expanduser()
+        try:
+            # In the target's folder, so os.replace is one rename; mkstemp creates it 0600.
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        except OSError as err:
+            notifier.error(f"Could not export the keys to {shown(str(path))}: {err.strerror or err}.")
+            return
+        total = self.controller.total
+        progress = QProgressDialog("Exporting keys…", "Cancel", 0, total or 0, self)  # type: ignore[arg-type]
+        progress.setObjectName("exportProgress")
+        progress.setWindowTitle("Export Keys")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(500)
+        progress.setAutoReset(False)
+        progress.setAutoClose(False)
+        cancel = threading.Event()
+        progress.canceled.connect(cancel.set)
+        relay = _Progress(progress)
+        relay.advanced.connect(progress.setValue)
+        self.export_progress, self._export_cancel = progress, cancel
+        query = self.controller.query
+        log.info("exporting keys as %s", fmt)
+        self.controller.runner.submit(
+            lambda: export_keys(store, query, fmt, fd, temp, str(path), cancel, relay),
+            lambda count: self._on_export_done(str(path), count),
+            lambda err: self._on_export_failed(str(path), err),
+        )
+
+    def _close_export_progress(self) -> None:
+        progress = self.export_progress
+        self.export_progress, self._export_cancel = None, None
+        if progress is not None:
+            progress.canceled.disconnect()
+            progress.close()
+            progress.deleteLater()
+
+    def cancel_export(self) -> None:
+        """Closing the window: a running export stops and removes its temporary file."""
+        if self._export_cancel is not None:
+            self._export_cancel.set()
+
+    def _on_export_done(self, target: str, count: int) -> None:
+        from desktop.core.presentation import shown
+
+        self._close_export_progress()
+        keys = "1 key" if count == 1 else f"{count:,} keys"
+        self.controller.notifier.info(f"Exported {keys} to {shown(target)}.")
+
+    def _on_export_failed(self, target: str, err: Exception) -> None:
+        from desktop.core.presentation import shown
+
+        self._close_export_progress()
+        if isinstance(err, ExportCancelled):
+            self.controller.notifier.info(f"Export cancelled; {shown(target)} was not written.")
+        elif isinstance(err, OSError):
+            self.controller.notifier.error(f"Could not export the keys to {shown(target)}: {err.strerror or err}.")
+        else:
+            self.controller.report(err, "export the keys")

@@ -1,0 +1,121 @@
+"""File ▸ Export Keys…: the list as shown, to CSV or JSON, through the real dialog; cancel and bad paths."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+import threading
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QProgressDialog, QPushButton
+
+from desktop.core.export import FIELDS
+from desktop.core.query import Query, Sort
+from desktop.core.store import KeyStore
+from desktop.ui.main_window import MainWindow
+from desktop.ui.notifications import Level
+from tests.ui.helpers import seed, status, status_level, wait_for, wait_idle
+
+
+def export_through_the_dialog(qtbot, window: MainWindow, target: Path) -> None:  # type: ignore[no-untyped-def]
+    window.findChild(type(window.export_action), "exportAction").trigger()
+    dialog = wait_for(qtbot, QFileDialog, "exportDialog")
+    dialog.selectFile(str(target))
+    dialog.findChild(QLineEdit, "fileNameEdit").setText(str(target))  # as a person types it
+    dialog.accept()
+
+
+def test_export_writes_the_filtered_sorted_list_as_csv_metadata_only_0600(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, tmp_path: Path
+) -> None:
+    seed(store, 30)
+    made = [store.create(text) for text in ("Billing zulu", "Billing alpha", "=cmd|' /C calc'!A0 billing")]
+    window = make_window()
+    query = Query("billing", sort=Sort.DESCRIPTION)
+    window.apply_query(query)
+    qtbot.waitUntil(lambda: window.controller.query == query)
+    target = tmp_path / "out" / "keys.csv"
+    target.parent.mkdir()
+    export_through_the_dialog(qtbot, window, target)
+    qtbot.waitUntil(lambda: status(window).startswith("Exported"))
+    wait_idle(qtbot, window)
+    assert status(window) == f"Exported 3 keys to {target}."
+    text = target.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert list(rows[0]) == list(FIELDS)
+    assert [int(row["id"]) for row in rows] == [record.id for record in store.find(query)]
+    assert "'=cmd|' /C calc'!A0 billing" in {row["description"] for row in rows}  # kept as text by a spreadsheet
+    for created in made:
+        assert created.key not in text and created.key[3:] not in text
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in target.parent.iterdir()) == ["keys.csv"]  # no temporary file left
+
+
+def test_export_as_json_by_its_suffix_reads_back_as_list_json_does(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, tmp_path: Path
+) -> None:
+    seed(store, 1200)  # more than one keyset batch
+    window = make_window()
+    target = tmp_path / "keys.json"
+    export_through_the_dialog(qtbot, window, target)
+    qtbot.waitUntil(lambda: status(window).startswith("Exported"), timeout=10_000)
+    items = json.loads(target.read_text(encoding="utf-8"))
+    assert [item["id"] for item in items] == [record.id for record in store.all()]
+    assert set(items[0]) == set(FIELDS)
+    assert status(window) == f"Exported 1,200 keys to {target}."
+
+
+def test_cancel_leaves_no_file_and_says_so(qtbot, make_window, store: KeyStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 50)
+    window = make_window()
+    target = tmp_path / "keys.csv"
+    target.write_text("an older export\n", encoding="utf-8")
+    # Hold the worker, so the Cancel press lands before the export starts writing.
+    release = threading.Event()
+    window.runner.submit(lambda: release.wait(10), lambda _result: None, lambda _err: None)
+    window.export_to(str(target), "csv")
+    progress = window.findChild(QProgressDialog, "exportProgress")
+    assert progress is not None
+    assert len(list(tmp_path.glob(".keys.csv.*.part"))) == 1  # the temporary file, beside the target
+    progress.findChild(QPushButton).click()  # its Cancel button
+    release.set()
+    qtbot.waitUntil(lambda: status(window).startswith("Export cancelled"))
+    wait_idle(qtbot, window)
+    assert target.read_text(encoding="utf-8") == "an older export\n"  # left as it was
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".keys")) == []
+    assert window.findChild(QProgressDialog, "exportProgress") is None or not progress.isVisible()
+
+
+def test_an_unwritable_path_gives_one_clear_message(qtbot, make_window, store: KeyStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 5)
+    window = make_window()
+    target = tmp_path / "no such folder" / "keys.csv"
+    export_through_the_dialog(qtbot, window, target)
+    qtbot.waitUntil(lambda: status(window).startswith("Could not export"))
+    assert status(window) == f"Could not export the keys to {target}: No such file or directory."
+    assert status_level(window) is Level.ERROR
+    assert not target.parent.exists()
+
+
+def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from desktop.ui.export_actions import JSON_FILTER
+
+    seed(store, 3)
+    window = make_window()
+    window.export_action.trigger()
+    dialog = wait_for(qtbot, QFileDialog, "exportDialog")
+    types = dialog.findChild(QComboBox, "fileTypeCombo")
+    types.setCurrentIndex(types.findText(JSON_FILTER))
+    types.activated.emit(types.currentIndex())  # as a person picks it
+    types.textActivated.emit(JSON_FILTER)
+    dialog.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "keys"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: status(window).startswith("Exported"))
+    target = tmp_path / "keys.json"
+    assert status(window) == f"Exported 3 keys to {target}."
+    assert len(json.loads(target.read_text(encoding="utf-8"))) == 3

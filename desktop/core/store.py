@@ -63,6 +63,9 @@ TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
 
+_MALFORMED: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.MALFORMED, None, ())
+_UNKNOWN: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.UNKNOWN, None, ())
+
 #: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
 Monotonic = Callable[[], float]
 
@@ -462,26 +465,43 @@ class KeyStore:
 
         Raises a DatabaseError when the database cannot answer, DatabaseMissing when its file is gone.
         """
+        return self._authenticate(key, None)[0]
+
+    def _authenticate(self, key: str, required: tuple[str, ...] | None) -> tuple[Verdict, int | None, tuple[str, ...]]:
+        """verify() and check() in one: the verdict, the key's id (when it exists) and its scopes (when valid or
+        forbidden). `required` None: no scopes asked for, and none read (verify's lookup, without the column).
+
+        A use is recorded only for a valid answer.
+        """
         if not keys.is_well_formed(key):
-            return Verdict.MALFORMED
+            return _MALFORMED
         # Inline, the common case (a file checked less than a second ago, all well) costs one clock read.
         if (
             self._monotonic() >= self._next_file_check or self._unusable is not None or self._missing is not None
         ) and self._db.path is not None:
             self._check_file_now_and_then()
         presented = keys.digest(key)
-        found = self._db.lookup(presented)
+        have: tuple[str, ...] = ()
+        if required is None:
+            found = self._db.lookup(presented)
+        else:
+            scoped = self._db.lookup_scoped(presented)
+            found, stored_scopes = (None, None) if scoped is None else scoped
+            if stored_scopes:
+                have = tuple(stored_scopes.split())
         if found is None or not hmac.compare_digest(found[1], presented):
-            return Verdict.UNKNOWN
+            return _UNKNOWN
         key_id, _, active, expires_at, last_used_at = found
         if not active:
-            return Verdict.INACTIVE
+            return Verdict.INACTIVE, key_id, ()
         now = self._clock.now()
         if expires_at is not None and now >= expires_at:
-            return Verdict.EXPIRED
+            return Verdict.EXPIRED, key_id, ()
+        if required and not set(required) <= set(have):
+            return Verdict.FORBIDDEN, key_id, have
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now)
-        return Verdict.VALID
+        return Verdict.VALID, key_id, have
 
     def _touch(self, key_id: int, now: datetime) -> None:
         """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
@@ -693,27 +713,8 @@ class KeyStore:
         """
         from desktop.core.lifecycle import validate_scopes
 
-        required = validate_scopes(scopes)
-        if not keys.is_well_formed(key):
-            return VerifyResult(Verdict.MALFORMED)
-        if self._db.path is not None:
-            self._check_file_now_and_then()
-        presented = keys.digest(key)
-        scoped = self._usable().lookup_scoped(presented)
-        if scoped is None or not hmac.compare_digest(scoped[0][1], presented):
-            return VerifyResult(Verdict.UNKNOWN)
-        (key_id, _, active, expires_at, last_used_at), stored_scopes = scoped
-        if not active:
-            return VerifyResult(Verdict.INACTIVE, key_id)
-        now = self._clock.now()
-        if expires_at is not None and now >= expires_at:
-            return VerifyResult(Verdict.EXPIRED, key_id)
-        have = tuple(stored_scopes.split()) if stored_scopes else ()
-        if not set(required) <= set(have):
-            return VerifyResult(Verdict.FORBIDDEN, key_id, have)
-        if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
-            self._touch(key_id, now)
-        return VerifyResult(Verdict.VALID, key_id, have)
+        verdict, key_id, have = self._authenticate(key, validate_scopes(scopes))
+        return VerifyResult(verdict, key_id, have)
 
 
 def _sort_cursor(cursor: SortCursor | Cursor | None) -> SortCursor | None:

@@ -92,6 +92,7 @@ def test_refused_changes_write_no_event(database: str) -> None:
     ):
         assert cli(database, *args).returncode in (1, 2)
     ok(cli(database, "rename", "1", "--description", "one"))  # no change, no event
+    ok(cli(database, "scopes", "1"))  # it has none: no change
     ok(cli(database, "activate", "1"))  # already active
     assert log_json(database) == before
 

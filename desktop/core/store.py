@@ -52,6 +52,7 @@ from desktop.core.values import (
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.expression import Executable
 
 log = logging.getLogger(__name__)
 
@@ -566,24 +567,43 @@ class KeyStore:
 
     def rename(self, key_id: int, description: str) -> KeyRecord:
         """Give a key a new description (validated as at creation); KeyNotFound when there is no such key."""
-        from desktop.core import audit
         from desktop.core.db import statements as sql
 
         cleaned = validate_description(description)
+        after = self._change_one(
+            key_id,
+            lambda before: dataclasses.replace(before, description=cleaned),
+            sql.RENAME,
+            {"description": cleaned},
+            Action.RENAMED,
+            lambda before: {"from": before.description, "to": cleaned},
+        )
+        log.info("renamed API key #%d", key_id)
+        return after
+
+    def _change_one(
+        self,
+        key_id: int,
+        change: Callable[[KeyRecord], KeyRecord],
+        statement: Executable,
+        params: dict[str, object],
+        action: Action,
+        details: Callable[[KeyRecord], dict[str, object]],
+    ) -> KeyRecord:
+        """Change one key in one transaction: lock its row (KeyNotFound when there is none), run `statement`
+        with the key's id and `params`, and write an `action` event with `details(before)` only if the change
+        changed something. Returns the key as changed."""
+        from desktop.core import audit
+
         with self._writing() as conn:
             before = self._locked(conn, key_id)
-            conn.execute(sql.RENAME, {"key_id": key_id, "description": cleaned})
-            if before.description != cleaned:
+            after = change(before)
+            conn.execute(statement, {"key_id": key_id, **params})
+            if after != before:
                 audit.record(
-                    conn,
-                    Action.RENAMED,
-                    self._clock.now(),
-                    key_id=key_id,
-                    masked=before.masked,
-                    details={"from": before.description, "to": cleaned},
+                    conn, action, self._clock.now(), key_id=key_id, masked=before.masked, details=details(before)
                 )
-        log.info("renamed API key #%d", key_id)
-        return dataclasses.replace(before, description=cleaned)
+        return after
 
     def roll(self, key_id: int, grace: timedelta) -> RolledKey:
         """Replace a key: one transaction creates a new key with the old one's description, expiry, scopes and
@@ -623,25 +643,20 @@ class KeyStore:
 
     def set_scopes(self, key_id: int, scopes: Sequence[str]) -> KeyRecord:
         """Replace a key's scopes (none clears them); InvalidScope for a bad one, KeyNotFound for no such key."""
-        from desktop.core import audit
         from desktop.core.db import statements as sql
         from desktop.core.lifecycle import validate_scopes
 
         wanted = validate_scopes(scopes)
-        with self._writing() as conn:
-            before = self._locked(conn, key_id)
-            conn.execute(sql.SET_SCOPES, {"key_id": key_id, "scopes": sql.join_scopes(wanted)})
-            if before.scopes != wanted:
-                audit.record(
-                    conn,
-                    Action.SCOPES_CHANGED,
-                    self._clock.now(),
-                    key_id=key_id,
-                    masked=before.masked,
-                    details={"from": list(before.scopes), "to": list(wanted)},
-                )
+        after = self._change_one(
+            key_id,
+            lambda before: dataclasses.replace(before, scopes=wanted),
+            sql.SET_SCOPES,
+            {"scopes": sql.join_scopes(wanted)},
+            Action.SCOPES_CHANGED,
+            lambda before: {"from": list(before.scopes), "to": list(wanted)},
+        )
         log.info("set the scopes of API key #%d", key_id)
-        return dataclasses.replace(before, scopes=wanted)
+        return after
 
     def scopes_in_use(self) -> list[str]:
         """Every scope some key has, sorted (for completion when editing scopes)."""

@@ -8,7 +8,7 @@ import argparse
 import contextlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -49,6 +49,30 @@ def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Ran
     return rows
 
 
+@contextlib.contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Ctrl+C during the block takes effect as it ends: a batch's COMMIT and the count of keys written go
+    together. Otherwise an interrupt landing after the COMMIT but before insert_many() returned (closing the
+    connection may checkpoint the WAL: that takes a while) left a batch written and uncounted, and the summary
+    event of the interrupted seed unwritten or short."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield  # SIGINT ignored or handled by someone else: theirs to decide
+        return
+    interrupted: list[bool] = []
+    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
 def _seed(store: KeyStore, count: int, now: datetime) -> None:
     import random
 
@@ -74,7 +98,8 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
                 last = min(first + SEED_BATCH, count)
                 rows = _seed_rows(first, last, count, now, rng)
                 # One audit event for the whole seed, written with its last batch.
-                done += store.insert_many(rows, seeded=count if last == count else 0)
+                with _interrupt_after():
+                    done += store.insert_many(rows, seeded=count if last == count else 0)
                 progress.advance(task, len(rows))
         except BaseException:
             if 0 < done < count:

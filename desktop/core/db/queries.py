@@ -317,8 +317,8 @@ def _skipping_page(
     conn: Connection, plan_: _Plan, size: int, after: SortCursor | None, before: SortCursor | None
 ) -> Page:
     """page() for a common term in description order (desktop.core.db.query_skip): the same parts, each read
-    by stepping from description to description. Several statements, not one: a change committed between them
-    may show on this page or the next, as between two page turns."""
+    by stepping from description to description: several statements, in the read's one transaction (one
+    snapshot)."""
     from desktop.core.db.query_skip import beyond
 
     if after is None and before is None:

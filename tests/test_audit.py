@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
 import socket
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
 
-from desktop.cli import SEED_BATCH
+from desktop.cli import SEED_BATCH, SEED_MAX
 from desktop.core.clock import Clock
 from desktop.core.store import KeyStore
 from tests.backends import execute, is_server
-from tests.helpers import ONE_LINE_ERROR, Secret, run_cli
+from tests.helpers import ONE_LINE_ERROR, REPO, Secret, run_cli
 from tests.pg import PgCluster
 from tests.team import make_team
 
@@ -92,6 +96,7 @@ def test_refused_changes_write_no_event(database: str) -> None:
     ):
         assert cli(database, *args).returncode in (1, 2)
     ok(cli(database, "rename", "1", "--description", "one"))  # no change, no event
+    ok(cli(database, "scopes", "1"))  # it has none: no change
     ok(cli(database, "activate", "1"))  # already active
     assert log_json(database) == before
 
@@ -113,6 +118,47 @@ def test_seeding_writes_one_summary_event(database: str) -> None:
     [event] = log_json(database)
     assert event["action"] == "seeded" and event["key_id"] is None and event["details"] == {"count": count}
     assert execute(database, "SELECT count(*) FROM api_keys") == [(count,)]
+
+
+def test_an_interrupted_seed_writes_one_event_that_says_so_and_how_many_keys(database: str) -> None:
+    """Ctrl+C in the middle of `apikeys seed`: the batches committed stay, and one `seeded` event (written by
+    store.log_seeded(interrupted=True)) counts exactly them."""
+    ok(cli(database, "create", "--description", "there before"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "seed", "--count", str(SEED_MAX), "--database", database],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        # Ctrl+C's default, whatever this test runner inherited (a background job starts with SIGINT ignored,
+        # and Python then raises no KeyboardInterrupt).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # Interrupted once its first batch is committed: neither before any key nor after the last.
+        while execute(database, "SELECT count(*) FROM api_keys") == [(1,)]:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.02)  # polling another process's commits: no event loop to wait on
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    [(keys,)] = execute(database, "SELECT count(*) FROM api_keys")
+    seeded = keys - 1
+    assert seeded % SEED_BATCH == 0 and 0 < seeded < SEED_MAX
+    events = [e for e in log_json(database) if e["action"] == "seeded"]
+    assert [(e["key_id"], e["details"]) for e in events] == [(None, {"count": seeded, "interrupted": True})]
+
+
+def test_log_seeded_records_an_interrupted_seed(database: str) -> None:
+    with KeyStore.open(database, create=True) as store:
+        store.log_seeded(3, interrupted=True)
+        [event] = store.events().items
+    assert (event.action, event.key_id, event.details) == ("seeded", None, {"count": 3, "interrupted": True})
 
 
 def test_bad_log_arguments_are_exit_2(database: str) -> None:

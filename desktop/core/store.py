@@ -8,7 +8,6 @@ statements (desktop.core.db.statements) are imported by the operations that run 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hmac
 import logging
 import math
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING
 from desktop.core import keys
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.db import Database, open_database
-from desktop.core.db.base import NewRow
 from desktop.core.errors import (
     CHOOSE_ANOTHER,
     DatabaseError,
@@ -31,23 +29,17 @@ from desktop.core.errors import (
     DomainError,
     KeyNotFound,
 )
-from desktop.core.query import Filter, KeyHealth, Query, SortCursor
+from desktop.core.store_lifecycle import LifecycleMixin
+from desktop.core.store_queries import QueryMixin
 from desktop.core.validation import validate_description, validate_expiry
 from desktop.core.values import (
     Action,
-    BulkResult,
     CreatedKey,
     Cursor,
-    Event,
-    EventCursor,
-    EventPage,
     FileChange,
     KeyRecord,
-    NewKey,
     Page,
-    RolledKey,
     Verdict,
-    VerifyResult,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +54,9 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
+
+_MALFORMED: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.MALFORMED, None, ())
+_UNKNOWN: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.UNKNOWN, None, ())
 
 #: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
 Monotonic = Callable[[], float]
@@ -84,7 +79,7 @@ def _deleted(location: str) -> DatabaseMissing:
     )
 
 
-class KeyStore:
+class KeyStore(LifecycleMixin, QueryMixin):
     """All operations on one database. Thread-safe: connections come from pools, and the state kept between
     calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
@@ -292,43 +287,6 @@ class KeyStore:
         )
         return CreatedKey(record, full_key)
 
-    def insert_many(self, rows: Sequence[NewKey], *, seeded: int | None = None) -> int:
-        """Insert generated keys in one transaction (for seeding); their secrets are discarded.
-
-        In the same transaction, one `seeded` event with `seeded` as its count (by default, these rows; 0: no
-        event, for all but the last batch of a seed that logs its total with the last).
-        """
-        values = [
-            NewRow(
-                keys.digest(full_key),
-                keys.hint(full_key),
-                validate_description(row.description),
-                row.created_at,
-                row.expires_at,
-                row.active,
-            )
-            for row, full_key in zip(rows, keys.generate_many(len(rows)), strict=True)
-        ]
-        if not values:
-            return 0
-        from desktop.core import audit
-
-        count = len(values) if seeded is None else seeded
-        with self._writing() as conn:
-            self._db.insert_keys(conn, values)
-            # One summary event, not one per key: a million seeded keys must not bury the log.
-            if count:
-                audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details={"count": count})
-        return len(values)
-
-    def log_seeded(self, count: int, *, interrupted: bool) -> None:
-        """The summary event of a seed whose batches were committed without one (it was interrupted)."""
-        from desktop.core import audit
-
-        with self._writing() as conn:
-            details = {"count": count, "interrupted": interrupted}
-            audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details=details)
-
     def set_active(self, key_id: int, active: bool) -> KeyRecord:
         from desktop.core.db import statements as sql
 
@@ -382,65 +340,6 @@ class KeyStore:
             raise ValueError("give after or before, not both")
         return self._usable().page(size, after=after, before=before)
 
-    # -- finding keys (a Query: search, status filter, order) --
-
-    def query_page(
-        self,
-        query: Query,
-        size: int,
-        *,
-        after: SortCursor | Cursor | None = None,
-        before: SortCursor | Cursor | None = None,
-    ) -> Page:
-        """One keyset page of the keys `query` finds, in its order (`query.cursor(record)` gives positions)."""
-        if query.is_plain and not isinstance(after, SortCursor) and not isinstance(before, SortCursor):
-            return self.page(size, after=after, before=before)
-        if size < 1:
-            raise ValueError("page size must be positive")
-        if after is not None and before is not None:
-            raise ValueError("give after or before, not both")
-        from desktop.core.db import queries
-
-        now = self._clock.now()
-        with self._usable().read() as conn:
-            return queries.page(conn, query, now, size, after=_sort_cursor(after), before=_sort_cursor(before))
-
-    def query_count(self, query: Query, *, before: SortCursor | Cursor | None = None) -> int:
-        """How many keys `query` finds; with `before`, how many of them come before that position."""
-        if query.is_plain and before is None:
-            return self.count()
-        from desktop.core.db import queries
-
-        now = self._clock.now()
-        with self._usable().read() as conn:
-            return queries.count(conn, query, now, before=_sort_cursor(before))
-
-    def expiring_count(self) -> int:
-        """Active keys that expire within the next 7 days (the window's expiry banner)."""
-        return self.query_count(Query(status=Filter.EXPIRING))
-
-    def health(self) -> KeyHealth:
-        """The key-health summary: keys that never expire, were never used, were not used for 90 days."""
-        return KeyHealth(
-            never_expire=self.query_count(Query(status=Filter.NEVER_EXPIRES)),
-            never_used=self.query_count(Query(status=Filter.UNUSED)),
-            not_used_lately=self.query_count(Query(status=Filter.STALE)),
-        )
-
-    def find(self, query: Query, *, limit: int | None = None, batch: int = 1000) -> Iterator[KeyRecord]:
-        """Every key `query` finds, in its order, read in keyset batches (never the whole list at once)."""
-        from desktop.core.db import queries
-
-        left = limit
-        size = batch if left is None else max(1, min(batch, left))
-        for rows in queries.batches(self._usable().read, query, self._clock.now(), size):
-            if left is not None:
-                rows = rows[:left]
-                left -= len(rows)
-            yield from rows
-            if left is not None and left <= 0:
-                return
-
     def data_version(self) -> int | None:
         """A number that changes when another connection or process commits; None if unknown."""
         return self._usable().data_version()
@@ -462,26 +361,43 @@ class KeyStore:
 
         Raises a DatabaseError when the database cannot answer, DatabaseMissing when its file is gone.
         """
+        return self._authenticate(key, None)[0]
+
+    def _authenticate(self, key: str, required: tuple[str, ...] | None) -> tuple[Verdict, int | None, tuple[str, ...]]:
+        """verify() and check() in one: the verdict, the key's id (when it exists) and its scopes (when valid or
+        forbidden). `required` None: no scopes asked for, and none read (verify's lookup, without the column).
+
+        A use is recorded only for a valid answer.
+        """
         if not keys.is_well_formed(key):
-            return Verdict.MALFORMED
+            return _MALFORMED
         # Inline, the common case (a file checked less than a second ago, all well) costs one clock read.
         if (
             self._monotonic() >= self._next_file_check or self._unusable is not None or self._missing is not None
         ) and self._db.path is not None:
             self._check_file_now_and_then()
         presented = keys.digest(key)
-        found = self._db.lookup(presented)
+        have: tuple[str, ...] = ()
+        if required is None:
+            found = self._db.lookup(presented)
+        else:
+            scoped = self._db.lookup_scoped(presented)
+            found, stored_scopes = (None, None) if scoped is None else scoped
+            if stored_scopes:
+                have = tuple(stored_scopes.split())
         if found is None or not hmac.compare_digest(found[1], presented):
-            return Verdict.UNKNOWN
+            return _UNKNOWN
         key_id, _, active, expires_at, last_used_at = found
         if not active:
-            return Verdict.INACTIVE
+            return Verdict.INACTIVE, key_id, ()
         now = self._clock.now()
         if expires_at is not None and now >= expires_at:
-            return Verdict.EXPIRED
+            return Verdict.EXPIRED, key_id, ()
+        if required and not set(required) <= set(have):
+            return Verdict.FORBIDDEN, key_id, have
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now)
-        return Verdict.VALID
+        return Verdict.VALID, key_id, have
 
     def _touch(self, key_id: int, now: datetime) -> None:
         """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
@@ -514,229 +430,3 @@ class KeyStore:
                     key_id,
                     err.message,
                 )
-
-    # -- the key lifecycle: rename, roll, scopes, many at once, the audit log --
-
-    def _audit_state(self, conn: Connection, record: KeyRecord) -> None:
-        from desktop.core import audit
-
-        action = Action.ACTIVATED if record.active else Action.DEACTIVATED
-        audit.record(conn, action, self._clock.now(), key_id=record.id, masked=record.masked)
-
-    def _audit_deleted(self, conn: Connection, record: KeyRecord) -> None:
-        from desktop.core import audit
-
-        audit.record(
-            conn,
-            Action.DELETED,
-            self._clock.now(),
-            key_id=record.id,
-            masked=record.masked,
-            details={"description": record.description},
-        )
-
-    def _locked(self, conn: Connection, key_id: int) -> KeyRecord:
-        """The key, locked for the rest of the transaction on a server; KeyNotFound when there is none."""
-        from desktop.core.db import statements as sql
-
-        row = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
-        if row is None:
-            raise KeyNotFound(key_id)
-        return sql.record(row)
-
-    def rename(self, key_id: int, description: str) -> KeyRecord:
-        """Give a key a new description (validated as at creation); KeyNotFound when there is no such key."""
-        from desktop.core import audit
-        from desktop.core.db import statements as sql
-
-        cleaned = validate_description(description)
-        with self._writing() as conn:
-            before = self._locked(conn, key_id)
-            conn.execute(sql.RENAME, {"key_id": key_id, "description": cleaned})
-            if before.description != cleaned:
-                audit.record(
-                    conn,
-                    Action.RENAMED,
-                    self._clock.now(),
-                    key_id=key_id,
-                    masked=before.masked,
-                    details={"from": before.description, "to": cleaned},
-                )
-        log.info("renamed API key #%d", key_id)
-        return dataclasses.replace(before, description=cleaned)
-
-    def roll(self, key_id: int, grace: timedelta) -> RolledKey:
-        """Replace a key: one transaction creates a new key with the old one's description, expiry, scopes and
-        active state, and ends the old key's validity at now + `grace` (or its own expiry, if sooner).
-
-        Returns only after COMMIT: the new key is durable before anyone sees it. An inactive or expired key
-        may be rolled; the new key then starts inactive or expired too (the caller says so).
-        """
-        from desktop.core import audit
-        from desktop.core.db import statements as sql
-
-        if grace < timedelta(0):
-            raise ValueError("grace must not be negative")
-        now = self._clock.now()
-        retire_at = now + grace
-        with self._writing() as conn:
-            old = self._locked(conn, key_id)
-            new = self._insert_key(
-                conn, old.description, now, old.expires_at, old.active, old.scopes, {"rolled_from": old.id}
-            )
-            expires_at = retire_at if old.expires_at is None else min(old.expires_at, retire_at)
-            conn.execute(sql.SET_EXPIRY, {"key_id": key_id, "expires_at": expires_at})
-            audit.record(
-                conn,
-                Action.ROLLED,
-                now,
-                key_id=old.id,
-                masked=old.masked,
-                details={
-                    "new_key_id": new.record.id,
-                    "grace_seconds": int(grace.total_seconds()),
-                    "expires_at": expires_at.isoformat(),
-                },
-            )
-        log.info("rolled API key #%d into #%d", key_id, new.record.id)
-        return RolledKey(new, dataclasses.replace(old, expires_at=expires_at))
-
-    def set_scopes(self, key_id: int, scopes: Sequence[str]) -> KeyRecord:
-        """Replace a key's scopes (none clears them); InvalidScope for a bad one, KeyNotFound for no such key."""
-        from desktop.core import audit
-        from desktop.core.db import statements as sql
-        from desktop.core.lifecycle import validate_scopes
-
-        wanted = validate_scopes(scopes)
-        with self._writing() as conn:
-            before = self._locked(conn, key_id)
-            conn.execute(sql.SET_SCOPES, {"key_id": key_id, "scopes": sql.join_scopes(wanted)})
-            if before.scopes != wanted:
-                audit.record(
-                    conn,
-                    Action.SCOPES_CHANGED,
-                    self._clock.now(),
-                    key_id=key_id,
-                    masked=before.masked,
-                    details={"from": list(before.scopes), "to": list(wanted)},
-                )
-        log.info("set the scopes of API key #%d", key_id)
-        return dataclasses.replace(before, scopes=wanted)
-
-    def scopes_in_use(self) -> list[str]:
-        """Every scope some key has, sorted (for completion when editing scopes)."""
-        from desktop.core.db import statements as sql
-
-        with self._usable().read() as conn:
-            return sorted({scope for (text,) in conn.execute(sql.SCOPES_IN_USE) for scope in sql.split_scopes(text)})
-
-    def _many(self, key_ids: Sequence[int], conn: Connection) -> tuple[list[KeyRecord], tuple[int, ...]]:
-        from desktop.core.db import statements as sql
-
-        wanted = sorted(set(key_ids))
-        found = [sql.record(r) for r in conn.execute(sql.GET_MANY, {"key_ids": wanted})]
-        present = {r.id for r in found}
-        return found, tuple(i for i in wanted if i not in present)
-
-    def set_active_many(self, key_ids: Sequence[int], active: bool) -> BulkResult:
-        """(De)activate many keys in one transaction, all or nothing. Ids no key has (deleted meanwhile) are
-        reported in `missing` rather than failing the call; keys already in that state are left as they are
-        (no event) and reported among `changed` as they are."""
-        from desktop.core.db import statements as sql
-
-        if not key_ids:
-            return BulkResult((), ())
-        with self._writing() as conn:
-            found, missing = self._many(key_ids, conn)
-            to_change = [r.id for r in found if r.active != active]
-            if to_change:
-                conn.execute(sql.SET_ACTIVE_MANY, {"key_ids": to_change, "active": active})
-            after = [dataclasses.replace(r, active=active) for r in found]
-            for record in after:
-                if record.id in to_change:
-                    self._audit_state(conn, record)
-        log.info("%s %d API keys", "activated" if active else "deactivated", len(to_change))
-        return BulkResult(tuple(after), missing)
-
-    def delete_many(self, key_ids: Sequence[int]) -> BulkResult:
-        """Delete many keys in one transaction, all or nothing; ids no key has are reported in `missing`."""
-        from desktop.core.db import statements as sql
-
-        if not key_ids:
-            return BulkResult((), ())
-        with self._writing() as conn:
-            found, missing = self._many(key_ids, conn)
-            if found:
-                conn.execute(sql.DELETE_MANY, {"key_ids": [r.id for r in found]})
-            for record in found:
-                self._audit_deleted(conn, record)
-        log.info("deleted %d API keys", len(found))
-        return BulkResult(tuple(found), missing)
-
-    def events(
-        self,
-        limit: int = 100,
-        *,
-        key_id: int | None = None,
-        before: EventCursor | None = None,
-        action: Action | None = None,
-    ) -> EventPage:
-        """One page of the audit log, newest first (ties: the later-written first), by keyset: the first page,
-        or the one after `before` (a page's `next`). With `key_id`, only that key's events (also once deleted);
-        with `action`, only events of that action."""
-        from desktop.core.db import statements as sql
-
-        if limit < 1:
-            raise ValueError("limit must be positive")
-        wanted = None if action is None else Action(action).value
-        with self._usable().read() as conn:
-            rows = conn.execute(sql.events(limit + 1, key_id=key_id, before=before, action=wanted)).fetchall()
-        items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
-        return EventPage(items, items[-1].cursor if len(rows) > limit else None)
-
-    def rolled_among(self, key_ids: Sequence[int]) -> frozenset[int]:
-        """Which of `key_ids` were rolled (their grace, if not over, is their expiry): one page's worth."""
-        from desktop.core.db import statements as sql
-
-        if not key_ids:
-            return frozenset()
-        with self._usable().read() as conn:
-            rows = conn.execute(sql.ROLLED_AMONG, {"key_ids": sorted(set(key_ids)), "rolled": Action.ROLLED.value})
-            return frozenset(key_id for (key_id,) in rows if key_id is not None)
-
-    def check(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:
-        """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.
-
-        As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
-        required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
-        """
-        from desktop.core.lifecycle import validate_scopes
-
-        required = validate_scopes(scopes)
-        if not keys.is_well_formed(key):
-            return VerifyResult(Verdict.MALFORMED)
-        if self._db.path is not None:
-            self._check_file_now_and_then()
-        presented = keys.digest(key)
-        scoped = self._usable().lookup_scoped(presented)
-        if scoped is None or not hmac.compare_digest(scoped[0][1], presented):
-            return VerifyResult(Verdict.UNKNOWN)
-        (key_id, _, active, expires_at, last_used_at), stored_scopes = scoped
-        if not active:
-            return VerifyResult(Verdict.INACTIVE, key_id)
-        now = self._clock.now()
-        if expires_at is not None and now >= expires_at:
-            return VerifyResult(Verdict.EXPIRED, key_id)
-        have = tuple(stored_scopes.split()) if stored_scopes else ()
-        if not set(required) <= set(have):
-            return VerifyResult(Verdict.FORBIDDEN, key_id, have)
-        if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
-            self._touch(key_id, now)
-        return VerifyResult(Verdict.VALID, key_id, have)
-
-
-def _sort_cursor(cursor: SortCursor | Cursor | None) -> SortCursor | None:
-    """A plain (created_at, id) cursor is a position in the `created` order."""
-    if cursor is None or isinstance(cursor, SortCursor):
-        return cursor
-    return SortCursor(cursor.created_at, cursor.id)

@@ -7,12 +7,14 @@ tie group (`key = :k AND id < :id`), then what follows it (`key > :k`). Both see
 
 Search on SQLite: a term of 3+ characters found in fewer than RARE_MATCHES descriptions by the FTS5 trigram
 index is answered from that index (a bounded set, sorted); a commoner term by walking the order's index and
-testing each description with LIKE (a page fills after a few hundred rows); shorter terms walk too. On
+testing each description with LIKE (a page fills after a few hundred rows); shorter terms walk too, and in
+description order they step from one distinct description to the next instead (desktop.core.db.query_skip). On
 PostgreSQL the planner chooses between the pg_trgm GIN index on lower(description) and the order's index.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -284,6 +286,11 @@ def page(
     sort between it and the page's edge).
     """
     plan_ = plan(conn, query, now)
+    from desktop.core.db import query_skip
+
+    if query_skip.applies(plan_):
+        with contextlib.suppress(query_skip.Exhausted):
+            return _skipping_page(conn, plan_, size, after, before)
     if after is None and before is None:
         rows = first(conn, plan_, size + 1)
         return Page(tuple(rows[:size]), False, len(rows) > size)
@@ -301,6 +308,34 @@ def page(
     )  # fmt: skip
     rows = (found[0] + found[1])[: size + 1]
     other_side = bool(found[2] or found[3])
+    if after is not None:
+        return Page(tuple(rows[:size]), other_side, len(rows) > size)
+    return Page(tuple(reversed(rows[:size])), len(rows) > size, other_side)
+
+
+def _skipping_page(
+    conn: Connection, plan_: _Plan, size: int, after: SortCursor | None, before: SortCursor | None
+) -> Page:
+    """page() for a common term in description order (desktop.core.db.query_skip): the same parts, each read
+    by stepping from description to description: several statements, in the read's one transaction (one
+    snapshot)."""
+    from desktop.core.db.query_skip import beyond
+
+    if after is None and before is None:
+        rows = beyond(conn, plan_, None, size + 1)
+        return Page(tuple(rows[:size]), False, len(rows) > size)
+    position = after if after is not None else before
+    assert position is not None and isinstance(position.value, str)
+    main, check = (plan_, plan_.flipped()) if after is not None else (plan_.flipped(), plan_)
+    ties, _, params = main.following(position)
+    rows = _run(conn, main, ties, size + 1, params, ties=True)
+    if len(rows) <= size:
+        rows += beyond(conn, main, position.value, size + 1 - len(rows))
+    check_ties, _, check_params = check.following(position, "cid2")
+    check_params["cid2"] = position.id + (1 if check.id_desc else -1)
+    other_side = bool(_run(conn, check, check_ties, 1, check_params, ties=True)) or bool(
+        beyond(conn, check, position.value, 1)
+    )
     if after is not None:
         return Page(tuple(rows[:size]), other_side, len(rows) > size)
     return Page(tuple(reversed(rows[:size])), len(rows) > size, other_side)

@@ -1,0 +1,197 @@
+"""The command line's seed command and its key lifecycle commands (rename, roll, scopes, log): what they run and
+print. Split from desktop.cli to keep modules small; desktop.cli.execute() imports this when one of them runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TextIO
+
+from desktop.cli import LOG_MAX, PROG, SEED_BATCH, _local
+from desktop.core.errors import DomainError, InvalidInput
+from desktop.core.lifecycle import parse_grace, validate_scopes
+from desktop.core.presentation import describe_key, shown
+from desktop.core.validation import expiry_instant, parse_key_id, validate_description
+from desktop.core.values import Event, NewKey
+
+if TYPE_CHECKING:
+    import random
+
+    from desktop.core.store import KeyStore
+
+_SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
+_SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration", "load test", "nightly export")
+_SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "the data team", "the web team")
+
+
+def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Random) -> list[NewKey]:
+    """Demo rows `first`..`last` of `count`, spread over the last year (whole seconds: ties at scale)."""
+    rows = []
+    span = timedelta(days=365)
+    today = now.astimezone().date()
+    for i in range(first, last):
+        created = (now - span * (1 - (i + 1) / count)).replace(microsecond=0)
+        roll = rng.random()
+        expires: datetime | None = None
+        if roll < 0.05:  # expired: a day between its creation and yesterday
+            created_day = created.astimezone().date()
+            last_day = max(created_day, today - timedelta(days=1))
+            expires = expiry_instant(min(created_day + timedelta(days=rng.randint(0, 30)), last_day))
+        elif roll < 0.30:
+            expires = expiry_instant(today + timedelta(days=rng.randint(7, 400)))
+        description = f"{rng.choice(_SEED_SERVICES)} {rng.choice(_SEED_PURPOSES)} key for {rng.choice(_SEED_OWNERS)}"
+        rows.append(NewKey(description, created, expires, active=rng.random() >= 0.1))
+    return rows
+
+
+@contextlib.contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Ctrl+C during the block takes effect as it ends: a batch's COMMIT and the count of keys written go
+    together. Otherwise an interrupt landing after the COMMIT but before insert_many() returned (closing the
+    connection may checkpoint the WAL: that takes a while) left a batch written and uncounted, and the summary
+    event of the interrupted seed unwritten or short."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield  # SIGINT ignored or handled by someone else: theirs to decide
+        return
+    interrupted: list[bool] = []
+    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def _seed(store: KeyStore, count: int, now: datetime) -> None:
+    import random
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    rng = random.Random()
+    console = Console(stderr=True)
+    # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr, on a terminal only: a
+    # script's stderr gets errors alone.
+    with Progress(
+        TextColumn("Seeding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("seed", total=count)
+        done = 0
+        try:
+            for first in range(0, count, SEED_BATCH):
+                last = min(first + SEED_BATCH, count)
+                rows = _seed_rows(first, last, count, now, rng)
+                # One audit event for the whole seed, written with its last batch.
+                with _interrupt_after():
+                    done += store.insert_many(rows, seeded=count if last == count else 0)
+                progress.advance(task, len(rows))
+        except BaseException:
+            if 0 < done < count:
+                # The batches already committed are in the log all the same (best effort: the error that
+                # stopped the seed is the one to report).
+                with contextlib.suppress(DomainError):
+                    store.log_seeded(done, interrupted=True)
+            # A refused seed (permission denied, read-only) leaves its one-line error alone, not the bar too.
+            progress.live.transient = True
+            raise
+
+
+def _log_limit(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()) or not 1 <= int(text) <= LOG_MAX:
+        raise InvalidInput(f"--limit must be a whole number from 1 to {LOG_MAX:,}, not '{text}'.")
+    return int(text)
+
+
+def _event_json(event: Event) -> dict[str, Any]:
+    from desktop.core.export import iso
+
+    return {
+        "at": iso(event.at),
+        "key_id": event.key_id,
+        "masked": event.masked,
+        "action": event.action,
+        "actor": event.actor,
+        "db_role": event.db_role,
+        "details": event.details,
+    }
+
+
+def _print_events(events: Sequence[Event], out: TextIO) -> None:
+    import json
+
+    for e in events:
+        key = f"#{e.key_id} {e.masked}" if e.key_id is not None else "-"
+        role = f" (role {e.db_role})" if e.db_role else ""
+        details = json.dumps(e.details, ensure_ascii=False, sort_keys=True) if e.details else ""
+        line = f"{_local(e.at, '%Y-%m-%d %H:%M:%S')}  {e.action:<14}  {key}  {e.actor}{role}  {details}"
+        out.write(shown(line.rstrip()) + "\n")
+    if not events:
+        out.write("No events.\n")
+
+
+def _lifecycle_input(command: str, args: argparse.Namespace) -> dict[str, Any]:
+    """What rename, roll, scopes and log were given, validated before any database is opened (exit 2 first)."""
+    if command == "log":
+        return {"log_key": None if args.key is None else parse_key_id(args.key), "limit": _log_limit(args.limit)}
+    given: dict[str, Any] = {"key_id": parse_key_id(args.id)}
+    if command == "rename":
+        given["description"] = validate_description(args.description)
+    elif command == "roll":
+        given["grace"] = parse_grace(args.grace)
+    else:
+        given["scopes"] = validate_scopes(args.scopes)
+    return given
+
+
+def _lifecycle(store: KeyStore, command: str, args: argparse.Namespace, out: TextIO, given: dict[str, Any]) -> None:
+    """rename, roll, scopes and log, with the values execute() validated before opening the database."""
+    if command == "log":
+        page = store.events(given["limit"], key_id=given["log_key"])
+        if args.json:
+            import json
+
+            json.dump([_event_json(e) for e in page.items], out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            _print_events(page.items, out)
+        return
+    key_id: int = given["key_id"]
+    if command == "rename":
+        renamed = store.rename(key_id, given["description"])
+        out.write(f"Renamed {describe_key(renamed)}.\n")
+    elif command == "scopes":
+        updated = store.set_scopes(key_id, given["scopes"])
+        listed = ", ".join(updated.scopes) if updated.scopes else "none"
+        out.write(f"Scopes of {describe_key(updated)}: {listed}.\n")
+    else:
+        rolled = store.roll(key_id, given["grace"])
+        # Only after COMMIT (roll returned): the new key alone on stdout, what happened on stderr.
+        out.write(rolled.new.key + "\n")
+        out.flush()
+        new = rolled.new.record
+        now = store.clock.now()
+        if new.status(now).value != "active":
+            sys.stderr.write(
+                f"{PROG}: note: key #{key_id} was {new.status(now).value}, so the new key #{new.id} is "
+                f"{new.status(now).value} too.\n"
+            )
+        sys.stderr.write(
+            f"{PROG}: rolled key #{key_id} into #{new.id}; the old key stops working at "
+            f"{_local(rolled.old.expires_at, '%Y-%m-%d %H:%M:%S %Z')}.\n"
+        )

@@ -1,0 +1,324 @@
+"""KeyStore's key lifecycle: seeding, rename, roll, scopes, many keys at once, the audit log, and check() (verify
+with scopes). A mixin of KeyStore, split from desktop.core.store to keep modules small: KeyStore inherits it, so
+the public API is the store's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from desktop.core import keys
+from desktop.core.clock import Clock
+from desktop.core.db.base import NewRow
+from desktop.core.errors import KeyNotFound
+from desktop.core.validation import validate_description
+from desktop.core.values import (
+    Action,
+    BulkResult,
+    CreatedKey,
+    Event,
+    EventCursor,
+    EventPage,
+    KeyRecord,
+    NewKey,
+    RolledKey,
+    Verdict,
+    VerifyResult,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.expression import Executable
+
+    from desktop.core.db import Database
+
+# The store's logger: its records keep the name they had before the split.
+log = logging.getLogger("desktop.core.store")
+
+
+class LifecycleMixin:
+    """The lifecycle operations; KeyStore provides the transaction, the clock, the key insert and the verify routine
+    they use."""
+
+    if TYPE_CHECKING:
+        _clock: Clock
+        _db: Database
+
+        def _writing(self) -> AbstractContextManager[Connection]: ...
+
+        def _usable(self) -> Database: ...
+
+        def _insert_key(
+            self,
+            conn: Connection,
+            description: str,
+            created_at: datetime,
+            expires_at: datetime | None,
+            active: bool,
+            scopes: tuple[str, ...],
+            details: dict[str, object],
+        ) -> CreatedKey: ...
+
+        def _authenticate(
+            self, key: str, required: tuple[str, ...] | None
+        ) -> tuple[Verdict, int | None, tuple[str, ...]]: ...
+
+    # -- many new keys at once (seeding) --
+
+    def insert_many(self, rows: Sequence[NewKey], *, seeded: int | None = None) -> int:
+        """Insert generated keys in one transaction (for seeding); their secrets are discarded.
+
+        In the same transaction, one `seeded` event with `seeded` as its count (by default, these rows; 0: no
+        event, for all but the last batch of a seed that logs its total with the last).
+        """
+        values = [
+            NewRow(
+                keys.digest(full_key),
+                keys.hint(full_key),
+                validate_description(row.description),
+                row.created_at,
+                row.expires_at,
+                row.active,
+            )
+            for row, full_key in zip(rows, keys.generate_many(len(rows)), strict=True)
+        ]
+        if not values:
+            return 0
+        from desktop.core import audit
+
+        count = len(values) if seeded is None else seeded
+        with self._writing() as conn:
+            self._db.insert_keys(conn, values)
+            # One summary event, not one per key: a million seeded keys must not bury the log.
+            if count:
+                audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details={"count": count})
+        return len(values)
+
+    def log_seeded(self, count: int, *, interrupted: bool) -> None:
+        """The summary event of a seed whose batches were committed without one (it was interrupted)."""
+        from desktop.core import audit
+
+        with self._writing() as conn:
+            details = {"count": count, "interrupted": interrupted}
+            audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details=details)
+
+    # -- rename, roll, scopes, many keys at once, the audit log --
+
+    def _audit_state(self, conn: Connection, record: KeyRecord) -> None:
+        from desktop.core import audit
+
+        action = Action.ACTIVATED if record.active else Action.DEACTIVATED
+        audit.record(conn, action, self._clock.now(), key_id=record.id, masked=record.masked)
+
+    def _audit_deleted(self, conn: Connection, record: KeyRecord) -> None:
+        from desktop.core import audit
+
+        audit.record(
+            conn,
+            Action.DELETED,
+            self._clock.now(),
+            key_id=record.id,
+            masked=record.masked,
+            details={"description": record.description},
+        )
+
+    def _locked(self, conn: Connection, key_id: int) -> KeyRecord:
+        """The key, locked for the rest of the transaction on a server; KeyNotFound when there is none."""
+        from desktop.core.db import statements as sql
+
+        row = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
+        if row is None:
+            raise KeyNotFound(key_id)
+        return sql.record(row)
+
+    def rename(self, key_id: int, description: str) -> KeyRecord:
+        """Give a key a new description (validated as at creation); KeyNotFound when there is no such key."""
+        from desktop.core.db import statements as sql
+
+        cleaned = validate_description(description)
+        after = self._change_one(
+            key_id,
+            lambda before: dataclasses.replace(before, description=cleaned),
+            sql.RENAME,
+            {"description": cleaned},
+            Action.RENAMED,
+            lambda before: {"from": before.description, "to": cleaned},
+        )
+        log.info("renamed API key #%d", key_id)
+        return after
+
+    def _change_one(
+        self,
+        key_id: int,
+        change: Callable[[KeyRecord], KeyRecord],
+        statement: Executable,
+        params: dict[str, object],
+        action: Action,
+        details: Callable[[KeyRecord], dict[str, object]],
+    ) -> KeyRecord:
+        """Change one key in one transaction: lock its row (KeyNotFound when there is none), run `statement`
+        with the key's id and `params`, and write an `action` event with `details(before)` only if the change
+        changed something. Returns the key as changed."""
+        from desktop.core import audit
+
+        with self._writing() as conn:
+            before = self._locked(conn, key_id)
+            after = change(before)
+            conn.execute(statement, {"key_id": key_id, **params})
+            if after != before:
+                audit.record(
+                    conn, action, self._clock.now(), key_id=key_id, masked=before.masked, details=details(before)
+                )
+        return after
+
+    def roll(self, key_id: int, grace: timedelta) -> RolledKey:
+        """Replace a key: one transaction creates a new key with the old one's description, expiry, scopes and
+        active state, and ends the old key's validity at now + `grace` (or its own expiry, if sooner).
+
+        Returns only after COMMIT: the new key is durable before anyone sees it. An inactive or expired key
+        may be rolled; the new key then starts inactive or expired too (the caller says so).
+        """
+        from desktop.core import audit
+        from desktop.core.db import statements as sql
+
+        if grace < timedelta(0):
+            raise ValueError("grace must not be negative")
+        now = self._clock.now()
+        retire_at = now + grace
+        with self._writing() as conn:
+            old = self._locked(conn, key_id)
+            new = self._insert_key(
+                conn, old.description, now, old.expires_at, old.active, old.scopes, {"rolled_from": old.id}
+            )
+            expires_at = retire_at if old.expires_at is None else min(old.expires_at, retire_at)
+            conn.execute(sql.SET_EXPIRY, {"key_id": key_id, "expires_at": expires_at})
+            audit.record(
+                conn,
+                Action.ROLLED,
+                now,
+                key_id=old.id,
+                masked=old.masked,
+                details={
+                    "new_key_id": new.record.id,
+                    "grace_seconds": int(grace.total_seconds()),
+                    "expires_at": expires_at.isoformat(),
+                },
+            )
+        log.info("rolled API key #%d into #%d", key_id, new.record.id)
+        return RolledKey(new, dataclasses.replace(old, expires_at=expires_at))
+
+    def set_scopes(self, key_id: int, scopes: Sequence[str]) -> KeyRecord:
+        """Replace a key's scopes (none clears them); InvalidScope for a bad one, KeyNotFound for no such key."""
+        from desktop.core.db import statements as sql
+        from desktop.core.lifecycle import validate_scopes
+
+        wanted = validate_scopes(scopes)
+        after = self._change_one(
+            key_id,
+            lambda before: dataclasses.replace(before, scopes=wanted),
+            sql.SET_SCOPES,
+            {"scopes": sql.join_scopes(wanted)},
+            Action.SCOPES_CHANGED,
+            lambda before: {"from": list(before.scopes), "to": list(wanted)},
+        )
+        log.info("set the scopes of API key #%d", key_id)
+        return after
+
+    def scopes_in_use(self) -> list[str]:
+        """Every scope some key has, sorted (for completion when editing scopes)."""
+        from desktop.core.db import statements as sql
+
+        with self._usable().read() as conn:
+            return sorted({scope for (text,) in conn.execute(sql.SCOPES_IN_USE) for scope in sql.split_scopes(text)})
+
+    def _many(self, key_ids: Sequence[int], conn: Connection) -> tuple[list[KeyRecord], tuple[int, ...]]:
+        from desktop.core.db import statements as sql
+
+        wanted = sorted(set(key_ids))
+        found = [sql.record(r) for r in conn.execute(sql.GET_MANY, {"key_ids": wanted})]
+        present = {r.id for r in found}
+        return found, tuple(i for i in wanted if i not in present)
+
+    def set_active_many(self, key_ids: Sequence[int], active: bool) -> BulkResult:
+        """(De)activate many keys in one transaction, all or nothing. Ids no key has (deleted meanwhile) are
+        reported in `missing` rather than failing the call; keys already in that state are left as they are
+        (no event) and reported among `changed` as they are."""
+        from desktop.core.db import statements as sql
+
+        if not key_ids:
+            return BulkResult((), ())
+        with self._writing() as conn:
+            found, missing = self._many(key_ids, conn)
+            to_change = [r.id for r in found if r.active != active]
+            if to_change:
+                conn.execute(sql.SET_ACTIVE_MANY, {"key_ids": to_change, "active": active})
+            after = [dataclasses.replace(r, active=active) for r in found]
+            for record in after:
+                if record.id in to_change:
+                    self._audit_state(conn, record)
+        log.info("%s %d API keys", "activated" if active else "deactivated", len(to_change))
+        return BulkResult(tuple(after), missing)
+
+    def delete_many(self, key_ids: Sequence[int]) -> BulkResult:
+        """Delete many keys in one transaction, all or nothing; ids no key has are reported in `missing`."""
+        from desktop.core.db import statements as sql
+
+        if not key_ids:
+            return BulkResult((), ())
+        with self._writing() as conn:
+            found, missing = self._many(key_ids, conn)
+            if found:
+                conn.execute(sql.DELETE_MANY, {"key_ids": [r.id for r in found]})
+            for record in found:
+                self._audit_deleted(conn, record)
+        log.info("deleted %d API keys", len(found))
+        return BulkResult(tuple(found), missing)
+
+    def events(
+        self,
+        limit: int = 100,
+        *,
+        key_id: int | None = None,
+        before: EventCursor | None = None,
+        action: Action | None = None,
+    ) -> EventPage:
+        """One page of the audit log, newest first (ties: the later-written first), by keyset: the first page,
+        or the one after `before` (a page's `next`). With `key_id`, only that key's events (also once deleted);
+        with `action`, only events of that action."""
+        from desktop.core.db import statements as sql
+
+        if limit < 1:
+            raise ValueError("limit must be positive")
+        wanted = None if action is None else Action(action).value
+        with self._usable().read() as conn:
+            rows = conn.execute(sql.events(limit + 1, key_id=key_id, before=before, action=wanted)).fetchall()
+        items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
+        return EventPage(items, items[-1].cursor if len(rows) > limit else None)
+
+    def rolled_among(self, key_ids: Sequence[int]) -> frozenset[int]:
+        """Which of `key_ids` were rolled (their grace, if not over, is their expiry): one page's worth."""
+        from desktop.core.db import statements as sql
+
+        if not key_ids:
+            return frozenset()
+        with self._usable().read() as conn:
+            rows = conn.execute(sql.ROLLED_AMONG, {"key_ids": sorted(set(key_ids)), "rolled": Action.ROLLED.value})
+            return frozenset(key_id for (key_id,) in rows if key_id is not None)
+
+    # -- verification with scopes --
+
+    def check(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:
+        """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.
+
+        As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
+        required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
+        """
+        from desktop.core.lifecycle import validate_scopes
+
+        verdict, key_id, have = self._authenticate(key, validate_scopes(scopes))
+        return VerifyResult(verdict, key_id, have)

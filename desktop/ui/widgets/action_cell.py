@@ -1,0 +1,88 @@
+"""One row's Actions cell: its Activate/Deactivate and Delete buttons, reused from page to page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import (
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QPushButton,
+    QStyle,
+    QWidget,
+)
+
+from desktop.ui import theme
+
+if TYPE_CHECKING:
+    from desktop.core.values import KeyRecord
+
+
+class ActionCell(QWidget):
+    """The two buttons of one row; they say which key they act on. Reused from page to page."""
+
+    toggleClicked = Signal(int)
+    deleteClicked = Signal(int)
+
+    def __init__(self, record: KeyRecord, palette: QPalette, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("actionCell")
+        self.key_id = record.id
+        self.active = record.active
+        self.toggle_button = QPushButton(self)
+        self.toggle_button.setObjectName("toggleButton")
+        self.delete_button = QPushButton("Delete", self)
+        self.delete_button.setObjectName("deleteButton")
+        for button in (self.toggle_button, self.delete_button):
+            button.setAutoDefault(False)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+        # Both labels fit either way, so the column does not jump when a key is toggled.
+        width = max(self.toggle_button.fontMetrics().horizontalAdvance(text) for text in ("Activate", "Deactivate"))
+        self.toggle_button.setMinimumWidth(width + 30)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(6)
+        layout.addWidget(self.toggle_button)
+        layout.addWidget(self.delete_button)
+        layout.addStretch(1)
+        self._styled: tuple[bool, bool] | None = None  # (active, dark) the toggle button is styled for
+        self.show_record(record, palette)
+        self.toggle_button.clicked.connect(self._on_toggle_button_clicked)
+        self.delete_button.clicked.connect(self._on_delete_button_clicked)
+
+    def show_record(self, record: KeyRecord, palette: QPalette) -> None:
+        """Act on `record` from now on: labels, names and tool tips follow it."""
+        self.key_id = record.id
+        self.active = record.active
+        self.toggle_button.setText("Deactivate" if record.active else "Activate")
+        self.toggle_button.setAccessibleName(f"{self.toggle_button.text()} {record.masked}")
+        self.toggle_button.setToolTip(
+            f"Deactivate {record.masked}: clients using it will be rejected"
+            if record.active
+            else f"Activate {record.masked}: clients using it will be accepted again"
+        )
+        self.delete_button.setAccessibleName(f"Delete {record.masked}")
+        self.delete_button.setToolTip(f"Delete {record.masked} for good")
+        self.apply_palette(palette)
+
+    def apply_palette(self, palette: QPalette) -> None:
+        styled = (self.active, theme.is_dark(palette))
+        if styled != self._styled:  # a style sheet costs a re-polish: set it only when it changes
+            self._styled = styled
+            theme.style_button(self.toggle_button, "deactivate" if self.active else "activate", palette)
+
+    def _on_toggle_button_clicked(self) -> None:
+        self.toggleClicked.emit(self.key_id)
+
+    def _on_delete_button_clicked(self) -> None:
+        self.deleteClicked.emit(self.key_id)
+
+
+def small_icon(widget: QWidget) -> QSize:
+    extent = widget.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, widget)
+    return QSize(extent, extent)

@@ -129,7 +129,9 @@ class QueryControl:
         if self._skip_triage:
             self._skip_triage = False
         else:
-            self._retriage()
+            # From the event loop, not now: at start-up the launcher paints the first page before the loop runs,
+            # and the triage's thread would import SQLAlchemy beside that paint, slowing it down.
+            QTimer.singleShot(0, self, self._retriage)  # type: ignore[call-overload]
 
         def work() -> tuple[int, int]:
             if query.is_plain:

@@ -201,13 +201,16 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
 
         self.runner.submit(lambda: store.events(limit, key_id=key_id, before=before, action=action), done, on_failed)
 
-    def rolled_among(self, key_ids: Sequence[int]) -> frozenset[int]:
-        """Which keys on the page were rolled: one indexed lookup of at most a page of ids, cheap enough inline."""
+    def look_up_rolled(self, key_ids: Sequence[int], found: Callable[[frozenset[int]], None]) -> None:
+        """Which of these keys were rolled, read off the GUI thread; `found` gets them if the store is still shown."""
         store = self._store
         if store is None or not key_ids:
-            return frozenset()
-        try:
-            return store.rolled_among(key_ids)
-        except Exception as err:  # the "Retiring" label is a nicety: its failure must not stop a page showing
+            return
+        wanted = tuple(key_ids)
+
+        def failed(err: Exception) -> None:  # the "Retiring" label is a nicety: its failure must not stop a page
             log.warning("could not tell which keys are retiring: %s", err)
-            return frozenset()
+
+        self.runner.submit(
+            lambda: store.rolled_among(wanted), lambda rolled: found(rolled) if store is self._store else None, failed
+        )

@@ -158,6 +158,9 @@ class KeyTableModel(QAbstractTableModel):
                 return row
         return None
 
+    def rolled(self) -> frozenset[int]:
+        return self._rolled
+
     def set_rolled(self, key_ids: frozenset[int]) -> None:
         """Which keys were rolled (KeyStore.rolled_among); their Expires cells say until when they still work."""
         if key_ids == self._rolled:

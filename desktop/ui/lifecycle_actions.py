@@ -151,6 +151,7 @@ class LifecycleActions(ActivityLog):
         self.table.deleteSelectedRequested.connect(self.delete_selected_action.trigger)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.model.modelReset.connect(self._on_table_selection_changed)
+        self._rolled_wanted: tuple[int, ...] = ()
         self.controller.pageChanged.connect(self._on_controller_page_changed_mark_rolled)
         self._build_activity_log()
         self._on_table_selection_changed()
@@ -187,10 +188,22 @@ class LifecycleActions(ActivityLog):
         self.key_menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _on_controller_page_changed_mark_rolled(self, records: Sequence[KeyRecord], _select: object) -> None:
+        from PySide6.QtCore import QTimer
+
         now = self._clock.now()
-        # Only a key still valid can be retiring: most pages need no lookup at all.
-        candidates = [r.id for r in records if r.expires_at is not None and r.expires_at > now]
-        self.model.set_rolled(self.controller.rolled_among(candidates) if candidates else frozenset())
+        # Only a key still valid can be retiring: most pages need no lookup at all. Looked up from the event loop,
+        # off the GUI thread: at start-up the first page is painted before the database layer is loaded.
+        self._rolled_wanted = tuple(r.id for r in records if r.expires_at is not None and r.expires_at > now)
+        if self._rolled_wanted:
+            QTimer.singleShot(0, self, self._look_up_rolled)  # type: ignore[call-overload]
+
+    def _look_up_rolled(self) -> None:
+        wanted, self._rolled_wanted = self._rolled_wanted, ()
+        self.controller.look_up_rolled(wanted, self._on_rolled_found)
+
+    def _on_rolled_found(self, rolled: frozenset[int]) -> None:
+        # Once rolled, always rolled (its event stays): keep what was known, so a reload never flickers.
+        self.model.set_rolled(self.model.rolled() | rolled)
 
     # -- rename --
 

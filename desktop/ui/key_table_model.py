@@ -55,6 +55,8 @@ _ANSWERED = frozenset(
     (_DISPLAY, _ACCESSIBLE_TEXT, _TOOLTIP, _DECORATION, _FONT, _FOREGROUND, _ALIGNMENT, KEY_ID_ROLE, SCOPES_ROLE)
 )
 _LEFT_CENTERED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 
 def _utcnow() -> datetime:
@@ -200,9 +202,8 @@ class KeyTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        # Asked for every cell on every paint: constants, not an enum OR (a Python call) each time.
+        return _CELL_FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         # Called thousands of times per page turn: roles it never answers leave first, enum members are constants.

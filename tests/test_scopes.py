@@ -144,7 +144,8 @@ def test_sql_verify_with_scopes_for_a_verifier_role(pg_cluster: PgCluster) -> No
 
 def test_roles_that_could_verify_before_the_upgrade_may_verify_with_scopes_after(pg_cluster: PgCluster) -> None:
     team = make_team(pg_cluster)
-    upgrade_to(team.url(team.owner), migrate.KNOWN_REVISIONS[-2])  # the one before: it has apikeys_verify(text)
+    # The revision before 0005 (which added the scoped apikeys_verify): it has apikeys_verify(text) only.
+    upgrade_to(team.url(team.owner), migrate.KNOWN_REVISIONS[migrate.KNOWN_REVISIONS.index("0005") - 1])
     team.as_owner(f'GRANT EXECUTE ON FUNCTION apikeys_verify(text) TO "{team.verifier}"')
     key = Secret(team.cli(team.owner, "create", "--description", "upgraded", "--scope", "a").stdout.strip())
     with team.connect(team.verifier) as conn:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from desktop.core.errors import InvalidInput
 from desktop.core.validation import validate_description
-from desktop.ui import theme
 from desktop.ui.dialogs.description_field import description_counter, description_edit, update_counter
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, say_problem
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -33,20 +33,10 @@ class RenameDialog(QDialog):
         intro.setTextFormat(Qt.TextFormat.PlainText)
         self.description_edit = description_edit(self, record.description)
         self.counter = description_counter(self)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setMinimumHeight(self.error_label.fontMetrics().lineSpacing() * 2)
+        self.error_label = error_label(self, lines=2)
 
-        self.buttons = QDialogButtonBox(self)
-        self.confirm_button = self.buttons.addButton("Rename", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.confirm_button.setObjectName("renameConfirmButton")
-        self.confirm_button.setDefault(True)
-        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setObjectName("renameCancelButton")
+        self.buttons, self.confirm_button = confirm_buttons(self, "Rename", "rename")
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
-        self.buttons.rejected.connect(self.reject)
 
         form_widget = QWidget(self)
         form = QFormLayout(form_widget)
@@ -77,8 +67,7 @@ class RenameDialog(QDialog):
 
     def show_error(self, message: str) -> None:
         self.set_busy(False)
-        self.error_label.setText(message)
-        self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};")
+        say_problem(self.error_label, message)
 
     def _problem(self) -> str | None:
         try:
@@ -91,8 +80,7 @@ class RenameDialog(QDialog):
         update_counter(self.counter, self.description_edit.text(), self.palette())
         problem = self._problem()
         self.confirm_button.setEnabled(problem is None and not self._busy)
-        self.error_label.setText(problem or "")
-        self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};" if problem else "")
+        say_problem(self.error_label, problem)
 
     def _on_description_edit_text_changed(self, _text: str) -> None:
         self._refresh()

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.values import Status
-from desktop.ui import theme
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, say_problem
 from desktop.ui.key_table_model import format_moment
 
 if TYPE_CHECKING:
@@ -82,20 +82,11 @@ class RollDialog(QDialog):
         self.until_label.setWordWrap(True)
         self.until_label.setTextFormat(Qt.TextFormat.PlainText)
         self.until_label.setMinimumHeight(self.until_label.fontMetrics().lineSpacing() * 2)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label = error_label(self)
         self.error_label.hide()
 
-        self.buttons = QDialogButtonBox(self)
-        self.confirm_button = self.buttons.addButton("Roll Key", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.confirm_button.setObjectName("rollConfirmButton")
-        self.confirm_button.setDefault(True)
-        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setObjectName("rollCancelButton")
+        self.buttons, self.confirm_button = confirm_buttons(self, "Roll Key", "roll")
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
-        self.buttons.rejected.connect(self.reject)
 
         form_widget = QWidget(self)
         form = QFormLayout(form_widget)
@@ -125,8 +116,7 @@ class RollDialog(QDialog):
 
     def show_error(self, message: str) -> None:
         self.set_busy(False)
-        self.error_label.setText(message)
-        self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};")
+        say_problem(self.error_label, message)
         self.error_label.show()
 
     def _refresh(self) -> None:

@@ -9,7 +9,6 @@ from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
-    QDialogButtonBox,
     QLabel,
     QLayout,
     QLineEdit,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import InvalidInput
 from desktop.core.lifecycle import validate_scopes
-from desktop.ui import theme
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, say_problem
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -73,20 +72,10 @@ class ScopesDialog(QDialog):
         self.completer = WordCompleter(self.known, self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.scopes_edit.setCompleter(self.completer)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setMinimumHeight(self.error_label.fontMetrics().lineSpacing() * 2)
+        self.error_label = error_label(self, lines=2)
 
-        self.buttons = QDialogButtonBox(self)
-        self.confirm_button = self.buttons.addButton("Save Scopes", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.confirm_button.setObjectName("scopesConfirmButton")
-        self.confirm_button.setDefault(True)
-        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setObjectName("scopesCancelButton")
+        self.buttons, self.confirm_button = confirm_buttons(self, "Save Scopes", "scopes")
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
-        self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -112,11 +101,7 @@ class ScopesDialog(QDialog):
 
     def show_error(self, message: str) -> None:
         self.set_busy(False)
-        self._say(message)
-
-    def _say(self, problem: str | None) -> None:
-        self.error_label.setText(problem or "")
-        self.error_label.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};" if problem else "")
+        say_problem(self.error_label, message)
 
     def _problem(self) -> str | None:
         try:
@@ -128,7 +113,7 @@ class ScopesDialog(QDialog):
     def _refresh(self) -> None:
         problem = self._problem()
         self.confirm_button.setEnabled(problem is None and not self._busy)
-        self._say(problem)
+        say_problem(self.error_label, problem)
 
     def _on_scopes_edit_text_changed(self, _text: str) -> None:
         self._refresh()

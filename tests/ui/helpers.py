@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QPushButton, QWidget
 
 from desktop.ui.main_window import MainWindow
@@ -155,3 +155,15 @@ def leaked_widgets(before: list[QWidget]) -> list[str]:
 
 #: Top-level widgets Qt itself keeps for the whole process (one tool tip label, reused).
 QT_OWN_TOP_LEVELS = {"QTipLabel"}
+
+
+def select_keys(window: MainWindow, *key_ids: int) -> None:
+    """Select exactly these keys' rows (as Ctrl+clicks would), each of which must be on the page."""
+    window.table.clearSelection()
+    for key_id in key_ids:
+        row = window.model.row_of(key_id)
+        assert row is not None
+        window.table.selectionModel().select(
+            window.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )

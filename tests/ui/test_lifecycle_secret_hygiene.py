@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QSettings
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
 
@@ -14,22 +14,11 @@ from desktop.app import configure_logging, log_path
 from desktop.core import keys
 from desktop.core.store import KeyStore
 from desktop.ui.main_window import MainWindow
-from tests.ui.helpers import answer, secret, shown_anywhere, wait_for, wait_idle
+from tests.ui.helpers import answer, secret, select_keys, shown_anywhere, wait_for, wait_idle
 
 
 def _files(*roots: Path) -> list[Path]:
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
-
-
-def _select(window: MainWindow, *key_ids: int) -> None:
-    window.table.clearSelection()
-    for key_id in key_ids:
-        row = window.model.row_of(key_id)
-        assert row is not None
-        window.table.selectionModel().select(
-            window.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
-        )
 
 
 def _trigger(window: MainWindow, name: str) -> None:
@@ -49,7 +38,7 @@ def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
         with KeyStore.open(str(db_path)) as other:
             old = other.create("to roll")
         window.controller.reload()
-        _select(window, old.record.id)
+        select_keys(window, old.record.id)
         _trigger(window, "rollAction")
         click_roll = wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton")
         click_roll.click()
@@ -69,14 +58,14 @@ def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
         rename.findChild(QPushButton, "renameConfirmButton").click()
         qtbot.waitUntil(lambda: "Renamed" in window.notification_area.text())
         wait_idle(qtbot, window)
-        _select(window, new_id)
+        select_keys(window, new_id)
         _trigger(window, "scopesAction")
         scopes = wait_for(qtbot, QDialog, "scopesDialog")
         scopes.findChild(QLineEdit, "scopesEdit").setText("billing:read")
         scopes.findChild(QPushButton, "scopesConfirmButton").click()
         qtbot.waitUntil(lambda: "Scopes of" in window.notification_area.text())
         wait_idle(qtbot, window)
-        _select(window, new_id)
+        select_keys(window, new_id)
         _trigger(window, "historyAction")
         history = wait_for(qtbot, QDialog, "historyDialog")
         _trigger(window, "activityLogAction")
@@ -85,7 +74,7 @@ def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
         assert not shown_anywhere(canary)
         history.close()
         log.close()
-        _select(window, new_id, old.record.id)
+        select_keys(window, new_id, old.record.id)
         _trigger(window, "deleteSelectedAction")
         answer(qtbot, "confirmDeleteSelectedDialog", "confirmButton")
         qtbot.waitUntil(lambda: "Deleted 2 keys" in window.notification_area.text())

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QTableWidget
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
 from desktop.ui.key_table_model import COL_EXPIRES
-from desktop.ui.main_window import MainWindow
-from tests.ui.helpers import answer, secret, shown_ids, status, wait_for, wait_idle
+from tests.ui.helpers import answer, secret, select_keys, shown_ids, status, wait_for, wait_idle
 from tests.ui.test_team_mode import NO_POLL, store, window_database  # noqa: F401  (the team-mode fixtures)
-
-
-def _select(window: MainWindow, *key_ids: int) -> None:
-    window.table.clearSelection()
-    for key_id in key_ids:
-        row = window.model.row_of(key_id)
-        assert row is not None
-        window.table.selectionModel().select(
-            window.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
-        )
 
 
 def test_roll_and_bulk_deactivate_on_postgresql(qtbot, make_window, store: KeyStore) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
     old = store.create("team key")
     other = store.create("other").record.id
     window = make_window(poll_interval_ms=NO_POLL)
-    _select(window, old.record.id)
+    select_keys(window, old.record.id)
     window.roll_action.trigger()
     click = wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton")
     click.click()
@@ -41,7 +28,7 @@ def test_roll_and_bulk_deactivate_on_postgresql(qtbot, make_window, store: KeySt
     row = window.model.row_of(old.record.id)
     assert str(window.model.index(row, COL_EXPIRES).data()).startswith("Retiring ")
 
-    _select(window, old.record.id, other)
+    select_keys(window, old.record.id, other)
     window.deactivate_selected_action.trigger()
     answer(qtbot, "confirmDeactivateSelectedDialog", "confirmButton")
     qtbot.waitUntil(lambda: "Deactivated 2 keys" in status(window))

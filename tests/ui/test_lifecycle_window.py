@@ -21,6 +21,7 @@ from tests.ui.helpers import (
     click,
     find_visible,
     secret,
+    select_keys,
     shown_anywhere,
     shown_ids,
     status,
@@ -34,19 +35,6 @@ def action(window: MainWindow, name: str) -> QAction:
     found = window.findChild(QAction, name)
     assert found is not None, name
     return found
-
-
-def select(window: MainWindow, *key_ids: int) -> None:
-    window.table.clearSelection()
-    from PySide6.QtCore import QItemSelectionModel
-
-    for key_id in key_ids:
-        row = window.model.row_of(key_id)
-        assert row is not None
-        window.table.selectionModel().select(
-            window.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
-        )
 
 
 def make_keys(store: KeyStore, *descriptions: str) -> list[int]:
@@ -95,7 +83,7 @@ def test_edit_menu_and_context_menu_hold_the_contract_actions(qtbot, make_window
 def test_rename_through_the_dialog(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     (key_id,) = make_keys(store, "old name")
     window = make_window()
-    select(window, key_id)
+    select_keys(window, key_id)
     action(window, "renameAction").trigger()
     dialog = wait_for(qtbot, QDialog, "renameDialog")
     edit = dialog.findChild(QLineEdit, "descriptionEdit")
@@ -131,7 +119,7 @@ def test_double_click_on_the_description_renames(qtbot, make_window, store: KeyS
 def test_renaming_a_key_deleted_meanwhile_says_so_once(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     (key_id,) = make_keys(store, "doomed")
     window = make_window(poll_interval_ms=60_000)  # no poll: the window still shows the key
-    select(window, key_id)
+    select_keys(window, key_id)
     action(window, "renameAction").trigger()
     dialog = wait_for(qtbot, QDialog, "renameDialog")
     store.delete(key_id)
@@ -152,7 +140,7 @@ def test_roll_shows_the_new_key_once_after_the_commit_and_the_old_one_retires(
     created = store.create("rolling")
     old_key = secret(created.key)
     window = make_window()
-    select(window, created.record.id)
+    select_keys(window, created.record.id)
     action(window, "rollAction").trigger()
     dialog = wait_for(qtbot, QDialog, "rollDialog")
     combo = dialog.findChild(QComboBox, "graceCombo")
@@ -187,7 +175,7 @@ def test_roll_shows_the_new_key_once_after_the_commit_and_the_old_one_retires(
 def test_roll_immediately_stops_the_old_key(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     created = store.create("now")
     window = make_window()
-    select(window, created.record.id)
+    select_keys(window, created.record.id)
     action(window, "rollAction").trigger()
     dialog = wait_for(qtbot, QDialog, "rollDialog")
     combo = dialog.findChild(QComboBox, "graceCombo")
@@ -205,7 +193,7 @@ def test_rolling_an_inactive_key_says_the_new_one_starts_inactive(qtbot, make_wi
     created = store.create("off")
     store.set_active(created.record.id, False)
     window = make_window()
-    select(window, created.record.id)
+    select_keys(window, created.record.id)
     action(window, "rollAction").trigger()
     dialog = wait_for(qtbot, QDialog, "rollDialog")
     assert "inactive" in dialog.findChild(QLabel, "graceUntilLabel").text()
@@ -225,7 +213,7 @@ def test_scopes_dialog_sets_scopes_refuses_a_bad_one_and_shows_chips(qtbot, make
     key_id, other = make_keys(store, "scoped", "other")
     store.set_scopes(other, ["billing:read", "orders:write"])
     window = make_window()
-    select(window, key_id)
+    select_keys(window, key_id)
     action(window, "scopesAction").trigger()
     dialog = wait_for(qtbot, QDialog, "scopesDialog")
     qtbot.waitUntil(lambda: dialog.known.stringList() == ["billing:read", "orders:write"])  # completion
@@ -270,7 +258,7 @@ def test_generate_with_scopes(qtbot, make_window, store: KeyStore) -> None:  # t
 def test_bulk_deactivate_asks_once_naming_the_count_then_changes_all(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     ids = make_keys(store, "a", "b", "c", "d")
     window = make_window()
-    select(window, *ids[:3])
+    select_keys(window, *ids[:3])
     bar = window.selection_bar
     assert bar.isVisible() and bar.label.text() == "3 selected —"
     action(window, "deactivateSelectedAction").trigger()
@@ -291,7 +279,7 @@ def test_bulk_deactivate_asks_once_naming_the_count_then_changes_all(qtbot, make
 def test_bulk_delete_reports_keys_already_gone(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     ids = make_keys(store, "a", "b", "c")
     window = make_window(poll_interval_ms=60_000)
-    select(window, *ids)
+    select_keys(window, *ids)
     store.delete(ids[0])  # someone else, meanwhile
     action(window, "deleteSelectedAction").trigger()
     box = answer(qtbot, "confirmDeleteSelectedDialog", "confirmButton")
@@ -304,7 +292,7 @@ def test_bulk_delete_reports_keys_already_gone(qtbot, make_window, store: KeySto
 def test_selection_survives_a_live_refresh(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     ids = make_keys(store, "a", "b", "c")
     window = make_window()
-    select(window, ids[0], ids[2])
+    select_keys(window, ids[0], ids[2])
     store.create("added elsewhere")  # the poll reloads the page; the rows move down
     qtbot.waitUntil(lambda: len(shown_ids(window)) == 4)
     assert sorted(window.table.selected_key_ids()) == sorted([ids[0], ids[2]])
@@ -314,7 +302,7 @@ def test_the_delete_key_with_several_rows_selected_asks_about_all_of_them(qtbot,
     ids = make_keys(store, "a", "b", "c")
     window = make_window()
     window.table.setFocus()
-    select(window, ids[0], ids[2])
+    select_keys(window, ids[0], ids[2])
     qtbot.keyClick(window.table, Qt.Key.Key_Delete)
     answer(qtbot, "confirmDeleteSelectedDialog", "confirmButton")
     qtbot.waitUntil(lambda: "Deleted 2 keys" in status(window))
@@ -344,26 +332,26 @@ def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store
 
     key_id, other = make_keys(store, "logged", "other")
     window = make_window()
-    select(window, key_id)
+    select_keys(window, key_id)
     window.open_rename(window.model.record(window.model.row_of(key_id)))
     dialog = wait_for(qtbot, QDialog, "renameDialog")
     dialog.findChild(QLineEdit, "descriptionEdit").setText("renamed")
     click(qtbot, dialog.findChild(QPushButton, "renameConfirmButton"))
     qtbot.waitUntil(lambda: store.get(key_id).description == "renamed")
     wait_idle(qtbot, window)
-    select(window, key_id)
+    select_keys(window, key_id)
     action(window, "rollAction").trigger()
     click(qtbot, wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton"))
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
     shown.findChild(QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
-    select(window, other)
+    select_keys(window, other)
     action(window, "deactivateSelectedAction").trigger()
     answer(qtbot, "confirmDeactivateSelectedDialog", "confirmButton")
     qtbot.waitUntil(lambda: not store.get(other).active)
     wait_idle(qtbot, window)
-    select(window, other)
+    select_keys(window, other)
     action(window, "deleteSelectedAction").trigger()
     answer(qtbot, "confirmDeleteSelectedDialog", "confirmButton")
     qtbot.waitUntil(lambda: len(store.all()) == 2)
@@ -381,7 +369,7 @@ def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store
     log.close()
 
     # One key's history.
-    select(window, key_id)
+    select_keys(window, key_id)
     action(window, "historyAction").trigger()
     history = wait_for(qtbot, QDialog, "historyDialog")
     qtbot.waitUntil(lambda: len(_rows(history)) == 3)
@@ -456,7 +444,7 @@ def test_a_deleted_file_refuses_every_lifecycle_action_with_one_message(  # type
         ("activateSelectedAction", ids),
     ):
         window.notification_area.clear()
-        select(window, *selected)
+        select_keys(window, *selected)
         action(window, name).trigger()
         assert all(find_visible(QDialog, n) is None for n in ("renameDialog", "rollDialog", "scopesDialog")), name
         assert find_visible(QMessageBox, "confirmDeleteSelectedDialog") is None

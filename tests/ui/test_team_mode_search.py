@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
-import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit
 
 from desktop.core.store import KeyStore
-from tests.pg import PgCluster
 from tests.ui.helpers import seed, shown_ids, wait_idle
-from tests.ui.test_team_mode import APPEARS_MS, NO_POLL, listening
+from tests.ui.test_team_mode import (  # noqa: F401  (the team-mode fixtures)
+    APPEARS_MS,
+    NO_POLL,
+    listening,
+    store,
+    window_database,
+)
 
 
-@pytest.fixture
-def window_database(pg_cluster: PgCluster) -> str:
-    return pg_cluster.new_database()
-
-
-@pytest.fixture
-def store(window_database: str) -> Iterator[KeyStore]:
-    with KeyStore.open(window_database, create=True) as opened:
-        yield opened
-
-
-def test_a_search_and_filter_hold_through_a_change_heard_by_listen(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_search_and_filter_hold_through_a_change_heard_by_listen(qtbot, make_window, store: KeyStore) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
     seed(store, 30)
     billing = store.create("Billing — production").record.id
     window = make_window(poll_interval_ms=NO_POLL)

@@ -141,3 +141,9 @@ BAD_FILES: dict[str, BadFile] = {
     "missing folder": BadFile(lambda folder: folder / "no" / "such" / "keys.db", "does not exist"),
     "newer schema": BadFile(lambda folder: make_newer_schema(folder / "future.db", "zz99"), "newer version"),
 }
+
+
+def files_holding(needles: list[bytes], *roots: Path) -> list[str]:
+    """Every file under `roots` (those that exist) that holds any of `needles`: where a secret leaked to."""
+    files = [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+    return [str(p) for p in files if any(n in p.read_bytes() for n in needles)]

@@ -12,7 +12,7 @@ import pytest
 
 from desktop.app import RedactKeys
 from desktop.core import keys
-from tests.helpers import REPO, Secret, run_cli
+from tests.helpers import REPO, Secret, files_holding, run_cli
 
 
 def _all_files(*roots: Path) -> list[Path]:
@@ -20,8 +20,7 @@ def _all_files(*roots: Path) -> list[Path]:
 
 
 def _leaks(secret: str, *roots: Path) -> list[str]:
-    needles = [secret.encode(), secret[3:35].encode(), secret.encode("utf-16-le")]
-    return [str(p) for p in _all_files(*roots) if any(n in p.read_bytes() for n in needles)]
+    return files_holding([secret.encode(), secret[3:35].encode(), secret.encode("utf-16-le")], *roots)
 
 
 def test_canary_through_the_cli_leaves_no_trace(tmp_path: Path, isolated_home: Path) -> None:

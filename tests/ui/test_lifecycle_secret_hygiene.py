@@ -14,11 +14,8 @@ from desktop.app import configure_logging, log_path
 from desktop.core import keys
 from desktop.core.store import KeyStore
 from desktop.ui.main_window import MainWindow
+from tests.helpers import files_holding
 from tests.ui.helpers import answer, secret, select_keys, shown_anywhere, wait_for, wait_idle
-
-
-def _files(*roots: Path) -> list[Path]:
-    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
 def _trigger(window: MainWindow, name: str) -> None:
@@ -88,12 +85,8 @@ def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
         logs = log_path()
         assert logs.exists() and "rolled" in logs.read_text()
         needles = [str(canary).encode(), str(canary)[3:35].encode(), keys.digest(str(canary))]
-        leaks = [
-            str(p)
-            for p in _files(db_path.parent, isolated_home, logs.parent, Path(settings.fileName()).parent)
-            if any(n in p.read_bytes() for n in needles)
-        ]
-        assert leaks == []
+        places = (db_path.parent, isolated_home, logs.parent, Path(settings.fileName()).parent)
+        assert files_holding(needles, *places) == []
     finally:
         for handler in handlers:
             root.removeHandler(handler)

@@ -12,11 +12,8 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
 from desktop.app import configure_logging, log_path
 from desktop.core import keys
 from desktop.ui import launcher
+from tests.helpers import files_holding
 from tests.ui.helpers import secret, wait_for, wait_idle
-
-
-def _files(*roots: Path) -> list[Path]:
-    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
 def test_canary_leaves_no_trace(qtbot, make_window, db_path: Path, settings: QSettings, isolated_home: Path) -> None:  # type: ignore[no-untyped-def]
@@ -59,12 +56,7 @@ def test_canary_leaves_no_trace(qtbot, make_window, db_path: Path, settings: QSe
         settings_file = Path(settings.fileName())
         assert settings_file.exists()
         needles = [str(canary).encode(), str(canary)[3:35].encode()]
-        leaks = [
-            str(p)
-            for p in _files(db_path.parent, isolated_home, logs.parent, settings_file.parent)
-            if any(n in p.read_bytes() for n in needles)
-        ]
-        assert leaks == []
+        assert files_holding(needles, db_path.parent, isolated_home, logs.parent, settings_file.parent) == []
     finally:
         for handler in handlers:
             root.removeHandler(handler)

@@ -51,8 +51,8 @@ class QueryMixin:
 
     def query_count(self, query: Query, *, before: SortCursor | Cursor | None = None) -> int:
         """How many keys `query` finds; with `before`, how many of them come before that position."""
-        if query.is_plain and before is None:
-            return self.count()
+        if query.is_plain and not isinstance(before, SortCursor):
+            return self.count(newer_than=before)  # the plain keyset count: no SQLAlchemy, and one index
         from desktop.core.db import queries
 
         now = self._clock.now()

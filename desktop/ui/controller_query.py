@@ -121,7 +121,7 @@ class QueryControl:
         return Pager(store, size, self._query)
 
     def _count_all(self, store: KeyStore) -> int:
-        return store.count() if self._query.is_plain else store.query_count(self._query)
+        return store.query_count(self._query)
 
     def _count_work(self, store: KeyStore, start: Position | None) -> Any:
         """The recount off the GUI thread: the query's total and this page's offset (the triage: on its own)."""
@@ -134,13 +134,8 @@ class QueryControl:
             QTimer.singleShot(0, self, self._retriage)  # type: ignore[call-overload]
 
         def work() -> tuple[int, int]:
-            if query.is_plain:
-                total = store.count()
-                offset = store.count(newer_than=start) if start is not None else 0  # type: ignore[arg-type]
-            else:
-                total = store.query_count(query)
-                offset = store.query_count(query, before=start) if start is not None else 0
-            return total, offset
+            total = store.query_count(query)
+            return total, (store.query_count(query, before=start) if start is not None else 0)
 
         return work
 

@@ -300,18 +300,19 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
         self.runner.submit(
             work,
-            lambda fresh: self._on_live_reload_done(store, (start, query), size, fresh),
+            lambda fresh: self._on_live_reload_done(store, (start, query, size), fresh),
             lambda err: self._on_live_reload_failed(store, err),
         )
 
     @guarded
-    def _on_live_reload_done(self, store: KeyStore, start: Any, size: int, fresh: Pager) -> None:
+    def _on_live_reload_done(self, store: KeyStore, read_at: tuple[Any, Any, int], fresh: Pager) -> None:
+        """`read_at`: the (position, query, page size) the reload read, to tell whether the window moved since."""
         if store is not self._store:
             return
         self._reload_running = False
         pager = self._pager
         # Moved meanwhile (a page turn, a write's refresh): that read came after the change, and stands.
-        if pager is not None and (pager.start, self.query) == start and pager.size == size:
+        if pager is not None and (pager.start, self.query, pager.size) == read_at:
             pager.adopt(fresh)
             self.pageChanged.emit(pager.items, None)
             self.totalChanged.emit(self._total)

@@ -8,13 +8,13 @@ past a page's edge are exactly those at or beyond the position it was read from 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from desktop.core import keys
-from desktop.core.values import Cursor, KeyRecord, Page
+from desktop.core.db.rows import KEY_COLUMNS, key_record
+from desktop.core.values import Cursor, Page
 
-_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
+_COLUMNS = KEY_COLUMNS
 _NULLS = ", ".join(["NULL"] * 8)
 _NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
 _OLDEST_FIRST = "ORDER BY created_at, id"
@@ -51,7 +51,7 @@ def statement(size: int, after: Cursor | None, before: Cursor | None) -> tuple[s
 
 def page(rows: list[Any], size: int, *, after: Cursor | None, before: Cursor | None) -> Page:
     """The Page those rows make, as the generic path would have made it in the same snapshot."""
-    found = [_record(row) for row in rows if row[0] == 0]
+    found = [key_record(row[1:]) for row in rows if row[0] == 0]
     beyond = any(row[0] == 1 for row in rows)
     on_position = any(row[0] == 2 for row in rows)
     if before is not None:
@@ -64,21 +64,3 @@ def page(rows: list[Any], size: int, *, after: Cursor | None, before: Cursor | N
     if after is None:
         return Page(items, False, len(found) > size)  # the newest key is on it: nothing is newer
     return Page(items, beyond or (bool(items) and on_position), len(found) > size)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.replace(tzinfo=UTC)
-
-
-def _record(row: Any) -> KeyRecord:
-    _part, key_id, hint, description, created_at, expires_at, active, last_used_at, scopes = row
-    return KeyRecord(
-        id=key_id,
-        masked=keys.mask_hint(hint),
-        description=description,
-        created_at=created_at.replace(tzinfo=UTC),
-        expires_at=_utc(expires_at),
-        active=bool(active),
-        last_used_at=_utc(last_used_at),
-        scopes=tuple(scopes.split()) if scopes else (),
-    )

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from desktop.core import keys
+from desktop.core.db.rows import KEY_COLUMNS, key_record
 from desktop.core.query import EXPIRING_WITHIN, STALE_AFTER, Filter, Query, Sort, SortCursor
 from desktop.core.values import KeyRecord, Page
 
@@ -33,7 +33,7 @@ RARE_MATCHES = 2000
 NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 NEVER_USED = datetime(1, 1, 1, tzinfo=UTC)
 
-_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
+_COLUMNS = KEY_COLUMNS
 
 #: The sort key of each order, per dialect: exactly the expressions migration 0004 indexes.
 SORT_KEYS = {
@@ -219,24 +219,6 @@ def _rare(conn: Connection, term: str) -> bool:
     return int(found) < RARE_MATCHES
 
 
-def _time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC)
-
-
-def _record(row: Any) -> KeyRecord:
-    created = _time(row[3])
-    assert created is not None  # NOT NULL
-    return KeyRecord(
-        row[0], keys.mask_hint(row[1]), row[2], created, _time(row[4]), bool(row[5]), _time(row[6]),
-        tuple(row[7].split()) if row[7] else (),
-    )  # fmt: skip
-
-
 def _run(
     conn: Connection,
     plan_: _Plan,
@@ -247,7 +229,7 @@ def _run(
     ties: bool = False,
 ) -> list[KeyRecord]:
     sql, base = plan_.select(extra, limit, ties=ties)
-    return [_record(r) for r in conn.execute(text(sql), params if params is not None else base)]
+    return [key_record(r) for r in conn.execute(text(sql), params if params is not None else base)]
 
 
 def _after(conn: Connection, plan_: _Plan, cursor: SortCursor, limit: int) -> list[KeyRecord]:
@@ -272,7 +254,7 @@ def _together(
         selects.append(f"SELECT {number} AS part, p{number}.* FROM ({sql}) AS p{number}")
     found: list[list[KeyRecord]] = [[] for _ in parts]
     for row in conn.execute(text(" UNION ALL ".join(selects)), params):
-        found[row[0]].append(_record(row[1:]))
+        found[row[0]].append(key_record(row[1:]))
     return found
 
 

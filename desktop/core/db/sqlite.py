@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from desktop.core import keys
 from desktop.core.db.base import Database, Found, NewRow, ScopedFound
 from desktop.core.db.idle import IdleConnections
 from desktop.core.db.paths import Identity, current_identity
+from desktop.core.db.rows import KEY_COLUMNS, key_record
 from desktop.core.errors import (
     DatabaseError,
     DatabaseLocked,
@@ -30,7 +30,7 @@ from desktop.core.errors import (
     DomainError,
     NotADatabase,
 )
-from desktop.core.values import Cursor, FileChange, KeyRecord, Page
+from desktop.core.values import Cursor, FileChange, Page
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
@@ -142,20 +142,10 @@ def sqlite_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
+_COLUMNS = KEY_COLUMNS
 _INSERT_COLUMNS = NewRow._fields
 _OLDER = "(created_at, id) < (?, ?)"
 _NEWER = "(created_at, id) > (?, ?)"
-
-
-def _record(row: tuple[Any, ...]) -> KeyRecord:
-    key_id, hint, description, created_at, expires_at, active, last_used_at, scopes = row
-    created = sqlite_time(created_at)
-    assert created is not None  # NOT NULL in the schema
-    return KeyRecord(
-        key_id, keys.mask_hint(hint), description, created, sqlite_time(expires_at), bool(active),
-        sqlite_time(last_used_at), tuple(scopes.split()) if scopes else (),
-    )  # fmt: skip
 
 
 class SqliteDatabase(Database):
@@ -265,7 +255,7 @@ class SqliteDatabase(Database):
                     f"SELECT {_COLUMNS} FROM api_keys WHERE {_NEWER} ORDER BY created_at, id LIMIT ?",
                     (text(before.created_at), before.id, size + 1),
                 ).fetchall()
-                items = tuple(_record(r) for r in reversed(rows[:size]))
+                items = tuple(key_record(r) for r in reversed(rows[:size]))
                 edge = items[-1].cursor if items else before
                 has_older = self._any(conn, _OLDER, edge)
                 conn.execute("COMMIT")
@@ -276,7 +266,7 @@ class SqliteDatabase(Database):
                 f"SELECT {_COLUMNS} FROM api_keys {where} ORDER BY created_at DESC, id DESC LIMIT ?",
                 (*parameters, size + 1),
             ).fetchall()
-            items = tuple(_record(r) for r in rows[:size])
+            items = tuple(key_record(r) for r in rows[:size])
             newest = items[0].cursor if items else after
             has_newer = newest is not None and self._any(conn, _NEWER, newest)
             conn.execute("COMMIT")

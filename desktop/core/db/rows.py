@@ -1,0 +1,32 @@
+"""A key's row, as the raw-SQL paths read it, into a KeyRecord: SQLite's plain pages, queries.py, PostgreSQL's.
+
+Columns in the order of `KEY_COLUMNS`. SQLite hands times back as text, psycopg as naive datetimes; both are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from desktop.core import keys
+from desktop.core.values import KeyRecord
+
+KEY_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
+
+
+def utc_time(value: str | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+def key_record(row: Any) -> KeyRecord:
+    key_id, hint, description, created_at, expires_at, active, last_used_at, scopes = row
+    created = utc_time(created_at)
+    assert created is not None  # NOT NULL in the schema
+    return KeyRecord(
+        key_id, keys.mask_hint(hint), description, created, utc_time(expires_at), bool(active),
+        utc_time(last_used_at), tuple(scopes.split()) if scopes else (),
+    )  # fmt: skip

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from desktop.core.presentation import status_text
@@ -51,9 +51,13 @@ _DECORATION = Qt.ItemDataRole.DecorationRole
 _FONT = Qt.ItemDataRole.FontRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
 _ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
-_ANSWERED = frozenset(
-    (_DISPLAY, _ACCESSIBLE_TEXT, _TOOLTIP, _DECORATION, _FONT, _FOREGROUND, _ALIGNMENT, KEY_ID_ROLE, SCOPES_ROLE)
+#: The roles a row's cells answer from values worked out once per page (see KeyTableModel.data).
+_EAGER = (
+    *(int(role) for role in (_DISPLAY, _ACCESSIBLE_TEXT, _DECORATION, _FONT, _FOREGROUND, _ALIGNMENT)),
+    KEY_ID_ROLE,
+    SCOPES_ROLE,
 )
+_LAZY = object()
 _LEFT_CENTERED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 _CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
@@ -126,6 +130,12 @@ def description_tooltip(record: KeyRecord, now: datetime) -> str:
 class KeyTableModel(QAbstractTableModel):
     """One page of keys; the window decides which page, the model only shows it."""
 
+    #: A page with as many rows as the one before replaces it in place: dataChanged over every cell, between
+    #: these two, instead of a reset. A reset makes the view drop its row widgets, re-create its header's
+    #: sections and lay everything out again; a page turn needs none of that, only a repaint.
+    pageAboutToBeReplaced = Signal()
+    pageReplaced = Signal()
+
     def __init__(self, parent: QObject | None = None, *, clock: Callable[[], datetime] = _utcnow) -> None:
         super().__init__(parent)
         self._records: tuple[KeyRecord, ...] = ()
@@ -134,13 +144,25 @@ class KeyTableModel(QAbstractTableModel):
         self._palette: QPalette | None = None
         #: Keys that were rolled: while their expiry is ahead, it is the end of their grace ("Retiring …").
         self._rolled: frozenset[int] = frozenset()
+        #: Per row (None until first asked), per column, role → value: see data().
+        self._cells: list[tuple[dict[int, Any], ...] | None] = []
 
     # -- contents --
 
     def reload(self, records: Sequence[KeyRecord]) -> None:
+        records = tuple(records)
+        if records and len(records) == len(self._records):
+            self.pageAboutToBeReplaced.emit()
+            self._records = records
+            self._now = self._clock()
+            self._cells = [None] * len(records)
+            self.dataChanged.emit(self.index(0, 0), self.index(len(records) - 1, len(HEADERS) - 1))
+            self.pageReplaced.emit()
+            return
         self.beginResetModel()
-        self._records = tuple(records)
+        self._records = records
         self._now = self._clock()
+        self._cells = [None] * len(records)
         self.endResetModel()
 
     def records(self) -> tuple[KeyRecord, ...]:
@@ -168,6 +190,7 @@ class KeyTableModel(QAbstractTableModel):
         if key_ids == self._rolled:
             return
         self._rolled = key_ids
+        self._cells = [None] * len(self._records)
         if self._records:
             self.dataChanged.emit(self.index(0, COL_EXPIRES), self.index(len(self._records) - 1, COL_EXPIRES))
 
@@ -178,6 +201,7 @@ class KeyTableModel(QAbstractTableModel):
     def set_palette(self, palette: QPalette) -> None:
         """Colours follow the view's palette (light or dark)."""
         self._palette = QPalette(palette)
+        self._cells = [None] * len(self._records)
         if self._records:
             self.dataChanged.emit(
                 self.index(0, 0),
@@ -206,18 +230,32 @@ class KeyTableModel(QAbstractTableModel):
         return _CELL_FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
-        # Called thousands of times per page turn: roles it never answers leave first, enum members are constants.
-        if role not in _ANSWERED or not index.isValid():
+        # Asked about 850 times per paint (every visible cell, seven roles each), each a call from C++ into
+        # Python: a row's answers are worked out once per page, on the first ask, and looked up after that.
+        # Tool tips, asked only on hover, are worked out when asked.
+        if not index.isValid():
             return None
         row = index.row()
-        if not 0 <= row < len(self._records):
+        try:
+            cells = self._cells[row]
+            if cells is None:
+                cells = self._cells[row] = self._row_cells(self._records[row])
+            value = cells[index.column()].get(role, _LAZY)
+        except IndexError:
             return None
-        record = self._records[row]
-        column = index.column()
+        if value is _LAZY:
+            return self._tooltip(self._records[row], index.column()) if role == _TOOLTIP else None
+        return value
+
+    def _row_cells(self, record: KeyRecord) -> tuple[dict[int, Any], ...]:
+        return tuple(
+            {role: value for role in _EAGER if (value := self._answer(record, column, role)) is not None}
+            for column in range(len(HEADERS))
+        )
+
+    def _answer(self, record: KeyRecord, column: int, role: int) -> Any:
         if role in (_DISPLAY, _ACCESSIBLE_TEXT):
             return self._display(record, column, role)
-        if role == _TOOLTIP:
-            return self._tooltip(record, column)
         if role == _DECORATION:
             if column == COL_DESCRIPTION:
                 return theme.icon("info")
@@ -236,7 +274,7 @@ class KeyTableModel(QAbstractTableModel):
             return _LEFT_CENTERED if column in (COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS) else None
         if role == SCOPES_ROLE:
             return record.scopes
-        return record.id  # KEY_ID_ROLE, the one left in _ANSWERED
+        return record.id  # KEY_ID_ROLE, the one left in _EAGER
 
     def _display(self, record: KeyRecord, column: int, role: int) -> str | None:
         if column == COL_KEY:

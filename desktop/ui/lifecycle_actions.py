@@ -151,6 +151,7 @@ class LifecycleActions(ActivityLog):
         self.table.deleteSelectedRequested.connect(self.delete_selected_action.trigger)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.model.modelReset.connect(self._on_table_selection_changed)
+        self.model.pageReplaced.connect(self._on_table_selection_changed)
         self._rolled_wanted: tuple[int, ...] = ()
         self.controller.pageChanged.connect(self._on_controller_page_changed_mark_rolled)
         self._build_activity_log()

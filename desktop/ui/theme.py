@@ -49,6 +49,10 @@ def swatch(kind: str, dark: bool) -> Swatch:
     return _SWATCHES[(kind, dark)]
 
 
+def focus_ring(dark: bool) -> str:
+    return _FOCUS_RING[dark]
+
+
 def expired_text(palette: QPalette) -> QColor:
     return QColor(_EXPIRED_TEXT[is_dark(palette)])
 

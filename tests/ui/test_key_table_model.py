@@ -121,3 +121,31 @@ def test_status_and_actions_columns() -> None:
     assert model.data(model.index(0, COL_ACTIONS)) == ""
     assert "Activate" in model.data(model.index(1, COL_ACTIONS), Qt.ItemDataRole.AccessibleTextRole)
     assert model.data(QModelIndex()) is None
+
+
+def test_answers_follow_each_change_of_page_rolled_keys_and_palette(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # The model works a row's answers out once and keeps them: every change must forget them.
+    model = KeyTableModel(clock=lambda: NOW)
+    model.reload([record(1, description="first"), record(2, expires_at=NOW + timedelta(days=3))])
+    assert model.index(0, COL_DESCRIPTION).data() == "first"
+    expires = model.index(1, COL_EXPIRES)
+    assert not str(expires.data()).startswith("Retiring")
+    # Same length: replaced in place, new answers.
+    model.reload([record(3, description="third"), record(2, expires_at=NOW + timedelta(days=3))])
+    assert model.index(0, COL_DESCRIPTION).data() == "third"
+    assert model.index(0, COL_KEY).data(KEY_ID_ROLE) == 3
+    assert not str(expires.data()).startswith("Retiring")
+    with qtbot.waitSignal(model.dataChanged):
+        model.set_rolled(frozenset({2}))
+    assert str(expires.data()).startswith("Retiring ")
+    model.reload([record(4, expires_at=NOW - timedelta(days=1))])
+    light, dark = QPalette(QColor("#ffffff")), QPalette(QColor("#202020"))
+    model.set_palette(light)
+    on_light = model.index(0, COL_EXPIRES).data(Qt.ItemDataRole.ForegroundRole)
+    model.set_palette(dark)
+    assert model.index(0, COL_EXPIRES).data(Qt.ItemDataRole.ForegroundRole) == theme.expired_text(dark)
+    assert on_light == theme.expired_text(light) != theme.expired_text(dark)
+    # Cells it does not have answer nothing.
+    assert model.index(0, COL_KEY).data(Qt.ItemDataRole.BackgroundRole) is None
+    assert model.data(QModelIndex()) is None
+    assert model.data(model.createIndex(5, 0)) is None and model.data(model.createIndex(0, 99)) is None

@@ -51,3 +51,60 @@ def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore)
     model.reload(pager.items)
     assert [view.cell(row).key_id for row in range(25)] == [r.id for r in model.records()]
     assert all(cell.isVisibleTo(view) for cell in cells)
+
+
+def _shown_view(qtbot, model: KeyTableModel) -> KeyTableView:  # type: ignore[no-untyped-def]
+    view = KeyTableView(model)
+    qtbot.addWidget(view)
+    view.resize(1000, 1200)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    # A reset would hide and re-show every row's buttons and lay the header out again: a page turn needs a repaint.
+    seed(store, 60)
+    model = KeyTableModel()
+    view = _shown_view(qtbot, model)
+    pager = Pager(store, 25)
+    pager.first()
+    model.reload(pager.items)
+    cells = [view.cell(row) for row in range(25)]
+    widths = [view.columnWidth(column) for column in range(model.columnCount())]
+    assert pager.next()
+    with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.dataChanged) as changed:
+        model.reload(pager.items)
+    top, bottom = changed.args[:2]
+    assert (top.row(), top.column()) == (0, 0)
+    assert (bottom.row(), bottom.column()) == (24, model.columnCount() - 1)
+    assert [view.cell(row) for row in range(25)] == cells
+    assert [cell.key_id for cell in cells] == [record.id for record in model.records()]
+    assert [view.columnWidth(column) for column in range(model.columnCount())] == widths
+    # A shorter page still resets: rows go away.
+    assert pager.next()
+    with qtbot.waitSignal(model.modelReset):
+        model.reload(pager.items)
+    assert model.rowCount() == 10
+
+
+def test_a_page_replaced_in_place_keeps_only_the_selected_keys_still_on_it(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 60)
+    model = KeyTableModel()
+    view = _shown_view(qtbot, model)
+    pager = Pager(store, 25)
+    pager.first()
+    model.reload(pager.items)
+    first = model.records()
+    view.select_key(first[3].id)
+    assert view.selected_key_ids() == [first[3].id]
+    # The same keys one row down (as a live refresh after a new key shows them): the selection follows the key.
+    model.reload([first[0], *first[:24]])
+    assert view.selected_key_ids() == [first[3].id]
+    assert view.selectionModel().selectedRows()[0].row() == 4
+    # The next page has none of them: nothing is selected, and no row is current, as after a reset.
+    assert pager.next()
+    with qtbot.waitSignal(model.pageReplaced):
+        model.reload(pager.items)
+    assert view.selected_key_ids() == []
+    assert not view.currentIndex().isValid()

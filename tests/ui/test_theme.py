@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
 from desktop.core.store import KeyStore
 from desktop.ui import theme
@@ -58,9 +58,9 @@ def test_rendered_row_buttons_are_green_and_red_and_legible(name: str, qtbot, ma
     for text, kind in (("Activate", "activate"), ("Deactivate", "deactivate")):
         button = by_text[text]
         expected = theme.swatch(kind, dark)
-        fill = button.palette().color(QPalette.ColorRole.Button)
-        ink = button.palette().color(QPalette.ColorRole.ButtonText)
-        assert fill == QColor(expected.background)
+        fill = QColor(expected.background)
+        ink = QColor(expected.text)
+        assert button.fill() == fill
         assert theme.contrast_ratio(ink, fill) >= theme.MIN_CONTRAST
         image = button.grab().toImage()
         sample = image.pixelColor(4, image.height() // 2)
@@ -68,3 +68,33 @@ def test_rendered_row_buttons_are_green_and_red_and_legible(name: str, qtbot, ma
     green = QColor(theme.swatch("activate", dark).background)
     red = QColor(theme.swatch("deactivate", dark).background)
     assert green.green() > green.red() and red.red() > red.green()
+
+
+def test_a_filled_button_shows_its_focus_ring_and_its_pressed_fill(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from desktop.ui.widgets.filled_button import FilledButton
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    button = FilledButton("Deactivate", holder)
+    button.set_kind("deactivate", holder.palette())
+    button.resize(120, 30)
+    holder.show()
+    qtbot.waitExposed(holder)
+    dark = theme.is_dark(holder.palette())
+    colors = theme.swatch("deactivate", dark)
+
+    def pixel(x: int, y: int) -> QColor:
+        return button.grab().toImage().pixelColor(x, y)
+
+    def near(color: QColor, expected: str) -> bool:
+        want = QColor(expected)
+        return abs(color.red() - want.red()) + abs(color.green() - want.green()) + abs(color.blue() - want.blue()) < 40
+
+    assert near(pixel(60, 4), colors.background)
+    button.setFocus()
+    qtbot.waitUntil(button.hasFocus)
+    assert near(pixel(60, 0), theme.focus_ring(dark))  # the ring, along the top edge
+    button.setDown(True)
+    assert near(pixel(60, 4), colors.pressed)
+    button.set_kind("activate", holder.palette())
+    assert near(pixel(60, 4), theme.swatch("activate", dark).pressed)

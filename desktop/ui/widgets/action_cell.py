@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui import theme
+from desktop.ui.widgets.filled_button import FilledButton
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -34,7 +34,7 @@ class ActionCell(QWidget):
         self.setObjectName("actionCell")
         self.key_id = record.id
         self.active = record.active
-        self.toggle_button = QPushButton(self)
+        self.toggle_button = FilledButton("", self)
         self.toggle_button.setObjectName("toggleButton")
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.setObjectName("deleteButton")
@@ -50,7 +50,6 @@ class ActionCell(QWidget):
         layout.addWidget(self.toggle_button)
         layout.addWidget(self.delete_button)
         layout.addStretch(1)
-        self._styled: tuple[bool, bool] | None = None  # (active, dark) the toggle button is styled for
         self.show_record(record, palette)
         self.toggle_button.clicked.connect(self._on_toggle_button_clicked)
         self.delete_button.clicked.connect(self._on_delete_button_clicked)
@@ -71,10 +70,7 @@ class ActionCell(QWidget):
         self.apply_palette(palette)
 
     def apply_palette(self, palette: QPalette) -> None:
-        styled = (self.active, theme.is_dark(palette))
-        if styled != self._styled:  # a style sheet costs a re-polish: set it only when it changes
-            self._styled = styled
-            theme.style_button(self.toggle_button, "deactivate" if self.active else "activate", palette)
+        self.toggle_button.set_kind("deactivate" if self.active else "activate", palette)
 
     def _on_toggle_button_clicked(self) -> None:
         self.toggleClicked.emit(self.key_id)

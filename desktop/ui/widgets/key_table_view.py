@@ -149,6 +149,8 @@ class KeyTableView(QTableView):
         self._apply_palette()
         model.modelAboutToBeReset.connect(self._on_model_model_about_to_be_reset)
         model.modelReset.connect(self._on_model_model_reset)
+        model.pageAboutToBeReplaced.connect(self._on_model_model_about_to_be_reset)
+        model.pageReplaced.connect(self._on_model_page_replaced)
         self.doubleClicked.connect(self._on_self_double_clicked)
         self._on_model_model_reset()
         self._measure_columns()
@@ -319,6 +321,18 @@ class KeyTableView(QTableView):
         self._fit_columns()
         self._update_empty_label()
         self._restore_selection()
+
+    def _on_model_page_replaced(self) -> None:
+        # The same rows' widgets, shown where they are, now act on the new page's keys.
+        palette = self.palette()
+        for row, record in enumerate(self._model.records()):
+            cell = self.indexWidget(self._model.index(row, COL_ACTIONS))
+            if isinstance(cell, ActionCell):
+                cell.show_record(record, palette)
+        # As after a reset: no current row, and only the kept keys still on this page selected.
+        self.selectionModel().reset()
+        self._restore_selection()
+        self.viewport().update()
 
     def _restore_selection(self) -> None:
         """The rows selected before the reload, found again by key id (a live refresh may have moved them)."""

@@ -44,19 +44,14 @@ RETIRING = "Retiring"
 
 _Index = QModelIndex | QPersistentModelIndex
 
-_DISPLAY = Qt.ItemDataRole.DisplayRole
-_ACCESSIBLE_TEXT = Qt.ItemDataRole.AccessibleTextRole
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
-_DECORATION = Qt.ItemDataRole.DecorationRole
-_FONT = Qt.ItemDataRole.FontRole
-_FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
-#: The roles a row's cells answer from values worked out once per page (see KeyTableModel.data).
-_EAGER = (
-    *(int(role) for role in (_DISPLAY, _ACCESSIBLE_TEXT, _DECORATION, _FONT, _FOREGROUND, _ALIGNMENT)),
-    KEY_ID_ROLE,
-    SCOPES_ROLE,
-)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ACCESSIBLE_TEXT = int(Qt.ItemDataRole.AccessibleTextRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_CENTERED = frozenset((COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS))
 _LAZY = object()
 _LEFT_CENTERED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 _CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -248,33 +243,26 @@ class KeyTableModel(QAbstractTableModel):
         return value
 
     def _row_cells(self, record: KeyRecord) -> tuple[dict[int, Any], ...]:
-        return tuple(
-            {role: value for role in _EAGER if (value := self._answer(record, column, role)) is not None}
-            for column in range(len(HEADERS))
-        )
-
-    def _answer(self, record: KeyRecord, column: int, role: int) -> Any:
-        if role in (_DISPLAY, _ACCESSIBLE_TEXT):
-            return self._display(record, column, role)
-        if role == _DECORATION:
-            if column == COL_DESCRIPTION:
-                return theme.icon("info")
-            if column == COL_EXPIRES and record.is_expired(self._now):
-                return theme.icon("warning")
-            return None
-        if role == _FONT:
-            return theme.monospace_font() if column == COL_KEY else None
-        if role == _FOREGROUND:
-            if column == COL_EXPIRES and record.is_expired(self._now):
-                return theme.expired_text(self._palette or QGuiApplication.palette())
-            if column == COL_STATUS and record.status(self._now) is Status.EXPIRED:
-                return theme.expired_text(self._palette or QGuiApplication.palette())  # still active, yet rejected
-            return None
-        if role == _ALIGNMENT:
-            return _LEFT_CENTERED if column in (COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS) else None
-        if role == SCOPES_ROLE:
-            return record.scopes
-        return record.id  # KEY_ID_ROLE, the one left in _EAGER
+        """Every cell's answers but its tool tip, per column: role → value (a role it lacks answers None)."""
+        now = self._now
+        cells = []
+        for column in range(len(HEADERS)):
+            text = self._display(record, column, _DISPLAY)
+            cell: dict[int, Any] = {_DISPLAY: text, _ACCESSIBLE_TEXT: text, KEY_ID_ROLE: record.id}
+            if column in _CENTERED:
+                cell[_ALIGNMENT] = _LEFT_CENTERED
+            cells.append(cell)
+        cells[COL_KEY][_FONT] = theme.monospace_font()
+        cells[COL_DESCRIPTION][_DECORATION] = theme.icon("info")
+        cells[COL_DESCRIPTION][SCOPES_ROLE] = record.scopes
+        cells[COL_ACTIONS][_ACCESSIBLE_TEXT] = self._display(record, COL_ACTIONS, _ACCESSIBLE_TEXT)
+        expired = theme.expired_text(self._palette or QGuiApplication.palette())
+        if record.is_expired(now):
+            cells[COL_EXPIRES][_DECORATION] = theme.icon("warning")
+            cells[COL_EXPIRES][_FOREGROUND] = expired
+        if record.status(now) is Status.EXPIRED:
+            cells[COL_STATUS][_FOREGROUND] = expired  # still active, yet rejected
+        return tuple(cells)
 
     def _display(self, record: KeyRecord, column: int, role: int) -> str | None:
         if column == COL_KEY:

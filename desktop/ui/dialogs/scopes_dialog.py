@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QCompleter,
-    QDialog,
     QLabel,
     QLayout,
     QLineEdit,
@@ -16,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.errors import InvalidInput
 from desktop.core.lifecycle import validate_scopes
-from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, say_problem
+from desktop.ui.dialogs.checked_dialog import CheckedDialog
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -44,7 +43,7 @@ class WordCompleter(QCompleter):
         return head + str(super().pathFromIndex(index))  # type: ignore[arg-type]
 
 
-class ScopesDialog(QDialog):
+class ScopesDialog(CheckedDialog):
     """Asks; does not store. The owner reads `scopes()` on `scopesRequested`, and may `set_known()` for completion."""
 
     scopesRequested = Signal()
@@ -55,7 +54,6 @@ class ScopesDialog(QDialog):
         self.setWindowTitle("API Key Scopes")
         self.setModal(True)
         self.record = record
-        self._busy = False
 
         intro = QLabel(
             f"Scopes of {record.masked}, separated by spaces (e.g. billing:read orders:write). "
@@ -64,7 +62,7 @@ class ScopesDialog(QDialog):
         )
         intro.setTextFormat(Qt.TextFormat.PlainText)
         intro.setWordWrap(True)
-        self.scopes_edit = QLineEdit(" ".join(record.scopes), self)
+        self.scopes_edit = self.field = QLineEdit(" ".join(record.scopes), self)
         self.scopes_edit.setObjectName("scopesEdit")
         self.scopes_edit.setAccessibleName("Scopes")
         self.scopes_edit.setClearButtonEnabled(True)
@@ -75,7 +73,6 @@ class ScopesDialog(QDialog):
         self.error_label = error_label(self, lines=2)
 
         self.buttons, self.confirm_button = confirm_buttons(self, "Save Scopes", "scopes")
-        self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -85,8 +82,7 @@ class ScopesDialog(QDialog):
         # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
         intro.setMinimumWidth(max(456, intro.fontMetrics().averageCharWidth() * 64))
         layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
-        self.scopes_edit.textChanged.connect(self._on_scopes_edit_text_changed)
-        self._refresh()
+        self._watch()
 
     def scopes(self) -> tuple[str, ...]:
         return parse_scopes(self.scopes_edit.text())
@@ -94,33 +90,8 @@ class ScopesDialog(QDialog):
     def set_known(self, scopes: list[str]) -> None:
         self.known.setStringList(scopes)
 
-    def set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.scopes_edit.setEnabled(not busy)
-        self._refresh()
+    def _value(self) -> tuple[str, ...]:
+        return self.scopes()
 
-    def show_error(self, message: str) -> None:
-        self.set_busy(False)
-        say_problem(self.error_label, message)
-
-    def _problem(self) -> str | None:
-        try:
-            self.scopes()
-        except InvalidInput as err:
-            return err.message
-        return None
-
-    def _refresh(self) -> None:
-        problem = self._problem()
-        self.confirm_button.setEnabled(problem is None and not self._busy)
-        say_problem(self.error_label, problem)
-
-    def _on_scopes_edit_text_changed(self, _text: str) -> None:
-        self._refresh()
-
-    def _on_confirm_button_clicked(self) -> None:
-        if self._problem() is not None or self._busy:
-            self._refresh()
-            return
-        self.set_busy(True)
+    def _request(self) -> None:
         self.scopesRequested.emit()

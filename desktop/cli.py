@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--search",
         metavar="TEXT",
-        help="case-insensitive part of a description, a masked key or its start (ak_7Gq2), or a full key",
+        help="case-insensitive part of a description or of a scope (billing finds read:billing), a masked key or "
+        "its start (ak_7Gq2), or a full key",
     )
     listing.add_argument("--status", metavar="STATUS", help="active, inactive, expired, expiring or unused")
     listing.add_argument(

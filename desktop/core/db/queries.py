@@ -10,6 +10,7 @@ index is answered from that index (a bounded set, sorted); a commoner term by wa
 testing each description with LIKE (a page fills after a few hundred rows); shorter terms walk too, and in
 description order they step from one distinct description to the next instead (desktop.core.db.query_skip). On
 PostgreSQL the planner chooses between the pg_trgm GIN index on lower(description) and the order's index.
+A term also finds keys by their scopes (desktop.core.db.scope_search).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from desktop.core.db import scope_search
 from desktop.core.db.rows import KEY_COLUMNS, key_record
 from desktop.core.query import EXPIRING_WITHIN, STALE_AFTER, Filter, Query, Sort, SortCursor
 from desktop.core.values import KeyRecord, Page
@@ -201,8 +203,9 @@ def _search(conn: Connection, dialect: str, query: Query, params: dict[str, Any]
         if len(term) >= 3 and (not term.isascii() or _rare(conn, term)):
             params["fts"] = '"' + term.replace('"', '""') + '"'
             matcher = "id IN (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH :fts)"
+        matcher = scope_search.sqlite_matcher(conn, term, matcher, params, RARE_MATCHES)
     else:
-        matcher = "lower(description) LIKE lower(:pattern) ESCAPE '\\'"
+        matcher = scope_search.postgresql_matcher(term, "lower(description) LIKE lower(:pattern) ESCAPE '\\'")
     hint = query.hint_prefix
     if hint is None:
         return matcher

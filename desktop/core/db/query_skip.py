@@ -9,7 +9,8 @@ hundreds of thousands of rows. Then the rows of each matching description, by id
 
 Where descriptions are mostly distinct, stepping costs a seek per row instead of a step: after SKIP_BUDGET
 descriptions without a match the caller walks rows as before, having lost at most that many seeks.
-SQLite only; the search must be the walked LIKE (not the trigram set, not a key's hint or digest).
+SQLite only; the search must be the walked LIKE (not the trigram set, not a key's hint or digest, and no scope
+in use may match the term: a key found by its scope is not found by stepping descriptions).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def applies(plan_: _Plan) -> bool:
         and plan_.sort is Sort.DESCRIPTION
         and not plan_.fixed_key
         and "pattern" in params
-        and not {"fts", "hint", "digest"} & params.keys()
+        and not {"fts", "hint", "digest", "scope_names"} & params.keys()
     )
 
 

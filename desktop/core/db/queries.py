@@ -16,6 +16,7 @@ A term also finds keys by their scopes (desktop.core.db.scope_search).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -326,8 +327,22 @@ def _skipping_page(
     return Page(tuple(reversed(rows[:size])), len(rows) > size, other_side)
 
 
+#: The order whose sort key a filter bounds: its index answers the filter's count as a range.
+_COUNT_ORDER = {
+    Filter.EXPIRING: Sort.EXPIRES,
+    Filter.EXPIRED: Sort.EXPIRES,
+    Filter.NEVER_EXPIRES: Sort.EXPIRES,
+    Filter.UNUSED: Sort.LAST_USED,
+    Filter.STALE: Sort.LAST_USED,
+}
+
+
 def count(conn: Connection, query: Query, now: datetime, *, before: SortCursor | None = None) -> int:
     """How many keys match; with `before`, how many of them sort before that position (its offset)."""
+    if before is None and query.status in _COUNT_ORDER:
+        # A whole count has no order: planned in the one whose index ranges over the filter's bound, instead of
+        # walking every active key to test its expiry (the expiry banner's count: 0.6 s at 100k keys).
+        query = dataclasses.replace(query, sort=_COUNT_ORDER[query.status], reverse=False)
     plan_ = plan(conn, query, now)
 
     def counted(extra: tuple[str, ...], params: dict[str, Any]) -> int:

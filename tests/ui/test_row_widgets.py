@@ -53,23 +53,24 @@ def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore)
     assert all(cell.isVisibleTo(view) for cell in cells)
 
 
-def _shown_view(qtbot, model: KeyTableModel) -> KeyTableView:  # type: ignore[no-untyped-def]
+def _first_of_60(qtbot, store: KeyStore) -> tuple[KeyTableModel, KeyTableView, Pager]:  # type: ignore[no-untyped-def]
+    """60 keys, a shown view, and the first page of 25 in it."""
+    seed(store, 60)
+    model = KeyTableModel()
     view = KeyTableView(model)
     qtbot.addWidget(view)
     view.resize(1000, 1200)
     view.show()
     qtbot.waitExposed(view)
-    return view
+    pager = Pager(store, 25)
+    pager.first()
+    model.reload(pager.items)
+    return model, view, pager
 
 
 def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     # A reset would hide and re-show every row's buttons and lay the header out again: a page turn needs a repaint.
-    seed(store, 60)
-    model = KeyTableModel()
-    view = _shown_view(qtbot, model)
-    pager = Pager(store, 25)
-    pager.first()
-    model.reload(pager.items)
+    model, view, pager = _first_of_60(qtbot, store)
     cells = [view.cell(row) for row in range(25)]
     widths = [view.columnWidth(column) for column in range(model.columnCount())]
     assert pager.next()
@@ -89,12 +90,7 @@ def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore)
 
 
 def test_a_page_replaced_in_place_keeps_only_the_selected_keys_still_on_it(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
-    seed(store, 60)
-    model = KeyTableModel()
-    view = _shown_view(qtbot, model)
-    pager = Pager(store, 25)
-    pager.first()
-    model.reload(pager.items)
+    model, view, pager = _first_of_60(qtbot, store)
     first = model.records()
     view.select_key(first[3].id)
     assert view.selected_key_ids() == [first[3].id]

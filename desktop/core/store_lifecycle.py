@@ -310,6 +310,13 @@ class LifecycleMixin:
             rows = conn.execute(sql.ROLLED_AMONG, {"key_ids": sorted(set(key_ids)), "rolled": Action.ROLLED.value})
             return frozenset(key_id for (key_id,) in rows if key_id is not None)
 
+    def has_rolled(self) -> bool:
+        """Whether any key was ever rolled here. Most databases have none, and then no page needs rolled_among."""
+        from desktop.core.db import statements as sql
+
+        with self._usable().read() as conn:
+            return conn.execute(sql.ANY_ROLLED, {"rolled": Action.ROLLED.value}).first() is not None
+
     # -- verification with scopes --
 
     def check(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:

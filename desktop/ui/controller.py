@@ -71,6 +71,8 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self._seen_version: int | None = None
         self._poll_error: str | None = None
         self._count_running = False
+        #: Bumped by every change to the keys (each passes through _recount): see LifecycleControl.look_up_rolled.
+        self._changes = 0
         self._count_dirty = False
         self._seen_generation = 0
         #: The database file was deleted or moved away: reads show the last page, writes are refused.
@@ -215,6 +217,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     def _recount(self) -> None:
         """Count all keys and this page's offset off the GUI thread; coalesced while one runs."""
+        self._changes += 1
         store, pager = self._store, self._pager
         if store is None or pager is None:
             return

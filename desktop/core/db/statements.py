@@ -129,6 +129,8 @@ EVENTS_NEWEST_FIRST = (KeyEvent.at.desc(), KeyEvent.id.desc())
 ROLLED_AMONG = (
     select(KeyEvent.key_id).where(KeyEvent.key_id.in_(KEY_IDS), KeyEvent.action == bindparam("rolled")).distinct()
 )
+#: Whether any key was ever rolled: one seek in 0006's index on (action, at, id).
+ANY_ROLLED = select(KeyEvent.id).where(KeyEvent.action == bindparam("rolled")).limit(1)
 
 
 def events(

@@ -1,0 +1,49 @@
+"""The "Retiring …" lookup: asked once while no key was ever rolled, asked again after any change."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from desktop.core.store import KeyStore
+from desktop.ui.key_table_model import COL_EXPIRES
+from tests.ui.helpers import wait_idle
+
+
+def test_no_page_turn_asks_which_keys_were_rolled_until_one_is(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    soon = date.today() + timedelta(days=30)
+    ids = [store.create(f"key {number}", soon).record.id for number in range(60)]
+    window = make_window()
+    shown = window.controller._store
+    asked: list[str] = []
+    for name in ("has_rolled", "rolled_among"):
+        real = getattr(shown, name)
+
+        def spy(*args: Any, _real: Any = real, _name: str = name) -> Any:
+            asked.append(_name)
+            return _real(*args)
+
+        setattr(shown, name, spy)  # counts what each page turn asks the database; the answers are the real ones
+
+    def turned() -> None:  # the lookup is asked from the event loop, after the page is shown: let it be asked
+        qtbot.waitUntil(lambda: not window._rolled_wanted)
+        wait_idle(qtbot, window)
+
+    for _ in range(3):
+        window.next_action.trigger()
+        turned()
+        window.previous_action.trigger()
+        turned()
+    # Keys that could be retiring are on every page, yet no key was ever rolled: asked once at most, then never.
+    assert asked.count("has_rolled") <= 1 and "rolled_among" not in asked
+
+    # Another process rolls a key on this page: the window hears the change, and asks again.
+    rolled = ids[-1]
+    assert rolled in [record.id for record in window.model.records()]
+    store.roll(rolled, timedelta(days=7))
+    qtbot.waitUntil(lambda: window.model.row_of(rolled) is not None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: str(window.model.index(window.model.row_of(rolled), COL_EXPIRES).data()).startswith("Retiring "),
+        timeout=5000,
+    )
+    assert "rolled_among" in asked

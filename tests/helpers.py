@@ -61,6 +61,15 @@ def seed(store: KeyStore, count: int, *, ties: int = 1, start: datetime | None =
     store.insert_many(rows)
 
 
+def sqlite_plan(path: Path, sql: str, params: dict[str, object]) -> str:
+    """SQLite's EXPLAIN QUERY PLAN of `sql` on the database at `path`, its steps joined by " | "."""
+    con = sqlite3.connect(path)
+    try:
+        return " | ".join(row[-1] for row in con.execute("EXPLAIN QUERY PLAN " + sql, params))
+    finally:
+        con.close()
+
+
 # -- database files in known states, for the bad-file tests ----------------------
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from desktop.core.query import Query, Sort
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
 from tests.backends import execute, is_server
-from tests.helpers import run_cli
+from tests.helpers import run_cli, sqlite_plan
 from tests.revisions import downgrade_to, upgrade_to
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -135,14 +134,6 @@ def test_migration_0007_indexes_existing_scopes_and_downgrades(database: str) ->
         assert {r.id for r in store.find(Query("read"))} == planted | {audit.id}
 
 
-def _sqlite_plan(path: Path, sql: str, params: dict[str, object]) -> str:
-    con = sqlite3.connect(path)
-    try:
-        return " | ".join(row[-1] for row in con.execute("EXPLAIN QUERY PLAN " + sql, params))
-    finally:
-        con.close()
-
-
 def test_sqlite_a_rare_scope_is_read_from_the_indexes_never_a_scan(db_path: Path) -> None:
     from desktop.core.db import queries, scope_search
 
@@ -160,10 +151,10 @@ def test_sqlite_a_rare_scope_is_read_from_the_indexes_never_a_scan(db_path: Path
                     statements.append(plan.select((), 26))
             step = (scope_search._STEP, {"budget": scope_search.SCOPE_BUDGET, "pattern": "%rare%"})
     for sql, params in statements:
-        shown = _sqlite_plan(db_path, sql, params)
+        shown = sqlite_plan(db_path, sql, params)
         assert re.search(r"\bSCAN (api_keys|key_scopes)\b", shown) is None, shown
         assert "SEARCH api_keys USING INTEGER PRIMARY KEY" in shown, shown
-    shown = _sqlite_plan(db_path, *step)
+    shown = sqlite_plan(db_path, *step)
     # Each step of the distinct scopes is a seek on key_scopes' key, not a walk through it.
     assert "SEARCH key_scopes USING PRIMARY KEY (scope>?)" in shown, shown
     assert re.search(r"\bSCAN key_scopes\b", shown) is None, shown

@@ -4,7 +4,6 @@ instead of walking every active key to test its expiry (issue 13): the plans of 
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from desktop.core.clock import FixedClock
 from desktop.core.query import Filter, Query
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
+from tests.helpers import sqlite_plan
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -50,11 +50,7 @@ def test_the_expiring_soon_count_ranges_over_the_expiry_index(db_path: Path) -> 
         }
         for status, index in checked.items():
             [(sql, params)] = _counts_run(store, lambda s=status: store.query_count(Query(status=s)))
-            con = sqlite3.connect(db_path)
-            try:
-                shown = " | ".join(r[-1] for r in con.execute("EXPLAIN QUERY PLAN " + sql, params))
-            finally:
-                con.close()
+            shown = sqlite_plan(db_path, sql, params)
             assert re.search(r"\bSCAN api_keys\b", shown) is None, (status, shown)
             # A range on the bounded key (`>?` or `<?`), not only `active=?`, which every active key meets.
             assert re.search(rf"USING (COVERING )?INDEX {index} \([^)]*[<>]\?", shown), (status, shown)

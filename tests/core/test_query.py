@@ -18,6 +18,7 @@ from desktop.core.query import STATUS_WORDS, Filter, Query, Sort, SortCursor
 from desktop.core.store import KeyStore
 from desktop.core.values import KeyRecord, NewKey, Status
 from tests.backends import execute, is_server
+from tests.helpers import sqlite_plan
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 WORDS = ("Billing", "billing", "Search", "Éclair", "ÉCLAIR pipeline", "50% off_sale", "Zeta", "alpha")
@@ -198,14 +199,6 @@ def test_search_index_follows_every_change_in_the_same_transaction(database: str
 # -- plans: every filter and order is an index walk (SQLite), the search uses its index ------------------
 
 
-def _plan(path: Path, sql: str, params: dict[str, object]) -> str:
-    con = sqlite3.connect(path)
-    try:
-        return " | ".join(row[-1] for row in con.execute("EXPLAIN QUERY PLAN " + sql, params))
-    finally:
-        con.close()
-
-
 def test_sqlite_plans_of_every_filter_and_order_seek_an_index_without_sorting(db_path: Path) -> None:
     from desktop.core.db import queries
 
@@ -221,7 +214,7 @@ def test_sqlite_plans_of_every_filter_and_order_seek_an_index_without_sorting(db
                         ties, beyond, params = plan.following(cursor)
                         for extra, values in (((), plan.params), (ties, params), (beyond, params)):
                             sql, _ = plan.select(extra, 26, ties=extra is ties)
-                            shown = _plan(db_path, sql, values)
+                            shown = sqlite_plan(db_path, sql, values)
                             where = (status, sort, reverse, extra)
                             assert "TEMP B-TREE" not in shown, (where, shown)
                             assert "USING INDEX" in shown or "USING COVERING INDEX" in shown, (where, shown)
@@ -237,7 +230,7 @@ def test_sqlite_search_uses_the_trigram_index_for_a_rare_term(db_path: Path) -> 
         with store.database.read() as conn:
             plan = queries.plan(conn, Query("mmon 4"), NOW)
             sql, params = plan.select((), 26)
-        shown = _plan(db_path, sql, params)
+        shown = sqlite_plan(db_path, sql, params)
     assert "api_keys_fts VIRTUAL TABLE INDEX" in shown, shown
 
 

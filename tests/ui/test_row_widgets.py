@@ -11,10 +11,9 @@ from desktop.ui.widgets.key_table_view import ActionCell, KeyTableView
 from tests.ui.helpers import seed
 
 
-def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def _first_of_60(qtbot, store: KeyStore) -> tuple[KeyTableModel, KeyTableView, Pager]:  # type: ignore[no-untyped-def]
+    """60 keys, a shown view, and the first page of 25 in it."""
     seed(store, 60)
-    for record in store.all()[25:30]:  # some inactive keys on the second page
-        store.set_active(record.id, False)
     model = KeyTableModel()
     view = KeyTableView(model)
     qtbot.addWidget(view)
@@ -24,6 +23,13 @@ def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore)
     pager = Pager(store, 25)
     pager.first()
     model.reload(pager.items)
+    return model, view, pager
+
+
+def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    model, view, pager = _first_of_60(qtbot, store)
+    for record in store.all()[25:30]:  # some inactive keys on the second page (read once Next is pressed)
+        store.set_active(record.id, False)
     first_cells = [view.cell(row) for row in range(25)]
     while pager.next():
         model.reload(pager.items)
@@ -51,21 +57,6 @@ def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore)
     model.reload(pager.items)
     assert [view.cell(row).key_id for row in range(25)] == [r.id for r in model.records()]
     assert all(cell.isVisibleTo(view) for cell in cells)
-
-
-def _first_of_60(qtbot, store: KeyStore) -> tuple[KeyTableModel, KeyTableView, Pager]:  # type: ignore[no-untyped-def]
-    """60 keys, a shown view, and the first page of 25 in it."""
-    seed(store, 60)
-    model = KeyTableModel()
-    view = KeyTableView(model)
-    qtbot.addWidget(view)
-    view.resize(1000, 1200)
-    view.show()
-    qtbot.waitExposed(view)
-    pager = Pager(store, 25)
-    pager.first()
-    model.reload(pager.items)
-    return model, view, pager
 
 
 def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]

@@ -146,19 +146,23 @@ class KeyTableModel(QAbstractTableModel):
 
     def reload(self, records: Sequence[KeyRecord]) -> None:
         records = tuple(records)
-        if records and len(records) == len(self._records):
+        in_place = bool(records) and len(records) == len(self._records)
+        if in_place:
             self.pageAboutToBeReplaced.emit()
-            self._records = records
-            self._now = self._clock()
-            self._cells = [None] * len(records)
-            self.dataChanged.emit(self.index(0, 0), self.index(len(records) - 1, len(HEADERS) - 1))
-            self.pageReplaced.emit()
-            return
-        self.beginResetModel()
+        else:
+            self.beginResetModel()
         self._records = records
         self._now = self._clock()
-        self._cells = [None] * len(records)
-        self.endResetModel()
+        self._forget_answers()
+        if in_place:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(records) - 1, len(HEADERS) - 1))
+            self.pageReplaced.emit()
+        else:
+            self.endResetModel()
+
+    def _forget_answers(self) -> None:
+        """After any change to what the cells show: data() works each row's answers out again when asked."""
+        self._cells = [None] * len(self._records)
 
     def records(self) -> tuple[KeyRecord, ...]:
         return self._records
@@ -185,7 +189,7 @@ class KeyTableModel(QAbstractTableModel):
         if key_ids == self._rolled:
             return
         self._rolled = key_ids
-        self._cells = [None] * len(self._records)
+        self._forget_answers()
         if self._records:
             self.dataChanged.emit(self.index(0, COL_EXPIRES), self.index(len(self._records) - 1, COL_EXPIRES))
 
@@ -196,7 +200,7 @@ class KeyTableModel(QAbstractTableModel):
     def set_palette(self, palette: QPalette) -> None:
         """Colours follow the view's palette (light or dark)."""
         self._palette = QPalette(palette)
-        self._cells = [None] * len(self._records)
+        self._forget_answers()
         if self._records:
             self.dataChanged.emit(
                 self.index(0, 0),
@@ -248,13 +252,17 @@ class KeyTableModel(QAbstractTableModel):
         cells = []
         for column in range(len(HEADERS)):
             text = self._display(record, column, _DISPLAY)
-            cell: dict[int, Any] = {_DISPLAY: text, _ACCESSIBLE_TEXT: text, KEY_ID_ROLE: record.id}
+            cell: dict[int, Any] = {
+                _DISPLAY: text,
+                _ACCESSIBLE_TEXT: text,
+                KEY_ID_ROLE: record.id,
+                SCOPES_ROLE: record.scopes,
+            }
             if column in _CENTERED:
                 cell[_ALIGNMENT] = _LEFT_CENTERED
             cells.append(cell)
         cells[COL_KEY][_FONT] = theme.monospace_font()
         cells[COL_DESCRIPTION][_DECORATION] = theme.icon("info")
-        cells[COL_DESCRIPTION][SCOPES_ROLE] = record.scopes
         cells[COL_ACTIONS][_ACCESSIBLE_TEXT] = self._display(record, COL_ACTIONS, _ACCESSIBLE_TEXT)
         expired = theme.expired_text(self._palette or QGuiApplication.palette())
         if record.is_expired(now):

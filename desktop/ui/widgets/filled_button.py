@@ -45,9 +45,6 @@ class FilledButton(QPushButton):
         self.setProperty("kind", kind)  # as theme.style_button's buttons say theirs
         self.update()
 
-    def kind(self) -> str:
-        return self._kind
-
     def fill(self) -> QColor:
         """The colour the button is filled with at rest."""
         return QColor(theme.swatch(self._kind, self._dark).background)
@@ -62,21 +59,20 @@ class FilledButton(QPushButton):
             state = "hover"
         else:
             state = "normal"
-        ratio = self.devicePixelRatioF()
-        key = (self._kind, self._dark, state, self.hasFocus(), self.text(), self.size().toTuple(), ratio, self.font())
+        focused, ratio = self.hasFocus(), self.devicePixelRatioF()
+        key = (self._kind, self._dark, state, focused, self.text(), self.size().toTuple(), ratio, self.font())
         image = _images.get(key)
         if image is None:
             if len(_images) >= _CACHE_LIMIT:
                 _images.clear()
-            image = _images[key] = self._render(state, ratio)
+            image = _images[key] = self._render(state, focused, ratio)
         painter = QPainter(self)
         painter.drawPixmap(0, 0, image)
         painter.end()
 
-    def _render(self, state: str, ratio: float) -> QPixmap:
+    def _render(self, state: str, focused: bool, ratio: float) -> QPixmap:
         colors = theme.swatch(self._kind, self._dark)
         fill = {"pressed": colors.pressed, "hover": colors.hover}.get(state, colors.background)
-        focused = self.hasFocus()
         width = 2.0 if focused else 1.0
         image = QPixmap(self.size() * ratio)
         image.setDevicePixelRatio(ratio)

@@ -331,8 +331,7 @@ class KeyTableView(QTableView):
                 cell.show_record(record, palette)
         # As after a reset: no current row, and only the kept keys still on this page selected.
         self.selectionModel().reset()
-        self._restore_selection()
-        self.viewport().update()
+        self._restore_selection()  # dataChanged over every cell repaints the whole viewport, selection included
 
     def _restore_selection(self) -> None:
         """The rows selected before the reload, found again by key id (a live refresh may have moved them)."""

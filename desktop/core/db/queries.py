@@ -36,8 +36,6 @@ RARE_MATCHES = 2000
 NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 NEVER_USED = datetime(1, 1, 1, tzinfo=UTC)
 
-_COLUMNS = KEY_COLUMNS
-
 #: The sort key of each order, per dialect: exactly the expressions migration 0004 indexes.
 SORT_KEYS = {
     "sqlite": {
@@ -115,7 +113,7 @@ class _Plan:
         id_order = f"id {'DESC' if self.id_desc else 'ASC'}"
         # Within one tie group the key is fixed: SQLite does not see an expression fixed by `=`, and would sort.
         order = id_order if ties or self.fixed_key else f"{self.key} {'DESC' if self.key_desc else 'ASC'}, {id_order}"
-        return f"SELECT {_COLUMNS} FROM api_keys WHERE {where} ORDER BY {order} LIMIT {int(limit)}", self.params
+        return f"SELECT {KEY_COLUMNS} FROM api_keys WHERE {where} ORDER BY {order} LIMIT {int(limit)}", self.params
 
     def _unindexed(self, condition: str, cursor_bound: str | None) -> str:
         """A filter's bound on the sort key, hidden from SQLite's planner (`+`) where the cursor's bound must be

@@ -54,8 +54,8 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
     notifier: Notifier
     created: Any
     _changes: int
-    #: The value of `_changes` when the database was found to have no rolled key (None: not known to have none).
-    _no_rolls_at: int | None = None
+    #: (`_changes` when asked, whether any key was ever rolled): good until the next change.
+    _rolls_known: tuple[int, bool] | None = None
 
     if TYPE_CHECKING:
 
@@ -207,24 +207,27 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
     def look_up_rolled(self, key_ids: Sequence[int], found: Callable[[frozenset[int]], None]) -> None:
         """Which of these keys were rolled, read off the GUI thread; `found` gets them if the store is still shown.
 
-        A database where no key was ever rolled (most) is asked once, and again only after a change: a lookup
-        handed to the worker on every page turn cost a turn 2-5 ms (the worker's Python, beside the paint)."""
-        store = self._store
-        if store is None or not key_ids or self._no_rolls_at == self._changes:
+        Whether any key was ever rolled is asked once, and again only after a change. Where none was (most
+        databases) no page needs the lookup: handed to the worker on every page turn, it cost a turn 2-5 ms (the
+        worker's Python, beside the paint)."""
+        store, changes = self._store, self._changes
+        known = self._rolls_known[1] if self._rolls_known is not None and self._rolls_known[0] == changes else None
+        if store is None or not key_ids or known is False:
             return
-        wanted, changes = tuple(key_ids), self._changes
+        wanted = tuple(key_ids)
 
-        def work() -> frozenset[int] | None:
-            return store.rolled_among(wanted) if store.has_rolled() else None
+        def work() -> tuple[bool, frozenset[int]]:
+            any_rolled = store.has_rolled() if known is None else known
+            return any_rolled, store.rolled_among(wanted) if any_rolled else frozenset()
 
-        def done(rolled: frozenset[int] | None) -> None:
+        def done(result: tuple[bool, frozenset[int]]) -> None:
             if store is not self._store:
                 return
-            if rolled is None:
-                if changes == self._changes:  # not if a change came meanwhile: it may have been a roll
-                    self._no_rolls_at = changes
-                return
-            found(rolled)
+            any_rolled, rolled = result
+            if changes == self._changes:  # not if a change came meanwhile: it may have been a roll
+                self._rolls_known = (changes, any_rolled)
+            if any_rolled:
+                found(rolled)
 
         def failed(err: Exception) -> None:  # the "Retiring" label is a nicety: its failure must not stop a page
             log.warning("could not tell which keys are retiring: %s", err)

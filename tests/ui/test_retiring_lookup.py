@@ -47,3 +47,12 @@ def test_no_page_turn_asks_which_keys_were_rolled_until_one_is(qtbot, make_windo
         timeout=5000,
     )
     assert "rolled_among" in asked
+    # Now that a key was rolled, each turn asks which of its keys were, and no longer whether any was.
+    wait_idle(qtbot, window)
+    asked.clear()
+    for _ in range(2):
+        window.next_action.trigger()
+        turned()
+        window.previous_action.trigger()
+        turned()
+    assert asked == ["rolled_among"] * 4

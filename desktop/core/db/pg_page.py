@@ -14,14 +14,13 @@ from typing import Any
 from desktop.core.db.rows import KEY_COLUMNS, key_record
 from desktop.core.values import Cursor, Page
 
-_COLUMNS = KEY_COLUMNS
 _NULLS = ", ".join(["NULL"] * 8)
 _NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
 _OLDEST_FIRST = "ORDER BY created_at, id"
 #: The position, typed as the columns are (a naive UTC timestamp, the id), for the row comparisons' index walks.
 _AT = "(CAST(%(at)s AS timestamp), CAST(%(id)s AS integer))"
 
-FIRST_SQL = f"SELECT 0, {_COLUMNS} FROM api_keys {_NEWEST_FIRST} LIMIT %(limit)s"
+FIRST_SQL = f"SELECT 0, {KEY_COLUMNS} FROM api_keys {_NEWEST_FIRST} LIMIT %(limit)s"
 
 
 def _around(older: bool) -> str:
@@ -29,7 +28,7 @@ def _around(older: bool) -> str:
     page_side, other_side = ("<", ">") if older else (">", "<")
     order = _NEWEST_FIRST if older else _OLDEST_FIRST
     return (
-        f"SELECT 0, * FROM (SELECT {_COLUMNS} FROM api_keys WHERE (created_at, id) {page_side} {_AT} {order}"
+        f"SELECT 0, * FROM (SELECT {KEY_COLUMNS} FROM api_keys WHERE (created_at, id) {page_side} {_AT} {order}"
         " LIMIT %(limit)s) AS page"
         f" UNION ALL SELECT 1, {_NULLS} WHERE EXISTS (SELECT 1 FROM api_keys WHERE (created_at, id) {other_side} {_AT})"
         f" UNION ALL SELECT 2, {_NULLS} WHERE EXISTS (SELECT 1 FROM api_keys WHERE (created_at, id) = {_AT})"

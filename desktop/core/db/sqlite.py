@@ -142,7 +142,6 @@ def sqlite_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-_COLUMNS = KEY_COLUMNS
 _INSERT_COLUMNS = NewRow._fields
 _OLDER = "(created_at, id) < (?, ?)"
 _NEWER = "(created_at, id) > (?, ?)"
@@ -252,7 +251,7 @@ class SqliteDatabase(Database):
             conn.execute("BEGIN")
             if before is not None:
                 rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM api_keys WHERE {_NEWER} ORDER BY created_at, id LIMIT ?",
+                    f"SELECT {KEY_COLUMNS} FROM api_keys WHERE {_NEWER} ORDER BY created_at, id LIMIT ?",
                     (text(before.created_at), before.id, size + 1),
                 ).fetchall()
                 items = tuple(key_record(r) for r in reversed(rows[:size]))
@@ -263,7 +262,7 @@ class SqliteDatabase(Database):
             where = f"WHERE {_OLDER}" if after is not None else ""
             parameters: tuple[Any, ...] = (text(after.created_at), after.id) if after is not None else ()
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM api_keys {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+                f"SELECT {KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at DESC, id DESC LIMIT ?",
                 (*parameters, size + 1),
             ).fetchall()
             items = tuple(key_record(r) for r in rows[:size])

@@ -234,17 +234,26 @@ class KeyTableModel(QAbstractTableModel):
         # Tool tips, asked only on hover, are worked out when asked.
         if not index.isValid():
             return None
-        row = index.row()
+        row, column = index.row(), index.column()
+        cell = self.answers(row, column)
+        if cell is None:
+            return None
+        value = cell.get(role, _LAZY)
+        if value is _LAZY:
+            return self._tooltip(self._records[row], column) if role == _TOOLTIP else None
+        return value
+
+    def answers(self, row: int, column: int) -> dict[int, Any] | None:
+        """The cell's answers but its tool tip, role → value (the table's delegate draws from these)."""
+        if row < 0 or column < 0:
+            return None
         try:
             cells = self._cells[row]
             if cells is None:
                 cells = self._cells[row] = self._row_cells(self._records[row])
-            value = cells[index.column()].get(role, _LAZY)
+            return cells[column]
         except IndexError:
             return None
-        if value is _LAZY:
-            return self._tooltip(self._records[row], index.column()) if role == _TOOLTIP else None
-        return value
 
     def _row_cells(self, record: KeyRecord) -> tuple[dict[int, Any], ...]:
         """Every cell's answers but its tool tip, per column: role → value (a role it lacks answers None)."""

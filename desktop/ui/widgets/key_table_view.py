@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStyle,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
     QToolTip,
@@ -42,19 +41,20 @@ from desktop.ui.key_table_model import (
 )
 from desktop.ui.widgets.action_cell import ActionCell, small_icon
 from desktop.ui.widgets.scope_chips import ScopeChipsDelegate
+from desktop.ui.widgets.text_cells import TextCellDelegate
 
 if TYPE_CHECKING:
     pass
 
 
-class _KeepCellsDelegate(QStyledItemDelegate):
+class _KeepCellsDelegate(TextCellDelegate):
     """A model reset hands the row widgets here to destroy; the view keeps them for the next page instead.
 
     Building 25 rows of styled buttons anew on every page turn cost most of a frame.
     """
 
-    def __init__(self, view: KeyTableView) -> None:
-        super().__init__(view)
+    def __init__(self, view: KeyTableView, model: KeyTableModel) -> None:
+        super().__init__(view, model)
         self._view = view
 
     def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
@@ -101,8 +101,10 @@ class KeyTableView(QTableView):
         self._model = model
         self._dark: bool | None = None
         self._parked: list[ActionCell] = []  # hidden row widgets, in row order, for the next page
-        self.setItemDelegate(_KeepCellsDelegate(self))
-        self.setItemDelegateForColumn(COL_DESCRIPTION, ScopeChipsDelegate(self))
+        self._cells_delegate = _KeepCellsDelegate(self, model)
+        self._chips_delegate = ScopeChipsDelegate(self, model)
+        self.setItemDelegate(self._cells_delegate)
+        self.setItemDelegateForColumn(COL_DESCRIPTION, self._chips_delegate)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         # Several rows for the bulk actions; a page reload keeps them selected by key id (_kept_ids).
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -385,9 +387,13 @@ class KeyTableView(QTableView):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        kind = event.type()
+        if kind in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._cells_delegate.forget()
+            self._chips_delegate.forget()
+        if kind == QEvent.Type.PaletteChange:
             self._apply_palette()
-        elif event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+        elif kind in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._measure_columns()
 
     def _apply_palette(self) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
 from desktop.ui.key_table_model import SCOPES_ROLE
+from desktop.ui.widgets.text_cells import TextCellDelegate
 
 CHIP_PAD = 6
 CHIP_GAP = 4
@@ -30,40 +31,27 @@ def chip_texts(scopes: tuple[str, ...], metrics: QFontMetrics, room: int) -> lis
     return shown
 
 
-class ScopeChipsDelegate(QStyledItemDelegate):
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-
+class ScopeChipsDelegate(TextCellDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
-        scopes = index.data(SCOPES_ROLE)
-        if not scopes:
+        column = index.column()
+        cell = self._model.answers(index.row(), column)
+        scopes = cell.get(SCOPES_ROLE) if cell is not None else None
+        if cell is None or not scopes:
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
+        opt = option
         font = QFont(opt.font)  # a copy: the option's own font draws the description
         font.setPointSizeF(font.pointSizeF() * 0.85)
         metrics = QFontMetrics(font)
         texts = chip_texts(tuple(scopes), metrics, int(opt.rect.width() * CHIPS_SHARE))
         widths = [metrics.horizontalAdvance(t) + 2 * CHIP_PAD for t in texts]
         chips_width = sum(widths) + CHIP_GAP * len(widths) + CHIP_GAP
-        # The item (background, selection, icon, text) in the cell less the chips' room.
-        item = QStyleOptionViewItem(opt)
-        item.rect = opt.rect.adjusted(0, 0, -chips_width, 0)
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is None:
-            super().paint(painter, option, index)
-            return
-        # The chips' room gets the same background and selection as the rest of the row.
-        background = QStyleOptionViewItem(opt)
-        background.text = ""
-        background.icon = type(opt.icon)()
-        background.features &= ~QStyleOptionViewItem.ViewItemFeature.HasDecoration
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, widget)
+        # The chips' room gets the same background and selection as the rest of the row; the item (icon,
+        # text) goes in the cell less the chips' room.
+        self.paint_background(painter, opt, opt.rect)
+        self.paint_cell(painter, opt, cell, column, opt.rect.adjusted(0, 0, -chips_width, 0))
 
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         palette = opt.palette

@@ -8,16 +8,15 @@ tie group (`key = :k AND id < :id`), then what follows it (`key > :k`). Both see
 Search on SQLite: a term of 3+ characters found in fewer than RARE_MATCHES descriptions by the FTS5 trigram
 index is answered from that index (a bounded set, sorted); a commoner term by walking the order's index and
 testing each description with LIKE (a page fills after a few hundred rows); shorter terms walk too, and in
-description order they step from one distinct description to the next instead (desktop.core.db.query_skip). On
+description order they go through the distinct descriptions instead (desktop.core.db.query_skip). On
 PostgreSQL the planner chooses between the pg_trgm GIN index on lower(description) and the order's index.
 A term also finds keys by their scopes (desktop.core.db.scope_search).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -247,7 +246,7 @@ def first(conn: Connection, plan_: _Plan, limit: int) -> list[KeyRecord]:
 
 
 def _together(
-    conn: Connection, parts: list[tuple[_Plan, tuple[str, ...], int, bool]], params: dict[str, Any]
+    conn: Connection, parts: Sequence[tuple[_Plan, tuple[str, ...], int, bool]], params: dict[str, Any]
 ) -> list[list[KeyRecord]]:
     """Several index walks in one statement (one round trip, one snapshot); each part's rows in its order."""
     selects = []
@@ -273,8 +272,7 @@ def page(
     from desktop.core.db import query_skip
 
     if query_skip.applies(plan_):
-        with contextlib.suppress(query_skip.Exhausted):
-            return _skipping_page(conn, plan_, size, after, before)
+        return _skipping_page(conn, plan_, size, after, before)
     if after is None and before is None:
         rows = first(conn, plan_, size + 1)
         return Page(tuple(rows[:size]), False, len(rows) > size)
@@ -301,8 +299,7 @@ def _skipping_page(
     conn: Connection, plan_: _Plan, size: int, after: SortCursor | None, before: SortCursor | None
 ) -> Page:
     """page() for a common term in description order (desktop.core.db.query_skip): the same parts, each read
-    by stepping from description to description: several statements, in the read's one transaction (one
-    snapshot)."""
+    through the distinct descriptions: several statements, in the read's one transaction (one snapshot)."""
     from desktop.core.db.query_skip import beyond
 
     if after is None and before is None:

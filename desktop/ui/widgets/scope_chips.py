@@ -41,27 +41,26 @@ class ScopeChipsDelegate(TextCellDelegate):
         if cell is None or not scopes:
             super().paint(painter, option, index)
             return
-        opt = option
-        font = QFont(opt.font)  # a copy: the option's own font draws the description
+        font = QFont(option.font)  # a copy: the option's own font draws the description
         font.setPointSizeF(font.pointSizeF() * 0.85)
         metrics = QFontMetrics(font)
-        texts = chip_texts(tuple(scopes), metrics, int(opt.rect.width() * CHIPS_SHARE))
+        texts = chip_texts(tuple(scopes), metrics, int(option.rect.width() * CHIPS_SHARE))
         widths = [metrics.horizontalAdvance(t) + 2 * CHIP_PAD for t in texts]
         chips_width = sum(widths) + CHIP_GAP * len(widths) + CHIP_GAP
         # The chips' room gets the same background and selection as the rest of the row; the item (icon,
         # text) goes in the cell less the chips' room.
-        self.paint_background(painter, opt, opt.rect)
-        self.paint_cell(painter, opt, cell, column, opt.rect.adjusted(0, 0, -chips_width, 0))
+        self.paint_background(painter, option, option.rect)
+        self.paint_cell(painter, option, cell, column, option.rect.adjusted(0, 0, -chips_width, 0))
 
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        palette = opt.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
         text_colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
         # On a selected row the highlight is the background: the chip is a lighter patch of it instead.
         fill = QColor(palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight))
         fill.setAlpha(70 if selected else 60)
         height = metrics.height() + 4
-        x = opt.rect.right() - chips_width + CHIP_GAP + 1
-        y = opt.rect.top() + (opt.rect.height() - height) // 2
+        x = option.rect.right() - chips_width + CHIP_GAP + 1
+        y = option.rect.top() + (option.rect.height() - height) // 2
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(font)

@@ -15,9 +15,10 @@ Revises: 0003
 from __future__ import annotations
 
 import logging
-import sys
 
 from alembic import op
+
+from desktop.core.db.migrate import fill_by_id
 
 revision = "0004"
 down_revision = "0003"
@@ -26,9 +27,6 @@ depends_on = None
 
 log = logging.getLogger(__name__)
 
-#: Above this many keys, building the search index says how far it got.
-PROGRESS_ABOVE = 100_000
-BATCH = 50_000
 
 _SQLITE_KEYS = {
     "expires": "coalesce(expires_at, '9999-12-31 23:59:59.999999')",
@@ -53,14 +51,6 @@ def _indexes(sort_keys: dict[str, str]) -> list[str]:
     return statements
 
 
-def _progress(done: int, total: int) -> None:
-    message = f"Building the search index: {done:,} of {total:,} keys"
-    log.info(message)
-    if sys.stderr is not None and sys.stderr.isatty():
-        sys.stderr.write(f"\r{message}" + ("\n" if done >= total else ""))
-        sys.stderr.flush()
-
-
 def _sqlite_search() -> None:
     op.execute(
         "CREATE VIRTUAL TABLE api_keys_fts USING fts5("
@@ -79,25 +69,12 @@ def _sqlite_search() -> None:
         "INSERT INTO api_keys_fts (api_keys_fts, rowid, description) VALUES ('delete', old.id, old.description); "
         "INSERT INTO api_keys_fts (rowid, description) VALUES (new.id, new.description); END"
     )
-    bind = op.get_bind()
-    total = int(bind.exec_driver_sql("SELECT count(*) FROM api_keys").scalar_one())
-    last_id, done = 0, 0
-    while done < total:
-        # Batches by id: each a short range seek, so progress can be told on a million keys.
-        row = bind.exec_driver_sql(
-            "SELECT max(id), count(*) FROM (SELECT id FROM api_keys WHERE id > ? ORDER BY id LIMIT ?)",
-            (last_id, BATCH),
-        ).one()
-        if not row[1]:
-            break
-        bind.exec_driver_sql(
-            "INSERT INTO api_keys_fts (rowid, description) SELECT id, description FROM api_keys "
-            "WHERE id > ? AND id <= ?",
-            (last_id, row[0]),
-        )
-        last_id, done = int(row[0]), done + int(row[1])
-        if total > PROGRESS_ABOVE:
-            _progress(done, total)
+    fill_by_id(
+        op.get_bind(),
+        "INSERT INTO api_keys_fts (rowid, description) SELECT id, description FROM api_keys WHERE id > ? AND id <= ?",
+        "search index",
+        log,
+    )
 
 
 def _postgresql_search() -> None:

@@ -17,9 +17,10 @@ Revises: 0006
 from __future__ import annotations
 
 import logging
-import sys
 
 from alembic import op
+
+from desktop.core.db.migrate import fill_by_id
 
 revision = "0007"
 down_revision = "0006"
@@ -27,10 +28,6 @@ branch_labels = None
 depends_on = None
 
 log = logging.getLogger(__name__)
-
-#: Above this many keys, filling the scope index says how far it got.
-PROGRESS_ABOVE = 100_000
-BATCH = 50_000
 
 
 def split(column: str) -> str:
@@ -51,14 +48,6 @@ def _delete(row: str) -> str:
     return f"DELETE FROM key_scopes WHERE key_id = {row}.id AND scope IN (SELECT value FROM {split(f'{row}.scopes')})"
 
 
-def _progress(done: int, total: int) -> None:
-    message = f"Building the scope index: {done:,} of {total:,} keys"
-    log.info(message)
-    if sys.stderr is not None and sys.stderr.isatty():
-        sys.stderr.write(f"\r{message}" + ("\n" if done >= total else ""))
-        sys.stderr.flush()
-
-
 def _sqlite_upgrade() -> None:
     op.execute(
         "CREATE TABLE key_scopes (scope TEXT NOT NULL, key_id INTEGER NOT NULL, PRIMARY KEY (scope, key_id)) "
@@ -75,26 +64,14 @@ def _sqlite_upgrade() -> None:
         "CREATE TRIGGER key_scopes_update AFTER UPDATE OF scopes ON api_keys "
         f"BEGIN {_delete('old')}; {_insert('new')}; END"
     )
-    bind = op.get_bind()
-    total = int(bind.exec_driver_sql("SELECT count(*) FROM api_keys").scalar_one())
-    last_id, done = 0, 0
-    while done < total:
-        # Batches by id, as 0004 builds its index: each a short range, so progress can be told on a million keys.
-        row = bind.exec_driver_sql(
-            "SELECT max(id), count(*) FROM (SELECT id FROM api_keys WHERE id > ? ORDER BY id LIMIT ?)",
-            (last_id, BATCH),
-        ).one()
-        if not row[1]:
-            break
-        bind.exec_driver_sql(
-            "INSERT OR IGNORE INTO key_scopes (scope, key_id) SELECT j.value, k.id "
-            f"FROM api_keys AS k, {split('k.scopes')} AS j "
-            "WHERE k.id > ? AND k.id <= ? AND k.scopes <> '' AND j.value <> ''",
-            (last_id, row[0]),
-        )
-        last_id, done = int(row[0]), done + int(row[1])
-        if total > PROGRESS_ABOVE:
-            _progress(done, total)
+    fill_by_id(
+        op.get_bind(),
+        "INSERT OR IGNORE INTO key_scopes (scope, key_id) SELECT j.value, k.id "
+        f"FROM api_keys AS k, {split('k.scopes')} AS j "
+        "WHERE k.id > ? AND k.id <= ? AND k.scopes <> '' AND j.value <> ''",
+        "scope index",
+        log,
+    )
 
 
 def _postgresql_upgrade() -> None:

@@ -17,9 +17,10 @@ Revises: 0007
 from __future__ import annotations
 
 import logging
-import sys
 
 from alembic import op
+
+from desktop.core.db.migrate import fill_by_id
 
 revision = "0008"
 down_revision = "0007"
@@ -27,10 +28,6 @@ branch_labels = None
 depends_on = None
 
 log = logging.getLogger(__name__)
-
-#: Above this many keys, filling the table says how far it got.
-PROGRESS_ABOVE = 100_000
-BATCH = 50_000
 
 
 def _add(row: str) -> str:
@@ -47,14 +44,6 @@ def _remove(row: str) -> str:
     )
 
 
-def _progress(done: int, total: int) -> None:
-    message = f"Building the description index: {done:,} of {total:,} keys"
-    log.info(message)
-    if sys.stderr is not None and sys.stderr.isatty():
-        sys.stderr.write(f"\r{message}" + ("\n" if done >= total else ""))
-        sys.stderr.flush()
-
-
 def _sqlite_upgrade() -> None:
     op.execute(
         "CREATE TABLE key_descriptions (description TEXT NOT NULL PRIMARY KEY, keys INTEGER NOT NULL) WITHOUT ROWID"
@@ -66,26 +55,14 @@ def _sqlite_upgrade() -> None:
         "CREATE TRIGGER key_descriptions_update AFTER UPDATE OF description ON api_keys "
         f"WHEN lower(new.description) IS NOT lower(old.description) BEGIN {_remove('old')}; {_add('new')}; END"
     )
-    bind = op.get_bind()
-    total = int(bind.exec_driver_sql("SELECT count(*) FROM api_keys").scalar_one())
-    last_id, done = 0, 0
-    while done < total:
-        # Batches by id, as 0004 and 0007 fill theirs: each a short range, so progress can be told.
-        row = bind.exec_driver_sql(
-            "SELECT max(id), count(*) FROM (SELECT id FROM api_keys WHERE id > ? ORDER BY id LIMIT ?)",
-            (last_id, BATCH),
-        ).one()
-        if not row[1]:
-            break
-        bind.exec_driver_sql(
-            "INSERT INTO key_descriptions (description, keys) SELECT lower(description), count(*) FROM api_keys "
-            "WHERE id > ? AND id <= ? GROUP BY lower(description) "
-            "ON CONFLICT (description) DO UPDATE SET keys = keys + excluded.keys",
-            (last_id, row[0]),
-        )
-        last_id, done = int(row[0]), done + int(row[1])
-        if total > PROGRESS_ABOVE:
-            _progress(done, total)
+    fill_by_id(
+        op.get_bind(),
+        "INSERT INTO key_descriptions (description, keys) SELECT lower(description), count(*) FROM api_keys "
+        "WHERE id > ? AND id <= ? GROUP BY lower(description) "
+        "ON CONFLICT (description) DO UPDATE SET keys = keys + excluded.keys",
+        "description index",
+        log,
+    )
 
 
 def upgrade() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -38,18 +39,71 @@ class CliResult:
     stderr: str
 
 
+#: run_cli's limit: under pytest-timeout's 120 s, so a hung command is reported with where it hung.
+CLI_TIMEOUT_S = 90
+
+
 def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> CliResult:
-    """`python -m desktop ARGS` in a subprocess, as a person or a script runs it."""
-    proc = subprocess.run(
+    """`python -m desktop ARGS` in a subprocess, as a person or a script runs it.
+
+    A command still running after CLI_TIMEOUT_S fails the test with what it was doing: the Python stack of
+    each of its threads (faulthandler, on SIGABRT) and, on a server, the sessions that were not idle.
+    """
+    proc = subprocess.Popen(
         [sys.executable, "-m", "desktop", *args],
-        input=stdin,
-        capture_output=True,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})},
         cwd=REPO,
-        timeout=120,
     )
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+    try:
+        stdout, stderr = proc.communicate(stdin, timeout=CLI_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        sessions = _busy_sessions(args)
+        proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack, then the process ends
+        try:
+            _, stderr = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+        command = args[0] if args and not args[0].startswith("-") else "apikeys"
+        raise AssertionError(
+            f"`{command}` still running after {CLI_TIMEOUT_S} s\n--- its stderr:\n{stderr}\n"
+            f"--- sessions on the server:\n{sessions}"
+        ) from None
+    return CliResult(proc.returncode, stdout, stderr)
+
+
+def _busy_sessions(args: tuple[str, ...]) -> str:
+    """The server's sessions that are not idle, the locks they wait for and its log's end: why a command may
+    hang there."""
+    urls = [arg for arg in args if arg.startswith("postgresql")]
+    if not urls:
+        return "(not on a server)"
+    try:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(urls[0])
+        with psycopg.connect(
+            host=str(url.query["host"]), user="postgres", dbname="postgres", autocommit=True, connect_timeout=5
+        ) as conn:
+            rows = conn.execute(
+                "SELECT pid, datname, state, wait_event_type, wait_event, now() - query_start, left(query, 120) "
+                "FROM pg_stat_activity WHERE state IS DISTINCT FROM 'idle' AND pid <> pg_backend_pid()"
+            ).fetchall()
+            locks = conn.execute(
+                "SELECT pid, locktype, database, relation, objid, mode, granted FROM pg_locks WHERE NOT granted"
+            ).fetchall()
+    except Exception as err:  # a diagnosis only: the test fails either way
+        return f"(could not ask the server: {type(err).__name__})"
+    # tests/pg.py's clusters keep their server log beside the socket's folder.
+    log = Path(str(url.query["host"])).parent / "log"
+    tail = log.read_text(errors="replace").splitlines()[-20:] if log.is_file() else ["(no server log)"]
+    text = "\n".join([*map(str, rows), "--- locks waited for:", *map(str, locks), f"--- the end of {log}:", *tail])
+    return re.sub(r"ak_[0-9A-Za-z]+", "ak_<withheld>", text)  # a statement's text could hold a key
 
 
 def seed(store: KeyStore, count: int, *, ties: int = 1, start: datetime | None = None) -> None:

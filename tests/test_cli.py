@@ -3,6 +3,7 @@ test is not about SQLite files (`database`: a file path or a PostgreSQL URL)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -230,9 +232,9 @@ def test_read_only_database_exits_3_on_write(database: str) -> None:
     assert result.returncode == 3 and "read-only" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
 
 
-def test_locked_database_exits_3(database: str) -> None:
-    """Locked for more than 5 s: exit 3 "busy" (before, on a server: waiting for ever behind the lock)."""
-    create(database)
+@contextlib.contextmanager
+def _locked(database: str) -> Iterator[None]:
+    """Another session holds the database as a writer (SQLite's write lock; on a server, the keys table)."""
     holder: Any
     if not is_server(database):
         holder = sqlite3.connect(database, isolation_level=None)
@@ -245,11 +247,37 @@ def test_locked_database_exits_3(database: str) -> None:
         holder = psycopg.connect(host=url.query["host"], user=url.username, dbname=url.database)
         holder.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")  # what SQLite's write lock is: writers wait
     try:
-        result = run_cli("create", "--description", "x", "--database", database)
+        yield
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_locked_database_exits_3(database: str) -> None:
+    """Locked for more than 5 s: exit 3 "busy" (before, on a server: waiting for ever behind the lock)."""
+    create(database)
+    with _locked(database):
+        result = run_cli("create", "--description", "x", "--database", database)
     assert result.returncode == 3 and "busy" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
+
+
+def test_a_hung_command_fails_its_test_with_where_it_hung(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_cli's own limit: a command that outlives it is stopped, and the test fails with the command's stack
+    and, on a server, the session it waits behind (not pytest-timeout's bare timeout)."""
+    from tests import helpers
+
+    create(database)
+    monkeypatch.setattr(helpers, "CLI_TIMEOUT_S", 1)  # the command waits 5 s for the lock
+    with _locked(database), pytest.raises(AssertionError) as failed:
+        run_cli("create", "--description", "x", "--database", database)
+    report = str(failed.value)
+    assert report.startswith("`create` still running after 1 s"), report
+    assert "Current thread" in report and "in create" in report, report
+    if is_server(database):
+        assert "LOCK TABLE api_keys" in report and "'Lock', 'relation'" in report, report
+        assert "--- the end of" in report, report
+    else:
+        assert "(not on a server)" in report
 
 
 def test_seed_adds_varied_keys(database: str) -> None:

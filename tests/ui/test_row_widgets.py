@@ -73,11 +73,36 @@ def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore)
     assert [view.cell(row) for row in range(25)] == cells
     assert [cell.key_id for cell in cells] == [record.id for record in model.records()]
     assert [view.columnWidth(column) for column in range(model.columnCount())] == widths
-    # A shorter page still resets: rows go away.
-    assert pager.next()
-    with qtbot.waitSignal(model.modelReset):
+
+
+def test_a_page_of_another_length_replaces_it_in_place_too(qtbot, qtmodeltester, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    """The last page is shorter: rows removed at the end, the rest replaced; back, rows inserted. No reset."""
+    model, view, pager = _first_of_60(qtbot, store)
+    qtmodeltester.check(model)  # Qt's tester stays on the model: it checks every insertion and removal below
+    cells = [view.cell(row) for row in range(25)]
+    widths = [view.columnWidth(column) for column in range(model.columnCount())]
+    assert pager.next() and pager.next()  # keys 51 to 60
+    with (
+        qtbot.assertNotEmitted(model.modelReset),
+        qtbot.waitSignal(model.rowsRemoved) as removed,
+        qtbot.waitSignal(model.dataChanged) as changed,
+    ):
         model.reload(pager.items)
-    assert model.rowCount() == 10
+    assert removed.args[1:] == [10, 24]
+    assert (changed.args[0].row(), changed.args[1].row()) == (0, 9)
+    assert [view.cell(row) for row in range(10)] == cells[:10]
+    assert [view.cell(row).key_id for row in range(10)] == [record.id for record in model.records()]
+    assert not any(cell.isVisibleTo(view) for cell in cells[10:])  # parked for a longer page
+    assert [view.columnWidth(column) for column in range(model.columnCount())] == widths
+    assert pager.previous()
+    with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.rowsInserted) as inserted:
+        model.reload(pager.items)
+    assert inserted.args[1:] == [10, 24]
+    # The parked widgets came back, in their rows' order: none was made anew.
+    assert [view.cell(row) for row in range(25)] == cells
+    assert [cell.key_id for cell in cells] == [record.id for record in model.records()]
+    assert all(cell.isVisibleTo(view) for cell in cells)
+    assert len(view.viewport().findChildren(ActionCell)) == 25
 
 
 def test_a_page_replaced_in_place_keeps_only_the_selected_keys_still_on_it(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]

@@ -299,24 +299,7 @@ class KeyTableView(QTableView):
             self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_model_model_reset(self) -> None:
-        width = 0
-        height = 0
-        # The widgets of the page before, in the order they were made: the focus chain stays in row order.
-        parked = sorted(self._parked, key=self.viewport().children().index)
-        self._parked = []
-        palette = self.palette()
-        for row, record in enumerate(self._model.records()):
-            if row < len(parked):
-                cell = parked[row]
-                cell.show_record(record, palette)
-            else:
-                cell = ActionCell(record, palette, self.viewport())
-                cell.toggleClicked.connect(self.toggleRequested)
-                cell.deleteClicked.connect(self.deleteRequested)
-            self.setIndexWidget(self._model.index(row, COL_ACTIONS), cell)
-            hint = cell.sizeHint()
-            width, height = max(width, hint.width()), max(height, hint.height())
-        self._parked = parked[len(self._model.records()) :]  # rows a shorter page does not need, kept hidden
+        width, height = self._place_cells(0)
         if width:
             self.horizontalHeader().resizeSection(COL_ACTIONS, width + 8)
             self.verticalHeader().setDefaultSectionSize(max(height + 4, self.fontMetrics().height() + 12))
@@ -325,15 +308,41 @@ class KeyTableView(QTableView):
         self._restore_selection()
 
     def _on_model_page_replaced(self) -> None:
-        # The same rows' widgets, shown where they are, now act on the new page's keys.
+        # The same rows' widgets, shown where they are, now act on the new page's keys; rows a longer page
+        # added at the end take parked ones (a shorter page's removed rows were parked).
         palette = self.palette()
+        rows = self._model.rowCount()
         for row, record in enumerate(self._model.records()):
             cell = self.indexWidget(self._model.index(row, COL_ACTIONS))
-            if isinstance(cell, ActionCell):
-                cell.show_record(record, palette)
+            if not isinstance(cell, ActionCell):
+                rows = row
+                break
+            cell.show_record(record, palette)
+        self._place_cells(rows)
         # As after a reset: no current row, and only the kept keys still on this page selected.
         self.selectionModel().reset()
         self._restore_selection()  # dataChanged over every cell repaints the whole viewport, selection included
+
+    def _place_cells(self, first: int) -> tuple[int, int]:
+        """Row widgets for the rows from `first` on: parked ones, then new ones. Their widest and tallest size."""
+        width = height = 0
+        # The parked widgets in the order they were made: the focus chain stays in row order.
+        parked = sorted(self._parked, key=self.viewport().children().index)
+        records = self._model.records()[first:]
+        palette = self.palette()
+        for offset, record in enumerate(records):
+            if offset < len(parked):
+                cell = parked[offset]
+                cell.show_record(record, palette)
+            else:
+                cell = ActionCell(record, palette, self.viewport())
+                cell.toggleClicked.connect(self.toggleRequested)
+                cell.deleteClicked.connect(self.deleteRequested)
+            self.setIndexWidget(self._model.index(first + offset, COL_ACTIONS), cell)
+            hint = cell.sizeHint()
+            width, height = max(width, hint.width()), max(height, hint.height())
+        self._parked = parked[len(records) :]  # rows a shorter page does not need, kept hidden
+        return width, height
 
     def _restore_selection(self) -> None:
         """The rows selected before the reload, found again by key id (a live refresh may have moved them)."""

@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     QSize,
     Qt,
     Signal,
@@ -56,12 +57,35 @@ class _KeepCellsDelegate(TextCellDelegate):
     def __init__(self, view: KeyTableView, model: KeyTableModel) -> None:
         super().__init__(view, model)
         self._view = view
+        # (column, cell width, cell height) → a row widget's rectangle, relative to its cell.
+        self._places: dict[tuple[int, int, int], QRect] = {}
+
+    def forget(self) -> None:
+        super().forget()
+        self._places.clear()
 
     def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
         if isinstance(editor, ActionCell):
             self._view._park(editor)
         else:
             super().destroyEditor(editor, index)
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        """Where Qt's delegate puts a row widget, worked out once per cell size: Qt's own asks the model every
+        role of the cell (seven calls into Python) for each of the 25 widgets on every layout of the view (a
+        reset, rows inserted or removed, a resize), to find the same rectangle each time."""
+        if not isinstance(editor, ActionCell):
+            super().updateEditorGeometry(editor, option, index)
+            return
+        cell = option.rect
+        key = (index.column(), cell.width(), cell.height())
+        place = self._places.get(key)
+        if place is None:
+            super().updateEditorGeometry(editor, option, index)
+            place = self._places[key] = editor.geometry().translated(-cell.x(), -cell.y())
+        editor.setGeometry(place.translated(cell.x(), cell.y()))
 
 
 #: The widest text each fixed column can show, so no page makes a column jump (in Expires, with the

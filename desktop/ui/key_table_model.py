@@ -125,9 +125,10 @@ def description_tooltip(record: KeyRecord, now: datetime) -> str:
 class KeyTableModel(QAbstractTableModel):
     """One page of keys; the window decides which page, the model only shows it."""
 
-    #: A page with as many rows as the one before replaces it in place: dataChanged over every cell, between
-    #: these two, instead of a reset. A reset makes the view drop its row widgets, re-create its header's
-    #: sections and lay everything out again; a page turn needs none of that, only a repaint.
+    #: A page replaces the one before in place, between these two: the rows only one of them has inserted or
+    #: removed at the end, then dataChanged over the rows both have. A reset would make the view drop its row
+    #: widgets, re-create its header's sections and lay everything out again; a page turn needs none of that,
+    #: only a repaint. Only a change to or from no rows at all resets.
     pageAboutToBeReplaced = Signal()
     pageReplaced = Signal()
 
@@ -146,19 +147,31 @@ class KeyTableModel(QAbstractTableModel):
 
     def reload(self, records: Sequence[KeyRecord]) -> None:
         records = tuple(records)
-        in_place = bool(records) and len(records) == len(self._records)
-        if in_place:
-            self.pageAboutToBeReplaced.emit()
-        else:
+        before, after = len(self._records), len(records)
+        if not before or not after:
             self.beginResetModel()
+            self._take(records)
+            self.endResetModel()
+            return
+        self.pageAboutToBeReplaced.emit()
+        # The rows both pages have keep the old page's keys until dataChanged: an insertion or removal
+        # changes no other row (Qt's model tester holds a model to that).
+        if after < before:
+            self.beginRemoveRows(QModelIndex(), after, before - 1)
+            self._take(self._records[:after])
+            self.endRemoveRows()
+        elif after > before:
+            self.beginInsertRows(QModelIndex(), before, after - 1)
+            self._take(self._records + records[before:])
+            self.endInsertRows()
+        self._take(records)
+        self.dataChanged.emit(self.index(0, 0), self.index(min(before, after) - 1, len(HEADERS) - 1))
+        self.pageReplaced.emit()
+
+    def _take(self, records: tuple[KeyRecord, ...]) -> None:
         self._records = records
         self._now = self._clock()
         self._forget_answers()
-        if in_place:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(records) - 1, len(HEADERS) - 1))
-            self.pageReplaced.emit()
-        else:
-            self.endResetModel()
 
     def _forget_answers(self) -> None:
         """After any change to what the cells show: data() works each row's answers out again when asked."""

@@ -384,9 +384,11 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
 
     def _on_pagination_previous_clicked(self) -> None:
         self.controller.previous()
+        self.table.scrollToTop()  # the page replaced the last in place: read from its first row, not its end
 
     def _on_pagination_next_clicked(self) -> None:
         self.controller.next()
+        self.table.scrollToTop()
 
     def _on_reload_action_triggered(self) -> None:
         self.controller.reload()

@@ -71,6 +71,23 @@ def _activate(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
 
+def test_a_page_turn_shows_the_new_page_from_its_top(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    """Read to the end of a page, then Next (or Previous): the new page's first row is in view, not its end."""
+    seed(store, 60)
+    window = make_window()
+    window.resize(900, 400)  # 25 rows do not fit: the table scrolls
+    wait_idle(qtbot, window)
+    bar = window.table.verticalScrollBar()
+    for turn in (window.pagination.next_button.click, window.pagination.prev_button.click):
+        bar.setValue(bar.maximum())
+        assert bar.value() > 0
+        turn()
+        wait_idle(qtbot, window)
+        assert bar.value() == 0
+        top = window.table.visualRect(window.model.index(0, 0))
+        assert window.table.viewport().rect().contains(top)
+
+
 def test_focus_stays_on_the_pager_when_next_turns_off(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     """Space on Next at the last page used to land on a row's button, and the next Space deleted a key."""
     seed(store, 30)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
-from desktop.ui.key_table_model import KeyTableModel
+from desktop.ui.key_table_model import COL_ACTIONS, KeyTableModel
 from desktop.ui.widgets.key_table_view import ActionCell, KeyTableView
 from tests.ui.helpers import seed
 
@@ -73,11 +75,36 @@ def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore)
     assert [view.cell(row) for row in range(25)] == cells
     assert [cell.key_id for cell in cells] == [record.id for record in model.records()]
     assert [view.columnWidth(column) for column in range(model.columnCount())] == widths
-    # A shorter page still resets: rows go away.
-    assert pager.next()
-    with qtbot.waitSignal(model.modelReset):
+
+
+def test_a_page_of_another_length_replaces_it_in_place_too(qtbot, qtmodeltester, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    """The last page is shorter: rows removed at the end, the rest replaced; back, rows inserted. No reset."""
+    model, view, pager = _first_of_60(qtbot, store)
+    qtmodeltester.check(model)  # Qt's tester stays on the model: it checks every insertion and removal below
+    cells = [view.cell(row) for row in range(25)]
+    widths = [view.columnWidth(column) for column in range(model.columnCount())]
+    assert pager.next() and pager.next()  # keys 51 to 60
+    with (
+        qtbot.assertNotEmitted(model.modelReset),
+        qtbot.waitSignal(model.rowsRemoved) as removed,
+        qtbot.waitSignal(model.dataChanged) as changed,
+    ):
         model.reload(pager.items)
-    assert model.rowCount() == 10
+    assert removed.args[1:] == [10, 24]
+    assert (changed.args[0].row(), changed.args[1].row()) == (0, 9)
+    assert [view.cell(row) for row in range(10)] == cells[:10]
+    assert [view.cell(row).key_id for row in range(10)] == [record.id for record in model.records()]
+    assert not any(cell.isVisibleTo(view) for cell in cells[10:])  # parked for a longer page
+    assert [view.columnWidth(column) for column in range(model.columnCount())] == widths
+    assert pager.previous()
+    with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.rowsInserted) as inserted:
+        model.reload(pager.items)
+    assert inserted.args[1:] == [10, 24]
+    # The parked widgets came back, in their rows' order: none was made anew.
+    assert [view.cell(row) for row in range(25)] == cells
+    assert [cell.key_id for cell in cells] == [record.id for record in model.records()]
+    assert all(cell.isVisibleTo(view) for cell in cells)
+    assert len(view.viewport().findChildren(ActionCell)) == 25
 
 
 def test_a_page_replaced_in_place_keeps_only_the_selected_keys_still_on_it(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
@@ -95,3 +122,54 @@ def test_a_page_replaced_in_place_keeps_only_the_selected_keys_still_on_it(qtbot
         model.reload(pager.items)
     assert view.selected_key_ids() == []
     assert not view.currentIndex().isValid()
+
+
+def _where_qt_puts(view: KeyTableView, model: KeyTableModel, row: int) -> QRect:
+    """Where Qt's own delegate places a widget in the row's Actions cell."""
+    index = model.index(row, COL_ACTIONS)
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    option.rect = view.visualRect(index)
+    probe = QWidget(view.viewport())
+    QStyledItemDelegate.updateEditorGeometry(view.itemDelegate(), probe, option, index)
+    probe.deleteLater()
+    return probe.geometry()
+
+
+def test_row_widgets_sit_where_qts_delegate_puts_them_without_asking_the_model(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    """Qt's delegate asks the model every role of a cell to place a row widget, for each of them on every
+    layout; ours works the place out once per cell size, and it is the same place."""
+    model, view, pager = _first_of_60(qtbot, store)
+    asked: list[int] = []  # roles asked
+    real_data = model.data
+
+    def counting(index, role=0):  # type: ignore[no-untyped-def]
+        asked.append(role)
+        return real_data(index, role)
+
+    model.data = counting  # type: ignore[method-assign]
+    view.updateEditorGeometries()  # the first layout: Qt's delegate asks, once for the cell size
+    first = len(asked)
+    view.updateEditorGeometries()
+    assert 0 < first <= 7 and len(asked) == first
+    model.data = real_data  # type: ignore[method-assign]
+
+    def placed_as_qt_places() -> None:
+        rows = model.rowCount()
+        assert [view.cell(row).geometry() for row in range(rows)] == [
+            _where_qt_puts(view, model, row) for row in range(rows)
+        ]
+
+    placed_as_qt_places()
+    assert pager.next() and pager.next()  # 10 keys: rows removed
+    model.reload(pager.items)
+    placed_as_qt_places()
+    assert pager.previous()  # 25 again: rows inserted
+    model.reload(pager.items)
+    view.scrollToBottom()
+    placed_as_qt_places()
+    font = QFont(view.font())
+    font.setPointSizeF(font.pointSizeF() * 1.5)  # taller rows, a wider Actions column
+    view.setFont(font)
+    qtbot.waitUntil(lambda: view.cell(0).geometry() == _where_qt_puts(view, model, 0))
+    placed_as_qt_places()

@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     QSize,
     Qt,
     Signal,
@@ -56,12 +57,35 @@ class _KeepCellsDelegate(TextCellDelegate):
     def __init__(self, view: KeyTableView, model: KeyTableModel) -> None:
         super().__init__(view, model)
         self._view = view
+        # (column, cell width, cell height) → a row widget's rectangle, relative to its cell.
+        self._places: dict[tuple[int, int, int], QRect] = {}
+
+    def forget(self) -> None:
+        super().forget()
+        self._places.clear()
 
     def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
         if isinstance(editor, ActionCell):
             self._view._park(editor)
         else:
             super().destroyEditor(editor, index)
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        """Where Qt's delegate puts a row widget, worked out once per cell size: Qt's own asks the model every
+        role of the cell (seven calls into Python) for each of the 25 widgets on every layout of the view (a
+        reset, rows inserted or removed, a resize), to find the same rectangle each time."""
+        if not isinstance(editor, ActionCell):
+            super().updateEditorGeometry(editor, option, index)
+            return
+        cell = option.rect
+        key = (index.column(), cell.width(), cell.height())
+        place = self._places.get(key)
+        if place is None:
+            super().updateEditorGeometry(editor, option, index)
+            place = self._places[key] = editor.geometry().translated(-cell.x(), -cell.y())
+        editor.setGeometry(place.translated(cell.x(), cell.y()))
 
 
 #: The widest text each fixed column can show, so no page makes a column jump (in Expires, with the
@@ -299,24 +323,7 @@ class KeyTableView(QTableView):
             self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_model_model_reset(self) -> None:
-        width = 0
-        height = 0
-        # The widgets of the page before, in the order they were made: the focus chain stays in row order.
-        parked = sorted(self._parked, key=self.viewport().children().index)
-        self._parked = []
-        palette = self.palette()
-        for row, record in enumerate(self._model.records()):
-            if row < len(parked):
-                cell = parked[row]
-                cell.show_record(record, palette)
-            else:
-                cell = ActionCell(record, palette, self.viewport())
-                cell.toggleClicked.connect(self.toggleRequested)
-                cell.deleteClicked.connect(self.deleteRequested)
-            self.setIndexWidget(self._model.index(row, COL_ACTIONS), cell)
-            hint = cell.sizeHint()
-            width, height = max(width, hint.width()), max(height, hint.height())
-        self._parked = parked[len(self._model.records()) :]  # rows a shorter page does not need, kept hidden
+        width, height = self._place_cells(0)
         if width:
             self.horizontalHeader().resizeSection(COL_ACTIONS, width + 8)
             self.verticalHeader().setDefaultSectionSize(max(height + 4, self.fontMetrics().height() + 12))
@@ -325,15 +332,41 @@ class KeyTableView(QTableView):
         self._restore_selection()
 
     def _on_model_page_replaced(self) -> None:
-        # The same rows' widgets, shown where they are, now act on the new page's keys.
+        # The same rows' widgets, shown where they are, now act on the new page's keys; rows a longer page
+        # added at the end take parked ones (a shorter page's removed rows were parked).
         palette = self.palette()
+        rows = self._model.rowCount()
         for row, record in enumerate(self._model.records()):
             cell = self.indexWidget(self._model.index(row, COL_ACTIONS))
-            if isinstance(cell, ActionCell):
-                cell.show_record(record, palette)
+            if not isinstance(cell, ActionCell):
+                rows = row
+                break
+            cell.show_record(record, palette)
+        self._place_cells(rows)
         # As after a reset: no current row, and only the kept keys still on this page selected.
         self.selectionModel().reset()
         self._restore_selection()  # dataChanged over every cell repaints the whole viewport, selection included
+
+    def _place_cells(self, first: int) -> tuple[int, int]:
+        """Row widgets for the rows from `first` on: parked ones, then new ones. Their widest and tallest size."""
+        width = height = 0
+        # The parked widgets in the order they were made: the focus chain stays in row order.
+        parked = sorted(self._parked, key=self.viewport().children().index)
+        records = self._model.records()[first:]
+        palette = self.palette()
+        for offset, record in enumerate(records):
+            if offset < len(parked):
+                cell = parked[offset]
+                cell.show_record(record, palette)
+            else:
+                cell = ActionCell(record, palette, self.viewport())
+                cell.toggleClicked.connect(self.toggleRequested)
+                cell.deleteClicked.connect(self.deleteRequested)
+            self.setIndexWidget(self._model.index(first + offset, COL_ACTIONS), cell)
+            hint = cell.sizeHint()
+            width, height = max(width, hint.width()), max(height, hint.height())
+        self._parked = parked[len(records) :]  # rows a shorter page does not need, kept hidden
+        return width, height
 
     def _restore_selection(self) -> None:
         """The rows selected before the reload, found again by key id (a live refresh may have moved them)."""

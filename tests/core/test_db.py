@@ -14,6 +14,7 @@ from sqlalchemy import exc, text
 from desktop.cli import exit_status
 from desktop.core.db import migrate as migratemod
 from desktop.core.db import sqlite as dbmod
+from desktop.core.db.rows import utc_time
 from desktop.core.errors import (
     DatabaseLocked,
     DatabaseReadOnly,
@@ -299,13 +300,15 @@ def test_fast_path_time_text_matches_sqlalchemys_storage(store: KeyStore) -> Non
     assert stored == ["2026-03-04 05:06:07.890123", "2026-03-04 10:06:07.000000"]
     assert [dbmod.sqlite_time_text(m) for m in moments] == stored
     assert [r.created_at for r in reversed(store.all())] == moments
-    assert [dbmod.sqlite_time(t) for t in stored] == moments
-    assert all(dbmod.sqlite_time(t).tzinfo is UTC for t in stored)  # type: ignore[union-attr]
+    assert [utc_time(t) for t in stored] == moments
+    assert all(utc_time(t).tzinfo is UTC for t in stored)  # type: ignore[union-attr]
     # A text with an offset of its own (another program's) reads as it always did: the clock time, as UTC.
-    assert dbmod.sqlite_time("2026-03-04 05:06:07+02:00") == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
-    assert dbmod.sqlite_time(None) is None
+    assert utc_time("2026-03-04 05:06:07+02:00") == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert utc_time(None) is None
     with pytest.raises(ValueError):
-        dbmod.sqlite_time("not a time")
+        utc_time("not a time")
+    # psycopg's naive UTC datetimes take the same path's end.
+    assert utc_time(datetime(2026, 3, 4, 5, 6, 7)) == moments[0].replace(microsecond=0)
 
 
 def test_missing_file_is_an_error_unless_asked_to_create(tmp_path: Path) -> None:

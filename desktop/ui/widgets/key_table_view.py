@@ -350,9 +350,11 @@ class KeyTableView(QTableView):
     def _place_cells(self, first: int) -> tuple[int, int]:
         """Row widgets for the rows from `first` on: parked ones, then new ones. Their widest and tallest size."""
         width = height = 0
+        records = self._model.records()[first:]
+        if not records:  # every row has its widget (a turn onto a page as long): nothing to sort or place
+            return width, height
         # The parked widgets in the order they were made: the focus chain stays in row order.
         parked = sorted(self._parked, key=self.viewport().children().index)
-        records = self._model.records()[first:]
         palette = self.palette()
         for offset, record in enumerate(records):
             if offset < len(parked):

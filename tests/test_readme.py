@@ -1,4 +1,9 @@
-"""The README's service snippet runs as printed, against a real database."""
+"""The code in the README and docs/ runs as printed, against a real database; their tables match the program.
+
+Each check reads the file that now holds its text: the README (the two commands, its own short service
+example), docs/service.md (the WSGI snippet, the SQL calls, the key format), docs/user-guide.md (the JSON
+fields, the exit codes), docs/team-mode.md (the set-up block).
+"""
 
 from __future__ import annotations
 
@@ -27,13 +32,16 @@ from tests.pg import PgCluster, throwaway_cluster
 from tests.pg import _bindir as pg_bindir
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
+USER_GUIDE = (REPO / "docs" / "user-guide.md").read_text(encoding="utf-8")
+SERVICE = (REPO / "docs" / "service.md").read_text(encoding="utf-8")
+TEAM_MODE = (REPO / "docs" / "team-mode.md").read_text(encoding="utf-8")
 
 
 def snippet() -> str:
     block = re.search(
-        r"<!-- service-snippet:start -->\n```python\n(.*?)```\n<!-- service-snippet:end -->", README, re.S
+        r"<!-- service-snippet:start -->\n```python\n(.*?)```\n<!-- service-snippet:end -->", SERVICE, re.S
     )
-    assert block, "README lost its service snippet"
+    assert block, "docs/service.md lost its service snippet"
     return block.group(1)
 
 
@@ -58,12 +66,12 @@ def hello(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[b
 
 @pytest.fixture
 def service(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """The README's snippet, run as printed with $APIKEYS_DATABASE set: its globals (`store`, `require_api_key`)."""
+    """The snippet of docs/service.md, run as printed with $APIKEYS_DATABASE set: its globals (`store`, etc.)."""
     monkeypatch.setenv("APIKEYS_DATABASE", str(db_path))
     with KeyStore.open(str(db_path), create=True) as admin:
         admin.create("created first")  # the snippet opens an existing database; it never creates one
     namespace: dict[str, Any] = {}
-    exec(compile(snippet(), "README.md", "exec"), namespace)
+    exec(compile(snippet(), "docs/service.md", "exec"), namespace)
     try:
         yield namespace
     finally:
@@ -73,6 +81,25 @@ def service(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
 def test_readme_opens_with_the_two_commands() -> None:
     first_block = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
     assert [line.split()[:2] for line in first_block] == [["make", "run"], ["make", "test"]]
+
+
+def test_readme_service_example_answers_as_verify_does(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's short example (the full middleware is in docs/service.md) runs as printed."""
+    monkeypatch.setenv("APIKEYS_DATABASE", str(db_path))
+    with KeyStore.open(str(db_path), create=True) as admin:
+        reader = admin.create("reader", scopes=["orders:read"])
+        other = admin.create("other", scopes=["billing:read"])
+        off = admin.create("switched off", scopes=["orders:read"])
+        admin.set_active(off.record.id, False)
+    namespace: dict[str, Any] = {}
+    code = _block("readme-service", README).split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), namespace)
+    try:
+        allowed = namespace["allowed"]
+        answers = [allowed(key) for key in (reader.key, other.key, off.key, keys.generate(), "ak_nonsense")]
+        assert answers == [True, False, False, False, False]
+    finally:
+        namespace["store"].close()
 
 
 def test_service_snippet_guards_an_app(db_path: Path, service: dict[str, Any]) -> None:
@@ -147,12 +174,12 @@ def test_service_snippet_answers_503_when_the_database_cannot_be_used(
     assert "cannot check API keys" in caplog.text and not leaked
 
 
-# -- the README stands alone --------------------------------------------------------
+# -- the README and docs/ stand alone -----------------------------------------------
 
 
-def _block(name: str) -> str:
-    block = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", README, re.S)
-    assert block, f"README lost its {name} block"
+def _block(name: str, text: str) -> str:
+    block = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.S)
+    assert block, f"the docs lost their {name} block"
     return block.group(1)
 
 
@@ -189,20 +216,21 @@ def test_nothing_in_the_repository_points_outside_the_clone() -> None:
 
 
 def test_readme_lists_the_json_fields_that_list_prints(db_path: Path) -> None:
-    documented = re.findall(r"^\| `([a-z_]+)` \|", _block("json-fields"), re.M)
+    documented = re.findall(r"^\| `([a-z_]+)` \|", _block("json-fields", USER_GUIDE), re.M)
     created = run_cli("create", "--description", "x", "--expires", "2999-01-01", "--database", str(db_path))
     assert created.returncode == 0, created.stderr
     result = run_cli("list", "--json", "--database", str(db_path))
     [entry] = json.loads(result.stdout)
     assert documented == list(entry)
-    assert "the UTC instant at which the key stops working" in _block("json-fields")
+    assert "the UTC instant at which the key stops working" in _block("json-fields", USER_GUIDE)
 
 
 def test_readme_key_check_agrees_with_the_app() -> None:
     namespace: dict[str, Any] = {}
-    exec(compile(_block("key-check").split("```python\n", 1)[1].split("```", 1)[0], "README.md", "exec"), namespace)
+    code = _block("key-check", SERVICE).split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "docs/service.md", "exec"), namespace)
     well_formed = namespace["well_formed"]
-    assert f"Regex: `^{keys.KEY_PATTERN.pattern}$`" in README
+    assert f"Regex: `^{keys.KEY_PATTERN.pattern}$`" in SERVICE
     for _ in range(200):
         key = Secret(keys.generate())
         assert well_formed(key)
@@ -214,7 +242,7 @@ def test_readme_key_check_agrees_with_the_app() -> None:
 
 
 def test_readme_states_every_exit_code_and_the_unsafe_file_rules() -> None:
-    section = README.split("## Command line\n", 1)[1].split("\n## ", 1)[0]
+    section = USER_GUIDE.split("## Command line\n", 1)[1].split("\n## ", 1)[0]
     assert re.findall(r"^\| (\d+) \|", section, re.M) == ["0", "1", "2", "3", "3", "130"]
     for rule in ("symlink", "not a regular file", "owned by another user", "group or others", "sticky bit"):
         assert rule in section
@@ -226,7 +254,7 @@ def test_service_snippet_with_a_mistyped_database_fails_at_start_up(
     typo = tmp_path / "keyz.db"
     monkeypatch.setenv("APIKEYS_DATABASE", str(typo))
     with pytest.raises(DomainError, match=re.escape(f"No database at {typo}")) as raised:
-        exec(compile(snippet(), "README.md", "exec"), {})
+        exec(compile(snippet(), "docs/service.md", "exec"), {})
     assert isinstance(raised.value, DatabaseMissing) and exit_status(raised.value) == 3
     assert list(tmp_path.iterdir()) == []
 
@@ -234,13 +262,13 @@ def test_service_snippet_with_a_mistyped_database_fails_at_start_up(
 # -- Team mode (PostgreSQL): the set-up, psql and Python blocks run as printed, on a server of their own ----------
 
 
-def _code(name: str, language: str) -> str:
-    return _block(name).split(f"```{language}\n", 1)[1].split("```", 1)[0]
+def _code(name: str, language: str, text: str) -> str:
+    return _block(name, text).split(f"```{language}\n", 1)[1].split("```", 1)[0]
 
 
 @dataclass
 class TeamServer:
-    """A private cluster the README's set-up block ran on (its role names are the README's, so not shared)."""
+    """A private cluster docs/team-mode.md's set-up block ran on (its role names are the doc's, so not shared)."""
 
     cluster: PgCluster
     env: dict[str, str]  # what a person's shell has: PATH with apikeys and psql, PGHOST, the service file
@@ -251,14 +279,14 @@ class TeamServer:
 def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
     with throwaway_cluster() as cluster:
         services = tmp_path_factory.mktemp("team") / "pg_service.conf"
-        # The README's service file, pointing at this cluster's socket instead of db.example.com.
+        # docs/team-mode.md's service file, pointing at this cluster's socket instead of db.example.com.
         services.write_text(f"[apikeys]\nhost={cluster.socket}\ndbname=apikeys\n")
         path = os.pathsep.join([str(Path(sys.executable).parent), str(pg_bindir()), os.environ["PATH"]])
         env = {**os.environ, "PATH": path, "PGHOST": str(cluster.socket), "PGUSER": "postgres"}
         env["PGSERVICEFILE"] = str(services)
         env.pop("APIKEYS_DATABASE", None)
         setup = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", _code("team-setup", "sh")],
+            ["bash", "-euo", "pipefail", "-c", _code("team-setup", "sh", TEAM_MODE)],
             env=env,
             capture_output=True,
             text=True,
@@ -297,7 +325,7 @@ def test_readme_team_setup_gives_each_role_its_rights(team_server: TeamServer) -
 def test_readme_psql_verify_call(team_server: TeamServer) -> None:
     def psql(key: str) -> str:
         result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", _code("team-psql", "sh")],
+            ["bash", "-euo", "pipefail", "-c", _code("team-psql", "sh", SERVICE)],
             env={**team_server.env, "API_KEY": key, "PGUSER": "nobody"},
             capture_output=True,
             text=True,
@@ -315,7 +343,7 @@ def test_readme_psql_verify_call(team_server: TeamServer) -> None:
 def test_readme_python_verify_call(team_server: TeamServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PGSERVICEFILE", team_server.env["PGSERVICEFILE"])
     namespace: dict[str, Any] = {}
-    exec(compile(_code("team-python", "python"), "README.md", "exec"), namespace)
+    exec(compile(_code("team-python", "python", SERVICE), "docs/service.md", "exec"), namespace)
     try:
         verify = namespace["verify"]
         assert verify(team_server.key) == "valid"
@@ -333,7 +361,7 @@ def test_service_snippet_as_a_postgresql_verifier(team_server: TeamServer, monke
     monkeypatch.setenv("PGSERVICEFILE", team_server.env["PGSERVICEFILE"])
     monkeypatch.setenv("APIKEYS_DATABASE", "postgresql://billing_service@/?service=apikeys")
     namespace: dict[str, Any] = {}
-    exec(compile(snippet(), "README.md", "exec"), namespace)
+    exec(compile(snippet(), "docs/service.md", "exec"), namespace)
     try:
         app = namespace["require_api_key"](hello)
         answer = call(app, f"Bearer {team_server.key}")

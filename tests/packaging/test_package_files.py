@@ -131,9 +131,11 @@ def test_install_instructions_and_the_smoke_test_use_apt_on_the_built_file() -> 
     `make smoke` proves the command works; this keeps the README and smoke.sh on that one command.
     """
     readme = (REPO / "README.md").read_text(encoding="utf-8")
+    guide = (REPO / "docs" / "user-guide.md").read_text(encoding="utf-8")  # the README's "more" on installing
     smoke = (REPO / "packaging" / "smoke.sh").read_text(encoding="utf-8")
     build_deb = (REPO / "packaging" / "build_deb.py").read_text(encoding="utf-8")
     assert "dpkg -i" not in readme.replace("`dpkg -i` would not", "")
+    assert "dpkg -i" not in guide.replace("`dpkg -i` would not", "")
     assert "sudo apt install ./dist/apikeys_<version>_<arch>.deb" in readme
     assert 'f"{NAME}_{ver}_{arch}.deb"' in build_deb  # the file name the README spells out
     commands = [line.strip() for line in smoke.splitlines() if not line.lstrip().startswith("#")]

@@ -19,12 +19,12 @@ from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMenu, QMessageBox
 
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
     from desktop.ui.notifications import Notifier
+    from desktop.ui.private_settings import PrivateSettings
     from desktop.ui.tasks import TaskRunner
 
 SETTINGS_RECENT = "database/recent"
@@ -44,7 +44,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
     runner: TaskRunner
     recent_menu: QMenu
     missing_dialog: QMessageBox | None
-    _settings: QSettings
+    _settings: PrivateSettings
 
     if TYPE_CHECKING:
 

@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 #: `password=`, `sslpassword=`, `PGPASSWORD=`, `password = 'x y'`: a libpq keyword (conninfo word or URL
 #: query parameter) that carries a password; matched loosely on purpose (case, spaces).
 _PASSWORD_WORD = re.compile(r"password\s*=", re.IGNORECASE)
-#: `scheme://user:password@host`: libpq ends the user part at the first "@" or "/" after "://".
-_URL_PASSWORD = re.compile(r"://[^/@]*:[^/@]*@")
+#: `scheme://user:password@host`. libpq ends the user part at the first "@" or "/" after "://"; SQLAlchemy,
+#: which reads the app's URLs first, lets the password hold "/" (up to the "@"): either is caught.
+_URL_PASSWORD = re.compile(r"://[^/@]*:[^@]*@")
 
 _SCALARS = (bool, int, float, QByteArray, bytes)
 

@@ -140,3 +140,58 @@ def test_a_settings_file_left_by_an_older_version_is_cleaned_and_narrowed(  # ty
     found = _leaks(repr(window.recent_databases()))
     assert not found
     assert "/srv/keys.db" in window.recent_databases()
+
+
+KEY = "ak_" + "7Gq2" + "A" * 30 + "x9Lp"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"postgresql://alice:{PASSWORD}@db.example.com/keys",
+        f"postgres://alice:{PASSWORD}@[::1]:5432/keys",
+        f"postgresql://alice:p/{PASSWORD}@db/keys",
+        f"postgresql://alice@db/keys?sslmode=require&password={PASSWORD}",
+        f"postgresql://alice@db/keys?sslpassword={PASSWORD}",
+        f"postgresql://alice@db/keys?pass%77ord={PASSWORD}",
+        f"postgresql://alice@db/keys?%70assword={PASSWORD}",
+        f"postgresql://alice@db/keys?password%3D{PASSWORD}",
+        f"host=db dbname=keys password={PASSWORD}",
+        f"host=db password = '{PASSWORD} with spaces'",
+        f"PGPASSWORD={PASSWORD}",
+        ["/srv/keys.db", f"postgresql://bob:{PASSWORD}@h/db"],
+    ],
+)
+def test_the_gate_never_writes_a_password(value: object) -> None:
+    from desktop.ui.private_settings import cleaned
+
+    assert PASSWORD not in repr(cleaned(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [KEY, f"Bearer {KEY}", f"API_KEY={KEY}", f"{KEY}\u200b", f"x{KEY}y", f"ak%5F{KEY[3:]}", [f"a {KEY}"]],
+)
+def test_the_gate_never_writes_a_key(value: object) -> None:
+    from desktop.ui.private_settings import cleaned
+
+    assert KEY_PATTERN.search(repr(cleaned(value))) is None
+    assert KEY[3:] not in repr(cleaned(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "postgresql://alice@/keys?host=/run/postgresql&sslmode=verify-full",
+        "postgresql://[::1]:5432/keys",
+        "/home/alice/keys.db",
+        "billing",
+        "ak_7Gq2…x9Lp",
+        42,
+        True,
+    ],
+)
+def test_the_gate_keeps_what_holds_no_secret(value: object) -> None:
+    from desktop.ui.private_settings import cleaned
+
+    assert cleaned(value) == value

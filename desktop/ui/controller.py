@@ -165,6 +165,10 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
         """Every failure goes here: the policy decides, the notifier logs and shows; work carries on."""
+        if self.explained_by_missing_file(
+            err, action
+        ):  # file_watch.py: a file moved away says so, whoever noticed first
+            return
         if isinstance(err, ServerUnreachable):
             self.watch.server_lost(err)  # first, so that this action's own error shows on top of the sticky notice
         outcome = self.notifier.report(err, action, record)

@@ -19,12 +19,12 @@ from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMenu, QMessageBox
 
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
     from desktop.ui.notifications import Notifier
+    from desktop.ui.private_settings import PrivateSettings
     from desktop.ui.tasks import TaskRunner
 
 SETTINGS_RECENT = "database/recent"
@@ -44,7 +44,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
     runner: TaskRunner
     recent_menu: QMenu
     missing_dialog: QMessageBox | None
-    _settings: QSettings
+    _settings: PrivateSettings
 
     if TYPE_CHECKING:
 
@@ -96,9 +96,10 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
     # -- menus --
 
     def _file_dialog_start(self) -> str:
-        if self.store is not None and "://" not in self.store.location:
-            return self.store.location
-        return ""
+        """Open starts in the open file's folder, or the person's documents: never the working directory."""
+        from desktop.ui.user_folders import file_dialog_folder
+
+        return str(file_dialog_folder(self.store.location if self.store is not None else None))
 
     @guarded
     def _on_open_action_triggered(self) -> None:
@@ -118,9 +119,11 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QFileDialog
 
-        start = self._file_dialog_start()
-        folder = str(Path(start).parent) if start else ""
-        dialog = QFileDialog(self, "New Database", str(Path(folder) / "keys.db") if folder else "", DATABASE_FILTER)
+        from desktop.ui.user_folders import documents_folder, free_name
+
+        # A name that names nothing yet, in the person's documents (never the file open now: Save would refuse it).
+        suggested = free_name(documents_folder(), "keys.db")
+        dialog = QFileDialog(self, "New Database", str(suggested), DATABASE_FILTER)
         dialog.setObjectName("newDatabaseDialog")
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)

@@ -112,7 +112,7 @@ class ExportActions:
         self._export_dialog: QFileDialog | None = None
 
     def _on_export_action_triggered(self) -> None:
-        from PySide6.QtCore import QStandardPaths, Qt
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QFileDialog
 
         if self.controller.store is None:
@@ -120,8 +120,10 @@ class ExportActions:
         if self.export_progress is not None:
             self.export_progress.raise_()
             return
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        dialog = QFileDialog(self, "Export Keys", str(Path(folder) / "api-keys.csv"))  # type: ignore[arg-type]
+        from desktop.ui.user_folders import documents_folder
+
+        # A folder that exists (a missing Documents made Qt start in the working directory).
+        dialog = QFileDialog(self, "Export Keys", str(documents_folder() / "api-keys.csv"))  # type: ignore[arg-type]
         dialog.setObjectName("exportDialog")
         dialog.setNameFilters([CSV_FILTER, JSON_FILTER])
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("desktop.ui.controller")
 
+#: The reads (report()'s action names) whose failure on a vanished file is said by the file's own notice: the
+#: background count and reload, a search, the poll, and the page turns (guarded slots report their names).
+READS = frozenset({"count", "reload", "search", "poll", "next", "previous", "resize", "first", "refresh"})
+
 
 class FileWatching(QObject if TYPE_CHECKING else object):
     """Needs from its controller the store, the notifier, the poll timer, refresh(), report() and the signals."""
@@ -36,6 +40,8 @@ class FileWatching(QObject if TYPE_CHECKING else object):
     _file_missing: bool
     _file_notice: Notice | None
     _file_error: str | None
+    #: In explained_by_missing_file (watch_file may report, which asks it again).
+    _explaining: bool = False
     notifier: Notifier
     poll_timer: QTimer
     noticeReleased: SignalInstance
@@ -93,6 +99,29 @@ class FileWatching(QObject if TYPE_CHECKING else object):
                     "now showing the keys in the new file."
                 )
             return not before_write
+        return True
+
+    def explained_by_missing_file(self, err: BaseException, action: str) -> bool:
+        """Whether a read's `err` comes from the database file no longer being at its path (its notice is shown).
+
+        A read on another thread (a count, a reload, a search) may hit the vanished file before the poll looks:
+        its error ("unable to open database file", "disk I/O error") would say the file cannot be read, when
+        what happened is that it was deleted or moved away. Whatever noticed first, the person reads that.
+        A write's failure keeps its own message (it says what was not done), beside the notice.
+        """
+        if action not in READS or not self._polls or self._store is None or not isinstance(err, DomainError):
+            return False
+        if self._explaining:
+            return False
+        self._explaining = True  # watch_file reports what check_file raises: through here, once
+        try:
+            self.watch_file()
+        finally:
+            self._explaining = False
+        if not self._file_missing:
+            return False
+        # The notice that stays (watch_file's) says it; the raw error is only logged.
+        log.info("%s (the database file is gone)", err.message)
         return True
 
     def _drop_file_notice(self) -> None:

@@ -65,9 +65,12 @@ Ask = Callable[[QWidget | None, OpenProblem], Retry | None]
 
 
 def folder_of(target: str) -> str:
-    """The folder a file dialog should start in for `target`: its own, or the nearest one that exists."""
-    if "://" in target:
-        return ""
+    """The folder a file dialog should start in for `target`: its own, or the nearest one that exists; for a
+    server URL (or nothing) the person's documents, never the working directory."""
+    from desktop.ui.user_folders import documents_folder
+
+    if "://" in target or not target.strip():
+        return str(documents_folder())
     folder = Path(target).expanduser().absolute().parent
     while not folder.is_dir() and folder != folder.parent:
         folder = folder.parent

@@ -22,6 +22,7 @@ from desktop.ui.generate_flow import GenerateFlow
 from desktop.ui.guard import guarded
 from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
+from desktop.ui.private_settings import PrivateSettings
 from desktop.ui.query_actions import QueryActions
 
 if TYPE_CHECKING:
@@ -60,7 +61,8 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
-        self._settings = settings if settings is not None else QSettings()
+        # Every write to the settings passes this gate: never a password or a key, the file private (0600).
+        self._settings = PrivateSettings(settings)
         self._clock = clock
         self._shut_down = False
         self._built = False

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QSizePolicy, QToolButton, QWidget
 
 from desktop.ui import theme
 from desktop.ui.error_policy import Level as Level  # the notices' levels, imported from here by the UI
@@ -77,7 +77,12 @@ class ElidedLabel(QLabel):
 
 
 class NotificationArea(QWidget):
-    """Icon plus text in the status bar; errors in the palette's error colour, shown longer."""
+    """Icon plus text in the status bar; errors in the palette's error colour, shown longer.
+
+    Nothing said is ever out of reach: a message too long for the bar gets a "More…" button (and its tool tip)
+    that shows it whole, and the last error stays a click away (the red button) after it times out or another
+    message takes its place, until the next error.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,11 +96,31 @@ class NotificationArea(QWidget):
         self._text.setObjectName("statusText")
         self._text.setTextFormat(Qt.TextFormat.PlainText)  # descriptions are text, never markup
         self._text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        #: The error said last: reachable until the next error (lastErrorButton), whatever is shown meanwhile.
+        self._last_error: Notice | None = None
+        self.more_button = QToolButton(self)
+        self.more_button.setObjectName("noticeMoreButton")
+        self.more_button.setText("More…")
+        self.more_button.setAutoRaise(True)
+        self.more_button.setAccessibleName("Show the whole message")
+        self.more_button.clicked.connect(self._on_more_button_clicked)
+        self.more_button.hide()
+        self.last_error_button = QToolButton(self)
+        self.last_error_button.setObjectName("lastErrorButton")
+        self.last_error_button.setAutoRaise(True)
+        self.last_error_button.setText("Last error")
+        self.last_error_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.last_error_button.setAccessibleName("Show the last error")
+        self.last_error_button.clicked.connect(self._on_last_error_button_clicked)
+        self.last_error_button.hide()
+        self.details_box: QMessageBox | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(6)
         layout.addWidget(self._icon)
         layout.addWidget(self._text, 1)
+        layout.addWidget(self.more_button)
+        layout.addWidget(self.last_error_button)
         self._expiry = QTimer(self)
         self._expiry.setObjectName("noticeExpiryTimer")
         self._expiry.setSingleShot(True)
@@ -113,8 +138,13 @@ class NotificationArea(QWidget):
             self._sticky = notice
         self._display(notice)
 
+    def last_error(self) -> Notice | None:
+        return self._last_error
+
     def _display(self, notice: Notice) -> None:
         self._notice = notice
+        if notice.level is Level.ERROR:
+            self._last_error = notice
         self._text.setText(notice.text)
         # A tool tip's format is guessed: a description holding `<b>` would be rendered. Show it as typed.
         self._text.setToolTip(plain_tooltip(notice.text))
@@ -128,6 +158,7 @@ class NotificationArea(QWidget):
             self._expiry.stop()
         else:
             self._expiry.start(notice.duration_ms)
+        self._update_buttons()
 
     def release(self, notice: Notice) -> None:
         """A sticky notice may go now: it gets its usual time on screen from here, if it is still shown."""
@@ -142,6 +173,55 @@ class NotificationArea(QWidget):
         self._text.setToolTip("")
         self._icon.hide()
         self._expiry.stop()
+        self._update_buttons()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._update_buttons()
+
+    def elided(self) -> bool:
+        """Whether the message shown is cut short at the bar's width now."""
+        return bool(self._text.text()) and self._text.shown_text() != self._text.text()
+
+    def _update_buttons(self) -> None:
+        # With the button shown the text only has less room: shown while the text does not fit, never flickering.
+        self.more_button.setVisible(self._notice is not None and self.elided())
+        if self._notice is not None:
+            self.more_button.setToolTip(plain_tooltip(self._notice.text))
+        error = self._last_error
+        self.last_error_button.setVisible(error is not None and error is not self._notice)
+        if error is not None:
+            self.last_error_button.setIcon(theme.icon("error"))
+            self.last_error_button.setToolTip(plain_tooltip(f"Last error: {error.text}"))
+
+    def _on_more_button_clicked(self) -> None:
+        if self._notice is not None:
+            self.show_whole(self._notice)
+
+    def _on_last_error_button_clicked(self) -> None:
+        if self._last_error is not None:
+            self.show_whole(self._last_error)
+
+    def show_whole(self, notice: Notice) -> None:
+        """The whole text in a small window of its own, selectable (to copy into a bug report or a search)."""
+        box = self.details_box
+        if box is None:
+            box = QMessageBox(self.window())
+            box.setObjectName("noticeDetailsDialog")
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.setStandardButtons(QMessageBox.StandardButton.Close)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.destroyed.connect(self._on_details_box_destroyed)
+            self.details_box = box
+        error = notice.level is Level.ERROR
+        box.setIcon(QMessageBox.Icon.Critical if error else QMessageBox.Icon.Information)
+        box.setWindowTitle("Error" if error else "Message")  # Qt appends the app name
+        box.setText(notice.text)
+        box.open()
+
+    def _on_details_box_destroyed(self) -> None:
+        self.details_box = None
 
     def changeEvent(self, event: Any) -> None:
         super().changeEvent(event)

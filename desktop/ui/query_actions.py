@@ -13,12 +13,11 @@ from PySide6.QtWidgets import QWidget
 from desktop.ui.export_actions import ExportActions
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings
-
     from desktop.core.query import Query
     from desktop.core.values import KeyRecord
     from desktop.ui.controller import Controller
     from desktop.ui.controller_query import Triage
+    from desktop.ui.private_settings import PrivateSettings
     from desktop.ui.widgets.key_table_view import KeyTableView
 
 NOTHING_MATCHED = "No keys match the search and filter."
@@ -30,7 +29,7 @@ class QueryActions(ExportActions):
 
     controller: Controller
     table: KeyTableView
-    _settings: QSettings
+    _settings: PrivateSettings
 
     def _build_query_bar(self) -> None:
         """The search row, the banner and the health line, over the table; the query remembered is restored."""
@@ -184,12 +183,11 @@ class QueryActions(ExportActions):
         self.health_summary.set_health(triage.health)
 
     def _remember_query(self, query: Query) -> None:
-        # Never a whole key: it is remembered as its masked form, which finds the same key by its hint.
-        from desktop.core import keys
+        # Never a whole key: the settings' gate (private_settings.py) keeps a key in the text only masked, which
+        # finds the same key by its hint, and drops a text that names a password.
         from desktop.ui.query_settings import SETTINGS_REVERSE, SETTINGS_SEARCH, SETTINGS_SORT, SETTINGS_STATUS
 
-        search = keys.mask(query.search) if keys.is_well_formed(query.search) else query.search
-        self._settings.setValue(SETTINGS_SEARCH, search)
+        self._settings.setValue(SETTINGS_SEARCH, query.search)
         self._settings.setValue(SETTINGS_STATUS, query.status.value if query.status is not None else "")
         self._settings.setValue(SETTINGS_SORT, query.sort.value)
         self._settings.setValue(SETTINGS_REVERSE, query.reverse)

@@ -14,7 +14,7 @@ from desktop.core.query import Filter, KeyHealth, Query, Sort
 from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_LAST_USED
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings
+    from desktop.ui.private_settings import PrivateSettings
 
 SETTINGS_SEARCH = "query/search"
 SETTINGS_STATUS = "query/status"
@@ -45,7 +45,7 @@ def flipped(order: Qt.SortOrder) -> Qt.SortOrder:
     return Qt.SortOrder.DescendingOrder if order == ascending else ascending
 
 
-def saved_query(settings: QSettings) -> Query:
+def saved_query(settings: PrivateSettings) -> Query:
     """The query remembered from the last run; anything unreadable falls back to its default."""
     search = settings.value(SETTINGS_SEARCH, "")
     status = settings.value(SETTINGS_STATUS, "")

@@ -51,7 +51,6 @@ class ConnectDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.connect_button = buttons.addButton("Connect", QDialogButtonBox.ButtonRole.AcceptRole)
         self.connect_button.setObjectName("connectButton")
-        self.connect_button.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.url_edit.textChanged.connect(self._on_url_edit_text_changed)
@@ -60,6 +59,10 @@ class ConnectDialog(QDialog):
         layout.addWidget(self.url_edit)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+        # Only once the button is in this dialog does setDefault() register with it (before, Qt made the first
+        # button, Cancel, the default): Enter in the field connects, Esc cancels.
+        self.connect_button.setDefault(True)
+        self.url_edit.setFocus()
 
     def url(self) -> str:
         return self.url_edit.text().strip()

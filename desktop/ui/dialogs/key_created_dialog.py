@@ -117,6 +117,9 @@ class KeyCreatedDialog(QDialog):
         layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
 
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        # The "Copied" line stays true while the dialog is open: it counts down, then says the key was cleared.
+        clipboard.countdown.connect(self._on_clipboard_countdown)
+        clipboard.cleared.connect(self._on_clipboard_cleared)
         self.finished.connect(self._on_self_finished)
         self.key_field.installEventFilter(self)
         self.copy_button.setFocus()
@@ -190,12 +193,28 @@ class KeyCreatedDialog(QDialog):
         self._clipboard.copy(self._key)
         self._copied = True
         self.copy_button.setText("Copied")
-        seconds = self._clipboard.clear_after_ms // 1000
-        self.copied_label.setText(
-            f"Copied. The clipboard is marked secret for clipboard managers and will be cleared in {seconds} s."
-        )
+        self._on_clipboard_countdown(self._clipboard.seconds_left())
+
+    def _on_clipboard_countdown(self, seconds: int) -> None:
+        if not self._copied:
+            return
+        if seconds > 0:
+            self.copied_label.setText(
+                f"Copied. The clipboard is marked secret for clipboard managers and will be cleared in {seconds} s."
+            )
+        elif not self._clipboard.holds_secret():
+            # Something else was copied since (or the clipboard was cleared): nothing of the key is left on it.
+            self.copied_label.setText("Copied. The key is no longer on the clipboard; copy it again if needed.")
+
+    def _on_clipboard_cleared(self) -> None:
+        if self._copied:
+            self.copied_label.setText(
+                "Copied, then cleared from the clipboard for safety. Copy it again if you still need it."
+            )
 
     def _on_self_finished(self, _result: int) -> None:
+        self._clipboard.countdown.disconnect(self._on_clipboard_countdown)
+        self._clipboard.cleared.disconnect(self._on_clipboard_cleared)
         # No widget may hold the key once the dialog is gone: setText also drops the undo history.
         self.key_field.setText("")
         self.key_field.setMinimumWidth(0)

@@ -1,0 +1,54 @@
+"""A file moved away while a background read is under way reads as "deleted or moved away", whatever notices
+first: the count, a live reload or a search that hits the vanished file, or the file watch (issue 21, item 17)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.core.store import KeyStore
+from desktop.ui.main_window import MainWindow
+from desktop.ui.notifications import Level
+from tests.ui.helpers import seed, wait_idle
+
+#: The file watch's poll never comes within a test: only the background read can notice the file is gone.
+NO_POLL = 600_000
+
+
+def _move_away(db_path: Path, tmp_path: Path) -> list[tuple[Path, Path]]:
+    away = tmp_path / "moved-away"
+    away.mkdir()
+    moves = [(p, away / p.name) for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)]
+    for source, target in moves:
+        source.rename(target)
+    return moves
+
+
+def _level(window: MainWindow) -> Level | None:
+    notice = window.notification_area.notice()
+    return None if notice is None else notice.level
+
+
+def test_a_read_that_hits_a_moved_file_first_says_it_was_moved(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
+) -> None:
+    seed(store, 30)
+    store.close()
+    window = make_window(poll_interval_ms=NO_POLL)
+    shown = [record.id for record in window.model.records()]
+    moves = _move_away(db_path, tmp_path)
+    # The reads' idle connections are gone, as when the page and the count ran at once and one of them had
+    # to connect anew (the race a busy machine makes): the next read opens the path, and finds no file there.
+    window.store.database._idle.close_all()
+    window.controller.reload()  # the page again, then the count in the background
+    qtbot.waitUntil(lambda: _level(window) is Level.ERROR, timeout=5000)
+    wait_idle(qtbot, window)
+    text = window.notification_area.text()
+    assert "deleted or moved away" in text, text
+    assert "I/O" not in text and "Cannot use the database" not in text
+    assert [record.id for record in window.model.records()] in (shown, [])  # never a key no database holds
+
+    for source, target in moves:
+        target.rename(source)
+    window.controller.poll_timer.timeout.emit()
+    qtbot.waitUntil(lambda: "is back" in window.notification_area.text(), timeout=5000)
+    wait_idle(qtbot, window)

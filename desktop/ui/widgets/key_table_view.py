@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     Qt,
     Signal,
@@ -344,6 +345,14 @@ class KeyTableView(QTableView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        modifiers = event.modifiers()
+        if event.key() == Qt.Key.Key_Menu or (
+            event.key() == Qt.Key.Key_F10 and modifiers == Qt.KeyboardModifier.ShiftModifier
+        ):
+            # The context menu for the row the keyboard is on, opened beside it (not wherever the mouse is).
+            self.customContextMenuRequested.emit(self._keyboard_menu_point())
+            event.accept()
+            return
         key_id = self.selected_key_id()
         if key_id is not None and event.modifiers() == Qt.KeyboardModifier.NoModifier:
             if event.key() == Qt.Key.Key_Space:
@@ -358,6 +367,18 @@ class KeyTableView(QTableView):
                 event.accept()
                 return
         super().keyPressEvent(event)
+
+    def _keyboard_menu_point(self) -> QPoint:
+        """In the viewport: the current row's description (else the first selected row's), or the top left."""
+        index = self.currentIndex()
+        if not index.isValid() or not self.selectionModel().isRowSelected(index.row()):
+            rows = sorted(self.selectionModel().selectedRows())
+            index = rows[0] if rows else index
+        if not index.isValid():
+            return QPoint(0, 0)
+        self.scrollTo(index)
+        rect = self.visualRect(index.siblingAtColumn(COL_DESCRIPTION))
+        return QPoint(rect.left() + min(rect.width() // 2, 40), rect.center().y())
 
     def focusInEvent(self, event: Any) -> None:
         super().focusInEvent(event)

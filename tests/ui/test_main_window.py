@@ -594,7 +594,8 @@ def test_about_shows_version_and_location(qtbot, make_window, db_path: Path) -> 
     window.about_action.trigger()
     box = wait_for(qtbot, QMessageBox, "aboutDialog")
     assert __version__ in box.text()
-    assert str(db_path) in box.informativeText()
+    # Read without its invisible wrap hints (tests/ui/test_about.py: it wraps between folders only).
+    assert str(db_path) in box.informativeText().replace("\u200b", "").replace("\u2060", "")
     box.close()
 
 

@@ -173,3 +173,17 @@ def test_row_actions_from_the_keyboard_act_on_the_selected_row(qtbot, make_windo
     answer(qtbot, "confirmDeleteDialog", "cancelButton")
     qtbot.waitUntil(table.hasFocus)
     assert all(store.get(i).active for i in ids)
+
+
+def test_when_nothing_matches_tab_reaches_the_clear_button_after_the_table(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    busy_store(store)
+    window = make_window()
+    window.search_edit.setFocus()
+    qtbot.keyClicks(window.search_edit, "no such description")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0 and window.table.empty_button.isVisible())
+    chain = names(tab_chain(qtbot, window))
+    assert chain[chain.index("keysTable") + 1] == "emptyActionButton", chain
+    window.table.empty_button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(window.table.empty_button.hasFocus)
+    ring = QColor(theme.focus_ring(theme.is_dark(window.palette())))
+    assert len(ring_sides(window.grab().toImage(), window, window.table.empty_button, ring)) == 4

@@ -94,7 +94,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         from desktop.ui.controller import POLL_INTERVAL_MS, Controller
         from desktop.ui.key_table_model import KeyTableModel
         from desktop.ui.notifications import NotificationArea
-        from desktop.ui.widgets.focus_ring import FocusRing
+        from desktop.ui.widgets.focus_ring import FocusRing, ring_every_window
         from desktop.ui.widgets.key_table_view import KeyTableView
         from desktop.ui.widgets.pagination_bar import PaginationBar
 
@@ -168,6 +168,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         self._build_query_bar()
         self._set_tab_order()
         self.focus_ring = FocusRing(self)
+        ring_every_window()  # the dialogs too
 
         self._connect_signals()
         self._connect_query_signals()

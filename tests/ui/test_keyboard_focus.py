@@ -187,3 +187,29 @@ def test_when_nothing_matches_tab_reaches_the_clear_button_after_the_table(qtbot
     qtbot.waitUntil(window.table.empty_button.hasFocus)
     ring = QColor(theme.focus_ring(theme.is_dark(window.palette())))
     assert len(ring_sides(window.grab().toImage(), window, window.table.empty_button, ring)) == 4
+
+
+@pytest.mark.parametrize("name", PALETTES)
+def test_dialogs_show_the_focus_ring_too(qtbot, make_window, name: str) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    before = QApplication.palette()
+    QApplication.setPalette(PALETTES[name]())
+    try:
+        window.generate_action.trigger()
+        dialog = wait_for(qtbot, QWidget, "generateDialog")
+        dialog.activateWindow()
+        qtbot.waitUntil(lambda: dialog.isAncestorOf(QApplication.focusWidget()))
+        ring = QColor(theme.focus_ring(name == "dark"))
+        seen = []
+        for _ in range(6):  # description, expiry box, presets…: each wears the ring in turn
+            focused = QApplication.focusWidget()
+            assert focused is not None and dialog.isAncestorOf(focused)
+            QApplication.processEvents()
+            sides = ring_sides(dialog.grab().toImage(), dialog, focused, ring)  # type: ignore[arg-type]
+            assert sides == ["top", "bottom", "left", "right"], (focused.objectName() or focused.text(), sides)
+            seen.append(focused)
+            qtbot.keyClick(focused, Qt.Key.Key_Tab)
+        assert len(set(seen)) == 6
+        dialog.reject()
+    finally:
+        QApplication.setPalette(before)

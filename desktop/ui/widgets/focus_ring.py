@@ -114,6 +114,32 @@ class FocusRing(QWidget):
         painter.end()
 
 
+class _RingEveryWindow(QObject):
+    """Gives each window of the app (the main window, its dialogs and message boxes) a ring the first time one of
+    its controls takes the focus. Menus and other pop-ups draw their own current item."""
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        app.focusChanged.connect(self._on_app_focus_changed)
+
+    def _on_app_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None or not isValid(new):
+            return
+        window = new.window()
+        if window is new or window.windowType() in (Qt.WindowType.Popup, Qt.WindowType.ToolTip):
+            return
+        if window.findChild(FocusRing, "focusRing", Qt.FindChildOption.FindDirectChildrenOnly) is None:
+            FocusRing(window)._follow(new)  # later changes reach it through its own connection
+
+
+def ring_every_window() -> None:
+    """From now on every window of the application shows its focus ring (idempotent)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    if app.findChild(_RingEveryWindow) is None:
+        _RingEveryWindow(app)
+
+
 def chain_tab_order(*widgets: QWidget) -> None:
     """Tab goes from each of `widgets` to the next (hidden or disabled ones are skipped when Tab is pressed)."""
     for first, second in pairwise(widgets):

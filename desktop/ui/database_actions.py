@@ -6,16 +6,14 @@ are the dialogs that choose which database the controller shows.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
-from desktop import __version__
 from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.ui.guard import guarded
-from desktop.ui.names import APP_NAME, DATABASE_FILTER
+from desktop.ui.names import DATABASE_FILTER
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
@@ -232,22 +230,6 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     @guarded
     def _on_about_action_triggered(self) -> None:
-        from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QMessageBox
+        from desktop.ui.about import show_about
 
-        location = self.store.location if self.store is not None else "none"
-        box = QMessageBox(self)
-        box.setObjectName("aboutDialog")
-        box.setWindowTitle("About")  # Qt appends the app name
-        from desktop.ui import theme
-
-        box.setIconPixmap(theme.icon("app").pixmap(64, 64))
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(f"<b>{APP_NAME}</b> {html.escape(__version__)}")
-        box.setInformativeText(
-            "Generate, view, activate, deactivate and delete API keys kept in a local database.<br><br>"
-            f"Database: {html.escape(location)}"
-        )
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        show_about(self, self.store.location if self.store is not None else None)

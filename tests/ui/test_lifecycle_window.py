@@ -428,6 +428,7 @@ def test_a_deleted_file_refuses_every_lifecycle_action_with_one_message(  # type
     qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
 ) -> None:
     ids = make_keys(store, "a", "b")
+    store.set_active(ids[1], False)  # so Activate Selected applies to the selection (issue 21.11)
     store.close()
     window = make_window()
     away = tmp_path / "moved-away"

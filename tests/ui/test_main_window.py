@@ -560,10 +560,10 @@ def test_every_control_reachable_by_tab_with_an_accessible_name(qtbot, make_wind
         reached.append(widget)
         qtbot.keyClick(widget, Qt.Key.Key_Tab)
     names = {w.objectName() for w in reached}
-    for expected in ("generateButton", "keysTable", "toggleButton", "deleteButton", "pageSizeCombo", "nextPageButton"):
+    for expected in ("generateButton", "keysTable", "pageSizeCombo", "nextPageButton"):
         assert expected in names
-    toggles = [w for w in reached if w.objectName() == "toggleButton"]
-    assert len(toggles) == 25
+    # No stop per row button (issue 21.5): the table's keys act on its rows (tests/ui/test_keyboard_focus.py).
+    assert not names & {"toggleButton", "deleteButton"}
     for widget in reached:
         assert widget.accessibleName() or (isinstance(widget, QPushButton) and widget.text())
 
@@ -594,7 +594,8 @@ def test_about_shows_version_and_location(qtbot, make_window, db_path: Path) -> 
     window.about_action.trigger()
     box = wait_for(qtbot, QMessageBox, "aboutDialog")
     assert __version__ in box.text()
-    assert str(db_path) in box.informativeText()
+    # Read without its invisible wrap hints (tests/ui/test_about.py: it wraps between folders only).
+    assert str(db_path) in box.informativeText().replace("\u200b", "").replace("\u2060", "")
     box.close()
 
 

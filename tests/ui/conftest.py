@@ -12,6 +12,7 @@ from desktop.core.store import KeyStore
 from desktop.ui import theme
 from desktop.ui.clipboard import drop_secret_mime_data
 from desktop.ui.main_window import MainWindow
+from desktop.ui.notifications import Notice
 from tests.ui.helpers import leaked_widgets, top_levels, wait_idle
 
 # The offscreen platform warns that it cannot resize a window to its size hints; it is
@@ -39,6 +40,19 @@ def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     theme.icon.cache_clear()
     # Likewise a QMimeData made in Python and left on the clipboard: its destructor would run at exit.
     drop_secret_mime_data()
+
+
+@pytest.fixture(autouse=True)
+def notices_outlast_a_busy_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A status message stays 60 times as long as in the app (5 s becomes 5 min).
+
+    On a loaded machine a 5 s message could time out before a test read it (test_deactivate_confirmed did).
+    Tests about a message's time on screen fire `noticeExpiryTimer` themselves or start it short, and the
+    durations keep their order and floor, so nothing they check changes.
+    """
+    shown_for = Notice.duration_ms.fget
+    assert shown_for is not None
+    monkeypatch.setattr(Notice, "duration_ms", property(lambda notice: 60 * shown_for(notice)))
 
 
 @pytest.fixture

@@ -44,6 +44,20 @@ class RedactKeys(logging.Filter):
         return True
 
 
+class NameDatabase(logging.Filter):
+    """Each line names the database (the one this process opened last; a URL with `***` for its password): one
+    log file is shared by every database, every window and every command."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from desktop.core.target import last_opened
+
+        record.database = last_opened() or "no database open"
+        return True
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(database)s]: %(message)s"
+
+
 def log_path() -> Path:
     import platformdirs
 
@@ -85,7 +99,8 @@ def configure_logging() -> None:
         handler = logging.NullHandler()  # an unwritable home must not stop the app
     handler._apikeys = True  # type: ignore[attr-defined]
     handler.addFilter(RedactKeys())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NameDatabase())
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     # SQLAlchemy and Alembic are chatty at INFO; their warnings still count.

@@ -8,10 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -226,21 +224,33 @@ def test_a_wide_description_after_the_first_rows_is_cut_to_its_column(db_path: P
 # -- 20.9: the table streams --------------------------------------------------------------------------------
 
 
+#: Run by a small Python of its own: it starts the command and prints the command's peak RSS (KiB) from wait4.
+_MEASURE = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def _peak_rss_kib(*args: str) -> int:
-    """Peak resident memory of `python -m desktop ARGS`, by wait4 on that one child.
+    """Peak resident memory of `python -m desktop ARGS`, by wait4 on that one process.
 
     A subprocess on purpose: peak memory belongs to a process, and only a process of its own measures the
-    command alone (an in-process run would report the test runner's high-water mark).
+    command alone (run in-process it would be the test runner's high-water mark). And started by a small
+    launcher, not by pytest itself: a child's ru_maxrss counts from its parent's size at fork, and the test
+    process is big by then.
     """
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "desktop", *args], stdout=subprocess.DEVNULL, stderr=errors, cwd=REPO
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        errors.seek(0)
-        assert proc.returncode == 0, errors.read().decode()
-    return int(usage.ru_maxrss)
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, sys.executable, "-m", "desktop", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    status, peak = result.stdout.split()
+    assert status == "0", result.stderr
+    return int(peak)
 
 
 def test_the_table_streams_like_json(db_path: Path) -> None:

@@ -121,7 +121,14 @@ def create_window(database: str) -> QMainWindow:
 
 
 def _run_window(database: str | None) -> int:
+    from desktop.core.target import check_choice
     from desktop.ui.launcher import run
+
+    try:
+        check_choice(database)  # `apikeys --database ""`, or $APIKEYS_DATABASE set but empty: no window, exit 2
+    except DomainError as err:
+        sys.stderr.write(f"{APP_ID}: {err.message}\n")
+        return 2
 
     # Logging is set up once the window is on screen: nothing is logged before, and it costs ~8 ms.
     return run(database, after_first_paint=configure_logging)

@@ -116,6 +116,19 @@ def test_an_empty_database_choice_is_bad_usage_and_opens_nothing(
     assert default_exists == default.exists() and (default_exists or not data.exists())
 
 
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["--database", ""], None), (["--database="], None), ([], {"APIKEYS_DATABASE": ""})],
+    ids=["--database ''", "--database=", "APIKEYS_DATABASE=''"],
+)
+def test_an_empty_database_choice_opens_no_window(
+    args: list[str], env: dict[str, str] | None, isolated_home: Path
+) -> None:
+    result = run_cli(*args, env=env)
+    assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr) and "empty" in result.stderr, result
+    assert not (isolated_home / "data").exists()
+
+
 # -- 20.7: controls in a description written by another program ---------------------------------------------
 
 #: ESC/BEL and a CSI, C1 (CSI as one character), bidi override and isolates, a line break, DEL.

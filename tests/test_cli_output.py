@@ -149,6 +149,8 @@ def test_no_output_prints_a_planted_description_raw(database: str) -> None:
     # The old description reaches the log's details through a rename.
     assert run_cli("rename", key_id, "--description", "renamed", "--database", database).returncode == 0
     execute(database, "UPDATE api_keys SET description = :text", {"text": HOSTILE})
+    planted_scope = "ops\x1b[8m hidden"
+    execute(database, "UPDATE api_keys SET scopes = :scopes", {"scopes": planted_scope})
 
     as_json = run_cli("list", "--json", "--database", database)
     _no_raw_controls(as_json.stdout)
@@ -158,6 +160,7 @@ def test_no_output_prints_a_planted_description_raw(database: str) -> None:
     _no_raw_controls(as_csv.stdout)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert rows[0]["description"].startswith("pay\\x1b]0;owned\\x07 me\\x9b2J\\u202etxt.exe")
+    assert rows[0]["scopes"] == "ops\\x1b[8m hidden"
 
     table = run_cli("list", "--database", database)
     _no_raw_controls(table.stdout)

@@ -62,8 +62,9 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return " ".join(str(item) for item in value)
-    # Controls and bidi overrides (another program may have written them) are shown escaped, as in the table.
+        value = " ".join(str(item) for item in value)
+    # Controls and bidi overrides (another program may have written them, in any text column) are shown
+    # escaped, as in the table.
     text = shown(str(value))
     # A description like `=HYPERLINK(...)` opened in a spreadsheet must stay text: a leading ' says so.
     return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -44,6 +44,20 @@ class RedactKeys(logging.Filter):
         return True
 
 
+class NameDatabase(logging.Filter):
+    """Each line names the database (the one this process opened last; a URL with `***` for its password): one
+    log file is shared by every database, every window and every command."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from desktop.core.target import last_opened
+
+        record.database = last_opened() or "no database open"
+        return True
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(database)s]: %(message)s"
+
+
 def log_path() -> Path:
     import platformdirs
 
@@ -85,7 +99,8 @@ def configure_logging() -> None:
         handler = logging.NullHandler()  # an unwritable home must not stop the app
     handler._apikeys = True  # type: ignore[attr-defined]
     handler.addFilter(RedactKeys())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NameDatabase())
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     # SQLAlchemy and Alembic are chatty at INFO; their warnings still count.
@@ -106,7 +121,14 @@ def create_window(database: str) -> QMainWindow:
 
 
 def _run_window(database: str | None) -> int:
+    from desktop.core.target import check_choice
     from desktop.ui.launcher import run
+
+    try:
+        check_choice(database)  # `apikeys --database ""`, or $APIKEYS_DATABASE set but empty: no window, exit 2
+    except DomainError as err:
+        sys.stderr.write(f"{APP_ID}: {err.message}\n")
+        return 2
 
     # Logging is set up once the window is on screen: nothing is logged before, and it costs ~8 ms.
     return run(database, after_first_paint=configure_logging)

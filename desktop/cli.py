@@ -7,7 +7,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -16,7 +16,7 @@ from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
 from desktop.core.presentation import describe_key, shorten, shown
-from desktop.core.target import ENV_VAR
+from desktop.core.target import ENV_VAR, check_choice
 from desktop.core.validation import parse_expiry, parse_key_id, validate_description, validate_expiry
 from desktop.core.values import KeyRecord, Verdict, VerifyResult
 
@@ -36,7 +36,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{PROG}: {message}. Run '{PROG} --help' for usage.\n")
+        # argparse quotes the argument it refused: escaped, so a control character in argv is never obeyed.
+        self.exit(2, f"{PROG}: {shown(message)}. Run '{PROG} --help' for usage.\n")
 
 
 def _add_database(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -145,24 +146,53 @@ def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "-" if value is None else value.astimezone().strftime(fmt)
 
 
-def _print_table(records: list[KeyRecord], out: TextIO, now: datetime, empty: str | None = None) -> None:
-    header = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
-    rows = [
-        (
-            str(r.id),
-            r.masked,
-            shown(shorten(r.description)),
-            _local(r.created_at),
-            "Never" if r.expires_on is None else r.expires_on.isoformat(),
-            r.status(now).value,
-            _local(r.last_used_at),
-        )
-        for r in records
-    ]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
-    for row in (header, *rows):
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
-    if not rows:
+#: The table's column widths come from its first rows (as many as one read batch), so that it streams: a
+#: million keys are printed without holding them. A later description wider than its column is cut to fit.
+TABLE_FIRST_ROWS = 1000
+TABLE_HEADER = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
+_DESCRIPTION_COLUMN = TABLE_HEADER.index("DESCRIPTION")
+
+
+def _table_row(r: KeyRecord, now: datetime) -> tuple[str, ...]:
+    """One key's cells, each shown inert (another program may have written controls into any text column)."""
+    cells = (
+        str(r.id),
+        r.masked,
+        shorten(r.description),
+        _local(r.created_at),
+        "Never" if r.expires_on is None else r.expires_on.isoformat(),
+        r.status(now).value,
+        _local(r.last_used_at),
+    )
+    return tuple(shown(cell) for cell in cells)
+
+
+def _print_table(records: Iterable[KeyRecord], out: TextIO, now: datetime, empty: str | None = None) -> None:
+    """The keys as a table aligned by display width (an emoji or a CJK character takes two columns), written
+    as the records arrive."""
+    from itertools import islice
+
+    from rich.cells import cell_len, set_cell_size
+
+    rows = iter(records)
+    first = [_table_row(r, now) for r in islice(rows, TABLE_FIRST_ROWS)]
+    widths = [max(cell_len(cell) for cell in column) for column in zip(TABLE_HEADER, *first, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        fitted = []
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            size = cell_len(cell)
+            if size > width and i == _DESCRIPTION_COLUMN:
+                cell, size = set_cell_size(cell, width - 1) + "…", width
+            fitted.append(cell + " " * (width - size))
+        return "  ".join(fitted).rstrip() + "\n"
+
+    out.write(line(TABLE_HEADER))
+    for cells in first:
+        out.write(line(cells))
+    for record in rows:
+        out.write(line(_table_row(record, now)))
+    if not first:
         out.write(empty or f"No keys yet. Create one with: {PROG} create --description TEXT\n")
 
 
@@ -214,7 +244,7 @@ def _list(
         (write_json if args.json else write_csv)(records, out, lambda r: _record_json(r, now))
         return
     empty = None if query.is_plain else "No keys match.\n"
-    _print_table(list(records), out, now, empty)
+    _print_table(records, out, now, empty)
 
 
 def _positive_count(text: str) -> int:
@@ -261,6 +291,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
     out = out or sys.stdout
     command = args.command
+    check_choice(args.database)  # an empty --database or $APIKEYS_DATABASE: exit 2 before anything is opened
     # Validate what needs no database before opening (or creating) one: bad input is exit 2 whatever the file.
     if command == "create":
         description = validate_description(args.description)
@@ -305,8 +336,13 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
 
             _lifecycle(store, command, args, out, given)
         elif command in ("activate", "deactivate"):
-            # The same words as the window's status bar.
-            if command == "activate":
+            active = command == "activate"
+            current = store.get(key_id)  # KeyNotFound: exit 1
+            if current.active == active:
+                # Nothing to do: no write, no event, and no "Deactivated" for a key that already was.
+                state = "active" if active else "inactive"
+                out.write(f"Key {describe_key(current)} is already {state}; nothing was changed.\n")
+            elif active:  # the same words as the window's status bar
                 updated = store.set_active(key_id, True)
                 out.write(f"Activated {describe_key(updated)}: clients using it are accepted again.\n")
             else:
@@ -342,5 +378,6 @@ def exit_status(err: DomainError) -> int:
 def report(err: DomainError) -> int:
     """Print `err` as one line on stderr, in the command line's words; its exit status."""
     message = err.message.replace(CHOOSE_ANOTHER, f"choose another with --database or ${ENV_VAR}")
-    sys.stderr.write(f"{PROG}: {message}\n")
+    # One line whatever the message quotes (an argument, a path, a server's words): controls shown escaped.
+    sys.stderr.write(f"{PROG}: {shown(message)}\n")
     return exit_status(err)

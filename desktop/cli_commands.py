@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from desktop.cli import LOG_MAX, PROG, SEED_BATCH, _local
 from desktop.core.errors import DomainError, InvalidInput
 from desktop.core.lifecycle import parse_grace, validate_scopes
-from desktop.core.presentation import describe_key, shown
+from desktop.core.presentation import describe_key, inert_json, shown
 from desktop.core.validation import expiry_instant, parse_key_id, validate_description
 from desktop.core.values import Event, NewKey
 
@@ -166,7 +166,8 @@ def _lifecycle(store: KeyStore, command: str, args: argparse.Namespace, out: Tex
         if args.json:
             import json
 
-            json.dump([_event_json(e) for e in page.items], out, ensure_ascii=False, indent=2)
+            # Controls a description (old or new) or an actor may hold are \u escapes, never written raw.
+            out.write(inert_json(json.dumps([_event_json(e) for e in page.items], ensure_ascii=False, indent=2)))
             out.write("\n")
         else:
             _print_events(page.items, out)

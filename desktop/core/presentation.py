@@ -34,6 +34,16 @@ def shown(text: str) -> str:
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+# What JSON leaves raw (it escapes C0 itself): C1, DEL, lone surrogates, separators, bidi controls.
+_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def inert_json(text: str) -> str:
+    """JSON text (from json.dumps with ensure_ascii=False) with every character a terminal could obey written as
+    a `\\uXXXX` escape: the same JSON value, nothing raw on screen. Such characters occur only inside strings."""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def describe_key(record: KeyRecord) -> str:
     """How a message names a key: masked, with its description (shortened), e.g. `ak_7Gq2…x9Lp (“Billing”)`."""
     return f"{record.masked} (“{shown(shorten(record.description))}”)"

@@ -89,6 +89,9 @@ class KeyStore(LifecycleMixin, QueryMixin):
     """
 
     def __init__(self, database: Database, clock: Clock = SYSTEM_CLOCK, *, monotonic: Monotonic = _monotonic) -> None:
+        from desktop.core.target import note_opened
+
+        note_opened(database.location)  # the log names the database on each line
         self._db = database
         self._clock = clock
         self._monotonic = monotonic

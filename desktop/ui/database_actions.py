@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.ui.guard import guarded
-from desktop.ui.names import DATABASE_FILTER
+from desktop.ui.names import DATABASE_FILTER, is_server_url
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
@@ -26,13 +26,7 @@ if TYPE_CHECKING:
     from desktop.ui.tasks import TaskRunner
 
 SETTINGS_RECENT = "database/recent"
-#: What File ▸ Connect to Server… opens, and what open_database() connects to off the GUI thread.
-SERVER_SCHEMES = ("postgresql://", "postgresql+psycopg://")
 RECENT_MAX = 8
-
-
-def is_server_url(target: str) -> bool:
-    return target.strip().lower().startswith(SERVER_SCHEMES)
 
 
 class DatabaseActions(QWidget if TYPE_CHECKING else object):

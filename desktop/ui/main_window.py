@@ -23,7 +23,7 @@ from desktop.ui.guard import guarded
 from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
 from desktop.ui.private_settings import PrivateSettings
-from desktop.ui.query_actions import QueryActions
+from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
-EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
 class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):

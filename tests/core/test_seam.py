@@ -39,9 +39,9 @@ def _rows(count: int) -> list[NewRow]:
 
 
 def test_write_translates_a_held_lock_and_read_a_missing_table(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from desktop.core.db import sqlite
+    from desktop.core.db import sqlite_conn
 
-    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_S", 0.1)
+    monkeypatch.setattr(sqlite_conn, "BUSY_TIMEOUT_S", 0.1)
     db = open_database(str(db_path), create=True)
     try:
         with write_lock_in_another_process(db_path), pytest.raises(DatabaseLocked, match="busy"), db.write():

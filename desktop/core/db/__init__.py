@@ -3,6 +3,7 @@
 base.py          Database: read()/write() with errors translated, and the operations with a fast path
 generic.py       SqlAlchemyDatabase: all of them through SQLAlchemy Core (what PostgreSQL extends)
 sqlite.py        SqliteDatabase: plain sqlite3 for opening and the fast paths; errors by SQLite code
+sqlite_conn.py   what every SQLite connection shares: the busy timeout, pragmas, errors translated by code
 sqlite_engine.py SQLAlchemy's engine on SQLite (built on first write or count), in-memory databases
 sqlite_files.py  opening a file: examined, created whole, anchored, migrated, switched to WAL
 paths.py         what is safe to open at a path, and whether it is still the same file

@@ -78,8 +78,13 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+#: Built once: json.dumps/loads with any argument build a new encoder or decoder per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
+
 def _json(start_response: StartResponse, status: int, body: dict[str, Any], *extra: tuple[str, str]) -> list[bytes]:
-    data = json.dumps(body, separators=(",", ":")).encode()
+    data = _encode(body).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *extra]
     start_response(_STATUS[status], headers)
     return [data]
@@ -92,7 +97,7 @@ def _error(start_response: StartResponse, status: int, message: str, *extra: tup
 def parse_request(body: bytes) -> tuple[str, tuple[str, ...], int]:
     """(key, scopes, cost) from a verify body; InvalidInput says what is wrong, without repeating the body."""
     try:
-        data = json.loads(body)
+        data = _decode(body.decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         where = f" (line {err.lineno} column {err.colno})" if isinstance(err, json.JSONDecodeError) else ""
         raise InvalidInput(f"the body is not JSON{where}; {_BAD_BODY}") from None

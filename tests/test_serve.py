@@ -581,3 +581,22 @@ def test_a_taken_address_is_one_line_and_a_stale_socket_is_replaced(database: st
         assert server.verify({"key": keys.valid}).json["verdict"] == "valid"
     finally:
         assert server.stop() == 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_serve_runs_as_a_verifier_role(database: str, pg_cluster: PgCluster) -> None:
+    """A service that may only verify (`apikeys grant ROLE --verifier`) is all serve needs on PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    from tests.helpers import run_cli
+
+    keys = make_keys(database)
+    role = pg_cluster.create_role(f"serve_verifier_{os.getpid()}_{free_port()}")
+    assert run_cli("grant", role, "--verifier", "--database", database).returncode == 0
+    as_verifier = pg_cluster.url(str(make_url(database).database), role=role)
+    server = start(as_verifier)
+    try:
+        assert server.verify({"key": keys.scoped, "scopes": ["orders:read"]}).json["verdict"] == "valid"
+        assert server.verify({"key": keys.inactive}).json["verdict"] == "inactive"
+    finally:
+        assert server.stop() == 0

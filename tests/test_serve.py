@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from desktop.core.store import KeyStore
-from tests.helpers import ONE_LINE_ERROR, REPO, Secret
+from tests.helpers import ONE_LINE_ERROR, REPO, Secret, files_holding
 from tests.pg import PgCluster
 
 #: How long a starting or recovering server gets before the test fails (a bound, never a measurement).
@@ -187,15 +187,18 @@ def keys_db(database: str) -> tuple[str, Keys]:
 
 
 @pytest.fixture
-def served(keys_db: tuple[str, Keys]) -> Iterator[tuple[Served, Keys]]:
+def served(keys_db: tuple[str, Keys], isolated_home: Path) -> Iterator[tuple[Served, Keys]]:
     database, keys = keys_db
     server = start(database)
     try:
         yield server, keys
     finally:
         server.stop()
-        for key in (keys.valid, keys.scoped, keys.inactive, keys.expired):
-            assert key not in server.stderr, "a key reached serve's log"
+        secrets = [keys.valid, keys.scoped, keys.inactive, keys.expired]
+        for key in secrets:
+            assert key not in server.stderr, "a key reached serve's stderr"
+        # Nor its log file, nor anything else it wrote in its home (the log is under $XDG_STATE_HOME).
+        assert not files_holding([key.encode() for key in secrets], isolated_home)
 
 
 def _answer(valid: bool, verdict: str, key_id: int | None, scopes: list[str]) -> dict[str, Any]:

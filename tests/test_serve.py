@@ -309,6 +309,7 @@ def test_token_file_requires_a_bearer_token_except_for_healthz(keys_db: tuple[st
     database, keys = keys_db
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-token\n")
+    token_file.chmod(0o640)
     server = start(database, "--token-file", str(token_file))
     try:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret-token"}):
@@ -323,6 +324,11 @@ def test_token_file_requires_a_bearer_token_except_for_healthz(keys_db: tuple[st
     finally:
         assert server.stop() == 0
     assert "s3cret-token" not in server.stderr
+    assert "can be read by other users" in server.stderr  # 0640: said once, at start
+    token_file.chmod(0o600)
+    server = start(database, "--token-file", str(token_file))
+    assert server.stop() == 0
+    assert "can be read by other users" not in server.stderr
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -93,6 +93,11 @@ def run(options: ServeOptions) -> int:
         pass
     _check_free(options)
     _stderr_logging()
+    if options.token_file is not None and options.token_file.stat().st_mode & 0o077:
+        log.warning(
+            "--token-file %s can be read by other users; make it readable by this one only (chmod 600)",
+            options.token_file,
+        )
     server = Granian(
         "desktop.serve.app:VerifyService",  # for granian's own messages; the application comes from build_app
         address=options.host,

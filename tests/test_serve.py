@@ -477,7 +477,9 @@ def test_a_database_file_that_goes_away_is_503_until_it_is_back(database: str, t
         assert server.verify({"key": keys.valid}).json["verdict"] == "valid"
     finally:
         assert server.stop() == 0
+    # One line when it stopped answering, one when it answered again: not one per request.
     assert server.stderr.count("cannot check keys") == 1, server.stderr
+    assert server.stderr.count("the database answers again") == 1, server.stderr
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

@@ -203,8 +203,7 @@ class VerifyService:
         verdict = result.verdict.value
         self.metrics.counted(verdict)
         if self._failing:
-            self._failing = False
-            log.warning("the database answers again")
+            self._answering_again()
         return _json(
             start_response,
             200,
@@ -218,19 +217,26 @@ class VerifyService:
             },
         )
 
-    def _unavailable(self, start_response: StartResponse, err: DomainError) -> list[bytes]:
-        self.metrics.unavailable.inc()
+    def _cannot_answer(self, err: DomainError) -> None:
         if not self._failing:  # once per outage, not once per request
             self._failing = True
             log.error("cannot check keys: %s", err.message)
+
+    def _answering_again(self) -> None:
+        self._failing = False
+        log.warning("the database answers again")
+
+    def _unavailable(self, start_response: StartResponse, err: DomainError) -> list[bytes]:
+        self.metrics.unavailable.inc()
+        self._cannot_answer(err)
         return _error(start_response, 503, "the key database cannot answer now; try again", ("Retry-After", "5"))
 
     def _health(self, start_response: StartResponse) -> list[bytes]:
         try:
             self.store.verify(self._probe)
         except DomainError as err:
-            if not self._failing:
-                self._failing = True
-                log.error("cannot check keys: %s", err.message)
+            self._cannot_answer(err)
             return _json(start_response, 503, {"status": "unavailable"}, ("Retry-After", "5"))
+        if self._failing:
+            self._answering_again()
         return _json(start_response, 200, {"status": "ok"})

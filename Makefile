@@ -18,17 +18,17 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[gui]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[gui,serve,test]'
 	touch $@ $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check desktop tests
-	$(VENV)/bin/ruff format --check desktop tests
+	$(VENV)/bin/ruff check apikeys desktop tests
+	$(VENV)/bin/ruff format --check apikeys desktop tests
 	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed-test
@@ -61,7 +61,7 @@ clean:
 
 $(VENV)/.installed-package: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[package]'
+	$(PY) -m pip install --quiet -e '.[gui,package]'
 	touch $@ $(VENV)/.installed
 
 package: $(VENV)/.installed-package

@@ -121,7 +121,17 @@ def create_window(database: str) -> QMainWindow:
 
 
 def _run_window(database: str | None) -> int:
+    import importlib.util
+
     from desktop.core.target import check_choice
+
+    if importlib.util.find_spec("PySide6") is None:
+        # A service install (`pip install .`, docs/service.md) has the commands but not the window's Qt.
+        sys.stderr.write(
+            f"{APP_ID}: the window needs PySide6, which this installation lacks; install it with "
+            f"`pip install '.[gui]'` from the source folder, or run a command ({APP_ID} --help).\n"
+        )
+        return 3
     from desktop.ui.launcher import run
 
     try:

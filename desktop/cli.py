@@ -129,7 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
     kind = grant.add_mutually_exclusive_group(required=True)
     kind.add_argument("--verifier", action="store_true", help="verify keys only (apikeys verify, apikeys_verify())")
     kind.add_argument("--manager", action="store_true", help="what the window and the command line need")
+    _add_serve(command("serve", "answer verify requests over HTTP (POST /v1/keys/verify); docs/service.md"))
     return parser
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8787)")
+    where.add_argument("--socket", metavar="PATH", help="listen on this Unix socket instead (mode 0660)")
+    serve.add_argument("--token-file", metavar="F", help="callers must send Authorization: Bearer <F's first line>")
+    serve.add_argument("--tls-cert", metavar="C", help="serve HTTPS with this certificate chain (PEM)")
+    serve.add_argument("--tls-key", metavar="K", help="and this private key (PEM, PKCS#8)")
+    serve.add_argument("--insecure-http", action="store_true", help="allow plain HTTP on a non-loopback --listen")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -265,6 +276,26 @@ def _require_postgresql(database: str | None) -> None:
         raise InvalidInput(grant_needs_postgresql(db_location(url)))
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from desktop.core.target import resolve_target
+    from desktop.serve.options import serve_options
+
+    options = serve_options(
+        resolve_target(args.database),
+        listen=args.listen,
+        socket=args.socket,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        insecure_http=args.insecure_http,
+        token_file=args.token_file,
+    )
+    try:
+        from desktop.serve.server import run
+    except ModuleNotFoundError as err:  # a base install: the server is the `serve` extra
+        raise DomainError(f"apikeys serve needs {err.name}: pip install '.[serve]' (docs/service.md).") from None
+    return run(options)
+
+
 def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
     """The store for a command; a missing database says where its path came from and what to do."""
     from desktop.core.store import open_store
@@ -313,6 +344,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         limit = _list_limit(args.limit)
     elif command == "grant":
         _require_postgresql(args.database)
+    elif command == "serve":
+        return _serve(args)
     elif command == "verify":
         required = validate_scopes(args.scope)
         key = _read_key(args.key)

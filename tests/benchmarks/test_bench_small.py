@@ -26,6 +26,7 @@ ROWS = {
     "count",
     "verify",
     "verify (locked)",
+    "cold verify (library)",
     "seed",
     "event-loop stall (busy database)",
     *QUERY_ROWS,
@@ -99,7 +100,7 @@ def test_bench_runs_only_the_groups_asked_for(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = {row["row"]: row for row in json.loads(results.read_text(encoding="utf-8"))["rows"]}
-    assert set(rows) == {"verify", "verify (locked)"}
+    assert set(rows) == {"verify", "verify (locked)", "cold verify (library)"}
     assert all(isinstance(row["ratio"], float) and math.isfinite(row["ratio"]) for row in rows.values())
 
 

@@ -15,7 +15,7 @@ from desktop import APP_ID, __version__
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
-from desktop.core.presentation import describe_key, shorten, shown
+from desktop.core.presentation import describe_key, expiry_cell, shorten, shown
 from desktop.core.target import ENV_VAR, check_choice
 from desktop.core.validation import parse_expiry, parse_key_id, validate_description, validate_expiry
 from desktop.core.values import KeyRecord, Verdict, VerifyResult
@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     output = listing.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON array")
     output.add_argument("--csv", action="store_true", help="print CSV: a header row, then one row per key")
+    listing.add_argument(
+        "--bom", action="store_true", help="with --csv: UTF-8 with a byte order mark, as spreadsheets (Excel) read it"
+    )
     verify = command("verify", "check a key; prints valid, malformed, unknown, inactive, expired or forbidden")
     verify.add_argument(
         "--scope", action="append", default=[], metavar="S", help="a scope the key must have (repeatable; all required)"
@@ -122,8 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     log_cmd.add_argument("--key", metavar="ID", help="only this key's events (also once it was deleted)")
     log_cmd.add_argument("--limit", metavar="N", default="100", help="at most N events (default 100)")
     log_cmd.add_argument("--json", action="store_true", help="print a JSON array")
-    seed = command("seed", "add demo keys")
-    seed.add_argument("--count", required=True, metavar="N", help="how many keys to add")
+    seed = command("seed", "add demo keys (their descriptions start with [demo]), or remove them all")
+    seeding = seed.add_mutually_exclusive_group(required=True)
+    seeding.add_argument("--count", metavar="N", help="how many demo keys to add")
+    seeding.add_argument("--remove", action="store_true", help="delete every demo key, and nothing else")
+    seed.add_argument("--yes", action="store_true", help="seed the default database without asking")
     grant = command("grant", "give a PostgreSQL role the rights to verify or to manage keys (run as the owner)")
     grant.add_argument("role", metavar="ROLE", help="an existing role on the database server")
     kind = grant.add_mutually_exclusive_group(required=True)
@@ -171,7 +177,7 @@ def _table_row(r: KeyRecord, now: datetime) -> tuple[str, ...]:
         r.masked,
         shorten(r.description),
         _local(r.created_at),
-        "Never" if r.expires_on is None else r.expires_on.isoformat(),
+        expiry_cell(r.expires_at, now),
         r.status(now).value,
         _local(r.last_used_at),
     )
@@ -252,7 +258,12 @@ def _list(
     if args.json or args.csv:
         from desktop.core.export import write_csv, write_json
 
-        (write_json if args.json else write_csv)(records, out, lambda r: _record_json(r, now))
+        if args.json:
+            write_json(records, out, lambda r: _record_json(r, now))
+        else:
+            if args.bom and hasattr(out, "reconfigure"):
+                out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
+            write_csv(records, out, lambda r: _record_json(r, now), bom=args.bom)
         return
     empty = None if query.is_plain else "No keys match.\n"
     _print_table(records, out, now, empty)
@@ -335,13 +346,18 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         from desktop.cli_commands import _lifecycle_input
 
         given = _lifecycle_input(command, args)
-    elif command == "seed":
+    elif command == "seed" and not args.remove:
+        from desktop.cli_commands import confirm_default_seed
+
         count = _positive_count(args.count)
+        confirm_default_seed(args, count)
     elif command == "list":
         from desktop.core.query import Query
 
         query = Query.parse(args.search, args.status, args.sort, args.reverse)
         limit = _list_limit(args.limit)
+        if args.bom and not args.csv:
+            raise InvalidInput("--bom goes with --csv: `apikeys list --csv --bom` writes CSV for spreadsheets.")
     elif command == "grant":
         _require_postgresql(args.database)
     elif command == "serve":
@@ -355,7 +371,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             _print_verdict(VerifyResult(Verdict.MALFORMED), args.json, out)
             return 1
 
-    with _open(args, clock, create=command in ("create", "seed")) as store:
+    seeding = command == "seed" and not args.remove
+    with _open(args, clock, create=command == "create" or seeding) as store:
         if command == "create":
             out.write(store.create(description, expires_on, scopes=scopes).key + "\n")
         elif command == "list":
@@ -386,9 +403,14 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             store.delete(key_id)
             out.write(f"Deleted {describe_key(record)}.\n")
         elif command == "seed":
-            from desktop.cli_commands import _seed
+            from desktop.cli_commands import _seed, remove_demo_keys
 
-            _seed(store, count, clock.now())
+            if args.remove:
+                remove_demo_keys(store, out)
+            else:
+                _seed(store, count, clock.now())
+                # One line when done, whatever stdout is (a terminal, a pipe, a file).
+                out.write(f"Added {count:,} demo key{'s' if count != 1 else ''} to {store.location}.\n")
         elif command == "grant":
             from desktop.core.db.pg_roles import Grant, grant
 

@@ -70,8 +70,16 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(records: Iterable[KeyRecord], out: TextIO, fields: Fields) -> int:
-    """A header row, then one row per key (RFC 4180 quoting): true/false, empty for null, lists space-joined."""
+#: UTF-8's byte order mark, as text: a spreadsheet (Excel on Windows) reads a CSV that starts with it as UTF-8, and
+#: the `…` of a masked key as itself rather than as `â€¦`.
+BOM = "\ufeff"
+
+
+def write_csv(records: Iterable[KeyRecord], out: TextIO, fields: Fields, *, bom: bool = False) -> int:
+    """A header row, then one row per key (RFC 4180 quoting): true/false, empty for null, lists space-joined.
+    With `bom`, the text starts with a byte order mark (`out` must encode it as UTF-8): the form spreadsheets read."""
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
     header: list[str] | None = None
     written = 0

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 # The store's logger: its records keep the name they had before the split.
 log = logging.getLogger("desktop.core.store")
+#: The details that name another key by its id (a roll's two events): `events` looks up their masked forms.
+_KEY_REFS = frozenset(("new_key_id", "rolled_from"))
 
 
 class LifecycleMixin:
@@ -297,8 +299,11 @@ class LifecycleMixin:
         wanted = None if action is None else Action(action).value
         with self._usable().read() as conn:
             rows = conn.execute(sql.events(limit + 1, key_id=key_id, before=before, action=wanted)).fetchall()
-        items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
-        return EventPage(items, items[-1].cursor if len(rows) > limit else None)
+            items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
+            named = sorted({v for e in items for n, v in e.details.items() if n in _KEY_REFS and isinstance(v, int)})
+            found = conn.execute(sql.MASKED_OF, {"key_ids": named}).all() if named else []
+        masked = {k: m for k, m in found if k is not None and m is not None}
+        return EventPage(items, items[-1].cursor if len(rows) > limit else None, masked)
 
     def rolled_among(self, key_ids: Sequence[int]) -> frozenset[int]:
         """Which of `key_ids` were rolled (their grace, if not over, is their expiry): one page's worth."""

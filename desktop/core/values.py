@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -197,3 +198,5 @@ class EventPage:
     items: tuple[Event, ...]
     #: Where the next (older) page starts; None when this is the last.
     next: EventCursor | None
+    #: The masked form of each key the items' details name by id (a roll's other key), as far as the log knows it.
+    masked_keys: Mapping[int, str] = field(default_factory=dict)

@@ -55,6 +55,8 @@ TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
 
+_presented_digest = keys.presented_digest
+
 _MALFORMED: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.MALFORMED, None, ())
 _UNKNOWN: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.UNKNOWN, None, ())
 
@@ -369,19 +371,21 @@ class KeyStore(LifecycleMixin, QueryMixin):
 
         A use is recorded only for a valid answer.
         """
-        if not keys.is_well_formed(key):
+        presented = _presented_digest(key)
+        if presented is None:
             return _MALFORMED
+        db = self._db
         # Inline, the common case (a file checked less than a second ago, all well) costs one clock read.
         if (
             self._monotonic() >= self._next_file_check or self._unusable is not None or self._missing is not None
-        ) and self._db.path is not None:
+        ) and db.path is not None:
             self._check_file_now_and_then()
-        presented = keys.digest(key)
+            db = self._db  # perhaps reopened onto a new file
         have: tuple[str, ...] = ()
         if required is None:
-            found = self._db.lookup(presented)
+            found = db.lookup(presented)
         else:
-            scoped = self._db.lookup_scoped(presented)
+            scoped = db.lookup_scoped(presented)
             found, stored_scopes = (None, None) if scoped is None else scoped
             if stored_scopes:
                 have = tuple(stored_scopes.split())

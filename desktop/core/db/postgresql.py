@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from desktop.core.db.base import ChangeListener, Found, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
-from desktop.core.db.idle import BoundedConnections, limits_from_environment
+from desktop.core.db.idle import BoundedConnections, Busy, limits_from_environment
 from desktop.core.errors import (
     CHOOSE_ANOTHER,
     DatabaseError,
@@ -133,28 +133,27 @@ class PostgresDatabase(SqlAlchemyDatabase):
         import psycopg
 
         readers = self._readers
-        if not readers.acquire():
+        try:
+            conn = readers.acquire()
+        except Busy:
             raise DatabaseUnavailable(
                 f"All {readers.size} connections to the database {self.location} stayed busy for "
                 f"{readers.wait_s:g} s. Try again; if the server can take more, raise APIKEYS_MAX_CONNECTIONS."
-            )
-        conn = None
+            ) from None
         try:
-            for attempt in (1, 2):
-                fresh = attempt == 2
+            for fresh in (False, True):
                 try:
-                    conn = (None if fresh else readers.take()) or self.connect_raw()
-                    row = read(conn)
+                    if conn is None:
+                        conn = self.connect_raw()
+                    return read(conn)
                 except psycopg.Error as err:
-                    if conn is None or not (conn.closed or conn.broken):
-                        raise self.translate(err) or err from None
-                    readers.discard(conn)
-                    conn = None
-                    readers.close_all()  # they died together (a restart): none is handed out again
-                    if fresh:
-                        raise self.translate(err) or err from None
-                    continue
-                return row
+                    if conn is not None and (conn.closed or conn.broken):
+                        readers.discard(conn)
+                        conn = None
+                        if not fresh:
+                            readers.close_all()  # they died together (a restart): none is handed out again
+                            continue
+                    raise self.translate(err) or err from None
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             readers.release(conn)

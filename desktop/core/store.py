@@ -29,6 +29,7 @@ from desktop.core.errors import (
     DomainError,
     KeyNotFound,
 )
+from desktop.core.store_async import AsyncVerifyMixin
 from desktop.core.store_lifecycle import LifecycleMixin
 from desktop.core.store_queries import QueryMixin
 from desktop.core.validation import validate_description, validate_expiry
@@ -81,7 +82,7 @@ def _deleted(location: str) -> DatabaseMissing:
     )
 
 
-class KeyStore(LifecycleMixin, QueryMixin):
+class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
     """All operations on one database. Thread-safe: connections come from pools, and the state kept between
     calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
@@ -135,6 +136,7 @@ class KeyStore(LifecycleMixin, QueryMixin):
         return self._generation
 
     def close(self) -> None:
+        self._close_async()
         self._db.dispose()
 
     def __enter__(self) -> KeyStore:

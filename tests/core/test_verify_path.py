@@ -213,3 +213,32 @@ def test_a_bad_bound_is_one_clear_line(
     with pytest.raises(DatabaseUnavailable, match=message) as raised:
         KeyStore.open(url)
     assert "\n" not in str(raised.value)
+
+
+def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -> None:
+    """A server that forks its workers after opening the store (gunicorn --preload): the child connects anew,
+    and the parent's connections stay the parent's (two processes on one connection would mix answers)."""
+    import os
+
+    url = running.new_database()
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("forked").key)
+        assert store.check(key).verdict is Verdict.VALID  # the parent has an idle connection now
+        slots = store.database._readers._slots  # type: ignore[attr-defined]
+        held = [slots.get_nowait() for _ in range(slots.qsize())]
+        for item in held:
+            slots.put(item)
+        [parents] = [conn for conn in held if conn is not None]
+        child = os.fork()
+        if child == 0:  # pragma: no cover  # the child: exit 0 only if it checked on a connection of its own
+            code = 1
+            try:
+                ours = store.check(key).verdict is Verdict.VALID
+                slots = store.database._readers._slots  # type: ignore[attr-defined]
+                kept = [slots.get_nowait() for _ in range(slots.qsize())]
+                code = 0 if ours and all(conn is not parents for conn in kept) else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.check(key).verdict is Verdict.VALID  # the parent's connection was left alone

@@ -399,7 +399,7 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
         now = self._clock.now()
         if expires_at is not None and now >= expires_at:
             return Verdict.EXPIRED, key_id, ()
-        if required and not set(required) <= set(have):
+        if required and not set(required).issubset(have):
             return Verdict.FORBIDDEN, key_id, have
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now)

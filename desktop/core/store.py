@@ -29,6 +29,7 @@ from desktop.core.errors import (
     DomainError,
     KeyNotFound,
 )
+from desktop.core.store_async import AsyncVerifyMixin
 from desktop.core.store_lifecycle import LifecycleMixin
 from desktop.core.store_queries import QueryMixin
 from desktop.core.validation import validate_description, validate_expiry
@@ -55,6 +56,8 @@ TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
 
+_presented_digest = keys.presented_digest
+
 _MALFORMED: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.MALFORMED, None, ())
 _UNKNOWN: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.UNKNOWN, None, ())
 
@@ -79,7 +82,7 @@ def _deleted(location: str) -> DatabaseMissing:
     )
 
 
-class KeyStore(LifecycleMixin, QueryMixin):
+class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
     """All operations on one database. Thread-safe: connections come from pools, and the state kept between
     calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
@@ -136,6 +139,7 @@ class KeyStore(LifecycleMixin, QueryMixin):
         return self._generation
 
     def close(self) -> None:
+        self._close_async()
         self._db.dispose()
 
     def __enter__(self) -> KeyStore:
@@ -372,19 +376,21 @@ class KeyStore(LifecycleMixin, QueryMixin):
 
         A use is recorded only for a valid answer.
         """
-        if not keys.is_well_formed(key):
+        presented = _presented_digest(key)
+        if presented is None:
             return _MALFORMED
+        db = self._db
         # Inline, the common case (a file checked less than a second ago, all well) costs one clock read.
         if (
             self._monotonic() >= self._next_file_check or self._unusable is not None or self._missing is not None
-        ) and self._db.path is not None:
+        ) and db.path is not None:
             self._check_file_now_and_then()
-        presented = keys.digest(key)
+            db = self._db  # perhaps reopened onto a new file
         have: tuple[str, ...] = ()
         if required is None:
-            found = self._db.lookup(presented)
+            found = db.lookup(presented)
         else:
-            scoped = self._db.lookup_scoped(presented)
+            scoped = db.lookup_scoped(presented)
             found, stored_scopes = (None, None) if scoped is None else scoped
             if stored_scopes:
                 have = tuple(stored_scopes.split())
@@ -396,7 +402,7 @@ class KeyStore(LifecycleMixin, QueryMixin):
         now = self._clock.now()
         if expires_at is not None and now >= expires_at:
             return Verdict.EXPIRED, key_id, ()
-        if required and not set(required) <= set(have):
+        if required and not set(required).issubset(have):
             return Verdict.FORBIDDEN, key_id, have
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now)

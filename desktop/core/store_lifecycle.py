@@ -16,6 +16,7 @@ from desktop.core import keys
 from desktop.core.clock import Clock
 from desktop.core.db.base import NewRow
 from desktop.core.errors import KeyNotFound
+from desktop.core.lifecycle import validate_scopes
 from desktop.core.validation import validate_description
 from desktop.core.values import (
     Action,
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("desktop.core.store")
 #: The details that name another key by its id (a roll's two events): `events` looks up their masked forms.
 _KEY_REFS = frozenset(("new_key_id", "rolled_from"))
+
+#: check()'s scopes, validated, by what the caller passed: a service asks for the same few on every request.
+_REQUIRED: dict[tuple[str, ...], tuple[str, ...]] = {}
+#: check()'s answers for a key that is not there (malformed, unknown): the same value every time.
+_NO_KEY = {verdict: VerifyResult(verdict) for verdict in Verdict}
 
 
 class LifecycleMixin:
@@ -330,7 +336,17 @@ class LifecycleMixin:
         As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
         required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
         """
-        from desktop.core.lifecycle import validate_scopes
-
-        verdict, key_id, have = self._authenticate(key, validate_scopes(scopes))
+        asked = scopes if type(scopes) is tuple else tuple(scopes)
+        try:
+            required = _REQUIRED.get(asked)
+        except TypeError:  # an unhashable scope: validate_scopes says what is wrong with it
+            required = None
+        if required is None:
+            required = validate_scopes(asked)
+            if len(_REQUIRED) >= 1024:
+                _REQUIRED.clear()
+            _REQUIRED[asked] = required
+        verdict, key_id, have = self._authenticate(key, required)
+        if key_id is None:
+            return _NO_KEY[verdict]
         return VerifyResult(verdict, key_id, have)

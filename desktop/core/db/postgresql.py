@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from desktop.core.db.base import ChangeListener, Found, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
-from desktop.core.db.idle import IdleConnections
+from desktop.core.db.idle import BoundedConnections, Busy, limits_from_environment
 from desktop.core.errors import (
     CHOOSE_ANOTHER,
     DatabaseError,
@@ -59,9 +59,13 @@ class PostgresDatabase(SqlAlchemyDatabase):
 
     def __init__(self, url: URL, target: str | None = None) -> None:
         super().__init__(psycopg_url(url), target)
-        #: lookup()'s own autocommit connections, outside SQLAlchemy's pool.
-        self._readers: IdleConnections[Any] = IdleConnections(lambda conn: conn.close())
         self.location = describe(url)  # the spelling people wrote (`postgresql://`), not the driver's
+        try:
+            size, wait_s = limits_from_environment()
+        except ValueError as err:
+            raise DatabaseUnavailable(f"Cannot use the database {self.location}: {err}.") from None
+        #: lookup()'s and page()'s own autocommit connections, outside SQLAlchemy's pool: at most `size` open.
+        self._readers: BoundedConnections[Any] = BoundedConnections(lambda conn: conn.close(), size, wait_s)
 
     def _engine_arguments(self) -> dict[str, Any]:
         return {
@@ -120,24 +124,39 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return self._on_reader(lambda conn: conn.execute(sql, (digest,)).fetchone())
 
     def _on_reader(self, read: Callable[[Any], Any]) -> Any:
-        """`read` on an idle autocommit connection of our own, once more on a new one if the server dropped it."""
+        """`read` on an idle autocommit connection of our own, queueing for one when all are in use.
+
+        A connection the server dropped means it restarted or went away, and then every idle one died with it:
+        they are all closed, and `read` runs once more on a new connection. So the first check after a restart
+        succeeds, and "cannot reach" is said only when a new connection cannot be made or used either.
+        """
         import psycopg
 
-        for attempt in (1, 2):
-            conn = None
-            try:
-                conn = self._readers.take() or self.connect_raw()
-                row = read(conn)
-            except psycopg.Error as err:
-                if conn is not None:
-                    broken = conn.closed or conn.broken
-                    self._readers.give(conn, reusable=not broken)
-                    if broken and attempt == 1:
-                        continue  # a connection the server dropped (a restart): once more on a new one
-                raise self.translate(err) or err from None
-            self._readers.give(conn)
-            return row
-        raise AssertionError("unreachable")  # pragma: no cover
+        readers = self._readers
+        try:
+            conn = readers.acquire()
+        except Busy:
+            raise DatabaseUnavailable(
+                f"All {readers.size} connections to the database {self.location} stayed busy for "
+                f"{readers.wait_s:g} s. Try again; if the server can take more, raise APIKEYS_MAX_CONNECTIONS."
+            ) from None
+        try:
+            for fresh in (False, True):
+                try:
+                    if conn is None:
+                        conn = self.connect_raw()
+                    return read(conn)
+                except psycopg.Error as err:
+                    if conn is not None and (conn.closed or conn.broken):
+                        readers.discard(conn)
+                        conn = None
+                        if not fresh:
+                            readers.close_all()  # they died together (a restart): none is handed out again
+                            continue
+                    raise self.translate(err) or err from None
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            readers.release(conn)
 
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
         """The generic page in one statement on a reader: one round trip instead of three through the pool

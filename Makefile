@@ -42,9 +42,10 @@ screenshot: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot.py docs/screenshot.png
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot_lifecycle.py docs --only roll
 
-# The crash and concurrency suites with big counts (make test runs them small).
+# The crash, concurrency and property suites with big counts (make test runs the same tests with small ones).
 stress: $(VENV)/.installed-test
-	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/test_crash.py tests/test_concurrency.py
+	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/test_crash.py \
+		tests/test_concurrency.py tests/test_bad_input.py tests/test_sql_verify.py tests/core/test_postgresql.py
 
 # Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);
 # the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -70,8 +71,11 @@ def window_database(db_path: Path) -> str:
 
 
 @pytest.fixture
-def make_window(qtbot, window_database: str, settings: QSettings) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
+def make_window(qtbot, window_database: str, settings: QSettings, migrated_sqlite: Path) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
     """A shown MainWindow on window_database (or `database=`), its count loaded; other keywords go to MainWindow.
+
+    A window_database file that does not exist yet starts as a copy of a migrated one (tests/conftest.py): what
+    the window's create=True would make of it, without SQLite's dozen migration commits in every test.
 
     Like napari's make_napari_viewer, it fails the test that leaves database work pending or leaves a
     top-level widget (a dialog, a message box) alive after the windows are gone.
@@ -83,6 +87,10 @@ def make_window(qtbot, window_database: str, settings: QSettings) -> Iterator[Wi
     def make(database: str | None = None, **kwargs: object) -> MainWindow:
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("poll_interval_ms", 100)
+        path = Path(window_database)
+        if database is None and "://" not in window_database and path.parent.is_dir() and not path.exists():
+            shutil.copyfile(migrated_sqlite, path)
+            path.chmod(0o600)
         store = KeyStore.open(database or window_database, create=True)
         window = MainWindow(store, **kwargs)  # type: ignore[arg-type]
         qtbot.addWidget(window)

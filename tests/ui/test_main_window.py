@@ -222,6 +222,8 @@ def test_deactivate_confirmed(qtbot, make_window, store: KeyStore) -> None:  # t
     answer(qtbot, "confirmDeactivateDialog", "confirmButton")
     qtbot.waitUntil(lambda: not store.get(record.id).active)
     qtbot.waitUntil(lambda: row_button(window, 1, "toggleButton").text() == "Activate")
+    # The change poll may reload the page before the write's own callback posts its notice (a loaded machine).
+    qtbot.waitUntil(lambda: status(window) != "")
     assert row_button(window, 1, "toggleButton").property("kind") == "activate"
     assert "Deactivated" in status(window) and record.masked in status(window)
     assert status_level(window) is Level.INFO

@@ -45,8 +45,8 @@ APPEARS_MS = 5000
 
 @pytest.fixture
 def window_database(pg_cluster: PgCluster) -> str:
-    """make_window's windows open a fresh database on the session's cluster."""
-    return pg_cluster.new_database()
+    """make_window's windows open a fresh database on the session's cluster (with the current schema)."""
+    return pg_cluster.new_migrated_database()
 
 
 @pytest.fixture

@@ -40,22 +40,17 @@ COMMON = {
     ("schema public", "USAGE"),
     ("table alembic_version", "SELECT"),
     ("function apikeys_verify", "EXECUTE"),
+    ("function apikeys_lookup", "EXECUTE"),
+    ("function apikeys_touch", "EXECUTE"),
 }
-VERIFIER = COMMON | {
-    *(
-        (f"column api_keys.{column}", "SELECT")
-        for column in ("id", "digest", "active", "expires_at", "last_used_at", "scopes")
-    ),
-    ("column api_keys.last_used_at", "UPDATE"),
-}
+#: Nothing on api_keys or the audit log: verify runs through SECURITY DEFINER functions only.
+VERIFIER = COMMON
 MANAGER = COMMON | {
     *(("table api_keys", p) for p in ("SELECT", "INSERT", "UPDATE", "DELETE")),
     ("table api_keys_id_seq", "USAGE"),
     ("table api_keys_id_seq", "SELECT"),
-    # The audit log: appended to and read, never changed.
+    # The audit log: read, never written (the server's triggers write it).
     ("table key_events", "SELECT"),
-    ("table key_events", "INSERT"),
-    ("table key_events_id_seq", "USAGE"),
 }
 
 

@@ -2,7 +2,11 @@
 
 `postgresql://` and `postgresql+psycopg://` both mean psycopg 3; query parameters reach libpq unchanged
 (`host=/socket/folder`, `service=`, `sslmode=`), so a URL need carry no password (`.pgpass`, service file).
-Connections use TCP keepalives, so a silently dead network is noticed, and a connect timeout.
+Connections use TCP keepalives, so a silently dead network is noticed, and a connect timeout. Every connection
+pins its search_path to the keys' schema (`public`, or what the URL's `options` set), so a schema someone
+planted under the role's name cannot capture the app's unqualified SQL; to a host beyond this machine it
+verifies TLS unless told otherwise (desktop.core.db.pg_tls). It names its user@host in `apikeys.actor`, which
+the server's audit triggers (migration 0009) write as each event's actor.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Connection, Engine
 
+from desktop.core.audit import actor
 from desktop.core.db.base import ChangeListener, Found, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
 from desktop.core.db.idle import IdleConnections
@@ -42,8 +47,9 @@ CONNECT_DEFAULTS = {
 }
 
 
-#: How long recording a use may wait for a lock (0 would mean "for ever" to PostgreSQL).
-TOUCH_WAIT_MS = 1
+#: The schema that holds the keys unless the URL's `options` set a search_path. pg_catalog is searched before
+#: it (PostgreSQL's rule when the path leaves it out) and pg_temp after it, never before.
+KEYS_SCHEMA = "public"
 #: How long any statement waits for another session's lock (SQLite's busy timeout), and the schema lock.
 LOCK_WAIT_S = 5.0
 SCHEMA_WAIT_S = 120.0
@@ -58,10 +64,14 @@ class PostgresDatabase(SqlAlchemyDatabase):
     """A PostgreSQL database through psycopg 3."""
 
     def __init__(self, url: URL, target: str | None = None) -> None:
+        from desktop.core.db import pg_tls
+
         super().__init__(psycopg_url(url), target)
         #: lookup()'s own autocommit connections, outside SQLAlchemy's pool.
         self._readers: IdleConnections[Any] = IdleConnections(lambda conn: conn.close())
         self.location = describe(url)  # the spelling people wrote (`postgresql://`), not the driver's
+        self.tls = pg_tls.choose(self.url, self.location)
+        self.warning = self.tls.warning
 
     def _engine_arguments(self) -> dict[str, Any]:
         return {
@@ -74,12 +84,20 @@ class PostgresDatabase(SqlAlchemyDatabase):
         connect_args: dict[str, Any] = {
             name: value for name, value in CONNECT_DEFAULTS.items() if name not in self.url.query
         }
+        if self.tls.default is not None:
+            connect_args["sslmode"] = self.tls.default
+        if self.tls.rootcert is not None:
+            connect_args["sslrootcert"] = self.tls.rootcert
         # As on SQLite (its busy timeout), a change waits at most LOCK_WAIT_S for another session's lock, then
         # fails "busy"; PostgreSQL would wait for ever. Added to the URL's own `options`, unless they set it.
         options = self.url.query.get("options")
         options = options if isinstance(options, str) else " ".join(options or ())
         if "lock_timeout" not in options:
             options = f"{options} -c lock_timeout={int(LOCK_WAIT_S * 1000)}".strip()
+        if "search_path" not in options:
+            options = f"{options} -c search_path={KEYS_SCHEMA},pg_temp".strip()
+        if "apikeys.actor" not in options:
+            options = f"{options} -c apikeys.actor={_option_value(actor())}".strip()
         # psycopg prepares a statement run 5 times, and after 5 more PostgreSQL may plan it once for any
         # parameters: "is any key newer than $1?" then became a sequential scan of every key (200 ms at a
         # million, for each live refresh of the first page). A plan for the values at hand costs ~0.1 ms.
@@ -166,16 +184,10 @@ class PostgresDatabase(SqlAlchemyDatabase):
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SCHEMA_WAIT_S * 1000)}ms'")
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
 
-    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
-        """Record a use without queueing behind a writer that holds the row or the table: DatabaseLocked at once.
-
-        Without a lock_timeout PostgreSQL waits for ever, and verify would stall with the writer.
-        """
-        from desktop.core.db import statements as sql
-
-        with self.write() as conn:
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{TOUCH_WAIT_MS}ms'")
-            conn.execute(sql.TOUCH, {"key_id": key_id, "now": now, "stale": stale})
+    def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
+        """Record a use through `apikeys_touch` (a verifier may not UPDATE the keys): in one round trip on a reader,
+        never waiting for a writer that holds the row (it is skipped), never later than the server's clock."""
+        self._on_reader(lambda conn: conn.execute(TOUCH_SQL, (digest, naive_utc(now), naive_utc(stale))).fetchone())
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
@@ -205,10 +217,17 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return PgChangeListener.connect(self)
 
 
-#: verify's lookup by digest (the same columns as statements.LOOKUP, whose privileges a verifier has).
-LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = %s"
-#: check's lookup: the same with the scopes (a verifier is granted SELECT on them).
-LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM api_keys WHERE digest = %s"
+#: verify's lookup by digest, through the SECURITY DEFINER function (a verifier has no privilege on the table).
+LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM apikeys_lookup(%s)"
+#: check's lookup: the same with the scopes.
+LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM apikeys_lookup(%s)"
+#: Recording a use: SECURITY DEFINER too; it needs the key's digest, so only a key's holder can say it was used.
+TOUCH_SQL = "SELECT apikeys_touch(%s, %s, %s)"
+
+
+def _option_value(value: str) -> str:
+    """`value` as one word of libpq's `options` (spaces and backslashes escaped with a backslash)."""
+    return value.replace("\\", "\\\\").replace(" ", "\\ ")
 
 
 def _found(row: Any) -> Found:

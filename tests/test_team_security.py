@@ -58,6 +58,7 @@ def events(team: Team) -> list[tuple[Any, ...]]:
         "SELECT 1 FROM api_keys FOR NO KEY UPDATE",
         "UPDATE api_keys SET last_used_at = '2999-01-01'",
         "SELECT * FROM key_events",
+        "SELECT version_num FROM alembic_version",
         "INSERT INTO key_events (at, action, actor) VALUES (now(), 'created', 'x')",
         "SELECT apikeys_touch(digest, now()::timestamp, now()::timestamp) FROM api_keys",
     ],

@@ -1,8 +1,9 @@
 """Least privilege on PostgreSQL: `apikeys grant ROLE --verifier|--manager`, run by the keys table's owner.
 
-A verifier may check keys and nothing else: no privilege at all on `api_keys` or the audit log, only EXECUTE on
-the SECURITY DEFINER functions verify needs (`apikeys_verify(text)`, `apikeys_verify(text, text[])`, and the
-app's `apikeys_lookup(bytea)` and `apikeys_touch(…)`, each answering for one presented digest). A manager may
+A verifier may check keys and nothing else: no privilege on any table, only EXECUTE on the SECURITY DEFINER
+functions verify needs (`apikeys_verify(text)`, `apikeys_verify(text, text[])`, and the app's
+`apikeys_revision()`, `apikeys_lookup(bytea)` and `apikeys_touch(…)`, the last two answering for one presented
+digest). A manager may
 do what the window and the command line do (DML and the id sequence, and reading the audit log, which only the
 server's triggers write), never change the schema. Every grant first revokes what the role had on the keys, so
 granting `--verifier` to a manager narrows it, and granting twice changes nothing.
@@ -20,6 +21,7 @@ from desktop.core.errors import InvalidInput, PermissionDenied
 
 #: The functions every role that may verify gets EXECUTE on (migrations 0003, 0005 and 0009), by signature.
 VERIFY_FUNCTIONS = (
+    "apikeys_revision()",
     "apikeys_verify(text)",
     "apikeys_verify(text, text[])",
     "apikeys_lookup(bytea)",
@@ -62,8 +64,8 @@ def grant(db: Database, role: str, kind: Grant) -> str:
             conn.exec_driver_sql(statement)
     if kind is Grant.VERIFIER:
         rights = (
-            "verify keys only (EXECUTE on apikeys_verify, apikeys_lookup and apikeys_touch; nothing on api_keys "
-            "or the audit log)"
+            "verify keys only (EXECUTE on apikeys_verify, apikeys_lookup, apikeys_touch and apikeys_revision; no "
+            "privilege on any table)"
         )
     else:
         rights = (
@@ -146,9 +148,9 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
     statements = [
         f"REVOKE ALL ON TABLE {names.keys}, {names.versions}, {names.events} FROM {grantee}",
         *(f"REVOKE ALL ON FUNCTION {function} FROM {grantee}" for function in functions),
-        # Every role that opens the database reads the schema's revision, and needs the schema to name anything.
+        # Every role that opens the database needs the schema to name anything, and reads its revision (a
+        # verifier through apikeys_revision(): it holds no privilege on any table).
         f"GRANT USAGE ON SCHEMA {names.schema} TO {grantee}",
-        f"GRANT SELECT ON TABLE {names.versions} TO {grantee}",
         *(f"GRANT EXECUTE ON FUNCTION {function} TO {grantee}" for function in functions),
     ]
     for sequence in (names.sequence, names.events_sequence):
@@ -159,6 +161,7 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
         statements += [
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {names.keys} TO {grantee}",
             f"GRANT SELECT ON TABLE {names.events} TO {grantee}",
+            f"GRANT SELECT ON TABLE {names.versions} TO {grantee}",
         ]
         if names.sequence is not None:
             statements.append(f"GRANT USAGE, SELECT ON SEQUENCE {names.sequence} TO {grantee}")

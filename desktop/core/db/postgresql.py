@@ -157,6 +157,18 @@ class PostgresDatabase(SqlAlchemyDatabase):
             return row
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def revision(self, known: Sequence[str]) -> str | None:
+        """The schema's revision; a role without SELECT on alembic_version (a verifier) reads it through the
+        SECURITY DEFINER `apikeys_revision()` (migration 0009). Before that, or on an empty database, as generic."""
+        with self.read() as conn:
+            readable = conn.exec_driver_sql(
+                "SELECT coalesce(has_table_privilege(to_regclass('alembic_version'), 'SELECT'), true), "
+                "coalesce(has_function_privilege(to_regprocedure('apikeys_revision()'), 'EXECUTE'), false)"
+            ).one()
+            if readable[0] or not readable[1]:
+                return super().revision(known)
+            return conn.exec_driver_sql("SELECT apikeys_revision()").scalar()
+
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
         """The generic page in one statement on a reader: one round trip instead of three through the pool
         (`make bench`, "pg page turn"). Not prepared: each runs with a plan for its own position."""

@@ -8,11 +8,15 @@ change is announced.
   triggers read: `apikeys.actor` (user@host, set by the connection) and the transaction-local `apikeys.context`
   (JSON: the action when the row alone cannot say it, a roll or a seed, and details such as the new key's id).
   No role but the owner may insert, change or delete events: 0005's INSERT for managers is revoked.
-- A verifier gets no privilege on `api_keys` at all: verify's lookup is `apikeys_lookup(digest)` and recording a
+- A verifier gets no privilege on any table (the schema's revision is read through `apikeys_revision()`,
+  verify's lookup is `apikeys_lookup(digest)` and recording a
   use `apikeys_touch(digest, at, stale)`, SECURITY DEFINER functions with a pinned search_path that answer for
   one digest only (a key's holder learns what verify tells it) and record a use no later than the server's clock.
   The column privileges granted by `apikeys grant --verifier` before are revoked, and those roles given EXECUTE.
 - 0002's change notification fires on an update of every column but `last_used_at` (it predated `scopes`).
+
+The downgrade drops the functions and triggers, and with them the verifiers' EXECUTE: after it, the owner runs
+the earlier version's `apikeys grant ROLE --verifier` again.
 
 Nothing on SQLite, where the file's owner is its only writer.
 
@@ -77,6 +81,11 @@ def _functions(s: str) -> dict[str, str]:
                     || CASE WHEN date_part('microseconds', t)::bigint % 1000000 <> 0 THEN to_char(t, '.US') ELSE '' END
                     || '+00:00'
             $$""",
+        "apikeys_revision()": f"""
+            CREATE FUNCTION {s}.apikeys_revision() RETURNS text
+            LANGUAGE sql STABLE {definer} AS $$
+                SELECT version_num FROM {s}.alembic_version LIMIT 1
+            $$""",
         "apikeys_lookup(bytea)": f"""
             CREATE FUNCTION {s}.apikeys_lookup(key_digest bytea)
             RETURNS TABLE (id integer, digest bytea, active boolean, expires_at timestamp,
@@ -90,7 +99,7 @@ def _functions(s: str) -> dict[str, str]:
             $$""",
         "apikeys_touch(bytea, timestamp, timestamp)": f"""
             CREATE FUNCTION {s}.apikeys_touch(key_digest bytea, used_at timestamp, stale timestamp) RETURNS boolean
-            LANGUAGE plpgsql VOLATILE {definer} AS $$
+            LANGUAGE plpgsql VOLATILE {definer} SET lock_timeout = '1ms' AS $$
             DECLARE
                 moment timestamp := least(used_at, {NOW});
                 recorded boolean := false;
@@ -106,7 +115,8 @@ def _functions(s: str) -> dict[str, str]:
                  );
                 recorded := FOUND;
                 RETURN recorded;
-            EXCEPTION WHEN read_only_sql_transaction THEN
+            EXCEPTION WHEN read_only_sql_transaction OR lock_not_available THEN
+                -- A standby, or a writer holding the whole table: the use stays unrecorded, never waited for.
                 RETURN false;
             END
             $$""",
@@ -258,17 +268,23 @@ def upgrade() -> None:
     # Who may verify (a verifier or a manager) may look up and record a use through the functions; what
     # `apikeys grant` gave on the tables before is narrowed to what it gives now.
     for (role,) in bind.exec_driver_sql(_GRANTEES.format(s=s)).fetchall():
-        for function in ("apikeys_verify(text)", "apikeys_verify(text, text[])", "apikeys_lookup(bytea)"):
+        for function in (
+            "apikeys_revision()",
+            "apikeys_verify(text)",
+            "apikeys_verify(text, text[])",
+            "apikeys_lookup(bytea)",
+        ):
             op.execute(f"GRANT EXECUTE ON FUNCTION {s}.{function} TO {role}")
         op.execute(f"GRANT EXECUTE ON FUNCTION {s}.apikeys_touch(bytea, timestamp, timestamp) TO {role}")
         op.execute(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE {s}.key_events FROM {role}")
         op.execute(f"REVOKE ALL ON SEQUENCE {s}.key_events_id_seq FROM {role}")
         has_table = bind.exec_driver_sql(
-            f"SELECT has_table_privilege({_literal(role)}, '{s}.api_keys', 'SELECT')"
+            f"SELECT has_table_privilege({_literal(role)}::regrole, '{s}.api_keys', 'SELECT')"
         ).scalar()
         if not has_table:  # a verifier: column privileges only, all of them revoked
             columns = ", ".join((*ANNOUNCED_COLUMNS, "last_used_at"))
             op.execute(f"REVOKE SELECT ({columns}), UPDATE ({columns}) ON TABLE {s}.api_keys FROM {role}")
+            op.execute(f"REVOKE ALL ON TABLE {s}.alembic_version FROM {role}")
 
 
 def _literal(role: str) -> str:

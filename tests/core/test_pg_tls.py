@@ -73,17 +73,14 @@ def test_a_service_naming_a_remote_host_without_a_mode_is_verified(tmp_path: Pat
     assert _choice("postgresql:///k?service=keys", PGSERVICEFILE=str(services)) == ("verify-full", "system", False)
 
 
-def test_the_connection_parameters_carry_the_choice_and_pin_the_search_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_connection_parameters_carry_the_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("PGSSLMODE", "PGHOST", "PGSERVICE", "PGSSLROOTCERT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", "/nonexistent")
     remote = PostgresDatabase(make_url("postgresql://alice@db.example.com/apikeys"))._connect_args(pool=True)
     assert (remote["sslmode"], remote["sslrootcert"]) == ("verify-full", "system")
-    assert "-c search_path=public,pg_temp" in remote["options"]
     local = PostgresDatabase(make_url("postgresql://alice@/apikeys?host=/tmp"))._connect_args(pool=False)
-    assert "sslmode" not in local and "-c search_path=public,pg_temp" in local["options"]
+    assert "sslmode" not in local
     weak = PostgresDatabase(make_url("postgresql://alice@db.example.com/apikeys?sslmode=require"))
     assert "sslmode" not in weak._connect_args(pool=True)  # the URL's own reaches libpq unchanged
     assert weak.warning is not None and "not verified" in weak.warning
-    chosen = PostgresDatabase(make_url("postgresql://a@/k?host=/tmp&options=-c%20search_path%3Dkeys"))
-    assert "search_path=public" not in chosen._connect_args(pool=True)["options"]

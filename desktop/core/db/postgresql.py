@@ -3,8 +3,8 @@
 `postgresql://` and `postgresql+psycopg://` both mean psycopg 3; query parameters reach libpq unchanged
 (`host=/socket/folder`, `service=`, `sslmode=`), so a URL need carry no password (`.pgpass`, service file).
 Connections use TCP keepalives, so a silently dead network is noticed, and a connect timeout. Every connection
-pins its search_path to the keys' schema (`public`, or what the URL's `options` set), so a schema someone
-planted under the role's name cannot capture the app's unqualified SQL; to a host beyond this machine it
+pins its search_path (PIN_SEARCH_PATH: without `$user`), so a schema someone planted under the role's name
+cannot capture the app's unqualified SQL; to a host beyond this machine it
 verifies TLS unless told otherwise (desktop.core.db.pg_tls). It names its user@host in `apikeys.actor`, which
 the server's audit triggers (migration 0009) write as each event's actor.
 """
@@ -47,9 +47,16 @@ CONNECT_DEFAULTS = {
 }
 
 
-#: The schema that holds the keys unless the URL's `options` set a search_path. pg_catalog is searched before
-#: it (PostgreSQL's rule when the path leaves it out) and pg_temp after it, never before.
-KEYS_SCHEMA = "public"
+#: Run on every new connection unless the URL's `options` set a search_path: the session's path (the server's
+#: default, or what its administrator set for the role or database) without `$user`, so that a schema named
+#: after the role, which the default `"$user", public` searches first, cannot capture the app's SQL; `public`
+#: when nothing is left; pg_temp last. Every name qualified: nothing is looked up before the path is pinned.
+PIN_SEARCH_PATH = (
+    "SELECT pg_catalog.set_config('search_path', pg_catalog.textcat(COALESCE(NULLIF("
+    "pg_catalog.array_to_string(pg_catalog.array_remove(pg_catalog.array_remove(pg_catalog.regexp_split_to_array("
+    "pg_catalog.current_setting('search_path'), '\\s*,\\s*'), '\"$user\"'), '$user'), ', '), ''), 'public'), "
+    "', pg_temp'), false)"
+)
 #: How long any statement waits for another session's lock (SQLite's busy timeout), and the schema lock.
 LOCK_WAIT_S = 5.0
 SCHEMA_WAIT_S = 120.0
@@ -94,8 +101,6 @@ class PostgresDatabase(SqlAlchemyDatabase):
         options = options if isinstance(options, str) else " ".join(options or ())
         if "lock_timeout" not in options:
             options = f"{options} -c lock_timeout={int(LOCK_WAIT_S * 1000)}".strip()
-        if "search_path" not in options:
-            options = f"{options} -c search_path={KEYS_SCHEMA},pg_temp".strip()
         if "apikeys.actor" not in options:
             options = f"{options} -c apikeys.actor={_option_value(actor())}".strip()
         # psycopg prepares a statement run 5 times, and after 5 more PostgreSQL may plan it once for any
@@ -111,7 +116,10 @@ class PostgresDatabase(SqlAlchemyDatabase):
     def _create_engines(self) -> tuple[Engine, Engine]:
         # Reads in autocommit on the same pool: no BEGIN and ROLLBACK round trips around each page
         # (psycopg switches autocommit on the client, and a rollback outside a transaction sends nothing).
+        from sqlalchemy import event
+
         _, engine = super()._create_engines()
+        event.listen(engine, "connect", self._pin_search_path)
         return engine.execution_options(isolation_level="AUTOCOMMIT"), engine
 
     def translate(self, err: BaseException) -> DomainError | None:
@@ -129,7 +137,18 @@ class PostgresDatabase(SqlAlchemyDatabase):
         defaults = self._connect_args(pool=False)
         if connect_timeout is not None and "connect_timeout" in defaults:
             defaults["connect_timeout"] = connect_timeout
-        return engine.dialect.loaded_dbapi.connect(*cargs, **{**defaults, **cparams, "autocommit": True})
+        conn = engine.dialect.loaded_dbapi.connect(*cargs, **{**defaults, **cparams, "autocommit": True})
+        self._pin_search_path(conn, None)
+        return conn
+
+    def _pin_search_path(self, dbapi_connection: Any, _record: object) -> None:
+        """PIN_SEARCH_PATH on a new connection, committed (a pooled one is not in autocommit)."""
+        options = self.url.query.get("options")
+        if "search_path" in (options if isinstance(options, str) else " ".join(options or ())):
+            return
+        dbapi_connection.execute(PIN_SEARCH_PATH)
+        if not dbapi_connection.autocommit:
+            dbapi_connection.commit()
 
     def _fetch_one(self, sql: str, digest: bytes) -> Any:
         """One row by digest in one round trip on an idle autocommit connection of our own: a service's verify

@@ -313,7 +313,7 @@ def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
 
     try:
         # Only create and seed may create a missing database: a mistyped path must not become an empty one.
-        return open_store(args.database, clock, create=create)
+        store = open_store(args.database, clock, create=create)
     except DatabaseMissing as err:
         source = "--database" if args.database else f"${ENV_VAR}" if os.environ.get(ENV_VAR, "").strip() else None
         if source is None:
@@ -327,6 +327,9 @@ def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
                 f"`{PROG} create` to start a new database there."
             )
         raise DatabaseMissing(err.path, message) from None
+    if store.warning:  # e.g. a server connection whose TLS is not verified: said once, on stderr
+        print(f"{PROG}: warning: {store.warning}", file=sys.stderr)
+    return store
 
 
 def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = SYSTEM_CLOCK) -> int:

@@ -121,6 +121,11 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
         return self._db.location
 
     @property
+    def warning(self) -> str | None:
+        """One line to say once on opening, e.g. that a server connection's TLS is not verified; None for none."""
+        return self._db.warning
+
+    @property
     def reopen_target(self) -> str | None:
         """What Open Recent may keep to open this database again; None when it would have to keep a password."""
         return self._db.reopen_target
@@ -262,6 +267,8 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
         from desktop.core.db import statements as sql
 
         full_key = keys.generate()
+        if details:
+            audit.context(conn, details=details)  # on PostgreSQL, for the trigger's `created` event
         # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
         result = conn.execute(
             sql.INSERT.values(
@@ -405,10 +412,10 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
         if required and not set(required).issubset(have):
             return Verdict.FORBIDDEN, key_id, have
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
-            self._touch(key_id, now)
+            self._touch(key_id, now, presented)
         return Verdict.VALID, key_id, have
 
-    def _touch(self, key_id: int, now: datetime) -> None:
+    def _touch(self, key_id: int, now: datetime, digest: bytes) -> None:
         """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
         attempted = self._monotonic()
         if attempted < self._touch_resume_at:
@@ -420,7 +427,7 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
             # written to it would be read as the new file's. verify's next check reopens.
             return
         try:
-            db.touch(key_id, now, stale)
+            db.touch(key_id, now, stale, digest)
         except DatabaseLocked:
             # Another writer holds the lock (perhaps for long): without the rest, every request of a busy
             # service would try again. The next verify of this key after the rest records it.

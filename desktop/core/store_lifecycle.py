@@ -82,7 +82,8 @@ class LifecycleMixin:
         """Insert generated keys in one transaction (for seeding); their secrets are discarded.
 
         In the same transaction, one `seeded` event with `seeded` as its count (by default, these rows; 0: no
-        event, for all but the last batch of a seed that logs its total with the last).
+        event, for all but the last batch of a seed that logs its total with the last). On PostgreSQL the server
+        writes one `seeded` event for each call, counting its rows.
         """
         values = [
             NewRow(
@@ -101,6 +102,9 @@ class LifecycleMixin:
 
         count = len(values) if seeded is None else seeded
         with self._writing() as conn:
+            # On PostgreSQL the server writes one `seeded` event for this batch, whatever `seeded` says: each
+            # committed batch is a change, and every change leaves an event there.
+            audit.context(conn, Action.SEEDED)
             self._db.insert_keys(conn, values)
             # One summary event, not one per key: a million seeded keys must not bury the log.
             if count:
@@ -108,7 +112,8 @@ class LifecycleMixin:
         return len(values)
 
     def log_seeded(self, count: int, *, interrupted: bool) -> None:
-        """The summary event of a seed whose batches were committed without one (it was interrupted)."""
+        """The summary event of a seed whose batches were committed without one (it was interrupted). Nothing on
+        PostgreSQL, where the server logged each batch as it was committed."""
         from desktop.core import audit
 
         with self._writing() as conn:
@@ -204,6 +209,9 @@ class LifecycleMixin:
                 conn, old.description, now, old.expires_at, old.active, old.scopes, {"rolled_from": old.id}
             )
             expires_at = retire_at if old.expires_at is None else min(old.expires_at, retire_at)
+            audit.context(
+                conn, Action.ROLLED, {"new_key_id": new.record.id, "grace_seconds": int(grace.total_seconds())}
+            )
             conn.execute(sql.SET_EXPIRY, {"key_id": key_id, "expires_at": expires_at})
             audit.record(
                 conn,

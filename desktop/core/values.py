@@ -163,6 +163,9 @@ class Action(enum.StrEnum):
     DELETED = "deleted"
     #: Seeding: one summary event for the whole batch, with no key.
     SEEDED = "seeded"
+    #: On PostgreSQL, a change made outside the app that none of the above describes (e.g. an expiry or a digest
+    #: set in psql): its details name the columns (and an expiry's old and new value), never a digest.
+    CHANGED = "changed"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -170,7 +170,10 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     def _on_server_opened(self, store: KeyStore) -> None:
         self.set_store(store)
-        self.notifier.info(f"Opened {store.location}.")
+        if store.warning:  # e.g. TLS not verified: said once, and kept until the next message
+            self.notifier.error(store.warning, sticky=True)
+        else:
+            self.notifier.info(f"Opened {store.location}.")
 
     def _on_server_open_failed(self, err: Exception) -> None:
         self.report(err, "open")

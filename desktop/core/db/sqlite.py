@@ -231,7 +231,7 @@ class SqliteDatabase(Database):
         key_id, stored, active, expires_at, last_used_at, scopes = rows[0]
         return (key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at)), scopes
 
-    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+    def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         with self._pooled(TOUCH_WAIT_MS) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))

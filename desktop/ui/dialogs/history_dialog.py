@@ -44,6 +44,7 @@ ACTION_TEXT = {
     Action.SCOPES_CHANGED: "Scopes changed",
     Action.DELETED: "Deleted",
     Action.SEEDED: "Seeded",
+    Action.CHANGED: "Changed",
 }
 
 

@@ -134,18 +134,18 @@ def _process_state_restored() -> Iterator[None]:
 @contextlib.contextmanager
 def _fresh_caches() -> Iterator[None]:
     """The caches a new process starts without: emptied for the call, given back after."""
-    from desktop.core import audit
+    from desktop.core import identity
     from desktop.core.db import sqlite_files
 
     warned = set(sqlite_files._NOT_WAL_WARNED)
     sqlite_files._NOT_WAL_WARNED.clear()
-    audit.actor.cache_clear()
+    identity.actor.cache_clear()
     try:
         yield
     finally:
         sqlite_files._NOT_WAL_WARNED.clear()
         sqlite_files._NOT_WAL_WARNED.update(warned)
-        audit.actor.cache_clear()
+        identity.actor.cache_clear()
 
 
 class _Watchdog:

@@ -10,30 +10,16 @@ ids, descriptions, dates, states and scopes.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from desktop.core.identity import actor
 from desktop.core.values import Action
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-
-
-@functools.cache
-def actor() -> str:
-    """`user@host` of this process (the user's id when it has no name, as in some containers)."""
-    import getpass
-    import os
-    import socket
-
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"{user}@{socket.gethostname() or 'localhost'}"
 
 
 def record(

@@ -401,9 +401,9 @@ def test_a_held_write_lock_costs_one_attempt_to_record_use_per_back_off(
         backend = type(store.database)
         real_touch = backend.touch
 
-        def counting(self: Database, key_id: int, now: datetime, stale: datetime) -> None:
+        def counting(self: Database, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
             attempts.append(key_id)
-            real_touch(self, key_id, now, stale)
+            real_touch(self, key_id, now, stale, digest)
 
         monkeypatch.setattr(backend, "touch", counting)
         with write_lock_elsewhere(database):

@@ -329,7 +329,7 @@ def _rows(dialog: QDialog) -> list[list[str]]:
 
 
 def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
-    from desktop.core.audit import actor
+    from desktop.core.identity import actor
 
     key_id, other = make_keys(store, "logged", "other")
     window = make_window()

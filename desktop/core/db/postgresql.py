@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Connection, Engine
 
-from desktop.core.audit import actor
 from desktop.core.db.base import ChangeListener, Found, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
 from desktop.core.db.idle import BoundedConnections, Busy, limits_from_environment
@@ -32,6 +31,7 @@ from desktop.core.errors import (
     PermissionDenied,
     ServerUnreachable,
 )
+from desktop.core.identity import actor
 from desktop.core.values import Cursor, Page
 
 #: pg_advisory_xact_lock key taken while the schema is created or upgraded ("apikeys" in ASCII, as a number).
@@ -237,7 +237,14 @@ class PostgresDatabase(SqlAlchemyDatabase):
     def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         """Record a use through `apikeys_touch` (a verifier may not UPDATE the keys): in one round trip on a reader,
         never waiting for a writer that holds the row (it is skipped), never later than the server's clock."""
-        self._on_reader(lambda conn: conn.execute(TOUCH_SQL, (digest, naive_utc(now), naive_utc(stale))).fetchone())
+        row = self._on_reader(
+            lambda conn: conn.execute(TOUCH_SQL, (digest, naive_utc(now), naive_utc(stale))).fetchone()
+        )
+        if row is not None and row[0] is False:
+            # Not recorded: verify touches only a key whose last use it read as stale, so another writer most
+            # likely holds its row (SKIP LOCKED) or the table. Said as on SQLite, so the store rests before
+            # trying again instead of a round trip per verify while the lock lasts.
+            raise DatabaseLocked(f"The database {self.location} is busy: another writer holds the key.")
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""

@@ -1,8 +1,8 @@
 """The keys table's column widths: each fixed column as wide as its texts in the current font, Description the rest.
 
-Widths come from the font and the style, not from a fixed pixel count: a larger font makes every column wider.
-The usual texts of a column (a date or an instant, Never, Expired with its icon, Inactive…) set its width whatever the page,
-so paging from Active rows to Inactive or Expired ones moves no column. A rarer, longer text (a rolled key's
+Widths come from the font and the style, not from a fixed pixel count: a larger font makes every column wider. The
+usual texts of a column (a date or an instant, Never, Expired with its icon, Inactive…) set its width whatever the
+page, so paging from Active rows to Inactive or Expired ones moves no column. A rarer, longer text (a rolled key's
 "Retiring …") widens its column while its page is shown, instead of every page keeping room for it. Description
 gets what is left, down to a minimum below which the table scrolls sideways rather than squeezing it.
 """

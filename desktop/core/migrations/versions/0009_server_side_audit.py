@@ -115,8 +115,10 @@ def _functions(s: str) -> dict[str, str]:
                  );
                 recorded := FOUND;
                 RETURN recorded;
-            EXCEPTION WHEN read_only_sql_transaction OR lock_not_available THEN
-                -- A standby, or a writer holding the whole table: the use stays unrecorded, never waited for.
+            EXCEPTION WHEN lock_not_available THEN
+                -- A writer holding the whole table: the use stays unrecorded, never waited for. (On a standby
+                -- or in a read-only session the error reaches the caller, which warns once that uses cannot
+                -- be recorded there.)
                 RETURN false;
             END
             $$""",

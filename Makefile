@@ -18,17 +18,17 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[gui]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[gui,serve,test]'
 	touch $@ $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check desktop tests
-	$(VENV)/bin/ruff format --check desktop tests
+	$(VENV)/bin/ruff check apikeys desktop tests
+	$(VENV)/bin/ruff format --check apikeys desktop tests
 	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed-test
@@ -42,9 +42,10 @@ screenshot: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot.py docs/screenshot.png
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot_lifecycle.py docs --only roll
 
-# The crash and concurrency suites with big counts (make test runs them small).
+# The crash, concurrency and property suites with big counts (make test runs the same tests with small ones).
 stress: $(VENV)/.installed-test
-	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/test_crash.py tests/test_concurrency.py
+	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/test_crash.py \
+		tests/test_concurrency.py tests/test_bad_input.py tests/test_sql_verify.py tests/core/test_postgresql.py
 
 # Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);
 # the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run).
@@ -61,7 +62,7 @@ clean:
 
 $(VENV)/.installed-package: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[package]'
+	$(PY) -m pip install --quiet -e '.[gui,package]'
 	touch $@ $(VENV)/.installed
 
 package: $(VENV)/.installed-package

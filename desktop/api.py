@@ -1,7 +1,8 @@
 """The Python API for your own service: check incoming keys against the app's database.
 
 `store.check(key, scopes)` authenticates and authorises in one lookup: a VerifyResult with the verdict, the
-key's id and its scopes. `store.verify(key)` answers the Verdict alone, as before.
+key's id and its scopes. `store.verify(key)` answers the Verdict alone, as before. In an asyncio service,
+`await store.acheck(key, scopes)` and `await store.averify(key)` answer the same without blocking the loop.
 """
 
 from __future__ import annotations

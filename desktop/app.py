@@ -46,6 +46,20 @@ class RedactKeys(logging.Filter):
         return True
 
 
+class NameDatabase(logging.Filter):
+    """Each line names the database (the one this process opened last; a URL with `***` for its password): one
+    log file is shared by every database, every window and every command."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from desktop.core.target import last_opened
+
+        record.database = last_opened() or "no database open"
+        return True
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(database)s]: %(message)s"
+
+
 def log_path() -> Path:
     import platformdirs
 
@@ -87,7 +101,8 @@ def configure_logging() -> None:
         handler = logging.NullHandler()  # an unwritable home must not stop the app
     handler._apikeys = True  # type: ignore[attr-defined]
     handler.addFilter(RedactKeys())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NameDatabase())
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     # SQLAlchemy and Alembic are chatty at INFO; their warnings still count.
@@ -108,8 +123,24 @@ def create_window(database: str) -> QMainWindow:
 
 
 def _run_window(database: str | None, show: str | None = None) -> int:
+    import importlib.util
+
+    from desktop.core.target import check_choice
+
+    if importlib.util.find_spec("PySide6") is None:
+        # A service install (`pip install .`, docs/service.md) has the commands but not the window's Qt.
+        sys.stderr.write(
+            f"{APP_ID}: the window needs PySide6, which this installation lacks; install it with "
+            f"`pip install '.[gui]'` from the source folder, or run a command ({APP_ID} --help).\n"
+        )
+        return 3
     from desktop.ui.launcher import run
 
+    try:
+        check_choice(database)  # `apikeys --database ""`, or $APIKEYS_DATABASE set but empty: no window, exit 2
+    except DomainError as err:
+        sys.stderr.write(f"{APP_ID}: {err.message}\n")
+        return 2
     status = None
     if show is not None:  # `--show expiring`: what the expiry reminder's click opens
         from desktop.core.query import Query

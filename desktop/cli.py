@@ -15,8 +15,8 @@ from desktop import APP_ID, __version__
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
-from desktop.core.presentation import describe_key, shorten, shown
-from desktop.core.target import ENV_VAR
+from desktop.core.presentation import describe_key, expiry_cell, shorten, shown
+from desktop.core.target import ENV_VAR, check_choice
 from desktop.core.validation import parse_expiry, parse_key_id, validate_description, validate_expiry
 from desktop.core.values import KeyRecord, Verdict, VerifyResult
 
@@ -36,7 +36,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{PROG}: {message}. Run '{PROG} --help' for usage.\n")
+        # argparse quotes the argument it refused: escaped, so a control character in argv is never obeyed.
+        self.exit(2, f"{PROG}: {shown(message)}. Run '{PROG} --help' for usage.\n")
 
 
 def _add_database(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -96,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     output = listing.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON array")
     output.add_argument("--csv", action="store_true", help="print CSV: a header row, then one row per key")
+    listing.add_argument(
+        "--bom", action="store_true", help="with --csv: UTF-8 with a byte order mark, as spreadsheets (Excel) read it"
+    )
     expiring = command("expiring", "list active keys expiring soon, soonest first; exit 1 when there are any")
     expiring.add_argument(
         "--within",
@@ -143,14 +147,28 @@ def build_parser() -> argparse.ArgumentParser:
     log_cmd.add_argument("--key", metavar="ID", help="only this key's events (also once it was deleted)")
     log_cmd.add_argument("--limit", metavar="N", default="100", help="at most N events (default 100)")
     log_cmd.add_argument("--json", action="store_true", help="print a JSON array")
-    seed = command("seed", "add demo keys")
-    seed.add_argument("--count", required=True, metavar="N", help="how many keys to add")
+    seed = command("seed", "add demo keys (their descriptions start with [demo]), or remove them all")
+    seeding = seed.add_mutually_exclusive_group(required=True)
+    seeding.add_argument("--count", metavar="N", help="how many demo keys to add")
+    seeding.add_argument("--remove", action="store_true", help="delete every demo key, and nothing else")
+    seed.add_argument("--yes", action="store_true", help="seed the default database without asking")
     grant = command("grant", "give a PostgreSQL role the rights to verify or to manage keys (run as the owner)")
     grant.add_argument("role", metavar="ROLE", help="an existing role on the database server")
     kind = grant.add_mutually_exclusive_group(required=True)
     kind.add_argument("--verifier", action="store_true", help="verify keys only (apikeys verify, apikeys_verify())")
     kind.add_argument("--manager", action="store_true", help="what the window and the command line need")
+    _add_serve(command("serve", "answer verify requests over HTTP (POST /v1/keys/verify); docs/service.md"))
     return parser
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8787)")
+    where.add_argument("--socket", metavar="PATH", help="listen on this Unix socket instead (mode 0660)")
+    serve.add_argument("--token-file", metavar="F", help="callers must send Authorization: Bearer <F's first line>")
+    serve.add_argument("--tls-cert", metavar="C", help="serve HTTPS with this certificate chain (PEM)")
+    serve.add_argument("--tls-key", metavar="K", help="and this private key (PEM, PKCS#8)")
+    serve.add_argument("--insecure-http", action="store_true", help="allow plain HTTP on a non-loopback --listen")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -167,24 +185,53 @@ def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "-" if value is None else value.astimezone().strftime(fmt)
 
 
-def _print_table(records: list[KeyRecord], out: TextIO, now: datetime, empty: str | None = None) -> None:
-    header = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
-    rows = [
-        (
-            str(r.id),
-            r.masked,
-            shown(shorten(r.description)),
-            _local(r.created_at),
-            "Never" if r.expires_on is None else r.expires_on.isoformat(),
-            r.status(now).value,
-            _local(r.last_used_at),
-        )
-        for r in records
-    ]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
-    for row in (header, *rows):
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
-    if not rows:
+#: The table's column widths come from its first rows (as many as one read batch), so that it streams: a
+#: million keys are printed without holding them. A later description wider than its column is cut to fit.
+TABLE_FIRST_ROWS = 1000
+TABLE_HEADER = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
+_DESCRIPTION_COLUMN = TABLE_HEADER.index("DESCRIPTION")
+
+
+def _table_row(r: KeyRecord, now: datetime) -> tuple[str, ...]:
+    """One key's cells, each shown inert (another program may have written controls into any text column)."""
+    cells = (
+        str(r.id),
+        r.masked,
+        shorten(r.description),
+        _local(r.created_at),
+        expiry_cell(r.expires_at, now),
+        r.status(now).value,
+        _local(r.last_used_at),
+    )
+    return tuple(shown(cell) for cell in cells)
+
+
+def _print_table(records: Iterable[KeyRecord], out: TextIO, now: datetime, empty: str | None = None) -> None:
+    """The keys as a table aligned by display width (an emoji or a CJK character takes two columns), written
+    as the records arrive."""
+    from itertools import islice
+
+    from rich.cells import cell_len, set_cell_size
+
+    rows = iter(records)
+    first = [_table_row(r, now) for r in islice(rows, TABLE_FIRST_ROWS)]
+    widths = [max(cell_len(cell) for cell in column) for column in zip(TABLE_HEADER, *first, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        fitted = []
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            size = cell_len(cell)
+            if size > width and i == _DESCRIPTION_COLUMN:
+                cell, size = set_cell_size(cell, width - 1) + "…", width
+            fitted.append(cell + " " * (width - size))
+        return "  ".join(fitted).rstrip() + "\n"
+
+    out.write(line(TABLE_HEADER))
+    for cells in first:
+        out.write(line(cells))
+    for record in rows:
+        out.write(line(_table_row(record, now)))
+    if not first:
         out.write(empty or f"No keys yet. Create one with: {PROG} create --description TEXT\n")
 
 
@@ -241,7 +288,13 @@ def _list_limit(text: str | None) -> int | None:
 def _list_records(records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime) -> None:
     from desktop.core.export import write_csv, write_json
 
-    (write_json if args.json else write_csv)(records, out, lambda r: _record_json(r, now))
+    if args.json:
+        write_json(records, out, lambda r: _record_json(r, now))
+        return
+    bom = getattr(args, "bom", False)
+    if bom and hasattr(out, "reconfigure"):
+        out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
+    write_csv(records, out, lambda r: _record_json(r, now), bom=bom)
 
 
 def _list(
@@ -252,7 +305,7 @@ def _list(
         _list_records(records, args, out, now)
         return
     empty = None if query.is_plain else "No keys match.\n"
-    _print_table(list(records), out, now, empty)
+    _print_table(records, out, now, empty)
 
 
 def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: TextIO, now: datetime) -> int:
@@ -285,13 +338,33 @@ def _require_postgresql(database: str | None) -> None:
         raise InvalidInput(grant_needs_postgresql(db_location(url)))
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from desktop.core.target import resolve_target
+    from desktop.serve.options import serve_options
+
+    options = serve_options(
+        resolve_target(args.database),
+        listen=args.listen,
+        socket=args.socket,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        insecure_http=args.insecure_http,
+        token_file=args.token_file,
+    )
+    try:
+        from desktop.serve.server import run
+    except ModuleNotFoundError as err:  # a base install: the server is the `serve` extra
+        raise DomainError(f"apikeys serve needs {err.name}: pip install '.[serve]' (docs/service.md).") from None
+    return run(options)
+
+
 def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
     """The store for a command; a missing database says where its path came from and what to do."""
     from desktop.core.store import open_store
 
     try:
         # Only create and seed may create a missing database: a mistyped path must not become an empty one.
-        return open_store(args.database, clock, create=create)
+        store = open_store(args.database, clock, create=create)
     except DatabaseMissing as err:
         source = "--database" if args.database else f"${ENV_VAR}" if os.environ.get(ENV_VAR, "").strip() else None
         if source is None:
@@ -305,12 +378,16 @@ def _open(args: argparse.Namespace, clock: Clock, *, create: bool) -> KeyStore:
                 f"`{PROG} create` to start a new database there."
             )
         raise DatabaseMissing(err.path, message) from None
+    if store.warning:  # e.g. a server connection whose TLS is not verified: said once, on stderr
+        print(f"{PROG}: warning: {store.warning}", file=sys.stderr)
+    return store
 
 
 def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
     """Run one command; returns the exit status. DomainErrors are the caller's to print."""
     out = out or sys.stdout
     command = args.command
+    check_choice(args.database)  # an empty --database or $APIKEYS_DATABASE: exit 2 before anything is opened
     # Validate what needs no database before opening (or creating) one: bad input is exit 2 whatever the file.
     if command == "create":
         description = validate_description(args.description)
@@ -323,19 +400,26 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         from desktop.cli_commands import _lifecycle_input
 
         given = _lifecycle_input(command, args)
-    elif command == "seed":
+    elif command == "seed" and not args.remove:
+        from desktop.cli_commands import confirm_default_seed
+
         count = _positive_count(args.count)
+        confirm_default_seed(args, count)
     elif command == "list":
         from desktop.core.query import Query
 
         query = Query.parse(args.search, args.status, args.sort, args.reverse)
         limit = _list_limit(args.limit)
+        if args.bom and not args.csv:
+            raise InvalidInput("--bom goes with --csv: `apikeys list --csv --bom` writes CSV for spreadsheets.")
     elif command == "expiring":
         from desktop.core.query import Filter, Query, Sort
 
         query = Query(status=Filter.EXPIRING, sort=Sort.EXPIRES, expiring_within=parse_within(args.within))
     elif command == "grant":
         _require_postgresql(args.database)
+    elif command == "serve":
+        return _serve(args)
     elif command == "verify":
         required = validate_scopes(args.scope)
         key = _read_key(args.key)
@@ -345,7 +429,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             _print_verdict(VerifyResult(Verdict.MALFORMED), args.json, out)
             return 1
 
-    with _open(args, clock, create=command in ("create", "seed")) as store:
+    seeding = command == "seed" and not args.remove
+    with _open(args, clock, create=command == "create" or seeding) as store:
         if command == "create":
             out.write(store.create(description, expires_on, scopes=scopes).key + "\n")
         elif command == "list":
@@ -361,8 +446,13 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
 
             _lifecycle(store, command, args, out, given)
         elif command in ("activate", "deactivate"):
-            # The same words as the window's status bar.
-            if command == "activate":
+            active = command == "activate"
+            current = store.get(key_id)  # KeyNotFound: exit 1
+            if current.active == active:
+                # Nothing to do: no write, no event, and no "Deactivated" for a key that already was.
+                state = "active" if active else "inactive"
+                out.write(f"Key {describe_key(current)} is already {state}; nothing was changed.\n")
+            elif active:  # the same words as the window's status bar
                 updated = store.set_active(key_id, True)
                 out.write(f"Activated {describe_key(updated)}: clients using it are accepted again.\n")
             else:
@@ -373,9 +463,14 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             store.delete(key_id)
             out.write(f"Deleted {describe_key(record)}.\n")
         elif command == "seed":
-            from desktop.cli_commands import _seed
+            from desktop.cli_commands import _seed, remove_demo_keys
 
-            _seed(store, count, clock.now())
+            if args.remove:
+                remove_demo_keys(store, out)
+            else:
+                _seed(store, count, clock.now())
+                # One line when done, whatever stdout is (a terminal, a pipe, a file).
+                out.write(f"Added {count:,} demo key{'s' if count != 1 else ''} to {store.location}.\n")
         elif command == "grant":
             from desktop.core.db.pg_roles import Grant, grant
 
@@ -398,5 +493,6 @@ def exit_status(err: DomainError) -> int:
 def report(err: DomainError) -> int:
     """Print `err` as one line on stderr, in the command line's words; its exit status."""
     message = err.message.replace(CHOOSE_ANOTHER, f"choose another with --database or ${ENV_VAR}")
-    sys.stderr.write(f"{PROG}: {message}\n")
+    # One line whatever the message quotes (an argument, a path, a server's words): controls shown escaped.
+    sys.stderr.write(f"{PROG}: {shown(message)}\n")
     return exit_status(err)

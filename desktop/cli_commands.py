@@ -8,14 +8,14 @@ import argparse
 import contextlib
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop.cli import LOG_MAX, PROG, SEED_BATCH, _local
 from desktop.core.errors import DomainError, InvalidInput
 from desktop.core.lifecycle import parse_grace, validate_scopes
-from desktop.core.presentation import describe_key, shown
+from desktop.core.presentation import describe_key, details_text, expiry_phrase, inert_json, shown
 from desktop.core.validation import expiry_instant, parse_key_id, validate_description
 from desktop.core.values import Event, NewKey
 
@@ -27,6 +27,44 @@ if TYPE_CHECKING:
 _SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
 _SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration", "load test", "nightly export")
 _SEED_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "the data team", "the web team")
+
+
+#: How a demo key's description starts: what tells it apart in the window and what `seed --remove` looks for.
+DEMO_MARK = "[demo] "
+
+
+def confirm_default_seed(args: argparse.Namespace, count: int) -> None:
+    """Seeding the default database (no --database, no $APIKEYS_DATABASE) asks first on a terminal and needs
+    --yes otherwise: demo keys among a person's real ones are easy to add by mistake. Before anything is opened."""
+    import os
+
+    from desktop.core.target import ENV_VAR, resolve_target
+
+    if args.yes or args.database or os.environ.get(ENV_VAR, "").strip():
+        return
+    path = resolve_target(None)
+    keys = f"{count:,} demo key{'s' if count != 1 else ''}"
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise InvalidInput(
+            f"Not adding {keys} to your default database {path} without --yes; "
+            "give --yes, or choose another with --database or $APIKEYS_DATABASE."
+        )
+    sys.stderr.write(f"Add {keys} to your default database {path}? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise InvalidInput(f"Nothing added: {path} was left as it was.")
+
+
+def remove_demo_keys(store: KeyStore, out: TextIO) -> None:
+    """`seed --remove`: delete every key whose description starts with DEMO_MARK (each deletion in the log)."""
+    from desktop.core.query import Query
+
+    ids = [r.id for r in store.find(Query(DEMO_MARK.strip())) if r.description.startswith(DEMO_MARK)]
+    removed = 0
+    for first in range(0, len(ids), SEED_BATCH):
+        removed += len(store.delete_many(ids[first : first + SEED_BATCH]).changed)
+    keys = f"{removed:,} demo key{'s' if removed != 1 else ''}"
+    out.write(f"Removed {keys} from {store.location}.\n" if removed else f"No demo keys in {store.location}.\n")
 
 
 def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Random) -> list[NewKey]:
@@ -44,7 +82,8 @@ def _seed_rows(first: int, last: int, count: int, now: datetime, rng: random.Ran
             expires = expiry_instant(min(created_day + timedelta(days=rng.randint(0, 30)), last_day))
         elif roll < 0.30:
             expires = expiry_instant(today + timedelta(days=rng.randint(7, 400)))
-        description = f"{rng.choice(_SEED_SERVICES)} {rng.choice(_SEED_PURPOSES)} key for {rng.choice(_SEED_OWNERS)}"
+        service, purpose, owner = rng.choice(_SEED_SERVICES), rng.choice(_SEED_PURPOSES), rng.choice(_SEED_OWNERS)
+        description = f"{DEMO_MARK}{service} {purpose} key for {owner}"
         rows.append(NewKey(description, created, expires, active=rng.random() >= 0.1))
     return rows
 
@@ -81,7 +120,7 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
 
     rng = random.Random()
     console = Console(stderr=True)
-    # stdout stays empty (the contract prints nothing for seed); the bar goes to stderr, on a terminal only: a
+    # stdout gets the one line when done (the caller writes it); the bar goes to stderr, on a terminal only: a
     # script's stderr gets errors alone.
     with Progress(
         TextColumn("Seeding"),
@@ -132,13 +171,12 @@ def _event_json(event: Event) -> dict[str, Any]:
     }
 
 
-def _print_events(events: Sequence[Event], out: TextIO) -> None:
-    import json
-
+def _print_events(events: Sequence[Event], out: TextIO, masked_keys: Mapping[int, str], now: datetime) -> None:
     for e in events:
         key = f"#{e.key_id} {e.masked}" if e.key_id is not None else "-"
         role = f" (role {e.db_role})" if e.db_role else ""
-        details = json.dumps(e.details, ensure_ascii=False, sort_keys=True) if e.details else ""
+        # As the window's Activity Log reads them (--json keeps the stored details, instants and all).
+        details = details_text(e, masked_keys, now)
         line = f"{_local(e.at, '%Y-%m-%d %H:%M:%S')}  {e.action:<14}  {key}  {e.actor}{role}  {details}"
         out.write(shown(line.rstrip()) + "\n")
     if not events:
@@ -166,10 +204,11 @@ def _lifecycle(store: KeyStore, command: str, args: argparse.Namespace, out: Tex
         if args.json:
             import json
 
-            json.dump([_event_json(e) for e in page.items], out, ensure_ascii=False, indent=2)
+            # Controls a description (old or new) or an actor may hold are \u escapes, never written raw.
+            out.write(inert_json(json.dumps([_event_json(e) for e in page.items], ensure_ascii=False, indent=2)))
             out.write("\n")
         else:
-            _print_events(page.items, out)
+            _print_events(page.items, out, page.masked_keys, store.clock.now())
         return
     key_id: int = given["key_id"]
     if command == "rename":
@@ -191,7 +230,10 @@ def _lifecycle(store: KeyStore, command: str, args: argparse.Namespace, out: Tex
                 f"{PROG}: note: key #{key_id} was {new.status(now).value}, so the new key #{new.id} is "
                 f"{new.status(now).value} too.\n"
             )
-        sys.stderr.write(
-            f"{PROG}: rolled key #{key_id} into #{new.id}; the old key stops working at "
-            f"{_local(rolled.old.expires_at, '%Y-%m-%d %H:%M:%S %Z')}.\n"
+        end = rolled.old.expires_at
+        works = (
+            "no longer works"
+            if end is None or end <= now
+            else f"keeps working {expiry_phrase(end, now).removeprefix('valid ')}"
         )
+        sys.stderr.write(f"{PROG}: rolled key #{key_id} into #{new.id}; the old key {works}.\n")

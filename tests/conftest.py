@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,9 +46,22 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "keys.db"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file as the program's first start leaves it (every migration run), closed: one file, 0600."""
+    path = tmp_path_factory.mktemp("template") / "keys.db"
+    with KeyStore.open(str(path), create=True):
+        pass
+    return path
+
+
 @pytest.fixture
-def store(db_path: Path) -> Iterator[KeyStore]:
-    with KeyStore.open(str(db_path), create=True) as opened:
+def store(db_path: Path, migrated_sqlite: Path) -> Iterator[KeyStore]:
+    """The store on db_path, a copy of a migrated file: what create=True makes of a new path, without migrating
+    again in every test (SQLite's migrations commit, and wait for the disk, a dozen times)."""
+    shutil.copyfile(migrated_sqlite, db_path)
+    db_path.chmod(0o600)
+    with KeyStore.open(str(db_path)) as opened:
         yield opened
 
 
@@ -70,10 +84,23 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "empty_database: the `database` fixture's PostgreSQL database starts empty (a migration test)"
+    )
+
+
 @pytest.fixture
 def database(backend: str, db_path: Path, request: pytest.FixtureRequest) -> str:
-    """What `--database` is given: a SQLite file path (not created yet) or a new, empty PostgreSQL database's URL."""
+    """What `--database` is given: a SQLite file path (not created yet) or a new PostgreSQL database's URL.
+
+    On PostgreSQL the database already has the current schema (a copy of a migrated template: what the first
+    `create` or window would make of an empty one, without migrating it again in every test); a test marked
+    `empty_database` (one about migrations) gets it empty.
+    """
     if backend == "sqlite":
         return str(db_path)
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    return cluster.new_database()
+    if request.node.get_closest_marker("empty_database"):
+        return cluster.new_database()
+    return cluster.new_migrated_database()

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from desktop.core.store import KeyStore
 
 REPO = Path(__file__).resolve().parent.parent
+#: `make stress` (APIKEYS_STRESS=1): the crash, concurrency and property tests with their big counts; `make test`
+#: runs the same tests with small ones.
+STRESS = os.environ.get("APIKEYS_STRESS") == "1"
 #: What every command-line error looks like: one line on stderr.
 ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 
@@ -44,7 +47,33 @@ CLI_TIMEOUT_S = 90
 
 
 def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> CliResult:
-    """`python -m desktop ARGS` in a subprocess, as a person or a script runs it.
+    """`apikeys ARGS` as a person or a script runs it: `desktop.app.main(ARGS)` inside this process.
+
+    What a new process would have of its own is given to the call and taken back after it (tests/in_process.py):
+    stdin/stdout/stderr, os.environ with `env` on top, the working folder (the repository), and whatever a run
+    leaves behind. A command still running after CLI_TIMEOUT_S fails the test with what it was doing: every
+    thread's stack and, on a server, the sessions that were not idle. APIKEYS_TEST_CLI=process runs every call
+    in a subprocess instead (run_cli_process), to compare.
+    """
+    if os.environ.get("APIKEYS_TEST_CLI") == "process":
+        return run_cli_process(*args, stdin=stdin, env=env)
+    from tests.in_process import call_main
+
+    status, stdout, stderr, hung = call_main(
+        list(args), stdin=stdin, env=env, cwd=REPO, timeout=CLI_TIMEOUT_S, diagnose=lambda: _busy_sessions(args)
+    )
+    if hung is not None:
+        raise AssertionError(f"`{_command(args)}` still running after {CLI_TIMEOUT_S} s\n--- its stacks:\n{hung}")
+    return CliResult(status, stdout, stderr)
+
+
+def _command(args: tuple[str, ...]) -> str:
+    return args[0] if args and not args[0].startswith("-") else "apikeys"
+
+
+def run_cli_process(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """`python -m desktop ARGS` in a subprocess: for the tests about the process itself (its start-up, signals,
+    pipes, terminal, memory), which say why at each call. Same result as run_cli.
 
     A command still running after CLI_TIMEOUT_S fails the test with what it was doing: the Python stack of
     each of its threads (faulthandler, on SIGABRT) and, on a server, the sessions that were not idle.
@@ -68,9 +97,8 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
         except subprocess.TimeoutExpired:
             proc.kill()
             _, stderr = proc.communicate()
-        command = args[0] if args and not args[0].startswith("-") else "apikeys"
         raise AssertionError(
-            f"`{command}` still running after {CLI_TIMEOUT_S} s\n--- its stderr:\n{stderr}\n"
+            f"`{_command(args)}` still running after {CLI_TIMEOUT_S} s\n--- its stderr:\n{stderr}\n"
             f"--- sessions on the server:\n{sessions}"
         ) from None
     return CliResult(proc.returncode, stdout, stderr)

@@ -16,7 +16,7 @@ from desktop.core.errors import InvalidDescription, InvalidExpiry, InvalidKeyId,
 from desktop.core.store import KeyStore
 from desktop.core.validation import parse_key_id
 from desktop.core.values import Verdict
-from tests.helpers import run_cli
+from tests.helpers import STRESS, run_cli
 
 TODAY = date(2030, 6, 15)
 NASTY_TEXT = st.one_of(
@@ -30,7 +30,10 @@ NASTY_TEXT = st.one_of(
     st.just("'; DROP TABLE api_keys; --"),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=250, max_size=260),
 )
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: `make stress` draws 150 examples a property; `make test` a few dozen.
+SETTINGS = settings(
+    max_examples=150 if STRESS else 30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _snapshot(store: KeyStore) -> list[object]:

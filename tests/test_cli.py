@@ -1,5 +1,6 @@
-"""Every command of the README's command table end to end, through a subprocess, on both backends where a
-test is not about SQLite files (`database`: a file path or a PostgreSQL URL)."""
+"""Every command of the README's command table end to end, through the entry point `apikeys` runs (run_cli:
+desktop.app.main with its own streams and environment; a subprocess where a test is about the process), on both
+backends where a test is not about SQLite files (`database`: a file path or a PostgreSQL URL)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -261,15 +262,21 @@ def test_locked_database_exits_3(database: str) -> None:
     assert result.returncode == 3 and "busy" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
 
 
-def test_a_hung_command_fails_its_test_with_where_it_hung(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+# In-process only: a subprocess may still be starting Python after the 1 s limit on a loaded machine (its
+# stack then shows imports, not `create`: this test failed so on main); run_cli_process keeps the same report.
+@pytest.mark.parametrize("runner", [run_cli], ids=["in-process"])
+def test_a_hung_command_fails_its_test_with_where_it_hung(
+    database: str, monkeypatch: pytest.MonkeyPatch, runner: Callable[..., object]
+) -> None:
     """run_cli's own limit: a command that outlives it is stopped, and the test fails with the command's stack
-    and, on a server, the session it waits behind (not pytest-timeout's bare timeout)."""
+    and, on a server, the session it waits behind (not pytest-timeout's bare timeout): every thread's stack,
+    from a watchdog, while the command waits."""
     from tests import helpers
 
     create(database)
     monkeypatch.setattr(helpers, "CLI_TIMEOUT_S", 1)  # the command waits 5 s for the lock
     with _locked(database), pytest.raises(AssertionError) as failed:
-        run_cli("create", "--description", "x", "--database", database)
+        runner("create", "--description", "x", "--database", database)
     report = str(failed.value)
     assert report.startswith("`create` still running after 1 s"), report
     assert "Current thread" in report and "in create" in report, report
@@ -353,9 +360,13 @@ def test_bad_create_input_is_exit_2_even_with_a_bad_database(tmp_path: Path) -> 
     assert run_cli("create", "--description", "", "--database", str(bad)).returncode == 2
 
 
-def test_seed_prints_nothing_on_stdout_and_uses_midnight_expiries(database: str) -> None:
+def test_seed_prints_one_line_when_done_and_uses_midnight_expiries(database: str) -> None:
+    """Issue 21.8: one line on stdout when done, whatever stdout is (here a pipe): how many, into which database."""
+    from desktop.core.db import db_location, to_url
+
     result = run_cli("seed", "--count", "400", "--database", database)
-    assert result.returncode == 0 and result.stdout == ""
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Added 400 demo keys to {db_location(to_url(database))}.\n"
     for entry in listed(database):
         if entry["expires_at"]:
             local = datetime.fromisoformat(str(entry["expires_at"])).astimezone()
@@ -522,3 +533,71 @@ def test_create_and_seed_create_a_missing_database(tmp_path: Path) -> None:
         target = tmp_path / f"{args[0]}.db"
         assert run_cli(*args, "--database", str(target)).returncode == 0
         assert target.exists() and (target.stat().st_mode & 0o777) == 0o600
+
+
+def test_demo_keys_are_marked_and_seed_remove_deletes_them_and_nothing_else(database: str) -> None:
+    """Issue 21.8: a demo key says so in its description; `seed --remove` deletes every demo key, one command."""
+    ok = run_cli("create", "--description", "Billing production key for Hana", "--database", database)
+    assert ok.returncode == 0, ok.stderr
+    assert run_cli("seed", "--count", "120", "--database", database).returncode == 0
+    seeded = [d for d in listed(database) if d["id"] != 1]
+    assert len(seeded) == 120 and all(str(d["description"]).startswith("[demo] ") for d in seeded)
+    removed = run_cli("seed", "--remove", "--database", database)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.startswith("Removed 120 demo keys from ") and removed.stdout.count("\n") == 1
+    assert [d["description"] for d in listed(database)] == ["Billing production key for Hana"]
+    again = run_cli("seed", "--remove", "--database", database)
+    assert again.returncode == 0 and again.stdout.startswith("No demo keys in ")
+
+
+def test_seeding_the_default_database_without_a_terminal_needs_yes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21.8: no --database, no $APIKEYS_DATABASE: the user's own database is not seeded without --yes."""
+    monkeypatch.delenv("APIKEYS_DATABASE", raising=False)
+    home = {"XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    default = tmp_path / "data" / "apikeys" / "keys.db"
+    refused = run_cli("seed", "--count", "5", env=home)
+    assert refused.returncode == 2 and ONE_LINE_ERROR.match(refused.stderr), refused.stderr
+    assert "--yes" in refused.stderr and str(default) in refused.stderr
+    assert not default.exists() and refused.stdout == ""
+    done = run_cli("seed", "--count", "5", "--yes", env=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"Added 5 demo keys to {default}.\n"
+    assert len(listed(default)) == 5
+
+
+@pytest.mark.parametrize("reply", ["n", "y"])
+def test_seeding_the_default_database_on_a_terminal_asks_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: str
+) -> None:
+    """Issue 21.8: on a terminal, seeding the default database asks; anything but yes adds nothing."""
+    monkeypatch.delenv("APIKEYS_DATABASE", raising=False)
+    default = tmp_path / "data" / "apikeys" / "keys.db"
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "seed", "--count", "4"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+        cwd=REPO,
+        env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)},
+    )
+    os.close(terminal)
+    try:
+        shown = _read_pty(controller, until=b"[y/N] ")
+        os.write(controller, f"{reply}\n".encode())
+        shown += _read_pty(controller)
+        status = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(controller)
+    text = shown.decode("utf-8", "replace")
+    assert f"Add 4 demo keys to your default database {default}? [y/N]" in text
+    if reply == "n":
+        assert status == 2 and "Nothing added" in text and not default.exists()
+    else:
+        assert status == 0 and f"Added 4 demo keys to {default}." in text and len(listed(default)) == 4

@@ -21,9 +21,8 @@ from sqlalchemy import text
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
-from tests.helpers import REPO
+from tests.helpers import REPO, STRESS
 
-STRESS = os.environ.get("APIKEYS_STRESS") == "1"
 DURATION_S = 20.0 if STRESS else 4.0
 
 # Each verifier knows what every key must answer: stable keys exactly, churned keys within a set.

@@ -24,10 +24,9 @@ from desktop.core.db import migrate as dbmod
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
 from tests.backends import is_server
-from tests.helpers import REPO
+from tests.helpers import REPO, STRESS
 
-STRESS = os.environ.get("APIKEYS_STRESS") == "1"
-KILLS = 200 if STRESS else 50
+KILLS = 200 if STRESS else 12
 
 WRITER = textwrap.dedent(
     """
@@ -77,8 +76,10 @@ class Lines:
         return lines
 
 
-def _spawn(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
+def _spawn(*args: str, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO
+    )
 
 
 def test_sigkilled_writer_never_loses_a_shown_key(database: str) -> None:
@@ -135,9 +136,11 @@ SLOW_MIGRATION = textwrap.dedent(
         import sqlalchemy as sa
         from alembic import op
         op.add_column("api_keys", sa.Column("note", sa.String(64), nullable=True))
+        import select, sys
         print("in-transaction", flush=True)
-        # Enough work (about a second) that the kill lands in the middle of it.
-        for _ in range(3000):
+        # Work until the test's SIGKILL, so the kill lands in the middle of it however fast the machine; stdin
+        # ends it only if the test is gone (its end of the pipe closed).
+        while not select.select([sys.stdin], [], [], 0)[0]:
             op.execute("UPDATE api_keys SET note = hex(randomblob(16))")
         op.create_index("ix_api_keys_note", "api_keys", ["note"])
 
@@ -158,7 +161,7 @@ def _schema_state(path: Path) -> tuple[str, bool, bool]:
         con.close()
 
 
-@pytest.mark.parametrize("attempt", range(8 if STRESS else 4))
+@pytest.mark.parametrize("attempt", range(8 if STRESS else 2))
 def test_killed_migration_leaves_the_old_schema_never_half(tmp_path: Path, attempt: int) -> None:
     import shutil
 
@@ -173,7 +176,8 @@ def test_killed_migration_leaves_the_old_schema_never_half(tmp_path: Path, attem
     keys_before = _integrity(path)
     assert keys_before == "ok"
 
-    proc = _spawn(MIGRATOR, str(path), str(migrations))
+    # Its stdin is never written: it closes when the test ends, however it ends, and only that ends the work.
+    proc = _spawn(MIGRATOR, str(path), str(migrations), stdin=subprocess.PIPE)
     lines = Lines(proc)
     assert lines.read_until(time.monotonic() + 60, want=2) == ["start", "in-transaction"]
     # Kill at a random moment inside the upgrade's transaction.
@@ -194,7 +198,7 @@ CREATOR = "import sys; from desktop.core.db import open_database; open_database(
 
 def test_killed_creation_leaves_no_file_or_a_complete_one(tmp_path: Path) -> None:
     rng = random.Random(99)
-    for attempt in range(10):
+    for attempt in range(20 if STRESS else 4):
         path = tmp_path / f"new{attempt}.db"
         proc = subprocess.Popen(
             [

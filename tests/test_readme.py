@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -353,8 +354,94 @@ def test_readme_python_verify_call(team_server: TeamServer, monkeypatch: pytest.
         # As the service role, which cannot read the keys themselves.
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             namespace["conn"].execute("SELECT description FROM api_keys")
+        # The server restarts: the first call after it answers, on a new connection.
+        team_server.cluster.stop("fast")
+        team_server.cluster.start()
+        assert verify(team_server.key) == "valid"
+        # A server that stays down is an error the caller sees (a 503), and the next call after it comes back works.
+        team_server.cluster.stop("fast")
+        with pytest.raises(psycopg.OperationalError):
+            verify(team_server.key)
+        team_server.cluster.start()
+        assert verify(team_server.key) == "valid"
     finally:
-        namespace["conn"].close()
+        if not (team_server.cluster.data / "postmaster.pid").exists():
+            team_server.cluster.start()
+        if namespace.get("conn") is not None:
+            namespace["conn"].close()
+
+
+#: Runs docs/service.md's Node.js block, then answers each key read from stdin with its verdict, one a line.
+NODE_DRIVER = """
+const readline = require("readline");
+const lines = readline.createInterface({ input: process.stdin });
+let queue = Promise.resolve();
+lines.on("line", (key) => {
+  queue = queue.then(async () => {
+    try { console.log(await verify(key)); } catch (err) { console.log("error: " + err.message); }
+  });
+});
+lines.on("close", () => queue.then(() => pool.end()));
+"""
+
+
+def _node_modules() -> Path:
+    """node-postgres, installed once with npm into the virtualenv (not the repository)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js is not installed (apt-get install nodejs npm): the Node.js snippet is not run")
+    folder = REPO / ".venv" / "node"
+    if not (folder / "node_modules" / "pg").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        installed = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(folder), "pg@8"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert installed.returncode == 0, installed.stderr[-2000:]
+    return folder / "node_modules"
+
+
+def test_readme_node_verify_call_survives_a_server_restart(team_server: TeamServer, tmp_path: Path) -> None:
+    modules = _node_modules()
+    script = tmp_path / "verify.js"
+    script.write_text(_code("team-node", "js", SERVICE) + NODE_DRIVER, encoding="utf-8")
+    env = {**team_server.env, "NODE_PATH": str(modules), "PGDATABASE": "apikeys"}
+    node = subprocess.Popen(
+        ["node", str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert node.stdin is not None and node.stdout is not None
+
+    def ask(key: str) -> str:
+        assert node.stdin is not None and node.stdout is not None
+        node.stdin.write(key + "\n")
+        node.stdin.flush()
+        return node.stdout.readline().strip()
+
+    try:
+        assert ask(team_server.key) == "valid"
+        team_server.cluster.stop("fast")  # the pool's idle connection is closed by the server
+        team_server.cluster.start()
+        assert ask(team_server.key) == "valid"
+        assert ask(keys.generate()) == "unknown"
+        node.stdin.close()
+        assert node.wait(timeout=60) == 0
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.wait(timeout=60)
+        if not (team_server.cluster.data / "postmaster.pid").exists():
+            team_server.cluster.start()
+    assert node.stderr is not None
+    err = node.stderr.read()
+    node.stdout.close()
+    node.stderr.close()
+    assert "database connection lost" in err  # the pool's listener heard the restart; the process lived on
 
 
 def test_service_snippet_as_a_postgresql_verifier(team_server: TeamServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ from psycopg import errors as pg
 
 from desktop.core import keys
 from desktop.core.store import KeyStore
-from tests.helpers import Secret
+from tests.helpers import STRESS, Secret
 from tests.pg import PgCluster
 from tests.team import Team, make_team
 
@@ -130,7 +130,9 @@ def presented_keys(draw: st.DrawFn, stored: list[str]) -> str:
     return draw(space) + key + draw(space)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300 if STRESS else 60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_sql_and_python_agree(corpus: Corpus, data: st.DataObject) -> None:
     presented = data.draw(presented_keys([*corpus.stored]), label="presented")

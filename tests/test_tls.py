@@ -22,6 +22,8 @@ from tests.helpers import ONE_LINE_ERROR, CliResult, run_cli
 from tests.pg import PgUnavailable, throwaway_cluster, unavailable
 
 ROLE = "apikeys_tls"
+#: A name beyond this machine, reached without a network: `hostaddr=127.0.0.1` says where, libpq checks the name.
+REMOTE = "db.example.test"
 DATABASE = "apikeys_tls"
 
 
@@ -51,7 +53,7 @@ def _make_ca(folder: Path, name: str) -> None:
 
 
 def _make_certificates(folder: Path) -> None:
-    """ca.pem signs server.crt (CN and SAN localhost); other-ca.pem signs nothing we meet."""
+    """ca.pem signs server.crt (CN localhost, SAN localhost and REMOTE); other-ca.pem signs nothing we meet."""
     _make_ca(folder, "ca")
     _make_ca(folder, "other-ca")
     _openssl(
@@ -59,7 +61,7 @@ def _make_certificates(folder: Path) -> None:
         *("-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"),
         cwd=folder,
     )
-    (folder / "san.ext").write_text("subjectAltName = DNS:localhost\n")
+    (folder / "san.ext").write_text(f"subjectAltName = DNS:localhost, DNS:{REMOTE}\n")
     _openssl(
         *("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"),
         *("-out", "server.crt", "-days", "2", "-extfile", "san.ext"),
@@ -174,3 +176,44 @@ def test_a_missing_ca_file_is_named_in_one_line(tls_server: TlsServer, home: dic
     missing = tmp_path / "no-such-ca.pem"
     message = _refused(_cli(tls_server.url(f"sslmode=verify-full&sslrootcert={missing}"), home, "list"), tls_server)
     assert f'"{missing}" does not exist' in message
+
+
+# -- issue 20.5: a host beyond this machine is verified unless a mode is chosen ----------------------------------
+
+
+def _remote(server: TlsServer, query: str = "") -> str:
+    return server.url("&".join(filter(None, ("hostaddr=127.0.0.1", query))), host=REMOTE)
+
+
+def test_a_remote_host_without_a_mode_is_verified_against_the_systems_roots(
+    tls_server: TlsServer, home: dict[str, str]
+) -> None:
+    # libpq's own default (prefer) would have connected; verify-full with the system's roots refuses our test CA.
+    assert "certificate verify failed" in _refused(_cli(_remote(tls_server), home, "list"), tls_server)
+
+
+def test_a_remote_host_without_a_mode_is_verified_by_its_name(tls_server: TlsServer, home: dict[str, str]) -> None:
+    good = _cli(_remote(tls_server, f"sslrootcert={tls_server.ca}"), home, "list", "--json")
+    assert (good.returncode, good.stderr) == (0, ""), good.stderr
+    # The same CA, the certificate names no `other.example.test`: verify-full checks the name.
+    url = tls_server.url(f"hostaddr=127.0.0.1&sslrootcert={tls_server.ca}", host="other.example.test")
+    assert "does not match host name" in _refused(_cli(url, home, "list"), tls_server)
+
+
+@pytest.mark.parametrize("where", ["url", "environment"])
+def test_a_weaker_mode_chosen_for_a_remote_host_works_and_says_once_it_is_not_verified(
+    tls_server: TlsServer, home: dict[str, str], where: str
+) -> None:
+    url = _remote(tls_server, "sslmode=require" if where == "url" else "")
+    env = {**home, "PGSSLMODE": "require"} if where == "environment" else home
+    result = _cli(url, env, "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert isinstance(json.loads(result.stdout), list)  # the module's database: what other tests left in it
+    [line] = result.stderr.splitlines()
+    assert "not verified (sslmode=require)" in line and REMOTE in line and "warning" in line
+    assert tls_server.password not in line
+
+
+def test_a_local_server_needs_no_verification_and_gets_no_warning(tls_server: TlsServer, home: dict[str, str]) -> None:
+    result = _cli(tls_server.url("sslmode=require"), home, "list", "--json")
+    assert (result.returncode, result.stderr) == (0, "")

@@ -1,8 +1,11 @@
 """The audit log: who changed which key, when and how, written in the same transaction as the change.
 
-The actor is `user@host` of the process making the change; on PostgreSQL the event also keeps the database
-role (`current_user`), which is what the server vouches for. Details never hold a key or a digest: only ids,
-descriptions, dates, states and scopes.
+On SQLite the app writes each event (the file's owner is its only writer). On PostgreSQL the server does
+(migration 0009): triggers running as the keys' owner write an event for every change by any role through any
+client, with the server's time and `session_user` as its database role, the one thing the server vouches for.
+The app tells those triggers what the rows alone cannot say through settings they read: its actor (`user@host`,
+set on each connection) and, before a roll or a seed, `context()`. Details never hold a key or a digest: only
+ids, descriptions, dates, states and scopes.
 """
 
 from __future__ import annotations
@@ -42,11 +45,16 @@ def record(
     masked: str | None,
     details: Mapping[str, object] | None = None,
 ) -> None:
-    """Write one event in the caller's transaction: it commits or rolls back with the change it records."""
-    from sqlalchemy import func, null
+    """Write one event in the caller's transaction: it commits or rolls back with the change it records.
+
+    Nothing on PostgreSQL, whose triggers wrote it with the change (say what they cannot know with context()).
+    """
+    from sqlalchemy import null
 
     from desktop.core.db import statements as sql
 
+    if conn.dialect.name == "postgresql":
+        return
     conn.execute(
         sql.INSERT_EVENT.values(
             at=at,
@@ -54,8 +62,22 @@ def record(
             masked=masked,
             action=action.value,
             actor=actor(),
-            # Evaluated by the server in the writing transaction: the role it authenticated, not one we claim.
-            db_role=func.current_user() if conn.dialect.name == "postgresql" else null(),
+            db_role=null(),
             details=json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True, default=str),
         )
+    )
+
+
+def context(conn: Connection, action: Action | None = None, details: Mapping[str, object] | None = None) -> None:
+    """On PostgreSQL, what the audit triggers cannot tell from the rows of the next statement in the caller's
+    transaction: that an expiry change is a roll, that an insert is a seed (one summary event), and details to
+    add (e.g. the new key's id). Transaction-local: it ends with the transaction. Nothing on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return
+    value: dict[str, object] = {"details": dict(details or {})}
+    if action is not None:
+        value["action"] = action.value
+    conn.exec_driver_sql(
+        "SELECT set_config('apikeys.context', %(value)s, true)",
+        {"value": json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)},
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TextIO
 
+from desktop.core.presentation import inert_json, shown
 from desktop.core.values import KeyRecord
 
 #: The fields of each key, in order: `list --json`'s objects and `list --csv`'s header row.
@@ -43,7 +44,8 @@ def write_json(records: Iterable[KeyRecord], out: TextIO, fields: Fields) -> int
     """A JSON array, written as the records arrive (the same text `json.dump(..., indent=2)` gives); the count."""
     written = 0
     for record in records:
-        item = json.dumps(fields(record), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        # Controls and bidi overrides that another program wrote into a description: \u escapes, never raw.
+        item = inert_json(json.dumps(fields(record), ensure_ascii=False, indent=2)).replace("\n", "\n  ")
         out.write(("[\n  " if not written else ",\n  ") + item)
         written += 1
     out.write("\n]\n" if written else "[]\n")
@@ -60,14 +62,24 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return " ".join(str(item) for item in value)
-    text = str(value)
+        value = " ".join(str(item) for item in value)
+    # Controls and bidi overrides (another program may have written them, in any text column) are shown
+    # escaped, as in the table.
+    text = shown(str(value))
     # A description like `=HYPERLINK(...)` opened in a spreadsheet must stay text: a leading ' says so.
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(records: Iterable[KeyRecord], out: TextIO, fields: Fields) -> int:
-    """A header row, then one row per key (RFC 4180 quoting): true/false, empty for null, lists space-joined."""
+#: UTF-8's byte order mark, as text: a spreadsheet (Excel on Windows) reads a CSV that starts with it as UTF-8, and
+#: the `…` of a masked key as itself rather than as `â€¦`.
+BOM = "\ufeff"
+
+
+def write_csv(records: Iterable[KeyRecord], out: TextIO, fields: Fields, *, bom: bool = False) -> int:
+    """A header row, then one row per key (RFC 4180 quoting): true/false, empty for null, lists space-joined.
+    With `bom`, the text starts with a byte order mark (`out` must encode it as UTF-8): the form spreadsheets read."""
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
     header: list[str] | None = None
     written = 0

@@ -64,12 +64,33 @@ def generate_many(count: int) -> list[str]:
     return [PREFIX + part + checksum(part) for part in parts]
 
 
+#: Each pair of base62 digits and its value: a checksum is read back into the number it spells, cheaper than
+#: spelling the number (the checksum is on verify's hot path, and public: no constant-time compare needed).
+_PAIR_VALUES = {pair: value for value, pair in enumerate(_PAIRS)}
+
+
 def is_well_formed(key: str) -> bool:
     """True when the key matches the pattern and its checksum; never touches a database."""
-    if not isinstance(key, str) or len(key) != KEY_LENGTH or not KEY_PATTERN.fullmatch(key):
-        return False
-    body = key[len(PREFIX) :]
-    return secrets.compare_digest(checksum(body[:RANDOM_LENGTH]), body[RANDOM_LENGTH:])
+    return presented_digest(key) is not None
+
+
+def presented_digest(key: object) -> bytes | None:
+    """verify's first step in one: the key's digest when it is well formed, else None (no database touched).
+
+    KEY_PATTERN spelled in str methods (ASCII letters and digits after `ak_`: a fifth of a regex's cost), the
+    checksum read back into its number, and the key encoded once for both the checksum and the digest.
+    """
+    if not isinstance(key, str) or len(key) != KEY_LENGTH or not key.startswith(PREFIX):
+        return None
+    body = key[3:]
+    if not (body.isascii() and body.isalnum()):
+        return None
+    values = _PAIR_VALUES
+    spelled = values[body[32:34]] * 14776336 + values[body[34:36]] * 3844 + values[body[36:38]]
+    raw = key.encode("ascii")
+    if spelled != zlib.crc32(raw[3:35]):
+        return None
+    return hashlib.sha256(raw).digest()
 
 
 def digest(key: str) -> bytes:

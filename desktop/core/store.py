@@ -29,6 +29,7 @@ from desktop.core.errors import (
     DomainError,
     KeyNotFound,
 )
+from desktop.core.store_async import AsyncVerifyMixin
 from desktop.core.store_lifecycle import LifecycleMixin
 from desktop.core.store_queries import QueryMixin
 from desktop.core.validation import validate_description, validate_expiry
@@ -55,6 +56,8 @@ TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
 
+_presented_digest = keys.presented_digest
+
 _MALFORMED: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.MALFORMED, None, ())
 _UNKNOWN: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.UNKNOWN, None, ())
 
@@ -79,7 +82,7 @@ def _deleted(location: str) -> DatabaseMissing:
     )
 
 
-class KeyStore(LifecycleMixin, QueryMixin):
+class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
     """All operations on one database. Thread-safe: connections come from pools, and the state kept between
     calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
@@ -89,6 +92,9 @@ class KeyStore(LifecycleMixin, QueryMixin):
     """
 
     def __init__(self, database: Database, clock: Clock = SYSTEM_CLOCK, *, monotonic: Monotonic = _monotonic) -> None:
+        from desktop.core.target import note_opened
+
+        note_opened(database.location)  # the log names the database on each line
         self._db = database
         self._clock = clock
         self._monotonic = monotonic
@@ -115,6 +121,11 @@ class KeyStore(LifecycleMixin, QueryMixin):
         return self._db.location
 
     @property
+    def warning(self) -> str | None:
+        """One line to say once on opening, e.g. that a server connection's TLS is not verified; None for none."""
+        return self._db.warning
+
+    @property
     def reopen_target(self) -> str | None:
         """What Open Recent may keep to open this database again; None when it would have to keep a password."""
         return self._db.reopen_target
@@ -133,6 +144,7 @@ class KeyStore(LifecycleMixin, QueryMixin):
         return self._generation
 
     def close(self) -> None:
+        self._close_async()
         self._db.dispose()
 
     def __enter__(self) -> KeyStore:
@@ -255,6 +267,8 @@ class KeyStore(LifecycleMixin, QueryMixin):
         from desktop.core.db import statements as sql
 
         full_key = keys.generate()
+        if details:
+            audit.context(conn, details=details)  # on PostgreSQL, for the trigger's `created` event
         # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
         result = conn.execute(
             sql.INSERT.values(
@@ -369,19 +383,21 @@ class KeyStore(LifecycleMixin, QueryMixin):
 
         A use is recorded only for a valid answer.
         """
-        if not keys.is_well_formed(key):
+        presented = _presented_digest(key)
+        if presented is None:
             return _MALFORMED
+        db = self._db
         # Inline, the common case (a file checked less than a second ago, all well) costs one clock read.
         if (
             self._monotonic() >= self._next_file_check or self._unusable is not None or self._missing is not None
-        ) and self._db.path is not None:
+        ) and db.path is not None:
             self._check_file_now_and_then()
-        presented = keys.digest(key)
+            db = self._db  # perhaps reopened onto a new file
         have: tuple[str, ...] = ()
         if required is None:
-            found = self._db.lookup(presented)
+            found = db.lookup(presented)
         else:
-            scoped = self._db.lookup_scoped(presented)
+            scoped = db.lookup_scoped(presented)
             found, stored_scopes = (None, None) if scoped is None else scoped
             if stored_scopes:
                 have = tuple(stored_scopes.split())
@@ -393,13 +409,13 @@ class KeyStore(LifecycleMixin, QueryMixin):
         now = self._clock.now()
         if expires_at is not None and now >= expires_at:
             return Verdict.EXPIRED, key_id, ()
-        if required and not set(required) <= set(have):
+        if required and not set(required).issubset(have):
             return Verdict.FORBIDDEN, key_id, have
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
-            self._touch(key_id, now)
+            self._touch(key_id, now, presented)
         return Verdict.VALID, key_id, have
 
-    def _touch(self, key_id: int, now: datetime) -> None:
+    def _touch(self, key_id: int, now: datetime, digest: bytes) -> None:
         """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
         attempted = self._monotonic()
         if attempted < self._touch_resume_at:
@@ -411,7 +427,7 @@ class KeyStore(LifecycleMixin, QueryMixin):
             # written to it would be read as the new file's. verify's next check reopens.
             return
         try:
-            db.touch(key_id, now, stale)
+            db.touch(key_id, now, stale, digest)
         except DatabaseLocked:
             # Another writer holds the lock (perhaps for long): without the rest, every request of a busy
             # service would try again. The next verify of this key after the rest records it.

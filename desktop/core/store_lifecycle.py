@@ -16,6 +16,7 @@ from desktop.core import keys
 from desktop.core.clock import Clock
 from desktop.core.db.base import NewRow
 from desktop.core.errors import KeyNotFound
+from desktop.core.lifecycle import validate_scopes
 from desktop.core.validation import validate_description
 from desktop.core.values import (
     Action,
@@ -39,6 +40,13 @@ if TYPE_CHECKING:
 
 # The store's logger: its records keep the name they had before the split.
 log = logging.getLogger("desktop.core.store")
+#: The details that name another key by its id (a roll's two events): `events` looks up their masked forms.
+_KEY_REFS = frozenset(("new_key_id", "rolled_from"))
+
+#: check()'s scopes, validated, by what the caller passed: a service asks for the same few on every request.
+_REQUIRED: dict[tuple[str, ...], tuple[str, ...]] = {}
+#: check()'s answers for a key that is not there (malformed, unknown): the same value every time.
+_NO_KEY = {verdict: VerifyResult(verdict) for verdict in Verdict}
 
 
 class LifecycleMixin:
@@ -74,7 +82,8 @@ class LifecycleMixin:
         """Insert generated keys in one transaction (for seeding); their secrets are discarded.
 
         In the same transaction, one `seeded` event with `seeded` as its count (by default, these rows; 0: no
-        event, for all but the last batch of a seed that logs its total with the last).
+        event, for all but the last batch of a seed that logs its total with the last). On PostgreSQL the server
+        writes one `seeded` event for each call, counting its rows.
         """
         values = [
             NewRow(
@@ -93,6 +102,9 @@ class LifecycleMixin:
 
         count = len(values) if seeded is None else seeded
         with self._writing() as conn:
+            # On PostgreSQL the server writes one `seeded` event for this batch, whatever `seeded` says: each
+            # committed batch is a change, and every change leaves an event there.
+            audit.context(conn, Action.SEEDED)
             self._db.insert_keys(conn, values)
             # One summary event, not one per key: a million seeded keys must not bury the log.
             if count:
@@ -100,7 +112,8 @@ class LifecycleMixin:
         return len(values)
 
     def log_seeded(self, count: int, *, interrupted: bool) -> None:
-        """The summary event of a seed whose batches were committed without one (it was interrupted)."""
+        """The summary event of a seed whose batches were committed without one (it was interrupted). Nothing on
+        PostgreSQL, where the server logged each batch as it was committed."""
         from desktop.core import audit
 
         with self._writing() as conn:
@@ -196,6 +209,9 @@ class LifecycleMixin:
                 conn, old.description, now, old.expires_at, old.active, old.scopes, {"rolled_from": old.id}
             )
             expires_at = retire_at if old.expires_at is None else min(old.expires_at, retire_at)
+            audit.context(
+                conn, Action.ROLLED, {"new_key_id": new.record.id, "grace_seconds": int(grace.total_seconds())}
+            )
             conn.execute(sql.SET_EXPIRY, {"key_id": key_id, "expires_at": expires_at})
             audit.record(
                 conn,
@@ -297,8 +313,11 @@ class LifecycleMixin:
         wanted = None if action is None else Action(action).value
         with self._usable().read() as conn:
             rows = conn.execute(sql.events(limit + 1, key_id=key_id, before=before, action=wanted)).fetchall()
-        items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
-        return EventPage(items, items[-1].cursor if len(rows) > limit else None)
+            items: tuple[Event, ...] = tuple(sql.event(r) for r in rows[:limit])
+            named = sorted({v for e in items for n, v in e.details.items() if n in _KEY_REFS and isinstance(v, int)})
+            found = conn.execute(sql.MASKED_OF, {"key_ids": named}).all() if named else []
+        masked = {k: m for k, m in found if k is not None and m is not None}
+        return EventPage(items, items[-1].cursor if len(rows) > limit else None, masked)
 
     def rolled_among(self, key_ids: Sequence[int]) -> frozenset[int]:
         """Which of `key_ids` were rolled (their grace, if not over, is their expiry): one page's worth."""
@@ -325,7 +344,17 @@ class LifecycleMixin:
         As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
         required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
         """
-        from desktop.core.lifecycle import validate_scopes
-
-        verdict, key_id, have = self._authenticate(key, validate_scopes(scopes))
+        asked = scopes if type(scopes) is tuple else tuple(scopes)
+        try:
+            required = _REQUIRED.get(asked)
+        except TypeError:  # an unhashable scope: validate_scopes says what is wrong with it
+            required = None
+        if required is None:
+            required = validate_scopes(asked)
+            if len(_REQUIRED) >= 1024:
+                _REQUIRED.clear()
+            _REQUIRED[asked] = required
+        verdict, key_id, have = self._authenticate(key, required)
+        if key_id is None:
+            return _NO_KEY[verdict]
         return VerifyResult(verdict, key_id, have)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -162,6 +163,9 @@ class Action(enum.StrEnum):
     DELETED = "deleted"
     #: Seeding: one summary event for the whole batch, with no key.
     SEEDED = "seeded"
+    #: On PostgreSQL, a change made outside the app that none of the above describes (e.g. an expiry or a digest
+    #: set in psql): its details name the columns (and an expiry's old and new value), never a digest.
+    CHANGED = "changed"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -197,3 +201,5 @@ class EventPage:
     items: tuple[Event, ...]
     #: Where the next (older) page starts; None when this is the last.
     next: EventCursor | None
+    #: The masked form of each key the items' details name by id (a roll's other key), as far as the log knows it.
+    masked_keys: Mapping[int, str] = field(default_factory=dict)

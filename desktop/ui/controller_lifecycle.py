@@ -111,7 +111,7 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
 
     @guarded
     def _on_roll_done(self, rolled: RolledKey, done: Callable[[RolledKey], None]) -> None:
-        from desktop.ui.key_table_model import format_moment
+        from desktop.core.presentation import expiry_phrase
 
         done(rolled)
         self.created.emit(rolled.new)  # the window's show-once dialog, as for a generated key
@@ -120,7 +120,7 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
         if old.expires_at is not None and now is not None and old.expires_at <= now:
             until = "the old key no longer works"
         else:
-            until = f"the old key keeps working until {format_moment(old.expires_at)}"
+            until = f"the old key keeps working {expiry_phrase(old.expires_at, now).removeprefix('valid ')}"
         state = (
             ""
             if new.status(now) is Status.ACTIVE

@@ -6,16 +6,14 @@ are the dialogs that choose which database the controller shows.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
-from desktop import __version__
 from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.ui.guard import guarded
-from desktop.ui.names import APP_NAME, DATABASE_FILTER
+from desktop.ui.names import DATABASE_FILTER, is_server_url
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
@@ -28,13 +26,7 @@ if TYPE_CHECKING:
     from desktop.ui.tasks import TaskRunner
 
 SETTINGS_RECENT = "database/recent"
-#: What File ▸ Connect to Server… opens, and what open_database() connects to off the GUI thread.
-SERVER_SCHEMES = ("postgresql://", "postgresql+psycopg://")
 RECENT_MAX = 8
-
-
-def is_server_url(target: str) -> bool:
-    return target.strip().lower().startswith(SERVER_SCHEMES)
 
 
 class DatabaseActions(QWidget if TYPE_CHECKING else object):
@@ -178,7 +170,10 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     def _on_server_opened(self, store: KeyStore) -> None:
         self.set_store(store)
-        self.notifier.info(f"Opened {store.location}.")
+        if store.warning:  # e.g. TLS not verified: said once, and kept until the next message
+            self.notifier.error(store.warning, sticky=True)
+        else:
+            self.notifier.info(f"Opened {store.location}.")
 
     def _on_server_open_failed(self, err: Exception) -> None:
         self.report(err, "open")
@@ -232,22 +227,6 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
     @guarded
     def _on_about_action_triggered(self) -> None:
-        from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QMessageBox
+        from desktop.ui.about import show_about
 
-        location = self.store.location if self.store is not None else "none"
-        box = QMessageBox(self)
-        box.setObjectName("aboutDialog")
-        box.setWindowTitle("About")  # Qt appends the app name
-        from desktop.ui import theme
-
-        box.setIconPixmap(theme.icon("app").pixmap(64, 64))
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(f"<b>{APP_NAME}</b> {html.escape(__version__)}")
-        box.setInformativeText(
-            "Generate, view, activate, deactivate and delete API keys kept in a local database.<br><br>"
-            f"Database: {html.escape(location)}"
-        )
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        show_about(self, self.store.location if self.store is not None else None)

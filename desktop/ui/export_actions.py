@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CSV_FILTER = "CSV (*.csv)"
+#: The same CSV, starting with UTF-8's byte order mark: Excel on Windows then reads `…` and accents as typed.
+EXCEL_FILTER = "CSV for Excel, UTF-8 with BOM (*.csv)"
 JSON_FILTER = "JSON (*.json)"
 #: Progress is reported every this many keys (a signal per key would flood the GUI thread).
 PROGRESS_EVERY = 500
@@ -44,11 +46,13 @@ class _Progress(QObject):
 
 
 def export_format(path: str, chosen_filter: str) -> str:
-    """`json` or `csv`: by the file's suffix, else by the filter chosen in the dialog."""
+    """`json`, `csv` or `csv-bom` (CSV for Excel): by the file's suffix, else by the filter chosen in the dialog;
+    a `.csv` file chosen under the Excel filter gets the byte order mark."""
     suffix = Path(path).suffix.lower()
+    csv_format = "csv-bom" if chosen_filter == EXCEL_FILTER else "csv"
     if suffix in (".json", ".csv"):
-        return suffix[1:]
-    return "json" if chosen_filter == JSON_FILTER else "csv"
+        return "json" if suffix == ".json" else csv_format
+    return "json" if chosen_filter == JSON_FILTER else csv_format
 
 
 def export_keys(
@@ -78,8 +82,11 @@ def export_keys(
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             if cancel.is_set():
                 raise ExportCancelled
-            write = write_json if fmt == "json" else write_csv
-            count = write(records(), out, lambda record: record_fields(record, now))
+            fields = lambda record: record_fields(record, now)  # noqa: E731
+            if fmt == "json":
+                count = write_json(records(), out, fields)
+            else:
+                count = write_csv(records(), out, fields, bom=fmt == "csv-bom")
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)
@@ -125,7 +132,7 @@ class ExportActions:
         # A folder that exists (a missing Documents made Qt start in the working directory).
         dialog = QFileDialog(self, "Export Keys", str(documents_folder() / "api-keys.csv"))  # type: ignore[arg-type]
         dialog.setObjectName("exportDialog")
-        dialog.setNameFilters([CSV_FILTER, JSON_FILTER])
+        dialog.setNameFilters([CSV_FILTER, EXCEL_FILTER, JSON_FILTER])
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setDefaultSuffix("csv")
@@ -150,7 +157,7 @@ class ExportActions:
         self._export_dialog = None
 
     def export_to(self, target: str, fmt: str) -> None:
-        """Export the list as shown now to `target` (`csv` or `json`), with a progress dialog when it is long."""
+        """Export the list as shown now to `target` (`csv`, `csv-bom` or `json`), with a progress dialog when long."""
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QProgressDialog
 

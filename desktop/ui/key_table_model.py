@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 
-from desktop.core.presentation import status_text
+from desktop.core.presentation import expiry_cell, expiry_phrase, expiry_when, status_text
 from desktop.core.values import Status
 from desktop.ui import theme
 
@@ -92,23 +92,18 @@ def ago_text(moment: datetime | None, now: datetime) -> str:
 
 
 def expiry_text(record: KeyRecord, now: datetime) -> str:
-    expires_on = record.expires_on
-    if expires_on is None:
-        return NEVER
-    if record.is_expired(now):
-        return f"Expired {expires_on.isoformat()}"
-    return expires_on.isoformat()
+    """The Expires cell, by the CLI's rule: the last valid day of a date, `Until 14:30 today` for an instant."""
+    return expiry_cell(record.expires_at, now)
 
 
 def description_tooltip(record: KeyRecord, now: datetime) -> str:
     """Rich text, escaped: a description is the person's text, never markup."""
-    expires_on = record.expires_on
-    if expires_on is None:
+    if record.expires_at is None:
         expiry = "never"
     elif record.is_expired(now):
-        expiry = f"{expires_on.isoformat()} (expired)"
+        expiry = f"{expiry_phrase(record.expires_at, now)} (expired)"
     else:
-        expiry = f"end of {expires_on.isoformat()}"
+        expiry = expiry_phrase(record.expires_at, now)
     rows = (
         ("Key", record.masked),
         ("Created", format_moment(record.created_at)),
@@ -303,7 +298,8 @@ class KeyTableModel(QAbstractTableModel):
             return format_day(record.created_at)
         if column == COL_EXPIRES:
             if self.retiring(record):
-                return f"{RETIRING} {format_moment(record.expires_at)}"
+                assert record.expires_at is not None
+                return f"{RETIRING} {expiry_when(record.expires_at, self._now)}"
             return expiry_text(record, self._now)
         if column == COL_LAST_USED:
             return ago_text(record.last_used_at, self._now)
@@ -323,17 +319,19 @@ class KeyTableModel(QAbstractTableModel):
         if column == COL_CREATED:
             return format_moment(record.created_at)
         if column == COL_EXPIRES:
-            expires_on = record.expires_on
-            if expires_on is None:
+            if record.expires_at is None:
                 return "This key never expires."
+            phrase = expiry_phrase(record.expires_at, self._now)
             if self.retiring(record):
                 return (
-                    f"Rolled: this key still works until {format_moment(record.expires_at)} (local time), "
-                    "then clients using it are rejected. Move them to the new key."
+                    f"Rolled: this key still works {phrase}, then clients using it are rejected. "
+                    "Move them to the new key."
                 )
             if record.is_expired(self._now):
-                return f"Expired: valid through {expires_on.isoformat()}; clients using it are rejected."
-            return f"Valid through the end of {expires_on.isoformat()} (local time)."
+                return f"Expired: {phrase.replace('until', 'worked until')}; clients using it are rejected."
+            if phrase.startswith("until"):
+                return f"Works {phrase}, then clients using it are rejected."
+            return f"Valid through the end of {phrase.removeprefix('valid through ')} (local time)."
         if column == COL_LAST_USED:
             if record.last_used_at is None:
                 return "Never used to verify a request."

@@ -276,6 +276,8 @@ def run(
         window.deleteLater()
         return 0
     window.set_store(store, count_now=False)  # the first page on screen first; the total a moment later
+    if store.warning:  # e.g. a server connection whose TLS is not verified: said once
+        window.notifier.error(store.warning, sticky=True)
     if status is not None:
         window.search_bar.set_status(status)
     # The page was read through plain sqlite3: paint it now (repaint() handles no other event, so nothing can

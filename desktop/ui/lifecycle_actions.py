@@ -167,12 +167,17 @@ class LifecycleActions(ActivityLog):
         return records[0] if len(records) == 1 else None
 
     def _on_table_selection_changed(self, *_args: object) -> None:
-        count = len(self.table.selected_key_ids())
+        records = self.selected_records()
+        count = len(records)
+        any_active = any(r.active for r in records)
+        any_inactive = any(not r.active for r in records)
         for single in self.single_actions:
             single.setEnabled(count == 1)
-        for bulk in self.bulk_actions:
-            bulk.setEnabled(count >= 1)
-        self.selection_bar.set_count(count)
+        # Only what applies to the selection: nothing to activate when every selected key is active.
+        self.activate_selected_action.setEnabled(any_inactive)
+        self.deactivate_selected_action.setEnabled(any_active)
+        self.delete_selected_action.setEnabled(count >= 1)
+        self.selection_bar.set_selection(count, any_active=any_active, any_inactive=any_inactive)
 
     def _on_selection_bar_clear_clicked(self) -> None:
         self.table.clearSelection()

@@ -23,7 +23,7 @@ from desktop.ui.guard import guarded
 from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
 from desktop.ui.private_settings import PrivateSettings
-from desktop.ui.query_actions import QueryActions
+from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
-EMPTY_TEXT = "No API keys yet. Generate one to get started."
 
 
 class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):
@@ -96,6 +95,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         from desktop.ui.controller import POLL_INTERVAL_MS, Controller
         from desktop.ui.key_table_model import KeyTableModel
         from desktop.ui.notifications import NotificationArea
+        from desktop.ui.widgets.focus_ring import FocusRing, ring_every_window
         from desktop.ui.widgets.key_table_view import KeyTableView
         from desktop.ui.widgets.pagination_bar import PaginationBar
 
@@ -166,8 +166,10 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
 
         self._build_menus()
         self._build_lifecycle()
-        QWidget.setTabOrder(self.generate_button, self.table)
         self._build_query_bar()
+        self._set_tab_order()
+        self.focus_ring = FocusRing(self)
+        ring_every_window()  # the dialogs too
 
         self._connect_signals()
         self._connect_query_signals()
@@ -175,6 +177,17 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         self._set_enabled(False)
         if store is not None:
             self.set_store(store)
+
+    def _set_tab_order(self) -> None:
+        """Tab in reading order (top to bottom, left to right); no stop per row button, nor the health links."""
+        from desktop.ui.widgets.focus_ring import chain_tab_order
+
+        bar, pager = self.selection_bar, self.pagination
+        chain_tab_order(self.generate_button, self.expiry_banner.show_button, self.search_edit, self.status_filter)
+        chain_tab_order(
+            self.status_filter, self.table, self.table.empty_button, *bar.buttons.values(), bar.clear_button
+        )
+        chain_tab_order(bar.clear_button, pager.size_combo, pager.prev_button, pager.next_button)
 
     def _connect_signals(self) -> None:
         """The owner connects its children (qutebrowser's MainWindow._connect_signals): all wiring in one place."""

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from desktop.ui.private_settings import PrivateSettings
     from desktop.ui.widgets.key_table_view import KeyTableView
 
+#: What the empty table says: with no search or filter, and with one that matches nothing.
+EMPTY_TEXT = "No API keys yet. Generate one to get started."
 NOTHING_MATCHED = "No keys match the search and filter."
 CLEAR_ACTION = "Clear search and filter"
 
@@ -166,8 +168,6 @@ class QueryActions(ExportActions):
         if query.search or query.status is not None:
             self.table.set_empty_text(NOTHING_MATCHED, CLEAR_ACTION)
         else:
-            from desktop.ui.main_window import EMPTY_TEXT
-
             self.table.set_empty_text(EMPTY_TEXT)
 
     def _on_controller_query_applied(self, query: Query) -> None:

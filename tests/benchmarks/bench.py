@@ -361,8 +361,11 @@ def window_rows(
 
 
 def verify_rows(database: Path, repeats: int) -> list[Row]:
+    from tests.benchmarks import service_bench
+
     verify = core_bench.verify_row(database, repeats)
     locked = core_bench.locked_verify_row(database, repeats)
+    cold = service_bench.cold_verify_row(database, repeats)
     return [
         Row(
             "verify",
@@ -384,6 +387,17 @@ def verify_rows(database: Path, repeats: int) -> list[Row]:
             locked["ratio"] <= 2,
             "store.verify() of a key due a last-use record while another process holds the write lock"
             " (BEGIN IMMEDIATE) vs store.verify() with no writer",
+        ),
+        Row(
+            "cold verify (library)",
+            cold["ours_s"] * 1e3,
+            cold["floor_s"] * 1e3,
+            "ms",
+            cold["ratio"],
+            "≤ 4×",
+            cold["ratio"] <= 4,
+            "a new process: `from apikeys import open_store`, open, one verify, exit vs a raw sqlite3 + hashlib"
+            " script doing the same lookup",
         ),
     ]
 
@@ -457,7 +471,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=GROUPS,
         action="append",
         help="run only these groups of rows (repeatable): process (start, window visible, memory), window"
-        " (page turns, count), verify (verify, verify (locked)), seed, stall (event loop, busy database), pg"
+        " (page turns, count), verify (verify, verify (locked), cold verify (library)), seed, stall (event loop,"
+        " busy database), pg"
         " (the same on a PostgreSQL server, plus apikeys_verify() and live refresh), query (search, filters and"
         " orders: first and last pages, migration 0004); default: all",
     )

@@ -14,6 +14,7 @@ from sqlalchemy import exc, text
 from desktop.cli import exit_status
 from desktop.core.db import migrate as migratemod
 from desktop.core.db import sqlite as dbmod
+from desktop.core.db import sqlite_conn
 from desktop.core.db.rows import utc_time
 from desktop.core.errors import (
     DatabaseLocked,
@@ -234,7 +235,7 @@ def test_read_only_connection_refuses_writes(db_path: Path) -> None:
 
 
 def test_locked_database_reports_busy(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(sqlite_conn, "BUSY_TIMEOUT_S", 0.2)
     with KeyStore.open(str(db_path), create=True) as store:
         holder = sqlite3.connect(db_path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
@@ -365,7 +366,7 @@ def test_errors_are_mapped_by_code_not_by_words_in_the_message(table: str) -> No
     try:
         con.execute(f"SELECT * FROM {table}")
     except sqlite3.Error as err:
-        mapped = dbmod.translate(err, "here")
+        mapped = sqlite_conn.translate(err, "here")
     finally:
         con.close()
     assert type(mapped) is NotADatabase and "not an API Key Manager database, or damaged" in mapped.message
@@ -400,7 +401,7 @@ def test_each_error_code_gets_its_kind(tmp_path: Path, db_path: Path) -> None:
         "notadb": (notadb, NotADatabase),
     }
     for name, (err, kind) in kinds.items():
-        mapped = dbmod.translate(err, "here")
+        mapped = sqlite_conn.translate(err, "here")
         assert type(mapped) is kind, (name, err.sqlite_errorname, mapped)
         assert isinstance(mapped, DatabaseError) and exit_status(mapped) == 3
         assert "--database" not in mapped.message and "APIKEYS_DATABASE" not in mapped.message

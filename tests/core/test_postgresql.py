@@ -24,7 +24,7 @@ from desktop.core.errors import PermissionDenied, ServerUnreachable
 from desktop.core.store import KeyStore
 from desktop.core.validation import expiry_instant
 from desktop.core.values import NewKey, Verdict
-from tests.helpers import ONE_LINE_ERROR, REPO, CliResult, Secret, run_cli
+from tests.helpers import ONE_LINE_ERROR, REPO, STRESS, CliResult, Secret, run_cli
 from tests.pg import PgCluster, throwaway_cluster
 
 #: A password that must never be printed, logged or raised: every test that gives it greps for it.
@@ -168,7 +168,7 @@ AT_ONCE = textwrap.dedent(
 
 @pytest.mark.timeout(300)
 def test_concurrent_first_opens_of_an_empty_database_all_succeed(pg_cluster: PgCluster) -> None:
-    for _ in range(2):
+    for _ in range(4 if STRESS else 1):  # six processes a round: `make stress` runs more rounds
         url = pg_cluster.new_database()
         procs = [
             subprocess.Popen(

@@ -39,9 +39,9 @@ def _rows(count: int) -> list[NewRow]:
 
 
 def test_write_translates_a_held_lock_and_read_a_missing_table(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from desktop.core.db import sqlite
+    from desktop.core.db import sqlite_conn
 
-    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_S", 0.1)
+    monkeypatch.setattr(sqlite_conn, "BUSY_TIMEOUT_S", 0.1)
     db = open_database(str(db_path), create=True)
     try:
         with write_lock_in_another_process(db_path), pytest.raises(DatabaseLocked, match="busy"), db.write():
@@ -82,9 +82,9 @@ def test_sqlite_fast_paths_and_the_generic_implementation_agree(db_path: Path) -
         assert fast.lookup(b"\x00" * 32) is None and generic.lookup(b"\x00" * 32) is None
         found = fast.lookup(digest)
         assert found is not None and found[4] is None
-        fast.touch(found[0], T0 + timedelta(hours=1), T0)
+        fast.touch(found[0], T0 + timedelta(hours=1), T0, found[1])
         assert generic.lookup(digest) == fast.lookup(digest)
-        generic.touch(found[0], T0 + timedelta(hours=3), T0 + timedelta(hours=2))
+        generic.touch(found[0], T0 + timedelta(hours=3), T0 + timedelta(hours=2), found[1])
         assert fast.lookup(digest)[4] == T0 + timedelta(hours=3)  # type: ignore[index]
         assert generic.data_version() is None and isinstance(fast.data_version(), int)
         assert generic.file_state() is FileChange.UNCHANGED and fast.file_state() is FileChange.UNCHANGED

@@ -1,4 +1,5 @@
-"""`.ci/run`: PostgreSQL's server is installed when missing, and `make test` runs with CI=true (no skipping).
+"""`.ci/run`: PostgreSQL's server is installed when missing, and `make test` then `make stress` run with CI=true
+(no skipping).
 
 The script runs for real; `make`, `apt-get` and `sudo` are stand-ins on its PATH that write down how they
 were called (and `apt-get install` puts a pg_ctl where Debian's package would), so nothing is installed here.
@@ -65,6 +66,7 @@ def test_a_missing_server_is_installed_and_the_tests_run_with_ci_true(tmp_path: 
         "apt-get update CI=unset",
         "apt-get install -y postgresql CI=unset",
         "make test CI=true",
+        "make stress CI=true",
         "make smoke CI=true",
     ]
 
@@ -76,7 +78,7 @@ def test_an_installed_server_is_used_as_it_is(tmp_path: Path, stubs: Path) -> No
     (server / "pg_ctl").chmod(0o755)
     proc, calls = run_ci(tmp_path, stubs, CI="false")
     assert proc.returncode == 0, proc.stderr
-    assert calls == ["make test CI=true", "make smoke CI=true"]
+    assert calls == ["make test CI=true", "make stress CI=true", "make smoke CI=true"]
 
 
 def test_a_failing_test_suite_stops_ci_before_the_smoke_test(tmp_path: Path, stubs: Path) -> None:

@@ -17,11 +17,13 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from desktop.ui.main_window import MainWindow
 from desktop.ui.notifications import Notice
-from tests.test_concurrency import DURATION_S, VERIFIER, WRITER, _result, _spawn
+from tests.test_concurrency import CAP_S, DURATION_S, VERIFIER, WRITER, _result, _spawn
 from tests.ui.helpers import find_visible
 
 #: The target `make bench` reports the stall against (the suite asserts no time at all).
 MAX_STALL_S = 0.100
+#: A driven session pages and toggles at least this much (tests/ui/test_busy_database.py asserts it).
+MIN_PAGES, MIN_TOGGLES = 10, 3
 
 
 class StallMeter:
@@ -105,12 +107,24 @@ def run_busy_session(
     meter = StallMeter()
     if drive:
         driver.start()
-    # The session is the workload itself: the window runs its event loop for as long as the others work.
+    # The session is the workload itself: the window runs its event loop for as long as the others work, and
+    # (driven) on until it paged and toggled enough however busy the machine is; CAP_S keeps a hang finite.
     loop = QEventLoop()
-    QTimer.singleShot(int(DURATION_S * 1000), loop.quit)
+    begun = time.monotonic()
+
+    def done() -> bool:
+        enough = not drive or (session.pages > MIN_PAGES and session.toggles > MIN_TOGGLES)
+        elapsed = time.monotonic() - begun
+        return (elapsed >= DURATION_S and enough) or elapsed >= CAP_S
+
+    ender = QTimer()
+    ender.setInterval(50)
+    ender.timeout.connect(lambda: loop.quit() if done() else None)
+    ender.start()
     try:
         loop.exec()
     finally:
+        ender.stop()
         driver.stop()
         meter.timer.stop()
         window.notifier.posted.disconnect(session.notices.append)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from desktop.core.store import KeyStore
 from desktop.ui import theme
 from desktop.ui.clipboard import drop_secret_mime_data
 from desktop.ui.main_window import MainWindow
+from desktop.ui.notifications import Notice
 from tests.ui.helpers import leaked_widgets, top_levels, wait_idle
 
 # The offscreen platform warns that it cannot resize a window to its size hints; it is
@@ -41,6 +43,19 @@ def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     drop_secret_mime_data()
 
 
+@pytest.fixture(autouse=True)
+def notices_outlast_a_busy_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A status message stays 60 times as long as in the app (5 s becomes 5 min).
+
+    On a loaded machine a 5 s message could time out before a test read it (test_deactivate_confirmed did).
+    Tests about a message's time on screen fire `noticeExpiryTimer` themselves or start it short, and the
+    durations keep their order and floor, so nothing they check changes.
+    """
+    shown_for = Notice.duration_ms.fget
+    assert shown_for is not None
+    monkeypatch.setattr(Notice, "duration_ms", property(lambda notice: 60 * shown_for(notice)))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -56,8 +71,11 @@ def window_database(db_path: Path) -> str:
 
 
 @pytest.fixture
-def make_window(qtbot, window_database: str, settings: QSettings) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
+def make_window(qtbot, window_database: str, settings: QSettings, migrated_sqlite: Path) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
     """A shown MainWindow on window_database (or `database=`), its count loaded; other keywords go to MainWindow.
+
+    A window_database file that does not exist yet starts as a copy of a migrated one (tests/conftest.py): what
+    the window's create=True would make of it, without SQLite's dozen migration commits in every test.
 
     Like napari's make_napari_viewer, it fails the test that leaves database work pending or leaves a
     top-level widget (a dialog, a message box) alive after the windows are gone.
@@ -69,6 +87,10 @@ def make_window(qtbot, window_database: str, settings: QSettings) -> Iterator[Wi
     def make(database: str | None = None, **kwargs: object) -> MainWindow:
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("poll_interval_ms", 100)
+        path = Path(window_database)
+        if database is None and "://" not in window_database and path.parent.is_dir() and not path.exists():
+            shutil.copyfile(migrated_sqlite, path)
+            path.chmod(0o600)
         store = KeyStore.open(database or window_database, create=True)
         window = MainWindow(store, **kwargs)  # type: ignore[arg-type]
         qtbot.addWidget(window)

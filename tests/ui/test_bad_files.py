@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QPushButton
 
-from desktop.core.db import sqlite as dbmod
+from desktop.core.db import sqlite_conn
 from desktop.ui import launcher
 from tests.helpers import BAD_FILES, fingerprint, make_database, make_not_a_database
 
@@ -68,7 +68,7 @@ def test_database_locked_beyond_the_timeout_gets_the_dialog(
     """A rollback-journal database held by another writer cannot even be read: say so, change nothing."""
     path = make_database(tmp_path / "locked.db")
     before = fingerprint(path)
-    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(sqlite_conn, "BUSY_TIMEOUT_S", 0.3)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:

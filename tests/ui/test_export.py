@@ -119,3 +119,38 @@ def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  #
     target = tmp_path / "keys.json"
     assert status(window) == f"Exported 3 keys to {target}."
     assert len(json.loads(target.read_text(encoding="utf-8"))) == 3
+
+
+def test_csv_for_excel_in_the_dialog_starts_with_a_bom_so_the_ellipsis_is_not_mojibake(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, tmp_path: Path
+) -> None:
+    """Issue 21.14: the dialog offers CSV for Excel, UTF-8 with a byte order mark; plain CSV stays without one."""
+    from PySide6.QtWidgets import QComboBox
+
+    from desktop.ui.export_actions import EXCEL_FILTER
+
+    made = store.create("Café billing").record
+    window = make_window()
+    window.export_action.trigger()
+    dialog = wait_for(qtbot, QFileDialog, "exportDialog")
+    types = dialog.findChild(QComboBox, "fileTypeCombo")
+    assert [types.itemText(i) for i in range(types.count())] == ["CSV (*.csv)", EXCEL_FILTER, "JSON (*.json)"]
+    types.setCurrentIndex(types.findText(EXCEL_FILTER))
+    types.activated.emit(types.currentIndex())  # as a person picks it
+    types.textActivated.emit(EXCEL_FILTER)
+    dialog.grab().save("/tmp/expiry-export-dialog.png")
+    dialog.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "for-excel"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: status(window).startswith("Exported"))
+    target = tmp_path / "for-excel.csv"
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    # As Excel reads it: the mark says UTF-8, so the masked key's `…` and the `é` come back as typed.
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert (rows[0]["masked"], rows[0]["description"]) == (made.masked, "Café billing")
+
+    plain = tmp_path / "plain.csv"
+    window.export_to(str(plain), "csv")
+    qtbot.waitUntil(lambda: status(window) == f"Exported 1 key to {plain}.")
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    wait_idle(qtbot, window)

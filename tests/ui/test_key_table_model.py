@@ -96,13 +96,18 @@ def test_tooltip_says_never_used() -> None:
 
 
 def test_expires_shows_never_date_or_expired() -> None:
+    from desktop.core.validation import expiry_instant
+
     model = KeyTableModel(clock=lambda: NOW)
-    future = NOW + timedelta(days=10)
+    # A date expiry, as the store writes one (the local midnight after the day), and an instant (a grace's end).
+    future = expiry_instant((NOW + timedelta(days=10)).astimezone().date())
     past = NOW - timedelta(days=1)
-    model.reload([record(1), record(2, expires_at=future), record(3, expires_at=past)])
-    never, later, expired = (model.index(row, COL_EXPIRES) for row in range(3))
+    instant = NOW + timedelta(days=10)
+    model.reload([record(1), record(2, expires_at=future), record(3, expires_at=past), record(4, expires_at=instant)])
+    never, later, expired, until = (model.index(row, COL_EXPIRES) for row in range(4))
     assert model.data(never) == "Never"
-    assert model.data(later) == (future.astimezone() - timedelta(microseconds=1)).date().isoformat()
+    assert model.data(later) == (NOW + timedelta(days=10)).astimezone().date().isoformat()
+    assert model.data(until) == f"Until {instant.astimezone():%Y-%m-%d %H:%M}"
     assert model.data(later, Qt.ItemDataRole.ForegroundRole) is None
     assert model.data(expired).startswith("Expired ")
     colour = model.data(expired, Qt.ItemDataRole.ForegroundRole)
@@ -149,3 +154,20 @@ def test_answers_follow_each_change_of_page_rolled_keys_and_palette(qtbot) -> No
     assert model.index(0, COL_KEY).data(Qt.ItemDataRole.BackgroundRole) is None
     assert model.data(QModelIndex()) is None
     assert model.data(model.createIndex(5, 0)) is None and model.data(model.createIndex(0, 99)) is None
+
+
+def test_a_rolled_key_whose_own_date_comes_first_reads_retiring_on_that_day() -> None:
+    """Issue 21.3: a roll keeps the old key's own expiry date when it comes first: still a date, not `00:00`."""
+    from desktop.core.validation import expiry_instant
+
+    model = KeyTableModel(clock=lambda: NOW)
+    own = expiry_instant(NOW.astimezone().date() + timedelta(days=1))
+    grace = NOW + timedelta(hours=3)
+    model.reload([record(1, expires_at=own), record(2, expires_at=grace)])
+    model.set_rolled(frozenset({1, 2}))
+    day = (NOW.astimezone().date() + timedelta(days=1)).isoformat()
+    assert model.data(model.index(0, COL_EXPIRES)) == f"Retiring {day}"
+    assert model.data(model.index(1, COL_EXPIRES)) in (
+        f"Retiring {grace.astimezone():%H:%M} {word}" for word in ("today", "tomorrow")
+    )
+    assert "00:00" not in model.data(model.index(0, COL_EXPIRES), Qt.ItemDataRole.ToolTipRole)

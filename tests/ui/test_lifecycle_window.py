@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -419,7 +420,9 @@ def test_retiring_reads_until_when(qtbot, make_window, store: KeyStore) -> None:
     row = window.model.row_of(created.record.id)
     text = window.model.index(row, COL_EXPIRES).data()
     assert text.startswith("Retiring ") and rolled.old.expires_at is not None
-    assert rolled.old.expires_at.astimezone().strftime("%Y-%m-%d %H:%M") in text
+    # A grace's end is an instant: a local time, and the day in words while it is near (issue 21.3).
+    assert re.fullmatch(r"Retiring \d\d:\d\d (today|tomorrow)", text), text
+    assert rolled.old.expires_at.astimezone().strftime("%H:%M") in text
     new_row = window.model.row_of(rolled.new.record.id)
     assert window.model.index(new_row, COL_EXPIRES).data() == "Never"
 
@@ -428,6 +431,7 @@ def test_a_deleted_file_refuses_every_lifecycle_action_with_one_message(  # type
     qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
 ) -> None:
     ids = make_keys(store, "a", "b")
+    store.set_active(ids[1], False)  # so Activate Selected applies to the selection (issue 21.11)
     store.close()
     window = make_window()
     away = tmp_path / "moved-away"

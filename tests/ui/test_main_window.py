@@ -222,6 +222,8 @@ def test_deactivate_confirmed(qtbot, make_window, store: KeyStore) -> None:  # t
     answer(qtbot, "confirmDeactivateDialog", "confirmButton")
     qtbot.waitUntil(lambda: not store.get(record.id).active)
     qtbot.waitUntil(lambda: row_button(window, 1, "toggleButton").text() == "Activate")
+    # The change poll may reload the page before the write's own callback posts its notice (a loaded machine).
+    qtbot.waitUntil(lambda: status(window) != "")
     assert row_button(window, 1, "toggleButton").property("kind") == "activate"
     assert "Deactivated" in status(window) and record.masked in status(window)
     assert status_level(window) is Level.INFO
@@ -560,10 +562,10 @@ def test_every_control_reachable_by_tab_with_an_accessible_name(qtbot, make_wind
         reached.append(widget)
         qtbot.keyClick(widget, Qt.Key.Key_Tab)
     names = {w.objectName() for w in reached}
-    for expected in ("generateButton", "keysTable", "toggleButton", "deleteButton", "pageSizeCombo", "nextPageButton"):
+    for expected in ("generateButton", "keysTable", "pageSizeCombo", "nextPageButton"):
         assert expected in names
-    toggles = [w for w in reached if w.objectName() == "toggleButton"]
-    assert len(toggles) == 25
+    # No stop per row button (issue 21.5): the table's keys act on its rows (tests/ui/test_keyboard_focus.py).
+    assert not names & {"toggleButton", "deleteButton"}
     for widget in reached:
         assert widget.accessibleName() or (isinstance(widget, QPushButton) and widget.text())
 
@@ -594,7 +596,8 @@ def test_about_shows_version_and_location(qtbot, make_window, db_path: Path) -> 
     window.about_action.trigger()
     box = wait_for(qtbot, QMessageBox, "aboutDialog")
     assert __version__ in box.text()
-    assert str(db_path) in box.informativeText()
+    # Read without its invisible wrap hints (tests/ui/test_about.py: it wraps between folders only).
+    assert str(db_path) in box.informativeText().replace("\u200b", "").replace("\u2060", "")
     box.close()
 
 

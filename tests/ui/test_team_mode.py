@@ -21,6 +21,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.notifications import Level
 from tests.helpers import run_cli
 from tests.pg import PgCluster, throwaway_cluster
+from tests.test_tls import REMOTE, TlsServer, tls_server  # noqa: F401  # a fixture, used by name
 from tests.ui.helpers import (
     answer,
     click,
@@ -45,8 +46,8 @@ APPEARS_MS = 5000
 
 @pytest.fixture
 def window_database(pg_cluster: PgCluster) -> str:
-    """make_window's windows open a fresh database on the session's cluster."""
-    return pg_cluster.new_database()
+    """make_window's windows open a fresh database on the session's cluster (with the current schema)."""
+    return pg_cluster.new_migrated_database()
 
 
 @pytest.fixture
@@ -418,3 +419,24 @@ def test_an_unreachable_server_keeps_the_database_open_now(  # type: ignore[no-u
     assert status_level(window) is Level.ERROR
     assert window.store.location == before
     wait_idle(qtbot, window)
+
+
+# -- a connection whose TLS is not verified (issue 20.5) ---------------------------------------------------
+
+
+def test_a_server_connection_that_is_not_verified_is_said_once(  # type: ignore[no-untyped-def]
+    qtbot,
+    make_window,
+    tls_server: TlsServer,  # noqa: F811  # the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("PGSSLMODE", "PGSSLROOTCERT"):
+        monkeypatch.delenv(name, raising=False)
+    window = make_window(poll_interval_ms=NO_POLL)
+    # A name beyond this machine reached at 127.0.0.1 (no network): sslmode=require is honoured, and said.
+    window.open_database(tls_server.url("hostaddr=127.0.0.1&sslmode=require", host=REMOTE))
+    qtbot.waitUntil(lambda: "not verified" in status(window), timeout=APPEARS_MS * 4)
+    assert status_level(window) is Level.ERROR and REMOTE in status(window)
+    assert REMOTE in window.windowTitle()
+    assert tls_server.password not in status(window) + window.windowTitle()
+    listening(qtbot, window)

@@ -3,6 +3,7 @@
 base.py          Database: read()/write() with errors translated, and the operations with a fast path
 generic.py       SqlAlchemyDatabase: all of them through SQLAlchemy Core (what PostgreSQL extends)
 sqlite.py        SqliteDatabase: plain sqlite3 for opening and the fast paths; errors by SQLite code
+sqlite_conn.py   what every SQLite connection shares: the busy timeout, pragmas, errors translated by code
 sqlite_engine.py SQLAlchemy's engine on SQLite (built on first write or count), in-memory databases
 sqlite_files.py  opening a file: examined, created whole, anchored, migrated, switched to WAL
 paths.py         what is safe to open at a path, and whether it is still the same file
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.db.base import Database
-from desktop.core.errors import DatabaseUnavailable
+from desktop.core.errors import DatabaseUnavailable, InvalidInput
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -33,10 +34,31 @@ def to_url(target: str) -> URL:
 
     if "://" in target:
         try:
-            return make_url(target)
-        except exc.ArgumentError as err:
-            raise DatabaseUnavailable(f"'{target}' is not a valid database URL.") from err
+            url = make_url(target)
+        except (exc.ArgumentError, ValueError):  # ValueError: a port that is not a number (`h:abc`, `[::1`)
+            raise InvalidInput(f"{_as_typed(target)} is not a valid database URL; {SUPPORTED}.") from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise InvalidInput(
+                f"{_as_typed(target)}: {url.drivername} databases are not supported; {SUPPORTED}."
+            ) from None
+        return url
     return URL.create("sqlite+pysqlite", database=str(Path(target).expanduser().absolute()))
+
+
+#: The URL schemes this program opens (psycopg 3 for PostgreSQL, the standard library's sqlite3 for SQLite).
+SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"})
+SUPPORTED = (
+    "use a SQLite database file (a path, or sqlite:///path) or a PostgreSQL server "
+    "(postgresql://user@host/dbname or postgresql+psycopg://…)"
+)
+
+
+def _as_typed(target: str) -> str:
+    """A URL that could not be used, quoted as typed in a one-line message: password masked, controls escaped."""
+    from desktop.core.presentation import shorten, shown
+    from desktop.core.target import mask_password
+
+    return f"'{shown(shorten(mask_password(target), 200))}'"
 
 
 def sqlite_file(url: URL) -> Path | None:

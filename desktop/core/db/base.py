@@ -73,6 +73,8 @@ class Database(abc.ABC):
         self.target = target
         #: Where the data lives, for people: a file path, or the URL without its password.
         self.location = location
+        #: One line to say once on opening (a server connection whose TLS is not verified); None for none.
+        self.warning: str | None = None
         self._engines: tuple[Engine, Engine] | None = None
         self._engines_lock = threading.Lock()
 
@@ -165,8 +167,9 @@ class Database(abc.ABC):
         return None if row is None else ((row[0], row[1], bool(row[2]), row[3], row[4]), row[5])
 
     @abc.abstractmethod
-    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
-        """Record a use unless one newer than `stale` is recorded; DatabaseLocked rather than wait for a writer."""
+    def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
+        """Record a use of the key `key_id` (whose digest is `digest`) unless one newer than `stale` is recorded;
+        DatabaseLocked rather than wait for a writer."""
 
     @abc.abstractmethod
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:

@@ -126,7 +126,7 @@ class SqlAlchemyDatabase(Database):
             row = conn.execute(sql.LOOKUP, {"digest": digest}).first()
         return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])
 
-    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+    def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         with self.write() as conn:
             conn.execute(sql.TOUCH, {"key_id": key_id, "now": now, "stale": stale})
 

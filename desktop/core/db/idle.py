@@ -1,8 +1,13 @@
-"""A small set of idle connections kept for the fast paths (SQLite's reads, PostgreSQL's lookup).
+"""Connections of our own for the fast paths (SQLite's reads, PostgreSQL's lookups and pages).
 
 Not one connection per thread: a threaded server starts a thread per request, and those connections would
 pile up with the threads. Taken and given back without a lock of ours (SimpleQueue does it in C); never
 reused across fork().
+
+`IdleConnections` keeps a few idle and lets more be open at once (a SQLite file costs no server process).
+`BoundedConnections` never has more than its bound open: a caller beyond it waits for one to be given back,
+at most `wait_s`, then gets Busy (PostgreSQL: each connection is a server process, and a service at 64
+concurrent requests that opened 64 ran slower than one that queued for a few).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import weakref
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -18,22 +24,36 @@ POOL_SIZE = 8
 
 C = TypeVar("C")
 
+#: Every pool of this process: a forked child starts each one afresh (the parent's connections are the
+#: parent's), so that taking a connection need not ask for the process id (a system call) every time.
+_POOLS: weakref.WeakSet[IdleConnections[object]] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for pool in list(_POOLS):
+        pool._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 class IdleConnections(Generic[C]):
     def __init__(self, close: Callable[[C], object], size: int = POOL_SIZE) -> None:
         self._close = close
         self._size = size
         self._idle: queue.SimpleQueue[C] = queue.SimpleQueue()
-        self._pid = os.getpid()
+        _POOLS.add(self)  # type: ignore[arg-type]
 
     def take(self) -> C | None:
         """An idle connection, or None: the caller connects."""
-        if self._pid != os.getpid():  # the parent's connections belong to the parent
-            self._idle, self._pid = queue.SimpleQueue(), os.getpid()
         try:
             return self._idle.get_nowait()
         except queue.Empty:
             return None
+
+    def _forked(self) -> None:
+        self._idle = queue.SimpleQueue()  # the parent's connections are left alone, never closed or used
 
     def give(self, conn: C, *, reusable: bool = True) -> None:
         if reusable and self._idle.qsize() < self._size:
@@ -56,3 +76,98 @@ class IdleConnections(Generic[C]):
             except queue.Empty:
                 break
             self.discard(conn)
+
+
+class Busy(Exception):
+    """Every connection of a BoundedConnections stayed in use for its whole wait."""
+
+
+class BoundedConnections(IdleConnections[C]):
+    """At most `size` connections open, idle or in use; beyond it a caller queues, at most `wait_s`.
+
+    The queue holds `size` slots: an idle connection, or None for a slot with no connection yet. A caller
+    takes a slot (a connection, or None: it connects), and gives the slot back with its connection (or None
+    when it closed it), so no more than `size` are ever open. One C-level queue operation each way.
+    """
+
+    def __init__(self, close: Callable[[C], object], size: int, wait_s: float) -> None:
+        super().__init__(close, size)
+        self.wait_s = wait_s
+        self._slots: queue.SimpleQueue[C | None] = self._fresh_slots()
+
+    def _fresh_slots(self) -> queue.SimpleQueue[C | None]:
+        slots: queue.SimpleQueue[C | None] = queue.SimpleQueue()
+        for _ in range(self._size):
+            slots.put(None)
+        return slots
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def _forked(self) -> None:
+        self._slots = self._fresh_slots()
+
+    def acquire(self) -> C | None:
+        """A slot: an idle connection, or None (connect one). Raises Busy when none came free within `wait_s`."""
+        try:
+            return self._slots.get(timeout=self.wait_s)
+        except queue.Empty:
+            raise Busy from None
+
+    def release(self, conn: C | None) -> None:
+        """Give back a slot, with the connection it holds (None: it has none, or it was closed)."""
+        self._slots.put(conn)
+
+    def take(self) -> C | None:
+        raise TypeError("a bounded pool hands out slots: acquire() and release()")
+
+    def give(self, conn: C, *, reusable: bool = True) -> None:
+        raise TypeError("a bounded pool hands out slots: acquire() and release()")
+
+    def qsize(self) -> int:
+        """Idle connections (approximate under concurrency)."""
+        held = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                held.append(self._slots.get_nowait())
+        for item in held:
+            self._slots.put(item)
+        return sum(item is not None for item in held)
+
+    def close_all(self) -> None:
+        """Close every idle connection; their slots stay, empty. Slots in use are given back by their holders."""
+        drained: list[C | None] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                drained.append(self._slots.get_nowait())
+        for conn in drained:
+            if conn is not None:
+                self.discard(conn)
+            self._slots.put(None)
+
+
+#: PostgreSQL: the connections a process opens for reads and checks at most (APIKEYS_MAX_CONNECTIONS), and
+#: how long a caller beyond them waits for one (APIKEYS_CONNECTION_WAIT, seconds).
+MAX_CONNECTIONS = 8
+CONNECTION_WAIT_S = 10.0
+
+
+def limits_from_environment(environ: dict[str, str] | None = None) -> tuple[int, float]:
+    """(bound, wait) from $APIKEYS_MAX_CONNECTIONS and $APIKEYS_CONNECTION_WAIT; ValueError saying which is wrong."""
+    env = os.environ if environ is None else environ
+    size, wait = MAX_CONNECTIONS, CONNECTION_WAIT_S
+    raw = env.get("APIKEYS_MAX_CONNECTIONS", "").strip()
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+            raise ValueError(f"APIKEYS_MAX_CONNECTIONS must be a whole number from 1 to 1000, not '{raw[:20]}'")
+        size = int(raw)
+    raw = env.get("APIKEYS_CONNECTION_WAIT", "").strip()
+    if raw:
+        try:
+            wait = float(raw)
+        except ValueError:
+            wait = -1.0
+        if not 0 < wait <= 3600:
+            raise ValueError(f"APIKEYS_CONNECTION_WAIT must be a number of seconds from 0 to 3600, not '{raw[:20]}'")
+    return size, wait

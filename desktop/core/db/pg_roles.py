@@ -1,11 +1,12 @@
 """Least privilege on PostgreSQL: `apikeys grant ROLE --verifier|--manager`, run by the keys table's owner.
 
-A verifier may check keys and nothing else: column privileges on what verify and check read (scopes included)
-and write, and the SQL functions `apikeys_verify(text)` and `apikeys_verify(text, text[])`; it writes no audit
-event. A manager may do what the window and the command line do (DML and the id sequence, and appending to and
-reading the audit log: never changing or deleting its events), never change the schema. Every grant first
-revokes what the role had on the keys, so granting `--verifier` to a manager narrows it, and granting twice
-changes nothing.
+A verifier may check keys and nothing else: no privilege on any table, only EXECUTE on the SECURITY DEFINER
+functions verify needs (`apikeys_verify(text)`, `apikeys_verify(text, text[])`, and the app's
+`apikeys_revision()`, `apikeys_lookup(bytea)` and `apikeys_touch(…)`, the last two answering for one presented
+digest). A manager may
+do what the window and the command line do (DML and the id sequence, and reading the audit log, which only the
+server's triggers write), never change the schema. Every grant first revokes what the role had on the keys, so
+granting `--verifier` to a manager narrows it, and granting twice changes nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ from sqlalchemy.engine import Connection
 from desktop.core.db.base import Database
 from desktop.core.errors import InvalidInput, PermissionDenied
 
-#: What verify reads of a key (KeyStore.verify's lookup) and the one column it writes (its last use).
-VERIFY_COLUMNS = ("id", "digest", "active", "expires_at", "last_used_at", "scopes")
-TOUCH_COLUMNS = ("last_used_at",)
+#: The functions every role that may verify gets EXECUTE on (migrations 0003, 0005 and 0009), by signature.
+VERIFY_FUNCTIONS = (
+    "apikeys_revision()",
+    "apikeys_verify(text)",
+    "apikeys_verify(text, text[])",
+    "apikeys_lookup(bytea)",
+    "apikeys_touch(bytea, timestamp, timestamp)",
+)
 
 
 class Grant(enum.Enum):
@@ -36,12 +42,10 @@ class _Schema:
     keys: str
     versions: str
     sequence: str | None
-    function: str
     owner: str
-    #: The audit log and its id sequence (schema 0005 on): a manager appends to it and reads it, nothing more.
-    events: str | None = None
-    events_sequence: str | None = None
-    scoped_function: str | None = None
+    #: The audit log and its id sequence: a manager reads it, nothing more.
+    events: str
+    events_sequence: str | None
 
 
 def grant(db: Database, role: str, kind: Grant) -> str:
@@ -60,13 +64,13 @@ def grant(db: Database, role: str, kind: Grant) -> str:
             conn.exec_driver_sql(statement)
     if kind is Grant.VERIFIER:
         rights = (
-            f"verify keys only (SELECT of {', '.join(VERIFY_COLUMNS)} and UPDATE of last_used_at on api_keys, "
-            "EXECUTE on apikeys_verify(text) and apikeys_verify(text, text[]))"
+            "verify keys only (EXECUTE on apikeys_verify, apikeys_lookup, apikeys_touch and apikeys_revision; no "
+            "privilege on any table)"
         )
     else:
         rights = (
-            "manage keys (SELECT, INSERT, UPDATE, DELETE on api_keys and its id sequence; SELECT, INSERT on the "
-            "audit log key_events and its sequence; no schema changes)"
+            "manage keys (SELECT, INSERT, UPDATE, DELETE on api_keys and its id sequence; SELECT on the audit log "
+            "key_events, which the server writes; no schema changes)"
         )
     return f"Granted {role} the {kind.value} role on {db.location}: {rights}."
 
@@ -87,7 +91,7 @@ def _names(conn: Connection) -> _Schema:
     ).one()
     schema = str(row[0])
     events = conn.exec_driver_sql(
-        "SELECT to_regclass('key_events')::text, pg_get_serial_sequence(to_regclass('key_events')::text, 'id')"
+        "SELECT 'key_events'::regclass::text, pg_get_serial_sequence('key_events'::regclass::text, 'id')"
     ).one()
     return _Schema(
         schema=schema,
@@ -95,10 +99,8 @@ def _names(conn: Connection) -> _Schema:
         owner=str(row[2]),
         sequence=None if row[3] is None else str(row[3]),
         versions=str(row[4]),
-        function=f"{schema}.apikeys_verify(text)",
-        events=None if events[0] is None else str(events[0]),
+        events=str(events[0]),
         events_sequence=None if events[1] is None else str(events[1]),
-        scoped_function=None if events[0] is None else f"{schema}.apikeys_verify(text, text[])",
     )
 
 
@@ -142,37 +144,25 @@ def _grantee(conn: Connection, role: str, names: _Schema, location: str) -> str:
 def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
     # Start from nothing on the keys, so that a narrower grant takes away what the wider one gave (revoking
     # table privileges also revokes the column privileges), in the same transaction as the new grant.
+    functions = [f"{names.schema}.{signature}" for signature in VERIFY_FUNCTIONS]
     statements = [
-        f"REVOKE ALL ON TABLE {names.keys}, {names.versions} FROM {grantee}",
-        f"REVOKE ALL ON FUNCTION {names.function} FROM {grantee}",
-        # Every role that opens the database reads the schema's revision, and needs the schema to name anything.
+        f"REVOKE ALL ON TABLE {names.keys}, {names.versions}, {names.events} FROM {grantee}",
+        *(f"REVOKE ALL ON FUNCTION {function} FROM {grantee}" for function in functions),
+        # Every role that opens the database needs the schema to name anything, and reads its revision (a
+        # verifier through apikeys_revision(): it holds no privilege on any table).
         f"GRANT USAGE ON SCHEMA {names.schema} TO {grantee}",
-        f"GRANT SELECT ON TABLE {names.versions} TO {grantee}",
-        f"GRANT EXECUTE ON FUNCTION {names.function} TO {grantee}",
+        *(f"GRANT EXECUTE ON FUNCTION {function} TO {grantee}" for function in functions),
     ]
-    if names.sequence is not None:
-        statements.append(f"REVOKE ALL ON SEQUENCE {names.sequence} FROM {grantee}")
-    if names.events is not None and names.scoped_function is not None:
-        # The audit log: a manager appends to it and reads it (never UPDATE or DELETE: it is append-only);
-        # a verifier writes no event and gets nothing on it. Both may verify with scopes.
+    for sequence in (names.sequence, names.events_sequence):
+        if sequence is not None:
+            statements.append(f"REVOKE ALL ON SEQUENCE {sequence} FROM {grantee}")
+    if kind is Grant.MANAGER:
+        # The audit log is read, never written: the server's triggers write it, as the owner.
         statements += [
-            f"REVOKE ALL ON TABLE {names.events} FROM {grantee}",
-            f"REVOKE ALL ON FUNCTION {names.scoped_function} FROM {grantee}",
-            f"GRANT EXECUTE ON FUNCTION {names.scoped_function} TO {grantee}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {names.keys} TO {grantee}",
+            f"GRANT SELECT ON TABLE {names.events} TO {grantee}",
+            f"GRANT SELECT ON TABLE {names.versions} TO {grantee}",
         ]
-        if names.events_sequence is not None:
-            statements.append(f"REVOKE ALL ON SEQUENCE {names.events_sequence} FROM {grantee}")
-        if kind is Grant.MANAGER:
-            statements.append(f"GRANT SELECT, INSERT ON TABLE {names.events} TO {grantee}")
-            if names.events_sequence is not None:
-                statements.append(f"GRANT USAGE ON SEQUENCE {names.events_sequence} TO {grantee}")
-    if kind is Grant.VERIFIER:
-        statements += [
-            f"GRANT SELECT ({', '.join(VERIFY_COLUMNS)}) ON TABLE {names.keys} TO {grantee}",
-            f"GRANT UPDATE ({', '.join(TOUCH_COLUMNS)}) ON TABLE {names.keys} TO {grantee}",
-        ]
-    else:
-        statements.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {names.keys} TO {grantee}")
         if names.sequence is not None:
             statements.append(f"GRANT USAGE, SELECT ON SEQUENCE {names.sequence} TO {grantee}")
     return statements

@@ -2,7 +2,11 @@
 
 `postgresql://` and `postgresql+psycopg://` both mean psycopg 3; query parameters reach libpq unchanged
 (`host=/socket/folder`, `service=`, `sslmode=`), so a URL need carry no password (`.pgpass`, service file).
-Connections use TCP keepalives, so a silently dead network is noticed, and a connect timeout.
+Connections use TCP keepalives, so a silently dead network is noticed, and a connect timeout. Every connection
+pins its search_path (PIN_SEARCH_PATH: without `$user`), so a schema someone planted under the role's name
+cannot capture the app's unqualified SQL; to a host beyond this machine it
+verifies TLS unless told otherwise (desktop.core.db.pg_tls). It names its user@host in `apikeys.actor`, which
+the server's audit triggers (migration 0009) write as each event's actor.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Connection, Engine
 
+from desktop.core.audit import actor
 from desktop.core.db.base import ChangeListener, Found, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
-from desktop.core.db.idle import IdleConnections
+from desktop.core.db.idle import BoundedConnections, Busy, limits_from_environment
 from desktop.core.errors import (
     CHOOSE_ANOTHER,
     DatabaseError,
@@ -42,8 +47,16 @@ CONNECT_DEFAULTS = {
 }
 
 
-#: How long recording a use may wait for a lock (0 would mean "for ever" to PostgreSQL).
-TOUCH_WAIT_MS = 1
+#: Run on every new connection unless the URL's `options` set a search_path: the session's path (the server's
+#: default, or what its administrator set for the role or database) without `$user`, so that a schema named
+#: after the role, which the default `"$user", public` searches first, cannot capture the app's SQL; `public`
+#: when nothing is left; pg_temp last. Every name qualified: nothing is looked up before the path is pinned.
+PIN_SEARCH_PATH = (
+    "SELECT pg_catalog.set_config('search_path', pg_catalog.textcat(COALESCE(NULLIF("
+    "pg_catalog.array_to_string(pg_catalog.array_remove(pg_catalog.array_remove(pg_catalog.regexp_split_to_array("
+    "pg_catalog.current_setting('search_path'), '\\s*,\\s*'), '\"$user\"'), '$user'), ', '), ''), 'public'), "
+    "', pg_temp'), false)"
+)
 #: How long any statement waits for another session's lock (SQLite's busy timeout), and the schema lock.
 LOCK_WAIT_S = 5.0
 SCHEMA_WAIT_S = 120.0
@@ -58,10 +71,18 @@ class PostgresDatabase(SqlAlchemyDatabase):
     """A PostgreSQL database through psycopg 3."""
 
     def __init__(self, url: URL, target: str | None = None) -> None:
+        from desktop.core.db import pg_tls
+
         super().__init__(psycopg_url(url), target)
-        #: lookup()'s own autocommit connections, outside SQLAlchemy's pool.
-        self._readers: IdleConnections[Any] = IdleConnections(lambda conn: conn.close())
         self.location = describe(url)  # the spelling people wrote (`postgresql://`), not the driver's
+        try:
+            size, wait_s = limits_from_environment()
+        except ValueError as err:
+            raise DatabaseUnavailable(f"Cannot use the database {self.location}: {err}.") from None
+        #: lookup()'s and page()'s own autocommit connections, outside SQLAlchemy's pool: at most `size` open.
+        self._readers: BoundedConnections[Any] = BoundedConnections(lambda conn: conn.close(), size, wait_s)
+        self.tls = pg_tls.choose(self.url, self.location)
+        self.warning = self.tls.warning
 
     def _engine_arguments(self) -> dict[str, Any]:
         return {
@@ -74,12 +95,18 @@ class PostgresDatabase(SqlAlchemyDatabase):
         connect_args: dict[str, Any] = {
             name: value for name, value in CONNECT_DEFAULTS.items() if name not in self.url.query
         }
+        if self.tls.default is not None:
+            connect_args["sslmode"] = self.tls.default
+        if self.tls.rootcert is not None:
+            connect_args["sslrootcert"] = self.tls.rootcert
         # As on SQLite (its busy timeout), a change waits at most LOCK_WAIT_S for another session's lock, then
         # fails "busy"; PostgreSQL would wait for ever. Added to the URL's own `options`, unless they set it.
         options = self.url.query.get("options")
         options = options if isinstance(options, str) else " ".join(options or ())
         if "lock_timeout" not in options:
             options = f"{options} -c lock_timeout={int(LOCK_WAIT_S * 1000)}".strip()
+        if "apikeys.actor" not in options:
+            options = f"{options} -c apikeys.actor={_option_value(actor())}".strip()
         # psycopg prepares a statement run 5 times, and after 5 more PostgreSQL may plan it once for any
         # parameters: "is any key newer than $1?" then became a sequential scan of every key (200 ms at a
         # million, for each live refresh of the first page). A plan for the values at hand costs ~0.1 ms.
@@ -93,7 +120,10 @@ class PostgresDatabase(SqlAlchemyDatabase):
     def _create_engines(self) -> tuple[Engine, Engine]:
         # Reads in autocommit on the same pool: no BEGIN and ROLLBACK round trips around each page
         # (psycopg switches autocommit on the client, and a rollback outside a transaction sends nothing).
+        from sqlalchemy import event
+
         _, engine = super()._create_engines()
+        event.listen(engine, "connect", self._pin_search_path)
         return engine.execution_options(isolation_level="AUTOCOMMIT"), engine
 
     def translate(self, err: BaseException) -> DomainError | None:
@@ -111,7 +141,18 @@ class PostgresDatabase(SqlAlchemyDatabase):
         defaults = self._connect_args(pool=False)
         if connect_timeout is not None and "connect_timeout" in defaults:
             defaults["connect_timeout"] = connect_timeout
-        return engine.dialect.loaded_dbapi.connect(*cargs, **{**defaults, **cparams, "autocommit": True})
+        conn = engine.dialect.loaded_dbapi.connect(*cargs, **{**defaults, **cparams, "autocommit": True})
+        self._pin_search_path(conn, None)
+        return conn
+
+    def _pin_search_path(self, dbapi_connection: Any, _record: object) -> None:
+        """PIN_SEARCH_PATH on a new connection, committed (a pooled one is not in autocommit)."""
+        options = self.url.query.get("options")
+        if "search_path" in (options if isinstance(options, str) else " ".join(options or ())):
+            return
+        dbapi_connection.execute(PIN_SEARCH_PATH)
+        if not dbapi_connection.autocommit:
+            dbapi_connection.commit()
 
     def _fetch_one(self, sql: str, digest: bytes) -> Any:
         """One row by digest in one round trip on an idle autocommit connection of our own: a service's verify
@@ -120,24 +161,51 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return self._on_reader(lambda conn: conn.execute(sql, (digest,)).fetchone())
 
     def _on_reader(self, read: Callable[[Any], Any]) -> Any:
-        """`read` on an idle autocommit connection of our own, once more on a new one if the server dropped it."""
+        """`read` on an idle autocommit connection of our own, queueing for one when all are in use.
+
+        A connection the server dropped means it restarted or went away, and then every idle one died with it:
+        they are all closed, and `read` runs once more on a new connection. So the first check after a restart
+        succeeds, and "cannot reach" is said only when a new connection cannot be made or used either.
+        """
         import psycopg
 
-        for attempt in (1, 2):
-            conn = None
-            try:
-                conn = self._readers.take() or self.connect_raw()
-                row = read(conn)
-            except psycopg.Error as err:
-                if conn is not None:
-                    broken = conn.closed or conn.broken
-                    self._readers.give(conn, reusable=not broken)
-                    if broken and attempt == 1:
-                        continue  # a connection the server dropped (a restart): once more on a new one
-                raise self.translate(err) or err from None
-            self._readers.give(conn)
-            return row
-        raise AssertionError("unreachable")  # pragma: no cover
+        readers = self._readers
+        try:
+            conn = readers.acquire()
+        except Busy:
+            raise DatabaseUnavailable(
+                f"All {readers.size} connections to the database {self.location} stayed busy for "
+                f"{readers.wait_s:g} s. Try again; if the server can take more, raise APIKEYS_MAX_CONNECTIONS."
+            ) from None
+        try:
+            for fresh in (False, True):
+                try:
+                    if conn is None:
+                        conn = self.connect_raw()
+                    return read(conn)
+                except psycopg.Error as err:
+                    if conn is not None and (conn.closed or conn.broken):
+                        readers.discard(conn)
+                        conn = None
+                        if not fresh:
+                            readers.close_all()  # they died together (a restart): none is handed out again
+                            continue
+                    raise self.translate(err) or err from None
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            readers.release(conn)
+
+    def revision(self, known: Sequence[str]) -> str | None:
+        """The schema's revision; a role without SELECT on alembic_version (a verifier) reads it through the
+        SECURITY DEFINER `apikeys_revision()` (migration 0009). Before that, or on an empty database, as generic."""
+        with self.read() as conn:
+            readable = conn.exec_driver_sql(
+                "SELECT coalesce(has_table_privilege(to_regclass('alembic_version'), 'SELECT'), true), "
+                "coalesce(has_function_privilege(to_regprocedure('apikeys_revision()'), 'EXECUTE'), false)"
+            ).one()
+            if readable[0] or not readable[1]:
+                return super().revision(known)
+            return conn.exec_driver_sql("SELECT apikeys_revision()").scalar()
 
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
         """The generic page in one statement on a reader: one round trip instead of three through the pool
@@ -166,16 +234,10 @@ class PostgresDatabase(SqlAlchemyDatabase):
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SCHEMA_WAIT_S * 1000)}ms'")
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
 
-    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
-        """Record a use without queueing behind a writer that holds the row or the table: DatabaseLocked at once.
-
-        Without a lock_timeout PostgreSQL waits for ever, and verify would stall with the writer.
-        """
-        from desktop.core.db import statements as sql
-
-        with self.write() as conn:
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{TOUCH_WAIT_MS}ms'")
-            conn.execute(sql.TOUCH, {"key_id": key_id, "now": now, "stale": stale})
+    def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
+        """Record a use through `apikeys_touch` (a verifier may not UPDATE the keys): in one round trip on a reader,
+        never waiting for a writer that holds the row (it is skipped), never later than the server's clock."""
+        self._on_reader(lambda conn: conn.execute(TOUCH_SQL, (digest, naive_utc(now), naive_utc(stale))).fetchone())
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
@@ -205,10 +267,17 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return PgChangeListener.connect(self)
 
 
-#: verify's lookup by digest (the same columns as statements.LOOKUP, whose privileges a verifier has).
-LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = %s"
-#: check's lookup: the same with the scopes (a verifier is granted SELECT on them).
-LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM api_keys WHERE digest = %s"
+#: verify's lookup by digest, through the SECURITY DEFINER function (a verifier has no privilege on the table).
+LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM apikeys_lookup(%s)"
+#: check's lookup: the same with the scopes.
+LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM apikeys_lookup(%s)"
+#: Recording a use: SECURITY DEFINER too; it needs the key's digest, so only a key's holder can say it was used.
+TOUCH_SQL = "SELECT apikeys_touch(%s, %s, %s)"
+
+
+def _option_value(value: str) -> str:
+    """`value` as one word of libpq's `options` (spaces and backslashes escaped with a backslash)."""
+    return value.replace("\\", "\\\\").replace(" ", "\\ ")
 
 
 def _found(row: Any) -> Found:

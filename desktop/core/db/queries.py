@@ -3,7 +3,8 @@
 Every order is a sort key (an expression an index of migration 0004 holds exactly) and the id, each in its
 own direction (`expires` and `description` go up while ties go to the higher id first). Row values cannot
 seek on expression indexes, so a page after a position is read in two index walks: the rest of the position's
-tie group (`key = :k AND id < :id`), then what follows it (`key > :k`). Both seek; neither sorts.
+tie group (`key = :k AND id < :id`), then what follows it (`key > :k`). Both seek; neither sorts. The plan
+(desktop.core.db.query_plan) holds the sort keys and runs the walks; this module makes a Query into one.
 
 Search on SQLite: a term of 3+ characters found in fewer than RARE_MATCHES descriptions by the FTS5 trigram
 index is answered from that index (a bounded set, sorted); a commoner term by walking the order's index and
@@ -16,135 +17,34 @@ A term also finds keys by their scopes (desktop.core.db.scope_search).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from desktop.core.db import scope_search
-from desktop.core.db.rows import KEY_COLUMNS, key_record
+from desktop.core.db import query_skip, scope_search
+from desktop.core.db.query_plan import DIRECTIONS, NEVER_USED, NO_EXPIRY, SORT_KEYS, Plan, run, together
 from desktop.core.query import STALE_AFTER, Filter, Query, Sort, SortCursor
 from desktop.core.values import KeyRecord, Page
 
 #: Fewer FTS matches than this: read them all and sort; more: walk the order's index instead.
 RARE_MATCHES = 2000
-#: Stand-ins for "no expiry" (after every date) and "never used" (before every date), as the indexes hold them.
-NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
-NEVER_USED = datetime(1, 1, 1, tzinfo=UTC)
-
-#: The sort key of each order, per dialect: exactly the expressions migration 0004 indexes.
-SORT_KEYS = {
-    "sqlite": {
-        Sort.CREATED: "created_at",
-        Sort.EXPIRES: "coalesce(expires_at, '9999-12-31 23:59:59.999999')",
-        Sort.LAST_USED: "coalesce(last_used_at, '0001-01-01 00:00:00.000000')",
-        Sort.DESCRIPTION: "lower(description)",
-    },
-    "postgresql": {
-        Sort.CREATED: "created_at",
-        Sort.EXPIRES: "coalesce(expires_at, CAST('9999-12-31 23:59:59.999999' AS timestamp))",
-        Sort.LAST_USED: "coalesce(last_used_at, CAST('0001-01-01 00:00:00' AS timestamp))",
-        Sort.DESCRIPTION: "lower(description)",
-    },
-}
-#: (sort key descending, id descending) for each order before `reverse`.
-DIRECTIONS = {
-    Sort.CREATED: (True, True),
-    Sort.EXPIRES: (False, True),
-    Sort.LAST_USED: (True, True),
-    Sort.DESCRIPTION: (False, True),
-}
 
 
 def _like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """A query made SQL for one dialect: the WHERE conditions, their parameters, the order."""
-
-    dialect: str
-    sort: Sort
-    conditions: tuple[str, ...]
-    params: dict[str, Any]
-    key_desc: bool
-    id_desc: bool
-    #: The filter holds the sort key to one value (never used, by last use): the order is the id's alone.
-    fixed_key: bool = False
-
-    @property
-    def key(self) -> str:
-        return SORT_KEYS[self.dialect][self.sort]
-
-    def flipped(self) -> _Plan:
-        return _Plan(
-            self.dialect, self.sort, self.conditions, self.params, not self.key_desc, not self.id_desc, self.fixed_key
-        )
-
-    def time(self, moment: datetime) -> Any:
-        naive = moment.astimezone(UTC).replace(tzinfo=None)
-        # SQLite holds SQLAlchemy's DATETIME text; psycopg takes a naive datetime for `timestamp`.
-        return naive.isoformat(" ", "microseconds") if self.dialect == "sqlite" else naive
-
-    def cursor_value(self, cursor: SortCursor) -> Any:
-        value = cursor.value
-        if self.sort is Sort.DESCRIPTION:
-            return value
-        if value is None:
-            value = NO_EXPIRY if self.sort is Sort.EXPIRES else NEVER_USED
-        assert isinstance(value, datetime)
-        return self.time(value)
-
-    @property
-    def cursor_param(self) -> str:
-        return "lower(:ck)" if self.sort is Sort.DESCRIPTION else ":ck"
-
-    def select(self, extra: tuple[str, ...], limit: int, *, ties: bool = False) -> tuple[str, dict[str, Any]]:
-        conditions = self.conditions
-        if extra and self.dialect == "sqlite" and not self.fixed_key:
-            cursor_bound = None if ties else ("<" if self.key_desc else ">")
-            conditions = tuple(self._unindexed(c, cursor_bound) for c in conditions)
-        where = " AND ".join((*conditions, *extra)) or "TRUE"
-        id_order = f"id {'DESC' if self.id_desc else 'ASC'}"
-        # Within one tie group the key is fixed: SQLite does not see an expression fixed by `=`, and would sort.
-        order = id_order if ties or self.fixed_key else f"{self.key} {'DESC' if self.key_desc else 'ASC'}, {id_order}"
-        return f"SELECT {KEY_COLUMNS} FROM api_keys WHERE {where} ORDER BY {order} LIMIT {int(limit)}", self.params
-
-    def _unindexed(self, condition: str, cursor_bound: str | None) -> str:
-        """A filter's bound on the sort key, hidden from SQLite's planner (`+`) where the cursor's bound must be
-        the index range instead: SQLite ranges over one lower and one upper bound per column, and a filter's
-        `expires > now` chosen over the cursor's `expires > :ck` would walk from now to the cursor on each page.
-        In a tie group (`key = :ck`) every bound of the filter is hidden."""
-        prefix = self.key + " "
-        if not condition.startswith(prefix):
-            return condition
-        operator = condition[len(prefix) :].split(" ", 1)[0]
-        if cursor_bound is None or operator[0] == cursor_bound:
-            return "+" + condition
-        return condition
-
-    def following(
-        self, cursor: SortCursor, id_param: str = "cid"
-    ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]:
-        """The two conditions for rows after `cursor` in this order: its tie group's rest, then beyond it."""
-        params = {**self.params, "ck": self.cursor_value(cursor), id_param: cursor.id}
-        ties = (f"{self.key} = {self.cursor_param}", f"id {'<' if self.id_desc else '>'} :{id_param}")
-        beyond = (f"{self.key} {'<' if self.key_desc else '>'} {self.cursor_param}",)
-        return ties, beyond, params
-
-
-def plan(conn: Connection, query: Query, now: datetime) -> _Plan:
+def plan(conn: Connection, query: Query, now: datetime) -> Plan:
     dialect = conn.dialect.name
     if dialect not in SORT_KEYS:
         dialect = "postgresql"  # standard SQL: CAST, lower(), coalesce
     key_desc, id_desc = DIRECTIONS[query.sort]
     if query.reverse:
         key_desc, id_desc = not key_desc, not id_desc
-    draft = _Plan(dialect, query.sort, (), {}, key_desc, id_desc)
+    draft = Plan(dialect, query.sort, (), {}, key_desc, id_desc)
     expires = _filtering(dialect, query.sort, Sort.EXPIRES)
     used = _filtering(dialect, query.sort, Sort.LAST_USED)
     conditions: list[str] = []
@@ -176,7 +76,7 @@ def plan(conn: Connection, query: Query, now: datetime) -> _Plan:
     if query.search:
         conditions.append(_search(conn, dialect, query, params))
     fixed = (status, query.sort) in ((Filter.UNUSED, Sort.LAST_USED), (Filter.NEVER_EXPIRES, Sort.EXPIRES))
-    return _Plan(dialect, query.sort, tuple(conditions), params, key_desc, id_desc, fixed)
+    return Plan(dialect, query.sort, tuple(conditions), params, key_desc, id_desc, fixed)
 
 
 def _filtering(dialect: str, order: Sort, key: Sort) -> str:
@@ -220,43 +120,16 @@ def _rare(conn: Connection, term: str) -> bool:
     return int(found) < RARE_MATCHES
 
 
-def _run(
-    conn: Connection,
-    plan_: _Plan,
-    extra: tuple[str, ...],
-    limit: int,
-    params: dict[str, Any] | None = None,
-    *,
-    ties: bool = False,
-) -> list[KeyRecord]:
-    sql, base = plan_.select(extra, limit, ties=ties)
-    return [key_record(r) for r in conn.execute(text(sql), params if params is not None else base)]
-
-
-def _after(conn: Connection, plan_: _Plan, cursor: SortCursor, limit: int) -> list[KeyRecord]:
+def _after(conn: Connection, plan_: Plan, cursor: SortCursor, limit: int) -> list[KeyRecord]:
     ties, beyond, params = plan_.following(cursor)
-    rows = _run(conn, plan_, ties, limit, params, ties=True)
+    rows = run(conn, plan_, ties, limit, params, ties=True)
     if len(rows) < limit:
-        rows += _run(conn, plan_, beyond, limit - len(rows), params)
+        rows += run(conn, plan_, beyond, limit - len(rows), params)
     return rows
 
 
-def first(conn: Connection, plan_: _Plan, limit: int) -> list[KeyRecord]:
-    return _run(conn, plan_, (), limit)
-
-
-def _together(
-    conn: Connection, parts: Sequence[tuple[_Plan, tuple[str, ...], int, bool]], params: dict[str, Any]
-) -> list[list[KeyRecord]]:
-    """Several index walks in one statement (one round trip, one snapshot); each part's rows in its order."""
-    selects = []
-    for number, (plan_, extra, limit, ties) in enumerate(parts):
-        sql, _ = plan_.select(extra, limit, ties=ties)
-        selects.append(f"SELECT {number} AS part, p{number}.* FROM ({sql}) AS p{number}")
-    found: list[list[KeyRecord]] = [[] for _ in parts]
-    for row in conn.execute(text(" UNION ALL ".join(selects)), params):
-        found[row[0]].append(key_record(row[1:]))
-    return found
+def first(conn: Connection, plan_: Plan, limit: int) -> list[KeyRecord]:
+    return run(conn, plan_, (), limit)
 
 
 def page(
@@ -269,8 +142,6 @@ def page(
     sort between it and the page's edge).
     """
     plan_ = plan(conn, query, now)
-    from desktop.core.db import query_skip
-
     if query_skip.applies(plan_):
         return _skipping_page(conn, plan_, size, after, before)
     if after is None and before is None:
@@ -282,7 +153,7 @@ def page(
     ties, beyond, params = main.following(position)
     check_ties, check_beyond, _ = check.following(position, "cid2")
     params["cid2"] = position.id + (1 if check.id_desc else -1)
-    found = _together(
+    found = together(
         conn,
         [(main, ties, size + 1, True), (main, beyond, size + 1, False), (check, check_ties, 1, True),
          (check, check_beyond, 1, False)],
@@ -296,26 +167,24 @@ def page(
 
 
 def _skipping_page(
-    conn: Connection, plan_: _Plan, size: int, after: SortCursor | None, before: SortCursor | None
+    conn: Connection, plan_: Plan, size: int, after: SortCursor | None, before: SortCursor | None
 ) -> Page:
     """page() for a common term in description order (desktop.core.db.query_skip): the same parts, each read
     through the distinct descriptions: several statements, in the read's one transaction (one snapshot)."""
-    from desktop.core.db.query_skip import beyond
-
     if after is None and before is None:
-        rows = beyond(conn, plan_, None, size + 1)
+        rows = query_skip.beyond(conn, plan_, None, size + 1)
         return Page(tuple(rows[:size]), False, len(rows) > size)
     position = after if after is not None else before
     assert position is not None and isinstance(position.value, str)
     main, check = (plan_, plan_.flipped()) if after is not None else (plan_.flipped(), plan_)
     ties, _, params = main.following(position)
-    rows = _run(conn, main, ties, size + 1, params, ties=True)
+    rows = run(conn, main, ties, size + 1, params, ties=True)
     if len(rows) <= size:
-        rows += beyond(conn, main, position.value, size + 1 - len(rows))
+        rows += query_skip.beyond(conn, main, position.value, size + 1 - len(rows))
     check_ties, _, check_params = check.following(position, "cid2")
     check_params["cid2"] = position.id + (1 if check.id_desc else -1)
-    other_side = bool(_run(conn, check, check_ties, 1, check_params, ties=True)) or bool(
-        beyond(conn, check, position.value, 1)
+    other_side = bool(run(conn, check, check_ties, 1, check_params, ties=True)) or bool(
+        query_skip.beyond(conn, check, position.value, 1)
     )
     if after is not None:
         return Page(tuple(rows[:size]), other_side, len(rows) > size)

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from desktop.core.db.query_plan import Plan, together
 from desktop.core.query import Sort
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from desktop.core.db.queries import _Plan
     from desktop.core.values import KeyRecord
 
 
-def applies(plan_: _Plan) -> bool:
+def applies(plan_: Plan) -> bool:
     params = plan_.params
     return (
         plan_.dialect == "sqlite"
@@ -38,7 +38,7 @@ def applies(plan_: _Plan) -> bool:
     )
 
 
-def _next_descriptions(conn: Connection, plan_: _Plan, after: str | None, rows: int) -> list[str]:
+def _next_descriptions(conn: Connection, plan_: Plan, after: str | None, rows: int) -> list[str]:
     """The next distinct descriptions (lowered) after `after` (None: from the start) in the plan's direction that
     contain the term: as many as bring `rows` rows before the filters (fewer at the end)."""
     op, direction = ("<", "DESC") if plan_.key_desc else (">", "ASC")
@@ -59,11 +59,9 @@ def _next_descriptions(conn: Connection, plan_: _Plan, after: str | None, rows: 
     return descriptions
 
 
-def beyond(conn: Connection, plan_: _Plan, after: str | None, limit: int) -> list[KeyRecord]:
+def beyond(conn: Connection, plan_: Plan, after: str | None, limit: int) -> list[KeyRecord]:
     """Up to `limit` rows the plan finds strictly beyond the description `after` (None: from the start), in
     its order."""
-    from desktop.core.db.queries import _together
-
     rows: list[KeyRecord] = []
     at = after
     while len(rows) < limit:
@@ -74,7 +72,7 @@ def beyond(conn: Connection, plan_: _Plan, after: str | None, limit: int) -> lis
         wanted = limit - len(rows)
         params = {**plan_.params, **{f"sk{n}": d for n, d in enumerate(descriptions)}}
         parts = [(plan_, (f"{plan_.key} = :sk{n}",), wanted, True) for n in range(len(descriptions))]
-        for found in _together(conn, parts, params):
+        for found in together(conn, parts, params):
             rows += found
         at = descriptions[-1]
     return rows[:limit]

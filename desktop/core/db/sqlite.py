@@ -1,4 +1,4 @@
-"""SQLite files through plain sqlite3: errors by code, pragmas, and the fast paths (no SQLAlchemy imported here).
+"""SQLite files through plain sqlite3: the fast paths (no SQLAlchemy imported here; errors and pragmas: sqlite_conn).
 
 Opening, the revision check, keyset pages, verification lookups, recording uses and change detection run on
 sqlite3 connections of our own; SQLAlchemy's engine (desktop.core.db.sqlite_engine) is built only when the
@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -18,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from desktop.core.db import sqlite_conn
 from desktop.core.db.base import Database, Found, NewRow, ScopedFound
 from desktop.core.db.idle import IdleConnections
 from desktop.core.db.paths import Identity, current_identity
-from desktop.core.db.rows import KEY_COLUMNS, key_record, utc_time
+from desktop.core.db.rows import KEY_COLUMNS, cached_utc_time, key_record
+from desktop.core.db.sqlite_conn import configure, not_ours_or_damaged, translate, translate_any
 from desktop.core.errors import (
-    DatabaseError,
     DatabaseLocked,
-    DatabaseReadOnly,
     DatabaseUnavailable,
     DomainError,
     NotADatabase,
@@ -37,93 +36,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_S = 5.0
 #: How long a lookup may wait for a lock. In WAL mode readers never wait for a writer; a database that
 #: cannot be switched to WAL (read-only) makes them wait for a committing writer, and a service should
 #: rather answer "try again" soon than hold its request for the full busy timeout.
 LOOKUP_WAIT_MS = 250
 #: Recording a use never waits for another writer: it is bookkeeping, and the store retries it later.
 TOUCH_WAIT_MS = 0
-
-# -- error translation -------------------------------------------------------
-
-# SQLite's primary result codes (the low byte of an extended code), as sqlite3 names them.
-_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-_DAMAGED = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
-_UNREACHABLE = frozenset({sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PERM})
-
-
-def not_ours_or_damaged(location: str) -> NotADatabase:
-    return NotADatabase(
-        f"{location} is not an API Key Manager database, or damaged. Choose another file or restore a backup."
-    )
-
-
-def sqlite_code(err: BaseException | None) -> int | None:
-    code = getattr(err, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
-def translate(err: BaseException, location: str, *, waited_s: float | None = None) -> DomainError:
-    """Map a sqlite3 error (or SQLAlchemy's wrapper of one) onto a message a person can act on, by its code.
-
-    No SQL and no values in the message. `waited_s`: how long the connection waited for a lock.
-    """
-    orig = getattr(err, "orig", err)  # SQLAlchemy's DBAPIError wraps the driver's error
-    reason = str(orig) if orig is not None else type(err).__name__
-    code = sqlite_code(orig)
-    if code in _BUSY:
-        waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
-        return DatabaseLocked(
-            f"The database {location} is busy: another program has held it locked for more "
-            f"than {waited:g} s. Close other programs using it and try again."
-        )
-    if code == sqlite3.SQLITE_READONLY:
-        return DatabaseReadOnly(
-            f"The database {location} is read-only. Check the file's permissions, or open a copy you can write."
-        )
-    if code in _DAMAGED:
-        return not_ours_or_damaged(location)
-    if code == sqlite3.SQLITE_FULL:
-        return DatabaseError(f"The disk holding {location} is full. Free some space and try again.")
-    if code in _UNREACHABLE:
-        return DatabaseUnavailable(
-            f"Cannot use the database {location} ({reason}). Check that the file and its folder can be read "
-            "and written."
-        )
-    if code == sqlite3.SQLITE_ERROR and reason.startswith(("no such table", "no such column")):
-        # A table gone after the revision check passed (dropped by another program): SQLite has no
-        # better code than the generic one for it.
-        return not_ours_or_damaged(location)
-    return DatabaseError(f"The database {location} reported an error ({reason}).")
-
-
-def translate_any(err: BaseException, location: str) -> DomainError | None:
-    """`translate` for sqlite3's errors and SQLAlchemy's; None for anything else."""
-    if isinstance(err, sqlite3.Error) or isinstance(getattr(err, "orig", None), sqlite3.Error):
-        return translate(err, location)
-    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")  # loaded whenever one of its errors can exist
-    if sqlalchemy_exc is not None and isinstance(err, sqlalchemy_exc.SQLAlchemyError):
-        # e.g. the connection pool timed out
-        return DatabaseError(f"The database {location} could not be used ({type(err).__name__}). Try again.")
-    return None
-
-
-# -- connections ---------------------------------------------------------------
-
-
-def configure(conn: sqlite3.Connection, busy_ms: int | None = None) -> None:
-    """What every connection of ours gets, sqlite3's own or one of SQLAlchemy's pool."""
-    # Take transaction control away from pysqlite (SQLAlchemy's documented fix): it would otherwise defer
-    # BEGIN and break isolation and DDL.
-    conn.isolation_level = None
-    cursor = conn.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000) if busy_ms is None else busy_ms}")
-    # A key is shown only after COMMIT returned: make that survive power loss.
-    cursor.execute("PRAGMA synchronous = FULL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
-
 
 # SQLAlchemy stores DATETIME on SQLite as "YYYY-MM-DD HH:MM:SS.ffffff" text (naive UTC here); the fast paths
 # read and write that text directly.
@@ -222,7 +140,7 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=busy_ms / 1000) from None
 
     def revision(self, known: Sequence[str]) -> str | None:
-        with self._pooled(int(BUSY_TIMEOUT_S * 1000)) as conn:
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             tables.discard("sqlite_sequence")
             if "alembic_version" not in tables:
@@ -242,7 +160,7 @@ class SqliteDatabase(Database):
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
         text = sqlite_time_text
         # A page may wait for a writer as long as any read (rollback-journal files; WAL readers never wait).
-        with self._pooled(int(BUSY_TIMEOUT_S * 1000)) as conn:
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
             # fetchall() steps each statement to its end; the transaction keeps the three reads consistent.
             conn.execute("BEGIN")
             if before is not None:
@@ -273,44 +191,47 @@ class SqliteDatabase(Database):
         return bool(conn.execute(query, (sqlite_time_text(cursor.created_at), cursor.id)).fetchone()[0])
 
     def count(self, newer_than: Cursor | None = None) -> int:
-        with self._pooled(int(BUSY_TIMEOUT_S * 1000)) as conn:
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
             if newer_than is None:
                 return int(conn.execute("SELECT count(*) FROM api_keys").fetchone()[0])
             query = f"SELECT count(*) FROM api_keys WHERE {_NEWER}"
             return int(conn.execute(query, (sqlite_time_text(newer_than.created_at), newer_than.id)).fetchone()[0])
 
     def lookup(self, digest: bytes) -> Found | None:
-        # The hot path: take and give inline (a context manager costs a fifth of the whole call).
+        # The hot path: take and give inline (a context manager costs a fifth of the whole call, a method
+        # call each way a twentieth).
+        idle = self._idle
         try:
-            conn = self._take()
+            conn = idle.take() or self.connect()
             try:
                 # fetchall() steps the statement to its end, so no read transaction stays open.
                 rows = conn.execute(self._LOOKUP, (digest,)).fetchall()
             finally:
-                self._give(conn)
+                idle.give(conn, reusable=not conn.in_transaction)
         except sqlite3.Error as err:  # translated here: a context manager costs a tenth of this call
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if not rows:
             return None
         key_id, stored, active, expires_at, last_used_at = rows[0]
-        return key_id, stored, bool(active), utc_time(expires_at), utc_time(last_used_at)
+        return key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at)
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         # As lookup(), with the scopes: check() pays what verify() pays.
+        idle = self._idle
         try:
-            conn = self._take()
+            conn = idle.take() or self.connect()
             try:
                 rows = conn.execute(self._LOOKUP_SCOPED, (digest,)).fetchall()
             finally:
-                self._give(conn)
+                idle.give(conn, reusable=not conn.in_transaction)
         except sqlite3.Error as err:
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if not rows:
             return None
         key_id, stored, active, expires_at, last_used_at, scopes = rows[0]
-        return (key_id, stored, bool(active), utc_time(expires_at), utc_time(last_used_at)), scopes
+        return (key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at)), scopes
 
-    def touch(self, key_id: int, now: datetime, stale: datetime) -> None:
+    def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         with self._pooled(TOUCH_WAIT_MS) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
 
-from desktop.core.db import sqlite
+from desktop.core.db import sqlite_conn
 from desktop.core.db.generic import SqlAlchemyDatabase
 from desktop.core.errors import DomainError
 
@@ -19,7 +19,7 @@ from desktop.core.errors import DomainError
 def _install_listeners(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        sqlite.configure(dbapi_connection)
+        sqlite_conn.configure(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -30,7 +30,7 @@ def _install_listeners(engine: Engine) -> None:
 
 
 def _engines(url: URL) -> tuple[Engine, Engine]:
-    connect_args = {"timeout": sqlite.BUSY_TIMEOUT_S, "check_same_thread": False}
+    connect_args = {"timeout": sqlite_conn.BUSY_TIMEOUT_S, "check_same_thread": False}
     engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
     _install_listeners(engine)
     return engine, engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -55,7 +55,7 @@ class SqliteMemoryDatabase(SqlAlchemyDatabase):
         return _engines(self.url)
 
     def translate(self, err: BaseException) -> DomainError | None:
-        return sqlite.translate_any(err, self.location)
+        return sqlite_conn.translate_any(err, self.location)
 
     def data_version(self) -> int | None:
         with self._watch_lock, self.translated():

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.core.db import paths, sqlite
+from desktop.core.db import paths, sqlite_conn
 from desktop.core.db.migrate import migrate
 from desktop.core.db.paths import identity_of
 from desktop.core.db.sqlite import SqliteDatabase
@@ -60,7 +60,7 @@ def _anchor(db: SqliteDatabase) -> sqlite3.Connection:
     try:
         conn = db.connect()
     except sqlite3.Error as err:
-        raise sqlite.translate(err, db.location) from None
+        raise sqlite_conn.translate(err, db.location) from None
     if paths.current_identity(db.file) != db.identity:
         conn.close()
         raise DatabaseUnavailable(f"The database {db.location} changed while it was being opened; try again.")
@@ -119,13 +119,13 @@ def _ensure_wal(db: SqliteDatabase) -> None:
     try:
         conn = db.connect()
     except sqlite3.Error as err:
-        raise sqlite.translate(err, db.location) from None
+        raise sqlite_conn.translate(err, db.location) from None
     try:
         try:
             if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
                 return
         except sqlite3.Error as err:
-            raise sqlite.translate(err, db.location) from None
+            raise sqlite_conn.translate(err, db.location) from None
         if db.read_only:
             _warn_not_wal(db.location, "it is opened read-only")
             return
@@ -136,13 +136,13 @@ def _ensure_wal(db: SqliteDatabase) -> None:
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.Error as err:
-            code = sqlite.sqlite_code(err)
+            code = sqlite_conn.sqlite_code(err)
             if code == sqlite3.SQLITE_READONLY:
                 _warn_not_wal(db.location, "it is read-only")
             elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 _warn_not_wal(db.location, "another program is using it; the next open tries again")
             else:
-                raise sqlite.translate(err, db.location) from None
+                raise sqlite_conn.translate(err, db.location) from None
         else:
             if mode != "wal":
                 _warn_not_wal(db.location, f"it stays in {mode} mode")

@@ -129,6 +129,12 @@ EVENTS_NEWEST_FIRST = (KeyEvent.at.desc(), KeyEvent.id.desc())
 ROLLED_AMONG = (
     select(KeyEvent.key_id).where(KeyEvent.key_id.in_(KEY_IDS), KeyEvent.action == bindparam("rolled")).distinct()
 )
+#: The masked forms of these keys, from their events (a deleted key's too): what the log's details name by id.
+MASKED_OF = (
+    select(KeyEvent.key_id, KeyEvent.masked)
+    .where(KeyEvent.key_id.in_(KEY_IDS), KeyEvent.masked.is_not(None))
+    .distinct()
+)
 #: Whether any key was ever rolled: one seek in 0006's index on (action, at, id).
 ANY_ROLLED = select(KeyEvent.id).where(KeyEvent.action == bindparam("rolled")).limit(1)
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from desktop.ui import theme
-from desktop.ui.database_actions import is_server_url
+from desktop.ui.names import is_server_url
 
 PLACEHOLDER = "postgresql://alice@db.example.com/apikeys?sslmode=verify-full"
 

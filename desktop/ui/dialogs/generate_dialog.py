@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QEvent, QRect, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import QDate, QEvent, QRect, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCalendarWidget,
     QCheckBox,
     QDateEdit,
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import InvalidInput
-from desktop.core.validation import MAX_EXPIRY, validate_description, validate_expiry
+from desktop.core.validation import MAX_EXPIRY, parse_expiry, validate_description, validate_expiry
 from desktop.ui import theme
 from desktop.ui.dialogs.description_field import description_counter, description_edit, update_counter
 
@@ -43,11 +45,24 @@ def preset_date(today: date, days: int) -> date:
 
 
 class ExpiryCalendar(QCalendarWidget):
-    """The date picker: days outside the allowed range (the past) look disabled, not merely shaded."""
+    """The date picker: days before `first` (the past) look disabled, not merely shaded, and cannot be picked.
+
+    Its date edit accepts any date typed, so that a past one can be named and refused inline; the calendar keeps
+    its own first day (the edit would hand it its range each time it pops up).
+    """
+
+    def __init__(self, first: QDate, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.first = first
+
+    def showEvent(self, event: QShowEvent) -> None:
+        with QSignalBlocker(self):  # a changed selection would become the edit's date
+            self.setMinimumDate(self.first)
+        super().showEvent(event)
 
     def paintCell(self, painter: QPainter, rect: QRect, date: QDate | object) -> None:
         assert isinstance(date, QDate)
-        if self.minimumDate() <= date <= self.maximumDate():
+        if self.first <= date <= self.maximumDate():
             super().paintCell(painter, rect, date)
             return
         palette = self.palette()
@@ -56,6 +71,47 @@ class ExpiryCalendar(QCalendarWidget):
         painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(date.day()))
         painter.restore()
+
+
+class ExpiryEdit(QDateEdit):
+    """A date edit that keeps what was typed: a past date is taken (the dialog says why it cannot be used), and
+    an incomplete one stays as typed when the focus leaves, instead of silently turning back into the last date.
+    """
+
+    #: The text changed (typed, or set): the dialog checks it again.
+    textChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lineEdit().textChanged.connect(self.textChanged)
+
+    def problem(self) -> str | None:
+        """Why the text typed is not a whole date (None when it is one)."""
+        text = self.text()
+        try:
+            parse_expiry(text)
+        except InvalidInput:
+            return f"“{text}” is not a whole date: type it as YYYY-MM-DD." if text.strip() else "Type a date."
+        return None
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self._pass_focus(event, super().focusInEvent, QWidget.focusInEvent)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self._pass_focus(event, super().focusOutEvent, QWidget.focusOutEvent)
+
+    def _pass_focus(
+        self,
+        event: QFocusEvent,
+        as_a_date_edit: Callable[[QFocusEvent], None],
+        as_a_widget: Callable[[QWidget, QFocusEvent], None],
+    ) -> None:
+        if self.problem() is None:
+            as_a_date_edit(event)
+            return
+        # QDateTimeEdit would put its last whole date back, silently: only tell the text field.
+        QApplication.sendEvent(self.lineEdit(), event)
+        as_a_widget(self, event)
 
 
 #: Lines of text the reason under the form always has room for, so the dialog keeps its size as it changes.
@@ -86,13 +142,14 @@ class GenerateKeyDialog(QDialog):
         self.expiry_enabled.setObjectName("expiryEnabled")
         self.expiry_enabled.setAccessibleName("Set an expiry date")
         self.expiry_enabled.setToolTip("Unchecked: the key never expires")
-        self.expiry_edit = QDateEdit(self)
+        self.expiry_edit = ExpiryEdit(self)
         self.expiry_edit.setObjectName("expiryEdit")
         self.expiry_edit.setAccessibleName("Expiry date")
         self.expiry_edit.setCalendarPopup(True)
-        self.expiry_edit.setCalendarWidget(ExpiryCalendar(self.expiry_edit))
+        self.expiry_edit.setCalendarWidget(ExpiryCalendar(QDate(self._today), self.expiry_edit))
         self.expiry_edit.setDisplayFormat("yyyy-MM-dd")
-        self.expiry_edit.setDateRange(QDate(self._today), QDate(MAX_EXPIRY))
+        # Any date can be typed (a past one is named and refused inline, not swallowed keystroke by keystroke).
+        self.expiry_edit.setDateRange(QDate(1, 1, 1), QDate(MAX_EXPIRY))
         self.expiry_edit.setDate(QDate(preset_date(self._today, DEFAULT_EXPIRY_DAYS)))
         self.expiry_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         # Rows as widgets: PySide does not take ownership of a layout given to QFormLayout.addRow,
@@ -170,6 +227,7 @@ class GenerateKeyDialog(QDialog):
         self.description_edit.textChanged.connect(self._on_description_edit_text_changed)
         self.expiry_enabled.toggled.connect(self._on_expiry_enabled_toggled)
         self.expiry_edit.dateChanged.connect(self._on_expiry_edit_date_changed)
+        self.expiry_edit.textChanged.connect(self._on_expiry_edit_text_changed)
         self.scopes_edit.textChanged.connect(self._on_description_edit_text_changed)
         self._on_expiry_enabled_toggled(False)
         self._refresh()
@@ -210,10 +268,23 @@ class GenerateKeyDialog(QDialog):
     # -- inside --
 
     def _problem(self) -> str | None:
+        """Why the description or the scopes cannot be used (the expiry's reason shows under its own field)."""
         try:
             self.description()
-            validate_expiry(self.expires_on(), self._today)
             self.scopes()
+        except InvalidInput as err:
+            return err.message
+        return None
+
+    def _expiry_problem(self) -> str | None:
+        """Why the expiry typed cannot be used: not a whole date, or a past (or too distant) one."""
+        if not self.expiry_enabled.isChecked():
+            return None
+        problem = self.expiry_edit.problem()
+        if problem is not None:
+            return problem
+        try:
+            validate_expiry(self.expires_on(), self._today)
         except InvalidInput as err:
             return err.message
         return None
@@ -229,20 +300,26 @@ class GenerateKeyDialog(QDialog):
     def _refresh(self) -> None:
         too_long = update_counter(self.counter, self.description_edit.text(), self.palette())
         problem = self._problem()
-        self.confirm_button.setEnabled(problem is None and not self._busy)
+        expiry_problem = self._expiry_problem()
+        self.confirm_button.setEnabled(problem is None and expiry_problem is None and not self._busy)
         if problem is None:
             self.error_label.hide()
         elif self._touched or too_long:
             self._show_error(problem)
         else:
             self._show_reason(problem)  # why Generate is off, before anything was typed: not an error yet
-        on = self.expiry_enabled.isChecked()
         when = self.expires_on()
-        self.expiry_hint.setText(
-            f"Valid through the end of {when.isoformat()} (local time), then rejected."
-            if on and when is not None
-            else "The key never expires."
-        )
+        if expiry_problem is not None:
+            self.expiry_hint.setText(expiry_problem)
+            self.expiry_hint.setStyleSheet(f"color: {theme.error_text(self.palette()).name()};")
+        else:
+            self.expiry_hint.setText(
+                "The key never expires."
+                if when is None
+                else f"Valid through the end of {when.isoformat()} (local time), then rejected."
+            )
+            self.expiry_hint.setStyleSheet("")
+        self.expiry_hint.setProperty("level", "error" if expiry_problem else "hint")
 
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
@@ -273,9 +350,12 @@ class GenerateKeyDialog(QDialog):
     def _on_expiry_edit_date_changed(self, _value: QDate) -> None:
         self._refresh()
 
+    def _on_expiry_edit_text_changed(self, _text: str) -> None:
+        self._refresh()
+
     def _on_confirm_button_clicked(self) -> None:
         self._touched = True
-        problem = self._problem()
+        problem = self._problem() or self._expiry_problem()
         if problem is not None:
             self._refresh()
             return

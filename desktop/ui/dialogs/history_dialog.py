@@ -6,6 +6,7 @@ reads each page off the GUI thread and hands it to `show_page`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import presentation
+from desktop.core.clock import SYSTEM_CLOCK
 from desktop.core.values import Action, Event, EventCursor, EventPage
 from desktop.ui.key_table_model import format_moment
 from desktop.ui.text import plain_tooltip
@@ -41,61 +44,13 @@ ACTION_TEXT = {
     Action.SCOPES_CHANGED: "Scopes changed",
     Action.DELETED: "Deleted",
     Action.SEEDED: "Seeded",
+    Action.CHANGED: "Changed",
 }
 
 
-def _value(value: object) -> str:
-    if isinstance(value, list):
-        return " ".join(str(item) for item in value) or "none"
-    if isinstance(value, str):
-        return f"“{value}”"
-    return str(value)
-
-
-def _moment(value: object) -> str:
-    try:
-        return format_moment(datetime.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def _duration(seconds: object) -> str:
-    total = int(seconds) if isinstance(seconds, int | float) else 0
-    if total == 0:
-        return "none"
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
-        if total % size == 0:
-            count = total // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{total} s"
-
-
-#: Known details, each as a person reads it; anything else is shown as "name: value".
-_DETAIL_TEXT = {
-    "description": lambda v: _value(v),
-    "expires_at": lambda v: "never expires" if v is None else f"expires {_moment(v)}",
-    "active": lambda v: "active" if v else "inactive",
-    "scopes": lambda v: f"scopes: {_value(v)}",
-    "rolled_from": lambda v: f"rolled from key #{v}",
-    "new_key_id": lambda v: f"replaced by key #{v}",
-    "grace_seconds": lambda v: f"grace {_duration(v)}",
-    "count": lambda v: f"{v:,} keys" if isinstance(v, int) else f"count: {v}",
-    "interrupted": lambda v: "interrupted" if v else "",
-}
-
-
-def details_text(event: Event) -> str:
-    """The details as a person reads them (plain text: descriptions are shown as typed)."""
-    details = dict(event.details)
-    parts: list[str] = []
-    if "from" in details and "to" in details:
-        parts.append(f"{_value(details.pop('from'))} → {_value(details.pop('to'))}")
-    if event.action == Action.ROLLED and "expires_at" in details:
-        parts.append(f"old key works until {_moment(details.pop('expires_at'))}")
-    for name in [n for n in _DETAIL_TEXT if n in details]:
-        parts.append(_DETAIL_TEXT[name](details.pop(name)))
-    parts.extend(f"{name.replace('_', ' ')}: {_value(value)}" for name, value in sorted(details.items()))
-    return "; ".join(part for part in parts if part)
+def details_text(event: Event, masked_keys: Mapping[int, str] | None = None, now: datetime | None = None) -> str:
+    """The details as a person reads them, by the CLI's rule (desktop.core.presentation)."""
+    return presentation.details_text(event, masked_keys or {}, now or SYSTEM_CLOCK.now())
 
 
 def actor_text(event: Event) -> str:
@@ -203,12 +158,14 @@ class EventLogDialog(QDialog):
         self.events = page.items
         self._next = page.next
         self.table.setRowCount(len(page.items))
+        now = SYSTEM_CLOCK.now()
         for row, event in enumerate(page.items):
             try:
                 action = ACTION_TEXT[Action(event.action)]
             except ValueError:
                 action = event.action  # written by a newer version
-            cells = (format_moment(event.at), action, event.masked or "", actor_text(event), details_text(event))
+            details = details_text(event, page.masked_keys, now)
+            cells = (format_moment(event.at), action, event.masked or "", actor_text(event), details)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain_tooltip(text) if column == len(cells) - 1 and text else "")

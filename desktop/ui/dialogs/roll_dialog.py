@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
+from desktop.core.presentation import expiry_phrase
 from desktop.core.values import Status
 from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, say_problem
-from desktop.ui.key_table_model import format_moment
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -44,8 +44,9 @@ def old_key_text(record: KeyRecord, grace: timedelta, now: datetime) -> str:
     if end <= now:
         return "The old key stops working immediately: clients using it are rejected from now on."
     own = record.expires_at is not None and end == record.expires_at and end < now + grace
+    # One rule with the table and the CLI: its own date expiry reads as its last day, a grace's end as a time.
     return (
-        f"The old key keeps working until {format_moment(end)} (local time)"
+        f"The old key keeps working {expiry_phrase(end, now).removeprefix('valid ')}"
         + (", its own expiry, which comes first" if own else "")
         + ", then clients using it are rejected."
     )

@@ -39,6 +39,9 @@ class ActionCell(QWidget):
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.setObjectName("deleteButton")
         for button in (self.toggle_button, self.delete_button):
+            # Not a Tab stop each (200 of them at 100 a page): the table's keys act on its row (Space, Delete, the
+            # context-menu key), and a click leaves the focus where it was.
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setAutoDefault(False)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
         # Both labels fit either way, so the column does not jump when a key is toggled.

@@ -10,19 +10,18 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRect,
-    QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QPalette, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QHeaderView,
     QLabel,
     QPushButton,
-    QStyle,
     QStyleOptionViewItem,
     QTableView,
     QToolTip,
@@ -35,12 +34,11 @@ from desktop.ui.key_table_model import (
     COL_CREATED,
     COL_DESCRIPTION,
     COL_EXPIRES,
-    COL_KEY,
     COL_LAST_USED,
-    COL_STATUS,
     KeyTableModel,
 )
-from desktop.ui.widgets.action_cell import ActionCell, small_icon
+from desktop.ui.widgets.action_cell import ActionCell
+from desktop.ui.widgets.column_fit import ColumnFit
 from desktop.ui.widgets.scope_chips import ScopeChipsDelegate
 from desktop.ui.widgets.text_cells import TextCellDelegate
 
@@ -88,19 +86,8 @@ class _KeepCellsDelegate(TextCellDelegate):
         editor.setGeometry(place.translated(cell.x(), cell.y()))
 
 
-#: The widest text each fixed column can show, so no page makes a column jump (in Expires, with the
-#: warning icon). The masked key is in a monospaced font: any 4 + 4 characters are as wide.
-_WIDEST = {
-    COL_KEY: ("ak_MMMM…MMMM",),
-    COL_CREATED: ("9999-12-30",),
-    COL_EXPIRES: ("Expired 9999-12-30", "Never", "Retiring 9999-12-30 23:59"),
-    COL_LAST_USED: ("11 months ago", "23 hours ago", "59 minutes ago"),
-    COL_STATUS: ("Inactive", "Active"),
-}
 #: The headers a click sorts by (the window maps each to its order).
 SORTABLE_COLUMNS = frozenset((COL_DESCRIPTION, COL_CREATED, COL_EXPIRES, COL_LAST_USED))
-#: The Description column never gets narrower than this many average characters; the table scrolls instead.
-DESCRIPTION_MIN_CHARS = 24
 
 
 class KeyTableView(QTableView):
@@ -150,8 +137,7 @@ class KeyTableView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setStretchLastSection(False)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self._fixed_widths: dict[int, int] = {}
-        self._fitting = False
+        self.columns = ColumnFit(self, model)
         # The empty state sits inside the table, where the keys would be.
         self.empty_label = QLabel(self.viewport())
         self.empty_label.setObjectName("emptyLabel")
@@ -177,9 +163,10 @@ class KeyTableView(QTableView):
         model.modelReset.connect(self._on_model_model_reset)
         model.pageAboutToBeReplaced.connect(self._on_model_model_about_to_be_reset)
         model.pageReplaced.connect(self._on_model_page_replaced)
+        model.dataChanged.connect(self._on_model_data_changed)
         self.doubleClicked.connect(self._on_self_double_clicked)
         self._on_model_model_reset()
-        self._measure_columns()
+        self.columns.measure()
 
     # -- empty state --
 
@@ -223,56 +210,10 @@ class KeyTableView(QTableView):
 
     # -- columns --
 
-    def _text_width(self, column: int, text: str) -> int:
-        """The width the item delegate asks for to show `text` in `column` (icon and margins included)."""
-        option = QStyleOptionViewItem()
-        self.initViewItemOption(option)
-        index = self._model.index(0, column) if self._model.rowCount() else QModelIndex()
-        option.text = text
-        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
-        if column == COL_KEY:
-            font = theme.monospace_font()
-            option.font = font
-            option.fontMetrics = QFontMetrics(font)
-        if column in (COL_EXPIRES, COL_DESCRIPTION):  # the warning and info icons
-            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
-            option.icon = theme.icon("warning")
-            option.decorationSize = self.iconSize() if self.iconSize().isValid() else small_icon(self)
-        option.index = index
-        return self.style().sizeFromContents(QStyle.ContentsType.CT_ItemViewItem, option, QSize(), self).width()
-
-    def _measure_columns(self) -> None:
-        """The fixed columns' widths for the current font and style (not the page shown)."""
-        header = self.horizontalHeader()
-        for column, texts in _WIDEST.items():
-            content = max(self._text_width(column, text) for text in texts)
-            self._fixed_widths[column] = max(content, header.sectionSizeFromContents(column).width()) + 2
-        self._fit_columns()
-
-    def description_min_width(self) -> int:
-        header = self.horizontalHeader().sectionSizeFromContents(COL_DESCRIPTION).width()
-        return max(header, self.fontMetrics().averageCharWidth() * DESCRIPTION_MIN_CHARS)
-
-    def _fit_columns(self) -> None:
-        if self._fitting:
-            return
-        self._fitting = True
-        try:
-            header = self.horizontalHeader()
-            for column, width in self._fixed_widths.items():
-                if header.sectionSize(column) != width:
-                    header.resizeSection(column, width)
-            others = sum(header.sectionSize(c) for c in range(header.count()) if c != COL_DESCRIPTION)
-            width = max(self.description_min_width(), self.viewport().width() - others)
-            if header.sectionSize(COL_DESCRIPTION) != width:
-                header.resizeSection(COL_DESCRIPTION, width)
-        finally:
-            self._fitting = False
-
     def resizeEvent(self, event: QResizeEvent) -> None:
         # Called for the viewport's size too (a vertical scroll bar appearing narrows it).
         super().resizeEvent(event)
-        self._fit_columns()
+        self.columns.fit()
         self._update_empty_label()
 
     # -- rows --
@@ -311,7 +252,11 @@ class KeyTableView(QTableView):
         cell.hide()
         self._parked.append(cell)
 
+    def _on_model_data_changed(self, first: QModelIndex, last: QModelIndex, roles: list[int] | None = None) -> None:
+        self.columns.data_changed(first.column(), last.column(), roles)
+
     def _on_model_model_about_to_be_reset(self) -> None:
+        self.columns.replacing = True
         self._kept_ids = self.selected_key_ids()
         # A description's tool tip would stay over whatever row moved under it.
         if QToolTip.isVisible():
@@ -323,15 +268,17 @@ class KeyTableView(QTableView):
             self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_model_model_reset(self) -> None:
+        self.columns.replacing = False
         width, height = self._place_cells(0)
         if width:
             self.horizontalHeader().resizeSection(COL_ACTIONS, width + 8)
             self.verticalHeader().setDefaultSectionSize(max(height + 4, self.fontMetrics().height() + 12))
-        self._fit_columns()
+        self.columns.measure_page()
         self._update_empty_label()
         self._restore_selection()
 
     def _on_model_page_replaced(self) -> None:
+        self.columns.replacing = False
         # The same rows' widgets, shown where they are, now act on the new page's keys; rows a longer page
         # added at the end take parked ones (a shorter page's removed rows were parked).
         palette = self.palette()
@@ -343,6 +290,7 @@ class KeyTableView(QTableView):
                 break
             cell.show_record(record, palette)
         self._place_cells(rows)
+        self.columns.measure_page()
         # As after a reset: no current row, and only the kept keys still on this page selected.
         self.selectionModel().reset()
         self._restore_selection()  # dataChanged over every cell repaints the whole viewport, selection included
@@ -397,6 +345,14 @@ class KeyTableView(QTableView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        modifiers = event.modifiers()
+        if event.key() == Qt.Key.Key_Menu or (
+            event.key() == Qt.Key.Key_F10 and modifiers == Qt.KeyboardModifier.ShiftModifier
+        ):
+            # The context menu for the row the keyboard is on, opened beside it (not wherever the mouse is).
+            self.customContextMenuRequested.emit(self._keyboard_menu_point())
+            event.accept()
+            return
         key_id = self.selected_key_id()
         if key_id is not None and event.modifiers() == Qt.KeyboardModifier.NoModifier:
             if event.key() == Qt.Key.Key_Space:
@@ -411,6 +367,18 @@ class KeyTableView(QTableView):
                 event.accept()
                 return
         super().keyPressEvent(event)
+
+    def _keyboard_menu_point(self) -> QPoint:
+        """In the viewport: the current row's description (else the first selected row's), or the top left."""
+        index = self.currentIndex()
+        if not index.isValid() or not self.selectionModel().isRowSelected(index.row()):
+            rows = sorted(self.selectionModel().selectedRows())
+            index = rows[0] if rows else index
+        if not index.isValid():
+            return QPoint(0, 0)
+        self.scrollTo(index)
+        rect = self.visualRect(index.siblingAtColumn(COL_DESCRIPTION))
+        return QPoint(rect.left() + min(rect.width() // 2, 40), rect.center().y())
 
     def focusInEvent(self, event: Any) -> None:
         super().focusInEvent(event)
@@ -429,7 +397,7 @@ class KeyTableView(QTableView):
         if kind == QEvent.Type.PaletteChange:
             self._apply_palette()
         elif kind in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._measure_columns()
+            self.columns.measure()
 
     def _apply_palette(self) -> None:
         dark = theme.is_dark(self.palette())

@@ -1,4 +1,8 @@
-"""The bar under the keys while rows are selected: "3 selected — Activate, Deactivate, Delete, Clear"."""
+"""The bar under the keys while two or more rows are selected: "3 selected — Activate, Deactivate, Delete, Clear".
+
+It offers only what applies: no Activate when every selected key is active, no Deactivate when none is.
+One selected row needs no bar: the row's own buttons, the context menu and the keys act on it.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +50,12 @@ class SelectionBar(QFrame):
         layout.addWidget(self.clear_button)
         self.hide()
 
-    def set_count(self, count: int) -> None:
+    #: The bar shows from this many selected rows on.
+    MIN_COUNT = 2
+
+    def set_selection(self, count: int, *, any_active: bool, any_inactive: bool) -> None:
+        """`count` rows selected; whether any of them is active, and whether any is inactive."""
         self.label.setText(f"{count:,} selected —")
-        self.setVisible(count > 0)
+        self.buttons["selectionActivateButton"].setVisible(any_inactive)
+        self.buttons["selectionDeactivateButton"].setVisible(any_active)
+        self.setVisible(count >= self.MIN_COUNT)

@@ -34,7 +34,9 @@ def test_date_edit_starts_today_and_is_off_until_asked(make_dialog) -> None:  # 
     dialog = make_dialog(date(2031, 3, 18))
     edit = dialog.findChild(QDateEdit, "expiryEdit")
     assert edit.calendarPopup()
-    assert edit.minimumDate().toPython() == date(2031, 3, 18)
+    # The calendar starts today; the edit takes any date typed, and says why a past one cannot be used.
+    assert edit.calendarWidget().first.toPython() == date(2031, 3, 18)
+    assert edit.date().toPython() == date(2031, 4, 17)
     assert not edit.isEnabled()
     dialog.findChild(QCheckBox, "expiryEnabled").setChecked(True)
     assert edit.isEnabled()
@@ -78,3 +80,75 @@ def test_cancel_rejects_and_generate_asks_without_storing(qtbot, make_dialog) ->
     assert requested == [True] and dialog.description() == "Billing"
     dialog.reject()
     assert dialog.result() == QDialog.DialogCode.Rejected
+
+
+# -- issue 21.6: a typed expiry that is incomplete or past is named inline, never silently undone -----------
+
+
+def _type_expiry(qtbot, dialog: GenerateKeyDialog, text: str) -> QDateEdit:  # type: ignore[no-untyped-def]
+    """Tick the expiry box, then select the date's whole text and type `text` over it, as a person would."""
+    qtbot.mouseClick(dialog.findChild(QCheckBox, "expiryEnabled"), Qt.MouseButton.LeftButton)
+    edit = dialog.findChild(QDateEdit, "expiryEdit")
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit, text)
+    return edit
+
+
+def test_a_past_date_typed_is_kept_named_and_refused(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
+    dialog = make_dialog(date(2031, 3, 18))
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
+    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    hint = dialog.findChild(QLabel, "expiryHint")
+    edit = _type_expiry(qtbot, dialog, "2031-03-01")
+    assert edit.text() == "2031-03-01"  # every digit typed is there
+    assert hint.text() == "The expiry date 2031-03-01 is in the past; choose 2031-03-18 or later."
+    assert hint.property("level") == "error"
+    assert not confirm.isEnabled()
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)  # leaving the field changes nothing
+    qtbot.waitUntil(lambda: not edit.hasFocus())
+    assert edit.text() == "2031-03-01" and not confirm.isEnabled()
+    assert "in the past" in hint.text()
+    # Generate refuses too (Enter), and asks nothing of its owner.
+    requested: list[bool] = []
+    dialog.generateRequested.connect(lambda: requested.append(True))
+    confirm.click()
+    assert requested == []
+    # Today is fine again.
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit, "2031-03-18")
+    assert confirm.isEnabled() and hint.property("level") == "hint"
+    assert hint.text() == "Valid through the end of 2031-03-18 (local time), then rejected."
+    assert dialog.expires_on() == date(2031, 3, 18)
+
+
+def test_an_incomplete_date_is_named_and_survives_tab(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
+    dialog = make_dialog(date(2031, 3, 18))
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
+    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    hint = dialog.findChild(QLabel, "expiryHint")
+    edit = _type_expiry(qtbot, dialog, "2031-04-0")
+    assert edit.text() == "2031-04-0"
+    assert hint.text() == "“2031-04-0” is not a whole date: type it as YYYY-MM-DD."
+    assert "2031-04-17" not in hint.text()  # no stale "Valid through" beside what was typed
+    assert not confirm.isEnabled()
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: not edit.hasFocus())
+    assert edit.text() == "2031-04-0", "the typed text was silently replaced"
+    assert "not a whole date" in hint.text() and not confirm.isEnabled()
+    # Back in the field, the last digit completes it.
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    assert edit.text() == "2031-04-0"
+    qtbot.keyClick(edit, Qt.Key.Key_End)
+    qtbot.keyClicks(edit, "5")
+    assert edit.text() == "2031-04-05"
+    assert confirm.isEnabled() and dialog.expires_on() == date(2031, 4, 5)
+    # Unticking the expiry drops its complaint: the key never expires.
+    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit, "2031-0")
+    assert "not a whole date" in hint.text() and not confirm.isEnabled()
+    dialog.findChild(QCheckBox, "expiryEnabled").setChecked(False)
+    assert confirm.isEnabled() and hint.text() == "The key never expires."

@@ -10,6 +10,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLabel, QLineEdit, QPushButton
 
 from desktop.core.clock import FixedClock
+from desktop.core.presentation import local_moment
 from desktop.core.values import KeyRecord
 from desktop.ui.dialogs.rename_dialog import RenameDialog
 from desktop.ui.dialogs.roll_dialog import RollDialog
@@ -29,7 +30,8 @@ def _until(dialog: QDialog) -> str:
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    """The moment as every expiry is said (`12:00 tomorrow`, else `2031-03-08 12:00`), at local time."""
+    return local_moment(moment, NOW)
 
 
 @pytest.fixture

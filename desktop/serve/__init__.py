@@ -1,0 +1,1 @@
+"""`apikeys serve`: the HTTP verify service (options, the WSGI application, the server that runs it)."""

@@ -1,0 +1,244 @@
+"""The verify path on PostgreSQL under faults and load: a restarted server, more clients than connections.
+
+On a cluster of this module's own, which it restarts. Checks are held inside the server by a table lock
+another session takes (ACCESS EXCLUSIVE): a lookup then waits, connected, until the lock is let go, so how
+many connections the store has open at once is seen in pg_stat_activity without timing anything.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from desktop.core.errors import DatabaseUnavailable, DomainError
+from desktop.core.store import KeyStore
+from desktop.core.values import Verdict
+from tests.helpers import Secret
+from tests.pg import PgCluster, throwaway_cluster
+
+
+@pytest.fixture(scope="module")
+def own_cluster() -> Iterator[PgCluster]:
+    with throwaway_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def running(own_cluster: PgCluster) -> PgCluster:
+    if not (own_cluster.data / "postmaster.pid").exists():
+        own_cluster.start()
+    return own_cluster
+
+
+def _name(url: str) -> str:
+    return url.split("?", 1)[0].rsplit("/", 1)[1]
+
+
+def _waiting_on_the_lock(cluster: PgCluster, name: str) -> int:
+    rows = cluster.execute(
+        f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND wait_event_type = 'Lock'", name
+    )
+    return int(rows[0][0])  # type: ignore[arg-type]
+
+
+def _sessions(cluster: PgCluster, name: str) -> int:
+    """Client sessions on the database, the administrator's own query excluded."""
+    rows = cluster.execute(
+        f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()", name
+    )
+    return int(rows[0][0])  # type: ignore[arg-type]
+
+
+def _until(condition: Callable[[], bool], what: str, limit_s: float = 60) -> None:
+    """Poll until `condition` holds: a guard against a hang, not a measurement."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.02)
+
+
+class Checkers:
+    """`count` threads, each calling store.check(key) once; what each answered or raised."""
+
+    def __init__(self, store: KeyStore, key: str, count: int) -> None:
+        self.answers: list[Any] = []
+        self._lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, args=(store, key)) for _ in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, store: KeyStore, key: str) -> None:
+        try:
+            answer: Any = store.check(key).verdict
+        except DomainError as err:
+            answer = err
+        with self._lock:
+            self.answers.append(answer)
+
+    def join(self) -> list[Any]:
+        for thread in self.threads:
+            thread.join(120)
+        return self.answers
+
+
+def _holding_the_table(cluster: PgCluster, name: str) -> psycopg.Connection[Any]:
+    holder = psycopg.connect(host=str(cluster.socket), user="postgres", dbname=name)
+    holder.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+    return holder
+
+
+def test_the_first_checks_after_a_restart_succeed(running: PgCluster) -> None:
+    """Every idle connection died with the server: none of them is tried after the first, and no 503."""
+    url = running.new_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("survives a restart").key)
+        assert store.check(key).verdict is Verdict.VALID
+        # Four checks at once, held in the server until all four are connected: four idle connections after.
+        holder = _holding_the_table(running, name)
+        checkers = Checkers(store, key, 4)
+        _until(lambda: _waiting_on_the_lock(running, name) == 4, "four checks waiting in the server")
+        holder.close()
+        assert checkers.join() == [Verdict.VALID] * 4
+        running.stop("fast")
+        running.start()
+        answers = []
+        for _ in range(9):
+            try:
+                answers.append(store.check(key).verdict)
+            except DomainError as err:
+                answers.append(type(err).__name__)
+        assert answers == [Verdict.VALID] * 9
+
+
+def test_a_server_that_stays_down_is_still_said_to_be_unreachable(running: PgCluster) -> None:
+    url = running.new_database()
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("down").key)
+        assert store.verify(key) is Verdict.VALID
+        running.stop("fast")
+        with pytest.raises(DatabaseUnavailable, match="Cannot reach the database server"):
+            store.verify(key)
+        running.start()
+        assert store.verify(key) is Verdict.VALID
+
+
+def test_checks_beyond_the_bound_queue_and_never_open_more(running: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """APIKEYS_MAX_CONNECTIONS=2: six checks at once open two connections; the rest wait their turn, and
+    those that wait longer than APIKEYS_CONNECTION_WAIT get a clear error instead of a connection more."""
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "2")
+    monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", "0.5")
+    url = running.new_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("bounded").key)
+        assert store.check(key).verdict is Verdict.VALID  # its use recorded: no write on the path for a minute
+        store.database.dispose()  # from here on, only the checks' own connections
+        holder = _holding_the_table(running, name)
+        try:
+            checkers = Checkers(store, key, 6)
+            _until(lambda: len(checkers.answers) >= 4, "four checks giving up their wait")
+            assert _waiting_on_the_lock(running, name) == 2
+            assert _sessions(running, name) == 3  # the two checks and the holder
+        finally:
+            holder.close()
+        answers = checkers.join()
+    assert answers.count(Verdict.VALID) == 2
+    busy = [answer for answer in answers if isinstance(answer, DomainError)]
+    assert len(busy) == 4 and all(isinstance(err, DatabaseUnavailable) for err in busy)
+    assert str(busy[0]) == (
+        f"All 2 connections to the database postgresql+psycopg://postgres@/{name}?host={running.socket} stayed "
+        "busy for 0.5 s. Try again; if the server can take more, raise APIKEYS_MAX_CONNECTIONS."
+    )
+
+
+def test_many_threads_checking_share_the_bound(running: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """32 threads checking without pause: never more than the bound's sessions, and every answer right."""
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "3")
+    url = running.new_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("shared").key)
+        assert store.check(key).verdict is Verdict.VALID
+        store.database.dispose()
+        seen: list[int] = []
+        stop = threading.Event()
+
+        def watch() -> None:  # on one connection of its own, excluded from the count
+            with psycopg.connect(host=str(running.socket), user="postgres", dbname=name, autocommit=True) as own:
+                while not stop.is_set():
+                    row = own.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                        (name,),
+                    ).fetchone()
+                    seen.append(row[0] if row else 0)
+
+        answers: list[Verdict] = []
+
+        def work() -> None:
+            answers.extend(store.check(key).verdict for _ in range(50))
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        workers = [threading.Thread(target=work) for _ in range(32)]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join(120)
+        stop.set()
+        watcher.join(60)
+    assert answers == [Verdict.VALID] * 32 * 50
+    assert seen and max(seen) <= 3
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("APIKEYS_MAX_CONNECTIONS", "0", "APIKEYS_MAX_CONNECTIONS must be a whole number from 1 to 1000, not '0'"),
+        ("APIKEYS_MAX_CONNECTIONS", "many", "APIKEYS_MAX_CONNECTIONS must be a whole number from 1 to 1000"),
+        ("APIKEYS_CONNECTION_WAIT", "-1", "APIKEYS_CONNECTION_WAIT must be a number of seconds from 0 to 3600"),
+        ("APIKEYS_CONNECTION_WAIT", "nan", "APIKEYS_CONNECTION_WAIT must be a number of seconds from 0 to 3600"),
+    ],
+)
+def test_a_bad_bound_is_one_clear_line(
+    running: PgCluster, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    url = running.new_database()
+    monkeypatch.setenv(name, value)
+    with pytest.raises(DatabaseUnavailable, match=message) as raised:
+        KeyStore.open(url)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -> None:
+    """A server that forks its workers after opening the store (gunicorn --preload): the child connects anew,
+    and the parent's connections stay the parent's (two processes on one connection would mix answers)."""
+    import os
+
+    url = running.new_database()
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("forked").key)
+        assert store.check(key).verdict is Verdict.VALID  # the parent has an idle connection now
+        slots = store.database._readers._slots  # type: ignore[attr-defined]
+        held = [slots.get_nowait() for _ in range(slots.qsize())]
+        for item in held:
+            slots.put(item)
+        [parents] = [conn for conn in held if conn is not None]
+        child = os.fork()
+        if child == 0:  # pragma: no cover  # the child: exit 0 only if it checked on a connection of its own
+            code = 1
+            try:
+                ours = store.check(key).verdict is Verdict.VALID
+                slots = store.database._readers._slots  # type: ignore[attr-defined]
+                kept = [slots.get_nowait() for _ in range(slots.qsize())]
+                code = 0 if ours and all(conn is not parents for conn in kept) else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.check(key).verdict is Verdict.VALID  # the parent's connection was left alone

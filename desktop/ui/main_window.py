@@ -262,7 +262,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         view_menu.addSeparator()
         view_menu.addAction(self.reload_action)
         view_menu.addSeparator()
-        self.reminder_action = add_reminder_action(self, view_menu)
+        self.reminder_action = add_reminder_action(self, view_menu, self.controller, self.report)
 
         help_menu = self.help_menu = menu.addMenu("&Help")
         self.about_action = QAction(f"&About {APP_NAME}", self)

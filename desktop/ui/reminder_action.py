@@ -16,12 +16,17 @@ from desktop.core.errors import InvalidInput
 from desktop.remind import config
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QMenu
+    from collections.abc import Callable
 
-    from desktop.ui.main_window import MainWindow
+    from PySide6.QtWidgets import QMenu, QWidget
+
+    from desktop.ui.controller import Controller
+
+    Report = Callable[[BaseException, str], None]
 
 
-def add_reminder_action(window: MainWindow, menu: QMenu) -> QAction:
+def add_reminder_action(window: QWidget, menu: QMenu, controller: Controller, report: Report) -> QAction:
+    """The checkable action in `menu`; `report` says what failed (the window's error policy)."""
     action = QAction("Expiry &Reminders", window)
     action.setObjectName("expiryRemindersAction")
     action.setCheckable(True)
@@ -31,23 +36,23 @@ def add_reminder_action(window: MainWindow, menu: QMenu) -> QAction:
     action.setChecked(config.load().enabled)
     # Another process (`apikeys remind --off`) may have changed it: read it again whenever the menu opens.
     menu.aboutToShow.connect(lambda: action.setChecked(config.load().enabled))
-    action.triggered.connect(lambda checked: _switch(window, checked))
+    action.triggered.connect(lambda checked: _switch(controller, report, checked))
     menu.addAction(action)
     return action
 
 
-def _switch(window: MainWindow, on: bool) -> None:
+def _switch(controller: Controller, report: Report, on: bool) -> None:
     settings = config.load()
-    store = window.controller.store
+    store = controller.store
     database = store.reopen_target if on and store is not None and store.reopen_target else settings.database
     try:
         config.save(replace(settings, enabled=on, database=database))
     except InvalidInput:
         config.save(replace(settings, enabled=on, database=None))
     except OSError as err:
-        window.report(err, "turn expiry reminders " + ("on" if on else "off"))
+        report(err, "turn expiry reminders " + ("on" if on else "off"))
         return
-    window.controller.notifier.info(
+    controller.notifier.info(
         "Expiry reminders are on: a desktop notification each day while keys are about to expire."
         if on
         else "Expiry reminders are off. Turn them on again here, or with: apikeys remind --on"

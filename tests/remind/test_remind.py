@@ -13,7 +13,7 @@ import pytest
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
-from tests.helpers import run_cli
+from tests.helpers import run_cli, run_cli_process
 
 ONE_LINE_ERROR = re.compile(r"^apikeys: [^\n]+\n$")
 FULL_KEY = re.compile(r"ak_[0-9A-Za-z]{38}")
@@ -77,7 +77,9 @@ def test_click_opens_the_window_filtered(
     database = str(tmp_path / "keys.db")
     _fill(database)
     log = notification_server(click=True)
-    result = run_cli("--database", database, "remind", "--wait", "600", env=_env(tmp_path, session_bus))
+    # A process of its own: the click starts the window as a separate process that outlives the reminder (in
+    # this one, the window's Popen would be left to the test process).
+    result = run_cli_process("--database", database, "remind", "--wait", "600", env=_env(tmp_path, session_bus))
     assert result.returncode == 0 and not result.stderr, result.stderr
     (sent,) = _sent(log)
     assert sent["actions"] == ["default", "Show keys"]

@@ -15,6 +15,8 @@ from desktop.core.errors import DomainError
 from desktop.hardening import harden_process
 
 if TYPE_CHECKING:
+    from argparse import Namespace
+
     from PySide6.QtWidgets import QMainWindow
 
 log = logging.getLogger("desktop")
@@ -120,7 +122,7 @@ def create_window(database: str) -> QMainWindow:
     return MainWindow(open_store(database, create=True))
 
 
-def _run_window(database: str | None) -> int:
+def _run_window(database: str | None, show: str | None = None) -> int:
     import importlib.util
 
     from desktop.core.target import check_choice
@@ -139,9 +141,27 @@ def _run_window(database: str | None) -> int:
     except DomainError as err:
         sys.stderr.write(f"{APP_ID}: {err.message}\n")
         return 2
+    status = None
+    if show is not None:  # `--show expiring`: what the expiry reminder's click opens
+        from desktop.core.query import Query
 
+        try:
+            status = Query.parse(status=show).status
+        except DomainError as err:
+            sys.stderr.write(f"{APP_ID}: --show: {err.message}\n")
+            return 2
     # Logging is set up once the window is on screen: nothing is logged before, and it costs ~8 ms.
-    return run(database, after_first_paint=configure_logging)
+    return run(database, after_first_paint=configure_logging, status=status)
+
+
+def _execute(args: Namespace) -> int:
+    from desktop import cli
+
+    if args.command == "remind":
+        from desktop.remind.command import run as remind
+
+        return remind(args)
+    return cli.execute(args)
 
 
 def _window_only(argv: list[str]) -> tuple[bool, str | None]:
@@ -178,10 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, --version and usage errors
         return stop.code if isinstance(stop.code, int) else 0
     if args.command is None:
-        return _run_window(args.database)
+        return _run_window(args.database, args.show)
     configure_logging()
     try:
-        return cli.execute(args)
+        return _execute(args)
     except DomainError as err:
         return cli.report(err)
     except KeyboardInterrupt:

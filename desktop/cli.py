@@ -8,7 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import APP_ID, __version__
@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="API Key Manager. Without a command, opens the window.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_database(parser, None)
+    parser.add_argument(
+        "--show",
+        metavar="STATUS",
+        help="open the window showing only these keys: active, inactive, expired, expiring or unused",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -94,6 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--csv", action="store_true", help="print CSV: a header row, then one row per key")
     listing.add_argument(
         "--bom", action="store_true", help="with --csv: UTF-8 with a byte order mark, as spreadsheets (Excel) read it"
+    )
+    expiring = command("expiring", "list active keys expiring soon, soonest first; exit 1 when there are any")
+    expiring.add_argument(
+        "--within",
+        metavar="Nd",
+        default="7d",
+        help=f"how far ahead to look, in days (default 7d, at most {WITHIN_MAX}d)",
+    )
+    expiring.add_argument("--json", action="store_true", help="print a JSON array (the same objects as list --json)")
+    remind = command("remind", "the desktop reminder of keys about to expire (run daily by a systemd user timer)")
+    switch = remind.add_mutually_exclusive_group()
+    switch.add_argument("--on", action="store_true", help="turn reminders on (for --database, if given)")
+    switch.add_argument("--off", action="store_true", help="turn reminders off")
+    switch.add_argument("--status", action="store_true", help="say whether reminders are on, and for which database")
+    switch.add_argument("--dry-run", action="store_true", help="print the notification instead of showing it")
+    remind.add_argument(
+        "--wait", metavar="SECONDS", default=None, help="how long the notification can be clicked (default 3600)"
     )
     verify = command("verify", "check a key; prints valid, malformed, unknown, inactive, expired or forbidden")
     verify.add_argument(
@@ -239,6 +261,18 @@ def _print_verdict(result: VerifyResult, as_json: bool, out: TextIO) -> None:
 
 
 LIST_LIMIT_MAX = 1_000_000_000
+#: `apikeys expiring --within` at most, in days.
+WITHIN_MAX = 3650
+
+
+def parse_within(text: str) -> timedelta:
+    """`7d` (or `7`): that many days; InvalidInput names the form."""
+    match = re.fullmatch(r"([0-9]{1,4})d?", text.strip().lower())
+    if match is None or not 1 <= int(match.group(1)) <= WITHIN_MAX:
+        raise InvalidInput(
+            f"--within must be a number of days from 1d to {WITHIN_MAX}d, not '{shown(shorten(text, 40))}'."
+        )
+    return timedelta(days=int(match.group(1)))
 
 
 def _list_limit(text: str | None) -> int | None:
@@ -251,22 +285,39 @@ def _list_limit(text: str | None) -> int | None:
     return int(text)
 
 
+def _list_records(records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime) -> None:
+    from desktop.core.export import write_csv, write_json
+
+    if args.json:
+        write_json(records, out, lambda r: _record_json(r, now))
+        return
+    bom = getattr(args, "bom", False)
+    if bom and hasattr(out, "reconfigure"):
+        out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
+    write_csv(records, out, lambda r: _record_json(r, now), bom=bom)
+
+
 def _list(
     store: KeyStore, query: Query, limit: int | None, args: argparse.Namespace, out: TextIO, now: datetime
 ) -> None:
     records = store.find(query, limit=limit)
     if args.json or args.csv:
-        from desktop.core.export import write_csv, write_json
-
-        if args.json:
-            write_json(records, out, lambda r: _record_json(r, now))
-        else:
-            if args.bom and hasattr(out, "reconfigure"):
-                out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
-            write_csv(records, out, lambda r: _record_json(r, now), bom=args.bom)
+        _list_records(records, args, out, now)
         return
     empty = None if query.is_plain else "No keys match.\n"
     _print_table(records, out, now, empty)
+
+
+def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: TextIO, now: datetime) -> int:
+    """`list --status expiring --sort expires`, any window; 1 when a key expires within it (for cron and CI)."""
+    args.csv = False
+    records = list(store.find(query))
+    if args.json:
+        _list_records(records, args, out, now)
+    else:
+        days = query.expiring_within.days
+        _print_table(records, out, now, f"No active key expires within {days} day{'s' if days != 1 else ''}.\n")
+    return 1 if records else 0
 
 
 def _positive_count(text: str) -> int:
@@ -361,6 +412,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         limit = _list_limit(args.limit)
         if args.bom and not args.csv:
             raise InvalidInput("--bom goes with --csv: `apikeys list --csv --bom` writes CSV for spreadsheets.")
+    elif command == "expiring":
+        from desktop.core.query import Filter, Query, Sort
+
+        query = Query(status=Filter.EXPIRING, sort=Sort.EXPIRES, expiring_within=parse_within(args.within))
     elif command == "grant":
         _require_postgresql(args.database)
     elif command == "serve":
@@ -380,6 +435,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             out.write(store.create(description, expires_on, scopes=scopes).key + "\n")
         elif command == "list":
             _list(store, query, limit, args, out, clock.now())
+        elif command == "expiring":
+            return _expiring(store, query, args, out, clock.now())
         elif command == "verify":
             result = store.check(key, required) if required or args.json else VerifyResult(store.verify(key))
             _print_verdict(result, args.json, out)

@@ -30,6 +30,9 @@ APP = ROOT / "resources" / "app"
 NAME = "apikeys"
 PREFIX = Path("opt") / NAME
 HICOLOR_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
+#: The expiry reminder's systemd user units (resources/app/systemd), and the one enabled for every user.
+REMINDER_UNITS = ("apikeys-remind.service", "apikeys-remind.timer")
+REMINDER_TIMER = "apikeys-remind.timer"
 
 #: Libraries the bundle links to but does not carry, and the Debian package of each.
 SYSTEM_LIBRARIES = {
@@ -139,6 +142,19 @@ exit 0
 """
 
 
+def install_reminder_units(root: Path) -> None:
+    """The daily expiry reminder: user units under /usr/lib/systemd/user, the timer enabled for every user.
+
+    The `timers.target.wants` link is what `systemctl --global enable` makes, shipped by the package (no
+    maintainer script); a person turns reminders off with `apikeys remind --off` or View > Expiry Reminders.
+    """
+    units = root / "usr" / "lib" / "systemd" / "user"
+    (units / "timers.target.wants").mkdir(parents=True)
+    for unit in REMINDER_UNITS:
+        shutil.copy2(APP / "systemd" / unit, units / unit)
+    (units / "timers.target.wants" / REMINDER_TIMER).symlink_to(Path("..") / REMINDER_TIMER)
+
+
 def stage(bundle: Path, root: Path, arch: str, ver: str) -> None:
     target = root / PREFIX
     target.parent.mkdir(parents=True)
@@ -163,6 +179,8 @@ def stage(bundle: Path, root: Path, arch: str, ver: str) -> None:
     scalable = share / "icons" / "hicolor" / "scalable" / "apps"
     scalable.mkdir(parents=True)
     shutil.copy2(APP / f"{NAME}.svg", scalable / f"{NAME}.svg")
+
+    install_reminder_units(root)
 
     debian = root / "DEBIAN"
     debian.mkdir()

@@ -109,7 +109,9 @@ done < <(find /opt/apikeys -type f -print0)
 ok "no RUNPATH/RPATH outside \$ORIGIN in $checked ELF files under /opt/apikeys"
 
 for path in /opt/apikeys/apikeys /usr/bin/apikeys /usr/share/applications/apikeys.desktop \
-    /usr/share/icons/hicolor/256x256/apps/apikeys.png /usr/share/icons/hicolor/scalable/apps/apikeys.svg; do
+    /usr/share/icons/hicolor/256x256/apps/apikeys.png /usr/share/icons/hicolor/scalable/apps/apikeys.svg \
+    /usr/lib/systemd/user/apikeys-remind.service /usr/lib/systemd/user/apikeys-remind.timer \
+    /usr/lib/systemd/user/timers.target.wants/apikeys-remind.timer; do
     [ -e "$path" ] || fail "$path was not installed"
 done
 ok "files installed under /opt/apikeys, /usr/bin and /usr/share"
@@ -166,6 +168,25 @@ assert row["description"] == "smoke test" and row["active"] is True and row["exp
 ' 2>"$WORK/json.err" || fail "list --json: $(tail -n 1 "$WORK/json.err")"
 ok "list --json: one key, contract fields, masked"
 unset key
+
+# Expiry reminders: nothing expires yet (exit 0), then a key expiring tomorrow (exit 1, and the reminder's text).
+run apikeys expiring --database "$DB" >"$WORK/expiring.out" 2>&1 || fail "apikeys expiring with none due exited $?"
+run apikeys create --description "smoke expiring" --expires "$(date -d tomorrow +%F)" --database "$DB" >/dev/null ||
+    fail "apikeys create --expires exited $?"
+rc=0
+run apikeys expiring --json --database "$DB" >"$WORK/expiring.json" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q '"smoke expiring"' "$WORK/expiring.json" || fail "apikeys expiring: expected exit 1 and the key, got $rc"
+reminder=$(run apikeys remind --dry-run --database "$DB" 2>&1) || fail "apikeys remind --dry-run exited $?"
+[[ "$reminder" == "1 API key expires within 7 days"* && "$reminder" == *"smoke expiring"* ]] ||
+    fail "apikeys remind --dry-run: $reminder"
+[[ ! "$reminder" =~ ak_[0-9A-Za-z]{38} ]] || fail "the reminder shows a full key"
+run apikeys remind --off >/dev/null && run apikeys remind --status | grep -q "are off" || fail "apikeys remind --off"
+ok "expiring: exit 0 then 1; remind --dry-run names the key masked; remind --off"
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify /usr/lib/systemd/user/apikeys-remind.service /usr/lib/systemd/user/apikeys-remind.timer \
+        >"$WORK/units.out" 2>&1 || fail "systemd-analyze verify: $(head -c 300 "$WORK/units.out")"
+    ok "the reminder's systemd units verify"
+fi
 
 # -- team mode: the same commands on a PostgreSQL server -------------------------
 # The bundle's psycopg brings its own libpq (psycopg_binary.libs), so nothing of the machine's is needed

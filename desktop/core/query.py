@@ -94,8 +94,12 @@ class Query:
     status: Filter | None = None
     sort: Sort = Sort.CREATED
     reverse: bool = False
+    #: How far ahead the `expiring` filter looks (`apikeys expiring --within Nd`); the window's is the default.
+    expiring_within: timedelta = EXPIRING_WITHIN
 
     def __post_init__(self) -> None:
+        if self.expiring_within <= timedelta(0):
+            raise InvalidInput("The expiry window must be longer than zero.")
         object.__setattr__(self, "search", _check_search(self.search))
         object.__setattr__(self, "status", None if self.status is None else Filter(self.status))
         object.__setattr__(self, "sort", Sort(self.sort))

@@ -20,6 +20,7 @@ from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.text import plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
+    from desktop.core.query import Filter
     from desktop.core.store import KeyStore
     from desktop.ui.main_window import MainWindow
 
@@ -228,10 +229,12 @@ def run(
     database: str | None,
     argv: list[str] | None = None,
     after_first_paint: Callable[[], None] | None = None,
+    status: Filter | None = None,
 ) -> int:
     """Show the window on `database` (None: the default) and run until it is closed; 0 on a normal quit.
 
-    `after_first_paint` runs once the window is on screen: set-up that need not delay it (logging).
+    `after_first_paint` runs once the window is on screen: set-up that need not delay it (logging). `status`
+    selects the status filter (`apikeys --show expiring`, which the expiry reminder's click runs).
     """
     app = QApplication.instance()
     if app is None:
@@ -275,6 +278,8 @@ def run(
     window.set_store(store, count_now=False)  # the first page on screen first; the total a moment later
     if store.warning:  # e.g. a server connection whose TLS is not verified: said once
         window.notifier.error(store.warning, sticky=True)
+    if status is not None:
+        window.search_bar.set_status(status)
     # The page was read through plain sqlite3: paint it now (repaint() handles no other event, so nothing can
     # close the window before exec() runs), then load SQLAlchemy (for writes) off the GUI thread.
     window.repaint()

@@ -220,6 +220,8 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         from PySide6.QtGui import QAction, QKeySequence
         from PySide6.QtWidgets import QMenu
 
+        from desktop.ui.reminder_action import add_reminder_action
+
         menu = self.menuBar()
         file_menu = self.file_menu = menu.addMenu("&File")
         self.generate_action = QAction("&Generate New API Key…", self)
@@ -259,6 +261,8 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         view_menu.addAction(self.next_action)
         view_menu.addSeparator()
         view_menu.addAction(self.reload_action)
+        view_menu.addSeparator()
+        self.reminder_action = add_reminder_action(self, view_menu, self.controller, self.report)
 
         help_menu = self.help_menu = menu.addMenu("&Help")
         self.about_action = QAction(f"&About {APP_NAME}", self)

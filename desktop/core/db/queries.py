@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from desktop.core.db import query_skip, scope_search
 from desktop.core.db.query_plan import DIRECTIONS, NEVER_USED, NO_EXPIRY, SORT_KEYS, Plan, run, together
-from desktop.core.query import EXPIRING_WITHIN, STALE_AFTER, Filter, Query, Sort, SortCursor
+from desktop.core.query import STALE_AFTER, Filter, Query, Sort, SortCursor
 from desktop.core.values import KeyRecord, Page
 
 #: Fewer FTS matches than this: read them all and sort; more: walk the order's index instead.
@@ -61,7 +61,7 @@ def plan(conn: Connection, query: Query, now: datetime) -> Plan:
         elif status is Filter.EXPIRED:
             conditions.append(f"{expires} <= :now")
         elif status is Filter.EXPIRING:
-            params["soon"] = draft.time(now + EXPIRING_WITHIN)
+            params["soon"] = draft.time(now + query.expiring_within)
             conditions += [f"{expires} > :now", f"{expires} <= :soon"]
         elif status is Filter.UNUSED:
             params["never"] = draft.time(NEVER_USED)

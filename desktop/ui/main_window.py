@@ -1,14 +1,12 @@
 """The API Keys window: layout, menus and dialogs; its controller (controller.py) does the database side.
 
-Built the qutebrowser way: children first, then one `_connect_signals`. The window asks the controller
-(generate, toggle, delete, page) and shows what it emits. Mixins keep this module about layout and wiring:
-the database menu (database_actions.py) and the Generate flow (generate_flow.py). The launcher paints the
-frame first (`MainWindow(build=False)`), then calls build(): keep this module's imports light.
+Built the qutebrowser way: children first, then one `_connect_signals`. The window asks the controller (generate,
+toggle, delete, page) and shows what it emits; the database menu and the Generate flow have modules of their own.
+The launcher paints the frame first (`MainWindow(build=False)`), then calls build(): keep imports light.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,6 +22,7 @@ from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
 from desktop.ui.private_settings import PrivateSettings
 from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
+from desktop.ui.reminder_action import add_reminder_action
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
     from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
     from desktop.ui.notifications import Notice
-
-log = logging.getLogger(__name__)
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
@@ -219,8 +216,6 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QAction, QKeySequence
         from PySide6.QtWidgets import QMenu
-
-        from desktop.ui.reminder_action import add_reminder_action
 
         menu = self.menuBar()
         file_menu = self.file_menu = menu.addMenu("&File")

@@ -48,10 +48,17 @@ stress: $(VENV)/.installed-test
 		tests/test_concurrency.py tests/test_bad_input.py tests/test_sql_verify.py tests/core/test_postgresql.py
 
 # Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);
-# the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run).
-bench: $(VENV)/.installed-test
+# the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run); the HTTP rows'
+# load generator, autocannon 7, from npm into build/bench/node (once; never a global install).
+AUTOCANNON := build/bench/node/node_modules/autocannon/package.json
+
+bench: $(VENV)/.installed-test $(AUTOCANNON)
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.bench --keys 1000000 --database build/bench/keys-1m.db \
 		--pg-cluster build/bench/pg --json build/bench/results.json
+
+$(AUTOCANNON):
+	npm install --no-audit --no-fund --prefix build/bench/node autocannon@7
+	touch $@
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -7,29 +7,26 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from desktop import APP_ID, __version__
+from desktop import __version__
+from desktop.cli_output import PROG, list_records, print_table
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
-from desktop.core.presentation import describe_key, expiry_cell, shorten, shown
+from desktop.core.presentation import describe_key, shorten, shown
 from desktop.core.target import ENV_VAR, check_choice
 from desktop.core.validation import parse_expiry, parse_key_id, validate_description, validate_expiry
-from desktop.core.values import KeyRecord, Verdict, VerifyResult
+from desktop.core.values import Verdict, VerifyResult
 
 if TYPE_CHECKING:
     # Imported by the commands that open a database: the window's start-up pays for every module imported here.
     from desktop.core.query import Query
     from desktop.core.store import KeyStore
 
-PROG = APP_ID
-SEED_BATCH = 10_000
 SEED_MAX = 10_000_000
-#: `apikeys log --limit` at most.
-LOG_MAX = 100_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -175,66 +172,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
-def _record_json(record: KeyRecord, now: datetime) -> dict[str, Any]:
-    from desktop.core.export import record_fields
-
-    return record_fields(record, now)
-
-
-def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "-" if value is None else value.astimezone().strftime(fmt)
-
-
-#: The table's column widths come from its first rows (as many as one read batch), so that it streams: a
-#: million keys are printed without holding them. A later description wider than its column is cut to fit.
-TABLE_FIRST_ROWS = 1000
-TABLE_HEADER = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
-_DESCRIPTION_COLUMN = TABLE_HEADER.index("DESCRIPTION")
-
-
-def _table_row(r: KeyRecord, now: datetime) -> tuple[str, ...]:
-    """One key's cells, each shown inert (another program may have written controls into any text column)."""
-    cells = (
-        str(r.id),
-        r.masked,
-        shorten(r.description),
-        _local(r.created_at),
-        expiry_cell(r.expires_at, now),
-        r.status(now).value,
-        _local(r.last_used_at),
-    )
-    return tuple(shown(cell) for cell in cells)
-
-
-def _print_table(records: Iterable[KeyRecord], out: TextIO, now: datetime, empty: str | None = None) -> None:
-    """The keys as a table aligned by display width (an emoji or a CJK character takes two columns), written
-    as the records arrive."""
-    from itertools import islice
-
-    from rich.cells import cell_len, set_cell_size
-
-    rows = iter(records)
-    first = [_table_row(r, now) for r in islice(rows, TABLE_FIRST_ROWS)]
-    widths = [max(cell_len(cell) for cell in column) for column in zip(TABLE_HEADER, *first, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        fitted = []
-        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            size = cell_len(cell)
-            if size > width and i == _DESCRIPTION_COLUMN:
-                cell, size = set_cell_size(cell, width - 1) + "…", width
-            fitted.append(cell + " " * (width - size))
-        return "  ".join(fitted).rstrip() + "\n"
-
-    out.write(line(TABLE_HEADER))
-    for cells in first:
-        out.write(line(cells))
-    for record in rows:
-        out.write(line(_table_row(record, now)))
-    if not first:
-        out.write(empty or f"No keys yet. Create one with: {PROG} create --description TEXT\n")
-
-
 def _read_key(arg: str) -> str:
     """The presented key, surrounding whitespace ignored wherever it came from."""
     if arg != "-":
@@ -285,27 +222,15 @@ def _list_limit(text: str | None) -> int | None:
     return int(text)
 
 
-def _list_records(records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime) -> None:
-    from desktop.core.export import write_csv, write_json
-
-    if args.json:
-        write_json(records, out, lambda r: _record_json(r, now))
-        return
-    bom = getattr(args, "bom", False)
-    if bom and hasattr(out, "reconfigure"):
-        out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
-    write_csv(records, out, lambda r: _record_json(r, now), bom=bom)
-
-
 def _list(
     store: KeyStore, query: Query, limit: int | None, args: argparse.Namespace, out: TextIO, now: datetime
 ) -> None:
     records = store.find(query, limit=limit)
     if args.json or args.csv:
-        _list_records(records, args, out, now)
+        list_records(records, args, out, now)
         return
     empty = None if query.is_plain else "No keys match.\n"
-    _print_table(records, out, now, empty)
+    print_table(records, out, now, empty)
 
 
 def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: TextIO, now: datetime) -> int:
@@ -313,10 +238,10 @@ def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: Text
     args.csv = False
     records = list(store.find(query))
     if args.json:
-        _list_records(records, args, out, now)
+        list_records(records, args, out, now)
     else:
         days = query.expiring_within.days
-        _print_table(records, out, now, f"No active key expires within {days} day{'s' if days != 1 else ''}.\n")
+        print_table(records, out, now, f"No active key expires within {days} day{'s' if days != 1 else ''}.\n")
     return 1 if records else 0
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from desktop.cli import SEED_BATCH, SEED_MAX
+from desktop.cli import SEED_MAX
+from desktop.cli_commands import SEED_BATCH
 from desktop.core.clock import Clock
 from desktop.core.store import KeyStore
 from tests.backends import execute, is_server

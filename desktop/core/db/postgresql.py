@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Connection, Engine
 
-from desktop.core.db.base import ChangeListener, Found, NewRow, ScopedFound
+from desktop.core.db.base import Found, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
 from desktop.core.db.idle import BoundedConnections, Busy, limits_from_environment
 from desktop.core.db.pg_errors import translate
 from desktop.core.errors import DatabaseLocked, DatabaseUnavailable, DomainError
 from desktop.core.identity import actor
-from desktop.core.values import Cursor, Page
+from desktop.core.values import ChangeListener, Cursor, Page
 
 #: pg_advisory_xact_lock key taken while the schema is created or upgraded ("apikeys" in ASCII, as a number).
 SCHEMA_LOCK = 0x61706B657973

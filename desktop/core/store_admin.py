@@ -1,6 +1,6 @@
 """What the window and the command line ask of a database besides its keys, so that neither imports the database
-seam (desktop.core.db): make a database file private, say whether a target is a server, grant a server role its
-rights. Given a path, a target or an open store; the seam is imported only when one of them runs.
+seam (desktop.core.db): make a database file private, name a target as people read it, say whether it is a server,
+grant a server role its rights. Given a path, a target or an open store; the seam is imported only when one runs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ def fix_permissions(path: str) -> None:
     from desktop.core import db
 
     db.fix_permissions(path)
+
+
+def location(target: str) -> str:
+    """`target` (a resolved path or URL) as people read it: the path, or the URL without its password."""
+    from desktop.core.db import db_location, to_url
+
+    return db_location(to_url(target))
 
 
 def require_server(target: str) -> None:

@@ -101,7 +101,7 @@ def configure_logging() -> None:
         handler: logging.Handler = _private_log_handler(path)
     except OSError:
         handler = logging.NullHandler()  # an unwritable home must not stop the app
-    handler._apikeys = True  # type: ignore[attr-defined]
+    handler._apikeys = True  # type: ignore[attr-defined]  # our mark on the handler: set up once per process
     handler.addFilter(RedactKeys())
     handler.addFilter(NameDatabase())
     handler.setFormatter(logging.Formatter(LOG_FORMAT))

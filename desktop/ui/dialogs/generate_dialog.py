@@ -252,8 +252,8 @@ class GenerateKeyDialog(QDialog):
     def expires_on(self) -> date | None:
         if not self.expiry_enabled.isChecked():
             return None
-        value: date = self.expiry_edit.date().toPython()  # type: ignore[assignment]
-        return value
+        chosen = self.expiry_edit.date()  # toPython() is typed `object`: the parts say what it is
+        return date(chosen.year(), chosen.month(), chosen.day())
 
     # -- what the owner tells it --
 

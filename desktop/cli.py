@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from desktop import __version__
-from desktop.cli_output import PROG as PROG  # the program's name, for desktop.app's messages too
-from desktop.cli_output import list_records, print_table
+from desktop import APP_ID, __version__
+from desktop.cli_output import list_records, print_table, print_verdict
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from desktop.core.query import Query
     from desktop.core.store import KeyStore
 
+PROG = APP_ID
 SEED_MAX = 10_000_000
 
 
@@ -188,16 +188,6 @@ def _read_key(arg: str) -> str:
     return sys.stdin.read(4096).strip()
 
 
-def _print_verdict(result: VerifyResult, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        import json
-
-        json.dump({"verdict": result.verdict.value, "id": result.key_id, "scopes": list(result.scopes)}, out)
-        out.write("\n")
-    else:
-        out.write(f"{result.verdict}\n")
-
-
 LIST_LIMIT_MAX = 1_000_000_000
 #: `apikeys expiring --within` at most, in days.
 WITHIN_MAX = 3650
@@ -344,7 +334,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         from desktop.core import keys  # hashlib and secrets: not for the window's start-up
 
         if not keys.is_well_formed(key):
-            _print_verdict(VerifyResult(Verdict.MALFORMED), args.json, out)
+            print_verdict(VerifyResult(Verdict.MALFORMED), args.json, out)
             return 1
 
     seeding = command == "seed" and not args.remove
@@ -357,7 +347,7 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             return _expiring(store, query, args, out, clock.now())
         elif command == "verify":
             result = store.check(key, required) if required or args.json else VerifyResult(store.verify(key))
-            _print_verdict(result, args.json, out)
+            print_verdict(result, args.json, out)
             return 0 if result.verdict is Verdict.VALID else 1
         elif command in ("rename", "roll", "scopes", "log"):
             from desktop.cli_commands import _lifecycle

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from desktop.cli_output import PROG, local_time
+from desktop import APP_ID as PROG
+from desktop.cli_output import local_text
 from desktop.core.errors import DomainError, InvalidInput
 from desktop.core.lifecycle import parse_grace, validate_scopes
 from desktop.core.presentation import describe_key, details_text, expiry_phrase, inert_json, shown
@@ -183,7 +184,7 @@ def _print_events(events: Sequence[Event], out: TextIO, masked_keys: Mapping[int
         role = f" (role {e.db_role})" if e.db_role else ""
         # As the window's Activity Log reads them (--json keeps the stored details, instants and all).
         details = details_text(e, masked_keys, now)
-        line = f"{local_time(e.at, '%Y-%m-%d %H:%M:%S')}  {e.action:<14}  {key}  {e.actor}{role}  {details}"
+        line = f"{local_text(e.at, '%Y-%m-%d %H:%M:%S')}  {e.action:<14}  {key}  {e.actor}{role}  {details}"
         out.write(shown(line.rstrip()) + "\n")
     if not events:
         out.write("No events.\n")

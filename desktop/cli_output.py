@@ -1,5 +1,7 @@
-"""What the command line prints about keys, shared by its commands (desktop.cli and desktop.cli_commands, which
-import this and never each other): its name, times in local time, the key table, keys as JSON or CSV."""
+"""What the command line prints about keys: the streaming table, JSON and CSV rows, a verdict.
+
+Every text another program may have written (a description, scopes) is shown inert (core/presentation.shown).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +12,7 @@ from typing import Any, TextIO
 
 from desktop import APP_ID
 from desktop.core.presentation import expiry_cell, shorten, shown
-from desktop.core.values import KeyRecord
-
-PROG = APP_ID
-
-
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An instant in this machine's time zone, to the minute unless `fmt` says otherwise; `-` for none."""
-    return "-" if value is None else value.astimezone().strftime(fmt)
+from desktop.core.values import KeyRecord, VerifyResult
 
 
 def record_json(record: KeyRecord, now: datetime) -> dict[str, Any]:
@@ -26,11 +21,15 @@ def record_json(record: KeyRecord, now: datetime) -> dict[str, Any]:
     return record_fields(record, now)
 
 
+def local_text(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "-" if value is None else value.astimezone().strftime(fmt)
+
+
 #: The table's column widths come from its first rows (as many as one read batch), so that it streams: a
 #: million keys are printed without holding them. A later description wider than its column is cut to fit.
 TABLE_FIRST_ROWS = 1000
 TABLE_HEADER = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
-_DESCRIPTION_COLUMN = TABLE_HEADER.index("DESCRIPTION")
+DESCRIPTION_COLUMN = TABLE_HEADER.index("DESCRIPTION")
 
 
 def table_row(r: KeyRecord, now: datetime) -> tuple[str, ...]:
@@ -39,10 +38,10 @@ def table_row(r: KeyRecord, now: datetime) -> tuple[str, ...]:
         str(r.id),
         r.masked,
         shorten(r.description),
-        local_time(r.created_at),
+        local_text(r.created_at),
         expiry_cell(r.expires_at, now),
         r.status(now).value,
-        local_time(r.last_used_at),
+        local_text(r.last_used_at),
     )
     return tuple(shown(cell) for cell in cells)
 
@@ -62,7 +61,7 @@ def print_table(records: Iterable[KeyRecord], out: TextIO, now: datetime, empty:
         fitted = []
         for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
             size = cell_len(cell)
-            if size > width and i == _DESCRIPTION_COLUMN:
+            if size > width and i == DESCRIPTION_COLUMN:
                 cell, size = set_cell_size(cell, width - 1) + "…", width
             fitted.append(cell + " " * (width - size))
         return "  ".join(fitted).rstrip() + "\n"
@@ -73,7 +72,17 @@ def print_table(records: Iterable[KeyRecord], out: TextIO, now: datetime, empty:
     for record in rows:
         out.write(line(table_row(record, now)))
     if not first:
-        out.write(empty or f"No keys yet. Create one with: {PROG} create --description TEXT\n")
+        out.write(empty or f"No keys yet. Create one with: {APP_ID} create --description TEXT\n")
+
+
+def print_verdict(result: VerifyResult, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        import json
+
+        json.dump({"verdict": result.verdict.value, "id": result.key_id, "scopes": list(result.scopes)}, out)
+        out.write("\n")
+    else:
+        out.write(f"{result.verdict}\n")
 
 
 def list_records(records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime) -> None:

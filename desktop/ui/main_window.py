@@ -9,7 +9,7 @@ frame first (`MainWindow(build=False)`), then calls build(): keep this module's 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 # Only what the frame needs: the launcher paints the frame before anything else is imported (build()).
@@ -321,7 +321,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
 
     # -- showing --
 
-    def _on_controller_page_changed(self, records: Sequence[KeyRecord], select: int | None) -> None:
+    def _on_controller_page_changed(self, records: tuple[KeyRecord, ...], select: int | None) -> None:
         keep = select if select is not None else self.table.selected_key_id()
         self.model.reload(records)
         if keep is not None:

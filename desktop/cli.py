@@ -27,10 +27,7 @@ if TYPE_CHECKING:
     from desktop.core.store import KeyStore
 
 PROG = APP_ID
-SEED_BATCH = 10_000
 SEED_MAX = 10_000_000
-#: `apikeys log --limit` at most.
-LOG_MAX = 100_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -246,17 +243,6 @@ def _positive_count(text: str) -> int:
     return int(text)
 
 
-def _require_postgresql(database: str | None) -> None:
-    """grant is for server roles: refuse anything else before opening it (a SQLite file is neither created nor read)."""
-    from desktop.core.db import db_location, to_url
-    from desktop.core.db.pg_roles import grant_needs_postgresql
-    from desktop.core.target import resolve_target
-
-    url = to_url(resolve_target(database))
-    if url.get_backend_name() != "postgresql":
-        raise InvalidInput(grant_needs_postgresql(db_location(url)))
-
-
 def _serve(args: argparse.Namespace) -> int:
     from desktop.core.target import resolve_target
     from desktop.serve.options import serve_options
@@ -336,7 +322,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
 
         query = Query(status=Filter.EXPIRING, sort=Sort.EXPIRES, expiring_within=parse_within(args.within))
     elif command == "grant":
-        _require_postgresql(args.database)
+        from desktop.core.store_admin import require_server
+        from desktop.core.target import resolve_target
+
+        require_server(resolve_target(args.database))  # grant is for server roles: refused before opening anything
     elif command == "serve":
         return _serve(args)
     elif command == "verify":
@@ -391,9 +380,9 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
                 # One line when done, whatever stdout is (a terminal, a pipe, a file).
                 out.write(f"Added {count:,} demo key{'s' if count != 1 else ''} to {store.location}.\n")
         elif command == "grant":
-            from desktop.core.db.pg_roles import Grant, grant
+            from desktop.core.store_admin import grant
 
-            out.write(grant(store.database, args.role, Grant.VERIFIER if args.verifier else Grant.MANAGER) + "\n")
+            out.write(grant(store, args.role, manager=args.manager) + "\n")
     return 0
 
 

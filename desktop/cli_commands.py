@@ -1,5 +1,6 @@
 """The command line's seed command and its key lifecycle commands (rename, roll, scopes, log): what they run and
-print. Split from desktop.cli to keep modules small; desktop.cli.execute() imports this when one of them runs.
+print. Split from desktop.cli to keep modules small; desktop.cli.execute() imports this when one of them runs,
+and this never imports desktop.cli (what both print with is in desktop.cli_output).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from desktop.cli import LOG_MAX, PROG, SEED_BATCH
+from desktop import APP_ID as PROG
 from desktop.cli_output import local_text
 from desktop.core.errors import DomainError, InvalidInput
 from desktop.core.lifecycle import parse_grace, validate_scopes
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     import random
 
     from desktop.core.store import KeyStore
+
+#: Keys written in one transaction by `seed` (and deleted in one by `seed --remove`).
+SEED_BATCH = 10_000
+#: `apikeys log --limit` at most.
+LOG_MAX = 100_000
 
 _SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
 _SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration", "load test", "nightly export")

@@ -132,6 +132,7 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
 
     @property
     def database(self) -> Database:
+        """The seam, for the core and tests: the window and the command line use the store's calls (listen())."""
         return self._db
 
     @property

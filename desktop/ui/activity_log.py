@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from desktop.ui.dialogs.history_dialog import EventLogDialog
 
 
-class ActivityLog(QWidget if TYPE_CHECKING else object):
+class ActivityLog(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]  # a mixin typed as its host; issue 22 item 1 makes it an object
     """Needs from its window: `controller`, `view_menu`, `report`."""
 
     controller: Controller

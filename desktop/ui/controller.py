@@ -150,7 +150,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self._recount()  # with count_now, for the expiry banner and the key-health summary
         self.poll_timer.start()
         if not self._polls:
-            self.watch.watch(store.database)  # connects off the GUI thread
+            self.watch.watch(store)  # connects off the GUI thread
 
     def shutdown(self) -> None:
         """Stop listening, finish the writes, then close the store."""

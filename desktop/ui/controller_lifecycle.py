@@ -45,7 +45,7 @@ def bulk_message(verb: str, result: BulkResult, *, deleting: bool) -> str:
     return f"{done:,} {verb}; {gone:,} {'was' if gone == 1 else 'were'} already gone{'' if deleting else ' (deleted)'}."
 
 
-class LifecycleControl(QObject if TYPE_CHECKING else object):
+class LifecycleControl(QObject if TYPE_CHECKING else object):  # type: ignore[misc]  # a mixin typed as its host; issue 22 item 1 makes it an object
     """Needs from Controller: `_store`, `runner`, `notifier`, `report`, `refresh`, `refuse_when_file_changed`,
     `_after_write`, `created`."""
 

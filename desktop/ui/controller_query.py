@@ -42,6 +42,9 @@ class Triage:
 class QueryControl:
     """Mixed into Controller (which provides the store, the pager, the runner and the signals used here)."""
 
+    _pager: Pager | None
+    _total: int | None
+
     #: What the list shows now; the pager reads by it. Replaced only when a new query's first page arrives.
     _query: Query = Query()
     _query_tokens = itertools.count(1)

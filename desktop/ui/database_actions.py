@@ -29,7 +29,7 @@ SETTINGS_RECENT = "database/recent"
 RECENT_MAX = 8
 
 
-class DatabaseActions(QWidget if TYPE_CHECKING else object):
+class DatabaseActions(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]  # a mixin typed as its host; issue 22 item 1 makes it an object
     """Needs from its window: `store`, `set_store`, `report`, `notifier`, `runner`, `_settings`, `recent_menu`."""
 
     notifier: Notifier

@@ -19,10 +19,13 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
     from desktop.core.query import Query
     from desktop.core.store import KeyStore
+    from desktop.core.values import KeyRecord
     from desktop.ui.controller import Controller
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ def export_keys(
 
     now = store.clock.now()
 
-    def records():  # type: ignore[no-untyped-def]
+    def records() -> Iterator[KeyRecord]:
         for number, record in enumerate(store.find(query), 1):
             if cancel.is_set():
                 raise ExportCancelled
@@ -130,7 +133,8 @@ class ExportActions:
         from desktop.ui.user_folders import documents_folder
 
         # A folder that exists (a missing Documents made Qt start in the working directory).
-        dialog = QFileDialog(self, "Export Keys", str(documents_folder() / "api-keys.csv"))  # type: ignore[arg-type]
+        # self is the MainWindow, a QWidget, which this mixin's type cannot say (issue 22 item 1 replaces it).
+        dialog = QFileDialog(self, "Export Keys", str(documents_folder() / "api-keys.csv"))  # type: ignore[call-overload]
         dialog.setObjectName("exportDialog")
         dialog.setNameFilters([CSV_FILTER, EXCEL_FILTER, JSON_FILTER])
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -174,7 +178,7 @@ class ExportActions:
             notifier.error(f"Could not export the keys to {shown(str(path))}: {err.strerror or err}.")
             return
         total = self.controller.total
-        progress = QProgressDialog("Exporting keys…", "Cancel", 0, total or 0, self)  # type: ignore[arg-type]
+        progress = QProgressDialog("Exporting keys…", "Cancel", 0, total or 0, self)  # type: ignore[call-overload]
         progress.setObjectName("exportProgress")
         progress.setWindowTitle("Export Keys")
         progress.setWindowModality(Qt.WindowModality.WindowModal)

@@ -28,7 +28,7 @@ log = logging.getLogger("desktop.ui.controller")
 READS = frozenset({"count", "reload", "search", "poll", "next", "previous", "resize", "first", "refresh"})
 
 
-class FileWatching(QObject if TYPE_CHECKING else object):
+class FileWatching(QObject if TYPE_CHECKING else object):  # type: ignore[misc]  # a mixin typed as its host; issue 22 item 1 makes it an object
     """Needs from its controller the store, the notifier, the poll timer, refresh(), report() and the signals."""
 
     _store: KeyStore | None

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from desktop.ui.notifications import Notice, NotificationArea, Notifier
 
 
-class GenerateFlow(QWidget if TYPE_CHECKING else object):
+class GenerateFlow(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]  # a mixin typed as its host; issue 22 item 1 makes it an object
     """Needs from its window: `store`, `controller`, `notifier`, `notification_area`, `clipboard`, `_clock`."""
 
     controller: Controller

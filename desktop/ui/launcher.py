@@ -135,7 +135,7 @@ def ask_for_another_database(parent: QWidget | None, problem: OpenProblem) -> Re
         if clicked is create:
             return Retry(problem.target, create=True)
         if clicked is fix and problem.fixable is not None:
-            from desktop.core.db import fix_permissions
+            from desktop.core.store_admin import fix_permissions
 
             try:
                 fix_permissions(problem.fixable)

@@ -269,7 +269,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
         try:
-            size = int(self._settings.value(SETTINGS_PAGE_SIZE, DEFAULT_PAGE_SIZE))
+            size = int(self._settings.value(SETTINGS_PAGE_SIZE, DEFAULT_PAGE_SIZE))  # type: ignore[call-overload]  # value() is `object`: int() refusing it is caught
         except (TypeError, ValueError):
             size = DEFAULT_PAGE_SIZE
         return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
@@ -316,7 +316,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
 
     # -- showing --
 
-    def _on_controller_page_changed(self, records: list[KeyRecord], select: int | None) -> None:
+    def _on_controller_page_changed(self, records: tuple[KeyRecord, ...], select: int | None) -> None:
         keep = select if select is not None else self.table.selected_key_id()
         self.model.reload(records)
         if keep is not None:

@@ -58,7 +58,7 @@ class QueryActions(ExportActions):
         column.addWidget(self.expiry_banner)
         column.addWidget(self.search_bar)
         column.addWidget(self.health_summary)
-        layout = window.centralWidget().layout()
+        layout = window.centralWidget().layout()  # type: ignore[attr-defined]  # window is the QMainWindow
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(1, block)  # under the title, over the table
         self.find_action = QAction("&Find Keys…", window)

@@ -43,7 +43,7 @@ def _waiting_on_the_lock(cluster: PgCluster, name: str) -> int:
     rows = cluster.execute(
         f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND wait_event_type = 'Lock'", name
     )
-    return int(rows[0][0])  # type: ignore[arg-type]
+    return int(rows[0][0])
 
 
 def _sessions(cluster: PgCluster, name: str) -> int:
@@ -51,7 +51,7 @@ def _sessions(cluster: PgCluster, name: str) -> int:
     rows = cluster.execute(
         f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()", name
     )
-    return int(rows[0][0])  # type: ignore[arg-type]
+    return int(rows[0][0])
 
 
 def _until(condition: Callable[[], bool], what: str, limit_s: float = 60) -> None:
@@ -107,7 +107,7 @@ def test_the_first_checks_after_a_restart_succeed(running: PgCluster) -> None:
         assert checkers.join() == [Verdict.VALID] * 4
         running.stop("fast")
         running.start()
-        answers = []
+        answers: list[Verdict | str] = []
         for _ in range(9):
             try:
                 answers.append(store.check(key).verdict)

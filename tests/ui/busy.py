@@ -62,7 +62,9 @@ class BusySession:
 def _act(window: MainWindow, session: BusySession, step: int) -> None:
     box = find_visible(QMessageBox, "confirmDeactivateDialog")
     if box is not None:
-        box.findChild(QPushButton, "confirmButton").click()
+        confirm = box.findChild(QPushButton, "confirmButton")
+        assert confirm is not None
+        confirm.click()
         return
     # Three pages forward, three back to the first page, then toggle a key there.
     step %= 7
@@ -76,7 +78,10 @@ def _act(window: MainWindow, session: BusySession, step: int) -> None:
         # Only keys the verifiers accept either way (valid or inactive).
         for row in range(window.model.rowCount()):
             if window.model.record(row).description.startswith("toggled"):
-                window.table.cell(row).findChild(QPushButton, "toggleButton").click()
+                cell = window.table.cell(row)
+                toggle = cell.findChild(QPushButton, "toggleButton") if cell is not None else None
+                assert toggle is not None
+                toggle.click()
                 session.toggles += 1
                 return
 

@@ -240,6 +240,8 @@ def test_activate_needs_no_confirmation(qtbot, make_window, store: KeyStore) -> 
     assert find_visible(QMessageBox, "confirmDeactivateDialog") is None
     qtbot.waitUntil(lambda: store.get(record.id).active)
     qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Deactivate")
+    # As for deactivate: the change poll may reload the page before the write's own callback posts its notice.
+    qtbot.waitUntil(lambda: status(window) != "")
     assert row_button(window, 0, "toggleButton").property("kind") == "deactivate"
     assert "Activated" in status(window)
 

@@ -17,7 +17,7 @@ import os
 import queue
 import weakref
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 #: Connections kept idle; more may be open at once, the rest are closed when given back.
 POOL_SIZE = 8
@@ -26,7 +26,7 @@ C = TypeVar("C")
 
 #: Every pool of this process: a forked child starts each one afresh (the parent's connections are the
 #: parent's), so that taking a connection need not ask for the process id (a system call) every time.
-_POOLS: weakref.WeakSet[IdleConnections[object]] = weakref.WeakSet()
+_POOLS: weakref.WeakSet[IdleConnections[Any]] = weakref.WeakSet()  # pools of any kind of connection
 
 
 def _after_fork_in_child() -> None:
@@ -43,7 +43,7 @@ class IdleConnections(Generic[C]):
         self._close = close
         self._size = size
         self._idle: queue.SimpleQueue[C] = queue.SimpleQueue()
-        _POOLS.add(self)  # type: ignore[arg-type]
+        _POOLS.add(self)
 
     def take(self) -> C | None:
         """An idle connection, or None: the caller connects."""

@@ -196,6 +196,21 @@ def test_many_threads_checking_share_the_bound(running: PgCluster, monkeypatch: 
     assert seen and max(seen) <= 3
 
 
+def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
+    """Before: each check took the next of the bound's eight slots, so one thread checking keys one after another
+    opened eight server sessions (eight processes on the server, each with cold plans) instead of reusing one."""
+    url = running.new_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("sequential").key)
+        assert store.check(key).verdict is Verdict.VALID
+        store.database.dispose()  # from here on, only the checks' own connections
+        for _ in range(20):
+            assert store.check(key).verdict is Verdict.VALID
+            assert store.verify(key) is Verdict.VALID
+        assert _sessions(running, name) == 1
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -224,7 +239,7 @@ def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -
     with KeyStore.open(url) as store:
         key = Secret(store.create("forked").key)
         assert store.check(key).verdict is Verdict.VALID  # the parent has an idle connection now
-        slots = store.database._readers._slots  # type: ignore[attr-defined]
+        slots = store.database._readers._idle  # type: ignore[attr-defined]
         held = [slots.get_nowait() for _ in range(slots.qsize())]
         for item in held:
             slots.put(item)
@@ -235,7 +250,7 @@ def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -
             code = 1
             try:
                 ours = store.check(key).verdict is Verdict.VALID
-                slots = store.database._readers._slots  # type: ignore[attr-defined]
+                slots = store.database._readers._idle  # type: ignore[attr-defined]
                 kept = [slots.get_nowait() for _ in range(slots.qsize())]
                 code = 0 if ours and not any(conn is parent for conn in kept for parent in parents) else 2
             finally:

@@ -45,8 +45,8 @@ screenshot: $(VENV)/.installed-test
 # The crash, concurrency and property suites with big counts (make test runs the same tests with small ones).
 # Each test may take up to 20 minutes here (200 killed writers are 200 new processes), not make test's 2.
 stress: $(VENV)/.installed-test
-	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -o timeout=1200 tests/test_crash.py \
-		tests/test_concurrency.py tests/test_bad_input.py tests/test_sql_verify.py tests/core/test_postgresql.py
+	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -o timeout=1200 tests/core/test_crash.py \
+		tests/core/test_concurrency.py tests/cli/test_bad_input.py tests/core/test_sql_verify.py tests/core/test_postgresql.py
 
 # Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);
 # the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run); the HTTP rows'

@@ -30,6 +30,12 @@ def _wait(app: object, predicate: Callable[[], bool], timeout_s: float = SAMPLE_
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
 
+def _rest(app: object, seconds: float) -> None:
+    """Let the event loop run for `seconds`."""
+    until = time.monotonic() + seconds
+    _wait(app, lambda: time.monotonic() >= until)
+
+
 def measure_live_refresh(url: str, samples: int = 50) -> list[float]:
     """Seconds from COMMIT to the controller's pageChanged, one per sample, on the database at `url`."""
     import psycopg
@@ -86,8 +92,7 @@ def measure_live_refresh(url: str, samples: int = 50) -> list[float]:
                 # change to a quiet database, shown at once; one within COALESCE_MS of the last shows when that
                 # interval ends.
                 _wait(app, lambda: controller.runner.pending() == 0)
-                rest = time.monotonic() + (COALESCE_MS + 20) / 1000
-                _wait(app, lambda rest=rest: time.monotonic() >= rest)
+                _rest(app, (COALESCE_MS + 20) / 1000)
     finally:
         controller.shutdown()
     return results

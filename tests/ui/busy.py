@@ -1,6 +1,6 @@
 """A busy-database session shared by the window test (correctness) and `make bench` (the stall figure).
 
-Four verifier processes and one writer (from tests/test_concurrency.py) run for DURATION_S while a driver
+Four verifier processes and one writer (from tests/core/test_concurrency.py) run for DURATION_S while a driver
 pages and toggles in the window; a 5 ms timer measures the longest gap in the event loop. The test asserts
 what must be right; the bench reports how long the loop stalled, against its target.
 """
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from desktop.ui.main_window import MainWindow
 from desktop.ui.notifications import Notice
-from tests.test_concurrency import CAP_S, DURATION_S, VERIFIER, WRITER, _result, _spawn
+from tests.core.test_concurrency import CAP_S, DURATION_S, VERIFIER, WRITER, _result, _spawn
 from tests.ui.helpers import find_visible
 
 #: The target `make bench` reports the stall against (the suite asserts no time at all).

@@ -21,7 +21,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.notifications import Level
 from tests.helpers import run_cli
 from tests.pg import PgCluster, throwaway_cluster
-from tests.test_tls import REMOTE, TlsServer, tls_server  # noqa: F401  # a fixture, used by name
+from tests.team_mode.test_tls import REMOTE, TlsServer, tls_server  # noqa: F401  # a fixture, used by name
 from tests.ui.helpers import (
     answer,
     click,

@@ -14,7 +14,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import DomainError, ServerUnreachable
 from desktop.core.paging import Pager
@@ -23,7 +23,7 @@ from desktop.ui.change_watch import ChangeWatch
 from desktop.ui.controller_lifecycle import LifecycleControl
 from desktop.ui.controller_query import QueryControl
 from desktop.ui.error_policy import decide
-from desktop.ui.file_watch import FileWatching
+from desktop.ui.file_watch import FileWatch
 from desktop.ui.notifications import Notice, Notifier, guarded
 from desktop.ui.tasks import TaskRunner
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 
 
-class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
+class Controller(QueryControl, LifecycleControl, QObject):
     """The database side of the window; see the module's docstring."""
 
     #: The rows to show, and the key to select among them (None: keep the selection).
@@ -68,19 +68,10 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self._pager: Pager | None = None
         self._page_size = page_size
         self._total: int | None = None
-        self._seen_version: int | None = None
-        self._poll_error: str | None = None
         self._count_running = False
         #: Bumped by every change to the keys (each passes through _recount): see LifecycleControl.look_up_rolled.
         self._changes = 0
         self._count_dirty = False
-        self._seen_generation = 0
-        #: The database file was deleted or moved away: reads show the last page, writes are refused.
-        self._file_missing = False
-        self._file_notice: Notice | None = None
-        self._file_error: str | None = None
-        #: SQLite: data_version() is polled. Otherwise the watch listens, and the timer only ticks for expiry.
-        self._polls = True
         self._reload_running = False
         self._reload_dirty = False
         #: The server went: the sticky notice that says so, until a reload after reconnecting works.
@@ -88,10 +79,12 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self.notifier = Notifier(self)
         self.notifier.posted.connect(self.notice)
         self.runner = TaskRunner(self)
-        self.poll_timer = QTimer(self)
-        self.poll_timer.setObjectName("pollTimer")
-        self.poll_timer.setInterval(poll_interval_ms)
-        self.poll_timer.timeout.connect(self._on_poll_timer_timeout)
+        #: SQLite: the file, polled (the timer ticks for keys that expire on a server too).
+        self.files = FileWatch(self.notifier, self._reread, self, interval_ms=poll_interval_ms)
+        self.files.unchanged.connect(self.unchanged)
+        self.files.failed.connect(self.report)
+        self.files.noticeReleased.connect(self.noticeReleased)
+        self.poll_timer = self.files.timer
         self.watch = ChangeWatch(self)
         self.watch.changed.connect(self._on_watch_changed)
         self.watch.started.connect(self._on_watch_started)
@@ -115,7 +108,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     @property
     def file_missing(self) -> bool:
-        return self._file_missing
+        return self.files.missing
 
     def set_store(self, store: KeyStore, *, count_now: bool = True) -> None:
         """Show `store` (owned from now on), closing the one shown before.
@@ -132,16 +125,10 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self._store = store
         self._pager = self._new_pager(store, self._page_size)
         self._total = None
-        self._poll_error = None
-        self._seen_generation = store.generation
-        self._file_missing = False
-        self._file_error = None
-        self._drop_file_notice()
         self._reload_running = self._reload_dirty = False
         self._drop_lost_notice()
+        self.files.attach(store)
         self.storeChanged.emit(store.location)
-        self._seen_version = store.data_version()
-        self._polls = self._seen_version is not None
         self._pager.first()
         if count_now:
             self._total = self._count_all(store)  # one indexed COUNT (~10 ms at a million keys)
@@ -149,7 +136,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self.totalChanged.emit(self._total)
         self._recount()  # with count_now, for the expiry banner and the key-health summary
         self.poll_timer.start()
-        if not self._polls:
+        if not self.files.polls:
             self.watch.watch(store.database)  # connects off the GUI thread
 
     def shutdown(self) -> None:
@@ -165,9 +152,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
         """Every failure goes here: the policy decides, the notifier logs and shows; work carries on."""
-        if self.explained_by_missing_file(
-            err, action
-        ):  # file_watch.py: a file moved away says so, whoever noticed first
+        if self.files.explains(err, action):  # a file moved away says so, whoever noticed first
             return
         if isinstance(err, ServerUnreachable):
             self.watch.server_lost(err)  # first, so that this action's own error shows on top of the sticky notice
@@ -204,13 +189,18 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
     def reload(self) -> None:
         self.refresh()
 
+    def _reread(self, replaced: bool) -> None:
+        """The file watch found the data changed (or, `replaced`, another file at the path: from the top)."""
+        if replaced:
+            self._total = None
+        self.refresh(top=replaced)
+
     def refresh(self, select: int | None = None, *, top: bool = False) -> None:
         """After any change: the same place reloaded (or the top), the count refreshed in the background."""
         store, pager = self._store, self._pager
         if store is None or pager is None:
             return
-        # Read the version first: a change after it is caught by the next poll.
-        self._seen_version = store.data_version()
+        self.files.mark_read()  # first: a change after it is caught by the next poll
         if top:
             pager.first()
         else:
@@ -350,7 +340,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         """Create a key in the background (`created` or `createFailed` follows); a reason when refused now."""
         if self._store is None:
             return "no database is open."
-        if not self.watch_file(before_write=True) and self._file_missing:
+        if not self.files.check(before_write=True) and self.files.missing:
             return (
                 f"the database file {self._store.location} was deleted or moved away. "
                 "Put it back, or open another database."
@@ -374,7 +364,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
     def set_active(self, record: KeyRecord, active: bool) -> None:
         store = self._store
         what = "activate" if active else "deactivate"
-        if store is None or self.refuse_when_file_changed(f"{what} the key"):
+        if store is None or self.files.refuse(f"{what} the key"):
             return
         done = "Activated" if active else "Deactivated"
         consequence = "clients using it are accepted again" if active else "clients using it will be rejected"
@@ -386,7 +376,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     def delete(self, record: KeyRecord) -> None:
         store = self._store
-        if store is None or self.refuse_when_file_changed("delete the key"):
+        if store is None or self.files.refuse("delete the key"):
             return
         self.runner.submit(
             lambda: store.delete(record.id),

@@ -22,6 +22,7 @@ from desktop.ui.notifications import guarded
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
     from desktop.core.values import Action, BulkResult, EventCursor, EventPage, KeyRecord, RolledKey
+    from desktop.ui.file_watch import FileWatch
     from desktop.ui.notifications import Notifier
     from desktop.ui.tasks import TaskRunner
 
@@ -46,10 +47,11 @@ def bulk_message(verb: str, result: BulkResult, *, deleting: bool) -> str:
 
 
 class LifecycleControl(QObject if TYPE_CHECKING else object):
-    """Needs from Controller: `_store`, `runner`, `notifier`, `report`, `refresh`, `refuse_when_file_changed`,
+    """Needs from Controller: `_store`, `runner`, `notifier`, `report`, `refresh`, `files`,
     `_after_write`, `created`."""
 
     _store: KeyStore | None
+    files: FileWatch
     runner: TaskRunner
     notifier: Notifier
     created: Any
@@ -63,13 +65,11 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
 
         def refresh(self, select: int | None = None, *, top: bool = False) -> None: ...
 
-        def refuse_when_file_changed(self, what: str) -> bool: ...
-
         def _after_write(self, message: str, select: int | None) -> None: ...
 
     def _writable(self, what: str) -> KeyStore | None:
         store = self._store
-        if store is None or self.refuse_when_file_changed(what):
+        if store is None or self.files.refuse(what):
             return None
         return store
 

@@ -47,7 +47,7 @@ class GenerateFlow(QWidget if TYPE_CHECKING else object):
         store = self.store
         if store is None:
             return
-        if not self.controller.watch_file() and self.controller.file_missing:
+        if not self.controller.files.check() and self.controller.files.missing:
             self.notifier.error(
                 f"Cannot generate a key: the database file {store.location} was deleted or moved away. "
                 "Put it back, or open another database."

@@ -230,7 +230,7 @@ class LifecycleActions(ActivityLog):
 
         from desktop.ui.dialogs.rename_dialog import RenameDialog
 
-        if self.rename_dialog is not None or self.controller.refuse_when_file_changed("rename the key"):
+        if self.rename_dialog is not None or self.controller.files.refuse("rename the key"):
             return
         dialog = self.rename_dialog = RenameDialog(record, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -287,7 +287,7 @@ class LifecycleActions(ActivityLog):
         record = self._one_selected()
         if record is None or self.roll_dialog is not None:
             return
-        if self.controller.refuse_when_file_changed("roll the key"):
+        if self.controller.files.refuse("roll the key"):
             return
         dialog = self.roll_dialog = RollDialog(record, self, clock=self._clock)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -325,7 +325,7 @@ class LifecycleActions(ActivityLog):
         record = self._one_selected()
         if record is None or self.scopes_dialog is not None:
             return
-        if self.controller.refuse_when_file_changed("change the key's scopes"):
+        if self.controller.files.refuse("change the key's scopes"):
             return
         dialog = self.scopes_dialog = ScopesDialog(record, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -374,7 +374,7 @@ class LifecycleActions(ActivityLog):
     @guarded
     def _on_deactivate_selected_action_triggered(self) -> None:
         records = self.selected_records()
-        if records and not self.controller.refuse_when_file_changed("deactivate the keys"):
+        if records and not self.controller.files.refuse("deactivate the keys"):
             self._confirm(
                 confirm_many(self, records, "deactivate"), lambda: self.controller.set_active_many(records, False)
             )
@@ -382,7 +382,7 @@ class LifecycleActions(ActivityLog):
     @guarded
     def _on_delete_selected_action_triggered(self) -> None:
         records = self.selected_records()
-        if records and not self.controller.refuse_when_file_changed("delete the keys"):
+        if records and not self.controller.files.refuse("delete the keys"):
             self._confirm(confirm_many(self, records, "delete"), lambda: self.controller.delete_many(records))
 
     # -- history --

@@ -359,7 +359,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         record = self._record(key_id)
         if record is None:
             return
-        if self.controller.refuse_when_file_changed("deactivate the key" if record.active else "activate the key"):
+        if self.controller.files.refuse("deactivate the key" if record.active else "activate the key"):
             return
         if record.active:
             self._confirm(confirm_deactivate(self, record), lambda: self.controller.set_active(record, False))
@@ -373,7 +373,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         record = self._record(key_id)
         if record is None:
             return
-        if self.controller.refuse_when_file_changed("delete the key"):
+        if self.controller.files.refuse("delete the key"):
             return
         self._confirm(confirm_delete(self, record), lambda: self.controller.delete(record))
 

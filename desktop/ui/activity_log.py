@@ -99,7 +99,7 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
         if dialog is None:
             return
         # The answer goes to the dialog only if it is still the one open (closed meanwhile: dropped).
-        self.controller.load_events(
+        self.controller.lifecycle.load_events(
             lambda page: self._on_events_loaded(dialog, page, before, action),
             lambda reason: self._on_events_failed(dialog, reason),
             limit=EVENTS_PER_PAGE,

@@ -1,11 +1,11 @@
 """The window's controller: Qt (signals, a worker thread, a timer) but no widget.
 
-It owns the store, the pager, the task runner, change watching (on SQLite PRAGMA data_version and the file's
-identity, polled: file_watch.py; on PostgreSQL LISTEN through change_watch.py, not polled, and getting a lost
-server back) and the writes, and reports every outcome through its notifier. The window (main_window.py) holds
-layout, menus and dialogs, and only listens: `pageChanged` to show rows, `totalChanged` for the page label,
-`storeChanged` when another database is shown, `notice` for the status bar. With no store every request is
-a no-op here, so the window never asks whether there is one.
+It owns the store, the pager, the task runner and the objects it wires in __init__, each with its own state:
+`files` (SQLite: PRAGMA data_version and the file's identity, polled: file_watch.py), `watch` (PostgreSQL:
+LISTEN, change_watch.py), `queries` and `triage` (controller_query.py), `lifecycle` (rename, roll, scopes,
+many keys, the log: controller_lifecycle.py). It reports every outcome through its notifier. The window
+(main_window.py) only listens: `pageChanged` to show rows, `totalChanged` for the page label, `storeChanged`
+when another database is shown, `notice` for the status bar. With no store every request is a no-op here.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
 from desktop.ui.change_watch import ChangeWatch
 from desktop.ui.controller_lifecycle import LifecycleControl
-from desktop.ui.controller_query import QueryControl
+from desktop.ui.controller_query import QueryControl, TriageCount
 from desktop.ui.error_policy import decide
 from desktop.ui.file_watch import FileWatch
 from desktop.ui.notifications import Notice, Notifier, guarded
 from desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from desktop.core.query import Query
     from desktop.core.store import KeyStore
     from desktop.core.values import CreatedKey, KeyRecord
 
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 
 
-class Controller(QueryControl, LifecycleControl, QObject):
+class Controller(QObject):
     """The database side of the window; see the module's docstring."""
 
     #: The rows to show, and the key to select among them (None: keep the selection).
@@ -69,8 +70,6 @@ class Controller(QueryControl, LifecycleControl, QObject):
         self._page_size = page_size
         self._total: int | None = None
         self._count_running = False
-        #: Bumped by every change to the keys (each passes through _recount): see LifecycleControl.look_up_rolled.
-        self._changes = 0
         self._count_dirty = False
         self._reload_running = False
         self._reload_dirty = False
@@ -85,6 +84,19 @@ class Controller(QueryControl, LifecycleControl, QObject):
         self.files.failed.connect(self.report)
         self.files.noticeReleased.connect(self.noticeReleased)
         self.poll_timer = self.files.timer
+        self.queries = QueryControl(self.runner, self)
+        self.queries.read.connect(self._on_queries_read)
+        self.queries.failed.connect(self._on_queries_failed)
+        #: The next recount is for a new query only: the data did not change, the triage figures stand.
+        self._skip_triage = False
+        self.triage = TriageCount(self)
+        self.triage.counted.connect(self.triageChanged)
+        self.triage.failed.connect(self._on_triage_failed)
+        #: Rename, roll, scopes, many keys at once, the audit log and which keys are retiring.
+        self.lifecycle = LifecycleControl(self.runner, self.files, self)
+        self.lifecycle.written.connect(self._after_write)
+        self.lifecycle.failed.connect(self.report)
+        self.lifecycle.created.connect(self.created)
         self.watch = ChangeWatch(self)
         self.watch.changed.connect(self._on_watch_changed)
         self.watch.started.connect(self._on_watch_started)
@@ -110,6 +122,38 @@ class Controller(QueryControl, LifecycleControl, QObject):
     def file_missing(self) -> bool:
         return self.files.missing
 
+    @property
+    def query(self) -> Query:
+        """What the list shows now; the pager reads by it."""
+        return self.queries.query
+
+    def set_query(self, query: Query) -> None:
+        """Show the first page of `query` and count it, off the GUI thread; `queryApplied` follows."""
+        if self._store is None:
+            self.queries.show(query)
+        else:
+            self.queries.ask(self._store, query, self._page_size)
+
+    def _on_queries_read(self, store: KeyStore, query: Query, fresh: Pager) -> None:
+        if store is not self._store:
+            return  # another database is shown now (with this query's predecessor)
+        self.queries.show(query)
+        self._pager = fresh
+        self._total = None  # "1–25" until the count says "of 312 matching"
+        self.pageChanged.emit(fresh.items, None)
+        self.totalChanged.emit(None)
+        self.queryApplied.emit(query)
+        self._skip_triage = True
+        self._recount()
+
+    def _on_queries_failed(self, store: KeyStore, err: Exception) -> None:
+        if store is self._store:
+            self.report(err, "search")
+            self.queryApplied.emit(self.query)
+
+    def _on_triage_failed(self, err: Exception) -> None:
+        self._background_failed(err, "count")
+
     def set_store(self, store: KeyStore, *, count_now: bool = True) -> None:
         """Show `store` (owned from now on), closing the one shown before.
 
@@ -120,10 +164,12 @@ class Controller(QueryControl, LifecycleControl, QObject):
         self.watch.stop()
         if old is not None:
             self.runner.wait()
-            self._finish_triage()
+            self.triage.finish()
             old.close()
         self._store = store
-        self._pager = self._new_pager(store, self._page_size)
+        self.triage.attach(store)
+        self.lifecycle.attach(store)
+        self._pager = Pager(store, self._page_size, self.query)
         self._total = None
         self._reload_running = self._reload_dirty = False
         self._drop_lost_notice()
@@ -131,7 +177,7 @@ class Controller(QueryControl, LifecycleControl, QObject):
         self.storeChanged.emit(store.location)
         self._pager.first()
         if count_now:
-            self._total = self._count_all(store)  # one indexed COUNT (~10 ms at a million keys)
+            self._total = store.query_count(self.query)  # one indexed COUNT (~10 ms at a million keys)
         self.pageChanged.emit(self._pager.items, None)
         self.totalChanged.emit(self._total)
         self._recount()  # with count_now, for the expiry banner and the key-health summary
@@ -144,7 +190,7 @@ class Controller(QueryControl, LifecycleControl, QObject):
         self.watch.close()
         self.poll_timer.stop()
         self.runner.shutdown()
-        self._finish_triage(closing=True)
+        self.triage.finish(closing=True)
         if self._store is not None:
             self._store.close()
 
@@ -211,7 +257,7 @@ class Controller(QueryControl, LifecycleControl, QObject):
 
     def _recount(self) -> None:
         """Count all keys and this page's offset off the GUI thread; coalesced while one runs."""
-        self._changes += 1
+        self.lifecycle.note_change()
         store, pager = self._store, self._pager
         if store is None or pager is None:
             return
@@ -220,8 +266,17 @@ class Controller(QueryControl, LifecycleControl, QObject):
             return
         self._count_running = True
         start, query = pager.start, self.query
+        if self._skip_triage:
+            self._skip_triage = False
+        else:
+            self.triage.request()
+
+        def work() -> tuple[int, int]:
+            total = store.query_count(query)
+            return total, (store.query_count(query, before=start) if start is not None else 0)
+
         self.runner.submit(
-            self._count_work(store, start),
+            work,
             lambda result: self._on_count_done(store, start, query, result),
             lambda err: self._on_count_failed(err),
             aside=True,  # a live change's page reload must not wait behind a count
@@ -288,7 +343,7 @@ class Controller(QueryControl, LifecycleControl, QObject):
         start, size, offset, query = pager.start, pager.size, pager.offset, self.query
 
         def work() -> Pager:
-            fresh = self._new_pager(store, size)
+            fresh = Pager(store, size, query)
             if start is None:
                 fresh.first()
             else:
@@ -385,6 +440,6 @@ class Controller(QueryControl, LifecycleControl, QObject):
         )
 
     @guarded
-    def _after_write(self, message: str, select: int | None) -> None:
+    def _after_write(self, message: str, select: int | None, top: bool = False) -> None:
         self.notifier.info(message)
-        self.refresh(select=select)
+        self.refresh(select=select, top=top)

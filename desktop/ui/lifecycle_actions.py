@@ -205,7 +205,7 @@ class LifecycleActions(ActivityLog):
 
     def _look_up_rolled(self) -> None:
         wanted, self._rolled_wanted = self._rolled_wanted, ()
-        self.controller.look_up_rolled(wanted, self._on_rolled_found)
+        self.controller.lifecycle.look_up_rolled(wanted, self._on_rolled_found)
 
     def _on_rolled_found(self, rolled: frozenset[int]) -> None:
         # Once rolled, always rolled (its event stays): keep what was known, so a reload never flickers.
@@ -250,7 +250,7 @@ class LifecycleActions(ActivityLog):
         except DomainError as err:
             dialog.show_error(err.message)
             return
-        if not self.controller.rename(dialog.record, description, self._on_renamed, self._on_rename_failed):
+        if not self.controller.lifecycle.rename(dialog.record, description, self._on_renamed, self._on_rename_failed):
             dialog.show_error(f"Not renamed: {self.notification_area.text()}")
 
     def _on_renamed(self, _record: KeyRecord) -> None:
@@ -300,7 +300,7 @@ class LifecycleActions(ActivityLog):
         dialog = self.roll_dialog
         if dialog is None:
             return
-        if not self.controller.roll(dialog.record, dialog.grace(), self._on_rolled, self._on_roll_failed):
+        if not self.controller.lifecycle.roll(dialog.record, dialog.grace(), self._on_rolled, self._on_roll_failed):
             dialog.show_error(f"Not rolled: {self.notification_area.text()}")
 
     def _on_rolled(self, _rolled: RolledKey) -> None:
@@ -331,7 +331,7 @@ class LifecycleActions(ActivityLog):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.scopesRequested.connect(self._on_scopes_dialog_scopes_requested)
         dialog.finished.connect(self._on_scopes_dialog_finished)
-        self.controller.scopes_in_use(lambda known: self._on_scopes_known(dialog, known))
+        self.controller.lifecycle.scopes_in_use(lambda known: self._on_scopes_known(dialog, known))
         dialog.open()
 
     def _on_scopes_known(self, dialog: ScopesDialog, known: list[str]) -> None:
@@ -350,7 +350,7 @@ class LifecycleActions(ActivityLog):
         except DomainError as err:
             dialog.show_error(err.message)
             return
-        if not self.controller.set_scopes(dialog.record, scopes, self._on_scopes_set, self._on_scopes_failed):
+        if not self.controller.lifecycle.set_scopes(dialog.record, scopes, self._on_scopes_set, self._on_scopes_failed):
             dialog.show_error(f"Not changed: {self.notification_area.text()}")
 
     def _on_scopes_set(self, _record: KeyRecord) -> None:
@@ -369,21 +369,22 @@ class LifecycleActions(ActivityLog):
     def _on_activate_selected_action_triggered(self) -> None:
         records = self.selected_records()
         if records:
-            self.controller.set_active_many(records, True)  # as for one key: activating asks nothing
+            self.controller.lifecycle.set_active_many(records, True)  # as for one key: activating asks nothing
 
     @guarded
     def _on_deactivate_selected_action_triggered(self) -> None:
         records = self.selected_records()
         if records and not self.controller.files.refuse("deactivate the keys"):
             self._confirm(
-                confirm_many(self, records, "deactivate"), lambda: self.controller.set_active_many(records, False)
+                confirm_many(self, records, "deactivate"),
+                lambda: self.controller.lifecycle.set_active_many(records, False),
             )
 
     @guarded
     def _on_delete_selected_action_triggered(self) -> None:
         records = self.selected_records()
         if records and not self.controller.files.refuse("delete the keys"):
-            self._confirm(confirm_many(self, records, "delete"), lambda: self.controller.delete_many(records))
+            self._confirm(confirm_many(self, records, "delete"), lambda: self.controller.lifecycle.delete_many(records))
 
     # -- history --
 

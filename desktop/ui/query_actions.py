@@ -89,7 +89,7 @@ class QueryActions(ExportActions):
         QWidget.setTabOrder(self.status_filter, self.table)
         self._build_export_action()
         query = saved_query(self._settings)
-        self.controller.restore_query(query)
+        self.controller.queries.show(query)
         self._show_query(query)
 
     def _connect_query_signals(self) -> None:
@@ -122,7 +122,7 @@ class QueryActions(ExportActions):
         from desktop.core.errors import InvalidInput
         from desktop.core.query import Query
 
-        current = self.controller.wanted_query
+        current = self.controller.queries.wanted
         try:
             query = Query(self.search_bar.search_text(), self.search_bar.status(), current.sort, current.reverse)
         except InvalidInput as err:
@@ -137,7 +137,7 @@ class QueryActions(ExportActions):
         from desktop.ui.query_settings import SORT_COLUMNS
 
         sort, _order = SORT_COLUMNS[column]
-        current = self.controller.wanted_query
+        current = self.controller.queries.wanted
         reverse = not current.reverse if current.sort is sort else False
         self.apply_query(replace(current, sort=sort, reverse=reverse))
 

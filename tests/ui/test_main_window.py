@@ -241,7 +241,8 @@ def test_activate_needs_no_confirmation(qtbot, make_window, store: KeyStore) -> 
     qtbot.waitUntil(lambda: store.get(record.id).active)
     qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Deactivate")
     assert row_button(window, 0, "toggleButton").property("kind") == "deactivate"
-    assert "Activated" in status(window)
+    # The change poll may reload the page before the write's own callback posts its notice (a loaded machine).
+    qtbot.waitUntil(lambda: "Activated" in status(window))
 
 
 # -- 3. delete ------------------------------------------------------------------

@@ -155,7 +155,7 @@ def test_row_actions_from_the_keyboard_act_on_the_selected_row(qtbot, make_windo
     menu = find_visible(QMenu, "keyContextMenu")
     assert menu is not None
     menu.close()
-    assert table.selected_key_ids() == [ids[2]] and window.rename_action.isEnabled()
+    assert table.selected_key_ids() == [ids[2]] and window.key_actions.rename_action.isEnabled()
     qtbot.keyClick(table, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
     menu = find_visible(QMenu, "keyContextMenu")
     assert menu is not None

@@ -3,7 +3,8 @@
 Built the qutebrowser way: children first, then one `_connect_signals`. The window asks the controller
 (toggle, delete, page) and shows what it emits. Its flows are objects it makes in build(), each given what it
 needs: the database menu (database_actions.py), Generate (generate_flow.py), the key actions with rename, roll
-and scopes (lifecycle_actions.py) and the audit log (activity_log.py). The launcher paints the frame first
+and scopes (lifecycle_actions.py), the audit log (activity_log.py), search and filter (query_actions.py) and
+export (export_actions.py). The launcher paints the frame first
 (`MainWindow(build=False)`), then calls build(): keep this module's imports light.
 """
 
@@ -21,7 +22,6 @@ from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.ui.guard import guarded
 from desktop.ui.names import APP_NAME
 from desktop.ui.private_settings import PrivateSettings
-from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -37,7 +37,7 @@ SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
 
 
-class MainWindow(QueryActions, QMainWindow):
+class MainWindow(QMainWindow):
     """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
@@ -85,10 +85,12 @@ class MainWindow(QueryActions, QMainWindow):
         from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
         from desktop.ui.controller import POLL_INTERVAL_MS, Controller
         from desktop.ui.database_actions import DatabaseActions
+        from desktop.ui.export_actions import ExportActions
         from desktop.ui.generate_flow import GenerateFlow
         from desktop.ui.key_table_model import KeyTableModel
         from desktop.ui.lifecycle_actions import LifecycleActions
         from desktop.ui.notifications import NotificationArea
+        from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
         from desktop.ui.widgets.focus_ring import FocusRing, ring_every_window
         from desktop.ui.widgets.key_table_view import KeyTableView
         from desktop.ui.widgets.pagination_bar import PaginationBar
@@ -174,13 +176,14 @@ class MainWindow(QueryActions, QMainWindow):
             clock=self._clock,
         )
         self.selection_bar = self.key_actions.selection_bar
-        self._build_query_bar()
+        self.query_bar = QueryActions(self, self.controller, self.table, self._settings, self.view_menu)
+        self.exports = ExportActions(self, self.controller, self.file_menu, self.quit_action)
         self._set_tab_order()
         self.focus_ring = FocusRing(self)
         ring_every_window()  # the dialogs too
 
         self._connect_signals()
-        self._connect_query_signals()
+        self.query_bar.connect_signals()
 
         self._set_enabled(False)
         if store is not None:
@@ -190,10 +193,10 @@ class MainWindow(QueryActions, QMainWindow):
         """Tab in reading order (top to bottom, left to right); no stop per row button, nor the health links."""
         from desktop.ui.widgets.focus_ring import chain_tab_order
 
-        bar, pager = self.selection_bar, self.pagination
-        chain_tab_order(self.generate_button, self.expiry_banner.show_button, self.search_edit, self.status_filter)
+        bar, pager, query = self.selection_bar, self.pagination, self.query_bar
+        chain_tab_order(self.generate_button, query.expiry_banner.show_button, query.search_edit, query.status_filter)
         chain_tab_order(
-            self.status_filter, self.table, self.table.empty_button, *bar.buttons.values(), bar.clear_button
+            query.status_filter, self.table, self.table.empty_button, *bar.buttons.values(), bar.clear_button
         )
         chain_tab_order(bar.clear_button, pager.size_combo, pager.prev_button, pager.next_button)
 
@@ -436,7 +439,7 @@ class MainWindow(QueryActions, QMainWindow):
         self._shut_down = True
         self.generate_flow.discard()
         self.clipboard.clear_if_owned()
-        self.cancel_export()
+        self.exports.cancel_export()
         self.controller.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

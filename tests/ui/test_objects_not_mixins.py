@@ -1,4 +1,4 @@
-"""Issue 22 item 1: the controller's and the window's parts are objects that own their state, not mixins."""
+"""Issue 22 item 1: the controller, the window and their parts are objects that own their state, not mixins."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from desktop.ui.controller import Controller
 from desktop.ui.controller_lifecycle import LifecycleControl
 from desktop.ui.controller_query import QueryControl, TriageCount
 from desktop.ui.database_actions import DatabaseActions
+from desktop.ui.export_actions import ExportActions
 from desktop.ui.file_watch import FileWatch
 from desktop.ui.generate_flow import GenerateFlow
 from desktop.ui.key_dialog_flow import KeyDialogFlow
 from desktop.ui.lifecycle_actions import LifecycleActions
+from desktop.ui.main_window import MainWindow
+from desktop.ui.query_actions import QueryActions
 from tests.helpers import REPO
 
 PARTS = [
@@ -29,6 +32,9 @@ PARTS = [
     LifecycleActions,
     ActivityLog,
     KeyDialogFlow,
+    QueryActions,
+    ExportActions,
+    MainWindow,
 ]
 
 

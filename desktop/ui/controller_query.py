@@ -120,7 +120,7 @@ class TriageCount(QObject):
     def request(self) -> None:
         """Count again after a change: from the event loop, not now (at start-up the launcher paints the first
         page before the loop runs, and the count's thread would import SQLAlchemy beside that paint)."""
-        QTimer.singleShot(0, self, self._count)  # type: ignore[call-overload]
+        QTimer.singleShot(0, self, self._count)
 
     def pending(self) -> int:
         return 0 if self._runner is None else self._runner.pending()
@@ -136,7 +136,7 @@ class TriageCount(QObject):
         if rest > 0:
             if not self._waiting:
                 self._waiting = True
-                QTimer.singleShot(int(rest * 1000) + 1, self, self._on_rest_over)  # type: ignore[call-overload]
+                QTimer.singleShot(int(rest * 1000) + 1, self, self._on_rest_over)
             return
         if self._runner is None:
             self._runner = TaskRunner(self)

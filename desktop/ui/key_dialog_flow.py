@@ -27,7 +27,8 @@ class KeyDialog(Protocol):
     """What the flow asks of a dialog (RenameDialog, RollDialog, ScopesDialog)."""
 
     record: KeyRecord
-    finished: SignalInstance
+    #: QDialog.finished: a Signal on the class (as the stubs say), a SignalInstance on the dialog.
+    finished: Any
 
     def show_error(self, message: str) -> None: ...
 
@@ -37,7 +38,7 @@ class KeyDialog(Protocol):
 
     def open(self) -> None: ...
 
-    def setAttribute(self, attribute: Qt.WidgetAttribute, on: bool = True) -> None: ...
+    def setAttribute(self, attribute: Qt.WidgetAttribute, /, on: bool = ...) -> None: ...
 
 
 D = TypeVar("D", bound=KeyDialog)

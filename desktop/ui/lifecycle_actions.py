@@ -214,7 +214,7 @@ class LifecycleActions(QObject):
         # off the GUI thread: at start-up the first page is painted before the database layer is loaded.
         self._rolled_wanted = tuple(r.id for r in records if r.expires_at is not None and r.expires_at > now)
         if self._rolled_wanted:
-            QTimer.singleShot(0, self, self._look_up_rolled)  # type: ignore[call-overload]
+            QTimer.singleShot(0, self, self._look_up_rolled)
 
     def _look_up_rolled(self) -> None:
         wanted, self._rolled_wanted = self._rolled_wanted, ()

@@ -333,9 +333,9 @@ def test_open_recent_keeps_a_server_url_but_never_one_with_a_password(  # type: 
     with_password = pg_cluster.new_database().replace("postgres@", f"postgres:{canary}@")
     plain = pg_cluster.new_database()
     window = make_window(database=with_password, poll_interval_ms=NO_POLL)
-    window.open_database(plain)
+    window.databases.open_database(plain)
     qtbot.waitUntil(lambda: window.store is not None and db_name(plain) in window.store.location)
-    window.open_database(with_password)
+    window.databases.open_database(with_password)
     qtbot.waitUntil(lambda: window.store is not None and "***" in window.store.location)
     menu = window.findChild(QMenu, "openRecentMenu")
     assert menu is not None
@@ -415,7 +415,7 @@ def test_an_unreachable_server_keeps_the_database_open_now(  # type: ignore[no-u
     before = window.store.location
     url = private_cluster.new_database()
     private_cluster.stop()
-    window.open_database(url)
+    window.databases.open_database(url)
     assert "Connecting" in status(window)  # said at once; the connection is tried off the GUI thread
     qtbot.waitUntil(lambda: "Cannot reach the database server" in status(window), timeout=APPEARS_MS)
     assert status_level(window) is Level.ERROR
@@ -436,7 +436,7 @@ def test_a_server_connection_that_is_not_verified_is_said_once(  # type: ignore[
         monkeypatch.delenv(name, raising=False)
     window = make_window(poll_interval_ms=NO_POLL)
     # A name beyond this machine reached at 127.0.0.1 (no network): sslmode=require is honoured, and said.
-    window.open_database(tls_server.url("hostaddr=127.0.0.1&sslmode=require", host=REMOTE))
+    window.databases.open_database(tls_server.url("hostaddr=127.0.0.1&sslmode=require", host=REMOTE))
     qtbot.waitUntil(lambda: "not verified" in status(window), timeout=APPEARS_MS * 4)
     assert status_level(window) is Level.ERROR and REMOTE in status(window)
     assert REMOTE in window.windowTitle()

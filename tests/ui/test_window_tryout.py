@@ -362,7 +362,7 @@ def test_open_recent_remembers_databases_and_reopens_them(  # type: ignore[no-un
         others.append(path)
     window = make_window()
     for path in others:
-        window.open_database(str(path))
+        window.databases.open_database(str(path))
     window.close()
     again = make_window()  # a new window, the same settings: remembered across runs
     menu = again.findChild(QMenu, "openRecentMenu")

@@ -44,6 +44,19 @@ def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
 
 
 @pytest.fixture(autouse=True)
+def qt_settings_of_its_own(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's QSettings() starts empty, under the test names: a window that ran before (launcher.run names
+    the application "API Key Manager") cannot leave a remembered query or Open Recent list to the next test's
+    window (test_show_expiring_opens_the_window_filtered left "Expiring soon" to test_team_mode's second window,
+    which then showed no key without an expiry)."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
+    QCoreApplication.setOrganizationName("apikeys-tests")
+    QCoreApplication.setApplicationName("API Key Manager tests")
+
+
+@pytest.fixture(autouse=True)
 def notices_outlast_a_busy_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """A status message stays 60 times as long as in the app (5 s becomes 5 min).
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import APP_ID, __version__
+from desktop.cli_limits import add_limit_command, add_limit_options, limit_input, print_verdict
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="a scope the key grants (repeatable; e.g. billing:read)",
     )
+    add_limit_options(create)
     listing = command("list", "list keys, newest first (or as --search, --status and --sort say)")
     listing.add_argument(
         "--search",
@@ -117,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument(
         "--wait", metavar="SECONDS", default=None, help="how long the notification can be clicked (default 3600)"
     )
-    verify = command("verify", "check a key; prints valid, malformed, unknown, inactive, expired or forbidden")
+    verify = command("verify", "check a key; prints valid or why not (e.g. expired, forbidden, rate_limited)")
     verify.add_argument(
         "--scope", action="append", default=[], metavar="S", help="a scope the key must have (repeatable; all required)"
     )
@@ -143,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scopes = key_command("scopes", "set a key's scopes (the whole list; none clears it)")
     scopes.add_argument("scopes", metavar="S", nargs="*", help="a scope, e.g. billing:read")
+    add_limit_command(command)
     log_cmd = command("log", "the audit log: who changed which key when, newest first")
     log_cmd.add_argument("--key", metavar="ID", help="only this key's events (also once it was deleted)")
     log_cmd.add_argument("--limit", metavar="N", default="100", help="at most N events (default 100)")
@@ -250,16 +253,6 @@ def _read_key(arg: str) -> str:
     return sys.stdin.read(4096).strip()
 
 
-def _print_verdict(result: VerifyResult, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        import json
-
-        json.dump({"verdict": result.verdict.value, "id": result.key_id, "scopes": list(result.scopes)}, out)
-        out.write("\n")
-    else:
-        out.write(f"{result.verdict}\n")
-
-
 LIST_LIMIT_MAX = 1_000_000_000
 #: `apikeys expiring --within` at most, in days.
 WITHIN_MAX = 3650
@@ -285,11 +278,16 @@ def _list_limit(text: str | None) -> int | None:
     return int(text)
 
 
-def _list_records(records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime) -> None:
+def _list_records(
+    records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime, store: KeyStore
+) -> None:
     from desktop.core.export import write_csv, write_json
 
     if args.json:
-        write_json(records, out, lambda r: _record_json(r, now))
+        from desktop.cli_limits import limit_fields
+
+        limits = store.all_limits()  # the limited keys only: a few, read before the keys stream
+        write_json(records, out, lambda r: {**_record_json(r, now), **limit_fields(limits.get(r.id))})
         return
     bom = getattr(args, "bom", False)
     if bom and hasattr(out, "reconfigure"):
@@ -302,7 +300,7 @@ def _list(
 ) -> None:
     records = store.find(query, limit=limit)
     if args.json or args.csv:
-        _list_records(records, args, out, now)
+        _list_records(records, args, out, now, store)
         return
     empty = None if query.is_plain else "No keys match.\n"
     _print_table(records, out, now, empty)
@@ -313,7 +311,7 @@ def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: Text
     args.csv = False
     records = list(store.find(query))
     if args.json:
-        _list_records(records, args, out, now)
+        _list_records(records, args, out, now, store)
     else:
         days = query.expiring_within.days
         _print_table(records, out, now, f"No active key expires within {days} day{'s' if days != 1 else ''}.\n")
@@ -394,6 +392,9 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         expires_on = parse_expiry(args.expires) if args.expires else None
         validate_expiry(expires_on, clock.today())
         scopes = validate_scopes(args.scope)
+        limits = limit_input(args)
+    elif command == "limit":
+        key_id, given = parse_key_id(args.id), limit_input(args)
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
     elif command in ("rename", "roll", "scopes", "log"):
@@ -426,20 +427,24 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         from desktop.core import keys  # hashlib and secrets: not for the window's start-up
 
         if not keys.is_well_formed(key):
-            _print_verdict(VerifyResult(Verdict.MALFORMED), args.json, out)
+            print_verdict(VerifyResult(Verdict.MALFORMED), args.json, out)
             return 1
 
     seeding = command == "seed" and not args.remove
     with _open(args, clock, create=command == "create" or seeding) as store:
         if command == "create":
-            out.write(store.create(description, expires_on, scopes=scopes).key + "\n")
+            out.write(store.create(description, expires_on, scopes=scopes, **limits).key + "\n")
+        elif command == "limit":
+            from desktop.cli_limits import run_limit
+
+            run_limit(store, key_id, given, out)
         elif command == "list":
             _list(store, query, limit, args, out, clock.now())
         elif command == "expiring":
             return _expiring(store, query, args, out, clock.now())
         elif command == "verify":
-            result = store.check(key, required) if required or args.json else VerifyResult(store.verify(key))
-            _print_verdict(result, args.json, out)
+            result = store.check(key, required)
+            print_verdict(result, args.json, out)
             return 0 if result.verdict is Verdict.VALID else 1
         elif command in ("rename", "roll", "scopes", "log"):
             from desktop.cli_commands import _lifecycle

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from desktop.core.db.paths import Identity
 from desktop.core.errors import DomainError
-from desktop.core.values import Cursor, FileChange, Page
+from desktop.core.values import Cursor, FileChange, Page, Taken
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 
-#: What verify needs of a key found by its digest: (id, digest, active, expires_at, last_used_at). A plain
-#: tuple, not a NamedTuple: building one of those costs a few percent of a whole verify.
-Found = tuple[int, bytes, bool, datetime | None, datetime | None]
+#: What verify needs of a key found by its digest: (id, digest, active, expires_at, last_used_at, limited). A
+#: plain tuple, not a NamedTuple: building one of those costs a few percent of a whole verify.
+Found = tuple[int, bytes, bool, datetime | None, datetime | None, bool]
 #: What check needs: Found and the key's scopes as stored (space-separated, '' for none).
 ScopedFound = tuple[Found, str]
 
@@ -164,12 +164,21 @@ class Database(abc.ABC):
 
         with self.read() as conn:
             row = conn.execute(sql.LOOKUP_SCOPED, {"digest": digest}).first()
-        return None if row is None else ((row[0], row[1], bool(row[2]), row[3], row[4]), row[5])
+        return None if row is None else ((row[0], row[1], bool(row[2]), row[3], row[4], bool(row[6])), row[5])
 
     @abc.abstractmethod
     def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         """Record a use of the key `key_id` (whose digest is `digest`) unless one newer than `stale` is recorded;
         DatabaseLocked rather than wait for a writer."""
+
+    def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        """Apply the limits of the key `key_id` (whose digest is `digest`) to one verify that is otherwise valid,
+        exactly across processes: its verdict (valid, rate_limited, usage_exceeded) and what is left. Waits for
+        another writer at most a short while, then raises DatabaseLocked (fails closed)."""
+        from desktop.core.db import limits
+
+        with self.write() as conn:
+            return limits.take(lambda q, p: conn.exec_driver_sql(q, p).fetchall(), key_id, cost, now)
 
     @abc.abstractmethod
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:

@@ -32,7 +32,7 @@ from desktop.core.errors import (
     ServerUnreachable,
 )
 from desktop.core.identity import actor
-from desktop.core.values import Cursor, Page
+from desktop.core.values import Cursor, Page, Taken
 
 #: pg_advisory_xact_lock key taken while the schema is created or upgraded ("apikeys" in ASCII, as a number).
 SCHEMA_LOCK = 0x61706B657973
@@ -223,7 +223,7 @@ class PostgresDatabase(SqlAlchemyDatabase):
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         """lookup() with the key's scopes, in the same one round trip."""
         row = self._fetch_one(LOOKUP_SCOPED_SQL, digest)
-        return None if row is None else (_found(row[:5]), row[5])
+        return None if row is None else (_found(row[:6]), row[6])
 
     def dispose(self) -> None:
         self._readers.close_all()
@@ -245,6 +245,14 @@ class PostgresDatabase(SqlAlchemyDatabase):
             # likely holds its row (SKIP LOCKED) or the table. Said as on SQLite, so the store rests before
             # trying again instead of a round trip per verify while the lock lasts.
             raise DatabaseLocked(f"The database {self.location} is busy: another writer holds the key.")
+
+    def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        """The limits, applied by the server in `apikeys_consume` (a verifier may not touch the tables), under the
+        key's row lock and by the server's clock, in one round trip on a reader."""
+        from desktop.core.db.limits import taken
+
+        row = self._on_reader(lambda conn: conn.execute(CONSUME_SQL, (digest, cost)).fetchone())
+        return taken(row)
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
@@ -275,11 +283,13 @@ class PostgresDatabase(SqlAlchemyDatabase):
 
 
 #: verify's lookup by digest, through the SECURITY DEFINER function (a verifier has no privilege on the table).
-LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM apikeys_lookup(%s)"
+LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited FROM apikeys_lookup(%s)"
 #: check's lookup: the same with the scopes.
-LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM apikeys_lookup(%s)"
+LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited, scopes FROM apikeys_lookup(%s)"
 #: Recording a use: SECURITY DEFINER too; it needs the key's digest, so only a key's holder can say it was used.
 TOUCH_SQL = "SELECT apikeys_touch(%s, %s, %s)"
+#: A limited key's verify: its limits applied (migration 0010).
+CONSUME_SQL = "SELECT verdict, remaining, rate_limit, rate_remaining, reset FROM apikeys_consume(%s, %s)"
 
 
 def _option_value(value: str) -> str:
@@ -288,13 +298,14 @@ def _option_value(value: str) -> str:
 
 
 def _found(row: Any) -> Found:
-    key_id, digest, active, expires_at, last_used_at = row
+    key_id, digest, active, expires_at, last_used_at, limited = row
     return (
         key_id,
         bytes(digest),
         bool(active),
         None if expires_at is None else expires_at.replace(tzinfo=UTC),
         None if last_used_at is None else last_used_at.replace(tzinfo=UTC),
+        bool(limited),
     )
 
 

@@ -29,7 +29,7 @@ from desktop.core.errors import (
     DomainError,
     NotADatabase,
 )
-from desktop.core.values import Cursor, FileChange, Page
+from desktop.core.values import Cursor, FileChange, Page, Taken
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
@@ -64,9 +64,11 @@ _NEWER = "(created_at, id) > (?, ?)"
 class SqliteDatabase(Database):
     """A SQLite file: a small pool of plain sqlite3 connections, and an anchor connection on the very file."""
 
-    _LOOKUP = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = ?"
+    _LOOKUP = "SELECT id, digest, active, expires_at, last_used_at, limited FROM api_keys WHERE digest = ?"
     _INSERT = f"INSERT INTO api_keys ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
-    _LOOKUP_SCOPED = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM api_keys WHERE digest = ?"
+    _LOOKUP_SCOPED = (
+        "SELECT id, digest, active, expires_at, last_used_at, limited, scopes FROM api_keys WHERE digest = ?"
+    )
     _TOUCH = "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"
 
     def __init__(
@@ -212,8 +214,8 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if not rows:
             return None
-        key_id, stored, active, expires_at, last_used_at = rows[0]
-        return key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at)
+        key_id, stored, active, expires_at, last_used_at, limited = rows[0]
+        return key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at), bool(limited)
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         # As lookup(), with the scopes: check() pays what verify() pays.
@@ -228,14 +230,25 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if not rows:
             return None
-        key_id, stored, active, expires_at, last_used_at, scopes = rows[0]
-        return (key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at)), scopes
+        key_id, stored, active, expires_at, last_used_at, limited, scopes = rows[0]
+        found = key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at), bool(limited)
+        return found, scopes
 
     def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         with self._pooled(TOUCH_WAIT_MS) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))
             conn.execute("COMMIT")
+
+    def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        from desktop.core.db import limits
+
+        # The write lock for the whole reading and taking: no other process takes between the two.
+        with self._pooled(limits.WAIT_MS) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            taken = limits.take(lambda q, p: conn.execute(q, p).fetchall(), key_id, cost, now)
+            conn.execute("COMMIT")
+        return taken
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         text = sqlite_time_text

@@ -395,6 +395,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         limits = limit_input(args)
     elif command == "limit":
         key_id, given = parse_key_id(args.id), limit_input(args)
+    elif command == "usage":
+        from desktop.cli_limits import parse_since
+
+        usage_of, since = None if args.id is None else parse_key_id(args.id), parse_since(args.since)
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
     elif command in ("rename", "roll", "scopes", "log"):
@@ -438,6 +442,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             from desktop.cli_limits import run_limit
 
             run_limit(store, key_id, given, out)
+        elif command == "usage":
+            from desktop.cli_limits import run_usage
+
+            run_usage(store, usage_of, since, args.json, out)
         elif command == "list":
             _list(store, query, limit, args, out, clock.now())
         elif command == "expiring":

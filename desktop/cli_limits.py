@@ -1,15 +1,19 @@
-"""The command line's limits: `apikeys limit ID [--rate N/P|none] [--credits N|none] [--refill N/P|none]`, the
-same options on `create`, and what `verify` says of them. desktop.cli calls these; nothing here imports it."""
+"""The command line's limits and usage: `apikeys limit ID [--rate N/P|none] [--credits N|none] [--refill
+N/P|none]`, the same options on `create`, what `verify` says of them, and `apikeys usage [ID] [--since Nh|Nd]
+[--json]`. desktop.cli calls these; nothing here imports it."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
+from desktop.core.errors import InvalidInput
 from desktop.core.limit_input import parse_credits, parse_rate, parse_refill
-from desktop.core.presentation import describe_key
+from desktop.core.presentation import describe_key, shorten, shown
 from desktop.core.values import Limits, RateLimitState, Verdict, VerifyResult
 
 if TYPE_CHECKING:
@@ -27,6 +31,51 @@ def add_limit_command(command: Any) -> None:
     limit = command("limit", "set a key's rate limit and credits, or print them (none clears one)")
     limit.add_argument("id", metavar="ID", help="the key's ID, as `apikeys list` shows")
     add_limit_options(limit)
+    usage = command("usage", "verifies counted per key, hour and verdict")
+    usage.add_argument("id", metavar="ID", nargs="?", help="only this key's (default: every key's)")
+    usage.add_argument("--since", metavar="Nh|Nd", default="7d", help="how far back, in hours or days (default 7d)")
+    usage.add_argument(
+        "--json", action="store_true", help='print a JSON array of {"key_id", "hour", "verdict", "count"}'
+    )
+
+
+#: `apikeys usage --since` at most, in days.
+SINCE_MAX_DAYS = 3660
+
+
+def parse_since(text: str) -> timedelta:
+    """`36h` or `7d`; InvalidInput names the form."""
+    match = re.fullmatch(r"([0-9]{1,6})([hd])", text.strip().lower())
+    span = None if match is None else timedelta(**{"hours" if match.group(2) == "h" else "days": int(match.group(1))})
+    if span is None or not timedelta(hours=1) <= span <= timedelta(days=SINCE_MAX_DAYS):
+        raise InvalidInput(
+            f"--since must be a number of hours or days, e.g. 36h or 7d, not '{shown(shorten(text, 40))}'."
+        )
+    return span
+
+
+def run_usage(store: KeyStore, key_id: int | None, since: timedelta, as_json: bool, out: TextIO) -> None:
+    start = store.clock.now() - since
+    counts = store.usage(key_id, since=start)
+    if as_json:
+        rows = [{"key_id": c.key_id, "hour": _iso(c.hour), "verdict": c.verdict, "count": c.count} for c in counts]
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return
+    if not counts:
+        which = "" if key_id is None else f" of key #{key_id}"
+        out.write(f"No verifies{which} counted since {start.astimezone(UTC):%Y-%m-%d %H:00} UTC.\n")
+        return
+    header = ("HOUR (UTC)", "KEY", "VERDICT", "COUNT")
+    cells = [(f"{c.hour.astimezone(UTC):%Y-%m-%d %H:00}", str(c.key_id), c.verdict, f"{c.count:,}") for c in counts]
+    widths = [max(len(row[i]) for row in (header, *cells)) for i in range(4)]
+    for row in (header, *cells):
+        out.write(
+            "  ".join(
+                cell.rjust(w) if i in (1, 3) else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            + "\n"
+        )
 
 
 def limit_input(args: argparse.Namespace) -> dict[str, Any]:
@@ -89,8 +138,6 @@ def ratelimit_json(state: RateLimitState | None) -> dict[str, Any] | None:
 
 def print_verdict(result: VerifyResult, as_json: bool, out: TextIO) -> None:
     if as_json:
-        import json
-
         json.dump(
             {
                 "verdict": result.verdict.value,

@@ -96,7 +96,10 @@ def test_the_http_answer_has_remaining_ratelimit_and_retry_after(database: str, 
         assert second.json["remaining"] == 70
         assert 3500 <= int(second.headers["retry-after"]) <= 3600
     finally:
-        server.stop()
+        assert server.stop() == 0
+    # SIGTERM wrote the service's usage counts before it exited.
+    counted = {(r["verdict"], r["count"]) for r in json.loads(cli(database, "usage", "1", "--json").stdout)}
+    assert counted == {("valid", 1), ("rate_limited", 1)}
     # The CLI sees the same state: the HTTP service's verify counted.
     assert verify(database, key, "--json")[1]["verdict"] == "rate_limited"
 

@@ -112,6 +112,7 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
         self._missing: DatabaseMissing | None = None
         self._touch_resume_at = -math.inf
         self._touch_warned = False
+        self._init_usage()
 
     @classmethod
     def open(
@@ -148,6 +149,7 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
 
     def close(self) -> None:
         self._close_async()
+        self._close_usage()  # the counts gathered, written before the connections go
         self._db.dispose()
 
     def __enter__(self) -> KeyStore:
@@ -415,12 +417,15 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
         if found is None or not hmac.compare_digest(found[1], presented):
             return _UNKNOWN
         key_id, _, active, expires_at, last_used_at, limited = found
-        if not active:
-            return Verdict.INACTIVE, key_id, (), None
         now = self._clock.now()
+        if not active:
+            self._count(key_id, Verdict.INACTIVE, now)
+            return Verdict.INACTIVE, key_id, (), None
         if expires_at is not None and now >= expires_at:
+            self._count(key_id, Verdict.EXPIRED, now)
             return Verdict.EXPIRED, key_id, (), None
         if required and not set(required).issubset(have):
+            self._count(key_id, Verdict.FORBIDDEN, now)
             return Verdict.FORBIDDEN, key_id, have, None
         taken = None
         if limited:  # the only path with a write per verify: a key without limits pays nothing for them
@@ -428,7 +433,11 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
                 raise DatabaseUnavailable(f"The database {db.location} was replaced just now. Try again.")
             taken = db.take(key_id, presented, cost, now)
             if taken.verdict is not Verdict.VALID:
+                self._count(key_id, taken.verdict, now)
                 return taken.verdict, key_id, have, taken
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now, presented)
+        self._uses.append((key_id, Verdict.VALID, now))  # counted: one append, written in the background
+        if self._flusher is None:
+            self._start_flusher()
         return Verdict.VALID, key_id, have, taken

@@ -162,6 +162,16 @@ class Taken:
     ratelimit: RateLimitState | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class UsageCount:
+    """How many verifies of one key ended with one verdict in one hour (UTC, the hour's start)."""
+
+    key_id: int
+    hour: datetime
+    verdict: str
+    count: int
+
+
 #: Refill periods, as `apikeys limit --refill N/PERIOD` spells them.
 REFILL_PERIODS = ("day", "week", "month")
 

@@ -180,6 +180,19 @@ class Database(abc.ABC):
         with self.write() as conn:
             return limits.take(lambda q, p: conn.exec_driver_sql(q, p).fetchall(), key_id, cost, now)
 
+    def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """Append usage counts: (key id, hour, verdict, count) each; a key deleted meanwhile is left out."""
+        from sqlalchemy import insert, select
+
+        from desktop.core.models import ApiKey, KeyUsage
+
+        with self.write() as conn:
+            ids = [r[0] for r in rows]
+            alive = {k for (k,) in conn.execute(select(ApiKey.id).where(ApiKey.id.in_(ids)))}
+            values = [{"key_id": k, "hour": h, "verdict": v, "count": c} for k, h, v, c in rows if k in alive]
+            if values:
+                conn.execute(insert(KeyUsage), values)
+
     @abc.abstractmethod
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """Insert many keys in the caller's write transaction."""

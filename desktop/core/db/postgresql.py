@@ -254,6 +254,13 @@ class PostgresDatabase(SqlAlchemyDatabase):
         row = self._on_reader(lambda conn: conn.execute(CONSUME_SQL, (digest, cost)).fetchone())
         return taken(row)
 
+    def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """Through `apikeys_count_usage` (a verifier may not write the table), in one round trip: appended rows,
+        so no process waits for another to count."""
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        columns[1] = [naive_utc(h) for h in columns[1]]
+        self._on_reader(lambda conn: conn.execute(COUNT_USAGE_SQL, columns).fetchall())
+
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
         dbapi: Any = conn.connection.dbapi_connection
@@ -288,6 +295,8 @@ LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited FROM 
 LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited, scopes FROM apikeys_lookup(%s)"
 #: Recording a use: SECURITY DEFINER too; it needs the key's digest, so only a key's holder can say it was used.
 TOUCH_SQL = "SELECT apikeys_touch(%s, %s, %s)"
+#: Usage counts, appended (migration 0010).
+COUNT_USAGE_SQL = "SELECT apikeys_count_usage(%s::integer[], %s::timestamp[], %s::text[], %s::bigint[])"
 #: A limited key's verify: its limits applied (migration 0010).
 CONSUME_SQL = "SELECT verdict, remaining, rate_limit, rate_remaining, reset FROM apikeys_consume(%s, %s)"
 

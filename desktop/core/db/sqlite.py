@@ -250,6 +250,17 @@ class SqliteDatabase(Database):
             conn.execute("COMMIT")
         return taken
 
+    def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        # In the background (or on closing): it may wait for a writer as long as any change does.
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO key_usage (key_id, hour, verdict, count) SELECT ?, ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?)",
+                [(k, sqlite_time_text(h), v, c, k) for k, h, v, c in rows],
+            )
+            conn.execute("COMMIT")
+
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         text = sqlite_time_text
         conn.exec_driver_sql(self._INSERT, [(d, h, s, text(c), text(e), a) for d, h, s, c, e, a in rows])

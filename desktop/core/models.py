@@ -109,6 +109,8 @@ class KeyRateHit(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
+    __table_args__ = (Index("ix_key_rate_hits_key_id_at", "key_id", "at"),)
+
 
 class KeyUsage(Base):
     """Verifies counted per key, hour and verdict; append-only (readers sum, `usage` rolls up now and then)."""

@@ -66,6 +66,7 @@ def take(execute: Execute, key_id: int, cost: int, now: datetime) -> Taken:
                 (credits, time_text(started), key_id),
             )
     period = timedelta(seconds=period_s or 0)
+    hit: Sequence[Sequence[Any]] = ()
     if rate is not None:
         hit = execute("SELECT at FROM key_rate_hits WHERE key_id = ? AND slot = ?", (key_id, slot))
         oldest = utc_time(hit[0][0]) if hit else None
@@ -77,11 +78,12 @@ def take(execute: Execute, key_id: int, cost: int, now: datetime) -> Taken:
         verdict = Verdict.VALID
         if credits is not None:
             credits -= cost
-        if rate is not None:
+        if rate is not None:  # the slot read above: overwritten, or written the first time round the ring
             execute(
-                "INSERT INTO key_rate_hits (key_id, slot, at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key_id, slot) DO UPDATE SET at = excluded.at",
-                (key_id, slot, time_text(now)),
+                "UPDATE key_rate_hits SET at = ? WHERE key_id = ? AND slot = ?"
+                if hit
+                else "INSERT INTO key_rate_hits (at, key_id, slot) VALUES (?, ?, ?)",
+                (time_text(now), key_id, slot),
             )
         next_slot = 0 if rate is None else (slot + 1) % rate
         execute(
@@ -89,11 +91,17 @@ def take(execute: Execute, key_id: int, cost: int, now: datetime) -> Taken:
         )
     if rate is None:
         return Taken(verdict, credits)
-    counted = execute(
-        "SELECT count(*), min(at) FROM key_rate_hits WHERE key_id = ? AND at > ?", (key_id, time_text(now - period))
-    )[0]
-    first = utc_time(counted[1]) or now
-    return Taken(verdict, credits, RateLimitState(rate, max(rate - int(counted[0]), 0), first + period))
+    # The oldest verify still in the window, by index: the ones in it run from its slot to the newest, in turn.
+    oldest_in = execute(
+        "SELECT slot, at FROM key_rate_hits WHERE key_id = ? AND at > ? ORDER BY at LIMIT 1",
+        (key_id, time_text(now - period)),
+    )
+    if not oldest_in:
+        return Taken(verdict, credits, RateLimitState(rate, rate, now + period))
+    newest = (slot if verdict is Verdict.VALID else slot - 1) % rate
+    in_window = (newest - oldest_in[0][0]) % rate + 1
+    first = utc_time(oldest_in[0][1]) or now
+    return Taken(verdict, credits, RateLimitState(rate, max(rate - in_window, 0), first + period))
 
 
 def taken(row: Sequence[Any] | None) -> Taken:

@@ -84,6 +84,9 @@ class SqliteDatabase(Database):
         self._connect_args = _connect_args(path, url)
         self.read_only = "mode=ro" in self._connect_args[0].partition("?")[2].split("&")
         self._idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
+        #: Connections for a limited key's verify, their busy timeout set once (limits.WAIT_MS): switching a read
+        #: connection's with PRAGMA busy_timeout each time cost more than the whole write transaction.
+        self._limit_idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
         #: A connection opened at once on the examined file (not one a pool opens later, by path, perhaps onto a
         #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
         self.anchor: sqlite3.Connection | None = None
@@ -243,11 +246,20 @@ class SqliteDatabase(Database):
     def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
         from desktop.core.db import limits
 
-        # The write lock for the whole reading and taking: no other process takes between the two.
-        with self._pooled(limits.WAIT_MS) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            taken = limits.take(lambda q, p: conn.execute(q, p).fetchall(), key_id, cost, now)
-            conn.execute("COMMIT")
+        idle = self._limit_idle
+        try:
+            conn = idle.take() or self.connect(limits.WAIT_MS)
+            try:
+                # The write lock for the whole reading and taking: no other process takes between the two.
+                conn.execute("BEGIN IMMEDIATE")
+                taken = limits.take(lambda q, p: conn.execute(q, p).fetchall(), key_id, cost, now)
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                idle.give(conn, reusable=not conn.in_transaction)
+        except sqlite3.Error as err:
+            raise translate(err, self.location, waited_s=limits.WAIT_MS / 1000) from None
         return taken
 
     def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
@@ -309,6 +321,7 @@ class SqliteDatabase(Database):
         if anchor is not None:
             anchor.close()
         self._idle.close_all()
+        self._limit_idle.close_all()
         super().dispose()
 
 

@@ -86,6 +86,7 @@ def _functions(s: str, utf8: bool) -> dict[str, str]:
                 v text := 'valid';
                 in_window integer;
                 oldest timestamp;
+                oldest_slot integer;
             BEGIN
                 SELECT * INTO l FROM {s}.key_limits WHERE key_id = kid FOR UPDATE;
                 IF NOT FOUND THEN
@@ -127,10 +128,16 @@ def _functions(s: str, utf8: bool) -> dict[str, str]:
                     RETURN QUERY SELECT v, credits, NULL::integer, NULL::integer, NULL::timestamp;
                     RETURN;
                 END IF;
-                SELECT count(*), min(h.at) INTO in_window, oldest
-                  FROM {s}.key_rate_hits h WHERE h.key_id = kid AND h.at > now_utc - period;
-                RETURN QUERY SELECT v, credits, l.rate_limit, greatest(l.rate_limit - in_window, 0),
-                                    coalesce(oldest, now_utc) + period;
+                -- The oldest verify still in the window, by index: the ones in it run from its slot to the newest.
+                SELECT h.slot, h.at INTO oldest_slot, oldest FROM {s}.key_rate_hits h
+                 WHERE h.key_id = kid AND h.at > now_utc - period ORDER BY h.at LIMIT 1;
+                IF NOT FOUND THEN
+                    RETURN QUERY SELECT v, credits, l.rate_limit, l.rate_limit, now_utc + period;
+                    RETURN;
+                END IF;
+                in_window := ((CASE WHEN v = 'valid' THEN l.rate_next ELSE l.rate_next - 1 END) - oldest_slot
+                              + 2 * l.rate_limit) % l.rate_limit + 1;
+                RETURN QUERY SELECT v, credits, l.rate_limit, greatest(l.rate_limit - in_window, 0), oldest + period;
             END
             $$""",
         "apikeys_consume(bytea, integer)": f"""

@@ -59,6 +59,8 @@ def upgrade() -> None:
         sa.Column("slot", sa.Integer(), primary_key=True),
         sa.Column("at", sa.DateTime(), nullable=False),
     )
+    # The oldest verify still in a key's window, found by seek (what `ratelimit.remaining` and `reset` need).
+    op.create_index("ix_key_rate_hits_key_id_at", "key_rate_hits", ["key_id", "at"])
     op.create_table(
         "key_usage",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
@@ -84,6 +86,7 @@ def downgrade() -> None:
     op.drop_index("ix_key_usage_key_id_hour", table_name="key_usage")
     op.drop_index("ix_key_usage_hour_key_id", table_name="key_usage")
     op.drop_table("key_usage")
+    op.drop_index("ix_key_rate_hits_key_id_at", table_name="key_rate_hits")
     op.drop_table("key_rate_hits")
     op.drop_table("key_limits")
     # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch copy: a copy would lose 0004's expression indexes.

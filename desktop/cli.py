@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import APP_ID, __version__
-from desktop.cli_limits import add_limit_command, add_limit_options, limit_input, print_verdict
+from desktop.cli_limits import add_limit_command, add_limit_options, limit_input, limits_command, print_verdict
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
@@ -393,12 +393,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         validate_expiry(expires_on, clock.today())
         scopes = validate_scopes(args.scope)
         limits = limit_input(args)
-    elif command == "limit":
-        key_id, given = parse_key_id(args.id), limit_input(args)
-    elif command == "usage":
-        from desktop.cli_limits import parse_since
-
-        usage_of, since = None if args.id is None else parse_key_id(args.id), parse_since(args.since)
+    elif command in ("limit", "usage"):
+        run_later = limits_command(args)  # validated before anything is opened
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
     elif command in ("rename", "roll", "scopes", "log"):
@@ -438,14 +434,8 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
     with _open(args, clock, create=command == "create" or seeding) as store:
         if command == "create":
             out.write(store.create(description, expires_on, scopes=scopes, **limits).key + "\n")
-        elif command == "limit":
-            from desktop.cli_limits import run_limit
-
-            run_limit(store, key_id, given, out)
-        elif command == "usage":
-            from desktop.cli_limits import run_usage
-
-            run_usage(store, usage_of, since, args.json, out)
+        elif command in ("limit", "usage"):
+            run_later(store, out)
         elif command == "list":
             _list(store, query, limit, args, out, clock.now())
         elif command == "expiring":

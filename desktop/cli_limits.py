@@ -8,6 +8,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -88,6 +89,19 @@ def limit_input(args: argparse.Namespace) -> dict[str, Any]:
     if args.refill is not None:
         given["refill"] = parse_refill(args.refill)
     return given
+
+
+def limits_command(args: argparse.Namespace) -> Callable[[KeyStore, TextIO], None]:
+    """`limit` or `usage`, its arguments validated now (bad input is exit 2 before anything is opened): what
+    runs once the store is open."""
+    from desktop.core.validation import parse_key_id
+
+    if args.command == "limit":
+        key_id, given = parse_key_id(args.id), limit_input(args)
+        return lambda store, out: run_limit(store, key_id, given, out)
+    usage_of = None if args.id is None else parse_key_id(args.id)
+    since = parse_since(args.since)
+    return lambda store, out: run_usage(store, usage_of, since, args.json, out)
 
 
 def limits_text(limits: Limits) -> str:

@@ -238,3 +238,41 @@ def _columns(database: str) -> list[tuple[str]]:
     if is_server(database):
         return execute(database, "SELECT column_name FROM information_schema.columns WHERE table_name = 'api_keys'")
     return execute(database, "SELECT name FROM pragma_table_info('api_keys')")
+
+
+def test_a_busy_database_fails_closed_for_a_limited_key_only(db_path: Path) -> None:
+    """Another writer holding the lock past the wait: a limited key's verify cannot be counted, so it is not
+    answered (DatabaseLocked: a service says 503); a key without limits writes nothing and still answers."""
+    import sqlite3
+
+    from desktop.core.errors import DatabaseLocked
+
+    with KeyStore.open(str(db_path), create=True) as store:
+        limited = store.create("limited", credits=5).key
+        plain = store.create("plain").key
+        store.verify(plain)  # its last use recorded: its next verifies write nothing
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(DatabaseLocked):
+                store.verify(limited)
+            assert store.verify(plain) is Verdict.VALID
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert store.check(limited).remaining == 4  # nothing was taken by the refused verify
+
+
+def test_a_new_rate_keeps_counting_the_verifies_already_in_the_window(store: KeyStore) -> None:
+    created = store.create("changed", rate=Rate(3, 3600))
+    assert [store.verify(created.key) for _ in range(3)] == [Verdict.VALID] * 3
+    store.set_limits(created.record.id, rate=Rate(5, 3600))  # two more, not five
+    assert [store.verify(created.key) for _ in range(3)] == [Verdict.VALID] * 2 + [Verdict.RATE_LIMITED]
+    store.set_limits(created.record.id, rate=Rate(2, 3600))  # lower: already over it
+    assert store.verify(created.key) is Verdict.RATE_LIMITED
+    store.set_limits(created.record.id, rate=Rate(7, 3600))
+    result = store.check(created.key)
+    assert result.verdict is Verdict.VALID and result.ratelimit is not None
+    # A lowered rate's log holds only its own N latest verifies (here 2 of the 5): raised again, it counts
+    # those and this one (docs/service.md says so).
+    assert result.ratelimit.remaining == 7 - 3

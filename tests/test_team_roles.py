@@ -45,6 +45,7 @@ COMMON = {
     # Issue 24: the limits and the usage counts, applied and added inside SECURITY DEFINER functions.
     ("function apikeys_consume", "EXECUTE"),
     ("function apikeys_count_usage", "EXECUTE"),
+    ("function apikeys_roll_up_usage", "EXECUTE"),
 }
 #: No privilege on any table: verify runs through SECURITY DEFINER functions only.
 VERIFIER = COMMON

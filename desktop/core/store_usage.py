@@ -37,6 +37,9 @@ TOUCH_BACKOFF_S = 5.0
 #: How often a process writes the usage counts it gathered (and so how many seconds of them SIGKILL may lose).
 USAGE_FLUSH_S = 5.0
 
+#: How far back a process rolls up the usage rows of the hours before the current one (once an hour).
+ROLL_UP_HOURS = 48
+
 #: One counted verify: (key id, verdict, when).
 Use = tuple[int, str, datetime]
 #: Summed counts: (key id, hour, verdict) -> count.
@@ -70,6 +73,8 @@ class UsageMixin:
         self._unwritten: Counts = {}
         self._flush_lock = threading.Lock()
         self._stop_flushing = threading.Event()
+        #: The hour whose earlier rows this process last rolled up.
+        self._rolled_up: datetime | None = None
 
     def _count(self, key_id: int, verdict: str, now: datetime | None = None) -> None:
         """Count one verify of an existing key (not on verify's own fast path, which appends inline)."""
@@ -108,6 +113,20 @@ class UsageMixin:
             except DatabaseError as err:
                 self._unwritten = counts  # tried again at the next flush
                 log.debug("could not write the usage counts yet: %s", err.message)
+                return
+            self._roll_up_now_and_then(db)
+
+    def _roll_up_now_and_then(self, db: Database) -> None:
+        """Once an hour: the rows of the last ROLL_UP_HOURS hours before this one become one per key, hour and
+        verdict (each flush and each SQL verify appends its own)."""
+        hour = hour_of(self._clock.now())
+        if hour == self._rolled_up:
+            return
+        try:
+            db.roll_up_usage(hour - timedelta(hours=ROLL_UP_HOURS), hour)
+            self._rolled_up = hour
+        except DatabaseError as err:
+            log.debug("could not roll up the usage counts yet: %s", err.message)
 
     def usage(self, key_id: int | None = None, *, since: datetime | None = None) -> list[UsageCount]:
         """The verifies counted per key, hour and verdict, from the hour of `since` on, oldest first: every

@@ -135,3 +135,20 @@ def test_apikeys_usage_prints_counts(database: str) -> None:
     assert missing.returncode == 1 and "No API key #7" in missing.stderr
     bad = run_cli("usage", "--since", "5w", "--database", database)
     assert bad.returncode == 2 and bad.stderr.startswith("apikeys: --since must") and bad.stderr.count("\n") == 1
+
+
+def test_earlier_hours_are_rolled_up_to_one_row_each_keeping_the_sums(database: str) -> None:
+    clock = FixedClock(datetime(2026, 5, 1, 12, 10, tzinfo=UTC))
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        created = store.create("rolled")
+        for _ in range(3):  # three flushes in the hour: three rows (each process's flush appends its own)
+            store.verify(created.key)
+            store.verify(created.key)
+            store.flush_usage()
+        assert execute(database, "SELECT count(*), sum(count) FROM key_usage") == [(3, 6)]
+        clock.moment = datetime(2026, 5, 1, 13, 5, tzinfo=UTC)
+        store.verify(created.key)
+        store.flush_usage()  # the first flush of a new hour rolls the earlier ones up
+        rows = execute(database, "SELECT hour, count FROM key_usage ORDER BY hour")
+        assert [int(r[1]) for r in rows] == [6, 1]
+        assert [(c.hour.hour, c.count) for c in store.usage()] == [(12, 6), (13, 1)]

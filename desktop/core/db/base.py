@@ -43,6 +43,15 @@ class NewRow(NamedTuple):
     active: bool
 
 
+#: Rolling up usage rows in a write transaction that keeps every other writer out (SQLite): the rows up to a
+#: watermark id are summed into new rows (ids above it), then deleted.
+ROLL_UP_MARK = "SELECT coalesce(max(id), 0) FROM key_usage"
+ROLL_UP_INSERT = (
+    "INSERT INTO key_usage (key_id, hour, verdict, count) SELECT key_id, hour, verdict, sum(count) FROM key_usage "
+    "WHERE hour >= ? AND hour < ? AND id <= ? GROUP BY key_id, hour, verdict"
+)
+ROLL_UP_DELETE = "DELETE FROM key_usage WHERE hour >= ? AND hour < ? AND id <= ?"
+
 #: The channel on which PostgreSQL's trigger announces a committed change to the keys (constant payload).
 CHANGES_CHANNEL = "apikeys_changes"
 
@@ -192,6 +201,16 @@ class Database(abc.ABC):
             values = [{"key_id": k, "hour": h, "verdict": v, "count": c} for k, h, v, c in rows if k in alive]
             if values:
                 conn.execute(insert(KeyUsage), values)
+
+    def roll_up_usage(self, low: datetime, high: datetime) -> None:
+        """Make the usage rows of the hours [low, high) one per key, hour and verdict (their sums unchanged)."""
+        from desktop.core.db.limits import time_text
+
+        span = (time_text(low), time_text(high))
+        with self.write() as conn:
+            mark = conn.exec_driver_sql(ROLL_UP_MARK).scalar()
+            conn.exec_driver_sql(ROLL_UP_INSERT, (*span, mark))
+            conn.exec_driver_sql(ROLL_UP_DELETE, (*span, mark))
 
     @abc.abstractmethod
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:

@@ -29,6 +29,7 @@ VERIFY_FUNCTIONS = (
     "apikeys_touch(bytea, timestamp, timestamp)",
     "apikeys_consume(bytea, integer)",
     "apikeys_count_usage(integer[], timestamp[], text[], bigint[])",
+    "apikeys_roll_up_usage(timestamp, timestamp)",
 )
 #: The limits' tables (migration 0010): a manager sets limits; verifiers reach them only through the functions.
 LIMIT_TABLES = ("key_limits", "key_rate_hits")

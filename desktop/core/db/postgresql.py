@@ -261,6 +261,11 @@ class PostgresDatabase(SqlAlchemyDatabase):
         columns[1] = [naive_utc(h) for h in columns[1]]
         self._on_reader(lambda conn: conn.execute(COUNT_USAGE_SQL, columns).fetchall())
 
+    def roll_up_usage(self, low: datetime, high: datetime) -> None:
+        """Through `apikeys_roll_up_usage`: one statement, so counts appended meanwhile are left alone."""
+        bounds = (naive_utc(low), naive_utc(high))
+        self._on_reader(lambda conn: conn.execute("SELECT apikeys_roll_up_usage(%s, %s)", bounds).fetchall())
+
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
         dbapi: Any = conn.connection.dbapi_connection

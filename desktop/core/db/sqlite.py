@@ -273,6 +273,17 @@ class SqliteDatabase(Database):
             )
             conn.execute("COMMIT")
 
+    def roll_up_usage(self, low: datetime, high: datetime) -> None:
+        from desktop.core.db.base import ROLL_UP_DELETE, ROLL_UP_INSERT, ROLL_UP_MARK
+
+        span = (sqlite_time_text(low), sqlite_time_text(high))
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            mark = conn.execute(ROLL_UP_MARK).fetchone()[0]
+            conn.execute(ROLL_UP_INSERT, (*span, mark))
+            conn.execute(ROLL_UP_DELETE, (*span, mark))
+            conn.execute("COMMIT")
+
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         text = sqlite_time_text
         conn.exec_driver_sql(self._INSERT, [(d, h, s, text(c), text(e), a) for d, h, s, c, e, a in rows])

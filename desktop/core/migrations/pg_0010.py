@@ -32,6 +32,7 @@ PUBLIC_FUNCTIONS = (
     "apikeys_verify(text, text[], integer)",
     "apikeys_consume(bytea, integer)",
     "apikeys_count_usage(integer[], timestamp[], text[], bigint[])",
+    "apikeys_roll_up_usage(timestamp, timestamp)",
 )
 #: The lookup's columns before and after 0010.
 _LOOKUP_BEFORE = "id integer, digest bytea, active boolean, expires_at timestamp, last_used_at timestamp, scopes text"
@@ -167,6 +168,18 @@ def _functions(s: str, utf8: bool) -> dict[str, str]:
                    AND u.v IN ('valid', 'inactive', 'expired', 'forbidden', 'rate_limited', 'usage_exceeded')
                    AND EXISTS (SELECT 1 FROM {s}.api_keys k WHERE k.id = u.k);
             END
+            $$""",
+        "apikeys_roll_up_usage(timestamp, timestamp)": f"""
+            CREATE FUNCTION {s}.apikeys_roll_up_usage(low timestamp, high timestamp) RETURNS void
+            LANGUAGE sql VOLATILE {DEFINER} AS $$
+                -- The rows of the hours [low, high) become one per key, hour and verdict, in one statement: rows
+                -- appended meanwhile by others are not among those it deletes, and stay counted.
+                WITH moved AS (
+                    DELETE FROM {s}.key_usage u WHERE u.hour >= low AND u.hour < high
+                    RETURNING u.key_id, u.hour, u.verdict, u.count
+                )
+                INSERT INTO {s}.key_usage (key_id, hour, verdict, count)
+                SELECT m.key_id, m.hour, m.verdict, sum(m.count) FROM moved m GROUP BY m.key_id, m.hour, m.verdict
             $$""",
         "apikeys_verify_core(text, text[], integer)": f"""
             CREATE FUNCTION {s}.apikeys_verify_core(key text, scopes text[], cost integer)

@@ -43,15 +43,23 @@ screenshot: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot_lifecycle.py docs --only roll
 
 # The crash, concurrency and property suites with big counts (make test runs the same tests with small ones).
+# Each test may take up to 20 minutes here (200 killed writers are 200 new processes), not make test's 2.
 stress: $(VENV)/.installed-test
-	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/test_crash.py \
-		tests/test_concurrency.py tests/test_bad_input.py tests/test_sql_verify.py tests/core/test_postgresql.py
+	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -o timeout=1200 tests/core/test_crash.py \
+		tests/core/test_concurrency.py tests/cli/test_bad_input.py tests/core/test_sql_verify.py tests/core/test_postgresql.py
 
 # Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);
-# the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run).
-bench: $(VENV)/.installed-test
+# the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run); the HTTP rows'
+# load generator, autocannon 7, from npm into build/bench/node (once; never a global install).
+AUTOCANNON := build/bench/node/node_modules/autocannon/package.json
+
+bench: $(VENV)/.installed-test $(AUTOCANNON)
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.bench --keys 1000000 --database build/bench/keys-1m.db \
 		--pg-cluster build/bench/pg --json build/bench/results.json
+
+$(AUTOCANNON):
+	npm install --no-audit --no-fund --prefix build/bench/node autocannon@7
+	touch $@
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -82,9 +82,11 @@ def _private_log_handler(path: Path) -> logging.Handler:
     class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         def _open(self) -> TextIOWrapper:
             # The stdlib opens with the umask's mode (0644), also for the new file after each rollover.
-            return open(
+            stream = open(  # noqa: SIM115 - the handler keeps the stream and closes it
                 self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=_private_opener
             )
+            assert isinstance(stream, TextIOWrapper)  # a text mode ("a"): what the stdlib's _open returns too
+            return stream
 
     return PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
 
@@ -99,7 +101,7 @@ def configure_logging() -> None:
         handler: logging.Handler = _private_log_handler(path)
     except OSError:
         handler = logging.NullHandler()  # an unwritable home must not stop the app
-    handler._apikeys = True  # type: ignore[attr-defined]
+    handler._apikeys = True  # type: ignore[attr-defined]  # our mark on the handler: set up once per process
     handler.addFilter(RedactKeys())
     handler.addFilter(NameDatabase())
     handler.setFormatter(logging.Formatter(LOG_FORMAT))

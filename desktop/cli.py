@@ -7,30 +7,30 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import APP_ID, __version__
 from desktop.cli_limits import add_limit_command, add_limit_options, limit_input, limits_command, print_verdict
+from desktop.cli_output import list_records, print_table
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
-from desktop.core.presentation import describe_key, expiry_cell, shorten, shown
+from desktop.core.presentation import describe_key, shorten, shown
 from desktop.core.target import ENV_VAR, check_choice
 from desktop.core.validation import parse_expiry, parse_key_id, validate_description, validate_expiry
 from desktop.core.values import KeyRecord, Verdict, VerifyResult
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     # Imported by the commands that open a database: the window's start-up pays for every module imported here.
     from desktop.core.query import Query
     from desktop.core.store import KeyStore
 
 PROG = APP_ID
-SEED_BATCH = 10_000
 SEED_MAX = 10_000_000
-#: `apikeys log --limit` at most.
-LOG_MAX = 100_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -178,66 +178,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
-def _record_json(record: KeyRecord, now: datetime) -> dict[str, Any]:
-    from desktop.core.export import record_fields
-
-    return record_fields(record, now)
-
-
-def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "-" if value is None else value.astimezone().strftime(fmt)
-
-
-#: The table's column widths come from its first rows (as many as one read batch), so that it streams: a
-#: million keys are printed without holding them. A later description wider than its column is cut to fit.
-TABLE_FIRST_ROWS = 1000
-TABLE_HEADER = ("ID", "KEY", "DESCRIPTION", "CREATED", "EXPIRES", "STATUS", "LAST USED")
-_DESCRIPTION_COLUMN = TABLE_HEADER.index("DESCRIPTION")
-
-
-def _table_row(r: KeyRecord, now: datetime) -> tuple[str, ...]:
-    """One key's cells, each shown inert (another program may have written controls into any text column)."""
-    cells = (
-        str(r.id),
-        r.masked,
-        shorten(r.description),
-        _local(r.created_at),
-        expiry_cell(r.expires_at, now),
-        r.status(now).value,
-        _local(r.last_used_at),
-    )
-    return tuple(shown(cell) for cell in cells)
-
-
-def _print_table(records: Iterable[KeyRecord], out: TextIO, now: datetime, empty: str | None = None) -> None:
-    """The keys as a table aligned by display width (an emoji or a CJK character takes two columns), written
-    as the records arrive."""
-    from itertools import islice
-
-    from rich.cells import cell_len, set_cell_size
-
-    rows = iter(records)
-    first = [_table_row(r, now) for r in islice(rows, TABLE_FIRST_ROWS)]
-    widths = [max(cell_len(cell) for cell in column) for column in zip(TABLE_HEADER, *first, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        fitted = []
-        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            size = cell_len(cell)
-            if size > width and i == _DESCRIPTION_COLUMN:
-                cell, size = set_cell_size(cell, width - 1) + "…", width
-            fitted.append(cell + " " * (width - size))
-        return "  ".join(fitted).rstrip() + "\n"
-
-    out.write(line(TABLE_HEADER))
-    for cells in first:
-        out.write(line(cells))
-    for record in rows:
-        out.write(line(_table_row(record, now)))
-    if not first:
-        out.write(empty or f"No keys yet. Create one with: {PROG} create --description TEXT\n")
-
-
 def _read_key(arg: str) -> str:
     """The presented key, surrounding whitespace ignored wherever it came from."""
     if arg != "-":
@@ -278,21 +218,14 @@ def _list_limit(text: str | None) -> int | None:
     return int(text)
 
 
-def _list_records(
-    records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime, store: KeyStore
-) -> None:
-    from desktop.core.export import write_csv, write_json
+def _limit_fields(store: KeyStore, args: argparse.Namespace) -> Callable[[KeyRecord], dict[str, Any]] | None:
+    """For `--json`: each key's limits (rate, credits, refill), read once before the keys stream."""
+    if not args.json:
+        return None
+    from desktop.cli_limits import limit_fields
 
-    if args.json:
-        from desktop.cli_limits import limit_fields
-
-        limits = store.all_limits()  # the limited keys only: a few, read before the keys stream
-        write_json(records, out, lambda r: {**_record_json(r, now), **limit_fields(limits.get(r.id))})
-        return
-    bom = getattr(args, "bom", False)
-    if bom and hasattr(out, "reconfigure"):
-        out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
-    write_csv(records, out, lambda r: _record_json(r, now), bom=bom)
+    limits = store.all_limits()  # the limited keys only: a few
+    return lambda r: limit_fields(limits.get(r.id))
 
 
 def _list(
@@ -300,10 +233,10 @@ def _list(
 ) -> None:
     records = store.find(query, limit=limit)
     if args.json or args.csv:
-        _list_records(records, args, out, now, store)
+        list_records(records, args, out, now, _limit_fields(store, args))
         return
     empty = None if query.is_plain else "No keys match.\n"
-    _print_table(records, out, now, empty)
+    print_table(records, out, now, empty)
 
 
 def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: TextIO, now: datetime) -> int:
@@ -311,10 +244,10 @@ def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: Text
     args.csv = False
     records = list(store.find(query))
     if args.json:
-        _list_records(records, args, out, now, store)
+        list_records(records, args, out, now, _limit_fields(store, args))
     else:
         days = query.expiring_within.days
-        _print_table(records, out, now, f"No active key expires within {days} day{'s' if days != 1 else ''}.\n")
+        print_table(records, out, now, f"No active key expires within {days} day{'s' if days != 1 else ''}.\n")
     return 1 if records else 0
 
 
@@ -323,17 +256,6 @@ def _positive_count(text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or not 1 <= int(text) <= SEED_MAX:
         raise InvalidInput(f"--count must be a whole number from 1 to {SEED_MAX:,}, not '{text}'.")
     return int(text)
-
-
-def _require_postgresql(database: str | None) -> None:
-    """grant is for server roles: refuse anything else before opening it (a SQLite file is neither created nor read)."""
-    from desktop.core.db import db_location, to_url
-    from desktop.core.db.pg_roles import grant_needs_postgresql
-    from desktop.core.target import resolve_target
-
-    url = to_url(resolve_target(database))
-    if url.get_backend_name() != "postgresql":
-        raise InvalidInput(grant_needs_postgresql(db_location(url)))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -418,7 +340,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
 
         query = Query(status=Filter.EXPIRING, sort=Sort.EXPIRES, expiring_within=parse_within(args.within))
     elif command == "grant":
-        _require_postgresql(args.database)
+        from desktop.core.store_admin import require_server
+        from desktop.core.target import resolve_target
+
+        require_server(resolve_target(args.database))  # grant is for server roles: refused before opening anything
     elif command == "serve":
         return _serve(args)
     elif command == "verify":
@@ -475,9 +400,9 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
                 # One line when done, whatever stdout is (a terminal, a pipe, a file).
                 out.write(f"Added {count:,} demo key{'s' if count != 1 else ''} to {store.location}.\n")
         elif command == "grant":
-            from desktop.core.db.pg_roles import Grant, grant
+            from desktop.core.store_admin import grant
 
-            out.write(grant(store.database, args.role, Grant.VERIFIER if args.verifier else Grant.MANAGER) + "\n")
+            out.write(grant(store, args.role, manager=args.manager) + "\n")
     return 0
 
 

@@ -1,5 +1,6 @@
 """The command line's seed command and its key lifecycle commands (rename, roll, scopes, log): what they run and
-print. Split from desktop.cli to keep modules small; desktop.cli.execute() imports this when one of them runs.
+print. Split from desktop.cli to keep modules small; desktop.cli.execute() imports this when one of them runs,
+and this never imports desktop.cli (what both print with is in desktop.cli_output).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from desktop.cli import LOG_MAX, PROG, SEED_BATCH, _local
+from desktop import APP_ID as PROG
+from desktop.cli_output import local_text
 from desktop.core.errors import DomainError, InvalidInput
 from desktop.core.lifecycle import parse_grace, validate_scopes
 from desktop.core.presentation import describe_key, details_text, expiry_phrase, inert_json, shown
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
     import random
 
     from desktop.core.store import KeyStore
+
+#: Keys written in one transaction by `seed` (and deleted in one by `seed --remove`).
+SEED_BATCH = 10_000
+#: `apikeys log --limit` at most.
+LOG_MAX = 100_000
 
 _SEED_SERVICES = ("Billing", "Search", "Checkout", "Mobile app", "Analytics", "Webhooks", "Reporting", "Inventory")
 _SEED_PURPOSES = ("production", "staging", "CI pipeline", "partner integration", "load test", "nightly export")
@@ -177,7 +184,7 @@ def _print_events(events: Sequence[Event], out: TextIO, masked_keys: Mapping[int
         role = f" (role {e.db_role})" if e.db_role else ""
         # As the window's Activity Log reads them (--json keeps the stored details, instants and all).
         details = details_text(e, masked_keys, now)
-        line = f"{_local(e.at, '%Y-%m-%d %H:%M:%S')}  {e.action:<14}  {key}  {e.actor}{role}  {details}"
+        line = f"{local_text(e.at, '%Y-%m-%d %H:%M:%S')}  {e.action:<14}  {key}  {e.actor}{role}  {details}"
         out.write(shown(line.rstrip()) + "\n")
     if not events:
         out.write("No events.\n")

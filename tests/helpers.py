@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,7 +143,7 @@ def seed(store: KeyStore, count: int, *, ties: int = 1, start: datetime | None =
     store.insert_many(rows)
 
 
-def sqlite_plan(path: Path, sql: str, params: dict[str, object]) -> str:
+def sqlite_plan(path: Path, sql: str, params: Sequence[object] | Mapping[str, object]) -> str:
     """SQLite's EXPLAIN QUERY PLAN of `sql` on the database at `path`, its steps joined by " | "."""
     con = sqlite3.connect(path)
     try:

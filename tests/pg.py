@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -93,12 +93,12 @@ class PgCluster:
 
     # -- administration, as the superuser over the socket --
 
-    def execute(self, statement: str, database: str = "postgres") -> list[tuple[object, ...]]:
+    def execute(self, statement: str, database: str = "postgres") -> list[tuple[Any, ...]]:
         """Run one statement as the superuser, autocommit; the rows it returns, if any."""
         import psycopg
 
         with psycopg.connect(host=str(self.socket), user="postgres", dbname=database, autocommit=True) as conn:
-            cursor = conn.execute(statement)  # type: ignore[arg-type]  # tests' own literal SQL
+            cursor = conn.execute(statement)
             return cursor.fetchall() if cursor.description else []
 
     def create_role(self, name: str) -> str:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -39,9 +40,9 @@ class Team:
         with psycopg.connect(host=str(self.cluster.socket), user=role, dbname=self.database, autocommit=True) as conn:
             yield conn
 
-    def as_owner(self, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    def as_owner(self, statement: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         with self.connect(self.owner) as conn:
-            cursor = conn.execute(statement, params)  # type: ignore[arg-type]  # tests' own literal SQL
+            cursor = conn.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
 

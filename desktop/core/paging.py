@@ -23,6 +23,10 @@ class PageSource(Protocol):
 
     def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page: ...
 
+    def query_page(
+        self, query: Query, size: int, *, after: Position | None = None, before: Position | None = None
+    ) -> Page: ...
+
 
 def _at_or_older(cursor: Position, reverse: bool = False) -> Position:
     """A cursor whose `after` includes `cursor` itself: IDs are integers, so nothing sorts between.
@@ -85,9 +89,7 @@ class Pager:
         if self._query is None:
             assert not isinstance(after, SortCursor) and not isinstance(before, SortCursor)
             return self._store.page(size, after=after, before=before)
-        store = self._store
-        assert hasattr(store, "query_page"), "a query needs a store with query_page"
-        return store.query_page(self._query, size, after=after, before=before)  # type: ignore[no-any-return]
+        return self._store.query_page(self._query, size, after=after, before=before)
 
     def _cursor(self, record: KeyRecord) -> Position:
         return record.cursor if self._query is None else self._query.cursor(record)

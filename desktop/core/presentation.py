@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time
 
+from desktop.core.clock import SYSTEM_CLOCK
 from desktop.core.validation import expiry_date
 from desktop.core.values import Action, Event, KeyRecord, Status
 
@@ -96,14 +97,14 @@ def expiry_cell(expires_at: datetime | None, now: datetime) -> str:
     return f"Expired {when}" if expired else f"Until {when}"
 
 
-def expiry_phrase(expires_at: datetime | None, now: datetime) -> str:
+def expiry_phrase(expires_at: datetime | None, now: datetime | None = None) -> str:
     """An expiry in a sentence, whatever the time now: `never expires`, `valid through 2026-12-14`, or
-    `until 14:30 today (local time)`."""
+    `until 14:30 today (local time)`. `now` None is the system clock's (as KeyRecord.status takes it)."""
     if expires_at is None:
         return "never expires"
     if expiry_is_date(expires_at):
         return f"valid through {_last_day(expires_at)}"
-    return f"until {local_moment(expires_at, now)} (local time)"
+    return f"until {local_moment(expires_at, now or SYSTEM_CLOCK.now())} (local time)"
 
 
 def _last_day(expires_at: datetime) -> str:

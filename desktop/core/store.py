@@ -136,6 +136,7 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
 
     @property
     def database(self) -> Database:
+        """The seam, for the core and tests: the window and the command line use the store's calls (listen())."""
         return self._db
 
     @property

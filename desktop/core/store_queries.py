@@ -1,4 +1,5 @@
-"""KeyStore's reads by Query: search, status filter, order; counts and the health summary (a mixin of KeyStore).
+"""KeyStore's reads by Query: search, status filter, order; counts and the health summary; hearing of changes
+(a mixin of KeyStore).
 
 Split from desktop.core.store to keep modules small; KeyStore inherits it, so the public API is the store's.
 """
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from desktop.core.clock import Clock
 from desktop.core.query import Filter, KeyHealth, Query, SortCursor
-from desktop.core.values import Cursor, KeyRecord, Page
+from desktop.core.values import ChangeListener, Cursor, KeyRecord, Page
 
 if TYPE_CHECKING:
     from desktop.core.db import Database
@@ -21,6 +22,7 @@ class QueryMixin:
 
     if TYPE_CHECKING:
         _clock: Clock
+        _db: Database
 
         def _usable(self) -> Database: ...
 
@@ -84,6 +86,14 @@ class QueryMixin:
             yield from rows
             if left is not None and left <= 0:
                 return
+
+    def listen(self) -> ChangeListener | None:
+        """A new listener for changes committed by anyone, on a connection of its own (PostgreSQL's LISTEN).
+
+        Blocking (it connects): call it off the GUI thread. None when the database has no notifications (SQLite:
+        poll data_version() instead); ServerUnreachable when the server cannot be reached.
+        """
+        return self._db.listen()
 
 
 def _sort_cursor(cursor: SortCursor | Cursor | None) -> SortCursor | None:

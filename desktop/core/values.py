@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from desktop.core.clock import SYSTEM_CLOCK
 from desktop.core.validation import expiry_date
@@ -299,3 +300,21 @@ class EventPage:
     next: EventCursor | None
     #: The masked form of each key the items' details name by id (a roll's other key), as far as the log knows it.
     masked_keys: Mapping[int, str] = field(default_factory=dict)
+
+
+class ChangeListener(Protocol):
+    """A connection of its own that hears of changes committed by anyone (PostgreSQL's LISTEN).
+
+    The window watches `fileno()` for readability (QSocketNotifier) and then calls `drain()`.
+    """
+
+    def fileno(self) -> int:
+        """The socket to watch; readable when a notification arrived or the connection broke."""
+
+    def drain(self) -> bool:
+        """Consume what arrived without blocking: True when a change was announced.
+
+        Raises ServerUnreachable when the connection is lost (changes meanwhile are not heard: reload in full).
+        """
+
+    def close(self) -> None: ...

@@ -58,9 +58,9 @@ def _target(database: str | None) -> str:
 
 def _where(database: str | None) -> str:
     """The database as people read it: a path, or a URL without its password."""
-    from desktop.core.db import db_location, to_url
+    from desktop.core.store_admin import location
 
-    return db_location(to_url(_target(database)))
+    return location(_target(database))
 
 
 def expiring_keys(database: str) -> list[KeyRecord]:

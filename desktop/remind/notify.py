@@ -10,6 +10,7 @@ import html
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, new_method_call
 from jeepney.bus_messages import message_bus
@@ -51,7 +52,10 @@ def _connect() -> DBusConnection:
         raise NotifyError(f"No desktop session bus to show a notification on ({err}).") from None
 
 
-def _call(conn: DBusConnection, method: str, signature: str | None = None, body: tuple[object, ...] = ()) -> tuple:
+def _call(
+    conn: DBusConnection, method: str, signature: str | None = None, body: tuple[object, ...] = ()
+) -> tuple[Any, ...]:
+    """The reply's values: D-Bus types them by its signature, known only at run time (Notify's is `u`)."""
     try:
         reply = conn.send_and_get_reply(new_method_call(NOTIFICATIONS, method, signature, body), timeout=CALL_TIMEOUT_S)
         return tuple(unwrap_msg(reply))
@@ -86,7 +90,7 @@ def _clicked(conn: DBusConnection, signals: object, notification_id: int, wait_s
     deadline = time.monotonic() + wait_s
     while (left := deadline - time.monotonic()) > 0:
         try:
-            message = conn.recv_until_filtered(signals, timeout=left)  # type: ignore[arg-type]
+            message = conn.recv_until_filtered(signals, timeout=left)
         except TimeoutError:
             return False
         if message.header.message_type is not MessageType.signal or not message.body:

@@ -49,7 +49,7 @@ class Metrics:
         from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
         # The *_created series say when the process started counting: noise here.
-        disable_created_metrics()  # type: ignore[no-untyped-call]
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
         self.registry = CollectorRegistry()
         self.verifications = Counter(

@@ -1,50 +1,50 @@
 """View ▸ Activity Log (every event) and a key's History: the audit log, read page by page off the GUI thread.
 
-A mixin of MainWindow (through LifecycleActions). The dialogs (dialogs/history_dialog.py) only show; this
-module asks the controller for each page and hands it to the dialog that is still open.
+A QObject the window makes, given itself (the dialogs' parent), the controller and the View menu. The dialogs
+(dialogs/history_dialog.py) only show; this object asks the controller for each page and hands it to the dialog
+that is still open.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QObject
 
 from desktop.ui.guard import guarded
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QMenu
+    from PySide6.QtWidgets import QMenu, QWidget
 
     from desktop.core.values import Action, EventCursor, EventPage, KeyRecord
     from desktop.ui.controller import Controller
     from desktop.ui.dialogs.history_dialog import EventLogDialog
 
 
-class ActivityLog(QWidget if TYPE_CHECKING else object):
-    """Needs from its window: `controller`, `view_menu`, `report`."""
+class ActivityLog(QObject):
+    """View ▸ Activity Log and each key's History; see the module's docstring."""
 
-    controller: Controller
-    view_menu: QMenu
-
-    if TYPE_CHECKING:
-
-        def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None: ...
-
-    def _build_activity_log(self) -> None:
+    def __init__(self, window: QWidget, controller: Controller, view_menu: QMenu) -> None:
         from PySide6.QtGui import QAction, QKeySequence
 
+        super().__init__(window)
+        self._window = window
+        self._controller = controller
         self.history_dialog: EventLogDialog | None = None
         self.activity_log_dialog: EventLogDialog | None = None
         self._history_key_id: int | None = None
-        self.activity_log_action = QAction("&Activity Log…", self)
-        self.activity_log_action.setObjectName("activityLogAction")
-        self.activity_log_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.activity_log_action.setToolTip("Every change to every key, with who made it")
-        self.activity_log_action.triggered.connect(self._on_activity_log_action_triggered)
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self.activity_log_action)
+        self.action = QAction("&Activity Log…", window)
+        self.action.setObjectName("activityLogAction")
+        self.action.setShortcut(QKeySequence("Ctrl+L"))
+        self.action.setToolTip("Every change to every key, with who made it")
+        self.action.triggered.connect(self._on_activity_log_action_triggered)
+        view_menu.addSeparator()
+        view_menu.addAction(self.action)
         # A change shown in the keys (made here, by the CLI or a colleague) shows in an open log's first page too.
-        self.controller.pageChanged.connect(self._on_controller_page_changed_refresh_logs)
+        controller.pageChanged.connect(self._on_controller_page_changed)
+
+    def report(self, err: BaseException, action: str) -> None:
+        self._controller.report(err, action)
 
     # -- opening --
 
@@ -52,7 +52,7 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
     def _on_activity_log_action_triggered(self) -> None:
         from PySide6.QtCore import Qt
 
-        if self.controller.store is None:
+        if self._controller.store is None:
             return
         if self.activity_log_dialog is not None:
             self.activity_log_dialog.raise_()
@@ -60,7 +60,7 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
             return
         from desktop.ui.dialogs.history_dialog import activity_log_dialog
 
-        dialog = self.activity_log_dialog = activity_log_dialog(self)
+        dialog = self.activity_log_dialog = activity_log_dialog(self._window)
         dialog.pageRequested.connect(self._on_activity_log_dialog_page_requested)
         dialog.finished.connect(self._on_activity_log_dialog_finished)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -76,7 +76,7 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
         if self.history_dialog is not None:
             self.history_dialog.close()
         self._history_key_id = record.id
-        dialog = self.history_dialog = history_dialog(record.masked, self)
+        dialog = self.history_dialog = history_dialog(record.masked, self._window)
         dialog.pageRequested.connect(self._on_history_dialog_page_requested)
         dialog.finished.connect(self._on_history_dialog_finished)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -99,7 +99,7 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
         if dialog is None:
             return
         # The answer goes to the dialog only if it is still the one open (closed meanwhile: dropped).
-        self.controller.load_events(
+        self._controller.lifecycle.load_events(
             lambda page: self._on_events_loaded(dialog, page, before, action),
             lambda reason: self._on_events_failed(dialog, reason),
             limit=EVENTS_PER_PAGE,
@@ -122,7 +122,7 @@ class ActivityLog(QWidget if TYPE_CHECKING else object):
         if self._still_open(dialog):
             dialog.show_error(f"Could not read the log: {reason}")
 
-    def _on_controller_page_changed_refresh_logs(self, *_args: object) -> None:
+    def _on_controller_page_changed(self, *_args: object) -> None:
         for dialog in (self.history_dialog, self.activity_log_dialog):
             if dialog is not None and dialog.on_first_page():
                 dialog.refresh()

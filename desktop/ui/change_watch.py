@@ -21,7 +21,8 @@ from PySide6.QtCore import QElapsedTimer, QObject, QSocketNotifier, QTimer, Sign
 from desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from desktop.core.db.base import ChangeListener, Database
+    from desktop.core.store import KeyStore
+    from desktop.core.values import ChangeListener
 
 #: The first retry after the server went, doubling up to the last: back within 2 s of the server being back,
 #: without a tight loop of connects while it is down.
@@ -71,7 +72,7 @@ class ChangeWatch(QObject):
         self._retry.setObjectName("reconnectTimer")
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self._on_retry_timeout)
-        self._database: Database | None = None
+        self._store: KeyStore | None = None
         self._listener: ChangeListener | None = None
         self._socket: QSocketNotifier | None = None
         self._away = False
@@ -112,13 +113,13 @@ class ChangeWatch(QObject):
     @property
     def active(self) -> bool:
         """A database is being watched (listening, connecting or reconnecting)."""
-        return self._database is not None
+        return self._store is not None
 
     # -- control --
 
-    def watch(self, database: Database) -> None:
-        """Listen on `database` from now on (connecting in the background); stop listening on the one before."""
-        self._reset(database)
+    def watch(self, store: KeyStore) -> None:
+        """Listen on `store`'s database from now on (connecting in the background); stop listening on the one before."""
+        self._reset(store)
         self._connect()
 
     def stop(self) -> None:
@@ -138,7 +139,7 @@ class ChangeWatch(QObject):
         self._retry.stop()
         self._due.stop()
         self._stop_listening()
-        self._database = None
+        self._store = None
         self._runner.shutdown()
         with self._lock:
             handed, self._handed = list(self._handed.values()), {}
@@ -147,24 +148,24 @@ class ChangeWatch(QObject):
 
     # -- connecting, on the worker --
 
-    def _reset(self, database: Database | None) -> None:
+    def _reset(self, store: KeyStore | None) -> None:
         with self._lock:
             self._epoch += 1
         self._retry.stop()
         self._due.stop()  # the database it was due for is no longer watched (or a fresh read follows)
         self._stop_listening()
-        self._database = database
+        self._store = store
         self._away = False
         self._delay_ms = self._first_retry_ms
 
     def _connect(self) -> None:
-        database, epoch = self._database, self._epoch
-        if database is None or self._closed or self._connecting == epoch:
+        store, epoch = self._store, self._epoch
+        if store is None or self._closed or self._connecting == epoch:
             return
         self._connecting = epoch
 
         def work() -> None:
-            listener = database.listen()  # blocks: connect, LISTEN
+            listener = store.listen()  # blocks: connect, LISTEN
             if listener is None:
                 return
             with self._lock:
@@ -235,7 +236,7 @@ class ChangeWatch(QObject):
         return max(0, self._coalesce_ms - int(self._since_changed.elapsed()))
 
     def _on_due_timeout(self) -> None:
-        if self._database is not None and not self._closed:
+        if self._store is not None and not self._closed:
             self._emit_changed()
 
     def _emit_changed(self) -> None:
@@ -247,7 +248,7 @@ class ChangeWatch(QObject):
         if not self._away:
             self._away = True
             self.lost.emit(err)
-        if self._database is not None and not self._closed:
+        if self._store is not None and not self._closed:
             self._retry.start(self._delay_ms)
             self._delay_ms = min(self._delay_ms * 2, self._max_retry_ms)
 

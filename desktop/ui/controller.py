@@ -1,11 +1,11 @@
 """The window's controller: Qt (signals, a worker thread, a timer) but no widget.
 
-It owns the store, the pager, the task runner, change watching (on SQLite PRAGMA data_version and the file's
-identity, polled: file_watch.py; on PostgreSQL LISTEN through change_watch.py, not polled, and getting a lost
-server back) and the writes, and reports every outcome through its notifier. The window (main_window.py) holds
-layout, menus and dialogs, and only listens: `pageChanged` to show rows, `totalChanged` for the page label,
-`storeChanged` when another database is shown, `notice` for the status bar. With no store every request is
-a no-op here, so the window never asks whether there is one.
+It owns the store, the pager, the task runner and the objects it wires in __init__, each with its own state:
+`files` (SQLite: PRAGMA data_version and the file's identity, polled: file_watch.py), `watch` (PostgreSQL:
+LISTEN, change_watch.py), `queries` and `triage` (controller_query.py), `lifecycle` (rename, roll, scopes,
+many keys, the log: controller_lifecycle.py). It reports every outcome through its notifier. The window
+(main_window.py) only listens: `pageChanged` to show rows, `totalChanged` for the page label, `storeChanged`
+when another database is shown, `notice` for the status bar. With no store every request is a no-op here.
 """
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import DomainError, ServerUnreachable
 from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
 from desktop.ui.change_watch import ChangeWatch
 from desktop.ui.controller_lifecycle import LifecycleControl
-from desktop.ui.controller_query import QueryControl
+from desktop.ui.controller_query import QueryControl, TriageCount
 from desktop.ui.error_policy import decide
-from desktop.ui.file_watch import FileWatching
+from desktop.ui.file_watch import FileWatch
 from desktop.ui.notifications import Notice, Notifier, guarded
 from desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from desktop.core.query import Query
     from desktop.core.store import KeyStore
     from desktop.core.values import CreatedKey, KeyRecord
 
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_MS = 1000
 
 
-class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
+class Controller(QObject):
     """The database side of the window; see the module's docstring."""
 
     #: The rows to show, and the key to select among them (None: keep the selection).
@@ -68,19 +69,8 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self._pager: Pager | None = None
         self._page_size = page_size
         self._total: int | None = None
-        self._seen_version: int | None = None
-        self._poll_error: str | None = None
         self._count_running = False
-        #: Bumped by every change to the keys (each passes through _recount): see LifecycleControl.look_up_rolled.
-        self._changes = 0
         self._count_dirty = False
-        self._seen_generation = 0
-        #: The database file was deleted or moved away: reads show the last page, writes are refused.
-        self._file_missing = False
-        self._file_notice: Notice | None = None
-        self._file_error: str | None = None
-        #: SQLite: data_version() is polled. Otherwise the watch listens, and the timer only ticks for expiry.
-        self._polls = True
         self._reload_running = False
         self._reload_dirty = False
         #: The server went: the sticky notice that says so, until a reload after reconnecting works.
@@ -88,10 +78,25 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self.notifier = Notifier(self)
         self.notifier.posted.connect(self.notice)
         self.runner = TaskRunner(self)
-        self.poll_timer = QTimer(self)
-        self.poll_timer.setObjectName("pollTimer")
-        self.poll_timer.setInterval(poll_interval_ms)
-        self.poll_timer.timeout.connect(self._on_poll_timer_timeout)
+        #: SQLite: the file, polled (the timer ticks for keys that expire on a server too).
+        self.files = FileWatch(self.notifier, self._reread, self, interval_ms=poll_interval_ms)
+        self.files.unchanged.connect(self.unchanged)
+        self.files.failed.connect(self.report)
+        self.files.noticeReleased.connect(self.noticeReleased)
+        self.poll_timer = self.files.timer
+        self.queries = QueryControl(self.runner, self)
+        self.queries.read.connect(self._on_queries_read)
+        self.queries.failed.connect(self._on_queries_failed)
+        #: The next recount is for a new query only: the data did not change, the triage figures stand.
+        self._skip_triage = False
+        self.triage = TriageCount(self)
+        self.triage.counted.connect(self.triageChanged)
+        self.triage.failed.connect(self._on_triage_failed)
+        #: Rename, roll, scopes, many keys at once, the audit log and which keys are retiring.
+        self.lifecycle = LifecycleControl(self.runner, self.files, self)
+        self.lifecycle.written.connect(self._after_write)
+        self.lifecycle.failed.connect(self.report)
+        self.lifecycle.created.connect(self.created)
         self.watch = ChangeWatch(self)
         self.watch.changed.connect(self._on_watch_changed)
         self.watch.started.connect(self._on_watch_started)
@@ -115,7 +120,39 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     @property
     def file_missing(self) -> bool:
-        return self._file_missing
+        return self.files.missing
+
+    @property
+    def query(self) -> Query:
+        """What the list shows now; the pager reads by it."""
+        return self.queries.query
+
+    def set_query(self, query: Query) -> None:
+        """Show the first page of `query` and count it, off the GUI thread; `queryApplied` follows."""
+        if self._store is None:
+            self.queries.show(query)
+        else:
+            self.queries.ask(self._store, query, self._page_size)
+
+    def _on_queries_read(self, store: KeyStore, query: Query, fresh: Pager) -> None:
+        if store is not self._store:
+            return  # another database is shown now (with this query's predecessor)
+        self.queries.show(query)
+        self._pager = fresh
+        self._total = None  # "1–25" until the count says "of 312 matching"
+        self.pageChanged.emit(fresh.items, None)
+        self.totalChanged.emit(None)
+        self.queryApplied.emit(query)
+        self._skip_triage = True
+        self._recount()
+
+    def _on_queries_failed(self, store: KeyStore, err: Exception) -> None:
+        if store is self._store:
+            self.report(err, "search")
+            self.queryApplied.emit(self.query)
+
+    def _on_triage_failed(self, err: Exception) -> None:
+        self._background_failed(err, "count")
 
     def set_store(self, store: KeyStore, *, count_now: bool = True) -> None:
         """Show `store` (owned from now on), closing the one shown before.
@@ -127,37 +164,33 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         self.watch.stop()
         if old is not None:
             self.runner.wait()
-            self._finish_triage()
+            self.triage.finish()
             old.close()
         self._store = store
-        self._pager = self._new_pager(store, self._page_size)
+        self.triage.attach(store)
+        self.lifecycle.attach(store)
+        self._pager = Pager(store, self._page_size, self.query)
         self._total = None
-        self._poll_error = None
-        self._seen_generation = store.generation
-        self._file_missing = False
-        self._file_error = None
-        self._drop_file_notice()
         self._reload_running = self._reload_dirty = False
         self._drop_lost_notice()
+        self.files.attach(store)
         self.storeChanged.emit(store.location)
-        self._seen_version = store.data_version()
-        self._polls = self._seen_version is not None
         self._pager.first()
         if count_now:
-            self._total = self._count_all(store)  # one indexed COUNT (~10 ms at a million keys)
+            self._total = store.query_count(self.query)  # one indexed COUNT (~10 ms at a million keys)
         self.pageChanged.emit(self._pager.items, None)
         self.totalChanged.emit(self._total)
         self._recount()  # with count_now, for the expiry banner and the key-health summary
         self.poll_timer.start()
-        if not self._polls:
-            self.watch.watch(store.database)  # connects off the GUI thread
+        if not self.files.polls:
+            self.watch.watch(store)  # connects off the GUI thread
 
     def shutdown(self) -> None:
         """Stop listening, finish the writes, then close the store."""
         self.watch.close()
         self.poll_timer.stop()
         self.runner.shutdown()
-        self._finish_triage(closing=True)
+        self.triage.finish(closing=True)
         if self._store is not None:
             self._store.close()
 
@@ -165,9 +198,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
         """Every failure goes here: the policy decides, the notifier logs and shows; work carries on."""
-        if self.explained_by_missing_file(
-            err, action
-        ):  # file_watch.py: a file moved away says so, whoever noticed first
+        if self.files.explains(err, action):  # a file moved away says so, whoever noticed first
             return
         if isinstance(err, ServerUnreachable):
             self.watch.server_lost(err)  # first, so that this action's own error shows on top of the sticky notice
@@ -204,13 +235,18 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
     def reload(self) -> None:
         self.refresh()
 
+    def _reread(self, replaced: bool) -> None:
+        """The file watch found the data changed (or, `replaced`, another file at the path: from the top)."""
+        if replaced:
+            self._total = None
+        self.refresh(top=replaced)
+
     def refresh(self, select: int | None = None, *, top: bool = False) -> None:
         """After any change: the same place reloaded (or the top), the count refreshed in the background."""
         store, pager = self._store, self._pager
         if store is None or pager is None:
             return
-        # Read the version first: a change after it is caught by the next poll.
-        self._seen_version = store.data_version()
+        self.files.mark_read()  # first: a change after it is caught by the next poll
         if top:
             pager.first()
         else:
@@ -221,7 +257,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     def _recount(self) -> None:
         """Count all keys and this page's offset off the GUI thread; coalesced while one runs."""
-        self._changes += 1
+        self.lifecycle.note_change()
         store, pager = self._store, self._pager
         if store is None or pager is None:
             return
@@ -230,8 +266,17 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
             return
         self._count_running = True
         start, query = pager.start, self.query
+        if self._skip_triage:
+            self._skip_triage = False
+        else:
+            self.triage.request()
+
+        def work() -> tuple[int, int]:
+            total = store.query_count(query)
+            return total, (store.query_count(query, before=start) if start is not None else 0)
+
         self.runner.submit(
-            self._count_work(store, start),
+            work,
             lambda result: self._on_count_done(store, start, query, result),
             lambda err: self._on_count_failed(err),
             aside=True,  # a live change's page reload must not wait behind a count
@@ -298,7 +343,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         start, size, offset, query = pager.start, pager.size, pager.offset, self.query
 
         def work() -> Pager:
-            fresh = self._new_pager(store, size)
+            fresh = Pager(store, size, query)
             if start is None:
                 fresh.first()
             else:
@@ -350,7 +395,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         """Create a key in the background (`created` or `createFailed` follows); a reason when refused now."""
         if self._store is None:
             return "no database is open."
-        if not self.watch_file(before_write=True) and self._file_missing:
+        if not self.files.check(before_write=True) and self.files.missing:
             return (
                 f"the database file {self._store.location} was deleted or moved away. "
                 "Put it back, or open another database."
@@ -374,7 +419,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
     def set_active(self, record: KeyRecord, active: bool) -> None:
         store = self._store
         what = "activate" if active else "deactivate"
-        if store is None or self.refuse_when_file_changed(f"{what} the key"):
+        if store is None or self.files.refuse(f"{what} the key"):
             return
         done = "Activated" if active else "Deactivated"
         consequence = "clients using it are accepted again" if active else "clients using it will be rejected"
@@ -386,7 +431,7 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
 
     def delete(self, record: KeyRecord) -> None:
         store = self._store
-        if store is None or self.refuse_when_file_changed("delete the key"):
+        if store is None or self.files.refuse("delete the key"):
             return
         self.runner.submit(
             lambda: store.delete(record.id),
@@ -395,6 +440,6 @@ class Controller(QueryControl, LifecycleControl, FileWatching, QObject):
         )
 
     @guarded
-    def _after_write(self, message: str, select: int | None) -> None:
+    def _after_write(self, message: str, select: int | None, top: bool = False) -> None:
         self.notifier.info(message)
-        self.refresh(select=select)
+        self.refresh(select=select, top=top)

@@ -1,8 +1,9 @@
 """The controller's key-lifecycle writes and reads: rename, roll, scopes, many keys at once, the audit log.
 
-A mixin of Controller (controller.py). Every database call runs on the task runner, off the GUI thread; every
-outcome goes through the notifier (successes) or `report` (failures, by the one error policy), as for
-create/set_active/delete. The window passes callbacks for what its open dialog must hear (done, or why not).
+A QObject the controller (controller.py) owns, given the runner and the file watch, and told which store is
+shown (`attach`). Every database call runs on the runner, off the GUI thread; a success goes out by `written`
+(the controller says it and re-reads the page), a failure by `failed` to the one error policy. Rename, roll and
+scopes are one flow (`_change`): the window passes callbacks for what its open dialog must hear (done, or why not).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from desktop.core.presentation import describe_key, shorten, shown, status_text
 from desktop.core.values import Status
@@ -22,10 +23,12 @@ from desktop.ui.notifications import guarded
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
     from desktop.core.values import Action, BulkResult, EventCursor, EventPage, KeyRecord, RolledKey
-    from desktop.ui.notifications import Notifier
+    from desktop.ui.file_watch import FileWatch
     from desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: What a dialog hears when its write failed: the error (KeyNotFound closes it) and the reason to show.
 Failed = Callable[[Exception, str], None]
@@ -45,75 +48,95 @@ def bulk_message(verb: str, result: BulkResult, *, deleting: bool) -> str:
     return f"{done:,} {verb}; {gone:,} {'was' if gone == 1 else 'were'} already gone{'' if deleting else ' (deleted)'}."
 
 
-class LifecycleControl(QObject if TYPE_CHECKING else object):
-    """Needs from Controller: `_store`, `runner`, `notifier`, `report`, `refresh`, `refuse_when_file_changed`,
-    `_after_write`, `created`."""
+class LifecycleControl(QObject):
+    """Writes to keys and the reads that go with them, on the store attached; see the module's docstring."""
 
-    _store: KeyStore | None
-    runner: TaskRunner
-    notifier: Notifier
-    created: Any
-    _changes: int
-    #: (`_changes` when asked, whether any key was ever rolled): good until the next change.
-    _rolls_known: tuple[int, bool] | None = None
+    #: A write is done: (what to say, the key to select or None, whether to show the top of the list).
+    written = Signal(str, object, bool)
+    #: A write or read failed: (the error, the action's name, the key or None), for the one error policy.
+    failed = Signal(object, str, object)
+    #: A roll made a new key (a CreatedKey): its one showing belongs to the window's dialog.
+    created = Signal(object)
 
-    if TYPE_CHECKING:
+    def __init__(self, runner: TaskRunner, files: FileWatch, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._files = files
+        self._store: KeyStore | None = None
+        #: Bumped by every change to the keys (note_change): see look_up_rolled.
+        self._changes = 0
+        #: (`_changes` when asked, whether any key was ever rolled): good until the next change.
+        self._rolls_known: tuple[int, bool] | None = None
 
-        def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None: ...
+    def attach(self, store: KeyStore) -> None:
+        self._store = store
 
-        def refresh(self, select: int | None = None, *, top: bool = False) -> None: ...
+    def note_change(self) -> None:
+        """The keys may have changed (the controller recounts): what was known of rolls is asked again."""
+        self._changes += 1
 
-        def refuse_when_file_changed(self, what: str) -> bool: ...
-
-        def _after_write(self, message: str, select: int | None) -> None: ...
+    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
+        self.failed.emit(err, action, record)
 
     def _writable(self, what: str) -> KeyStore | None:
         store = self._store
-        if store is None or self.refuse_when_file_changed(what):
+        if store is None or self._files.refuse(what):
             return None
         return store
 
-    def _dialog_failed(self, action: str, record: KeyRecord, failed: Failed) -> Callable[[Exception], None]:
+    # -- one key, from a dialog --
+
+    def _change(
+        self,
+        record: KeyRecord,
+        what: str,
+        action: str,
+        work: Callable[[KeyStore], T],
+        done: Callable[[T], None],
+        failed: Failed,
+        said: Callable[[T], tuple[str, int | None, bool]],
+    ) -> bool:
+        """The one shape of a dialog's change to one key. Refused now: False (the status bar says why, as
+        "Could not {what}"). Otherwise `work` runs off the GUI thread; then the dialog hears `done` (or `failed`,
+        with the reason the policy gives for `action`), and after it the change is said and shown (`said`)."""
+        store = self._writable(what)
+        if store is None:
+            return False
+
         def on_failed(err: Exception) -> None:
             failed(err, decide(err, action, record).reason)
             self.report(err, action, record)
 
-        return on_failed
-
-    # -- one key --
-
-    def rename(self, record: KeyRecord, description: str, done: Callable[[KeyRecord], None], failed: Failed) -> bool:
-        """Rename off the GUI thread; False (and a status-bar message) when refused before starting."""
-        store = self._writable("rename the key")
-        if store is None:
-            return False
-
-        def on_done(updated: KeyRecord) -> None:
-            done(updated)
-            self._after_write(f"Renamed {record.masked} to “{shown(shorten(updated.description))}”.", updated.id)
-
-        self.runner.submit(
-            lambda: store.rename(record.id, description), on_done, self._dialog_failed("rename", record, failed)
-        )
-        return True
-
-    def roll(self, record: KeyRecord, grace: timedelta, done: Callable[[RolledKey], None], failed: Failed) -> bool:
-        """Roll off the GUI thread. Only after the commit: `done`, then the new key's one showing (`created`)."""
-        store = self._writable("roll the key")
-        if store is None:
-            return False
-        self.runner.submit(
-            lambda: store.roll(record.id, grace),
-            lambda rolled: self._on_roll_done(rolled, done),
-            self._dialog_failed("roll", record, failed),
-        )
+        self._runner.submit(lambda: work(store), lambda result: self._on_changed(result, done, said), on_failed)
         return True
 
     @guarded
-    def _on_roll_done(self, rolled: RolledKey, done: Callable[[RolledKey], None]) -> None:
+    def _on_changed(
+        self, result: T, done: Callable[[T], None], said: Callable[[T], tuple[str, int | None, bool]]
+    ) -> None:
+        done(result)
+        message, select, top = said(result)
+        self.written.emit(message, select, top)
+
+    def rename(self, record: KeyRecord, description: str, done: Callable[[KeyRecord], None], failed: Failed) -> bool:
+        """Rename off the GUI thread; False (and a status-bar message) when refused before starting."""
+
+        def said(updated: KeyRecord) -> tuple[str, int | None, bool]:
+            return f"Renamed {record.masked} to “{shown(shorten(updated.description))}”.", updated.id, False
+
+        return self._change(
+            record, "rename the key", "rename", lambda store: store.rename(record.id, description), done, failed, said
+        )
+
+    def roll(self, record: KeyRecord, grace: timedelta, done: Callable[[RolledKey], None], failed: Failed) -> bool:
+        """Roll off the GUI thread. Only after the commit: `done`, then the new key's one showing (`created`)."""
+        return self._change(
+            record, "roll the key", "roll", lambda store: store.roll(record.id, grace), done, failed, self._rolled
+        )
+
+    def _rolled(self, rolled: RolledKey) -> tuple[str, int | None, bool]:
         from desktop.core.presentation import expiry_phrase
 
-        done(rolled)
         self.created.emit(rolled.new)  # the window's show-once dialog, as for a generated key
         old, new = rolled.old, rolled.new.record
         now = self._store.clock.now() if self._store is not None else None
@@ -126,33 +149,30 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
             if new.status(now) is Status.ACTIVE
             else f"; the new key is {status_text(new, now).lower()}, as the old one was"
         )
-        self.notifier.info(f"Rolled {describe_key(old)} into {new.masked}: {until}{state}. Copy the new key now.")
-        self.refresh(select=new.id, top=True)
+        return f"Rolled {describe_key(old)} into {new.masked}: {until}{state}. Copy the new key now.", new.id, True
 
     def set_scopes(
         self, record: KeyRecord, scopes: Sequence[str], done: Callable[[KeyRecord], None], failed: Failed
     ) -> bool:
-        store = self._writable("change the key's scopes")
-        if store is None:
-            return False
-
-        def on_done(updated: KeyRecord) -> None:
-            done(updated)
+        def said(updated: KeyRecord) -> tuple[str, int | None, bool]:
             listed = ", ".join(updated.scopes) if updated.scopes else "none"
-            self._after_write(f"Scopes of {describe_key(updated)}: {listed}.", updated.id)
+            return f"Scopes of {describe_key(updated)}: {listed}.", updated.id, False
 
-        self.runner.submit(
-            lambda: store.set_scopes(record.id, scopes),
-            on_done,
-            self._dialog_failed("change the scopes of", record, failed),
+        return self._change(
+            record,
+            "change the key's scopes",
+            "change the scopes of",
+            lambda store: store.set_scopes(record.id, scopes),
+            done,
+            failed,
+            said,
         )
-        return True
 
     def scopes_in_use(self, done: Callable[[list[str]], None]) -> None:
         """For completion; a full scan at a million keys, so in the background. Failing only costs completion."""
         store = self._store
         if store is not None:
-            self.runner.submit(
+            self._runner.submit(
                 store.scopes_in_use, done, lambda err: log.warning("could not read scopes in use: %s", err)
             )
 
@@ -165,9 +185,9 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
             return
         ids = [r.id for r in records]
         verb = "activated" if active else "deactivated"
-        self.runner.submit(
+        self._runner.submit(
             lambda: store.set_active_many(ids, active),
-            lambda result: self._after_write(bulk_message(verb, result, deleting=False), None),
+            lambda result: self.written.emit(bulk_message(verb, result, deleting=False), None, False),
             lambda err: self.report(err, what),
         )
 
@@ -176,9 +196,9 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
         if store is None or not records:
             return
         ids = [r.id for r in records]
-        self.runner.submit(
+        self._runner.submit(
             lambda: store.delete_many(ids),
-            lambda result: self._after_write(bulk_message("deleted", result, deleting=True), None),
+            lambda result: self.written.emit(bulk_message("deleted", result, deleting=True), None, False),
             lambda err: self.report(err, "delete"),
         )
 
@@ -202,7 +222,7 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
             failed(decide(err, "read the log").reason)
             self.report(err, "read the log")
 
-        self.runner.submit(lambda: store.events(limit, key_id=key_id, before=before, action=action), done, on_failed)
+        self._runner.submit(lambda: store.events(limit, key_id=key_id, before=before, action=action), done, on_failed)
 
     def look_up_rolled(self, key_ids: Sequence[int], found: Callable[[frozenset[int]], None]) -> None:
         """Which of these keys were rolled, read off the GUI thread; `found` gets them if the store is still shown.
@@ -232,4 +252,4 @@ class LifecycleControl(QObject if TYPE_CHECKING else object):
         def failed(err: Exception) -> None:  # the "Retiring" label is a nicety: its failure must not stop a page
             log.warning("could not tell which keys are retiring: %s", err)
 
-        self.runner.submit(work, done, failed)
+        self._runner.submit(work, done, failed)

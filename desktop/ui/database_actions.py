@@ -1,7 +1,8 @@
 """The window's database actions: File ▸ Open, New Database, Open Recent, the "Create it?" question, About.
 
-A mixin of MainWindow (main_window.py), apart so that the window module stays about layout and flow: these
-are the dialogs that choose which database the controller shows.
+A QObject the window makes (main_window.py), given itself (the dialogs' parent), the controller and the
+settings: its actions and the Open Recent menu are the window's to place; these are the dialogs that choose
+which database the controller shows.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QObject
 
 from desktop.core.errors import DatabaseMissing, DomainError
 from desktop.ui.guard import guarded
@@ -17,35 +18,54 @@ from desktop.ui.names import DATABASE_FILTER, is_server_url
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QMenu, QMessageBox
+    from PySide6.QtWidgets import QMessageBox, QWidget
 
     from desktop.core.store import KeyStore
-    from desktop.core.values import KeyRecord
-    from desktop.ui.notifications import Notifier
+    from desktop.ui.controller import Controller
     from desktop.ui.private_settings import PrivateSettings
-    from desktop.ui.tasks import TaskRunner
 
 SETTINGS_RECENT = "database/recent"
 RECENT_MAX = 8
 
 
-class DatabaseActions(QWidget if TYPE_CHECKING else object):
-    """Needs from its window: `store`, `set_store`, `report`, `notifier`, `runner`, `_settings`, `recent_menu`."""
+class DatabaseActions(QObject):
+    """File ▸ New Database, Open, Connect to Server, Open Recent, and Help ▸ About; see the module's docstring."""
 
-    notifier: Notifier
-    runner: TaskRunner
-    recent_menu: QMenu
-    missing_dialog: QMessageBox | None
-    _settings: PrivateSettings
+    def __init__(self, window: QWidget, controller: Controller, settings: PrivateSettings) -> None:
+        from PySide6.QtGui import QAction, QKeySequence
+        from PySide6.QtWidgets import QMenu
 
-    if TYPE_CHECKING:
+        super().__init__(window)
+        self._window = window
+        self._controller = controller
+        self._notifier = controller.notifier
+        self._settings = settings
+        #: The "No database at X. Create it?" question, while it is open.
+        self.missing_dialog: QMessageBox | None = None
+        self.new_database_action = QAction("New &Database…", window)
+        self.new_database_action.triggered.connect(self._on_new_database_action_triggered)
+        self.open_action = QAction("&Open Database…", window)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self._on_open_action_triggered)
+        self.connect_action = QAction("&Connect to Server…", window)
+        self.connect_action.setObjectName("connectServerAction")
+        self.connect_action.triggered.connect(self._on_connect_action_triggered)
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu.setObjectName("openRecentMenu")
+        self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
+        controller.storeChanged.connect(self._on_controller_store_changed)
 
-        @property
-        def store(self) -> KeyStore | None: ...
+    @property
+    def store(self) -> KeyStore | None:
+        return self._controller.store
 
-        def set_store(self, store: KeyStore, *, count_now: bool = True) -> None: ...
+    def report(self, err: BaseException, action: str) -> None:
+        self._controller.report(err, action)
 
-        def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None: ...
+    def _on_controller_store_changed(self, _location: str) -> None:
+        store = self._controller.store
+        if store is not None and store.reopen_target is not None:
+            self._remember_database(store.reopen_target)
 
     # -- recent databases --
 
@@ -98,7 +118,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QFileDialog
 
-        dialog = QFileDialog(self, "Open Database", self._file_dialog_start(), DATABASE_FILTER)
+        dialog = QFileDialog(self._window, "Open Database", self._file_dialog_start(), DATABASE_FILTER)
         dialog.setObjectName("openDatabaseDialog")
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
@@ -115,7 +135,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
         # A name that names nothing yet, in the person's documents (never the file open now: Save would refuse it).
         suggested = free_name(documents_folder(), "keys.db")
-        dialog = QFileDialog(self, "New Database", str(suggested), DATABASE_FILTER)
+        dialog = QFileDialog(self._window, "New Database", str(suggested), DATABASE_FILTER)
         dialog.setObjectName("newDatabaseDialog")
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -130,7 +150,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
     def new_database(self, target: str) -> None:
         """File ▸ New Database…: make a new database there and switch to it; an existing file is left alone."""
         if Path(target).expanduser().exists():
-            self.notifier.error(
+            self._notifier.error(
                 f"{target} already exists and was not changed. Open it with File ▸ Open Database…, "
                 "or choose a new name."
             )
@@ -157,23 +177,23 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
         except DomainError as err:
             self.report(err, "open")
             return
-        self.set_store(store)
-        self.notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")
+        self._controller.set_store(store)
+        self._notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")
 
     def _open_server(self, url: str) -> None:
         """Connect off the GUI thread (a server may take its connect timeout to answer), keeping the window live
         and the current database shown until the new one is open."""
         from desktop.core.store import KeyStore
 
-        self.notifier.info("Connecting to the database server…")
-        self.runner.submit(lambda: KeyStore.open(url), self._on_server_opened, self._on_server_open_failed)
+        self._notifier.info("Connecting to the database server…")
+        self._controller.runner.submit(lambda: KeyStore.open(url), self._on_server_opened, self._on_server_open_failed)
 
     def _on_server_opened(self, store: KeyStore) -> None:
-        self.set_store(store)
+        self._controller.set_store(store)
         if store.warning:  # e.g. TLS not verified: said once, and kept until the next message
-            self.notifier.error(store.warning, sticky=True)
+            self._notifier.error(store.warning, sticky=True)
         else:
-            self.notifier.info(f"Opened {store.location}.")
+            self._notifier.info(f"Opened {store.location}.")
 
     def _on_server_open_failed(self, err: Exception) -> None:
         self.report(err, "open")
@@ -184,7 +204,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
         from desktop.ui.dialogs.connect_dialog import ConnectDialog
 
-        dialog = ConnectDialog(self)
+        dialog = ConnectDialog(self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.open_database(dialog.url()))
         dialog.open()
@@ -194,7 +214,7 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
 
         if self.missing_dialog is not None:
             return
-        box = QMessageBox(self)
+        box = QMessageBox(self._window)
         box.setObjectName("missingDatabaseDialog")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Create the Database?")  # Qt appends the app name
@@ -221,12 +241,13 @@ class DatabaseActions(QWidget if TYPE_CHECKING else object):
         if created:
             self.open_database(target, create=True)
         else:
-            self.notifier.info(
+            self._notifier.info(
                 f"Nothing was created; still showing {self.store.location if self.store else 'no database'}."
             )
 
     @guarded
-    def _on_about_action_triggered(self) -> None:
+    def about(self) -> None:
+        """Help ▸ About."""
         from desktop.ui.about import show_about
 
-        show_about(self, self.store.location if self.store is not None else None)
+        show_about(self._window, self.store.location if self.store is not None else None)

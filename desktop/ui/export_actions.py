@@ -1,8 +1,9 @@
 """File ▸ Export Keys…: the list as shown (search, filter, order) to a CSV or JSON file, metadata only.
 
-A mixin of MainWindow (like database_actions.py). The keys are read in keyset batches and written off the GUI
-thread (core/export.py, shared with `apikeys list --csv/--json`) into a temporary file beside the target, created
-0600; only a finished export takes the target's name (os.replace), so a cancel or a failure leaves no half file.
+A QObject the window makes (main_window.py), given itself, the controller and the File menu. The keys are read
+in keyset batches and written off the GUI thread (core/export.py, shared with `apikeys list --csv/--json`) into
+a temporary file beside the target, created 0600; only a finished export takes the target's name (os.replace),
+so a cancel or a failure leaves no half file.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QFileDialog, QProgressDialog
+    from collections.abc import Iterator
+
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QWidget
 
     from desktop.core.query import Query
     from desktop.core.store import KeyStore
+    from desktop.core.values import KeyRecord
     from desktop.ui.controller import Controller
 
 log = logging.getLogger(__name__)
@@ -70,7 +74,7 @@ def export_keys(
 
     now = store.clock.now()
 
-    def records():  # type: ignore[no-untyped-def]
+    def records() -> Iterator[KeyRecord]:
         for number, record in enumerate(store.find(query), 1):
             if cancel.is_set():
                 raise ExportCancelled
@@ -97,22 +101,21 @@ def export_keys(
     return count
 
 
-class ExportActions:
-    """Mixed into MainWindow (through QueryActions), which provides the controller, notifier and menus."""
+class ExportActions(QObject):
+    """File ▸ Export Keys…; see the module's docstring."""
 
-    controller: Controller
-
-    def _build_export_action(self) -> None:
+    def __init__(self, window: QWidget, controller: Controller, file_menu: QMenu, before: QAction) -> None:
+        """The action goes into `file_menu` before `before` (Quit), with a separator."""
         from PySide6.QtGui import QAction
 
-        window: QWidget = self  # type: ignore[assignment]
+        super().__init__(window)
+        self._window = window
+        self.controller = controller
         self.export_action = QAction("&Export Keys…", window)
         self.export_action.setObjectName("exportAction")
         self.export_action.setStatusTip("Save the keys listed (search, filter and order as shown) as CSV or JSON")
-        file_menu = self.file_menu  # type: ignore[attr-defined]
-        quit_action = self.quit_action  # type: ignore[attr-defined]
-        file_menu.insertAction(quit_action, self.export_action)
-        file_menu.insertSeparator(quit_action)
+        file_menu.insertAction(before, self.export_action)
+        file_menu.insertSeparator(before)
         self.export_action.triggered.connect(self._on_export_action_triggered)
         self.export_progress: QProgressDialog | None = None
         self._export_cancel: threading.Event | None = None
@@ -130,7 +133,7 @@ class ExportActions:
         from desktop.ui.user_folders import documents_folder
 
         # A folder that exists (a missing Documents made Qt start in the working directory).
-        dialog = QFileDialog(self, "Export Keys", str(documents_folder() / "api-keys.csv"))  # type: ignore[arg-type]
+        dialog = QFileDialog(self._window, "Export Keys", str(documents_folder() / "api-keys.csv"))
         dialog.setObjectName("exportDialog")
         dialog.setNameFilters([CSV_FILTER, EXCEL_FILTER, JSON_FILTER])
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -174,7 +177,7 @@ class ExportActions:
             notifier.error(f"Could not export the keys to {shown(str(path))}: {err.strerror or err}.")
             return
         total = self.controller.total
-        progress = QProgressDialog("Exporting keys…", "Cancel", 0, total or 0, self)  # type: ignore[arg-type]
+        progress = QProgressDialog("Exporting keys…", "Cancel", 0, total or 0, self._window)
         progress.setObjectName("exportProgress")
         progress.setWindowTitle("Export Keys")
         progress.setWindowModality(Qt.WindowModality.WindowModal)

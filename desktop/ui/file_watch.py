@@ -1,24 +1,23 @@
-"""The controller's watch on the database file: deleted, replaced or back while the window is open, and the poll.
+"""The watch on an SQLite database file: changed by someone (PRAGMA data_version), deleted, replaced or back.
 
-A mixin of Controller (controller.py), apart so that the controller module stays about paging, live refresh
-and writes. SQLite only: the file's identity is compared on every poll tick and before every write.
+A QObject of its own that the controller (controller.py) owns and listens to: it polls on its timer, compares
+the file's identity on every tick and before every write, and says what it found through signals. It keeps its
+state to itself; nothing else reads it but through the properties and calls below.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core.errors import DomainError
 from desktop.core.values import FileChange
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QTimer, SignalInstance
-
     from desktop.core.store import KeyStore
-    from desktop.core.values import KeyRecord
     from desktop.ui.notifications import Notice, Notifier
 
 log = logging.getLogger("desktop.ui.controller")
@@ -28,38 +27,73 @@ log = logging.getLogger("desktop.ui.controller")
 READS = frozenset({"count", "reload", "search", "poll", "next", "previous", "resize", "first", "refresh"})
 
 
-class FileWatching(QObject if TYPE_CHECKING else object):
-    """Needs from its controller the store, the notifier, the poll timer, refresh(), report() and the signals."""
+class FileWatch(QObject):
+    """Watches the file of one store at a time (`attach`); on a server database it only ticks (`unchanged`)."""
 
-    _store: KeyStore | None
-    _total: int | None
-    _polls: bool
-    _seen_version: int | None
-    _poll_error: str | None
-    _seen_generation: int
-    _file_missing: bool
-    _file_notice: Notice | None
-    _file_error: str | None
-    #: In explained_by_missing_file (watch_file may report, which asks it again).
-    _explaining: bool = False
-    notifier: Notifier
-    poll_timer: QTimer
-    noticeReleased: SignalInstance
-    unchanged: SignalInstance
+    #: A tick found nothing changed (a key on screen may have expired meanwhile).
+    unchanged = Signal()
+    #: Something failed (the error, the action's name): the owner reports it by its error policy.
+    failed = Signal(object, str)
+    #: A sticky notice of the watch's may go now.
+    noticeReleased = Signal(object)
 
-    if TYPE_CHECKING:
+    def __init__(
+        self, notifier: Notifier, reread: Callable[[bool], None], parent: QObject | None = None, *, interval_ms: int
+    ) -> None:
+        """`reread(replaced)`: the owner reads the page again, at the same place or (the file replaced) from the
+        top with the count unknown. A call, not a signal: what it raises is the poll's failure, said once."""
+        super().__init__(parent)
+        self._notifier = notifier
+        self._reread = reread
+        self._store: KeyStore | None = None
+        #: SQLite: data_version() is polled. Otherwise a listener hears of changes; the timer only ticks for expiry.
+        self._polls = True
+        self._seen_version: int | None = None
+        self._poll_error: str | None = None
+        self._seen_generation = 0
+        #: The database file was deleted or moved away: reads show the last page, writes are refused.
+        self._missing = False
+        self._notice: Notice | None = None
+        self._error: str | None = None
+        #: In explains() (check() may report, which asks it again).
+        self._explaining = False
+        self.timer = QTimer(self)
+        self.timer.setObjectName("pollTimer")
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._on_timer_timeout)
 
-        def refresh(self, select: int | None = None, *, top: bool = False) -> None: ...
+    @property
+    def missing(self) -> bool:
+        """The database file was deleted or moved away (and is not back yet)."""
+        return self._missing
 
-        def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None: ...
+    @property
+    def polls(self) -> bool:
+        return self._polls
+
+    def attach(self, store: KeyStore) -> None:
+        """Watch `store` from now on, as it is now: its file present, its data as read just now."""
+        self._store = store
+        self._poll_error = None
+        self._error = None
+        self._missing = False
+        self._seen_generation = store.generation
+        self._drop_notice()
+        self._seen_version = store.data_version()
+        self._polls = self._seen_version is not None
+
+    def mark_read(self) -> None:
+        """The page is about to be read again: a change after this is caught by the next tick."""
+        if self._store is not None:
+            self._seen_version = self._store.data_version()
 
     # -- the database file: deleted or replaced while open --
 
-    def watch_file(self, *, before_write: bool = False) -> bool:
+    def check(self, *, before_write: bool = False) -> bool:
         """Compare the file at the path with the one open; True when reads and writes may go on as they were.
 
         Replaced (restored, synced, `mv new.db keys.db`): the store has reopened onto the new file; the page
-        is reloaded from it, with a notice. Gone: a red notice that stays, and False, so that nothing is
+        is read from it, with a notice. Gone: a red notice that stays, and False, so that nothing is
         written and no key is shown. When the file comes back, the window recovers by itself.
         """
         store = self._store
@@ -69,39 +103,38 @@ class FileWatching(QObject if TYPE_CHECKING else object):
             change = store.check_file()
         except DomainError as err:
             # Something unusable took the file's place (not a database, unsafe): the store keeps the old handles.
-            if err.message != self._file_error:
-                self._file_error = err.message
-                self.report(err, "check the file")
+            if err.message != self._error:
+                self._error = err.message
+                self.failed.emit(err, "check the file")
             return not before_write
-        self._file_error = None
+        self._error = None
         if change is FileChange.MISSING:
-            if not self._file_missing:
-                self._file_missing = True
+            if not self._missing:
+                self._missing = True
                 log.warning("the database file %s is gone", store.location)
-                self._file_notice = self.notifier.error(
+                self._notice = self._notifier.error(
                     f"The database file {store.location} was deleted or moved away. Nothing can be changed "
                     "until it is back; the keys shown are the last ones read.",
                     sticky=True,
                 )
             return False
-        if self._file_missing or store.generation != self._seen_generation:
-            came_back = self._file_missing
-            self._file_missing = False
+        if self._missing or store.generation != self._seen_generation:
+            came_back = self._missing
+            self._missing = False
             self._seen_generation = store.generation
-            self._drop_file_notice()
-            self._total = None
-            self.refresh(top=True)
+            self._drop_notice()
+            self._reread(True)
             if came_back:
-                self.notifier.info(f"The database file {store.location} is back; its keys are shown again.")
+                self._notifier.info(f"The database file {store.location} is back; its keys are shown again.")
             else:
-                self.notifier.info(
+                self._notifier.info(
                     f"The database file {store.location} was replaced (restored or synced?); "
                     "now showing the keys in the new file."
                 )
             return not before_write
         return True
 
-    def explained_by_missing_file(self, err: BaseException, action: str) -> bool:
+    def explains(self, err: BaseException, action: str) -> bool:
         """Whether a read's `err` comes from the database file no longer being at its path (its notice is shown).
 
         A read on another thread (a count, a reload, a search) may hit the vanished file before the poll looks:
@@ -113,65 +146,65 @@ class FileWatching(QObject if TYPE_CHECKING else object):
             return False
         if self._explaining:
             return False
-        self._explaining = True  # watch_file reports what check_file raises: through here, once
+        self._explaining = True  # check() reports what check_file raises: through here, once
         try:
-            self.watch_file()
+            self.check()
         finally:
             self._explaining = False
-        if not self._file_missing:
+        if not self._missing:
             return False
-        # The notice that stays (watch_file's) says it; the raw error is only logged.
+        # The notice that stays (check's) says it; the raw error is only logged.
         log.info("%s (the database file is gone)", err.message)
         return True
 
-    def _drop_file_notice(self) -> None:
-        if self._file_notice is not None:
-            self.noticeReleased.emit(self._file_notice)
-            self._file_notice = None
+    def _drop_notice(self) -> None:
+        if self._notice is not None:
+            self.noticeReleased.emit(self._notice)
+            self._notice = None
 
-    def refuse_when_file_changed(self, what: str) -> bool:
+    def refuse(self, what: str) -> bool:
         """Before a write: True (and a message) when it must not go ahead because the file is gone or new."""
-        if self.watch_file(before_write=True):
+        if self.check(before_write=True):
             return False
         location = self._store.location if self._store is not None else "the database"
-        if self._file_missing:
-            self.notifier.error(
+        if self._missing:
+            self._notifier.error(
                 f"Could not {what}: the database file {location} was deleted or moved away. "
                 "Put it back, or open another database."
             )
-        elif self._file_error is not None:
-            self.notifier.error(f"Could not {what}: {self._file_error}")
+        elif self._error is not None:
+            self._notifier.error(f"Could not {what}: {self._error}")
         else:
-            self.notifier.error(
+            self._notifier.error(
                 f"Nothing was changed: the database file {location} was replaced, and the list now shows the "
                 f"new file. Check it and {what} again if you still want to."
             )
         return True
 
-    def _on_poll_timer_timeout(self) -> None:
+    def _on_timer_timeout(self) -> None:
         store = self._store
         if store is None:
             return
         if not self._polls:
-            # Not a file, nothing to poll: the watch hears of changes. The tick stays for keys that expire.
+            # Not a file, nothing to poll: the listener hears of changes. The tick stays for keys that expire.
             self.unchanged.emit()
             return
         try:
-            if not self.watch_file() or self._file_missing:
+            if not self.check() or self._missing:
                 return  # reloaded from a replaced file, or the file is gone: nothing more to compare
             version = store.data_version()
             if version == self._seen_version:
                 self.unchanged.emit()
                 return
-            self.refresh()
+            self._reread(False)
         except DomainError as err:
             # Once per distinct problem, not every second.
             if err.message != self._poll_error:
                 self._poll_error = err.message
-                self.report(err, "poll")
+                self.failed.emit(err, "poll")
             return
         except Exception as err:
-            self.poll_timer.stop()
-            self.report(err, "poll")
+            self.timer.stop()
+            self.failed.emit(err, "poll")
             return
         self._poll_error = None

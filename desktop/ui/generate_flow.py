@@ -1,54 +1,71 @@
 """The window's Generate flow: the Generate dialog, the write, and the new key shown once.
 
-A mixin of MainWindow (main_window.py), apart so that the window module stays about layout and wiring.
+A QObject the window makes (main_window.py), given itself (the dialogs' parent), the controller, the clipboard,
+the status area and the clock; it listens to the controller's `created` and `createFailed` itself.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QObject
 
 from desktop.ui.guard import guarded
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from desktop.core.clock import Clock
-    from desktop.core.store import KeyStore
-    from desktop.core.values import CreatedKey, KeyRecord
+    from desktop.core.values import CreatedKey
     from desktop.ui.clipboard import SecretClipboard
     from desktop.ui.controller import Controller
     from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
     from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
-    from desktop.ui.notifications import Notice, NotificationArea, Notifier
+    from desktop.ui.notifications import Notice, NotificationArea
 
 
-class GenerateFlow(QWidget if TYPE_CHECKING else object):
-    """Needs from its window: `store`, `controller`, `notifier`, `notification_area`, `clipboard`, `_clock`."""
+class GenerateFlow(QObject):
+    """Generate a key and show it once; see the module's docstring."""
 
-    controller: Controller
-    notifier: Notifier
-    notification_area: NotificationArea
-    clipboard: SecretClipboard
-    generate_dialog: GenerateKeyDialog | None
-    key_dialog: KeyCreatedDialog | None
-    _created_notice: Notice | None
-    _clock: Clock
+    def __init__(
+        self,
+        window: QWidget,
+        controller: Controller,
+        clipboard: SecretClipboard,
+        notification_area: NotificationArea,
+        clock: Clock,
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._controller = controller
+        self._notifier = controller.notifier
+        self._clipboard = clipboard
+        self._notification_area = notification_area
+        self._clock = clock
+        self.generate_dialog: GenerateKeyDialog | None = None
+        #: The new key's one showing, while it is open.
+        self.key_dialog: KeyCreatedDialog | None = None
+        self._created_notice: Notice | None = None
+        controller.created.connect(self._on_controller_created)
+        controller.createFailed.connect(self._on_controller_create_failed)
 
-    if TYPE_CHECKING:
+    def report(self, err: BaseException, action: str) -> None:
+        self._controller.report(err, action)
 
-        @property
-        def store(self) -> KeyStore | None: ...
-
-        def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None: ...
+    def discard(self) -> None:
+        """Closing: the key shown once is taken off the screen and out of memory."""
+        if self.key_dialog is not None:
+            self.key_dialog.discard()
+            self.key_dialog = None
 
     @guarded
-    def _open_generate_dialog(self) -> None:
+    def open(self) -> None:
         """The Generate button and File ▸ Generate New API Key… (Ctrl+N)."""
-        store = self.store
+        store = self._controller.store
         if store is None:
             return
-        if not self.controller.watch_file() and self.controller.file_missing:
-            self.notifier.error(
+        if not self._controller.files.check() and self._controller.files.missing:
+            self._notifier.error(
                 f"Cannot generate a key: the database file {store.location} was deleted or moved away. "
                 "Put it back, or open another database."
             )
@@ -62,7 +79,7 @@ class GenerateFlow(QWidget if TYPE_CHECKING else object):
 
         from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 
-        dialog = GenerateKeyDialog(self, clock=self._clock)
+        dialog = GenerateKeyDialog(self._window, clock=self._clock)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.generateRequested.connect(self._on_generate_dialog_generate_requested)
         dialog.finished.connect(self._on_generate_dialog_finished)
@@ -84,7 +101,7 @@ class GenerateFlow(QWidget if TYPE_CHECKING else object):
         except DomainError as err:
             dialog.show_error(err.message)
             return
-        refused = self.controller.create(description, expires_on, scopes)
+        refused = self._controller.create(description, expires_on, scopes)
         if refused is not None:
             dialog.show_error(f"The key was not created: {refused}")
 
@@ -97,10 +114,10 @@ class GenerateFlow(QWidget if TYPE_CHECKING else object):
         if self.generate_dialog is not None:
             self.generate_dialog.accept()
         # Sticky: the message stays for as long as the key is on screen, however long that is.
-        self._created_notice = self.notifier.info(
+        self._created_notice = self._notifier.info(
             f"Generated {describe_key(record)}. Copy it now: it is shown only once.", sticky=True
         )
-        dialog = KeyCreatedDialog(created.key, record, self.clipboard, self)
+        dialog = KeyCreatedDialog(created.key, record, self._clipboard, self._window)
         dialog.finished.connect(self._on_key_dialog_finished)
         self.key_dialog = dialog
         dialog.open()
@@ -113,7 +130,7 @@ class GenerateFlow(QWidget if TYPE_CHECKING else object):
         dialog = self.key_dialog
         self.key_dialog = None
         if self._created_notice is not None:
-            self.notification_area.release(self._created_notice)
+            self._notification_area.release(self._created_notice)
             self._created_notice = None
         if dialog is not None and not dialog.copied():
-            self.notifier.info("The key was not copied; if you need it, deactivate that key and generate a new one.")
+            self._notifier.info("The key was not copied; if you need it, deactivate that key and generate a new one.")

@@ -23,12 +23,13 @@ S = TypeVar("S", bound=_ReportsErrors)
 def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R | None]:
     """Catch anything a slot raises, at the UI boundary: the owner logs and shows it; the window lives on."""
 
-    @functools.wraps(method)
-    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R | None:
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R | None:
         try:
             return method(self, *args, **kwargs)
         except Exception as err:
             self.report(err, method.__name__)
             return None
 
+    # Not @functools.wraps: its _Wrapped type loses the Concatenate signature for mypy; the copy is the same.
+    functools.update_wrapper(wrapper, method)
     return wrapper

@@ -135,7 +135,7 @@ def ask_for_another_database(parent: QWidget | None, problem: OpenProblem) -> Re
         if clicked is create:
             return Retry(problem.target, create=True)
         if clicked is fix and problem.fixable is not None:
-            from desktop.core.db import fix_permissions
+            from desktop.core.store_admin import fix_permissions
 
             try:
                 fix_permissions(problem.fixable)
@@ -279,7 +279,7 @@ def run(
     if store.warning:  # e.g. a server connection whose TLS is not verified: said once
         window.notifier.error(store.warning, sticky=True)
     if status is not None:
-        window.search_bar.set_status(status)
+        window.query_bar.search_bar.set_status(status)
     # The page was read through plain sqlite3: paint it now (repaint() handles no other event, so nothing can
     # close the window before exec() runs), then load SQLAlchemy (for writes) off the GUI thread.
     window.repaint()

@@ -1,36 +1,39 @@
 """The window's key-lifecycle actions: the Edit menu, the table's context menu, the selection bar, and the
 rename, roll, scopes, bulk and history flows.
 
-A mixin of MainWindow (main_window.py), like database_actions.py. The same QActions sit in the Edit menu, the
-context menu and (bulk ones) the selection bar, so all three say and do the same. Writes go through the
-controller (controller_lifecycle.py), off the GUI thread; a new key from a roll is shown by the window's one
-show-once flow (the controller's `created` signal), exactly as a generated key.
+A QObject the window makes (main_window.py), given the controller, the table and its model, and the window's
+confirmation and history. The same QActions sit in the Edit menu, the context menu and (bulk ones) the
+selection bar, so all three say and do the same. Rename, roll and scopes are one KeyDialogFlow each
+(key_dialog_flow.py). Writes go through the controller (controller_lifecycle.py), off the GUI thread; a new key
+from a roll is shown by the window's one show-once flow (the controller's `created` signal), as a generated key.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from desktop.ui.activity_log import ActivityLog
 from desktop.ui.guard import guarded
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QMenu, QMenuBar
+    from PySide6.QtWidgets import QMainWindow, QMenu
 
     from desktop.core.clock import Clock
-    from desktop.core.values import KeyRecord, RolledKey
+    from desktop.core.values import KeyRecord
+    from desktop.ui.controller import Controller
     from desktop.ui.dialogs.confirm import ConfirmDialog
     from desktop.ui.dialogs.rename_dialog import RenameDialog
     from desktop.ui.dialogs.roll_dialog import RollDialog
     from desktop.ui.dialogs.scopes_dialog import ScopesDialog
+    from desktop.ui.key_dialog_flow import KeyDialogFlow
     from desktop.ui.key_table_model import KeyTableModel
-    from desktop.ui.notifications import NotificationArea, Notifier
     from desktop.ui.widgets.key_table_view import KeyTableView
 
 #: A confirmation lists at most this many keys by name; the rest are counted.
@@ -63,39 +66,42 @@ def confirm_many(parent: QWidget | None, records: Sequence[KeyRecord], verb: str
     )
 
 
-class LifecycleActions(ActivityLog):
-    """Needs from its window: `controller`, `table`, `model`, `notifier`, `notification_area`, `_clock`,
-    `_record`, `_confirm`, `file_menu`, `view_menu`, `menuBar`, `centralWidget`."""
+class LifecycleActions(QObject):
+    """The key actions of a window; see the module's docstring. Made by the window, given what it acts on."""
 
-    table: KeyTableView
-    model: KeyTableModel
-    notifier: Notifier
-    notification_area: NotificationArea
-    file_menu: QMenu
-    _clock: Clock
-
-    if TYPE_CHECKING:
-
-        def _record(self, key_id: int) -> KeyRecord | None: ...
-
-        def _confirm(self, box: ConfirmDialog, on_confirm: Callable[[], None]) -> None: ...
-
-        def menuBar(self) -> QMenuBar: ...
-
-    def _build_lifecycle(self) -> None:
-        """The actions, the Edit menu (between File and View), the context menu and the selection bar."""
+    def __init__(
+        self,
+        window: QMainWindow,
+        controller: Controller,
+        table: KeyTableView,
+        model: KeyTableModel,
+        *,
+        view_menu: QMenu,
+        confirm: Callable[[ConfirmDialog, Callable[[], None]], None],
+        open_history: Callable[[KeyRecord], None],
+        status_text: Callable[[], str],
+        clock: Clock,
+    ) -> None:
+        """The actions, the Edit menu (put before `view_menu`), the context menu and the selection bar (put
+        under the table). `confirm` asks the window's one confirmation; `status_text` is the status bar's."""
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QAction, QKeySequence
         from PySide6.QtWidgets import QMenu
 
         from desktop.ui.widgets.selection_bar import SelectionBar
 
-        self.rename_dialog: RenameDialog | None = None
-        self.roll_dialog: RollDialog | None = None
-        self.scopes_dialog: ScopesDialog | None = None
+        super().__init__(window)
+        self._window = window
+        self.controller = controller
+        self.table = table
+        self.model = model
+        self._confirm = confirm
+        self._open_history = open_history
+        self._status_text = status_text
+        self._clock = clock
 
         def action(name: str, text: str, slot: Callable[[], None], shortcut: str | None = None) -> QAction:
-            made = QAction(text, self)
+            made = QAction(text, window)
             made.setObjectName(name)
             if shortcut:
                 made.setShortcut(QKeySequence(shortcut))
@@ -124,9 +130,9 @@ class LifecycleActions(ActivityLog):
             self.delete_selected_action,
         )
 
-        self.edit_menu = QMenu("&Edit", self)
+        self.edit_menu = QMenu("&Edit", window)
         self.edit_menu.setObjectName("editMenu")
-        self.key_menu = QMenu(self)
+        self.key_menu = QMenu(window)
         self.key_menu.setObjectName("keyContextMenu")
         for menu in (self.edit_menu, self.key_menu):
             menu.addActions(list(self.single_actions))
@@ -134,13 +140,13 @@ class LifecycleActions(ActivityLog):
             menu.addActions(list(self.bulk_actions))
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.select_all_action)
-        self.menuBar().insertMenu(self.view_menu.menuAction(), self.edit_menu)
+        window.menuBar().insertMenu(view_menu.menuAction(), self.edit_menu)
 
         self.selection_bar = SelectionBar(
-            self.activate_selected_action, self.deactivate_selected_action, self.delete_selected_action, self
+            self.activate_selected_action, self.deactivate_selected_action, self.delete_selected_action, window
         )
         self.selection_bar.clearClicked.connect(self._on_selection_bar_clear_clicked)
-        central = self.centralWidget()
+        central = window.centralWidget()
         layout = central.layout() if central is not None else None
         if layout is not None and hasattr(layout, "insertWidget"):
             layout.insertWidget(layout.indexOf(self.table) + 1, self.selection_bar)
@@ -154,8 +160,15 @@ class LifecycleActions(ActivityLog):
         self.model.pageReplaced.connect(self._on_table_selection_changed)
         self._rolled_wanted: tuple[int, ...] = ()
         self.controller.pageChanged.connect(self._on_controller_page_changed_mark_rolled)
-        self._build_activity_log()
+        self._build_key_dialog_flows()
         self._on_table_selection_changed()
+
+    def report(self, err: BaseException, action: str) -> None:
+        self.controller.report(err, action)
+
+    def _record(self, key_id: int) -> KeyRecord | None:
+        row = self.model.row_of(key_id)
+        return None if row is None else self.model.record(row)
 
     # -- selection --
 
@@ -201,167 +214,95 @@ class LifecycleActions(ActivityLog):
         # off the GUI thread: at start-up the first page is painted before the database layer is loaded.
         self._rolled_wanted = tuple(r.id for r in records if r.expires_at is not None and r.expires_at > now)
         if self._rolled_wanted:
-            QTimer.singleShot(0, self, self._look_up_rolled)  # type: ignore[call-overload]
+            QTimer.singleShot(0, self, self._look_up_rolled)
 
     def _look_up_rolled(self) -> None:
         wanted, self._rolled_wanted = self._rolled_wanted, ()
-        self.controller.look_up_rolled(wanted, self._on_rolled_found)
+        self.controller.lifecycle.look_up_rolled(wanted, self._on_rolled_found)
 
     def _on_rolled_found(self, rolled: frozenset[int]) -> None:
         # Once rolled, always rolled (its event stays): keep what was known, so a reload never flickers.
         self.model.set_rolled(self.model.rolled() | rolled)
 
-    # -- rename --
+    # -- rename, roll, scopes: one flow each (key_dialog_flow.py) --
 
-    @guarded
-    def _on_rename_action_triggered(self) -> None:
-        record = self._one_selected()
-        if record is not None:
-            self.open_rename(record)
+    def _build_key_dialog_flows(self) -> None:
+        from desktop.ui.key_dialog_flow import KeyDialogFlow
 
-    @guarded
-    def _on_table_rename_requested(self, key_id: int) -> None:
-        record = self._record(key_id)
-        if record is not None:
-            self.open_rename(record)
+        controller, lifecycle = self.controller, self.controller.lifecycle
 
-    def open_rename(self, record: KeyRecord) -> None:
-        from PySide6.QtCore import Qt
+        def flow(**given: Any) -> Any:
+            return KeyDialogFlow(
+                self._window, refuse=controller.files.refuse, status_text=self._status_text, report=self.report, **given
+            )
 
-        from desktop.ui.dialogs.rename_dialog import RenameDialog
+        def rename_dialog(record: KeyRecord) -> RenameDialog:
+            from desktop.ui.dialogs.rename_dialog import RenameDialog
 
-        if self.rename_dialog is not None or self.controller.refuse_when_file_changed("rename the key"):
-            return
-        dialog = self.rename_dialog = RenameDialog(record, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.renameRequested.connect(self._on_rename_dialog_rename_requested)
-        dialog.finished.connect(self._on_rename_dialog_finished)
-        dialog.open()
+            return RenameDialog(record, self._window)
 
-    @guarded
-    def _on_rename_dialog_rename_requested(self) -> None:
-        from desktop.core.errors import DomainError
+        def roll_dialog(record: KeyRecord) -> RollDialog:
+            from desktop.ui.dialogs.roll_dialog import RollDialog
 
-        dialog = self.rename_dialog
-        if dialog is None:
-            return
-        try:
-            description = dialog.description()
-        except DomainError as err:
-            dialog.show_error(err.message)
-            return
-        if not self.controller.rename(dialog.record, description, self._on_renamed, self._on_rename_failed):
-            dialog.show_error(f"Not renamed: {self.notification_area.text()}")
+            return RollDialog(record, self._window, clock=self._clock)
 
-    def _on_renamed(self, _record: KeyRecord) -> None:
-        if self.rename_dialog is not None:
-            self.rename_dialog.accept()
+        def scopes_dialog(record: KeyRecord) -> ScopesDialog:
+            from desktop.ui.dialogs.scopes_dialog import ScopesDialog
 
-    def _on_rename_failed(self, err: Exception, reason: str) -> None:
-        self._dialog_failed(self.rename_dialog, err, f"Not renamed: {reason}")
+            return ScopesDialog(record, self._window)
 
-    def _on_rename_dialog_finished(self, _result: int) -> None:
-        self.rename_dialog = None
+        self.rename_flow: KeyDialogFlow[RenameDialog, str] = flow(
+            make=rename_dialog,
+            requested=lambda dialog: dialog.renameRequested,
+            value=lambda dialog: dialog.description(),
+            call=lifecycle.rename,
+            what="rename the key",
+            not_done="Not renamed",
+        )
+        self.roll_flow: KeyDialogFlow[RollDialog, timedelta] = flow(
+            make=roll_dialog,
+            requested=lambda dialog: dialog.rollRequested,
+            value=lambda dialog: dialog.grace(),
+            call=lifecycle.roll,
+            what="roll the key",
+            not_done="Not rolled",
+        )
+        self.scopes_flow: KeyDialogFlow[ScopesDialog, tuple[str, ...]] = flow(
+            make=scopes_dialog,
+            requested=lambda dialog: dialog.scopesRequested,
+            value=lambda dialog: dialog.scopes(),
+            call=lifecycle.set_scopes,
+            what="change the key's scopes",
+            not_done="Not changed",
+            opened=self._on_scopes_dialog_opened,
+        )
 
-    def _dialog_failed(
-        self, dialog: RenameDialog | RollDialog | ScopesDialog | None, err: Exception, text: str
-    ) -> None:
-        """A key deleted meanwhile closes the dialog (the status bar says so, once); anything else stays in it."""
-        from desktop.core.errors import KeyNotFound
-
-        if dialog is None:
-            return
-        if isinstance(err, KeyNotFound):
-            dialog.reject()
-        else:
-            dialog.show_error(text)
-
-    # -- roll --
-
-    @guarded
-    def _on_roll_action_triggered(self) -> None:
-        from PySide6.QtCore import Qt
-
-        from desktop.ui.dialogs.roll_dialog import RollDialog
-
-        record = self._one_selected()
-        if record is None or self.roll_dialog is not None:
-            return
-        if self.controller.refuse_when_file_changed("roll the key"):
-            return
-        dialog = self.roll_dialog = RollDialog(record, self, clock=self._clock)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.rollRequested.connect(self._on_roll_dialog_roll_requested)
-        dialog.finished.connect(self._on_roll_dialog_finished)
-        dialog.open()
-
-    @guarded
-    def _on_roll_dialog_roll_requested(self) -> None:
-        dialog = self.roll_dialog
-        if dialog is None:
-            return
-        if not self.controller.roll(dialog.record, dialog.grace(), self._on_rolled, self._on_roll_failed):
-            dialog.show_error(f"Not rolled: {self.notification_area.text()}")
-
-    def _on_rolled(self, _rolled: RolledKey) -> None:
-        # Before the new key's dialog opens (the controller emits `created` next): one modal dialog at a time.
-        if self.roll_dialog is not None:
-            self.roll_dialog.accept()
-
-    def _on_roll_failed(self, err: Exception, reason: str) -> None:
-        self._dialog_failed(self.roll_dialog, err, f"Not rolled: {reason}")
-
-    def _on_roll_dialog_finished(self, _result: int) -> None:
-        self.roll_dialog = None
-
-    # -- scopes --
-
-    @guarded
-    def _on_scopes_action_triggered(self) -> None:
-        from PySide6.QtCore import Qt
-
-        from desktop.ui.dialogs.scopes_dialog import ScopesDialog
-
-        record = self._one_selected()
-        if record is None or self.scopes_dialog is not None:
-            return
-        if self.controller.refuse_when_file_changed("change the key's scopes"):
-            return
-        dialog = self.scopes_dialog = ScopesDialog(record, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.scopesRequested.connect(self._on_scopes_dialog_scopes_requested)
-        dialog.finished.connect(self._on_scopes_dialog_finished)
-        self.controller.scopes_in_use(lambda known: self._on_scopes_known(dialog, known))
-        dialog.open()
+    def _on_scopes_dialog_opened(self, dialog: ScopesDialog) -> None:
+        # Completion: read in the background; kept only if this dialog is still the one open.
+        self.controller.lifecycle.scopes_in_use(lambda known: self._on_scopes_known(dialog, known))
 
     def _on_scopes_known(self, dialog: ScopesDialog, known: list[str]) -> None:
-        if dialog is self.scopes_dialog:
+        if dialog is self.scopes_flow.dialog:
             dialog.set_known(known)
 
     @guarded
-    def _on_scopes_dialog_scopes_requested(self) -> None:
-        from desktop.core.errors import DomainError
+    def _on_rename_action_triggered(self) -> None:
+        self.rename_flow.open(self._one_selected())
 
-        dialog = self.scopes_dialog
-        if dialog is None:
-            return
-        try:
-            scopes = dialog.scopes()
-        except DomainError as err:
-            dialog.show_error(err.message)
-            return
-        if not self.controller.set_scopes(dialog.record, scopes, self._on_scopes_set, self._on_scopes_failed):
-            dialog.show_error(f"Not changed: {self.notification_area.text()}")
+    @guarded
+    def _on_table_rename_requested(self, key_id: int) -> None:
+        self.rename_flow.open(self._record(key_id))
 
-    def _on_scopes_set(self, _record: KeyRecord) -> None:
-        if self.scopes_dialog is not None:
-            self.scopes_dialog.accept()
+    def open_rename(self, record: KeyRecord) -> None:
+        self.rename_flow.open(record)
 
-    def _on_scopes_failed(self, err: Exception, reason: str) -> None:
-        self._dialog_failed(self.scopes_dialog, err, f"Not changed: {reason}")
+    @guarded
+    def _on_roll_action_triggered(self) -> None:
+        self.roll_flow.open(self._one_selected())
 
-    def _on_scopes_dialog_finished(self, _result: int) -> None:
-        self.scopes_dialog = None
+    @guarded
+    def _on_scopes_action_triggered(self) -> None:
+        self.scopes_flow.open(self._one_selected())
 
     # -- many keys --
 
@@ -369,21 +310,24 @@ class LifecycleActions(ActivityLog):
     def _on_activate_selected_action_triggered(self) -> None:
         records = self.selected_records()
         if records:
-            self.controller.set_active_many(records, True)  # as for one key: activating asks nothing
+            self.controller.lifecycle.set_active_many(records, True)  # as for one key: activating asks nothing
 
     @guarded
     def _on_deactivate_selected_action_triggered(self) -> None:
         records = self.selected_records()
-        if records and not self.controller.refuse_when_file_changed("deactivate the keys"):
+        if records and not self.controller.files.refuse("deactivate the keys"):
             self._confirm(
-                confirm_many(self, records, "deactivate"), lambda: self.controller.set_active_many(records, False)
+                confirm_many(self._window, records, "deactivate"),
+                lambda: self.controller.lifecycle.set_active_many(records, False),
             )
 
     @guarded
     def _on_delete_selected_action_triggered(self) -> None:
         records = self.selected_records()
-        if records and not self.controller.refuse_when_file_changed("delete the keys"):
-            self._confirm(confirm_many(self, records, "delete"), lambda: self.controller.delete_many(records))
+        if records and not self.controller.files.refuse("delete the keys"):
+            self._confirm(
+                confirm_many(self._window, records, "delete"), lambda: self.controller.lifecycle.delete_many(records)
+            )
 
     # -- history --
 
@@ -391,4 +335,4 @@ class LifecycleActions(ActivityLog):
     def _on_history_action_triggered(self) -> None:
         record = self._one_selected()
         if record is not None:
-            self.open_history(record)
+            self._open_history(record)

@@ -1,14 +1,15 @@
 """The API Keys window: layout, menus and dialogs; its controller (controller.py) does the database side.
 
 Built the qutebrowser way: children first, then one `_connect_signals`. The window asks the controller
-(generate, toggle, delete, page) and shows what it emits. Mixins keep this module about layout and wiring:
-the database menu (database_actions.py) and the Generate flow (generate_flow.py). The launcher paints the
-frame first (`MainWindow(build=False)`), then calls build(): keep this module's imports light.
+(toggle, delete, page) and shows what it emits. Its flows are objects it makes in build(), each given what it
+needs: the database menu (database_actions.py), Generate (generate_flow.py), the key actions with rename, roll
+and scopes (lifecycle_actions.py), the audit log (activity_log.py), search and filter (query_actions.py) and
+export (export_actions.py). The launcher paints the frame first
+(`MainWindow(build=False)`), then calls build(): keep this module's imports light.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,33 +18,24 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
-from desktop.ui.database_actions import DatabaseActions
-from desktop.ui.generate_flow import GenerateFlow
 from desktop.ui.guard import guarded
-from desktop.ui.lifecycle_actions import LifecycleActions
 from desktop.ui.names import APP_NAME
 from desktop.ui.private_settings import PrivateSettings
-from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
+from desktop.ui.reminder_action import add_reminder_action
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
-    from PySide6.QtWidgets import QMessageBox
 
     from desktop.core.paging import Pager
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
     from desktop.ui.dialogs.confirm import ConfirmDialog
-    from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
-    from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
-    from desktop.ui.notifications import Notice
-
-log = logging.getLogger(__name__)
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_PAGE_SIZE = "table/pageSize"
 
 
-class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, QMainWindow):
+class MainWindow(QMainWindow):
     """Owns its controller, and through it the store it is given (closed on close)."""
 
     def __init__(
@@ -66,12 +58,8 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         self._shut_down = False
         self._built = False
         self._intervals = (poll_interval_ms, clipboard_clear_ms)
-        self.generate_dialog: GenerateKeyDialog | None = None
-        self.key_dialog: KeyCreatedDialog | None = None
         self.confirm_dialog: ConfirmDialog | None = None
         self._confirm_action: Callable[[], None] | None = None
-        self._created_notice: Notice | None = None
-        self.missing_dialog: QMessageBox | None = None
         geometry = self._settings.value(SETTINGS_GEOMETRY)
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             self.resize(1040, 680)
@@ -91,10 +79,16 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
 
         from desktop.core.paging import PAGE_SIZES
         from desktop.ui import theme
+        from desktop.ui.activity_log import ActivityLog
         from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
         from desktop.ui.controller import POLL_INTERVAL_MS, Controller
+        from desktop.ui.database_actions import DatabaseActions
+        from desktop.ui.export_actions import ExportActions
+        from desktop.ui.generate_flow import GenerateFlow
         from desktop.ui.key_table_model import KeyTableModel
+        from desktop.ui.lifecycle_actions import LifecycleActions
         from desktop.ui.notifications import NotificationArea
+        from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
         from desktop.ui.widgets.focus_ring import FocusRing, ring_every_window
         from desktop.ui.widgets.key_table_view import KeyTableView
         from desktop.ui.widgets.pagination_bar import PaginationBar
@@ -114,6 +108,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
             self, clear_after_ms=CLEAR_AFTER_MS if clipboard_clear_ms is None else clipboard_clear_ms
         )
         self.model = KeyTableModel(self)
+        self.databases = DatabaseActions(self, self.controller, self._settings)
 
         # -- header --
         title = QLabel("API Keys", self)
@@ -164,15 +159,29 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         self.statusBar().addWidget(self.notification_area, 1)
         self.statusBar().addPermanentWidget(self.clipboard_label)
 
+        self.generate_flow = GenerateFlow(self, self.controller, self.clipboard, self.notification_area, self._clock)
         self._build_menus()
-        self._build_lifecycle()
-        self._build_query_bar()
+        self.activity_log = ActivityLog(self, self.controller, self.view_menu)
+        self.key_actions = LifecycleActions(
+            self,
+            self.controller,
+            self.table,
+            self.model,
+            view_menu=self.view_menu,
+            confirm=self._confirm,
+            open_history=self.activity_log.open_history,
+            status_text=self.notification_area.text,
+            clock=self._clock,
+        )
+        self.selection_bar = self.key_actions.selection_bar
+        self.query_bar = QueryActions(self, self.controller, self.table, self._settings, self.view_menu)
+        self.exports = ExportActions(self, self.controller, self.file_menu, self.quit_action)
         self._set_tab_order()
         self.focus_ring = FocusRing(self)
         ring_every_window()  # the dialogs too
 
         self._connect_signals()
-        self._connect_query_signals()
+        self.query_bar.connect_signals()
 
         self._set_enabled(False)
         if store is not None:
@@ -182,10 +191,10 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         """Tab in reading order (top to bottom, left to right); no stop per row button, nor the health links."""
         from desktop.ui.widgets.focus_ring import chain_tab_order
 
-        bar, pager = self.selection_bar, self.pagination
-        chain_tab_order(self.generate_button, self.expiry_banner.show_button, self.search_edit, self.status_filter)
+        bar, pager, query = self.selection_bar, self.pagination, self.query_bar
+        chain_tab_order(self.generate_button, query.expiry_banner.show_button, query.search_edit, query.status_filter)
         chain_tab_order(
-            self.status_filter, self.table, self.table.empty_button, *bar.buttons.values(), bar.clear_button
+            query.status_filter, self.table, self.table.empty_button, *bar.buttons.values(), bar.clear_button
         )
         chain_tab_order(bar.clear_button, pager.size_combo, pager.prev_button, pager.next_button)
 
@@ -197,11 +206,9 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         controller.pageChanged.connect(self._on_controller_page_changed)
         controller.totalChanged.connect(self._on_controller_total_changed)
         controller.storeChanged.connect(self._on_controller_store_changed)
-        controller.created.connect(self._on_controller_created)
-        controller.createFailed.connect(self._on_controller_create_failed)
         controller.unchanged.connect(self._on_controller_unchanged)
-        self.generate_button.clicked.connect(self._open_generate_dialog)
-        self.generate_action.triggered.connect(self._open_generate_dialog)
+        self.generate_button.clicked.connect(self.generate_flow.open)
+        self.generate_action.triggered.connect(self.generate_flow.open)
         self.previous_action.triggered.connect(self._on_pagination_previous_clicked)
         self.next_action.triggered.connect(self._on_pagination_next_clicked)
         self.reload_action.triggered.connect(self._on_reload_action_triggered)
@@ -218,25 +225,13 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
     def _build_menus(self) -> None:
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QAction, QKeySequence
-        from PySide6.QtWidgets import QMenu
-
-        from desktop.ui.reminder_action import add_reminder_action
 
         menu = self.menuBar()
         file_menu = self.file_menu = menu.addMenu("&File")
         self.generate_action = QAction("&Generate New API Key…", self)
         self.generate_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_database_action = QAction("New &Database…", self)
-        self.new_database_action.triggered.connect(self._on_new_database_action_triggered)
-        self.open_action = QAction("&Open Database…", self)
-        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self._on_open_action_triggered)
-        self.connect_action = QAction("&Connect to Server…", self)
-        self.connect_action.setObjectName("connectServerAction")
-        self.connect_action.triggered.connect(self._on_connect_action_triggered)
-        self.recent_menu = QMenu("Open &Recent", self)
-        self.recent_menu.setObjectName("openRecentMenu")
-        self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
+        databases = self.databases
+        self.new_database_action, self.open_action = databases.new_database_action, databases.open_action
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -245,8 +240,8 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         file_menu.addSeparator()
         file_menu.addAction(self.new_database_action)
         file_menu.addAction(self.open_action)
-        file_menu.addAction(self.connect_action)
-        file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(databases.connect_action)
+        file_menu.addMenu(databases.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -267,14 +262,14 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         help_menu = self.help_menu = menu.addMenu("&Help")
         self.about_action = QAction(f"&About {APP_NAME}", self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about_action.triggered.connect(self._on_about_action_triggered)
+        self.about_action.triggered.connect(databases.about)
         help_menu.addAction(self.about_action)
 
     def _saved_page_size(self) -> int:
         from desktop.core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
         try:
-            size = int(self._settings.value(SETTINGS_PAGE_SIZE, DEFAULT_PAGE_SIZE))
+            size = int(self._settings.value(SETTINGS_PAGE_SIZE, DEFAULT_PAGE_SIZE))  # type: ignore[call-overload]  # value() is `object`: int() refusing it is caught
         except (TypeError, ValueError):
             size = DEFAULT_PAGE_SIZE
         return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
@@ -308,9 +303,6 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         self.setWindowTitle(location)
         self.location_label.setText(location)
         self.location_label.setToolTip(plain_tooltip(f"Database: {location}"))
-        store = self.controller.store
-        if store is not None and store.reopen_target is not None:
-            self._remember_database(store.reopen_target)
         self._set_enabled(True)
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -321,7 +313,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
 
     # -- showing --
 
-    def _on_controller_page_changed(self, records: list[KeyRecord], select: int | None) -> None:
+    def _on_controller_page_changed(self, records: tuple[KeyRecord, ...], select: int | None) -> None:
         keep = select if select is not None else self.table.selected_key_id()
         self.model.reload(records)
         if keep is not None:
@@ -359,7 +351,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         record = self._record(key_id)
         if record is None:
             return
-        if self.controller.refuse_when_file_changed("deactivate the key" if record.active else "activate the key"):
+        if self.controller.files.refuse("deactivate the key" if record.active else "activate the key"):
             return
         if record.active:
             self._confirm(confirm_deactivate(self, record), lambda: self.controller.set_active(record, False))
@@ -373,7 +365,7 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         record = self._record(key_id)
         if record is None:
             return
-        if self.controller.refuse_when_file_changed("delete the key"):
+        if self.controller.files.refuse("delete the key"):
             return
         self._confirm(confirm_delete(self, record), lambda: self.controller.delete(record))
 
@@ -441,11 +433,9 @@ class MainWindow(QueryActions, LifecycleActions, GenerateFlow, DatabaseActions, 
         if not self._built:  # closed while only the frame was on screen: nothing else to finish yet
             return
         self._shut_down = True
-        if self.key_dialog is not None:
-            self.key_dialog.discard()
-            self.key_dialog = None
+        self.generate_flow.discard()
         self.clipboard.clear_if_owned()
-        self.cancel_export()
+        self.exports.cancel_export()
         self.controller.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -1,6 +1,8 @@
-"""The window's search box, status filter, sortable headers, expiry banner and key-health summary: a mixin of
-MainWindow (like database_actions.py). The controller runs each query off the GUI thread (controller_query.py);
-the window shows what it applied, and remembers it for the next start.
+"""The window's search box, status filter, sortable headers, expiry banner and key-health summary.
+
+A QObject the window makes (main_window.py), given itself, the controller, the table, the settings and the View
+menu; it puts its widgets over the table and its actions in the menu. The controller runs each query off the GUI
+thread (controller_query.py); this shows what it applied, and remembers it for the next start.
 """
 
 from __future__ import annotations
@@ -8,11 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QWidget
-
-from desktop.ui.export_actions import ExportActions
+from PySide6.QtCore import QObject
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow, QMenu
+
     from desktop.core.query import Query
     from desktop.core.values import KeyRecord
     from desktop.ui.controller import Controller
@@ -26,25 +28,31 @@ NOTHING_MATCHED = "No keys match the search and filter."
 CLEAR_ACTION = "Clear search and filter"
 
 
-class QueryActions(ExportActions):
-    """Mixed into MainWindow, which provides the controller, the table, the settings and the menus."""
+class QueryActions(QObject):
+    """Search, filter, order, the expiry banner and the key-health summary; see the module's docstring."""
 
-    controller: Controller
-    table: KeyTableView
-    _settings: PrivateSettings
-
-    def _build_query_bar(self) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        controller: Controller,
+        table: KeyTableView,
+        settings: PrivateSettings,
+        view_menu: QMenu,
+    ) -> None:
         """The search row, the banner and the health line, over the table; the query remembered is restored."""
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QAction, QKeySequence
-        from PySide6.QtWidgets import QVBoxLayout
+        from PySide6.QtWidgets import QVBoxLayout, QWidget
 
         from desktop.ui.query_settings import saved_query
         from desktop.ui.widgets.expiry_banner import ExpiryBanner
         from desktop.ui.widgets.health_summary import HealthSummary
         from desktop.ui.widgets.search_bar import SearchBar
 
-        window: QWidget = self  # type: ignore[assignment]
+        super().__init__(window)
+        self.controller = controller
+        self.table = table
+        self._settings = settings
         self.search_bar = SearchBar(window)
         self.search_edit = self.search_bar.search_edit
         self.status_filter = self.search_bar.status_filter
@@ -58,7 +66,9 @@ class QueryActions(ExportActions):
         column.addWidget(self.expiry_banner)
         column.addWidget(self.search_bar)
         column.addWidget(self.health_summary)
-        layout = window.centralWidget().layout()
+        central = window.centralWidget()
+        assert central is not None
+        layout = central.layout()
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(1, block)  # under the title, over the table
         self.find_action = QAction("&Find Keys…", window)
@@ -78,25 +88,21 @@ class QueryActions(ExportActions):
             action.setObjectName(f"{link.replace('-', '_')}_action")
             action.triggered.connect(lambda _checked=False, link=link: self._on_health_action_triggered(link))
             self.health_actions[link] = action
-        view_menu = self.view_menu  # type: ignore[attr-defined]
         first = view_menu.actions()[0]
         view_menu.insertActions(first, [self.find_action, self.clear_query_action])
         view_menu.insertSeparator(first)
         view_menu.insertActions(first, list(self.health_actions.values()))
         view_menu.insertSeparator(first)
-        QWidget.setTabOrder(self.generate_button, self.search_edit)  # type: ignore[attr-defined]
-        QWidget.setTabOrder(self.search_edit, self.status_filter)
-        QWidget.setTabOrder(self.status_filter, self.table)
-        self._build_export_action()
         query = saved_query(self._settings)
-        self.controller.restore_query(query)
+        self.controller.queries.show(query)
         self._show_query(query)
 
-    def _connect_query_signals(self) -> None:
+    def connect_signals(self) -> None:
+        """After the window's own: the controller's signals reach the window first."""
         controller = self.controller
         controller.queryApplied.connect(self._on_controller_query_applied)
         controller.triageChanged.connect(self._on_controller_triage_changed)
-        controller.pageChanged.connect(self._on_controller_page_changed_query)
+        controller.pageChanged.connect(self._on_controller_page_changed)
         self.search_bar.changed.connect(self._on_search_bar_changed)
         self.table.sortRequested.connect(self._on_table_sort_requested)
         self.table.emptyActionClicked.connect(self.clear_query)
@@ -122,7 +128,7 @@ class QueryActions(ExportActions):
         from desktop.core.errors import InvalidInput
         from desktop.core.query import Query
 
-        current = self.controller.wanted_query
+        current = self.controller.queries.wanted
         try:
             query = Query(self.search_bar.search_text(), self.search_bar.status(), current.sort, current.reverse)
         except InvalidInput as err:
@@ -137,7 +143,7 @@ class QueryActions(ExportActions):
         from desktop.ui.query_settings import SORT_COLUMNS
 
         sort, _order = SORT_COLUMNS[column]
-        current = self.controller.wanted_query
+        current = self.controller.queries.wanted
         reverse = not current.reverse if current.sort is sort else False
         self.apply_query(replace(current, sort=sort, reverse=reverse))
 
@@ -175,7 +181,7 @@ class QueryActions(ExportActions):
         self._show_query(query, search_bar=False)
         self._remember_query(query)
 
-    def _on_controller_page_changed_query(self, _records: list[KeyRecord], _select: int | None) -> None:
+    def _on_controller_page_changed(self, _records: list[KeyRecord], _select: int | None) -> None:
         self.clear_query_action.setEnabled(bool(self.controller.query.search or self.controller.query.status))
 
     def _on_controller_triage_changed(self, triage: Triage) -> None:

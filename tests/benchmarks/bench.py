@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tests.benchmarks import core_bench
+from tests.benchmarks import core_bench, http_bench
 
 REPO = core_bench.REPO
 #: The groups of rows `--only` selects, in the order they run.
-GROUPS = ("process", "window", "verify", "seed", "stall", "query", "pg")
+GROUPS = ("process", "window", "verify", "seed", "stall", "query", "http", "pg", "pgload")
 FLOOR_WINDOW = Path(__file__).with_name("floor_window.py")
 FRAME_MS = 1000 / 60
 SMALL_KEYS = 100
@@ -42,6 +42,8 @@ class Row:
     target: str
     passed: bool
     note: str = ""
+    #: Rows under load: ours_p50_ms, ours_p99_ms, floor_p50_ms, floor_p99_ms (printed in a table of their own).
+    latency: dict[str, float] | None = None
 
 
 # -- start, window visible, memory: separate processes -----------------------------------------
@@ -434,7 +436,7 @@ def seed_rows(workdir: Path, seed_keys: int, repeats: int) -> list[Row]:
 
 
 def _number(value: float, unit: str) -> str:
-    if unit == "keys/s":
+    if unit.endswith("/s"):
         return f"{value:,.0f} {unit}"
     if unit == "MiB":
         return f"{value:,.1f} {unit}"
@@ -449,6 +451,18 @@ def markdown(rows: list[Row]) -> str:
             f" | {row.target} | {'pass' if row.passed else 'FAIL'} |"
         )
     return "\n".join(lines)
+
+
+def latency_markdown(rows: list[Row]) -> str:
+    """Latency of the rows under load, ours and the floor's, in a table of its own ("" when there are none)."""
+    lines = ["| row | ours p50 | ours p99 | floor p50 | floor p99 |", "|---|---|---|---|---|"]
+    for row in rows:
+        if row.latency:
+            ms = [
+                f"{row.latency[name]:.3g} ms" for name in ("ours_p50_ms", "ours_p99_ms", "floor_p50_ms", "floor_p99_ms")
+            ]
+            lines.append(f"| {row.row} | {' | '.join(ms)} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def machine() -> str:
@@ -479,14 +493,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " user must be able to reach it)",
     )
     parser.add_argument(
+        "--load-seconds", type=float, default=3.0, help="the rows under load: seconds a run at most (default 3)"
+    )
+    parser.add_argument(
+        "--load-requests",
+        type=int,
+        default=20_000,
+        help="the rows under load: requests or calls a run at most (default 20,000)",
+    )
+    parser.add_argument(
+        "--load-connections", type=int, default=16, help="the HTTP rows: autocannon's connections (default 16)"
+    )
+    parser.add_argument(
+        "--node-folder",
+        type=Path,
+        default=http_bench.NODE_FOLDER,
+        help="where autocannon is installed (node_modules inside; `make bench` installs it into build/bench/node)",
+    )
+    parser.add_argument(
         "--only",
         choices=GROUPS,
         action="append",
         help="run only these groups of rows (repeatable): process (start, window visible, memory), window"
         " (page turns, count), verify (verify, verify (locked), cold verify (library)), seed, stall (event loop,"
-        " busy database), pg"
-        " (the same on a PostgreSQL server, plus apikeys_verify() and live refresh), query (search, filters and"
-        " orders: first and last pages, migration 0004); default: all",
+        " busy database), http (`apikeys serve` and the docs' WSGI middleware under autocannon, on 127.0.0.1),"
+        " pg (the same on a PostgreSQL server, plus apikeys_verify() and live refresh), pgload (on the same"
+        " server: verify at 8 and 64 concurrent clients, 1, 2 and 4 `apikeys serve` processes), query (search,"
+        " filters and orders: first and last pages, migration 0004); default: all",
     )
     return parser.parse_args(argv)
 
@@ -499,12 +532,13 @@ def main(argv: list[str] | None = None) -> int:
     small = workdir / f"keys-{SMALL_KEYS}.db"
     repeats = max(1, args.repeats)
     groups = set(args.only or GROUPS)
-    if groups - {"pg"}:  # the PostgreSQL rows have databases of their own, on the server
+    if groups - {"pg", "pgload"}:  # the PostgreSQL rows have databases of their own, on the server
         core_bench.ensure_seeded(database, args.keys)
         core_bench.ensure_seeded(small, SMALL_KEYS)
     rows: list[Row] = []
     skipped: list[str] = []
-    unavailable = ""
+    unavailable = no_load = ""
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="apikeys-bench-") as scratch:
         home = Path(scratch)
         if "process" in groups:
@@ -523,6 +557,16 @@ def main(argv: list[str] | None = None) -> int:
             from tests.benchmarks import query_bench
 
             rows += [Row(**row) for row in query_bench.query_rows(database, repeats)]
+        # The rows under load: a round per repeat, of a few seconds each, ours and the floor alternating, so that
+        # a busy moment of this shared machine hits both alike (three rounds of 5 s gave one row 0.68 to 0.99).
+        load = http_bench.Load(args.load_connections, args.load_requests, args.load_seconds)
+        if "http" in groups:
+            try:
+                found_http = http_bench.http_rows(database, _isolated_env(home), home, repeats, load, args.node_folder)
+                rows += [Row(**row) for row in found_http]
+            except http_bench.LoadUnavailable as err:
+                no_load = f"HTTP rows (serve verify, WSGI service): skipped: {err}"
+                skipped.append(no_load)
         if "pg" in groups:
             from tests.benchmarks import pg_bench
             from tests.pg import PgUnavailable
@@ -532,23 +576,45 @@ def main(argv: list[str] | None = None) -> int:
                 return [asdict(row) for row in turns]
 
             try:
-                found, skipped = pg_bench.pg_rows(
+                found, skipped_pg = pg_bench.pg_rows(
                     args.pg_cluster, args.keys, min(args.seed_keys, args.keys), repeats, pg_window
                 )
+                skipped += skipped_pg
                 rows += [Row(**row) for row in found]
             except PgUnavailable as err:
                 # Not a pass: `make bench` is expected to show the PostgreSQL rows.
                 unavailable = f"PostgreSQL rows: cannot run them here: {err}"
                 skipped.append(unavailable)
+        if "pgload" in groups:
+            from tests.benchmarks import pg_load
+            from tests.pg import PgUnavailable
+
+            try:
+                found, no_load_pg = pg_load.pg_load_rows(
+                    args.pg_cluster, args.keys, _isolated_env(home), home, repeats, load, args.node_folder
+                )
+                rows += [Row(**row) for row in found]
+                if no_load_pg:
+                    no_load = no_load_pg
+                    skipped.append(no_load)
+            except PgUnavailable as err:
+                unavailable = f"PostgreSQL rows under load: cannot run them here: {err}"
+                skipped.append(unavailable)
     table = markdown(rows)
-    print(f"\n{args.keys:,} keys, medians of {repeats} runs; {machine()}\n")
+    latencies = latency_markdown(rows)
+    load_after = os.getloadavg()
+    busy = f"load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end (1 min)"
+    print(f"\n{args.keys:,} keys, medians of {repeats} runs; {machine()}; {busy}\n")
     print(table)
+    if latencies:
+        print(f"\nLatency under load:\n\n{latencies}")
     for line in skipped:
         print(f"\n{line}")
     result = {
         "keys": args.keys,
         "repeats": repeats,
         "machine": machine(),
+        "load_average": {"start": load_before, "end": load_after},
         "rows": [asdict(row) for row in rows],
         "skipped": skipped,
         "markdown": table,
@@ -556,6 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     missed = [row.row for row in rows if not row.passed] + (["the PostgreSQL rows"] if unavailable else [])
+    missed += ["the rows under load (no autocannon)"] if no_load else []
     if missed:
         print(f"\nmissed: {', '.join(missed)}", file=sys.stderr)
         return 0 if args.no_fail else 1

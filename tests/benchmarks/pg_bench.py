@@ -379,7 +379,7 @@ def _listener_latency(url: str, samples: int) -> list[float]:
     """Without tests/benchmarks/pg_live.py: COMMIT of a change until the app's PgChangeListener has it."""
     times = []
     with KeyStore.open(url) as store, connect(url, autocommit=True) as writer:
-        listener = store.database.listen()
+        listener = store.listen()  # as the window does (ChangeWatch)
         assert listener is not None
         created = store.create("benchmark live refresh")
         try:

@@ -4,7 +4,8 @@
 without a URL it runs on a throwaway cluster (tests/pg.py). `measure_live_refresh` is what `make bench` reuses.
 Each sample: a psycopg session updates a key's description, the clock starts just before its COMMIT, and stops
 when the controller emits `pageChanged` holding the new text (notification, drain, page read off the GUI
-thread, back on it). The controller runs without widgets, under a QCoreApplication when none exists.
+thread, back on it), the samples spaced by the watch's coalescing interval. The controller runs without
+widgets, under a QCoreApplication when none exists.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ def _wait(app: object, predicate: Callable[[], bool], timeout_s: float = SAMPLE_
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
 
+def _rest(app: object, seconds: float) -> None:
+    """Let the event loop run for `seconds`."""
+    until = time.monotonic() + seconds
+    _wait(app, lambda: time.monotonic() >= until)
+
+
 def measure_live_refresh(url: str, samples: int = 50) -> list[float]:
     """Seconds from COMMIT to the controller's pageChanged, one per sample, on the database at `url`."""
     import psycopg
@@ -36,6 +43,7 @@ def measure_live_refresh(url: str, samples: int = 50) -> list[float]:
 
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
+    from desktop.ui.change_watch import COALESCE_MS
     from desktop.ui.controller import Controller
 
     app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
@@ -78,8 +86,13 @@ def measure_live_refresh(url: str, samples: int = 50) -> list[float]:
                 if not seen:
                     raise TimeoutError(f"sample {n}: the change did not appear within {SAMPLE_TIMEOUT_S:.0f} s")
                 results.append(seen[0] - started)
-                # The recount that follows runs before the next sample, so that samples do not overlap.
+                # The recount that follows runs before the next sample, so that samples do not overlap; and the
+                # next change comes after the coalescing interval (ChangeWatch: at most one reload per
+                # COALESCE_MS, so a flood of notifications cannot keep every window reloading). Each sample is a
+                # change to a quiet database, shown at once; one within COALESCE_MS of the last shows when that
+                # interval ends.
                 _wait(app, lambda: controller.runner.pending() == 0)
+                _rest(app, (COALESCE_MS + 20) / 1000)
     finally:
         controller.shutdown()
     return results

@@ -28,7 +28,7 @@ def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
     from desktop.ui import theme
     from desktop.ui.main_window import MainWindow
     from tests.benchmarks.offscreen import offscreen_application
-    from tests.test_concurrency import prepare
+    from tests.core.test_concurrency import prepare
     from tests.ui.busy import MAX_STALL_S, run_busy_session
 
     app = offscreen_application()

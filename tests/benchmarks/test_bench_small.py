@@ -36,8 +36,39 @@ ROWS = {
 }
 
 
+#: The rows under load, each printed in docs/performance.md's tables with its target (checked below).
+HTTP_ROWS = {"serve verify (HTTP)", "WSGI service (docs' middleware)"}
+PG_CLIENT_ROWS = {"pg verify, 8 clients", "pg verify, 64 clients", "pg verify, 64 / 8 clients"}
+PG_SCALE_ROWS = {"pg serve, 2 processes", "pg serve, 4 processes"}
+LATENCY_ROWS = HTTP_ROWS | PG_SCALE_ROWS | (PG_CLIENT_ROWS - {"pg verify, 64 / 8 clients"})
+#: The rows under load, tiny: about a second a run, a few hundred requests; the servers on 127.0.0.1 only.
+TINY_LOAD = ("--load-seconds", "1", "--load-requests", "300", "--load-connections", "8")
+NO_AUTOCANNON = "skipped: autocannon"
+
 #: A whole bench run, even tiny, is minutes on a loaded two-core machine: a limit for a hang, not for speed.
 RUN_LIMIT_S = 540
+
+
+def _documented(row: dict[str, object]) -> bool:
+    """docs/performance.md has the row in one of its tables, with the target the bench checks."""
+    text = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
+    return any(line.startswith(f"| {row['row']} |") and f"| {row['target']} |" in line for line in text.splitlines())
+
+
+def _under_load(rows: dict[str, dict[str, object]], skipped: list[str], expected: set[str], what: str) -> set[str]:
+    """The rows under load a run gave: all of `expected`, or none and one line saying autocannon is missing."""
+    found = expected & set(rows)
+    if not found:
+        assert any(line.startswith(what) and NO_AUTOCANNON in line for line in skipped), skipped
+        return found
+    assert found == expected
+    for name in found:
+        row = rows[name]
+        assert _documented(row), f"docs/performance.md has no row {name!r} with target {row['target']!r}"
+        latency = row.get("latency")
+        if name in LATENCY_ROWS:
+            assert isinstance(latency, dict) and all(value > 0 for value in latency.values()), (name, latency)
+    return found
 
 
 @pytest.mark.timeout(RUN_LIMIT_S + 60)
@@ -59,8 +90,9 @@ def test_bench_runs_at_a_tiny_size_and_reports_every_row(tmp_path: Path) -> None
             "--json",
             str(results),
             "--no-fail",
+            *TINY_LOAD,
             # The PostgreSQL rows have a test of their own, below.
-            *(arg for group in GROUPS if group != "pg" for arg in ("--only", group)),
+            *(arg for group in GROUPS if group not in ("pg", "pgload") for arg in ("--only", group)),
         ],
         cwd=REPO,
         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
@@ -71,7 +103,8 @@ def test_bench_runs_at_a_tiny_size_and_reports_every_row(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(results.read_text(encoding="utf-8"))
     rows = {row["row"]: row for row in report["rows"]}
-    assert set(rows) == ROWS
+    http = _under_load(rows, report["skipped"], HTTP_ROWS, "HTTP rows")
+    assert set(rows) == ROWS | http
     for row in rows.values():
         for field in ("ours", "floor", "ratio"):
             assert isinstance(row[field], int | float) and math.isfinite(row[field]), (row["row"], field)
@@ -139,6 +172,7 @@ def test_the_postgresql_rows_run_on_a_cluster_of_their_own(tmp_path: Path) -> No
                 "-m",
                 "tests.benchmarks.bench",
                 *("--keys", "300", "--seed-keys", "300", "--repeats", "1", "--only", "pg", "--no-fail"),
+                *("--only", "pgload", *TINY_LOAD),
                 *("--pg-cluster", str(cluster / "pg"), "--database", str(tmp_path / "unused.db")),
                 *("--json", str(results)),
             ],
@@ -161,7 +195,9 @@ def test_the_postgresql_rows_run_on_a_cluster_of_their_own(tmp_path: Path) -> No
     # apikeys_verify() is a row when the schema has the function, else one line says why it was skipped.
     if "pg apikeys_verify()" not in rows:
         assert any(line.startswith("pg apikeys_verify(): skipped:") for line in report["skipped"])
-    assert set(rows) - {"pg apikeys_verify()"} == PG_ROWS
+    scale = _under_load(rows, report["skipped"], PG_SCALE_ROWS, "pg serve, 2 and 4 processes")
+    assert _under_load(rows, report["skipped"], PG_CLIENT_ROWS, "-") == PG_CLIENT_ROWS  # no autocannon needed
+    assert set(rows) - {"pg apikeys_verify()"} == PG_ROWS | PG_CLIENT_ROWS | scale
     for row in rows.values():
         for field in ("ours", "floor", "ratio"):
             assert isinstance(row[field], int | float) and math.isfinite(row[field]), (row["row"], field)
@@ -169,3 +205,27 @@ def test_the_postgresql_rows_run_on_a_cluster_of_their_own(tmp_path: Path) -> No
     assert not {"verify", "seed", "start"} & set(rows)  # --only pg: none of the SQLite rows
     assert not (tmp_path / "unused.db").exists()  # nor their database
     assert "ak_" not in proc.stdout + proc.stderr
+
+
+def test_without_autocannon_the_rows_under_load_are_skipped_with_one_line(tmp_path: Path) -> None:
+    """Nothing is installed or fetched by the bench itself: a missing autocannon is one line, not a failure."""
+    results = tmp_path / "results.json"
+    command = [
+        sys.executable,
+        "-m",
+        "tests.benchmarks.bench",
+        *("--keys", "300", "--repeats", "1", "--only", "http", *TINY_LOAD),
+        *("--database", str(tmp_path / "bench.db"), "--json", str(results)),
+        *("--node-folder", str(tmp_path / "no-node")),
+    ]
+    run = {"cwd": REPO, "capture_output": True, "text": True, "timeout": 120}
+    proc = subprocess.run([*command, "--no-fail"], **run)  # type: ignore[call-overload]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(results.read_text(encoding="utf-8"))
+    assert report["rows"] == []
+    (line,) = report["skipped"]
+    assert line.startswith("HTTP rows") and NO_AUTOCANNON in line and "npm install" in line
+    assert line in proc.stdout
+    # `make bench` installs autocannon first; run without it, the bench says the rows are missing.
+    failing = subprocess.run(command, **run)  # type: ignore[call-overload]
+    assert failing.returncode == 1 and "the rows under load (no autocannon)" in failing.stderr

@@ -50,6 +50,7 @@ def test_the_expiring_soon_count_ranges_over_the_expiry_index(db_path: Path) -> 
         }
         for status, index in checked.items():
             [(sql, params)] = _counts_run(store, lambda s=status: store.query_count(Query(status=s)))
+            assert isinstance(params, (tuple, dict))  # as SQLAlchemy handed them to sqlite3
             shown = sqlite_plan(db_path, sql, params)
             assert re.search(r"\bSCAN api_keys\b", shown) is None, (status, shown)
             # A range on the bounded key (`>?` or `<?`), not only `active=?`, which every active key meets.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def test_the_distinct_descriptions_follow_every_change(db_path: Path) -> None:
         assert _table(db_path) == _from_the_keys(db_path)
         assert ("billing", 2) in _table(db_path) and ("ops", 2) in _table(db_path)
         assert len([d for d, _ in _table(db_path) if d.endswith("clair")]) == 2  # lower() folds ASCII only
-        steps = [
+        steps: list[Callable[[], object]] = [
             lambda: store.rename(1, "BILLING"),  # a change of case only: the same entry
             lambda: store.rename(2, "Ops"),  # onto another description
             lambda: store.rename(made[3], "Quarterly report"),  # to a new one; Zeta's last key leaves
@@ -114,7 +115,8 @@ def test_sqlite_the_walk_through_descriptions_is_range_scans_never_a_sort(
                     statements.append((str(statement), dict(params)))
                     return real(statement, params)
 
-                conn.execute = recording  # type: ignore[method-assign]
+                # Recording what the query sends: a plain function in the bound method's place, for this block.
+                conn.execute = recording  # type: ignore[method-assign, assignment]
                 try:
                     query_skip.beyond(conn, plan, "billing 0", 30)
                 finally:

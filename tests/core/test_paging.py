@@ -8,6 +8,7 @@ import pytest
 
 from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
+from desktop.core.values import Cursor
 from tests.helpers import seed
 
 
@@ -92,7 +93,7 @@ def test_position_correction_applies_only_to_the_counted_page(store: KeyStore) -
     pager.first()
     pager.next()
     start = pager.start
-    assert start is not None
+    assert isinstance(start, Cursor)  # the plain order's (created_at, id)
     assert store.count(newer_than=start) == 10
     pager.set_position(start, 12)
     assert pager.offset == 12

@@ -230,7 +230,7 @@ def test_times_are_naive_utc_whatever_the_servers_time_zone(pg_cluster: PgCluste
 
 def test_no_column_has_a_server_side_time_default(pg_cluster: PgCluster) -> None:
     with KeyStore.open(pg_cluster.new_database()) as store, store.database.read() as conn:
-        defaults = dict(
+        defaults: dict[str, object] = dict(
             conn.exec_driver_sql(
                 "SELECT column_name, column_default FROM information_schema.columns "
                 "WHERE table_name = 'api_keys' AND column_default IS NOT NULL"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop.core.presentation import SHORT_DESCRIPTION, describe_key, shorten, shown, status_text
+from desktop.core.presentation import SHORT_DESCRIPTION, describe_key, expiry_phrase, shorten, shown, status_text
 from desktop.core.values import KeyRecord, Status
 
 NOW = datetime(2030, 6, 1, 12, tzinfo=UTC)
@@ -57,3 +57,11 @@ def test_describe_key_names_the_key_masked_with_its_description() -> None:
     assert describe_key(record(description="Billing")) == "ak_7Gq2…x9Lp (“Billing”)"
     described = describe_key(record(description="x" * 100))
     assert described == f"ak_7Gq2…x9Lp (“{'x' * (SHORT_DESCRIPTION - 1)}…”)"
+
+
+def test_an_expiry_phrase_without_a_time_given_is_said_at_the_system_clock() -> None:
+    """As KeyRecord.status(None) and status_text(record, None) do: the window's roll notice passes no time when
+    its store was closed meanwhile (mypy --strict on desktop/ui found the None reaching local_moment)."""
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    assert expiry_phrase(soon, None) == expiry_phrase(soon, datetime.now(UTC))
+    assert expiry_phrase(None, None) == "never expires"

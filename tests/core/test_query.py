@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_every_filter_and_order_pages_through_exactly_the_matching_keys(keyed: K
                     assert keyed.query_count(query, before=SortCursor(*_cursor(keyed, query, expected[10]))) == 10
 
 
-def _cursor(store: KeyStore, query: Query, key_id: int) -> tuple[object, int]:
+def _cursor(store: KeyStore, query: Query, key_id: int) -> tuple[datetime | str | None, int]:
     position = query.cursor(store.get(key_id))
     return position.value, position.id
 
@@ -159,7 +160,7 @@ def test_short_emoji_and_right_to_left_search_text_is_answered(database: str) ->
         ({"search": "\udcff"}, "control character (U+DCFF)"),
     ],
 )
-def test_bad_query_input_is_one_clear_message(kwargs: dict[str, str], message: str) -> None:
+def test_bad_query_input_is_one_clear_message(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         Query.parse(**kwargs)
     assert message in caught.value.message and "\n" not in caught.value.message

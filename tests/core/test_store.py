@@ -198,6 +198,7 @@ def test_verify_answers(clocked: KeyStore, clock: FixedClock) -> None:
     assert clocked.verify(created.key) is Verdict.VALID
     assert clocked.verify(keys.generate()) is Verdict.UNKNOWN
     assert clocked.verify(created.key[:-1] + ("A" if created.key[-1] != "A" else "B")) is Verdict.MALFORMED
+    assert created.record.expires_at is not None
     clock.moment = created.record.expires_at - timedelta(microseconds=1)
     assert clocked.verify(created.key) is Verdict.VALID
     clock.moment = created.record.expires_at

@@ -43,7 +43,7 @@ def _waiting_on_the_lock(cluster: PgCluster, name: str) -> int:
     rows = cluster.execute(
         f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND wait_event_type = 'Lock'", name
     )
-    return int(rows[0][0])  # type: ignore[arg-type]
+    return int(rows[0][0])
 
 
 def _sessions(cluster: PgCluster, name: str) -> int:
@@ -51,7 +51,7 @@ def _sessions(cluster: PgCluster, name: str) -> int:
     rows = cluster.execute(
         f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()", name
     )
-    return int(rows[0][0])  # type: ignore[arg-type]
+    return int(rows[0][0])
 
 
 def _until(condition: Callable[[], bool], what: str, limit_s: float = 60) -> None:
@@ -107,7 +107,7 @@ def test_the_first_checks_after_a_restart_succeed(running: PgCluster) -> None:
         assert checkers.join() == [Verdict.VALID] * 4
         running.stop("fast")
         running.start()
-        answers = []
+        answers: list[Verdict | str] = []
         for _ in range(9):
             try:
                 answers.append(store.check(key).verdict)
@@ -196,6 +196,21 @@ def test_many_threads_checking_share_the_bound(running: PgCluster, monkeypatch: 
     assert seen and max(seen) <= 3
 
 
+def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
+    """Before: each check took the next of the bound's eight slots, so one thread checking keys one after another
+    opened eight server sessions (eight processes on the server, each with cold plans) instead of reusing one."""
+    url = running.new_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("sequential").key)
+        assert store.check(key).verdict is Verdict.VALID
+        store.database.dispose()  # from here on, only the checks' own connections
+        for _ in range(20):
+            assert store.check(key).verdict is Verdict.VALID
+            assert store.verify(key) is Verdict.VALID
+        assert _sessions(running, name) == 1
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -224,7 +239,7 @@ def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -
     with KeyStore.open(url) as store:
         key = Secret(store.create("forked").key)
         assert store.check(key).verdict is Verdict.VALID  # the parent has an idle connection now
-        slots = store.database._readers._slots  # type: ignore[attr-defined]
+        slots = store.database._readers._idle  # type: ignore[attr-defined]
         held = [slots.get_nowait() for _ in range(slots.qsize())]
         for item in held:
             slots.put(item)
@@ -235,7 +250,7 @@ def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -
             code = 1
             try:
                 ours = store.check(key).verdict is Verdict.VALID
-                slots = store.database._readers._slots  # type: ignore[attr-defined]
+                slots = store.database._readers._idle  # type: ignore[attr-defined]
                 kept = [slots.get_nowait() for _ in range(slots.qsize())]
                 code = 0 if ours and not any(conn is parent for conn in kept for parent in parents) else 2
             finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from desktop.ui import display
 
 
-def _probe(reachable: set[str]):
+def _probe(reachable: set[str]) -> Callable[[str], bool]:
     return lambda address: address in reachable
 
 
@@ -22,7 +22,10 @@ def _no_xcb_problem(env: Mapping[str, str]) -> str | None:
 
 
 def check_display(
-    env: Mapping[str, str], platform: str, probe, xcb_problem=_no_xcb_problem
+    env: Mapping[str, str],
+    platform: str,
+    probe: Callable[[str], bool],
+    xcb_problem: Callable[[Mapping[str, str]], str | None] = _no_xcb_problem,
 ) -> str | None:  # the plugin check has tests of its own (test_qt_libs.py)
     return display.check_display(env, platform, probe, xcb_problem)
 

@@ -91,11 +91,11 @@ def _spec_datas() -> dict[str, str]:
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Analysis":
             datas = next(k.value for k in node.keywords if k.arg == "datas")
             assert isinstance(datas, ast.List)
-            pairs = {}
+            pairs: dict[str, str] = {}
             for item in datas.elts:
                 assert isinstance(item, ast.Tuple)
                 src, dest = item.elts
-                assert isinstance(dest, ast.Constant)
+                assert isinstance(dest, ast.Constant) and isinstance(dest.value, str)
                 pairs[dest.value] = ast.unparse(src)
             return pairs
     raise AssertionError("no Analysis(...) in build.spec")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_expiring_none_exits_0(database: str) -> None:
 
 
 @pytest.mark.parametrize("within", ["0d", "-3d", "7w", "abc", "99999d", ""])
-def test_bad_within_is_one_line_exit_2(tmp_path, within: str) -> None:
+def test_bad_within_is_one_line_exit_2(tmp_path: Path, within: str) -> None:
     database = tmp_path / "keys.db"
     result = run_cli("--database", str(database), "expiring", "--within", within)
     assert result.returncode == 2 and ONE_LINE_ERROR.match(result.stderr), result.stderr

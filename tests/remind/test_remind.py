@@ -8,6 +8,7 @@ import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def _fill(database: str) -> list[str]:
     return [soon.key]
 
 
-def _sent(log: Path) -> list[dict[str, object]]:
+def _sent(log: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]

@@ -1,6 +1,6 @@
 """A busy-database session shared by the window test (correctness) and `make bench` (the stall figure).
 
-Four verifier processes and one writer (from tests/test_concurrency.py) run for DURATION_S while a driver
+Four verifier processes and one writer (from tests/core/test_concurrency.py) run for DURATION_S while a driver
 pages and toggles in the window; a 5 ms timer measures the longest gap in the event loop. The test asserts
 what must be right; the bench reports how long the loop stalled, against its target.
 """
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from desktop.ui.main_window import MainWindow
 from desktop.ui.notifications import Notice
-from tests.test_concurrency import CAP_S, DURATION_S, VERIFIER, WRITER, _result, _spawn
+from tests.core.test_concurrency import CAP_S, DURATION_S, VERIFIER, WRITER, _result, _spawn
 from tests.ui.helpers import find_visible
 
 #: The target `make bench` reports the stall against (the suite asserts no time at all).
@@ -62,7 +62,9 @@ class BusySession:
 def _act(window: MainWindow, session: BusySession, step: int) -> None:
     box = find_visible(QMessageBox, "confirmDeactivateDialog")
     if box is not None:
-        box.findChild(QPushButton, "confirmButton").click()
+        confirm = box.findChild(QPushButton, "confirmButton")
+        assert confirm is not None
+        confirm.click()
         return
     # Three pages forward, three back to the first page, then toggle a key there.
     step %= 7
@@ -76,7 +78,10 @@ def _act(window: MainWindow, session: BusySession, step: int) -> None:
         # Only keys the verifiers accept either way (valid or inactive).
         for row in range(window.model.rowCount()):
             if window.model.record(row).description.startswith("toggled"):
-                window.table.cell(row).findChild(QPushButton, "toggleButton").click()
+                cell = window.table.cell(row)
+                toggle = cell.findChild(QPushButton, "toggleButton") if cell is not None else None
+                assert toggle is not None
+                toggle.click()
                 session.toggles += 1
                 return
 

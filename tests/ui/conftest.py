@@ -51,7 +51,9 @@ def notices_outlast_a_busy_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     Tests about a message's time on screen fire `noticeExpiryTimer` themselves or start it short, and the
     durations keep their order and floor, so nothing they check changes.
     """
-    shown_for = Notice.duration_ms.fget
+    duration = vars(Notice)["duration_ms"]
+    assert isinstance(duration, property)
+    shown_for = duration.fget
     assert shown_for is not None
     monkeypatch.setattr(Notice, "duration_ms", property(lambda notice: 60 * shown_for(notice)))
 

@@ -79,7 +79,8 @@ def shown_anywhere(key: str) -> bool:
     return any(str(key) in text for text in widget_texts())
 
 
-def click(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+def click(qtbot, widget: QWidget | None) -> None:  # type: ignore[no-untyped-def]
+    assert widget is not None, "no such widget to click"
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 

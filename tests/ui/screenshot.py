@@ -153,7 +153,7 @@ def render(
             )
         deadline = datetime.now() + timedelta(seconds=5)
         while (
-            window.total is None or window.runner.pending() or window.controller.triage_pending()
+            window.total is None or window.runner.pending() or window.controller.triage.pending()
         ) and datetime.now() < deadline:
             app.processEvents()
         app.processEvents()

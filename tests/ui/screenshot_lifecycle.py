@@ -66,22 +66,22 @@ def render(folder: Path, *, only_roll: bool = False) -> list[Path]:
 
         records = window.model.records()
         window.table.select_key(records[2].id)
-        window.roll_action.trigger()
-        roll = window.roll_dialog
+        window.key_actions.roll_action.trigger()
+        roll = window.key_actions.roll_flow.dialog
         assert roll is not None
         roll.adjustSize()
         _until(app, lambda: roll.isVisible())
         shot(roll, "roll-dialog.png")
         roll.reject()
         if not only_roll:
-            window.history_action.trigger()
-            history = window.history_dialog
+            window.key_actions.history_action.trigger()
+            history = window.activity_log.history_dialog
             assert history is not None
             _until(app, lambda: history.table.rowCount() > 0)
             shot(history, "history.png")
             history.close()
-            window.activity_log_action.trigger()
-            log = window.activity_log_dialog
+            window.activity_log.action.trigger()
+            log = window.activity_log.activity_log_dialog
             assert log is not None
             _until(app, lambda: log.table.rowCount() > 0)
             shot(log, "activity-log.png")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.ui.notifications import Level
-from tests.test_concurrency import prepare
+from tests.core.test_concurrency import prepare
 from tests.ui.busy import run_busy_session
 from tests.ui.helpers import wait_idle
 

@@ -21,7 +21,7 @@ def shown_ids(window: MainWindow) -> list[int]:
 def wait_triaged(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     """Until the banner's and health summary's counts (on a thread of their own) have been shown."""
     summary = window.findChild(QLabel, "healthSummary")
-    qtbot.waitUntil(lambda: window.controller.triage_pending() == 0 and summary.isVisible())
+    qtbot.waitUntil(lambda: window.controller.triage.pending() == 0 and summary.isVisible())
 
 
 def banner(window: MainWindow) -> QWidget:
@@ -127,8 +127,8 @@ def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type
     seed(store, 30)
     billing = store.create("billing").record.id
     window = make_window()
-    qtbot.waitUntil(lambda: window.controller.triage_pending() == 0)
-    runner = window.controller._triage_runner
+    qtbot.waitUntil(lambda: window.controller.triage.pending() == 0)
+    runner = window.controller.triage._runner
     assert runner is not None
     release = threading.Event()
     runner.submit(lambda: release.wait(10), lambda _result: None, lambda _err: None)  # a triage that takes long
@@ -141,7 +141,7 @@ def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type
         qtbot.waitUntil(lambda: not window.model.record(0).active)
     finally:
         release.set()
-    qtbot.waitUntil(lambda: window.controller.triage_pending() == 0)
+    qtbot.waitUntil(lambda: window.controller.triage.pending() == 0)
 
 
 def test_the_banner_is_tinted_and_readable_on_light_and_dark_palettes(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from tests.ui.helpers import seed, status, status_level, wait_for, wait_idle
 
 
 def export_through_the_dialog(qtbot, window: MainWindow, target: Path) -> None:  # type: ignore[no-untyped-def]
-    window.findChild(type(window.export_action), "exportAction").trigger()
+    window.findChild(type(window.exports.export_action), "exportAction").trigger()
     dialog = wait_for(qtbot, QFileDialog, "exportDialog")
     dialog.selectFile(str(target))
     dialog.findChild(QLineEdit, "fileNameEdit").setText(str(target))  # as a person types it
@@ -33,7 +33,7 @@ def test_export_writes_the_filtered_sorted_list_as_csv_metadata_only_0600(  # ty
     made = [store.create(text) for text in ("Billing zulu", "Billing alpha", "=cmd|' /C calc'!A0 billing")]
     window = make_window()
     query = Query("billing", sort=Sort.DESCRIPTION)
-    window.apply_query(query)
+    window.query_bar.apply_query(query)
     qtbot.waitUntil(lambda: window.controller.query == query)
     target = tmp_path / "out" / "keys.csv"
     target.parent.mkdir()
@@ -74,7 +74,7 @@ def test_cancel_leaves_no_file_and_says_so(qtbot, make_window, store: KeyStore, 
     # Hold the worker, so the Cancel press lands before the export starts writing.
     release = threading.Event()
     window.runner.submit(lambda: release.wait(10), lambda _result: None, lambda _err: None)
-    window.export_to(str(target), "csv")
+    window.exports.export_to(str(target), "csv")
     progress = window.findChild(QProgressDialog, "exportProgress")
     assert progress is not None
     assert len(list(tmp_path.glob(".keys.csv.*.part"))) == 1  # the temporary file, beside the target
@@ -107,7 +107,7 @@ def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  #
 
     seed(store, 3)
     window = make_window()
-    window.export_action.trigger()
+    window.exports.export_action.trigger()
     dialog = wait_for(qtbot, QFileDialog, "exportDialog")
     types = dialog.findChild(QComboBox, "fileTypeCombo")
     types.setCurrentIndex(types.findText(JSON_FILTER))
@@ -131,7 +131,7 @@ def test_csv_for_excel_in_the_dialog_starts_with_a_bom_so_the_ellipsis_is_not_mo
 
     made = store.create("Café billing").record
     window = make_window()
-    window.export_action.trigger()
+    window.exports.export_action.trigger()
     dialog = wait_for(qtbot, QFileDialog, "exportDialog")
     types = dialog.findChild(QComboBox, "fileTypeCombo")
     assert [types.itemText(i) for i in range(types.count())] == ["CSV (*.csv)", EXCEL_FILTER, "JSON (*.json)"]
@@ -150,7 +150,7 @@ def test_csv_for_excel_in_the_dialog_starts_with_a_bom_so_the_ellipsis_is_not_mo
     assert (rows[0]["masked"], rows[0]["description"]) == (made.masked, "Café billing")
 
     plain = tmp_path / "plain.csv"
-    window.export_to(str(plain), "csv")
+    window.exports.export_to(str(plain), "csv")
     qtbot.waitUntil(lambda: status(window) == f"Exported 1 key to {plain}.")
     assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
     wait_idle(qtbot, window)

@@ -70,7 +70,7 @@ def test_without_a_documents_folder_the_dialogs_start_in_a_folder_of_the_person_
     assert not _selected(dialog).exists()
     _close(qtbot, dialog)
 
-    window.export_action.trigger()
+    window.exports.export_action.trigger()
     dialog = wait_for(qtbot, QFileDialog, "exportDialog")
     folder = Path(dialog.directory().absolutePath())
     assert folder.is_dir() and folder.is_relative_to(home) and folder != Path.cwd()

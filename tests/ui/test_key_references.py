@@ -102,7 +102,7 @@ def test_nothing_holds_the_key_once_the_dialog_closes(qtbot, make_window, collec
         window.shutdown()
     # At once, before any deferred deletion: the field is empty.
     assert field.text() == ""
-    assert window.key_dialog is None
+    assert window.generate_flow.key_dialog is None
     window.clipboard.clear_if_owned()  # the clipboard's copy is by design (30 s); this test is about the window
     qtbot.waitUntil(lambda: _gone(shown))  # the dialog deletes itself on close
     QApplication.processEvents()

@@ -53,7 +53,7 @@ def names(widgets: list[QWidget]) -> list[str]:
 def test_tab_follows_the_reading_order_without_a_stop_per_row(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     ids = busy_store(store)
     window = make_window()
-    qtbot.waitUntil(window.expiry_banner.isVisible)
+    qtbot.waitUntil(window.query_bar.expiry_banner.isVisible)
     assert window.model.rowCount() == 25
     select_keys(window, ids[1], ids[2])  # the selection bar shows, under the table
     expected = [
@@ -97,7 +97,7 @@ def test_every_tab_stop_shows_a_focus_ring(qtbot, make_window, store: KeyStore, 
     ids = busy_store(store)
     window = make_window()
     window.setPalette(PALETTES[name]())
-    qtbot.waitUntil(window.expiry_banner.isVisible)
+    qtbot.waitUntil(window.query_bar.expiry_banner.isVisible)
     select_keys(window, ids[1], ids[2])  # selected rows, and the selection bar
     dark = name == "dark"
     ring = QColor(theme.focus_ring(dark))
@@ -155,7 +155,7 @@ def test_row_actions_from_the_keyboard_act_on_the_selected_row(qtbot, make_windo
     menu = find_visible(QMenu, "keyContextMenu")
     assert menu is not None
     menu.close()
-    assert table.selected_key_ids() == [ids[2]] and window.rename_action.isEnabled()
+    assert table.selected_key_ids() == [ids[2]] and window.key_actions.rename_action.isEnabled()
     qtbot.keyClick(table, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
     menu = find_visible(QMenu, "keyContextMenu")
     assert menu is not None
@@ -178,8 +178,8 @@ def test_row_actions_from_the_keyboard_act_on_the_selected_row(qtbot, make_windo
 def test_when_nothing_matches_tab_reaches_the_clear_button_after_the_table(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     busy_store(store)
     window = make_window()
-    window.search_edit.setFocus()
-    qtbot.keyClicks(window.search_edit, "no such description")
+    window.query_bar.search_edit.setFocus()
+    qtbot.keyClicks(window.query_bar.search_edit, "no such description")
     qtbot.waitUntil(lambda: window.model.rowCount() == 0 and window.table.empty_button.isVisible())
     chain = names(tab_chain(qtbot, window))
     assert chain[chain.index("keysTable") + 1] == "emptyActionButton", chain

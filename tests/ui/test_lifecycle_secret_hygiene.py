@@ -49,7 +49,7 @@ def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
         assert new_id != old.record.id
 
         # Rename, scopes, the history and the log, then both keys deleted in bulk.
-        window.open_rename(window.model.record(window.model.row_of(new_id)))
+        window.key_actions.open_rename(window.model.record(window.model.row_of(new_id)))
         rename = wait_for(qtbot, QDialog, "renameDialog")
         rename.findChild(QLineEdit, "descriptionEdit").setText("renamed canary")
         rename.findChild(QPushButton, "renameConfirmButton").click()

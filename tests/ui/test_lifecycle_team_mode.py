@@ -16,7 +16,7 @@ def test_roll_and_bulk_deactivate_on_postgresql(qtbot, make_window, store: KeySt
     other = store.create("other").record.id
     window = make_window(poll_interval_ms=NO_POLL)
     select_keys(window, old.record.id)
-    window.roll_action.trigger()
+    window.key_actions.roll_action.trigger()
     click = wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton")
     click.click()
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
@@ -29,13 +29,13 @@ def test_roll_and_bulk_deactivate_on_postgresql(qtbot, make_window, store: KeySt
     assert str(window.model.index(row, COL_EXPIRES).data()).startswith("Retiring ")
 
     select_keys(window, old.record.id, other)
-    window.deactivate_selected_action.trigger()
+    window.key_actions.deactivate_selected_action.trigger()
     answer(qtbot, "confirmDeactivateSelectedDialog", "confirmButton")
     qtbot.waitUntil(lambda: "Deactivated 2 keys" in status(window))
     assert not store.get(old.record.id).active and not store.get(other).active
     assert len(shown_ids(window)) == 3
 
-    window.activity_log_action.trigger()
+    window.activity_log.action.trigger()
     log = wait_for(qtbot, QDialog, "activityLogDialog")
     table = log.findChild(QTableWidget, "eventsTable")
     qtbot.waitUntil(lambda: table.rowCount() >= 5)

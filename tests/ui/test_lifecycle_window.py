@@ -60,9 +60,9 @@ def test_edit_menu_and_context_menu_hold_the_contract_actions(qtbot, make_window
         "deactivateSelectedAction",
         "deleteSelectedAction",
     }
-    assert names <= {a.objectName() for a in window.edit_menu.actions()}
-    assert names <= {a.objectName() for a in window.key_menu.actions()}
-    assert window.key_menu.objectName() == "keyContextMenu"
+    assert names <= {a.objectName() for a in window.key_actions.edit_menu.actions()}
+    assert names <= {a.objectName() for a in window.key_actions.key_menu.actions()}
+    assert window.key_actions.key_menu.objectName() == "keyContextMenu"
     assert "activityLogAction" in {a.objectName() for a in window.view_menu.actions()}
     # Nothing selected: nothing to act on.
     window.table.clearSelection()
@@ -334,7 +334,7 @@ def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store
     key_id, other = make_keys(store, "logged", "other")
     window = make_window()
     select_keys(window, key_id)
-    window.open_rename(window.model.record(window.model.row_of(key_id)))
+    window.key_actions.open_rename(window.model.record(window.model.row_of(key_id)))
     dialog = wait_for(qtbot, QDialog, "renameDialog")
     dialog.findChild(QLineEdit, "descriptionEdit").setText("renamed")
     click(qtbot, dialog.findChild(QPushButton, "renameConfirmButton"))

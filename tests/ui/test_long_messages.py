@@ -39,7 +39,7 @@ def test_a_long_error_is_read_whole_then_stays_reachable_until_the_next(  # type
     window = make_window()
     area = window.notification_area
     first = _existing(tmp_path, "existing.db")
-    window.new_database(str(first))  # refused: "… already exists and was not changed. Open it with …"
+    window.databases.new_database(str(first))  # refused: "… already exists and was not changed. Open it with …"
     error = area.text()
     assert str(first) in error and area.notice().level is Level.ERROR
     assert window.width() == 1040 and area.elided()  # the default width cuts it
@@ -52,13 +52,13 @@ def test_a_long_error_is_read_whole_then_stays_reachable_until_the_next(  # type
     assert area.text() == "" and not more.isVisible()
     last = _button(window, "lastErrorButton")
     assert last.isVisible() and _read_whole(qtbot, last) == error
-    window.open_database(str(make_database(tmp_path / "other.db", keys=1)))
+    window.databases.open_database(str(make_database(tmp_path / "other.db", keys=1)))
     assert area.notice().level is Level.INFO and "Opened" in area.text()
     assert last.isVisible() and _read_whole(qtbot, last) == error
 
     # Until the next error, which takes its place.
     second = _existing(tmp_path, "second.db")
-    window.new_database(str(second))
+    window.databases.new_database(str(second))
     assert str(second) in area.text() and not last.isVisible()
     area.findChild(QTimer, "noticeExpiryTimer").timeout.emit()
     assert str(second) in _read_whole(qtbot, last)

@@ -88,7 +88,7 @@ def test_generate_without_expiry(qtbot, make_window, store: KeyStore) -> None:  
     assert shown_ids(window)[0] == newest.id
     assert window.model.data(window.model.index(0, COL_EXPIRES)) == "Never"
     qtbot.waitUntil(lambda: deleted(dialog))  # deleted on close, not merely hidden
-    assert window.generate_dialog is None
+    assert window.generate_flow.generate_dialog is None
     assert "Generated" in status(window) and newest.masked in status(window)
     assert window.findChild(QLabel, "pageLabel").text() == "1–1 of 1"
 
@@ -188,7 +188,7 @@ def test_no_widget_holds_the_key_after_the_dialog_closes(qtbot, make_window) -> 
     qtbot.waitUntil(lambda: not shown.isVisible())
     qtbot.waitUntil(lambda: deleted(field))  # the dialog deletes itself on close, and its key field with it
     assert not shown_anywhere(key)
-    assert window.key_dialog is None
+    assert window.generate_flow.key_dialog is None
 
 
 # -- 3. activate / deactivate ---------------------------------------------------
@@ -240,8 +240,11 @@ def test_activate_needs_no_confirmation(qtbot, make_window, store: KeyStore) -> 
     assert find_visible(QMessageBox, "confirmDeactivateDialog") is None
     qtbot.waitUntil(lambda: store.get(record.id).active)
     qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Deactivate")
+    # As for deactivate: the change poll may reload the page before the write's own callback posts its notice.
+    qtbot.waitUntil(lambda: status(window) != "")
     assert row_button(window, 0, "toggleButton").property("kind") == "deactivate"
-    assert "Activated" in status(window)
+    # The change poll may reload the page before the write's own callback posts its notice (a loaded machine).
+    qtbot.waitUntil(lambda: "Activated" in status(window))
 
 
 # -- 3. delete ------------------------------------------------------------------
@@ -444,7 +447,7 @@ def test_database_error_is_shown(qtbot, make_window, tmp_path: Path) -> None:  #
     window = make_window()
     bad = tmp_path / "not-a-database.db"
     bad.write_bytes(b"hello, this is not SQLite")
-    window.open_database(str(bad))
+    window.databases.open_database(str(bad))
     assert status_level(window) is Level.ERROR
     assert "not a database" in status(window) or "not an API keys database" in status(window)
     assert bad.read_bytes() == b"hello, this is not SQLite"
@@ -615,7 +618,7 @@ def test_open_database_switches(qtbot, make_window, tmp_path: Path) -> None:  # 
     window.open_action.trigger()
     chooser = wait_for(qtbot, QDialog, "openDatabaseDialog")
     chooser.reject()
-    window.open_database(str(other))
+    window.databases.open_database(str(other))
     wait_idle(qtbot, window)
     assert window.store is not None and window.store.location == str(other)
     assert len(shown_ids(window)) == 3

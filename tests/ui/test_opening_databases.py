@@ -255,7 +255,7 @@ def test_open_database_with_a_new_name_asks_and_cancel_creates_nothing(  # type:
 def test_open_database_with_a_new_name_creates_it_after_yes(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     window = make_window()
     new = tmp_path / "second.db"
-    window.open_database(str(new))
+    window.databases.open_database(str(new))
     box = wait_for(qtbot, QMessageBox, "missingDatabaseDialog")
     box.findChild(QPushButton, "createButton").click()
     qtbot.waitUntil(lambda: window.store is not None and window.store.location == str(new))
@@ -281,7 +281,7 @@ def test_new_database_never_replaces_an_existing_file(qtbot, make_window, tmp_pa
     existing = make_database(tmp_path / "existing.db", keys=3)
     before = existing.read_bytes()
     window = make_window()
-    window.new_database(str(existing))
+    window.databases.new_database(str(existing))
     assert existing.read_bytes() == before
     assert window.store is not None and window.store.location == str(db_path)
     assert "already exists" in window.notification_area.text()

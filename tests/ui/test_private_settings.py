@@ -64,7 +64,7 @@ def _search(qtbot, window: MainWindow, text: str) -> None:  # type: ignore[no-un
 
 def _open(qtbot, window: MainWindow, url: str) -> None:  # type: ignore[no-untyped-def]
     name = url.split("/")[3].split("?")[0]
-    window.open_database(url)
+    window.databases.open_database(url)
     qtbot.waitUntil(lambda: name in window.store.location, timeout=OPENS_MS)
     wait_idle(qtbot, window)
 
@@ -137,9 +137,9 @@ def test_a_settings_file_left_by_an_older_version_is_cleaned_and_narrowed(  # ty
     assert _mode(real_settings) == 0o600 and _mode(real_settings.parent) == 0o700
     found = _leaks(real_settings.read_text(encoding="utf-8", errors="replace"))
     assert not found
-    found = _leaks(repr(window.recent_databases()))
+    found = _leaks(repr(window.databases.recent_databases()))
     assert not found
-    assert "/srv/keys.db" in window.recent_databases()
+    assert "/srv/keys.db" in window.databases.recent_databases()
 
 
 KEY = "ak_" + "7Gq2" + "A" * 30 + "x9Lp"

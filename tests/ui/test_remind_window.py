@@ -47,8 +47,8 @@ def test_show_expiring_opens_the_window_filtered(qtbot, tmp_path: Path) -> None:
             # The frame is shown before its contents are built (no controller yet): look again later.
             if isinstance(widget, MainWindow) and hasattr(widget, "controller") and widget.store is not None:
                 rows = [record.description for record in widget.model.records()]
-                if widget.status_filter.currentText() == "Expiring soon" and rows == ["Soon"]:
-                    seen.append((widget.status_filter.currentText(), rows))
+                if widget.query_bar.status_filter.currentText() == "Expiring soon" and rows == ["Soon"]:
+                    seen.append((widget.query_bar.status_filter.currentText(), rows))
                     widget.grab().save("/tmp/remind-window-filtered.png")
                     widget.close()
                     return

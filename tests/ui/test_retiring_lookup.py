@@ -14,7 +14,7 @@ def test_no_page_turn_asks_which_keys_were_rolled_until_one_is(qtbot, make_windo
     soon = date.today() + timedelta(days=30)
     ids = [store.create(f"key {number}", soon).record.id for number in range(60)]
     window = make_window()
-    shown = window.controller._store
+    shown = window.controller.store
     asked: list[str] = []
     for name in ("has_rolled", "rolled_among"):
         real = getattr(shown, name)
@@ -26,7 +26,7 @@ def test_no_page_turn_asks_which_keys_were_rolled_until_one_is(qtbot, make_windo
         setattr(shown, name, spy)  # counts what each page turn asks the database; the answers are the real ones
 
     def turned() -> None:  # the lookup is asked from the event loop, after the page is shown: let it be asked
-        qtbot.waitUntil(lambda: not window._rolled_wanted)
+        qtbot.waitUntil(lambda: not window.key_actions._rolled_wanted)
         wait_idle(qtbot, window)
 
     for _ in range(3):

@@ -49,12 +49,18 @@ def test_the_bar_offers_only_what_applies(qtbot, make_window, store: KeyStore) -
     select_keys(window, ids[0], ids[1])  # both active
     assert offered(window) == ["Deactivate", "Delete", "Clear"]
     assert window.selection_bar.label.text() == "2 selected —"
-    assert not window.activate_selected_action.isEnabled()
-    assert window.deactivate_selected_action.isEnabled() and window.delete_selected_action.isEnabled()
+    assert not window.key_actions.activate_selected_action.isEnabled()
+    assert (
+        window.key_actions.deactivate_selected_action.isEnabled()
+        and window.key_actions.delete_selected_action.isEnabled()
+    )
 
     select_keys(window, ids[2], ids[3])  # both inactive
     assert offered(window) == ["Activate", "Delete", "Clear"]
-    assert window.activate_selected_action.isEnabled() and not window.deactivate_selected_action.isEnabled()
+    assert (
+        window.key_actions.activate_selected_action.isEnabled()
+        and not window.key_actions.deactivate_selected_action.isEnabled()
+    )
 
     select_keys(window, ids[0], ids[2], ids[3])  # mixed
     assert offered(window) == ["Activate", "Deactivate", "Delete", "Clear"]

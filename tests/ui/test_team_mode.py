@@ -21,7 +21,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.notifications import Level
 from tests.helpers import run_cli
 from tests.pg import PgCluster, throwaway_cluster
-from tests.test_tls import REMOTE, TlsServer, tls_server  # noqa: F401  # a fixture, used by name
+from tests.team_mode.test_tls import REMOTE, TlsServer, tls_server  # noqa: F401  # a fixture, used by name
 from tests.ui.helpers import (
     answer,
     click,
@@ -40,8 +40,10 @@ from tests.ui.helpers import (
 
 #: A poll interval no test outlives: only the listener can show a change in time.
 NO_POLL = 60_000
-#: The contract gives a change 1 s to appear and a recovery 5 s; these are the waits' upper bounds.
-APPEARS_MS = 5000
+#: How long a wait may take before the test fails: generous, for a loaded CI machine (a change appeared after
+#: more than 5 s at a load of 11 on 2 cores). The contract's 1 s is measured by `make bench` ("live refresh");
+#: well below NO_POLL, so only the listener can have shown the change.
+APPEARS_MS = 20_000
 
 
 @pytest.fixture
@@ -331,9 +333,9 @@ def test_open_recent_keeps_a_server_url_but_never_one_with_a_password(  # type: 
     with_password = pg_cluster.new_database().replace("postgres@", f"postgres:{canary}@")
     plain = pg_cluster.new_database()
     window = make_window(database=with_password, poll_interval_ms=NO_POLL)
-    window.open_database(plain)
+    window.databases.open_database(plain)
     qtbot.waitUntil(lambda: window.store is not None and db_name(plain) in window.store.location)
-    window.open_database(with_password)
+    window.databases.open_database(with_password)
     qtbot.waitUntil(lambda: window.store is not None and "***" in window.store.location)
     menu = window.findChild(QMenu, "openRecentMenu")
     assert menu is not None
@@ -413,7 +415,7 @@ def test_an_unreachable_server_keeps_the_database_open_now(  # type: ignore[no-u
     before = window.store.location
     url = private_cluster.new_database()
     private_cluster.stop()
-    window.open_database(url)
+    window.databases.open_database(url)
     assert "Connecting" in status(window)  # said at once; the connection is tried off the GUI thread
     qtbot.waitUntil(lambda: "Cannot reach the database server" in status(window), timeout=APPEARS_MS)
     assert status_level(window) is Level.ERROR
@@ -434,7 +436,7 @@ def test_a_server_connection_that_is_not_verified_is_said_once(  # type: ignore[
         monkeypatch.delenv(name, raising=False)
     window = make_window(poll_interval_ms=NO_POLL)
     # A name beyond this machine reached at 127.0.0.1 (no network): sslmode=require is honoured, and said.
-    window.open_database(tls_server.url("hostaddr=127.0.0.1&sslmode=require", host=REMOTE))
+    window.databases.open_database(tls_server.url("hostaddr=127.0.0.1&sslmode=require", host=REMOTE))
     qtbot.waitUntil(lambda: "not verified" in status(window), timeout=APPEARS_MS * 4)
     assert status_level(window) is Level.ERROR and REMOTE in status(window)
     assert REMOTE in window.windowTitle()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.clock import FixedClock
 from desktop.core.store import KeyStore
+from desktop.core.validation import expiry_instant
 from desktop.core.values import NewKey
 from desktop.ui import launcher, theme
 from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_KEY, COL_STATUS
@@ -113,9 +114,10 @@ def test_column_widths_do_not_jump_with_inactive_or_expired_rows(  # type: ignor
     qtbot, make_window, store: KeyStore, settings
 ) -> None:
     now = datetime.now(UTC)
+    # Expired on a date (what Generate and `create --expires` set): `Expired 2026-12-06`, the usual form.
+    yesterday = expiry_instant((now - timedelta(days=2)).astimezone().date())
     older = [
-        NewKey(f"older {i}", now - timedelta(days=60 - i), expires_at=now - timedelta(days=1), active=i % 2 == 0)
-        for i in range(10)
+        NewKey(f"older {i}", now - timedelta(days=60 - i), expires_at=yesterday, active=i % 2 == 0) for i in range(10)
     ]
     newer = [NewKey(f"newer {i}", now - timedelta(days=20 - i)) for i in range(10)]
     store.insert_many(older + newer)
@@ -360,7 +362,7 @@ def test_open_recent_remembers_databases_and_reopens_them(  # type: ignore[no-un
         others.append(path)
     window = make_window()
     for path in others:
-        window.open_database(str(path))
+        window.databases.open_database(str(path))
     window.close()
     again = make_window()  # a new window, the same settings: remembered across runs
     menu = again.findChild(QMenu, "openRecentMenu")

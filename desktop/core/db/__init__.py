@@ -11,6 +11,7 @@ migrate.py       the schema revision, brought to the head with Alembic when behi
 statements.py    the SQL, as SQLAlchemy Core statements on the typed model
 postgresql.py    PostgresDatabase: psycopg 3, keepalives, the schema lock, change notifications
 pg_listen.py     PgChangeListener: LISTEN on a connection of its own, for the window
+pg_errors.py     psycopg's errors as DomainErrors, libpq's messages cut to one line (for both of the above)
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple
 
 from desktop.core.db.paths import Identity
 from desktop.core.errors import DomainError
-from desktop.core.values import Cursor, FileChange, Page, Taken
+from desktop.core.values import ChangeListener, Cursor, FileChange, Page, Taken
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -54,24 +54,6 @@ ROLL_UP_DELETE = "DELETE FROM key_usage WHERE hour >= ? AND hour < ? AND id <= ?
 
 #: The channel on which PostgreSQL's trigger announces a committed change to the keys (constant payload).
 CHANGES_CHANNEL = "apikeys_changes"
-
-
-class ChangeListener(Protocol):
-    """A connection of its own that hears of changes committed by anyone (PostgreSQL's LISTEN).
-
-    The window watches `fileno()` for readability (QSocketNotifier) and then calls `drain()`.
-    """
-
-    def fileno(self) -> int:
-        """The socket to watch; readable when a notification arrived or the connection broke."""
-
-    def drain(self) -> bool:
-        """Consume what arrived without blocking: True when a change was announced.
-
-        Raises ServerUnreachable when the connection is lost (changes meanwhile are not heard: reload in full).
-        """
-
-    def close(self) -> None: ...
 
 
 class Database(abc.ABC):

@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import time
 import weakref
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 #: Connections kept idle; more may be open at once, the rest are closed when given back.
 POOL_SIZE = 8
@@ -26,7 +27,7 @@ C = TypeVar("C")
 
 #: Every pool of this process: a forked child starts each one afresh (the parent's connections are the
 #: parent's), so that taking a connection need not ask for the process id (a system call) every time.
-_POOLS: weakref.WeakSet[IdleConnections[object]] = weakref.WeakSet()
+_POOLS: weakref.WeakSet[IdleConnections[Any]] = weakref.WeakSet()  # pools of any kind of connection
 
 
 def _after_fork_in_child() -> None:
@@ -43,7 +44,7 @@ class IdleConnections(Generic[C]):
         self._close = close
         self._size = size
         self._idle: queue.SimpleQueue[C] = queue.SimpleQueue()
-        _POOLS.add(self)  # type: ignore[arg-type]
+        _POOLS.add(self)
 
     def take(self) -> C | None:
         """An idle connection, or None: the caller connects."""
@@ -85,66 +86,74 @@ class Busy(Exception):
 class BoundedConnections(IdleConnections[C]):
     """At most `size` connections open, idle or in use; beyond it a caller queues, at most `wait_s`.
 
-    The queue holds `size` slots: an idle connection, or None for a slot with no connection yet. A caller
-    takes a slot (a connection, or None: it connects), and gives the slot back with its connection (or None
-    when it closed it), so no more than `size` are ever open. One C-level queue operation each way.
+    An idle connection is always handed out before a new one is opened: one thread checking keys one after
+    another keeps one connection (one server process, its plans warm), however large `size`. Opening one takes
+    a token (`size` of them); a caller given None connects, and gives back None (its token) when it closed the
+    connection or never made one. One C-level queue operation each way on the usual path; a caller that finds
+    every connection in use looks again every few milliseconds until one is given back or its wait is over.
     """
+
+    #: How often a queued caller looks for an idle connection or a token.
+    _POLL_S = 0.005
 
     def __init__(self, close: Callable[[C], object], size: int, wait_s: float) -> None:
         super().__init__(close, size)
         self.wait_s = wait_s
-        self._slots: queue.SimpleQueue[C | None] = self._fresh_slots()
+        self._tokens: queue.SimpleQueue[None] = self._fresh_tokens()
 
-    def _fresh_slots(self) -> queue.SimpleQueue[C | None]:
-        slots: queue.SimpleQueue[C | None] = queue.SimpleQueue()
+    def _fresh_tokens(self) -> queue.SimpleQueue[None]:
+        tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
         for _ in range(self._size):
-            slots.put(None)
-        return slots
+            tokens.put(None)
+        return tokens
 
     @property
     def size(self) -> int:
         return self._size
 
     def _forked(self) -> None:
-        self._slots = self._fresh_slots()
+        super()._forked()
+        self._tokens = self._fresh_tokens()
 
     def acquire(self) -> C | None:
-        """A slot: an idle connection, or None (connect one). Raises Busy when none came free within `wait_s`."""
-        try:
-            return self._slots.get(timeout=self.wait_s)
-        except queue.Empty:
-            raise Busy from None
+        """An idle connection, else None (connect one: a token is taken). Raises Busy when neither came within
+        `wait_s`."""
+        idle, tokens = self._idle, self._tokens
+        with contextlib.suppress(queue.Empty):
+            return idle.get_nowait()
+        with contextlib.suppress(queue.Empty):
+            return tokens.get_nowait()
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            with contextlib.suppress(queue.Empty):
+                return idle.get(timeout=self._POLL_S)
+            with contextlib.suppress(queue.Empty):
+                return tokens.get_nowait()
+            if time.monotonic() >= deadline:
+                raise Busy
 
     def release(self, conn: C | None) -> None:
-        """Give back a slot, with the connection it holds (None: it has none, or it was closed)."""
-        self._slots.put(conn)
+        """Give back what acquire() gave: the connection, or None when there is none (closed, or never made)."""
+        if conn is None:
+            self._tokens.put(None)
+        else:
+            self._idle.put(conn)
 
     def take(self) -> C | None:
-        raise TypeError("a bounded pool hands out slots: acquire() and release()")
+        raise TypeError("a bounded pool hands out connections or tokens: acquire() and release()")
 
     def give(self, conn: C, *, reusable: bool = True) -> None:
-        raise TypeError("a bounded pool hands out slots: acquire() and release()")
-
-    def qsize(self) -> int:
-        """Idle connections (approximate under concurrency)."""
-        held = []
-        with contextlib.suppress(queue.Empty):
-            while True:
-                held.append(self._slots.get_nowait())
-        for item in held:
-            self._slots.put(item)
-        return sum(item is not None for item in held)
+        raise TypeError("a bounded pool hands out connections or tokens: acquire() and release()")
 
     def close_all(self) -> None:
-        """Close every idle connection; their slots stay, empty. Slots in use are given back by their holders."""
-        drained: list[C | None] = []
-        with contextlib.suppress(queue.Empty):
-            while True:
-                drained.append(self._slots.get_nowait())
-        for conn in drained:
-            if conn is not None:
-                self.discard(conn)
-            self._slots.put(None)
+        """Close every idle connection, giving back its token. Connections in use are given back by their holders."""
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            self.discard(conn)
+            self._tokens.put(None)
 
 
 #: PostgreSQL: the connections a process opens for reads and checks at most (APIKEYS_MAX_CONNECTIONS), and

@@ -7,15 +7,15 @@ The window watches the socket (QSocketNotifier) and drains with `notifies(timeou
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from desktop.core.db.base import CHANGES_CHANNEL
+from desktop.core.db.pg_errors import cause
 from desktop.core.errors import ServerUnreachable
 
 if TYPE_CHECKING:
     import psycopg
-
-    from desktop.core.db.postgresql import PostgresDatabase
 
 #: libpq's connect_timeout for the listener (its minimum is 2) unless the URL sets one: an attempt that hangs on
 #: a silent network holds up whoever waits for it (closing the window) this long at most; retries follow anyway.
@@ -28,18 +28,19 @@ class PgChangeListener:
         self._location = location
 
     @classmethod
-    def connect(cls, db: PostgresDatabase) -> PgChangeListener:
-        """Connect (blocking: off the GUI thread) and LISTEN; ServerUnreachable when that fails."""
+    def connect(cls, open_connection: Callable[[], psycopg.Connection[object]], location: str) -> PgChangeListener:
+        """Open an autocommit connection (blocking: off the GUI thread) and LISTEN on it; ServerUnreachable naming
+        `location` when that fails. The database passes in how it connects, with LISTEN_CONNECT_TIMEOUT."""
         conn = None
         try:
-            conn = db.connect_raw(connect_timeout=LISTEN_CONNECT_TIMEOUT)
+            conn = open_connection()
             conn.execute(f"LISTEN {CHANGES_CHANNEL}")
         except Exception as err:
             if conn is not None:
                 with contextlib.suppress(Exception):
                     conn.close()
-            raise ServerUnreachable(unreachable(db.location, err)) from None
-        return cls(conn, db.location)
+            raise ServerUnreachable(unreachable(location, err)) from None
+        return cls(conn, location)
 
     def fileno(self) -> int:
         return self._conn.fileno()
@@ -67,7 +68,5 @@ class PgChangeListener:
 
 def unreachable(location: str, err: BaseException | str) -> str:
     """One line naming the server and the cause alone (libpq adds hint lines meant for psql's users)."""
-    from desktop.core.db.postgresql import cause
-
     reason = cause(err) if isinstance(err, BaseException) else err
     return f"Cannot reach the database server {location}: {reason}."

@@ -35,6 +35,11 @@ PRESETS = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("1 year", 0))
 DEFAULT_EXPIRY_DAYS = 30
 
 
+def _qdate(day: date) -> QDate:
+    """A Python date as Qt's (PySide6 converts one itself, but its stubs only know year, month, day)."""
+    return QDate(day.year, day.month, day.day)
+
+
 def preset_date(today: date, days: int) -> date:
     if days:
         return today + timedelta(days=days)
@@ -146,11 +151,11 @@ class GenerateKeyDialog(QDialog):
         self.expiry_edit.setObjectName("expiryEdit")
         self.expiry_edit.setAccessibleName("Expiry date")
         self.expiry_edit.setCalendarPopup(True)
-        self.expiry_edit.setCalendarWidget(ExpiryCalendar(QDate(self._today), self.expiry_edit))
+        self.expiry_edit.setCalendarWidget(ExpiryCalendar(_qdate(self._today), self.expiry_edit))
         self.expiry_edit.setDisplayFormat("yyyy-MM-dd")
         # Any date can be typed (a past one is named and refused inline, not swallowed keystroke by keystroke).
-        self.expiry_edit.setDateRange(QDate(1, 1, 1), QDate(MAX_EXPIRY))
-        self.expiry_edit.setDate(QDate(preset_date(self._today, DEFAULT_EXPIRY_DAYS)))
+        self.expiry_edit.setDateRange(QDate(1, 1, 1), _qdate(MAX_EXPIRY))
+        self.expiry_edit.setDate(_qdate(preset_date(self._today, DEFAULT_EXPIRY_DAYS)))
         self.expiry_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         # Rows as widgets: PySide does not take ownership of a layout given to QFormLayout.addRow,
         # so a bare layout would be freed by Python while Qt still holds it.
@@ -247,8 +252,8 @@ class GenerateKeyDialog(QDialog):
     def expires_on(self) -> date | None:
         if not self.expiry_enabled.isChecked():
             return None
-        value: date = self.expiry_edit.date().toPython()  # type: ignore[assignment]
-        return value
+        chosen = self.expiry_edit.date()  # toPython() is typed `object`: the parts say what it is
+        return date(chosen.year(), chosen.month(), chosen.day())
 
     # -- what the owner tells it --
 
@@ -335,7 +340,7 @@ class GenerateKeyDialog(QDialog):
 
     def _apply_preset(self, days: int) -> None:
         self.expiry_enabled.setChecked(True)
-        self.expiry_edit.setDate(QDate(preset_date(self._today, days)))
+        self.expiry_edit.setDate(_qdate(preset_date(self._today, days)))
 
     def _on_description_edit_text_edited(self, _text: str) -> None:
         self._touched = True

@@ -1,7 +1,7 @@
 """The keys table's column widths: each fixed column as wide as its texts in the current font, Description the rest.
 
 Widths come from the font and the style, not from a fixed pixel count: a larger font makes every column wider. The
-usual texts of a column (a date or an instant, Never, Expired with its icon, Inactive…) set its width whatever the
+usual texts of a column (a date, Never, Expired with its icon, Inactive…) set its width whatever the
 page, so paging from Active rows to Inactive or Expired ones moves no column. A rarer, longer text (a rolled key's
 "Retiring …") widens its column while its page is shown, instead of every page keeping room for it. Description
 gets what is left, down to a minimum below which the table scrolls sideways rather than squeezing it.
@@ -35,15 +35,9 @@ if TYPE_CHECKING:
 USUAL_TEXTS: dict[int, tuple[tuple[str, bool], ...]] = {
     COL_KEY: (("ak_MMMM…MMMM", False),),
     COL_CREATED: (("9999-12-30", False),),
-    # A date (its last valid day) or an instant (`Until 14:30 tomorrow`, `Expired 2026-12-14 14:30`): keys
-    # created with --expires-in or a roll's grace end at an instant, and sit on the same pages as dated ones.
-    COL_EXPIRES: (
-        ("Expired 9999-12-30 23:59", True),
-        ("Until 9999-12-30 23:59", False),
-        ("Expired 23:59 yesterday", True),
-        ("Until 23:59 tomorrow", False),
-        ("Never", False),
-    ),
+    # A date (its last valid day): what Generate and `create --expires` set. An instant (a roll's grace, a key
+    # made through the API) reads longer, `Until 14:30 tomorrow`, and widens the column on its page only.
+    COL_EXPIRES: (("Expired 9999-12-30", True), ("9999-12-30", False), ("Never", False)),
     COL_LAST_USED: (("11 months ago", False), ("23 hours ago", False), ("59 minutes ago", False)),
     COL_STATUS: (("Inactive", False), ("Active", False)),
 }

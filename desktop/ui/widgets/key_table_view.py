@@ -52,6 +52,8 @@ class _KeepCellsDelegate(TextCellDelegate):
     Building 25 rows of styled buttons anew on every page turn cost most of a frame.
     """
 
+    _view: KeyTableView
+
     def __init__(self, view: KeyTableView, model: KeyTableModel) -> None:
         super().__init__(view, model)
         self._view = view
@@ -64,7 +66,7 @@ class _KeepCellsDelegate(TextCellDelegate):
 
     def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
         if isinstance(editor, ActionCell):
-            self._view._park(editor)
+            self._view.park(editor)
         else:
             super().destroyEditor(editor, index)
 
@@ -248,7 +250,8 @@ class KeyTableView(QTableView):
         if index.isValid() and index.column() == COL_DESCRIPTION:
             self.renameRequested.emit(self._model.record(index.row()).id)
 
-    def _park(self, cell: ActionCell) -> None:
+    def park(self, cell: ActionCell) -> None:
+        """Keep a row widget the model reset let go of, hidden, for the next page."""
         cell.hide()
         self._parked.append(cell)
 

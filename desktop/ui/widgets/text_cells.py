@@ -13,7 +13,7 @@ elided on the right, vertically centred, in the text colour of the cell's state.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QStaticText, QTextLayout, QTextOption
@@ -86,7 +86,8 @@ class TextCellDelegate(QStyledItemDelegate):
         if not text and icon is None:
             return
         font: QFont = cell.get(_FONT) or self._font
-        x, y, width, height = rect.getRect()
+        # One call for four numbers; PySide6's stubs type the tuple getRect() returns as `object`.
+        x, y, width, height = cast(tuple[int, int, int, int], rect.getRect())
         shape = (column, width, height, icon is not None)
         geometry = self._geometry.get(shape)
         if geometry is None:

@@ -34,7 +34,7 @@ branch_labels = None
 depends_on = None
 
 #: Every column of api_keys whose change is announced to the windows: all but last_used_at (a use).
-#: tests/test_team_security.py checks this against the model, so a new column cannot be forgotten.
+#: tests/team_mode/test_team_security.py checks this against the model, so a new column cannot be forgotten.
 ANNOUNCED_COLUMNS = ("id", "digest", "hint", "description", "created_at", "expires_at", "active", "scopes")
 #: 0002's list, for the downgrade.
 ANNOUNCED_BEFORE = ("active", "description", "expires_at")

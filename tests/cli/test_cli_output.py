@@ -228,7 +228,7 @@ def test_the_table_aligns_wide_characters(db_path: Path) -> None:
 
 
 def test_a_wide_description_after_the_first_rows_is_cut_to_its_column(db_path: Path) -> None:
-    from desktop.cli import TABLE_FIRST_ROWS
+    from desktop.cli_output import TABLE_FIRST_ROWS
 
     with KeyStore.open(str(db_path), create=True) as store:
         seed(store, TABLE_FIRST_ROWS + 2)  # "key 000"… newest first: the oldest is printed last

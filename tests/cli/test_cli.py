@@ -37,7 +37,7 @@ def create(db: Path | str, description: str = "test key", *extra: str) -> str:
     return lines[0]
 
 
-def listed(db: Path | str) -> list[dict[str, object]]:
+def listed(db: Path | str) -> list[dict[str, Any]]:
     result = run_cli("--database", str(db), "list", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -250,7 +250,7 @@ def _locked(database: str) -> Iterator[None]:
         from sqlalchemy.engine import make_url
 
         url = make_url(database)
-        holder = psycopg.connect(host=url.query["host"], user=url.username, dbname=url.database)
+        holder = psycopg.connect(host=str(url.query["host"]), user=url.username, dbname=url.database)
         holder.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")  # what SQLite's write lock is: writers wait
     try:
         yield

@@ -58,7 +58,12 @@ def test_a_window_closed_while_the_database_opens_ends_the_run(qtbot, tmp_path: 
     stuck: list[bool] = []
     rescue = QTimer()
     rescue.setSingleShot(True)
-    rescue.timeout.connect(lambda: (stuck.append(True), QApplication.quit()))
+
+    def give_up() -> None:
+        stuck.append(True)
+        QApplication.quit()
+
+    rescue.timeout.connect(give_up)
     rescue.start(5000)
     try:
         assert launcher.run(str(path)) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +16,8 @@ from tests.helpers import run_cli
     ['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1)"],
 )
 def test_a_formula_like_description_gets_a_leading_quote_in_csv_and_stays_as_it_is_in_json(
-    db_path, description: str
-) -> None:  # type: ignore[no-untyped-def]
+    db_path: Path, description: str
+) -> None:
     database = str(db_path)
     assert run_cli("--database", database, "create", f"--description={description}").returncode == 0
     assert run_cli("--database", database, "create", "--description", "plain = fine").returncode == 0

@@ -16,9 +16,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from desktop.cli import SEED_BATCH, SEED_MAX
+from desktop.cli import SEED_MAX
+from desktop.cli_commands import SEED_BATCH
 from desktop.core.clock import Clock
 from desktop.core.store import KeyStore
+from desktop.core.values import Event
 from tests.backends import execute, is_server
 from tests.helpers import ONE_LINE_ERROR, REPO, Secret, run_cli
 from tests.pg import PgCluster
@@ -198,7 +200,7 @@ def test_events_page_by_keyset_newest_first_with_ties_in_writing_order(database:
         frozen.moment += timedelta(seconds=1)
         store.set_active_many([m.record.id for m in made], False)
         store.delete(made[0].record.id)
-        seen = []
+        seen: list[Event] = []
         page = store.events(3)
         while True:
             seen.extend(page.items)

@@ -185,7 +185,7 @@ def test_verifier_cannot_read_or_change_keys_with_sql(team: Team, statement: str
     created(team.cli(team.owner, "create", "--description", "secret plans"))
     assert grant(team, team.verifier, "verifier").returncode == 0
     with team.connect(team.verifier) as conn, pytest.raises(pg.InsufficientPrivilege):
-        conn.execute(statement)  # type: ignore[arg-type]  # the test's own literal SQL
+        conn.execute(statement)
 
 
 # -- the manager -------------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_manager_cannot_change_the_schema(team: Team, statement: str) -> None:
     team.cli(team.owner, "list")
     assert grant(team, team.manager, "manager").returncode == 0
     with team.connect(team.manager) as conn, pytest.raises(pg.InsufficientPrivilege):
-        conn.execute(statement)  # type: ignore[arg-type]  # the test's own literal SQL
+        conn.execute(statement)
 
 
 # -- who may grant, and to whom ----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from typing import Any
 
 from tests.helpers import CliResult, run_cli
 from tests.pg import PgCluster
+from tests.serve.test_serve import start
 from tests.team import make_team
-from tests.test_serve import start
 
 
 def cli(database: str, *args: str, stdin: str | None = None) -> CliResult:

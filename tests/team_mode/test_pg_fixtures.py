@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import glob
+import shutil
+
 import pytest
 
 from tests import pg
 
 
 def test_no_postgresql_is_one_line_naming_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pg.shutil, "which", lambda name: None)
-    monkeypatch.setattr(pg.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # the modules tests.pg looks with
+    monkeypatch.setattr(glob, "glob", lambda pattern: [])
     with pytest.raises(pg.PgUnavailable) as raised:
         pg.start_cluster()
     message = str(raised.value)

@@ -218,14 +218,14 @@ def _list_limit(text: str | None) -> int | None:
     return int(text)
 
 
-def _limit_fields(store: KeyStore, args: argparse.Namespace) -> Callable[[KeyRecord], dict[str, Any]] | None:
-    """For `--json`: each key's limits (rate, credits, refill), read once before the keys stream."""
-    if not args.json:
+def _limit_fields(store: KeyStore, args: argparse.Namespace) -> Callable[[KeyRecord | None], dict[str, Any]] | None:
+    """For `--json` and `--csv`: each key's limits (rate, credits, refill), read once before the keys stream."""
+    if not (args.json or getattr(args, "csv", False)):
         return None
     from desktop.cli_limits import limit_fields
 
     limits = store.all_limits()  # the limited keys only: a few
-    return lambda r: limit_fields(limits.get(r.id))
+    return lambda r: limit_fields(None if r is None else limits.get(r.id))
 
 
 def _list(

@@ -80,16 +80,21 @@ def list_records(
     args: argparse.Namespace,
     out: TextIO,
     now: datetime,
-    extra: Callable[[KeyRecord], dict[str, Any]] | None = None,
+    extra: Callable[[KeyRecord | None], dict[str, Any]] | None = None,
 ) -> None:
-    """`--json` (each key's fields, and `extra`'s) or `--csv` (with a byte order mark for `--bom`)."""
-    from desktop.core.export import write_csv, write_json
+    """`--json` or `--csv` (with a byte order mark for `--bom`): each key's fields, then `extra`'s (whose names
+    `extra(None)` gives, for the header of an empty CSV)."""
+    from desktop.core.export import FIELDS, write_csv, write_json
+
+    more: Callable[[KeyRecord | None], dict[str, Any]] = extra or (lambda _r: {})
+
+    def fields(record: KeyRecord) -> dict[str, Any]:
+        return {**record_json(record, now), **more(record)}
 
     if args.json:
-        more = extra or (lambda _r: {})
-        write_json(records, out, lambda r: {**record_json(r, now), **more(r)})
+        write_json(records, out, fields)
         return
     bom = getattr(args, "bom", False)
     if bom and hasattr(out, "reconfigure"):
         out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
-    write_csv(records, out, lambda r: record_json(r, now), bom=bom)
+    write_csv(records, out, fields, bom=bom, header=(*FIELDS, *more(None)))

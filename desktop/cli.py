@@ -12,16 +12,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from desktop import APP_ID, __version__
-from desktop.cli_output import list_records, print_table, print_verdict
+from desktop.cli_limits import add_limit_command, add_limit_options, limit_input, limits_command, print_verdict
+from desktop.cli_output import list_records, print_table
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
 from desktop.core.presentation import describe_key, shorten, shown
 from desktop.core.target import ENV_VAR, check_choice
 from desktop.core.validation import parse_expiry, parse_key_id, validate_description, validate_expiry
-from desktop.core.values import Verdict, VerifyResult
+from desktop.core.values import KeyRecord, Verdict, VerifyResult
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     # Imported by the commands that open a database: the window's start-up pays for every module imported here.
     from desktop.core.query import Query
     from desktop.core.store import KeyStore
@@ -79,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="a scope the key grants (repeatable; e.g. billing:read)",
     )
+    add_limit_options(create)
     listing = command("list", "list keys, newest first (or as --search, --status and --sort say)")
     listing.add_argument(
         "--search",
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument(
         "--wait", metavar="SECONDS", default=None, help="how long the notification can be clicked (default 3600)"
     )
-    verify = command("verify", "check a key; prints valid, malformed, unknown, inactive, expired or forbidden")
+    verify = command("verify", "check a key; prints valid or why not (e.g. expired, forbidden, rate_limited)")
     verify.add_argument(
         "--scope", action="append", default=[], metavar="S", help="a scope the key must have (repeatable; all required)"
     )
@@ -141,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scopes = key_command("scopes", "set a key's scopes (the whole list; none clears it)")
     scopes.add_argument("scopes", metavar="S", nargs="*", help="a scope, e.g. billing:read")
+    add_limit_command(command)
     log_cmd = command("log", "the audit log: who changed which key when, newest first")
     log_cmd.add_argument("--key", metavar="ID", help="only this key's events (also once it was deleted)")
     log_cmd.add_argument("--limit", metavar="N", default="100", help="at most N events (default 100)")
@@ -213,12 +218,22 @@ def _list_limit(text: str | None) -> int | None:
     return int(text)
 
 
+def _limit_fields(store: KeyStore, args: argparse.Namespace) -> Callable[[KeyRecord | None], dict[str, Any]] | None:
+    """For `--json` and `--csv`: each key's limits (rate, credits, refill), read once before the keys stream."""
+    if not (args.json or getattr(args, "csv", False)):
+        return None
+    from desktop.cli_limits import limit_fields
+
+    limits = store.all_limits()  # the limited keys only: a few
+    return lambda r: limit_fields(None if r is None else limits.get(r.id))
+
+
 def _list(
     store: KeyStore, query: Query, limit: int | None, args: argparse.Namespace, out: TextIO, now: datetime
 ) -> None:
     records = store.find(query, limit=limit)
     if args.json or args.csv:
-        list_records(records, args, out, now)
+        list_records(records, args, out, now, _limit_fields(store, args))
         return
     empty = None if query.is_plain else "No keys match.\n"
     print_table(records, out, now, empty)
@@ -229,7 +244,7 @@ def _expiring(store: KeyStore, query: Query, args: argparse.Namespace, out: Text
     args.csv = False
     records = list(store.find(query))
     if args.json:
-        list_records(records, args, out, now)
+        list_records(records, args, out, now, _limit_fields(store, args))
     else:
         days = query.expiring_within.days
         print_table(records, out, now, f"No active key expires within {days} day{'s' if days != 1 else ''}.\n")
@@ -299,6 +314,9 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         expires_on = parse_expiry(args.expires) if args.expires else None
         validate_expiry(expires_on, clock.today())
         scopes = validate_scopes(args.scope)
+        limits = limit_input(args)
+    elif command in ("limit", "usage"):
+        run_later = limits_command(args)  # validated before anything is opened
     elif command in ("activate", "deactivate", "delete"):
         key_id = parse_key_id(args.id)
     elif command in ("rename", "roll", "scopes", "log"):
@@ -340,13 +358,15 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
     seeding = command == "seed" and not args.remove
     with _open(args, clock, create=command == "create" or seeding) as store:
         if command == "create":
-            out.write(store.create(description, expires_on, scopes=scopes).key + "\n")
+            out.write(store.create(description, expires_on, scopes=scopes, **limits).key + "\n")
+        elif command in ("limit", "usage"):
+            run_later(store, out)
         elif command == "list":
             _list(store, query, limit, args, out, clock.now())
         elif command == "expiring":
             return _expiring(store, query, args, out, clock.now())
         elif command == "verify":
-            result = store.check(key, required) if required or args.json else VerifyResult(store.verify(key))
+            result = store.check(key, required)
             print_verdict(result, args.json, out)
             return 0 if result.verdict is Verdict.VALID else 1
         elif command in ("rename", "roll", "scopes", "log"):

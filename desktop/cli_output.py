@@ -1,4 +1,4 @@
-"""What the command line prints about keys: the streaming table, JSON and CSV rows, a verdict.
+"""What the command line prints about keys: the streaming table, JSON and CSV rows (a verdict: cli_limits.py).
 
 Every text another program may have written (a description, scopes) is shown inert (core/presentation.shown).
 """
@@ -6,13 +6,13 @@ Every text another program may have written (a description, scopes) is shown ine
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
 from desktop import APP_ID
 from desktop.core.presentation import expiry_cell, shorten, shown
-from desktop.core.values import KeyRecord, VerifyResult
+from desktop.core.values import KeyRecord
 
 
 def record_json(record: KeyRecord, now: datetime) -> dict[str, Any]:
@@ -75,23 +75,26 @@ def print_table(records: Iterable[KeyRecord], out: TextIO, now: datetime, empty:
         out.write(empty or f"No keys yet. Create one with: {APP_ID} create --description TEXT\n")
 
 
-def print_verdict(result: VerifyResult, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        import json
+def list_records(
+    records: Iterable[KeyRecord],
+    args: argparse.Namespace,
+    out: TextIO,
+    now: datetime,
+    extra: Callable[[KeyRecord | None], dict[str, Any]] | None = None,
+) -> None:
+    """`--json` or `--csv` (with a byte order mark for `--bom`): each key's fields, then `extra`'s (whose names
+    `extra(None)` gives, for the header of an empty CSV)."""
+    from desktop.core.export import FIELDS, write_csv, write_json
 
-        json.dump({"verdict": result.verdict.value, "id": result.key_id, "scopes": list(result.scopes)}, out)
-        out.write("\n")
-    else:
-        out.write(f"{result.verdict}\n")
+    more: Callable[[KeyRecord | None], dict[str, Any]] = extra or (lambda _r: {})
 
-
-def list_records(records: Iterable[KeyRecord], args: argparse.Namespace, out: TextIO, now: datetime) -> None:
-    from desktop.core.export import write_csv, write_json
+    def fields(record: KeyRecord) -> dict[str, Any]:
+        return {**record_json(record, now), **more(record)}
 
     if args.json:
-        write_json(records, out, lambda r: record_json(r, now))
+        write_json(records, out, fields)
         return
     bom = getattr(args, "bom", False)
     if bom and hasattr(out, "reconfigure"):
         out.reconfigure(encoding="utf-8")  # the mark says UTF-8: so must every byte after it
-    write_csv(records, out, lambda r: record_json(r, now), bom=bom)
+    write_csv(records, out, fields, bom=bom, header=(*FIELDS, *more(None)))

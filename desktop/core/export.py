@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -75,21 +75,24 @@ def _cell(value: Any) -> str:
 BOM = "\ufeff"
 
 
-def write_csv(records: Iterable[KeyRecord], out: TextIO, fields: Fields, *, bom: bool = False) -> int:
+def write_csv(
+    records: Iterable[KeyRecord], out: TextIO, fields: Fields, *, bom: bool = False, header: Sequence[str] = FIELDS
+) -> int:
     """A header row, then one row per key (RFC 4180 quoting): true/false, empty for null, lists space-joined.
-    With `bom`, the text starts with a byte order mark (`out` must encode it as UTF-8): the form spreadsheets read."""
+    With `bom`, the text starts with a byte order mark (`out` must encode it as UTF-8): the form spreadsheets read.
+    The header is the first row's fields; `header` when there is no key."""
     if bom:
         out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
-    header: list[str] | None = None
+    names: list[str] | None = None
     written = 0
     for record in records:
         row = fields(record)
-        if header is None:
-            header = list(row)
-            writer.writerow(header)
-        writer.writerow([_cell(row[name]) for name in header])
+        if names is None:
+            names = list(row)
+            writer.writerow(names)
+        writer.writerow([_cell(row[name]) for name in names])
         written += 1
-    if header is None:
-        writer.writerow(FIELDS)
+    if names is None:
+        writer.writerow(header)
     return written

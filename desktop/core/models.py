@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, LargeBinary, String, Text, true
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, false, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -44,6 +44,9 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: Space-separated, sorted scopes ('' for none): read with the key in verify's one lookup.
     scopes: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    #: Whether the key has a rate limit or credits (a `key_limits` row): read in verify's one lookup, so a key
+    #: without limits costs no second query.
+    limited: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
     __table_args__ = (
         Index("ix_api_keys_digest", "digest", unique=True),
@@ -75,5 +78,53 @@ class KeyEvent(Base):
         Index("ix_key_events_at_id", "at", "id"),
         Index("ix_key_events_key_id_at_id", "key_id", "at", "id"),
         Index("ix_key_events_action_at_id", "action", "at", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class KeyLimits(Base):
+    """A limited key's rate and credits, and their state (migration 0010)."""
+
+    __tablename__ = "key_limits"
+
+    key_id: Mapped[int] = mapped_column(Integer, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
+    rate_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rate_period_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The slot of the rate log (`key_rate_hits`) the next valid verify writes.
+    rate_next: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    credits_remaining: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    refill_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: day, week or month (UTC; weeks start on Monday).
+    refill_period: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: The start of the period last refilled.
+    refilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class KeyRateHit(Base):
+    """The rate log: a ring of `rate_limit` slots per key, each the time of one of its latest valid verifies."""
+
+    __tablename__ = "key_rate_hits"
+
+    key_id: Mapped[int] = mapped_column(Integer, ForeignKey("key_limits.key_id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (Index("ix_key_rate_hits_key_id_at", "key_id", "at"),)
+
+
+class KeyUsage(Base):
+    """Verifies counted per key, hour and verdict; append-only (readers sum, `usage` rolls up now and then)."""
+
+    __tablename__ = "key_usage"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    key_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    verdict: Mapped[str] = mapped_column(String(16), nullable=False)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (
+        Index("ix_key_usage_hour_key_id", "hour", "key_id"),
+        Index("ix_key_usage_key_id_hour", "key_id", "hour"),
         {"sqlite_autoincrement": True},
     )

@@ -124,6 +124,25 @@ def _value(value: object) -> str:
     return str(value)
 
 
+def _limits(value: object) -> str:
+    """A `limits-changed` side (the details' from or to) as `rate 100/1m, credits 50, refill 1000/month`."""
+    from desktop.core.values import Limits, Rate, Refill
+
+    if not isinstance(value, dict):
+        return "no limits"
+    rate, period, refill, every = (value.get(n) for n in ("rate_limit", "rate_period_s", "refill", "refill_period"))
+    credits = value.get("credits")
+    limits = Limits(
+        Rate(rate, period) if isinstance(rate, int) and isinstance(period, int) else None,
+        credits if isinstance(credits, int) else None,
+        Refill(refill, every) if isinstance(refill, int) and isinstance(every, str) else None,
+    )
+    parts = [f"{name} {part}" for name, part in (("rate", limits.rate), ("refill", limits.refill)) if part]
+    if limits.credits is not None:
+        parts.insert(len(parts) - (limits.refill is not None), f"credits {limits.credits:,}")
+    return ", ".join(parts) or "no limits"
+
+
 def _instant(value: object) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(value))
@@ -170,7 +189,8 @@ def details_text(event: Event, masked_keys: Mapping[int, str], now: datetime) ->
     details = dict(event.details)
     parts: list[str] = []
     if "from" in details and "to" in details:
-        parts.append(f"{_value(details.pop('from'))} → {_value(details.pop('to'))}")
+        side = _limits if event.action == Action.LIMITS_CHANGED else _value
+        parts.append(f"{side(details.pop('from'))} → {side(details.pop('to'))}")
     if event.action == Action.ROLLED and "expires_at" in details:
         parts.append(f"old key works {expiry(details.pop('expires_at')).removeprefix('valid ')}")
     for name in [n for n in texts if n in details]:

@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING
 
@@ -22,16 +22,19 @@ from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.db import Database, open_database
 from desktop.core.errors import (
     CHOOSE_ANOTHER,
-    DatabaseError,
-    DatabaseLocked,
     DatabaseMissing,
     DatabaseUnavailable,
     DomainError,
+    InvalidInput,
     KeyNotFound,
 )
 from desktop.core.store_async import AsyncVerifyMixin
 from desktop.core.store_lifecycle import LifecycleMixin
+from desktop.core.store_limits import LimitsMixin
 from desktop.core.store_queries import QueryMixin
+from desktop.core.store_usage import TOUCH_BACKOFF_S as TOUCH_BACKOFF_S
+from desktop.core.store_usage import TOUCH_INTERVAL as TOUCH_INTERVAL
+from desktop.core.store_usage import UsageMixin
 from desktop.core.validation import validate_description, validate_expiry
 from desktop.core.values import (
     Action,
@@ -40,6 +43,9 @@ from desktop.core.values import (
     FileChange,
     KeyRecord,
     Page,
+    Rate,
+    Refill,
+    Taken,
     Verdict,
 )
 
@@ -48,18 +54,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: last_used_at is written at most this often per key, so a busy service does not serialize on writes.
-TOUCH_INTERVAL = timedelta(minutes=1)
-#: After recording a use failed (another writer holds the lock, a read-only file), no attempt for this long:
-#: a service under a long-held write lock tries once per back-off, not once per request.
-TOUCH_BACKOFF_S = 5.0
 #: verify() looks whether the file at the path is still the one it opened at most this often.
 FILE_CHECK_INTERVAL_S = 1.0
 
 _presented_digest = keys.presented_digest
 
-_MALFORMED: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.MALFORMED, None, ())
-_UNKNOWN: tuple[Verdict, int | None, tuple[str, ...]] = (Verdict.UNKNOWN, None, ())
+#: _authenticate's answer: the verdict, the key's id, its scopes, and what its limits said (None: not asked).
+Answer = tuple[Verdict, int | None, tuple[str, ...], Taken | None]
+_MALFORMED: Answer = (Verdict.MALFORMED, None, (), None)
+_UNKNOWN: Answer = (Verdict.UNKNOWN, None, (), None)
 
 #: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
 Monotonic = Callable[[], float]
@@ -82,7 +85,7 @@ def _deleted(location: str) -> DatabaseMissing:
     )
 
 
-class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
+class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyMixin):
     """All operations on one database. Thread-safe: connections come from pools, and the state kept between
     calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
@@ -109,6 +112,7 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
         self._missing: DatabaseMissing | None = None
         self._touch_resume_at = -math.inf
         self._touch_warned = False
+        self._init_usage()
 
     @classmethod
     def open(
@@ -146,6 +150,7 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
 
     def close(self) -> None:
         self._close_async()
+        self._close_usage()  # the counts gathered, written before the connections go
         self._db.dispose()
 
     def __enter__(self) -> KeyStore:
@@ -240,8 +245,11 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
         *,
         today: date | None = None,
         scopes: Sequence[str] = (),
+        rate: Rate | None = None,
+        credits: int | None = None,
+        refill: Refill | None = None,
     ) -> CreatedKey:
-        """Generate and store a new key; returns only after COMMIT, so the key is durable."""
+        """Generate and store a new key (with its limits, if any); returns only after COMMIT, so it is durable."""
         from desktop.core.lifecycle import validate_scopes
 
         cleaned = validate_description(description)
@@ -250,6 +258,8 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
         created_at = self._clock.now()
         with self._writing() as conn:
             created = self._insert_key(conn, cleaned, created_at, expires_at, True, wanted, {})
+            if rate is not None or credits is not None or refill is not None:
+                self._write_limits(conn, created.record.id, created.record.masked, rate, credits, refill, new_key=True)
         log.info("created API key #%d", created.record.id)
         return created
 
@@ -371,19 +381,22 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
 
     # -- verification --
 
-    def verify(self, key: str) -> Verdict:
-        """Check a presented key; records last_used_at (at most once a minute) when valid.
+    def verify(self, key: str, *, cost: int = 1) -> Verdict:
+        """Check a presented key; records last_used_at (at most once a minute) when valid. A limited key's valid
+        verify takes one from its rate and `cost` from its credits (check() says what is left).
 
         Raises a DatabaseError when the database cannot answer, DatabaseMissing when its file is gone.
         """
-        return self._authenticate(key, None)[0]
+        return self._authenticate(key, None, cost)[0]
 
-    def _authenticate(self, key: str, required: tuple[str, ...] | None) -> tuple[Verdict, int | None, tuple[str, ...]]:
-        """verify() and check() in one: the verdict, the key's id (when it exists) and its scopes (when valid or
-        forbidden). `required` None: no scopes asked for, and none read (verify's lookup, without the column).
+    def _authenticate(self, key: str, required: tuple[str, ...] | None, cost: int = 1) -> Answer:
+        """verify() and check() in one: the verdict, the key's id (when it exists), its scopes (when valid or
+        forbidden) and what its limits said. `required` None: no scopes asked for, and none read.
 
-        A use is recorded only for a valid answer.
+        A use is recorded, and the limits taken from, only for a valid answer.
         """
+        if cost != 1 and (type(cost) is not int or cost < 0):
+            raise InvalidInput(f"The cost of a verify must be a whole number, 0 or more, not {cost!r}.")
         presented = _presented_digest(key)
         if presented is None:
             return _MALFORMED
@@ -404,46 +417,28 @@ class KeyStore(LifecycleMixin, QueryMixin, AsyncVerifyMixin):
                 have = tuple(stored_scopes.split())
         if found is None or not hmac.compare_digest(found[1], presented):
             return _UNKNOWN
-        key_id, _, active, expires_at, last_used_at = found
-        if not active:
-            return Verdict.INACTIVE, key_id, ()
+        key_id, _, active, expires_at, last_used_at, limited = found
         now = self._clock.now()
+        if not active:
+            self._count(key_id, Verdict.INACTIVE, now)
+            return Verdict.INACTIVE, key_id, (), None
         if expires_at is not None and now >= expires_at:
-            return Verdict.EXPIRED, key_id, ()
+            self._count(key_id, Verdict.EXPIRED, now)
+            return Verdict.EXPIRED, key_id, (), None
         if required and not set(required).issubset(have):
-            return Verdict.FORBIDDEN, key_id, have
+            self._count(key_id, Verdict.FORBIDDEN, now)
+            return Verdict.FORBIDDEN, key_id, have, None
+        taken = None
+        if limited:  # the only path with a write per verify: a key without limits pays nothing for them
+            if db.file_state() is not FileChange.UNCHANGED:
+                raise DatabaseUnavailable(f"The database {db.location} was replaced just now. Try again.")
+            taken = db.take(key_id, presented, cost, now)
+            if taken.verdict is not Verdict.VALID:
+                self._count(key_id, taken.verdict, now)
+                return taken.verdict, key_id, have, taken
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
             self._touch(key_id, now, presented)
-        return Verdict.VALID, key_id, have
-
-    def _touch(self, key_id: int, now: datetime, digest: bytes) -> None:
-        """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
-        attempted = self._monotonic()
-        if attempted < self._touch_resume_at:
-            return
-        stale = now - TOUCH_INTERVAL
-        db = self._db
-        if db.file_state() is not FileChange.UNCHANGED:
-            # Replaced meanwhile: the old file's -wal is still at the path, and a frame of the old file
-            # written to it would be read as the new file's. verify's next check reopens.
-            return
-        try:
-            db.touch(key_id, now, stale, digest)
-        except DatabaseLocked:
-            # Another writer holds the lock (perhaps for long): without the rest, every request of a busy
-            # service would try again. The next verify of this key after the rest records it.
-            self._touch_resume_at = attempted + TOUCH_BACKOFF_S
-            log.debug("skipped recording last use of API key #%d: another writer holds the lock", key_id)
-        except DatabaseError as err:
-            # Read-only and the like: the answer stands. Said once, or a read-only service's stderr would
-            # get a line per request (logging's last-resort handler prints warnings there).
-            self._touch_resume_at = attempted + TOUCH_BACKOFF_S
-            if self._touch_warned:
-                log.debug("could not record last use of API key #%d: %s", key_id, err.message)
-            else:
-                self._touch_warned = True
-                log.warning(
-                    "could not record last use of API key #%d: %s (further failures are logged at debug level)",
-                    key_id,
-                    err.message,
-                )
+        self._uses.append((key_id, Verdict.VALID, now))  # counted: one append, written in the background
+        if self._flusher is None:
+            self._start_flusher()
+        return Verdict.VALID, key_id, have, taken

@@ -28,6 +28,7 @@ from desktop.core.values import (
     KeyRecord,
     NewKey,
     RolledKey,
+    Taken,
     Verdict,
     VerifyResult,
 )
@@ -73,8 +74,8 @@ class LifecycleMixin:
         ) -> CreatedKey: ...
 
         def _authenticate(
-            self, key: str, required: tuple[str, ...] | None
-        ) -> tuple[Verdict, int | None, tuple[str, ...]]: ...
+            self, key: str, required: tuple[str, ...] | None, cost: int = 1
+        ) -> tuple[Verdict, int | None, tuple[str, ...], Taken | None]: ...
 
     # -- many new keys at once (seeding) --
 
@@ -338,11 +339,12 @@ class LifecycleMixin:
 
     # -- verification with scopes --
 
-    def check(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:
+    def check(self, key: str, scopes: Sequence[str] = (), *, cost: int = 1) -> VerifyResult:
         """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.
 
         As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
         required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
+        For a limited key, `remaining` credits and the `ratelimit` state after this verify.
         """
         asked = scopes if type(scopes) is tuple else tuple(scopes)
         try:
@@ -354,7 +356,9 @@ class LifecycleMixin:
             if len(_REQUIRED) >= 1024:
                 _REQUIRED.clear()
             _REQUIRED[asked] = required
-        verdict, key_id, have = self._authenticate(key, required)
+        verdict, key_id, have, taken = self._authenticate(key, required, cost)
         if key_id is None:
             return _NO_KEY[verdict]
-        return VerifyResult(verdict, key_id, have)
+        if taken is None:
+            return VerifyResult(verdict, key_id, have)
+        return VerifyResult(verdict, key_id, have, taken.remaining, taken.ratelimit)

@@ -22,6 +22,10 @@ class Verdict(enum.StrEnum):
     EXPIRED = "expired"
     #: Otherwise valid, but the key lacks a scope the caller requires (only `KeyStore.check` answers it).
     FORBIDDEN = "forbidden"
+    #: Otherwise valid, but the key's rate limit allows no more verifies in its window now.
+    RATE_LIMITED = "rate_limited"
+    #: Otherwise valid, but the key's credits do not cover the verify's cost (or are 0).
+    USAGE_EXCEEDED = "usage_exceeded"
 
 
 class Status(enum.StrEnum):
@@ -125,10 +129,100 @@ class VerifyResult:
     key_id: int | None = None
     #: The key's scopes, sorted; empty unless the verdict is valid or forbidden.
     scopes: tuple[str, ...] = ()
+    #: The credits left after this verify; None for a key without credits (or a verdict before the limits).
+    remaining: int | None = None
+    #: The rate limit's state after this verify; None for a key without a rate (or a verdict before the limits).
+    ratelimit: RateLimitState | None = None
 
     @property
     def ok(self) -> bool:
         return self.verdict is Verdict.VALID
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """For `rate_limited`: when the key may be verified again."""
+        return self.ratelimit.reset if self.verdict is Verdict.RATE_LIMITED and self.ratelimit else None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitState:
+    """A rate limit as one verify left it: `remaining` verifies allowed until `reset` (when the oldest counted
+    one leaves the window; for `rate_limited`, the time to try again)."""
+
+    limit: int
+    remaining: int
+    reset: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What a key's limits answered for one otherwise valid verify."""
+
+    verdict: Verdict
+    remaining: int | None = None
+    ratelimit: RateLimitState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCount:
+    """How many verifies of one key ended with one verdict in one hour (UTC, the hour's start)."""
+
+    key_id: int
+    hour: datetime
+    verdict: str
+    count: int
+
+
+#: Refill periods, as `apikeys limit --refill N/PERIOD` spells them.
+REFILL_PERIODS = ("day", "week", "month")
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `count` valid verifies in any window of `period_s` seconds."""
+
+    count: int
+    period_s: int
+
+    def __str__(self) -> str:
+        for unit, seconds in (("d", 86400), ("h", 3600), ("m", 60)):
+            if self.period_s % seconds == 0:
+                return f"{self.count}/{self.period_s // seconds}{unit}"
+        return f"{self.count}/{self.period_s}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Refill:
+    """The credits are set to `amount` at the start of each `period` (day, week or month, UTC)."""
+
+    amount: int
+    period: str
+
+    def __str__(self) -> str:
+        return f"{self.amount}/{self.period}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A key's limits: its rate, its credits now (a refill due applied), and their refill; None for none."""
+
+    rate: Rate | None = None
+    credits: int | None = None
+    refill: Refill | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.rate is not None or self.credits is not None or self.refill is not None
+
+    def details(self) -> dict[str, object]:
+        """As the audit log records it (`limits-changed`: from, to), the same on SQLite and PostgreSQL."""
+        return {
+            "rate_limit": None if self.rate is None else self.rate.count,
+            "rate_period_s": None if self.rate is None else self.rate.period_s,
+            "credits": self.credits,
+            "refill": None if self.refill is None else self.refill.amount,
+            "refill_period": None if self.refill is None else self.refill.period,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +261,8 @@ class Action(enum.StrEnum):
     #: On PostgreSQL, a change made outside the app that none of the above describes (e.g. an expiry or a digest
     #: set in psql): its details name the columns (and an expiry's old and new value), never a digest.
     CHANGED = "changed"
+    #: A key's rate limit or credits set or cleared (details: from, to); a verify taking from them is not an event.
+    LIMITS_CHANGED = "limits-changed"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from desktop.core import keys
@@ -92,6 +94,10 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any], *ext
 
 def _error(start_response: StartResponse, status: int, message: str, *extra: tuple[str, str]) -> list[bytes]:
     return _json(start_response, status, {"error": message}, *extra)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def parse_request(body: bytes) -> tuple[str, tuple[str, ...], int]:
@@ -193,8 +199,8 @@ class VerifyService:
             return _error(start_response, 400, "the Content-Length header is not a number")
         started = time.perf_counter()
         try:
-            key, scopes, _cost = parse_request(body)  # cost: counted against credits from the next issue on
-            result = self.store.check(key, scopes)
+            key, scopes, cost = parse_request(body)
+            result = self.store.check(key, scopes, cost=cost)
         except InvalidInput as err:
             return _error(start_response, 400, err.message)
         except DomainError as err:
@@ -204,6 +210,11 @@ class VerifyService:
         self.metrics.counted(verdict)
         if self._failing:
             self._answering_again()
+        state = result.ratelimit
+        extra: tuple[tuple[str, str], ...] = ()
+        if result.retry_at is not None:  # RFC 9110's Retry-After, in whole seconds
+            wait = (result.retry_at - datetime.now(UTC)).total_seconds()
+            extra = (("Retry-After", str(max(1, math.ceil(wait)))),)
         return _json(
             start_response,
             200,
@@ -212,9 +223,12 @@ class VerifyService:
                 "verdict": verdict,
                 "key_id": result.key_id,
                 "scopes": list(result.scopes),
-                "remaining": None,
-                "ratelimit": None,
+                "remaining": result.remaining,
+                "ratelimit": None
+                if state is None
+                else {"limit": state.limit, "remaining": state.remaining, "reset": _iso(state.reset)},
             },
+            *extra,
         )
 
     def _cannot_answer(self, err: DomainError) -> None:

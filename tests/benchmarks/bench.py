@@ -367,8 +367,20 @@ def verify_rows(database: Path, repeats: int) -> list[Row]:
 
     verify = core_bench.verify_row(database, repeats)
     locked = core_bench.locked_verify_row(database, repeats)
+    limited = core_bench.limited_verify_row(database, repeats)
     cold = service_bench.cold_verify_row(database, repeats)
     return [
+        Row(
+            "verify (limited)",
+            limited["ours_s"] * 1e6,
+            limited["floor_s"] * 1e6,
+            "µs",
+            limited["ratio"],
+            "≤ 4×",
+            limited["ratio"] <= 4,
+            "store.verify() of a key with a rate limit and credits (a write transaction per verify) vs"
+            " store.verify() of a key without limits",
+        ),
         Row(
             "verify",
             verify["ours_s"] * 1e6,

@@ -68,6 +68,24 @@ def verify_row(database: Path, repeats: int) -> dict[str, float]:
     return {"ours_s": ours, "floor_s": base, "ratio": ours / base}
 
 
+def limited_verify_row(database: Path, repeats: int, calls: int = 1000) -> dict[str, float]:
+    """verify() of a key with a rate limit and credits against verify() of one without (issue 24: ≤ 4×)."""
+    from desktop.core.values import Rate
+
+    with KeyStore.open(str(database), create=True) as store:
+        plain = store.create("benchmark verify, no limits")
+        # A rate no run reaches (a run is well under a second's 100,000 verifies), and credits for every call.
+        limited = store.create("benchmark verify, limited", rate=Rate(100_000, 1), credits=10**12)
+        store.verify(plain.key)
+        store.verify(limited.key)  # both uses recorded: from now on only the limits write
+        ours, base = interleaved_per_call(
+            lambda: store.verify(limited.key), lambda: store.verify(plain.key), calls, repeats
+        )
+        store.delete(plain.record.id)
+        store.delete(limited.record.id)
+    return {"ours_s": ours, "floor_s": base, "ratio": ours / base}
+
+
 # Takes and releases a write lock (BEGIN IMMEDIATE ... ROLLBACK) on command, as another program would.
 LOCK_HOLDER = """
 import sqlite3, sys

@@ -190,6 +190,26 @@ def verify_rows(url: str, repeats: int, calls: int = 1000) -> tuple[list[dict[st
                     "one store.verify() vs raw psycopg (autocommit) + hashlib.sha256, same indexed lookup",
                 )
             )
+            from desktop.core.values import Rate
+
+            limited = store.create("benchmark verify, limited", rate=Rate(100_000, 1), credits=10**12)
+            store.verify(limited.key)
+            capped, plain = core_bench.interleaved_per_call(
+                lambda: store.verify(limited.key), lambda: store.verify(key), calls, repeats
+            )
+            store.delete(limited.record.id)
+            rows.append(
+                _row(
+                    "pg verify (limited)",
+                    capped * 1e6,
+                    plain * 1e6,
+                    "µs",
+                    "≤ 4×",
+                    capped / plain <= 4,
+                    "store.verify() of a key with a rate limit and credits (apikeys_consume, one more round"
+                    " trip) vs store.verify() of a key without limits",
+                )
+            )
             function = raw.execute("SELECT to_regprocedure('apikeys_verify(text)')").fetchone()
             if function is None or function[0] is None:
                 skipped.append(

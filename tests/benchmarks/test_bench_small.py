@@ -28,6 +28,7 @@ ROWS = {
     "count",
     "verify",
     "verify (locked)",
+    "verify (limited)",
     "cold verify (library)",
     "seed",
     "event-loop stall (busy database)",
@@ -140,7 +141,7 @@ def test_bench_runs_only_the_groups_asked_for(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = {row["row"]: row for row in json.loads(results.read_text(encoding="utf-8"))["rows"]}
-    assert set(rows) == {"verify", "verify (locked)", "cold verify (library)"}
+    assert set(rows) == {"verify", "verify (locked)", "verify (limited)", "cold verify (library)"}
     assert all(isinstance(row["ratio"], float) and math.isfinite(row["ratio"]) for row in rows.values())
 
 
@@ -150,6 +151,7 @@ PG_ROWS = {
     "pg page turn (last)",
     "pg count",
     "pg verify",
+    "pg verify (limited)",
     "pg search rare term, first page",
     "pg search common term, first page",
     "pg seed",

@@ -79,7 +79,12 @@ def test_list_json_fields_and_order(database: str) -> None:
         "last_used_at",
         "scopes",
         "status",
+        # Issue 24: the key's limits (null without).
+        "rate",
+        "credits_remaining",
+        "refill",
     }
+    assert (data[0]["rate"], data[0]["credits_remaining"], data[0]["refill"]) == (None, None, None)
     for field in ("created_at", "expires_at"):
         parsed = datetime.fromisoformat(str(data[0][field]))
         assert parsed.utcoffset() is not None

@@ -222,14 +222,16 @@ def _plant_key(database: str, description: str) -> Secret:
 def test_upgrades_from_every_earlier_revision_keeping_the_keys(database: str, revision: str) -> None:
     upgrade_to(database, revision)
     planted = [_plant_key(database, f"from {revision} #{i}") for i in range(3)]
+    # From 0009 on, PostgreSQL's own triggers write the log: a key inserted with plain SQL gets its `created`.
+    audited = ["created"] * 3 if is_server(database) and revision >= "0009" else []
     with KeyStore.open(database) as store:
         assert [store.verify(k) for k in planted] == [Verdict.VALID] * 3
         assert [r.scopes for r in store.all()] == [()] * 3
-        assert store.events().items == ()
+        assert [e.action for e in store.events().items] == audited
         made = store.create("after the upgrade", scopes=["a:b"])
         assert store.check(made.key, ["a:b"]).verdict is Verdict.VALID
         assert store.check(planted[0], ["a:b"]).verdict is Verdict.FORBIDDEN
-        assert [e.action for e in store.events().items] == ["created"]
+        assert [e.action for e in store.events().items] == ["created", *audited]
     assert execute(database, "SELECT version_num FROM alembic_version") == [(migrate.HEAD_REVISION,)]
 
 

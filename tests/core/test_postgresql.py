@@ -236,7 +236,7 @@ def test_no_column_has_a_server_side_time_default(pg_cluster: PgCluster) -> None
                 "WHERE table_name = 'api_keys' AND column_default IS NOT NULL"
             ).all()
         )
-    assert set(defaults) == {"id", "active", "scopes"}, defaults
+    assert set(defaults) == {"id", "active", "scopes", "limited"}, defaults
 
 
 # -- item 3: seeding through COPY ---------------------------------------------------

@@ -37,6 +37,9 @@ def scopes_listed(database: str) -> dict[int, list[str]]:
     return {entry["id"]: entry["scopes"] for entry in json.loads(result.stdout)}
 
 
+NO_LIMITS = {"remaining": None, "ratelimit": None}
+
+
 def verify_json(database: str, key: str, *scopes: str) -> tuple[int, dict[str, Any]]:
     result = cli(database, "verify", "--json", *(a for s in scopes for a in ("--scope", s)), "-", stdin=key)
     assert result.stderr == ""
@@ -86,13 +89,13 @@ def test_verify_requires_every_scope_asked_for(database: str) -> None:
 
 def test_verify_json_gives_verdict_id_and_scopes(database: str) -> None:
     key = create(database, "b", "a")
-    assert verify_json(database, key) == (0, {"verdict": "valid", "id": 1, "scopes": ["a", "b"]})
-    assert verify_json(database, key, "c") == (1, {"verdict": "forbidden", "id": 1, "scopes": ["a", "b"]})
-    assert verify_json(database, keys.generate()) == (1, {"verdict": "unknown", "id": None, "scopes": []})
-    assert verify_json(database, "ak_nope") == (1, {"verdict": "malformed", "id": None, "scopes": []})
+    assert verify_json(database, key) == (0, {"verdict": "valid", "id": 1, "scopes": ["a", "b"], **NO_LIMITS})
+    assert verify_json(database, key, "c") == (1, {"verdict": "forbidden", "id": 1, "scopes": ["a", "b"], **NO_LIMITS})
+    assert verify_json(database, keys.generate()) == (1, {"verdict": "unknown", "id": None, "scopes": [], **NO_LIMITS})
+    assert verify_json(database, "ak_nope") == (1, {"verdict": "malformed", "id": None, "scopes": [], **NO_LIMITS})
     assert cli(database, "deactivate", "1").returncode == 0
     # A key that is not valid anyway says so, whatever scopes were asked: its scopes are not told.
-    assert verify_json(database, key, "c") == (1, {"verdict": "inactive", "id": 1, "scopes": []})
+    assert verify_json(database, key, "c") == (1, {"verdict": "inactive", "id": 1, "scopes": [], **NO_LIMITS})
 
 
 def test_the_python_api_authenticates_and_authorises_in_one_value(database: str) -> None:
@@ -138,7 +141,7 @@ def test_sql_verify_with_scopes_for_a_verifier_role(pg_cluster: PgCluster) -> No
     # The verifier may check scopes through the Python API and the CLI too, and writes no event.
     result = team.cli(team.verifier, "verify", "--json", "--scope", "a", "-", stdin=key)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"verdict": "valid", "id": 1, "scopes": ["a", "b"]}
+    assert json.loads(result.stdout) == {"verdict": "valid", "id": 1, "scopes": ["a", "b"], **NO_LIMITS}
     assert team.as_owner("SELECT action FROM key_events ORDER BY id") == [("created",)]
 
 

@@ -42,6 +42,10 @@ COMMON = {
     ("function apikeys_lookup", "EXECUTE"),
     ("function apikeys_touch", "EXECUTE"),
     ("function apikeys_revision", "EXECUTE"),
+    # Issue 24: the limits and the usage counts, applied and added inside SECURITY DEFINER functions.
+    ("function apikeys_consume", "EXECUTE"),
+    ("function apikeys_count_usage", "EXECUTE"),
+    ("function apikeys_roll_up_usage", "EXECUTE"),
 }
 #: No privilege on any table: verify runs through SECURITY DEFINER functions only.
 VERIFIER = COMMON
@@ -52,6 +56,11 @@ MANAGER = COMMON | {
     ("table api_keys_id_seq", "SELECT"),
     # The audit log: read, never written (the server's triggers write it).
     ("table key_events", "SELECT"),
+    # Issue 24: a manager sets limits (and may clear usage counts).
+    *(("table key_limits", p) for p in ("SELECT", "INSERT", "UPDATE", "DELETE")),
+    *(("table key_rate_hits", p) for p in ("SELECT", "INSERT", "UPDATE", "DELETE")),
+    ("table key_usage", "SELECT"),
+    ("table key_usage", "DELETE"),
 }
 
 

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from desktop.core.db.paths import Identity
 from desktop.core.errors import DomainError
-from desktop.core.values import ChangeListener, Cursor, FileChange, Page
+from desktop.core.values import ChangeListener, Cursor, FileChange, Page, Taken
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 
-#: What verify needs of a key found by its digest: (id, digest, active, expires_at, last_used_at). A plain
-#: tuple, not a NamedTuple: building one of those costs a few percent of a whole verify.
-Found = tuple[int, bytes, bool, datetime | None, datetime | None]
+#: What verify needs of a key found by its digest: (id, digest, active, expires_at, last_used_at, limited). A
+#: plain tuple, not a NamedTuple: building one of those costs a few percent of a whole verify.
+Found = tuple[int, bytes, bool, datetime | None, datetime | None, bool]
 #: What check needs: Found and the key's scopes as stored (space-separated, '' for none).
 ScopedFound = tuple[Found, str]
 
@@ -42,6 +42,15 @@ class NewRow(NamedTuple):
     expires_at: datetime | None
     active: bool
 
+
+#: Rolling up usage rows in a write transaction that keeps every other writer out (SQLite): the rows up to a
+#: watermark id are summed into new rows (ids above it), then deleted.
+ROLL_UP_MARK = "SELECT coalesce(max(id), 0) FROM key_usage"
+ROLL_UP_INSERT = (
+    "INSERT INTO key_usage (key_id, hour, verdict, count) SELECT key_id, hour, verdict, sum(count) FROM key_usage "
+    "WHERE hour >= ? AND hour < ? AND id <= ? GROUP BY key_id, hour, verdict"
+)
+ROLL_UP_DELETE = "DELETE FROM key_usage WHERE hour >= ? AND hour < ? AND id <= ?"
 
 #: The channel on which PostgreSQL's trigger announces a committed change to the keys (constant payload).
 CHANGES_CHANNEL = "apikeys_changes"
@@ -146,12 +155,44 @@ class Database(abc.ABC):
 
         with self.read() as conn:
             row = conn.execute(sql.LOOKUP_SCOPED, {"digest": digest}).first()
-        return None if row is None else ((row[0], row[1], bool(row[2]), row[3], row[4]), row[5])
+        return None if row is None else ((row[0], row[1], bool(row[2]), row[3], row[4], bool(row[6])), row[5])
 
     @abc.abstractmethod
     def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         """Record a use of the key `key_id` (whose digest is `digest`) unless one newer than `stale` is recorded;
         DatabaseLocked rather than wait for a writer."""
+
+    def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        """Apply the limits of the key `key_id` (whose digest is `digest`) to one verify that is otherwise valid,
+        exactly across processes: its verdict (valid, rate_limited, usage_exceeded) and what is left. Waits for
+        another writer at most a short while, then raises DatabaseLocked (fails closed)."""
+        from desktop.core.db import limits
+
+        with self.write() as conn:
+            return limits.take(lambda q, p: conn.exec_driver_sql(q, p).fetchall(), key_id, cost, now)
+
+    def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """Append usage counts: (key id, hour, verdict, count) each; a key deleted meanwhile is left out."""
+        from sqlalchemy import insert, select
+
+        from desktop.core.models import ApiKey, KeyUsage
+
+        with self.write() as conn:
+            ids = [r[0] for r in rows]
+            alive = {k for (k,) in conn.execute(select(ApiKey.id).where(ApiKey.id.in_(ids)))}
+            values = [{"key_id": k, "hour": h, "verdict": v, "count": c} for k, h, v, c in rows if k in alive]
+            if values:
+                conn.execute(insert(KeyUsage), values)
+
+    def roll_up_usage(self, low: datetime, high: datetime) -> None:
+        """Make the usage rows of the hours [low, high) one per key, hour and verdict (their sums unchanged)."""
+        from desktop.core.db.limits import time_text
+
+        span = (time_text(low), time_text(high))
+        with self.write() as conn:
+            mark = conn.exec_driver_sql(ROLL_UP_MARK).scalar()
+            conn.exec_driver_sql(ROLL_UP_INSERT, (*span, mark))
+            conn.exec_driver_sql(ROLL_UP_DELETE, (*span, mark))
 
     @abc.abstractmethod
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:

@@ -124,7 +124,7 @@ class SqlAlchemyDatabase(Database):
     def lookup(self, digest: bytes) -> Found | None:
         with self.read() as conn:
             row = conn.execute(sql.LOOKUP, {"digest": digest}).first()
-        return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4])
+        return None if row is None else (row[0], row[1], bool(row[2]), row[3], row[4], bool(row[5]))
 
     def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         with self.write() as conn:

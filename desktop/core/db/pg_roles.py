@@ -19,14 +19,20 @@ from sqlalchemy.engine import Connection
 from desktop.core.db.base import Database
 from desktop.core.errors import InvalidInput, PermissionDenied
 
-#: The functions every role that may verify gets EXECUTE on (migrations 0003, 0005 and 0009), by signature.
+#: The functions every role that may verify gets EXECUTE on (migrations 0003, 0005, 0009 and 0010), by signature.
 VERIFY_FUNCTIONS = (
     "apikeys_revision()",
     "apikeys_verify(text)",
     "apikeys_verify(text, text[])",
+    "apikeys_verify(text, text[], integer)",
     "apikeys_lookup(bytea)",
     "apikeys_touch(bytea, timestamp, timestamp)",
+    "apikeys_consume(bytea, integer)",
+    "apikeys_count_usage(integer[], timestamp[], text[], bigint[])",
+    "apikeys_roll_up_usage(timestamp, timestamp)",
 )
+#: The limits' tables (migration 0010): a manager sets limits; verifiers reach them only through the functions.
+LIMIT_TABLES = ("key_limits", "key_rate_hits")
 
 
 class Grant(enum.Enum):
@@ -147,6 +153,7 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
     functions = [f"{names.schema}.{signature}" for signature in VERIFY_FUNCTIONS]
     statements = [
         f"REVOKE ALL ON TABLE {names.keys}, {names.versions}, {names.events} FROM {grantee}",
+        *(f"REVOKE ALL ON TABLE {names.schema}.{table} FROM {grantee}" for table in (*LIMIT_TABLES, "key_usage")),
         *(f"REVOKE ALL ON FUNCTION {function} FROM {grantee}" for function in functions),
         # Every role that opens the database needs the schema to name anything, and reads its revision (a
         # verifier through apikeys_revision(): it holds no privilege on any table).
@@ -162,6 +169,8 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {names.keys} TO {grantee}",
             f"GRANT SELECT ON TABLE {names.events} TO {grantee}",
             f"GRANT SELECT ON TABLE {names.versions} TO {grantee}",
+            *(f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {names.schema}.{t} TO {grantee}" for t in LIMIT_TABLES),
+            f"GRANT SELECT, DELETE ON TABLE {names.schema}.key_usage TO {grantee}",
         ]
         if names.sequence is not None:
             statements.append(f"GRANT USAGE, SELECT ON SEQUENCE {names.sequence} TO {grantee}")

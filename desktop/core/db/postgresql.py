@@ -24,7 +24,7 @@ from desktop.core.db.idle import BoundedConnections, Busy, limits_from_environme
 from desktop.core.db.pg_errors import translate
 from desktop.core.errors import DatabaseLocked, DatabaseUnavailable, DomainError
 from desktop.core.identity import actor
-from desktop.core.values import ChangeListener, Cursor, Page
+from desktop.core.values import ChangeListener, Cursor, Page, Taken
 
 #: pg_advisory_xact_lock key taken while the schema is created or upgraded ("apikeys" in ASCII, as a number).
 SCHEMA_LOCK = 0x61706B657973
@@ -215,7 +215,7 @@ class PostgresDatabase(SqlAlchemyDatabase):
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         """lookup() with the key's scopes, in the same one round trip."""
         row = self._fetch_one(LOOKUP_SCOPED_SQL, digest)
-        return None if row is None else (_found(row[:5]), row[5])
+        return None if row is None else (_found(row[:6]), row[6])
 
     def dispose(self) -> None:
         self._readers.close_all()
@@ -237,6 +237,26 @@ class PostgresDatabase(SqlAlchemyDatabase):
             # likely holds its row (SKIP LOCKED) or the table. Said as on SQLite, so the store rests before
             # trying again instead of a round trip per verify while the lock lasts.
             raise DatabaseLocked(f"The database {self.location} is busy: another writer holds the key.")
+
+    def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        """The limits, applied by the server in `apikeys_consume` (a verifier may not touch the tables), under the
+        key's row lock and by the server's clock, in one round trip on a reader."""
+        from desktop.core.db.limits import taken
+
+        row = self._on_reader(lambda conn: conn.execute(CONSUME_SQL, (digest, cost)).fetchone())
+        return taken(row)
+
+    def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """Through `apikeys_count_usage` (a verifier may not write the table), in one round trip: appended rows,
+        so no process waits for another to count."""
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        columns[1] = [naive_utc(h) for h in columns[1]]
+        self._on_reader(lambda conn: conn.execute(COUNT_USAGE_SQL, columns).fetchall())
+
+    def roll_up_usage(self, low: datetime, high: datetime) -> None:
+        """Through `apikeys_roll_up_usage`: one statement, so counts appended meanwhile are left alone."""
+        bounds = (naive_utc(low), naive_utc(high))
+        self._on_reader(lambda conn: conn.execute("SELECT apikeys_roll_up_usage(%s, %s)", bounds).fetchall())
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
@@ -268,11 +288,15 @@ class PostgresDatabase(SqlAlchemyDatabase):
 
 
 #: verify's lookup by digest, through the SECURITY DEFINER function (a verifier has no privilege on the table).
-LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at FROM apikeys_lookup(%s)"
+LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited FROM apikeys_lookup(%s)"
 #: check's lookup: the same with the scopes.
-LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM apikeys_lookup(%s)"
+LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited, scopes FROM apikeys_lookup(%s)"
 #: Recording a use: SECURITY DEFINER too; it needs the key's digest, so only a key's holder can say it was used.
 TOUCH_SQL = "SELECT apikeys_touch(%s, %s, %s)"
+#: Usage counts, appended (migration 0010).
+COUNT_USAGE_SQL = "SELECT apikeys_count_usage(%s::integer[], %s::timestamp[], %s::text[], %s::bigint[])"
+#: A limited key's verify: its limits applied (migration 0010).
+CONSUME_SQL = "SELECT verdict, remaining, rate_limit, rate_remaining, reset FROM apikeys_consume(%s, %s)"
 
 
 def _option_value(value: str) -> str:
@@ -281,13 +305,14 @@ def _option_value(value: str) -> str:
 
 
 def _found(row: Any) -> Found:
-    key_id, digest, active, expires_at, last_used_at = row
+    key_id, digest, active, expires_at, last_used_at, limited = row
     return (
         key_id,
         bytes(digest),
         bool(active),
         None if expires_at is None else expires_at.replace(tzinfo=UTC),
         None if last_used_at is None else last_used_at.replace(tzinfo=UTC),
+        bool(limited),
     )
 
 

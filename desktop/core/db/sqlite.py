@@ -29,7 +29,7 @@ from desktop.core.errors import (
     DomainError,
     NotADatabase,
 )
-from desktop.core.values import Cursor, FileChange, Page
+from desktop.core.values import Cursor, FileChange, Page, Taken
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
@@ -64,9 +64,11 @@ _NEWER = "(created_at, id) > (?, ?)"
 class SqliteDatabase(Database):
     """A SQLite file: a small pool of plain sqlite3 connections, and an anchor connection on the very file."""
 
-    _LOOKUP = "SELECT id, digest, active, expires_at, last_used_at FROM api_keys WHERE digest = ?"
+    _LOOKUP = "SELECT id, digest, active, expires_at, last_used_at, limited FROM api_keys WHERE digest = ?"
     _INSERT = f"INSERT INTO api_keys ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
-    _LOOKUP_SCOPED = "SELECT id, digest, active, expires_at, last_used_at, scopes FROM api_keys WHERE digest = ?"
+    _LOOKUP_SCOPED = (
+        "SELECT id, digest, active, expires_at, last_used_at, limited, scopes FROM api_keys WHERE digest = ?"
+    )
     _TOUCH = "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"
 
     def __init__(
@@ -82,6 +84,9 @@ class SqliteDatabase(Database):
         self._connect_args = _connect_args(path, url)
         self.read_only = "mode=ro" in self._connect_args[0].partition("?")[2].split("&")
         self._idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
+        #: Connections for a limited key's verify, their busy timeout set once (limits.WAIT_MS): switching a read
+        #: connection's with PRAGMA busy_timeout each time cost more than the whole write transaction.
+        self._limit_idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
         #: A connection opened at once on the examined file (not one a pool opens later, by path, perhaps onto a
         #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
         self.anchor: sqlite3.Connection | None = None
@@ -212,8 +217,8 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if not rows:
             return None
-        key_id, stored, active, expires_at, last_used_at = rows[0]
-        return key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at)
+        key_id, stored, active, expires_at, last_used_at, limited = rows[0]
+        return key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at), bool(limited)
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         # As lookup(), with the scopes: check() pays what verify() pays.
@@ -228,13 +233,55 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if not rows:
             return None
-        key_id, stored, active, expires_at, last_used_at, scopes = rows[0]
-        return (key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at)), scopes
+        key_id, stored, active, expires_at, last_used_at, limited, scopes = rows[0]
+        found = key_id, stored, bool(active), cached_utc_time(expires_at), cached_utc_time(last_used_at), bool(limited)
+        return found, scopes
 
     def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         with self._pooled(TOUCH_WAIT_MS) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(self._TOUCH, (sqlite_time_text(now), key_id, sqlite_time_text(stale)))
+            conn.execute("COMMIT")
+
+    def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        from desktop.core.db import limits
+
+        idle = self._limit_idle
+        try:
+            conn = idle.take() or self.connect(limits.WAIT_MS)
+            try:
+                # The write lock for the whole reading and taking: no other process takes between the two.
+                conn.execute("BEGIN IMMEDIATE")
+                taken = limits.take(lambda q, p: conn.execute(q, p).fetchall(), key_id, cost, now)
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                idle.give(conn, reusable=not conn.in_transaction)
+        except sqlite3.Error as err:
+            raise translate(err, self.location, waited_s=limits.WAIT_MS / 1000) from None
+        return taken
+
+    def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        # In the background (or on closing): it may wait for a writer as long as any change does.
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO key_usage (key_id, hour, verdict, count) SELECT ?, ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?)",
+                [(k, sqlite_time_text(h), v, c, k) for k, h, v, c in rows],
+            )
+            conn.execute("COMMIT")
+
+    def roll_up_usage(self, low: datetime, high: datetime) -> None:
+        from desktop.core.db.base import ROLL_UP_DELETE, ROLL_UP_INSERT, ROLL_UP_MARK
+
+        span = (sqlite_time_text(low), sqlite_time_text(high))
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            mark = conn.execute(ROLL_UP_MARK).fetchone()[0]
+            conn.execute(ROLL_UP_INSERT, (*span, mark))
+            conn.execute(ROLL_UP_DELETE, (*span, mark))
             conn.execute("COMMIT")
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
@@ -285,6 +332,7 @@ class SqliteDatabase(Database):
         if anchor is not None:
             anchor.close()
         self._idle.close_all()
+        self._limit_idle.close_all()
         super().dispose()
 
 

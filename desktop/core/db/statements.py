@@ -45,7 +45,7 @@ COUNT = select(func.count()).select_from(ApiKey)
 INSERT = insert(ApiKey)
 SET_ACTIVE = update(ApiKey).where(ApiKey.id == KEY_ID).values(active=bindparam("active"))
 DELETE = delete(ApiKey).where(ApiKey.id == KEY_ID)
-LOOKUP = select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at).where(
+LOOKUP = select(ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at, ApiKey.limited).where(
     ApiKey.digest == bindparam("digest")
 )
 TOUCH = (
@@ -109,7 +109,7 @@ SET_SCOPES = update(ApiKey).where(ApiKey.id == KEY_ID).values(scopes=bindparam("
 SET_EXPIRY = update(ApiKey).where(ApiKey.id == KEY_ID).values(expires_at=bindparam("expires_at"))
 #: verify with scopes: what `KeyStore.check` needs of a key, in one lookup by digest.
 LOOKUP_SCOPED = select(
-    ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at, ApiKey.scopes
+    ApiKey.id, ApiKey.digest, ApiKey.active, ApiKey.expires_at, ApiKey.last_used_at, ApiKey.scopes, ApiKey.limited
 ).where(ApiKey.digest == bindparam("digest"))
 SCOPES_IN_USE = select(ApiKey.scopes).where(ApiKey.scopes != "").distinct()
 

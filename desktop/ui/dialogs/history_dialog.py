@@ -45,6 +45,7 @@ ACTION_TEXT = {
     Action.DELETED: "Deleted",
     Action.SEEDED: "Seeded",
     Action.CHANGED: "Changed",
+    Action.LIMITS_CHANGED: "Limits changed",
 }
 
 

@@ -1,0 +1,209 @@
+"""KeyStore's record of uses: the last use of each key (at most once a minute, never waiting for a writer), and
+the usage counts per key, hour and verdict.
+
+Counting costs a verify one append to a deque (thread-safe, no lock): a background thread sums what arrived
+and writes it every USAGE_FLUSH_S seconds, in one transaction; so does close(), and the interpreter's exit (a
+script that never closed its store). A process killed with SIGKILL loses at most the last USAGE_FLUSH_S
+seconds of counts. Counts that cannot be written (the database busy or read-only) are kept and tried again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from desktop.core.errors import DatabaseError, DatabaseLocked
+from desktop.core.values import FileChange, KeyRecord, UsageCount
+
+if TYPE_CHECKING:
+    from desktop.core.clock import Clock
+    from desktop.core.db import Database
+
+#: The store's own logger: recording uses is the store's business (and people filter on its name).
+log = logging.getLogger("desktop.core.store")
+
+#: last_used_at is written at most this often per key, so a busy service does not serialize on writes.
+TOUCH_INTERVAL = timedelta(minutes=1)
+#: After recording a use failed (another writer holds the lock, a read-only file), no attempt for this long:
+#: a service under a long-held write lock tries once per back-off, not once per request.
+TOUCH_BACKOFF_S = 5.0
+#: How often a process writes the usage counts it gathered (and so how many seconds of them SIGKILL may lose).
+USAGE_FLUSH_S = 5.0
+
+#: How far back a process rolls up the usage rows of the hours before the current one (once an hour).
+ROLL_UP_HOURS = 48
+
+#: One counted verify: (key id, verdict, when).
+Use = tuple[int, str, datetime]
+#: Summed counts: (key id, hour, verdict) -> count.
+Counts = dict[tuple[int, datetime, str], int]
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+class UsageMixin:
+    """_touch(), the usage counts (_count, flush_usage); KeyStore provides the database and the clocks."""
+
+    _touch_resume_at = -math.inf
+    _touch_warned = False
+    _flusher: threading.Thread | None = None
+
+    if TYPE_CHECKING:
+        _db: Database
+        _monotonic: Callable[[], float]
+        _clock: Clock
+
+        def _usable(self) -> Database: ...
+
+        def get(self, key_id: int) -> KeyRecord: ...
+
+    def _init_usage(self) -> None:
+        #: Verifies counted and not yet summed (appended by any thread, taken by the flush).
+        self._uses: deque[Use] = deque()
+        #: Summed counts that could not be written yet.
+        self._unwritten: Counts = {}
+        self._flush_lock = threading.Lock()
+        self._stop_flushing = threading.Event()
+        #: The hour whose earlier rows this process last rolled up.
+        self._rolled_up: datetime | None = None
+
+    def _count(self, key_id: int, verdict: str, now: datetime | None = None) -> None:
+        """Count one verify of an existing key (not on verify's own fast path, which appends inline)."""
+        self._uses.append((key_id, verdict, now or self._clock.now()))
+        if self._flusher is None:
+            self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        with self._flush_lock:
+            if self._flusher is not None:
+                return
+            ref = weakref.ref(self)
+            stop = self._stop_flushing
+            thread = threading.Thread(target=_flush_every, args=(ref, stop), name="apikeys-usage", daemon=True)
+            self._flusher = thread
+            thread.start()
+            atexit.register(_flush_at_exit, ref)
+
+    def flush_usage(self) -> None:
+        """Write the counts gathered so far (close() and a background thread do it; usage() before reading)."""
+        with self._flush_lock:
+            counts = self._unwritten
+            self._unwritten = {}
+            uses = self._uses
+            while uses:
+                key_id, verdict, moment = uses.popleft()
+                bucket = (key_id, hour_of(moment), verdict)
+                counts[bucket] = counts.get(bucket, 0) + 1
+            if not counts:
+                return
+            try:
+                db = self._db
+                if db.file_state() is not FileChange.UNCHANGED:
+                    raise DatabaseLocked(f"The database {db.location} was replaced; counts kept for the new one.")
+                db.add_usage([(k, h, str(v), c) for (k, h, v), c in counts.items()])
+            except DatabaseError as err:
+                self._unwritten = counts  # tried again at the next flush
+                log.debug("could not write the usage counts yet: %s", err.message)
+                return
+            self._roll_up_now_and_then(db)
+
+    def _roll_up_now_and_then(self, db: Database) -> None:
+        """Once an hour: the rows of the last ROLL_UP_HOURS hours before this one become one per key, hour and
+        verdict (each flush and each SQL verify appends its own)."""
+        hour = hour_of(self._clock.now())
+        if hour == self._rolled_up:
+            return
+        try:
+            db.roll_up_usage(hour - timedelta(hours=ROLL_UP_HOURS), hour)
+            self._rolled_up = hour
+        except DatabaseError as err:
+            log.debug("could not roll up the usage counts yet: %s", err.message)
+
+    def usage(self, key_id: int | None = None, *, since: datetime | None = None) -> list[UsageCount]:
+        """The verifies counted per key, hour and verdict, from the hour of `since` on, oldest first: every
+        process's counts as written (others' may lag by USAGE_FLUSH_S), this one's written first. With `key_id`,
+        that key's (KeyNotFound when there is no such key)."""
+        from sqlalchemy import func, select
+
+        from desktop.core.models import KeyUsage
+
+        if key_id is not None:
+            self.get(key_id)
+        self.flush_usage()
+        total = func.sum(KeyUsage.count)
+        query = select(KeyUsage.key_id, KeyUsage.hour, KeyUsage.verdict, total)
+        if since is not None:
+            query = query.where(KeyUsage.hour >= hour_of(since.astimezone(UTC)))
+        if key_id is not None:
+            query = query.where(KeyUsage.key_id == key_id)
+        query = query.group_by(KeyUsage.key_id, KeyUsage.hour, KeyUsage.verdict).order_by(
+            KeyUsage.hour, KeyUsage.key_id, KeyUsage.verdict
+        )
+        with self._usable().read() as conn:
+            return [UsageCount(int(k), h, str(v), int(c)) for k, h, v, c in conn.execute(query)]
+
+    def _close_usage(self) -> None:
+        self._stop_flushing.set()
+        try:
+            self.flush_usage()
+        except Exception:  # closing goes on: the counts are bookkeeping
+            log.exception("could not write the usage counts on closing")
+
+    def _touch(self, key_id: int, now: datetime, digest: bytes) -> None:
+        """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
+        attempted = self._monotonic()
+        if attempted < self._touch_resume_at:
+            return
+        stale = now - TOUCH_INTERVAL
+        db = self._db
+        if db.file_state() is not FileChange.UNCHANGED:
+            # Replaced meanwhile: the old file's -wal is still at the path, and a frame of the old file
+            # written to it would be read as the new file's. verify's next check reopens.
+            return
+        try:
+            db.touch(key_id, now, stale, digest)
+        except DatabaseLocked:
+            # Another writer holds the lock (perhaps for long): without the rest, every request of a busy
+            # service would try again. The next verify of this key after the rest records it.
+            self._touch_resume_at = attempted + TOUCH_BACKOFF_S
+            log.debug("skipped recording last use of API key #%d: another writer holds the lock", key_id)
+        except DatabaseError as err:
+            # Read-only and the like: the answer stands. Said once, or a read-only service's stderr would
+            # get a line per request (logging's last-resort handler prints warnings there).
+            self._touch_resume_at = attempted + TOUCH_BACKOFF_S
+            if self._touch_warned:
+                log.debug("could not record last use of API key #%d: %s", key_id, err.message)
+            else:
+                self._touch_warned = True
+                log.warning(
+                    "could not record last use of API key #%d: %s (further failures are logged at debug level)",
+                    key_id,
+                    err.message,
+                )
+
+
+def _flush_every(ref: weakref.ref[UsageMixin], stop: threading.Event) -> None:
+    while not stop.wait(USAGE_FLUSH_S):
+        store = ref()
+        if store is None:
+            return
+        try:
+            store.flush_usage()
+        except Exception:  # the thread must live on: the next flush tries again
+            log.exception("could not write the usage counts")
+        del store
+
+
+def _flush_at_exit(ref: weakref.ref[UsageMixin]) -> None:
+    store = ref()
+    if store is not None and not store._stop_flushing.is_set():
+        store._close_usage()

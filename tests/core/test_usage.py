@@ -1,0 +1,154 @@
+"""Issue 24 item 3: every verify counted per key, hour and verdict, on every path; a long-lived process writes its
+counts in the background, not once per verify."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from desktop.core import keys
+from desktop.core.clock import FixedClock
+from desktop.core.store import KeyStore
+from desktop.core.values import Rate, UsageCount
+from tests.backends import execute, is_server
+from tests.helpers import REPO, run_cli
+
+
+@pytest.fixture
+def store(database: str) -> Iterator[KeyStore]:
+    with KeyStore.open(database, create=True) as opened:
+        yield opened
+
+
+def totals(counts: list[UsageCount]) -> dict[tuple[int, str], int]:
+    summed: dict[tuple[int, str], int] = {}
+    for c in counts:
+        summed[c.key_id, c.verdict] = summed.get((c.key_id, c.verdict), 0) + c.count
+    return summed
+
+
+def test_every_verdict_of_a_key_is_counted_and_keyless_ones_are_not(store: KeyStore) -> None:
+    plain = store.create("plain", scopes=["a"])
+    limited = store.create("limited", rate=Rate(1, 3600))
+    for _ in range(3):
+        store.verify(plain.key)
+    store.check(plain.key, ["b"])
+    store.check(limited.key)
+    store.check(limited.key)
+    store.verify(keys.generate())
+    store.verify("ak_nonsense")
+    store.set_active(plain.record.id, False)
+    store.verify(plain.key)
+    assert totals(store.usage()) == {
+        (plain.record.id, "valid"): 3,
+        (plain.record.id, "forbidden"): 1,
+        (plain.record.id, "inactive"): 1,
+        (limited.record.id, "valid"): 1,
+        (limited.record.id, "rate_limited"): 1,
+    }
+    assert totals(store.usage(limited.record.id)) == {
+        (limited.record.id, "valid"): 1,
+        (limited.record.id, "rate_limited"): 1,
+    }
+
+
+def test_counts_fall_in_the_hour_of_the_verify(db_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 5, 1, 12, 59, 59, tzinfo=UTC))
+    with KeyStore.open(str(db_path), clock=clock, create=True) as store:
+        created = store.create("hourly")
+        store.verify(created.key)
+        clock.moment += timedelta(seconds=1)
+        store.verify(created.key)
+        store.verify(created.key)
+        hours = [(c.hour, c.count) for c in store.usage()]
+        assert hours == [(datetime(2026, 5, 1, 12, tzinfo=UTC), 1), (datetime(2026, 5, 1, 13, tzinfo=UTC), 2)]
+        assert [c.count for c in store.usage(since=datetime(2026, 5, 1, 13, 30, tzinfo=UTC))] == [2]
+
+
+def test_a_long_lived_process_writes_counts_in_the_background_not_per_verify(store: KeyStore, database: str) -> None:
+    created = store.create("busy")
+    for _ in range(50):
+        store.verify(created.key)
+    assert execute(database, "SELECT count(*) FROM key_usage") == [(0,)]  # nothing written per verify
+    store.flush_usage()  # what the background thread does every USAGE_FLUSH_S
+    assert execute(database, "SELECT count(*), sum(count) FROM key_usage") == [(1, 50)]
+
+
+EXITS_WITHOUT_CLOSING = textwrap.dedent(
+    """
+    import sys
+    from desktop.core.store import KeyStore
+    store = KeyStore.open(sys.argv[1])
+    for _ in range(7):
+        store.verify(sys.argv[2])
+    """
+)
+
+
+def test_a_process_that_exits_without_closing_its_store_writes_its_counts(store: KeyStore, database: str) -> None:
+    created = store.create("script")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", EXITS_WITHOUT_CLOSING, database, created.key], env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0
+    assert totals(store.usage()) == {(created.record.id, "valid"): 7}
+
+
+def test_the_sql_verify_counts_at_once(store: KeyStore, database: str) -> None:
+    if not is_server(database):
+        pytest.skip("apikeys_verify is PostgreSQL's")
+    created = store.create("sql", credits=1)
+    for _ in range(2):
+        execute(database, "SELECT apikeys_verify(:k)", {"k": created.key})
+    assert totals(store.usage()) == {(created.record.id, "valid"): 1, (created.record.id, "usage_exceeded"): 1}
+
+
+def test_apikeys_usage_prints_counts(database: str) -> None:
+    key = run_cli("create", "--description", "cli", "--database", database).stdout.strip()
+    for _ in range(2):
+        assert run_cli("verify", "-", "--database", database, stdin=key).returncode == 0
+    listed = run_cli("usage", "1", "--json", "--database", database)
+    assert listed.returncode == 0, listed.stderr
+    [row] = json.loads(listed.stdout)
+    assert (row["key_id"], row["verdict"], row["count"]) == (1, "valid", 2)
+    assert (
+        datetime.fromisoformat(row["hour"])
+        <= datetime.now(UTC)
+        < datetime.fromisoformat(row["hour"]) + timedelta(hours=1)
+    )
+    table = run_cli("usage", "--database", database).stdout.splitlines()
+    assert table[0].split() == ["HOUR", "(UTC)", "KEY", "VERDICT", "COUNT"] and table[1].split()[-3:] == [
+        "1",
+        "valid",
+        "2",
+    ]
+    missing = run_cli("usage", "7", "--database", database)
+    assert missing.returncode == 1 and "No API key #7" in missing.stderr
+    bad = run_cli("usage", "--since", "5w", "--database", database)
+    assert bad.returncode == 2 and bad.stderr.startswith("apikeys: --since must") and bad.stderr.count("\n") == 1
+
+
+def test_earlier_hours_are_rolled_up_to_one_row_each_keeping_the_sums(database: str) -> None:
+    clock = FixedClock(datetime(2026, 5, 1, 12, 10, tzinfo=UTC))
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        created = store.create("rolled")
+        for _ in range(3):  # three flushes in the hour: three rows (each process's flush appends its own)
+            store.verify(created.key)
+            store.verify(created.key)
+            store.flush_usage()
+        assert execute(database, "SELECT count(*), sum(count) FROM key_usage") == [(3, 6)]
+        clock.moment = datetime(2026, 5, 1, 13, 5, tzinfo=UTC)
+        store.verify(created.key)
+        store.flush_usage()  # the first flush of a new hour rolls the earlier ones up
+        rows = execute(database, "SELECT hour, count FROM key_usage ORDER BY hour")
+        assert [int(r[1]) for r in rows] == [6, 1]
+        assert [(c.hour.hour, c.count) for c in store.usage()] == [(12, 6), (13, 1)]

@@ -180,7 +180,7 @@ def verify_rows(url: str, repeats: int, calls: int = 1000) -> tuple[list[dict[st
             floor = _lookup(raw, key)
             ours, base = core_bench.interleaved_per_call(lambda: store.verify(key), floor, calls, repeats)
             rows.append(
-                _row(
+                bench_row(
                     "pg verify",
                     ours * 1e6,
                     base * 1e6,
@@ -199,7 +199,7 @@ def verify_rows(url: str, repeats: int, calls: int = 1000) -> tuple[list[dict[st
             )
             store.delete(limited.record.id)
             rows.append(
-                _row(
+                bench_row(
                     "pg verify (limited)",
                     capped * 1e6,
                     plain * 1e6,
@@ -221,7 +221,7 @@ def verify_rows(url: str, repeats: int, calls: int = 1000) -> tuple[list[dict[st
                     lambda: raw.execute("SELECT apikeys_verify(%s)", (key,)).fetchone(), floor, calls, repeats
                 )
                 rows.append(
-                    _row(
+                    bench_row(
                         "pg apikeys_verify()",
                         sql * 1e6,
                         base * 1e6,
@@ -265,7 +265,7 @@ def search_rows(url: str, repeats: int) -> list[dict[str, Any]]:
                 repeats,
             )
             rows.append(
-                _row(
+                bench_row(
                     f"pg search {label} term, first page",
                     ours * 1000,
                     floor * 1000,
@@ -339,7 +339,7 @@ def seed_rows(cluster: PgCluster, count: int, repeats: int) -> list[dict[str, An
         samples[1].append(_seed_floor(cluster, count))
     ours, floor = statistics.median(samples[0]), statistics.median(samples[1])
     return [
-        _row(
+        bench_row(
             "pg seed",
             ours,
             floor,
@@ -411,7 +411,7 @@ def live_rows(url: str, samples: int) -> list[dict[str, Any]]:
     floor = _notify_floor(url, samples)
     latency, base = statistics.median(ours), statistics.median(floor)
     return [
-        _row(
+        bench_row(
             "pg live refresh",
             latency * 1000,
             base * 1000,
@@ -426,7 +426,7 @@ def live_rows(url: str, samples: int) -> list[dict[str, Any]]:
 # -- all of them -----------------------------------------------------------------------------------
 
 
-def _row(row: str, ours: float, floor: float, unit: str, target: str, passed: bool, note: str) -> dict[str, Any]:
+def bench_row(row: str, ours: float, floor: float, unit: str, target: str, passed: bool, note: str) -> dict[str, Any]:
     ratio = ours / floor if floor else float("inf")
     return {
         "row": row,

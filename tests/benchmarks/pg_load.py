@@ -25,6 +25,7 @@ from typing import Any
 
 from desktop.core.store import KeyStore
 from tests.benchmarks import http_bench
+from tests.benchmarks.pg_bench import bench_row as pg_bench_row
 from tests.benchmarks.pg_bench import connect, ensure_seeded, running_cluster
 
 LOOKUP = "SELECT id, active, expires_at, last_used_at FROM api_keys WHERE digest = %s"
@@ -104,18 +105,9 @@ def burst(clients: int, make: Callable[[], Callable[[], bool]], seconds: float, 
 
 
 def _row(row: str, ours: float, floor: float, unit: str, target: float, note: str, **extra: Any) -> dict[str, Any]:
-    ratio = ours / floor if floor else float("inf")
-    return {
-        "row": row,
-        "ours": ours,
-        "floor": floor,
-        "unit": unit,
-        "ratio": ratio,
-        "target": f"≥ {target:g}×",
-        "passed": ratio >= target,
-        "note": note,
-        **extra,
-    }
+    """A throughput row (higher is better): passes at `target` times its floor or more."""
+    passed = floor > 0 and ours / floor >= target
+    return {**pg_bench_row(row, ours, floor, unit, f"≥ {target:g}×", passed, note), **extra}
 
 
 def _median(bursts: list[Burst]) -> Burst:

@@ -27,15 +27,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def qt_settings_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No test writes the real user's settings: QSettings() lands in a temporary folder."""
+def qt_settings_in_tmp() -> Iterator[None]:
+    """No test writes the real user's settings: QSettings() is an INI file in a temporary folder, one per test
+    (qt_settings_of_its_own)."""
     QStandardPaths.setTestModeEnabled(True)
-    folder = tmp_path_factory.mktemp("qsettings")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
-    QCoreApplication.setOrganizationName("apikeys-tests")
-    QCoreApplication.setApplicationName("API Key Manager tests")
     yield
     # Cached icons must go before the QApplication does, or their destructors run after it at exit.
     theme.icon.cache_clear()

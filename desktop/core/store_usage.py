@@ -19,7 +19,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from desktop.core import usage_report
 from desktop.core.errors import DatabaseError, DatabaseLocked
+from desktop.core.usage_report import KeyUse, UsagePeriod, UsageSeries
 from desktop.core.values import FileChange, KeyRecord, UsageCount
 
 if TYPE_CHECKING:
@@ -150,6 +152,49 @@ class UsageMixin:
         )
         with self._usable().read() as conn:
             return [UsageCount(int(k), h, str(v), int(c)) for k, h, v, c in conn.execute(query)]
+
+    def usage_series(self, key_id: int | None, period: UsagePeriod) -> UsageSeries:
+        """A period's verifies in bars by outcome (usage_report), ending with the current hour: one key's (KeyNotFound
+        when there is no such key) or every key's (None)."""
+        from sqlalchemy import func, select
+
+        from desktop.core.models import KeyUsage
+
+        if key_id is not None:
+            self.get(key_id)
+        self.flush_usage()
+        now = self._clock.now()
+        start, end = usage_report.window(period, now)
+        query = (
+            select(KeyUsage.hour, KeyUsage.verdict, func.sum(KeyUsage.count))
+            .where(KeyUsage.hour >= start, KeyUsage.hour < end)
+            .group_by(KeyUsage.hour, KeyUsage.verdict)
+        )
+        if key_id is not None:
+            query = query.where(KeyUsage.key_id == key_id)
+        with self._usable().read() as conn:
+            hourly = [(h, str(v), int(c)) for h, v, c in conn.execute(query)]
+        return usage_report.series(period, key_id, now, hourly)
+
+    def top_keys(self, period: UsagePeriod, limit: int = 10) -> list[KeyUse]:
+        """The keys with the most verifies (every verdict) in the period, most first (ties: lower id first)."""
+        from sqlalchemy import case, func, select
+
+        from desktop.core.models import KeyUsage
+
+        self.flush_usage()
+        start, end = usage_report.window(period, self._clock.now())
+        total = func.sum(KeyUsage.count)
+        valid = func.sum(case((KeyUsage.verdict == "valid", KeyUsage.count), else_=0))
+        query = (
+            select(KeyUsage.key_id, total, valid)
+            .where(KeyUsage.hour >= start, KeyUsage.hour < end)
+            .group_by(KeyUsage.key_id)
+            .order_by(total.desc(), KeyUsage.key_id)
+            .limit(limit)
+        )
+        with self._usable().read() as conn:
+            return [KeyUse(int(k), int(t), int(v)) for k, t, v in conn.execute(query)]
 
     def _close_usage(self) -> None:
         self._stop_flushing.set()

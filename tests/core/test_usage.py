@@ -16,7 +16,9 @@ import pytest
 
 from desktop.core import keys
 from desktop.core.clock import FixedClock
+from desktop.core.errors import KeyNotFound
 from desktop.core.store import KeyStore
+from desktop.core.usage_report import KeyUse, Outcome, UsagePeriod
 from desktop.core.values import Rate, UsageCount
 from tests.backends import execute, is_server
 from tests.helpers import REPO, run_cli
@@ -152,3 +154,36 @@ def test_earlier_hours_are_rolled_up_to_one_row_each_keeping_the_sums(database: 
         rows = execute(database, "SELECT hour, count FROM key_usage ORDER BY hour")
         assert [int(r[1]) for r in rows] == [6, 1]
         assert [(c.hour.hour, c.count) for c in store.usage()] == [(12, 6), (13, 1)]
+
+
+def test_a_period_s_verifies_come_in_bars_by_outcome_for_one_key_or_all(database: str) -> None:
+    clock = FixedClock(datetime(2026, 5, 1, 12, 30, tzinfo=UTC))
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        busy = store.create("busy", scopes=["a"], rate=Rate(2, 3600))
+        quiet = store.create("quiet")
+        store.verify(quiet.key)
+        clock.moment -= timedelta(hours=30)  # yesterday's: in the week, not in the day
+        store.verify(quiet.key)
+        clock.moment += timedelta(hours=30)
+        store.check(busy.key)
+        store.check(busy.key, ["b"])
+        store.check(busy.key)
+        store.check(busy.key)  # the third valid one in the hour: rate limited
+        day = store.usage_series(busy.record.id, UsagePeriod.DAY)
+        assert (len(day.buckets), day.start, day.end) == (
+            24,
+            datetime(2026, 4, 30, 13, tzinfo=UTC),
+            datetime(2026, 5, 1, 13, tzinfo=UTC),
+        )
+        last = day.buckets[-1]
+        assert [last.count(o) for o in Outcome] == [2, 1, 1, 0]
+        assert (day.total, day.count(Outcome.VALID)) == (4, 2)
+        assert store.usage_series(quiet.record.id, UsagePeriod.DAY).total == 1
+        week = store.usage_series(quiet.record.id, UsagePeriod.WEEK)
+        assert (len(week.buckets), week.total, week.count(Outcome.VALID)) == (28, 2, 2)
+        every = store.usage_series(None, UsagePeriod.MONTH)
+        assert (len(every.buckets), every.total, every.buckets[-1].total) == (30, 6, 5)
+        assert store.top_keys(UsagePeriod.DAY) == [KeyUse(busy.record.id, 4, 2), KeyUse(quiet.record.id, 1, 1)]
+        assert store.top_keys(UsagePeriod.DAY, limit=1) == [KeyUse(busy.record.id, 4, 2)]
+        with pytest.raises(KeyNotFound):
+            store.usage_series(10_000, UsagePeriod.DAY)

@@ -119,7 +119,7 @@ def _logging_to_file() -> bool:
 def create_window(database: str) -> QMainWindow:
     """Build the main window on `database` (a path or URL) without running the event loop."""
     from desktop.core.store import open_store
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     return MainWindow(open_store(database, create=True))
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from desktop.ui.display import (
+from desktop.ui.platform.display import (
     debian_packages,
     first_platform,
     install_command,

@@ -21,7 +21,7 @@ from desktop.core.errors import InvalidInput
 log = logging.getLogger(__name__)
 
 FILE_NAME = "reminders.json"
-# The same spellings the window's settings gate refuses (desktop/ui/private_settings.py; the UI's copy
+# The same spellings the window's settings gate refuses (desktop/ui/platform/private_settings.py; the UI's copy
 # needs Qt, and this module must not).
 _PASSWORD_WORD = re.compile(r"password\s*=", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"://[^/@]*:[^@]*@")

@@ -22,7 +22,7 @@ from desktop.ui.text import plain_rich, plain_tooltip
 if TYPE_CHECKING:
     from desktop.core.query import Filter
     from desktop.core.store import KeyStore
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ Ask = Callable[[QWidget | None, OpenProblem], Retry | None]
 def folder_of(target: str) -> str:
     """The folder a file dialog should start in for `target`: its own, or the nearest one that exists; for a
     server URL (or nothing) the person's documents, never the working directory."""
-    from desktop.ui.user_folders import documents_folder
+    from desktop.ui.platform.user_folders import documents_folder
 
     if "://" in target or not target.strip():
         return str(documents_folder())
@@ -238,7 +238,7 @@ def run(
     """
     app = QApplication.instance()
     if app is None:
-        from desktop.ui.display import check_display
+        from desktop.ui.platform.display import check_display
 
         problem = check_display()
         if problem is not None:
@@ -246,14 +246,14 @@ def run(
             return 1
         app = QApplication(argv if argv is not None else sys.argv[:1])
     configure_application(app)
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     # The window's frame first (its title and size: nothing else is imported yet), then what is inside it,
     # then the database: something is on screen at once.
     window = MainWindow(build=False)
     bench = None
     if os.environ.get("APIKEYS_BENCH_EXIT_ON_PAINT"):
-        from desktop.ui.bench_hook import install_if_requested
+        from desktop.ui.platform.bench_hook import install_if_requested
 
         bench = install_if_requested(window)
     window.show()
@@ -262,7 +262,7 @@ def run(
     if bench is not None:
         bench.watch_table(window.table)
     QApplication.processEvents()  # widgets added to a shown window appear (and are laid out) on the next events
-    from desktop.ui.unix_signals import install_quit_on_signals
+    from desktop.ui.platform.unix_signals import install_quit_on_signals
 
     # After the first paint (showing the window needs none of it), before anything can block (the bad-database
     # dialog): SIGTERM/SIGINT always quit cleanly.
@@ -292,7 +292,7 @@ def run(
         if window.isVisible():
             app.exec()
     finally:
-        from desktop.ui.clipboard import drop_secret_mime_data
+        from desktop.ui.platform.clipboard import drop_secret_mime_data
 
         window.shutdown()  # takes a copied key off the clipboard, closes the store
         drop_secret_mime_data()  # whatever else of ours is there must not outlive the interpreter

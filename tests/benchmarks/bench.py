@@ -218,7 +218,7 @@ def window_rows(
 
     from desktop.core.store import KeyStore
     from desktop.ui import theme
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
     from tests.benchmarks.offscreen import offscreen_application
 
     app = offscreen_application()

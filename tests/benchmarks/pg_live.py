@@ -43,8 +43,8 @@ def measure_live_refresh(url: str, samples: int = 50) -> list[float]:
 
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
-    from desktop.ui.change_watch import COALESCE_MS
-    from desktop.ui.controller import Controller
+    from desktop.ui.control.change_watch import COALESCE_MS
+    from desktop.ui.control.controller import Controller
 
     app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
     store = KeyStore.open(url, create=True)

@@ -26,7 +26,7 @@ def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
 
     from desktop.core.store import KeyStore
     from desktop.ui import theme
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
     from tests.benchmarks.offscreen import offscreen_application
     from tests.core.test_concurrency import prepare
     from tests.ui.busy import MAX_STALL_S, run_busy_session

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
-from desktop.ui.key_table_model import COL_STATUS, KeyTableModel
+from desktop.ui.control.key_table_model import COL_STATUS, KeyTableModel
 from tests.helpers import run_cli
 
 LONG = "Billing service for the partner integration that replaced the old nightly export job, run by Ana"

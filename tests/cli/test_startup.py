@@ -19,7 +19,7 @@ from tests.ui.conftest import OFFSCREEN_NOISE
 # The benchmark's first-paint hook, told to also say whether SQLAlchemy was loaded at each paint.
 WATCHED_START = """
 import sys
-import desktop.ui.bench_hook as hook
+import desktop.ui.platform.bench_hook as hook
 reported = hook._report
 def report(what):
     reported(what)

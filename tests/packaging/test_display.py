@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.ui import display
+from desktop.ui.platform import display
 
 
 def _probe(reachable: set[str]) -> Callable[[str], bool]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.ui import display
+from desktop.ui.platform import display
 from tests.helpers import REPO
 from tests.packaging.unprivileged import unprivileged
 

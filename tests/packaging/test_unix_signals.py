@@ -1,4 +1,5 @@
-"""SIGTERM and SIGINT quit the Qt event loop with exit 0 (desktop/ui/unix_signals.py), in a child process each."""
+"""SIGTERM and SIGINT quit the Qt event loop with exit 0 (desktop/ui/platform/unix_signals.py), in a child process
+each."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ CHILD = textwrap.dedent(
     import os, signal, sys
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
-    from desktop.ui.unix_signals import install_quit_on_signals
+    from desktop.ui.platform.unix_signals import install_quit_on_signals
 
     mode = sys.argv[1]
     app = QApplication(sys.argv[:1])

@@ -64,8 +64,8 @@ def test_the_import_graph_is_read() -> None:
     """The reader itself: relative imports, `from . import x`, imports inside functions and type-only ones."""
     graph = import_graph()
     assert "desktop.core.db.scope_search" in graph["desktop.core.db.queries"]  # from desktop.core.db import x
-    assert "desktop.ui.controller" in graph["desktop.ui.main_window"]  # inside build()
-    assert "desktop.core.store" in graph["desktop.ui.main_window"]  # under TYPE_CHECKING
+    assert "desktop.ui.control.controller" in graph["desktop.ui.window.main_window"]  # inside build()
+    assert "desktop.core.store" in graph["desktop.ui.window.main_window"]  # under TYPE_CHECKING
     assert len(graph) > 100
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Notice
+from desktop.ui.control.notifications import Notice
+from desktop.ui.window.main_window import MainWindow
 from tests.core.test_concurrency import CAP_S, DURATION_S, VERIFIER, WRITER, _result, _spawn
 from tests.ui.helpers import find_visible
 

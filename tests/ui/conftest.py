@@ -11,9 +11,9 @@ from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 from desktop.core.store import KeyStore
 from desktop.ui import theme
-from desktop.ui.clipboard import drop_secret_mime_data
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Notice
+from desktop.ui.control.notifications import Notice
+from desktop.ui.platform.clipboard import drop_secret_mime_data
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import leaked_widgets, top_levels, wait_idle
 
 # The offscreen platform warns that it cannot resize a window to its size hints; it is

@@ -8,8 +8,8 @@ from typing import TypeVar
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QPushButton, QWidget
 
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Level
+from desktop.ui.control.notifications import Level
+from desktop.ui.window.main_window import MainWindow
 from tests.helpers import Secret
 from tests.helpers import seed as seed  # shared with the core tests; the window tests import it from here
 

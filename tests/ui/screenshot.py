@@ -128,7 +128,7 @@ def render(
 
     from desktop.core.store import KeyStore
     from desktop.ui.launcher import configure_application
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from desktop.ui.about import location_html
+from desktop.ui.window.about import location_html
 from tests.ui.helpers import wait_for
 
 #: A wrap may fall after these (and at spaces); anything else is inside a word, a host or a file name.

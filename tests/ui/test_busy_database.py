@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.ui.notifications import Level
+from desktop.ui.control.notifications import Level
 from tests.core.test_concurrency import prepare
 from tests.ui.busy import run_busy_session
 from tests.ui.helpers import wait_idle

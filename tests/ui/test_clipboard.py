@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QGuiApplication
 
 from desktop.core import keys
-from desktop.ui.clipboard import (
+from desktop.ui.platform.clipboard import (
     KDE_HINT,
     MAC_CONCEALED,
     WINDOWS_EXCLUDE,

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
-from desktop.ui.key_table_model import (
+from desktop.ui.control.key_table_model import (
     COL_ACTIONS,
     COL_CREATED,
     COL_DESCRIPTION,
@@ -19,7 +19,7 @@ from desktop.ui.key_table_model import (
     COL_LAST_USED,
     COL_STATUS,
 )
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 
 FIXED = (COL_KEY, COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS)
 #: A column may be this much wider than the widest text Qt measures on the page (a date's digits vary a little).

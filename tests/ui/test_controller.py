@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.core.store import KeyStore
 from desktop.core.values import CreatedKey, KeyRecord
-from desktop.ui.controller import Controller
-from desktop.ui.notifications import Level, Notice
+from desktop.ui.control.controller import Controller
+from desktop.ui.control.notifications import Level, Notice
 from tests.helpers import seed
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from desktop.core.store import KeyStore
-from desktop.ui.controller import Controller
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.control.controller import Controller
+from desktop.ui.control.tasks import TaskRunner
 from tests.pg import PgCluster
 
 

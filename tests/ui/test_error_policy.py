@@ -1,4 +1,5 @@
-"""The one error policy (desktop/ui/error_policy.py), without Qt: what the person reads, what is logged, reload."""
+"""The one error policy (desktop/ui/control/error_policy.py), without Qt: what the person reads, what is logged,
+reload."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from desktop.core.errors import DatabaseLocked, KeyNotFound, NotADatabase
 from desktop.core.values import KeyRecord
-from desktop.ui.error_policy import Level, decide
+from desktop.ui.control.error_policy import Level, decide
 from tests.helpers import REPO
 
 RECORD = KeyRecord(
@@ -26,7 +27,9 @@ RECORD = KeyRecord(
 
 
 def test_the_policy_imports_no_qt() -> None:
-    code = "import sys, desktop.ui.error_policy; print(sorted(m for m in sys.modules if m.startswith('PySide6')))"
+    code = (
+        "import sys, desktop.ui.control.error_policy; print(sorted(m for m in sys.modules if m.startswith('PySide6')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 from desktop.core.query import Filter, Query, Sort
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import seed, wait_idle
 
 

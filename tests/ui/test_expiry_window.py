@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QTableWidget
 
 from desktop.core.store import KeyStore
-from desktop.ui.key_table_model import COL_EXPIRES
+from desktop.ui.control.key_table_model import COL_EXPIRES
 from tests.ui.helpers import select_keys, wait_for, wait_idle
 
 LOCAL_TIME = r"\d\d:\d\d (today|tomorrow) \(local time\)"
@@ -81,7 +81,7 @@ def test_the_table_reads_a_grace_ended_now_as_expired_and_a_date_as_its_last_day
 
 def test_demo_keys_seeded_by_the_cli_read_as_demo_in_the_window(qtbot, make_window, db_path) -> None:  # type: ignore[no-untyped-def]
     """Issue 21.8: a person tells demo keys from real ones in the table."""
-    from desktop.ui.key_table_model import COL_DESCRIPTION
+    from desktop.ui.control.key_table_model import COL_DESCRIPTION
     from tests.helpers import run_cli
 
     KeyStore.open(str(db_path), create=True).close()

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QProgressDialog, QPushButt
 from desktop.core.export import FIELDS
 from desktop.core.query import Query, Sort
 from desktop.core.store import KeyStore
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Level
+from desktop.ui.control.notifications import Level
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import seed, status, status_level, wait_for, wait_idle
 
 
@@ -103,7 +103,7 @@ def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  #
 ) -> None:
     from PySide6.QtWidgets import QComboBox
 
-    from desktop.ui.export_actions import JSON_FILTER
+    from desktop.ui.window.export_actions import JSON_FILTER
 
     seed(store, 3)
     window = make_window()
@@ -127,7 +127,7 @@ def test_csv_for_excel_in_the_dialog_starts_with_a_bom_so_the_ellipsis_is_not_mo
     """Issue 21.14: the dialog offers CSV for Excel, UTF-8 with a byte order mark; plain CSV stays without one."""
     from PySide6.QtWidgets import QComboBox
 
-    from desktop.ui.export_actions import EXCEL_FILTER
+    from desktop.ui.window.export_actions import EXCEL_FILTER
 
     made = store.create("Café billing").record
     window = make_window()

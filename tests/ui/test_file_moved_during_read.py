@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.core.store import KeyStore
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Level
+from desktop.ui.control.notifications import Level
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import seed, wait_idle
 
 #: The file watch's poll never comes within a test: only the background read can notice the file is gone.

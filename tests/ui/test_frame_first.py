@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings
 
 from desktop.app import _window_only
 from desktop.core.store import KeyStore
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.helpers import make_database
 
 #: What the frame must not wait for: the command line, the table and its model, the controller, the values.
@@ -20,11 +20,11 @@ HEAVY = (
     "desktop.cli",
     "desktop.core.values",
     "desktop.core.paging",
-    "desktop.ui.controller",
-    "desktop.ui.notifications",
+    "desktop.ui.control.controller",
+    "desktop.ui.control.notifications",
     "desktop.ui.theme",
     "desktop.ui.widgets.key_table_view",
-    "desktop.ui.key_table_model",
+    "desktop.ui.control.key_table_model",
     "sqlalchemy",
 )
 
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from desktop.ui.launcher import configure_application
 configure_application(app)
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 window = MainWindow(build=False)
 window.show()
 app.processEvents()

@@ -10,8 +10,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
 
 from desktop.core.store import KeyStore
-from desktop.ui.key_dialog_flow import KeyDialogFlow
-from desktop.ui.notifications import Level
+from desktop.ui.control.notifications import Level
+from desktop.ui.window.key_dialog_flow import KeyDialogFlow
 from tests.ui.helpers import click, find_visible, select_keys, shown_ids, status, status_level, wait_for, wait_idle
 
 #: (the flow's attribute, its action, its dialog, the dialog's confirm button, what a refusal says it could not do)

@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QPushButton
 
 from desktop.core.store import CreatedKey
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import is_key, secret, wait_for, wait_idle
 
 

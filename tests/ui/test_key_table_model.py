@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from desktop.core.store import KeyStore
 from desktop.core.values import KeyRecord, NewKey
 from desktop.ui import theme
-from desktop.ui.key_table_model import (
+from desktop.ui.control.key_table_model import (
     COL_ACTIONS,
     COL_DESCRIPTION,
     COL_EXPIRES,

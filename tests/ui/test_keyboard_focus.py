@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QPushButton, QWidget
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
 from desktop.ui import theme
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.conftest import OFFSCREEN_NOISE
 from tests.ui.helpers import answer, find_visible, select_keys, wait_for
 from tests.ui.screenshot import dark_palette

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
 from desktop.app import configure_logging, log_path
 from desktop.core import keys
 from desktop.core.store import KeyStore
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.helpers import files_holding
 from tests.ui.helpers import answer, secret, select_keys, shown_anywhere, wait_for, wait_idle
 

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QTableWidget
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
-from desktop.ui.key_table_model import COL_EXPIRES
+from desktop.ui.control.key_table_model import COL_EXPIRES
 from tests.ui.helpers import answer, secret, select_keys, shown_ids, status, wait_for, wait_idle
 from tests.ui.test_team_mode import NO_POLL, store, window_database  # noqa: F401  (the team-mode fixtures)
 

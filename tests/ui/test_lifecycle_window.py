@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QMenu, QMes
 from desktop.core.store import KeyStore
 from desktop.core.validation import DESCRIPTION_MAX
 from desktop.core.values import Verdict
-from desktop.ui.key_table_model import COL_DESCRIPTION, COL_EXPIRES, SCOPES_ROLE
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Level
+from desktop.ui.control.key_table_model import COL_DESCRIPTION, COL_EXPIRES, SCOPES_ROLE
+from desktop.ui.control.notifications import Level
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import (
     answer,
     click,

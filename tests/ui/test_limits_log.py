@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QTableWidget
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Rate, Refill
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import wait_for, wait_idle
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox, QToolButton
 
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Level
+from desktop.ui.control.notifications import Level
+from desktop.ui.window.main_window import MainWindow
 from tests.helpers import make_database
 from tests.ui.helpers import click, wait_for, wait_idle
 

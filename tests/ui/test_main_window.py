@@ -24,10 +24,10 @@ from desktop import __version__
 from desktop.core.store import KeyStore
 from desktop.core.validation import local_today
 from desktop.core.values import NewKey, Verdict
-from desktop.ui.clipboard import KDE_HINT, MAC_CONCEALED, WINDOWS_EXCLUDE
-from desktop.ui.key_table_model import COL_DESCRIPTION, COL_EXPIRES, HEADERS
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Level
+from desktop.ui.control.key_table_model import COL_DESCRIPTION, COL_EXPIRES, HEADERS
+from desktop.ui.control.notifications import Level
+from desktop.ui.platform.clipboard import KDE_HINT, MAC_CONCEALED, WINDOWS_EXCLUDE
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import (
     answer,
     click,

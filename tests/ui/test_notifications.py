@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop.core.errors import DatabaseLocked
-from desktop.ui.notifications import Level, Notice, NotificationArea, Notifier, guarded
+from desktop.ui.control.notifications import Level, Notice, NotificationArea, Notifier, guarded
 
 
 def test_area_shows_info_then_error_distinctly(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -93,7 +93,7 @@ def test_the_notifier_logs_what_it_shows(qtbot, caplog: pytest.LogCaptureFixture
     notifier = Notifier()
     shown: list[Notice] = []
     notifier.posted.connect(shown.append)
-    with caplog.at_level(logging.INFO, logger="desktop.ui.notifications"):
+    with caplog.at_level(logging.INFO, logger="desktop.ui.control.notifications"):
         notifier.error("The database file is gone")
         outcome = notifier.report(DatabaseLocked("The database is busy."), "count")
         notifier.report(ValueError("boom"), "event handler")

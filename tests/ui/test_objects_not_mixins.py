@@ -7,18 +7,18 @@ import ast
 import pytest
 from PySide6.QtCore import QObject
 
-from desktop.ui.activity_log import ActivityLog
-from desktop.ui.controller import Controller
-from desktop.ui.controller_lifecycle import LifecycleControl
-from desktop.ui.controller_query import QueryControl, TriageCount
-from desktop.ui.database_actions import DatabaseActions
-from desktop.ui.export_actions import ExportActions
-from desktop.ui.file_watch import FileWatch
-from desktop.ui.generate_flow import GenerateFlow
-from desktop.ui.key_dialog_flow import KeyDialogFlow
-from desktop.ui.lifecycle_actions import LifecycleActions
-from desktop.ui.main_window import MainWindow
-from desktop.ui.query_actions import QueryActions
+from desktop.ui.control.controller import Controller
+from desktop.ui.control.controller_lifecycle import LifecycleControl
+from desktop.ui.control.controller_query import QueryControl, TriageCount
+from desktop.ui.control.file_watch import FileWatch
+from desktop.ui.window.activity_log import ActivityLog
+from desktop.ui.window.database_actions import DatabaseActions
+from desktop.ui.window.export_actions import ExportActions
+from desktop.ui.window.generate_flow import GenerateFlow
+from desktop.ui.window.key_dialog_flow import KeyDialogFlow
+from desktop.ui.window.lifecycle_actions import LifecycleActions
+from desktop.ui.window.main_window import MainWindow
+from desktop.ui.window.query_actions import QueryActions
 from tests.helpers import REPO
 
 PARTS = [

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLineEdit, QMe
 from desktop import app
 from desktop.core.store import KeyStore
 from desktop.ui import launcher
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.helpers import make_database
 from tests.ui.helpers import seed, wait_for, wait_idle
 

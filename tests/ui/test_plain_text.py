@@ -8,7 +8,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
 
 from desktop.core.store import KeyStore
-from desktop.ui.key_table_model import COL_DESCRIPTION
+from desktop.ui.control.key_table_model import COL_DESCRIPTION
 from tests.ui.helpers import wait_for, wait_idle
 
 MARKUP = "<b>x</b><img src=/nonexistent/pixel.png> & done"

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from desktop.core.keys import KEY_PATTERN, mask
 from desktop.core.store import KeyStore
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.pg import PgCluster
 from tests.ui.helpers import wait_idle
 
@@ -163,7 +163,7 @@ KEY = "ak_" + "7Gq2" + "A" * 30 + "x9Lp"
     ],
 )
 def test_the_gate_never_writes_a_password(value: object) -> None:
-    from desktop.ui.private_settings import cleaned
+    from desktop.ui.platform.private_settings import cleaned
 
     assert PASSWORD not in repr(cleaned(value))
 
@@ -173,7 +173,7 @@ def test_the_gate_never_writes_a_password(value: object) -> None:
     [KEY, f"Bearer {KEY}", f"API_KEY={KEY}", f"{KEY}\u200b", f"x{KEY}y", f"ak%5F{KEY[3:]}", [f"a {KEY}"]],
 )
 def test_the_gate_never_writes_a_key(value: object) -> None:
-    from desktop.ui.private_settings import cleaned
+    from desktop.ui.platform.private_settings import cleaned
 
     assert KEY_PATTERN.search(repr(cleaned(value))) is None
     assert KEY[3:] not in repr(cleaned(value))
@@ -192,6 +192,6 @@ def test_the_gate_never_writes_a_key(value: object) -> None:
     ],
 )
 def test_the_gate_keeps_what_holds_no_secret(value: object) -> None:
-    from desktop.ui.private_settings import cleaned
+    from desktop.ui.platform.private_settings import cleaned
 
     assert cleaned(value) == value

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit
 
 from desktop.core.query import Filter, Query, Sort
 from desktop.core.store import KeyStore
-from desktop.ui.key_table_model import COL_DESCRIPTION
+from desktop.ui.control.key_table_model import COL_DESCRIPTION
 from tests.ui.helpers import seed, wait_idle
 
 

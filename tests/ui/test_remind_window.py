@@ -14,7 +14,7 @@ from desktop.core.query import Filter
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
 from desktop.ui import launcher
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.helpers import run_cli
 from tests.ui.conftest import WindowFactory
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from desktop.core.store import KeyStore
-from desktop.ui.key_table_model import COL_EXPIRES
+from desktop.ui.control.key_table_model import COL_EXPIRES
 from tests.ui.helpers import wait_idle
 
 

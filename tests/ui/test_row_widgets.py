@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
-from desktop.ui.key_table_model import COL_ACTIONS, KeyTableModel
+from desktop.ui.control.key_table_model import COL_ACTIONS, KeyTableModel
 from desktop.ui.widgets.key_table_view import ActionCell, KeyTableView
 from tests.ui.helpers import seed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from desktop.core.store import KeyStore
-from desktop.ui.main_window import MainWindow
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.helpers import seed, shown_ids, wait_idle
 
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
-from desktop.ui.main_window import MainWindow
-from desktop.ui.query_actions import CLEAR_ACTION, NOTHING_MATCHED
+from desktop.ui.window.main_window import MainWindow
+from desktop.ui.window.query_actions import CLEAR_ACTION, NOTHING_MATCHED
 from tests.ui.helpers import seed, shown_anywhere, wait_idle
 
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
@@ -250,7 +250,7 @@ def test_last_used_says_never_or_how_long_ago_with_the_exact_time_in_its_tooltip
     ],
 )
 def test_how_long_ago_reads_in_the_largest_whole_unit(ago: timedelta, text: str) -> None:
-    from desktop.ui.key_table_model import ago_text
+    from desktop.ui.control.key_table_model import ago_text
 
     now = datetime(2026, 5, 1, 12, tzinfo=UTC)
     assert ago_text(now - ago, now) == text
@@ -271,7 +271,7 @@ def test_a_header_click_sorts_and_paging_shows_every_key_once_in_that_order_both
     qtbot, make_window, store: KeyStore, header: str
 ) -> None:
     from desktop.core.query import Query
-    from desktop.ui.query_settings import SORT_COLUMNS
+    from desktop.ui.control.query_settings import SORT_COLUMNS
 
     _varied_keys(store)
     window = make_window()

@@ -7,7 +7,7 @@ import threading
 from PySide6.QtCore import QObject
 
 from desktop.core.errors import KeyNotFound
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.control.tasks import TaskRunner
 
 
 def test_results_arrive_on_the_gui_thread_in_order(qtbot) -> None:  # type: ignore[no-untyped-def]

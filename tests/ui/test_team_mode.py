@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessage
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
-from desktop.ui.main_window import MainWindow
-from desktop.ui.notifications import Level
+from desktop.ui.control.notifications import Level
+from desktop.ui.window.main_window import MainWindow
 from tests.helpers import run_cli
 from tests.pg import PgCluster, throwaway_cluster
 from tests.team_mode.test_tls import REMOTE, TlsServer, tls_server  # noqa: F401  # a fixture, used by name

@@ -10,7 +10,7 @@ from PySide6.QtGui import QFont, QImage
 from PySide6.QtWidgets import QApplication, QStyledItemDelegate
 
 from desktop.core.values import KeyRecord
-from desktop.ui.key_table_model import COL_ACTIONS, COL_DESCRIPTION, KeyTableModel
+from desktop.ui.control.key_table_model import COL_ACTIONS, COL_DESCRIPTION, KeyTableModel
 from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.widgets.text_cells import TextCellDelegate
 from tests.ui.screenshot import dark_palette

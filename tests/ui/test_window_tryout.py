@@ -28,9 +28,9 @@ from desktop.core.store import KeyStore
 from desktop.core.validation import expiry_instant
 from desktop.core.values import NewKey
 from desktop.ui import launcher, theme
-from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_KEY, COL_STATUS
-from desktop.ui.main_window import MainWindow
+from desktop.ui.control.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_KEY, COL_STATUS
 from desktop.ui.names import APP_NAME
+from desktop.ui.window.main_window import MainWindow
 from tests.ui.conftest import OFFSCREEN_NOISE
 from tests.ui.helpers import seed, wait_for, wait_idle
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.core import presentation
 from desktop.core.clock import SYSTEM_CLOCK
 from desktop.core.values import Action, Event, EventCursor, EventPage
-from desktop.ui.key_table_model import format_moment
+from desktop.ui.control.key_table_model import format_moment
 from desktop.ui.text import plain_tooltip
 
 EVENTS_PER_PAGE = 50

@@ -24,7 +24,7 @@ from desktop.ui import theme
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
-    from desktop.ui.clipboard import SecretClipboard
+    from desktop.ui.platform.clipboard import SecretClipboard
 
 WARNING = (
     "Copy this key now and store it somewhere safe. It will not be shown again: "

@@ -16,7 +16,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
 from desktop.ui import theme
-from desktop.ui.key_table_model import (
+from desktop.ui.control.key_table_model import (
     COL_CREATED,
     COL_DESCRIPTION,
     COL_EXPIRES,

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui import theme
-from desktop.ui.key_table_model import (
+from desktop.ui.control.key_table_model import (
     COL_ACTIONS,
     COL_CREATED,
     COL_DESCRIPTION,

@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
-from desktop.ui.key_table_model import SCOPES_ROLE
+from desktop.ui.control.key_table_model import SCOPES_ROLE
 from desktop.ui.widgets.text_cells import TextCellDelegate
 
 CHIP_PAD = 6

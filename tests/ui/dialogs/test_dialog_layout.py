@@ -10,8 +10,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QPushButton, QWidget
 
 from desktop.core.values import KeyRecord
-from desktop.ui.clipboard import SecretClipboard
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+from desktop.ui.platform.clipboard import SecretClipboard
 
 
 def clipped_labels(dialog: QWidget) -> list[str]:

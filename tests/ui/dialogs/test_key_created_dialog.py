@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox, QPushButton
 
 from desktop.core import keys
 from desktop.core.values import KeyRecord
-from desktop.ui.clipboard import SecretClipboard
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+from desktop.ui.platform.clipboard import SecretClipboard
 from tests.ui.helpers import deleted, secret, wait_for
 
 RECORD = KeyRecord(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from desktop.core.query import Query
     from desktop.core.store import KeyStore
     from desktop.core.values import KeyRecord
-    from desktop.ui.controller import Controller
+    from desktop.ui.control.controller import Controller
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class ExportActions(QObject):
         if self.export_progress is not None:
             self.export_progress.raise_()
             return
-        from desktop.ui.user_folders import documents_folder
+        from desktop.ui.platform.user_folders import documents_folder
 
         # A folder that exists (a missing Documents made Qt start in the working directory).
         dialog = QFileDialog(self._window, "Export Keys", str(documents_folder() / "api-keys.csv"))

@@ -18,10 +18,10 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
-from desktop.ui.guard import guarded
+from desktop.ui.control.guard import guarded
 from desktop.ui.names import APP_NAME
-from desktop.ui.private_settings import PrivateSettings
-from desktop.ui.reminder_action import add_reminder_action
+from desktop.ui.platform.private_settings import PrivateSettings
+from desktop.ui.window.reminder_action import add_reminder_action
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -79,19 +79,19 @@ class MainWindow(QMainWindow):
 
         from desktop.core.paging import PAGE_SIZES
         from desktop.ui import theme
-        from desktop.ui.activity_log import ActivityLog
-        from desktop.ui.clipboard import CLEAR_AFTER_MS, SecretClipboard
-        from desktop.ui.controller import POLL_INTERVAL_MS, Controller
-        from desktop.ui.database_actions import DatabaseActions
-        from desktop.ui.export_actions import ExportActions
-        from desktop.ui.generate_flow import GenerateFlow
-        from desktop.ui.key_table_model import KeyTableModel
-        from desktop.ui.lifecycle_actions import LifecycleActions
-        from desktop.ui.notifications import NotificationArea
-        from desktop.ui.query_actions import EMPTY_TEXT, QueryActions
+        from desktop.ui.control.controller import POLL_INTERVAL_MS, Controller
+        from desktop.ui.control.key_table_model import KeyTableModel
+        from desktop.ui.control.notifications import NotificationArea
+        from desktop.ui.platform.clipboard import CLEAR_AFTER_MS, SecretClipboard
         from desktop.ui.widgets.focus_ring import FocusRing, ring_every_window
         from desktop.ui.widgets.key_table_view import KeyTableView
         from desktop.ui.widgets.pagination_bar import PaginationBar
+        from desktop.ui.window.activity_log import ActivityLog
+        from desktop.ui.window.database_actions import DatabaseActions
+        from desktop.ui.window.export_actions import ExportActions
+        from desktop.ui.window.generate_flow import GenerateFlow
+        from desktop.ui.window.lifecycle_actions import LifecycleActions
+        from desktop.ui.window.query_actions import EMPTY_TEXT, QueryActions
 
         self._built = True
         poll_interval_ms, clipboard_clear_ms = self._intervals

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QObject, QSocketNotifier, QTimer, Signal
 
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.control.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore

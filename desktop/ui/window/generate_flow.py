@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from desktop.ui.guard import guarded
+from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from desktop.core.clock import Clock
     from desktop.core.values import CreatedKey
-    from desktop.ui.clipboard import SecretClipboard
-    from desktop.ui.controller import Controller
+    from desktop.ui.control.controller import Controller
+    from desktop.ui.control.notifications import Notice, NotificationArea
     from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
     from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
-    from desktop.ui.notifications import Notice, NotificationArea
+    from desktop.ui.platform.clipboard import SecretClipboard
 
 
 class GenerateFlow(QObject):

@@ -17,14 +17,14 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core.presentation import describe_key, shorten, shown, status_text
 from desktop.core.values import Status
-from desktop.ui.error_policy import decide
-from desktop.ui.notifications import guarded
+from desktop.ui.control.error_policy import decide
+from desktop.ui.control.notifications import guarded
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
     from desktop.core.values import Action, BulkResult, EventCursor, EventPage, KeyRecord, RolledKey
-    from desktop.ui.file_watch import FileWatch
-    from desktop.ui.tasks import TaskRunner
+    from desktop.ui.control.file_watch import FileWatch
+    from desktop.ui.control.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.errors import DomainError, ServerUnreachable
 from desktop.core.paging import Pager
 from desktop.core.presentation import describe_key
-from desktop.ui.change_watch import ChangeWatch
-from desktop.ui.controller_lifecycle import LifecycleControl
-from desktop.ui.controller_query import QueryControl, TriageCount
-from desktop.ui.error_policy import decide
-from desktop.ui.file_watch import FileWatch
-from desktop.ui.notifications import Notice, Notifier, guarded
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.control.change_watch import ChangeWatch
+from desktop.ui.control.controller_lifecycle import LifecycleControl
+from desktop.ui.control.controller_query import QueryControl, TriageCount
+from desktop.ui.control.error_policy import decide
+from desktop.ui.control.file_watch import FileWatch
+from desktop.ui.control.notifications import Notice, Notifier, guarded
+from desktop.ui.control.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from desktop.core.query import Query

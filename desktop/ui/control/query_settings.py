@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt
 
 from desktop.core.errors import InvalidInput
 from desktop.core.query import Filter, KeyHealth, Query, Sort
-from desktop.ui.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_LAST_USED
+from desktop.ui.control.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_LAST_USED
 
 if TYPE_CHECKING:
-    from desktop.ui.private_settings import PrivateSettings
+    from desktop.ui.platform.private_settings import PrivateSettings
 
 SETTINGS_SEARCH = "query/search"
 SETTINGS_STATUS = "query/status"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from desktop.ui.guard import guarded
+from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QPoint
@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 
     from desktop.core.clock import Clock
     from desktop.core.values import KeyRecord
-    from desktop.ui.controller import Controller
+    from desktop.ui.control.controller import Controller
+    from desktop.ui.control.key_table_model import KeyTableModel
     from desktop.ui.dialogs.confirm import ConfirmDialog
     from desktop.ui.dialogs.rename_dialog import RenameDialog
     from desktop.ui.dialogs.roll_dialog import RollDialog
     from desktop.ui.dialogs.scopes_dialog import ScopesDialog
-    from desktop.ui.key_dialog_flow import KeyDialogFlow
-    from desktop.ui.key_table_model import KeyTableModel
     from desktop.ui.widgets.key_table_view import KeyTableView
+    from desktop.ui.window.key_dialog_flow import KeyDialogFlow
 
 #: A confirmation lists at most this many keys by name; the rest are counted.
 CONFIRM_LISTED = 10
@@ -227,7 +227,7 @@ class LifecycleActions(QObject):
     # -- rename, roll, scopes: one flow each (key_dialog_flow.py) --
 
     def _build_key_dialog_flows(self) -> None:
-        from desktop.ui.key_dialog_flow import KeyDialogFlow
+        from desktop.ui.window.key_dialog_flow import KeyDialogFlow
 
         controller, lifecycle = self.controller, self.controller.lifecycle
 

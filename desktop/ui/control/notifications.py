@@ -11,9 +11,9 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QSizePolicy, QToolButton, QWidget
 
 from desktop.ui import theme
-from desktop.ui.error_policy import Level as Level  # the notices' levels, imported from here by the UI
-from desktop.ui.error_policy import Outcome, decide
-from desktop.ui.guard import guarded as guarded  # where the UI has always imported it from
+from desktop.ui.control.error_policy import Level as Level  # the notices' levels, imported from here by the UI
+from desktop.ui.control.error_policy import Outcome, decide
+from desktop.ui.control.guard import guarded as guarded  # where the UI has always imported it from
 from desktop.ui.text import plain_tooltip
 
 if TYPE_CHECKING:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from desktop.ui.guard import guarded
+from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu, QWidget
 
     from desktop.core.values import Action, EventCursor, EventPage, KeyRecord
-    from desktop.ui.controller import Controller
+    from desktop.ui.control.controller import Controller
     from desktop.ui.dialogs.history_dialog import EventLogDialog
 
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core.paging import Pager
 from desktop.core.query import KeyHealth, Query
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.control.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore

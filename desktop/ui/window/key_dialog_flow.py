@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt
 
-from desktop.ui.guard import guarded
+from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
     from desktop.core.query import Query
     from desktop.core.values import KeyRecord
-    from desktop.ui.controller import Controller
-    from desktop.ui.controller_query import Triage
-    from desktop.ui.private_settings import PrivateSettings
+    from desktop.ui.control.controller import Controller
+    from desktop.ui.control.controller_query import Triage
+    from desktop.ui.platform.private_settings import PrivateSettings
     from desktop.ui.widgets.key_table_view import KeyTableView
 
 #: What the empty table says: with no search or filter, and with one that matches nothing.
@@ -44,7 +44,7 @@ class QueryActions(QObject):
         from PySide6.QtGui import QAction, QKeySequence
         from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-        from desktop.ui.query_settings import saved_query
+        from desktop.ui.control.query_settings import saved_query
         from desktop.ui.widgets.expiry_banner import ExpiryBanner
         from desktop.ui.widgets.health_summary import HealthSummary
         from desktop.ui.widgets.search_bar import SearchBar
@@ -140,7 +140,7 @@ class QueryActions(QObject):
             self.controller.set_query(query)
 
     def _on_table_sort_requested(self, column: int) -> None:
-        from desktop.ui.query_settings import SORT_COLUMNS
+        from desktop.ui.control.query_settings import SORT_COLUMNS
 
         sort, _order = SORT_COLUMNS[column]
         current = self.controller.queries.wanted
@@ -153,7 +153,7 @@ class QueryActions(QObject):
         self.search_bar.set_status(Filter.EXPIRING)
 
     def _on_health_action_triggered(self, link: str) -> None:
-        from desktop.ui.query_settings import HEALTH_QUERIES
+        from desktop.ui.control.query_settings import HEALTH_QUERIES
 
         query = HEALTH_QUERIES[link]
         self.apply_query(replace(query, search=self.search_bar.search_text()))
@@ -164,7 +164,7 @@ class QueryActions(QObject):
     # -- showing --
 
     def _show_query(self, query: Query, *, search_bar: bool = True) -> None:
-        from desktop.ui.query_settings import SORT_COLUMNS, flipped
+        from desktop.ui.control.query_settings import SORT_COLUMNS, flipped
 
         if search_bar:
             self.search_bar.set_state(query.search, query.status)
@@ -191,7 +191,7 @@ class QueryActions(QObject):
     def _remember_query(self, query: Query) -> None:
         # Never a whole key: the settings' gate (private_settings.py) keeps a key in the text only masked, which
         # finds the same key by its hint, and drops a text that names a password.
-        from desktop.ui.query_settings import SETTINGS_REVERSE, SETTINGS_SEARCH, SETTINGS_SORT, SETTINGS_STATUS
+        from desktop.ui.control.query_settings import SETTINGS_REVERSE, SETTINGS_SEARCH, SETTINGS_SORT, SETTINGS_STATUS
 
         self._settings.setValue(SETTINGS_SEARCH, query.search)
         self._settings.setValue(SETTINGS_STATUS, query.status.value if query.status is not None else "")

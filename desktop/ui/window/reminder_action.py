@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QMenu, QWidget
 
-    from desktop.ui.controller import Controller
+    from desktop.ui.control.controller import Controller
 
     Report = Callable[[BaseException, str], None]
 

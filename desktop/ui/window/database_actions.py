@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from desktop.core.errors import DatabaseMissing, DomainError
-from desktop.ui.guard import guarded
+from desktop.ui.control.guard import guarded
 from desktop.ui.names import DATABASE_FILTER, is_server_url
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
 
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox, QWidget
 
     from desktop.core.store import KeyStore
-    from desktop.ui.controller import Controller
-    from desktop.ui.private_settings import PrivateSettings
+    from desktop.ui.control.controller import Controller
+    from desktop.ui.platform.private_settings import PrivateSettings
 
 SETTINGS_RECENT = "database/recent"
 RECENT_MAX = 8
@@ -109,7 +109,7 @@ class DatabaseActions(QObject):
 
     def _file_dialog_start(self) -> str:
         """Open starts in the open file's folder, or the person's documents: never the working directory."""
-        from desktop.ui.user_folders import file_dialog_folder
+        from desktop.ui.platform.user_folders import file_dialog_folder
 
         return str(file_dialog_folder(self.store.location if self.store is not None else None))
 
@@ -131,7 +131,7 @@ class DatabaseActions(QObject):
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QFileDialog
 
-        from desktop.ui.user_folders import documents_folder, free_name
+        from desktop.ui.platform.user_folders import documents_folder, free_name
 
         # A name that names nothing yet, in the person's documents (never the file open now: Save would refuse it).
         suggested = free_name(documents_folder(), "keys.db")
@@ -248,6 +248,6 @@ class DatabaseActions(QObject):
     @guarded
     def about(self) -> None:
         """Help ▸ About."""
-        from desktop.ui.about import show_about
+        from desktop.ui.window.about import show_about
 
         show_about(self._window, self.store.location if self.store is not None else None)

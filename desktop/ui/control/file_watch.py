@@ -18,9 +18,9 @@ from desktop.core.values import FileChange
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
-    from desktop.ui.notifications import Notice, Notifier
+    from desktop.ui.control.notifications import Notice, Notifier
 
-log = logging.getLogger("desktop.ui.controller")
+log = logging.getLogger("desktop.ui.control.controller")
 
 #: The reads (report()'s action names) whose failure on a vanished file is said by the file's own notice: the
 #: background count and reload, a search, the poll, and the page turns (guarded slots report their names).

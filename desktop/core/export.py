@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+from desktop.core.key_fields import EXPORTED_FIELDS, Kind
 from desktop.core.presentation import inert_json, shown
 from desktop.core.values import KeyRecord
 
-#: The fields of each key, in order: `list --json`'s objects and `list --csv`'s header row.
-FIELDS = ("id", "masked", "description", "created_at", "expires_at", "active", "last_used_at", "scopes", "status")
+#: The fields of each key, in order: `list --json`'s objects and `list --csv`'s header row (`core/key_fields.py`).
+FIELDS = tuple(f.name for f in EXPORTED_FIELDS)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -22,19 +23,38 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _as_stored(name: str) -> Callable[[KeyRecord, datetime], Any]:
+    return lambda record, _now: getattr(record, name)
+
+
+def _as_time(name: str) -> Callable[[KeyRecord, datetime], Any]:
+    return lambda record, _now: iso(getattr(record, name))
+
+
+def _as_list(name: str) -> Callable[[KeyRecord, datetime], Any]:
+    return lambda record, _now: list(getattr(record, name))
+
+
+def _as_status(_name: str) -> Callable[[KeyRecord, datetime], Any]:
+    return lambda record, now: record.status(now).value
+
+
+#: How each kind of field is written as JSON (a CSV cell is made from that: `_cell`).
+_WRITERS: dict[Kind, Callable[[str], Callable[[KeyRecord, datetime], Any]]] = {
+    Kind.INT: _as_stored,
+    Kind.TEXT: _as_stored,
+    Kind.MASKED: _as_stored,
+    Kind.BOOL: _as_stored,
+    Kind.TIME: _as_time,
+    Kind.SCOPES: _as_list,
+    Kind.STATUS: _as_status,
+}
+_FIELD_WRITERS = tuple((f.name, _WRITERS[f.kind](f.name)) for f in EXPORTED_FIELDS)
+
+
 def record_fields(record: KeyRecord, now: datetime) -> dict[str, Any]:
     """One key as `list --json` shows it; `status` by the one rule (Status.of) at `now`."""
-    return {
-        "id": record.id,
-        "masked": record.masked,
-        "description": record.description,
-        "created_at": iso(record.created_at),
-        "expires_at": iso(record.expires_at),
-        "active": record.active,
-        "last_used_at": iso(record.last_used_at),
-        "scopes": list(record.scopes),
-        "status": record.status(now).value,
-    }
+    return {name: write(record, now) for name, write in _FIELD_WRITERS}
 
 
 Fields = Callable[[KeyRecord], dict[str, Any]]

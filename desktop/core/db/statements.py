@@ -18,20 +18,13 @@ from sqlalchemy import (
     update,
 )
 
-from desktop.core import keys
+from desktop.core.db.rows import key_record
+from desktop.core.key_fields import STORED_COLUMNS
 from desktop.core.models import ApiKey, KeyEvent
 from desktop.core.values import Cursor, Event, EventCursor, KeyRecord
 
-COLUMNS = (
-    ApiKey.id,
-    ApiKey.hint,
-    ApiKey.description,
-    ApiKey.created_at,
-    ApiKey.expires_at,
-    ApiKey.active,
-    ApiKey.last_used_at,
-    ApiKey.scopes,
-)
+#: The columns a `KeyRecord` is read from, in its order (`core/key_fields.py`).
+COLUMNS = tuple(getattr(ApiKey, column) for column in STORED_COLUMNS)
 NEWEST_FIRST = (ApiKey.created_at.desc(), ApiKey.id.desc())
 OLDEST_FIRST = (ApiKey.created_at.asc(), ApiKey.id.asc())
 _POSITION = tuple_(ApiKey.created_at, ApiKey.id)
@@ -74,17 +67,8 @@ def any_where(condition: ColumnElement[bool]) -> Select[Any]:
     return select(exists().where(condition))
 
 
-def record(row: Any) -> KeyRecord:  # a Row; its generic form differs between SQLAlchemy 2.0 and 2.1
-    return KeyRecord(
-        id=row.id,
-        masked=keys.mask_hint(row.hint),
-        description=row.description,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        active=bool(row.active),
-        last_used_at=row.last_used_at,
-        scopes=split_scopes(row.scopes),
-    )
+def record(row: Any) -> KeyRecord:  # a Row of COLUMNS; its generic form differs between SQLAlchemy 2.0 and 2.1
+    return key_record(row)
 
 
 # -- the key lifecycle: rename, roll, scopes, many at once, the audit log --

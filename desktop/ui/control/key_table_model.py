@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 
+from desktop.core.key_fields import TABLE_FIELDS
 from desktop.core.presentation import expiry_cell, expiry_phrase, expiry_when, status_text
 from desktop.core.values import Status
 from desktop.ui import theme
@@ -17,14 +18,16 @@ from desktop.ui import theme
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
 
-COL_KEY = 0
-COL_DESCRIPTION = 1
-COL_CREATED = 2
-COL_EXPIRES = 3
-COL_LAST_USED = 4
-COL_STATUS = 5
-COL_ACTIONS = 6
-HEADERS = ("API Key", "Description", "Created", "Expires", "Last used", "Status", "Actions")
+#: The key's columns as `core/key_fields.py` orders and heads them, then the row's actions.
+HEADERS = (*(f.header for f in TABLE_FIELDS), "Actions")
+_NAMES = tuple(f.name for f in TABLE_FIELDS)
+COL_KEY = _NAMES.index("masked")
+COL_DESCRIPTION = _NAMES.index("description")
+COL_CREATED = _NAMES.index("created_at")
+COL_EXPIRES = _NAMES.index("expires_at")
+COL_LAST_USED = _NAMES.index("last_used_at")
+COL_STATUS = _NAMES.index("status")
+COL_ACTIONS = len(TABLE_FIELDS)
 
 #: The sortable headers say so (query_actions.py sorts on their clicks).
 _HEADER_TIPS = {

@@ -17,7 +17,8 @@ from desktop.cli_output import list_records, print_table
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import CHOOSE_ANOTHER, DatabaseMissing, DomainError, InvalidInput, KeyNotFound
 from desktop.core.lifecycle import validate_scopes
-from desktop.core.presentation import describe_key, shorten, shown
+from desktop.core.operations import Operation
+from desktop.core.presentation import describe_key, done_text, shorten, shown
 from desktop.core.target import ENV_VAR, check_choice
 from desktop.core.validation import parse_expiry, parse_key_id, validate_description, validate_expiry
 from desktop.core.values import KeyRecord, Verdict, VerifyResult
@@ -380,16 +381,12 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
                 # Nothing to do: no write, no event, and no "Deactivated" for a key that already was.
                 state = "active" if active else "inactive"
                 out.write(f"Key {describe_key(current)} is already {state}; nothing was changed.\n")
-            elif active:  # the same words as the window's status bar
-                updated = store.set_active(key_id, True)
-                out.write(f"Activated {describe_key(updated)}: clients using it are accepted again.\n")
-            else:
-                updated = store.set_active(key_id, False)
-                out.write(f"Deactivated {describe_key(updated)}: clients using it will be rejected.\n")
+            else:  # the same words as the window's status bar
+                out.write(done_text(Operation.toggling(active), store.set_active(key_id, active)) + "\n")
         elif command == "delete":
             record = store.get(key_id)  # to say what was deleted; KeyNotFound here is the same exit 1
             store.delete(key_id)
-            out.write(f"Deleted {describe_key(record)}.\n")
+            out.write(done_text(Operation.DELETE, record) + "\n")
         elif command == "seed":
             from desktop.cli_commands import _seed, remove_demo_keys
 

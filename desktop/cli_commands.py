@@ -17,7 +17,8 @@ from desktop import APP_ID as PROG
 from desktop.cli_output import local_text
 from desktop.core.errors import DomainError, InvalidInput
 from desktop.core.lifecycle import parse_grace, validate_scopes
-from desktop.core.presentation import describe_key, details_text, expiry_phrase, inert_json, shown
+from desktop.core.operations import Operation
+from desktop.core.presentation import details_text, done_text, expiry_phrase, inert_json, shown
 from desktop.core.validation import expiry_instant, parse_key_id, validate_description
 from desktop.core.values import Event, NewKey
 
@@ -220,11 +221,10 @@ def _lifecycle(store: KeyStore, command: str, args: argparse.Namespace, out: Tex
     key_id: int = given["key_id"]
     if command == "rename":
         renamed = store.rename(key_id, given["description"])
-        out.write(f"Renamed {describe_key(renamed)}.\n")
+        out.write(done_text(Operation.RENAME, renamed) + "\n")
     elif command == "scopes":
         updated = store.set_scopes(key_id, given["scopes"])
-        listed = ", ".join(updated.scopes) if updated.scopes else "none"
-        out.write(f"Scopes of {describe_key(updated)}: {listed}.\n")
+        out.write(done_text(Operation.SET_SCOPES, updated) + "\n")
     else:
         rolled = store.roll(key_id, given["grace"])
         # Only after COMMIT (roll returned): the new key alone on stdout, what happened on stderr.

@@ -1,5 +1,5 @@
-"""How keys are named to people, the same in the CLI and the window: status words, short descriptions, expiries
-and the audit log's details."""
+"""How keys are named to people, the same in the CLI and the window: status words, short descriptions, expiries,
+the audit log's details, and what is said about each `Operation` (done, refused, failed)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time
 
 from desktop.core.clock import SYSTEM_CLOCK
+from desktop.core.operations import Operation
 from desktop.core.validation import expiry_date
-from desktop.core.values import Action, Event, KeyRecord, Status
+from desktop.core.values import Action, BulkResult, Event, KeyRecord, Status
 
 #: A description quoted in a message or a table cell is cut to this many characters, the ellipsis included.
 SHORT_DESCRIPTION = 60
@@ -51,6 +52,131 @@ def inert_json(text: str) -> str:
 def describe_key(record: KeyRecord) -> str:
     """How a message names a key: masked, with its description (shortened), e.g. `ak_7Gq2…x9Lp (“Billing”)`."""
     return f"{record.masked} (“{shown(shorten(record.description))}”)"
+
+
+# -- operations: every word a person reads about one, and what the log calls it --
+
+#: An operation's verb where a key follows it: "Could not deactivate ak_7Gq2…x9Lp: …".
+_VERBS = {
+    Operation.ACTIVATE: "activate",
+    Operation.DEACTIVATE: "deactivate",
+    Operation.DELETE: "delete",
+    Operation.RENAME: "rename",
+    Operation.ROLL: "roll",
+    Operation.SET_SCOPES: "change the scopes of",
+}
+#: What a refusal before a write says was not done: "Could not activate the key: the database file … was deleted".
+_REFUSED = {
+    **{op: f"{verb} the key" for op, verb in _VERBS.items()},
+    Operation.SET_SCOPES: "change the key's scopes",
+    Operation.CREATE: "generate a key",
+}
+#: The same, for a change to several keys at once.
+_REFUSED_MANY = {op: f"{_VERBS[op]} the keys" for op in (Operation.ACTIVATE, Operation.DEACTIVATE, Operation.DELETE)}
+#: How the log names the rest: "count failed: …", "unexpected error in event handler".
+_NAMES = {
+    Operation.CREATE: "create",
+    Operation.OPEN: "open",
+    Operation.CHECK_FILE: "check the file",
+    Operation.TURN_PAGE: "turn the page",
+    Operation.READ_LOG: "read the log",
+    Operation.EXPORT: "export the keys",
+    Operation.REMINDERS_ON: "turn expiry reminders on",
+    Operation.REMINDERS_OFF: "turn expiry reminders off",
+    Operation.HANDLE_EVENT: "event handler",
+}
+
+
+#: What a dialog says above its reason when its change to one key was not made: "Not renamed: …".
+_NOT_DONE = {Operation.RENAME: "Not renamed", Operation.ROLL: "Not rolled", Operation.SET_SCOPES: "Not changed"}
+
+
+def not_done_text(operation: Operation) -> str:
+    return _NOT_DONE[operation]
+
+
+def operation_name(operation: Operation) -> str:
+    """The operation as the log names it: `deactivate`, `count`, `read the log`."""
+    return _VERBS.get(operation) or _NAMES.get(operation) or operation.value
+
+
+def refused_text(operation: Operation, *, many: bool = False) -> str:
+    """What a write refused before it started did not do, after "Could not ": `activate the keys`."""
+    return (_REFUSED_MANY if many else _REFUSED)[operation]
+
+
+def failed_text(operation: Operation, message: str, record: KeyRecord | None = None) -> str:
+    """A DomainError's `message`, said as the failure of `operation` (on `record`, as the person saw it)."""
+    if operation is Operation.CREATE:
+        return f"Could not generate a key: {message}"
+    if operation is Operation.OPEN:
+        return f"Could not open that database: {message}"
+    if record is not None and operation in _VERBS:
+        return f"Could not {_VERBS[operation]} {record.masked}: {message}"
+    return message
+
+
+def failed_log(operation: Operation, message: str, record: KeyRecord | None = None) -> str:
+    """The log's line for the same failure (a key by its id)."""
+    if operation is Operation.CREATE:
+        return f"could not create a key: {message}"
+    if operation is Operation.OPEN:
+        return f"could not open a database: {message}"
+    if record is not None and operation in _VERBS:
+        return f"could not {_VERBS[operation]} key #{record.id}: {message}"
+    return f"{operation_name(operation)} failed: {message}"
+
+
+def done_text(
+    operation: Operation, record: KeyRecord, before: KeyRecord | None = None, now: datetime | None = None
+) -> str:
+    """What is said once `operation` changed `record` (the key as it is now; for a delete, as it was): the same
+    words on the command line and in the window's status bar. A rename given the key `before` it names the key as
+    the person knew it (the window); without, as it is now (the command line). A roll: `record` is the new key,
+    `before` the old one with its shortened expiry, `now` the store's clock."""
+    if operation is Operation.ACTIVATE:
+        return f"Activated {describe_key(record)}: clients using it are accepted again."
+    if operation is Operation.DEACTIVATE:
+        return f"Deactivated {describe_key(record)}: clients using it will be rejected."
+    if operation is Operation.DELETE:
+        return f"Deleted {describe_key(record)}."
+    if operation is Operation.SET_SCOPES:
+        return f"Scopes of {describe_key(record)}: {', '.join(record.scopes) if record.scopes else 'none'}."
+    if operation is Operation.RENAME:
+        if before is not None:
+            return f"Renamed {before.masked} to “{shown(shorten(record.description))}”."
+        return f"Renamed {describe_key(record)}."
+    if operation is Operation.ROLL and before is not None:
+        return _rolled_text(before, record, now)
+    raise ValueError(f"nothing is said of {operation} alone")
+
+
+def _rolled_text(old: KeyRecord, new: KeyRecord, now: datetime | None) -> str:
+    if old.expires_at is not None and now is not None and old.expires_at <= now:
+        until = "the old key no longer works"
+    else:
+        until = f"the old key keeps working {expiry_phrase(old.expires_at, now).removeprefix('valid ')}"
+    state = (
+        ""
+        if new.status(now) is Status.ACTIVE
+        else f"; the new key is {status_text(new, now).lower()}, as the old one was"
+    )
+    return f"Rolled {describe_key(old)} into {new.masked}: {until}{state}. Copy the new key now."
+
+
+def _keys(count: int) -> str:
+    return f"{count:,} key" if count == 1 else f"{count:,} keys"
+
+
+def done_many_text(operation: Operation, result: BulkResult) -> str:
+    """One line for a change to many keys: "Deleted 3 keys.", "2 deleted; 1 was already gone."."""
+    verb, deleting = f"{_VERBS[operation]}d", operation is Operation.DELETE
+    done, gone = len(result.changed), len(result.missing)
+    if not gone:
+        return f"{verb.capitalize()} {_keys(done)}."
+    if not done:
+        return f"Nothing was {verb}: {'the key was' if gone == 1 else f'all {gone:,} keys were'} already gone."
+    return f"{done:,} {verb}; {gone:,} {'was' if gone == 1 else 'were'} already gone{'' if deleting else ' (deleted)'}."
 
 
 # -- expiries: the one rule for how a person reads one (window, CLI tables, the log's human form) --

@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.errors import DatabaseMissing, DomainError, UnsafeDatabase
+from desktop.core.operations import Operation
 from desktop.ui.icons import icon
 from desktop.ui.names import APP_NAME, DATABASE_FILTER
 from desktop.ui.text import plain_rich, plain_tooltip
@@ -215,7 +216,7 @@ def _install_excepthook(window: MainWindow) -> Callable[[], None]:
         if not isinstance(value, Exception):
             previous(kind, value, traceback)
             return
-        window.report(value, "event handler")
+        window.report(value, Operation.HANDLE_EVENT)
 
     sys.excepthook = hook
 

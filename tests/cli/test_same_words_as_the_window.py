@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from desktop.core.store import KeyStore
-from desktop.core.values import NewKey
+from desktop.core.values import KeyRecord, NewKey
 from desktop.ui.control.key_table_model import COL_STATUS, KeyTableModel
 from tests.helpers import run_cli
 
@@ -55,3 +55,33 @@ def test_the_cli_table_and_its_messages_shorten_a_description_alike(db_path: Pat
     assert deactivated.returncode == 0, deactivated.stderr
     # The status bar's wording comes from the same function (desktop.core.presentation.describe_key).
     assert f"(“{cell}”)" in deactivated.stdout
+
+
+def test_the_cli_says_each_change_in_the_words_the_window_uses(db_path: Path) -> None:
+    """core/presentation.py words what an operation did, for the status bar and the command line alike (issue 22
+    item 6): each command's line is `done_text` of its Operation."""
+    from desktop.core.operations import Operation
+    from desktop.core.presentation import done_text
+
+    with KeyStore.open(str(db_path), create=True) as store:
+        key_id = store.create("Billing").record.id
+
+    def said(*args: str) -> str:
+        result = run_cli("--database", str(db_path), *args[:1], str(key_id), *args[1:])
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def now() -> KeyRecord:
+        with KeyStore.open(str(db_path)) as store:
+            return store.get(key_id)
+
+    assert said("deactivate") == done_text(Operation.DEACTIVATE, now())
+    assert said("activate") == done_text(Operation.ACTIVATE, now())
+    assert (
+        said("scopes", "read", "write")
+        == done_text(Operation.SET_SCOPES, now())
+        == (f"Scopes of {now().masked} (“Billing”): read, write.")
+    )
+    assert said("rename", "--description", "Payments") == done_text(Operation.RENAME, now())
+    before = now()
+    assert said("delete") == done_text(Operation.DELETE, before) == f"Deleted {before.masked} (“Payments”)."

@@ -52,3 +52,24 @@ def test_a_read_that_hits_a_moved_file_first_says_it_was_moved(  # type: ignore[
     window.controller.poll_timer.timeout.emit()
     qtbot.waitUntil(lambda: "is back" in window.notification_area.text(), timeout=5000)
     wait_idle(qtbot, window)
+
+
+def test_a_page_turn_that_hits_a_moved_file_says_it_was_moved(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
+) -> None:
+    """The page turn's slot reports a failure as Operation.TURN_PAGE (issue 22 item 6), a read: the vanished file
+    explains it, not the driver's words."""
+    seed(store, 120)
+    store.close()
+    window = make_window(poll_interval_ms=NO_POLL)
+    wait_idle(qtbot, window)
+    shown = [record.id for record in window.model.records()]
+    _move_away(db_path, tmp_path)
+    window.store.database._idle.close_all()
+    window.controller.next()  # on the GUI thread: the slot's guard reports what the read raised
+    qtbot.waitUntil(lambda: _level(window) is Level.ERROR, timeout=5000)
+    text = window.notification_area.text()
+    assert "deleted or moved away" in text, text
+    assert "Something went wrong" not in text and "I/O" not in text
+    assert [record.id for record in window.model.records()] == shown  # the page stays as it was
+    wait_idle(qtbot, window)

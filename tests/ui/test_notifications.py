@@ -8,6 +8,8 @@ import pytest
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop.core.errors import DatabaseLocked
+from desktop.core.operations import Operation
+from desktop.ui.control.guard import guarded_as
 from desktop.ui.control.notifications import Level, Notice, NotificationArea, Notifier, guarded
 
 
@@ -44,10 +46,10 @@ def test_area_clears_itself(qtbot) -> None:  # type: ignore[no-untyped-def]
 
 class _Owner:
     def __init__(self) -> None:
-        self.reported: list[tuple[BaseException, str]] = []
+        self.reported: list[tuple[BaseException, Operation]] = []
 
-    def report(self, err: BaseException, context: str) -> None:
-        self.reported.append((err, context))
+    def report(self, err: BaseException, operation: Operation) -> None:
+        self.reported.append((err, operation))
 
     @guarded
     def _on_button_clicked(self) -> int:
@@ -57,12 +59,22 @@ class _Owner:
     def _on_other_clicked(self) -> int:
         return 3
 
+    @guarded_as(Operation.TURN_PAGE)
+    def next(self) -> None:
+        raise DatabaseLocked("busy")
+
 
 def test_guard_reports_instead_of_raising() -> None:
     owner = _Owner()
     assert owner._on_button_clicked() is None
     assert owner._on_other_clicked() == 3
-    assert [(type(e), c) for e, c in owner.reported] == [(DatabaseLocked, "_on_button_clicked")]
+    assert owner.next() is None
+    # A slot's failure is a bug's (the log's traceback says where); a page turn's is a read's, which a vanished
+    # database file explains (FileWatch.explains).
+    assert [(type(e), o) for e, o in owner.reported] == [
+        (DatabaseLocked, Operation.HANDLE_EVENT),
+        (DatabaseLocked, Operation.TURN_PAGE),
+    ]
 
 
 def test_a_sticky_notice_stays_and_comes_back_until_released(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -95,8 +107,8 @@ def test_the_notifier_logs_what_it_shows(qtbot, caplog: pytest.LogCaptureFixture
     notifier.posted.connect(shown.append)
     with caplog.at_level(logging.INFO, logger="desktop.ui.control.notifications"):
         notifier.error("The database file is gone")
-        outcome = notifier.report(DatabaseLocked("The database is busy."), "count")
-        notifier.report(ValueError("boom"), "event handler")
+        outcome = notifier.report(DatabaseLocked("The database is busy."), Operation.COUNT)
+        notifier.report(ValueError("boom"), Operation.HANDLE_EVENT)
     assert [n.text for n in shown][:2] == ["The database file is gone", outcome.text]
     records = [(r.levelno, r.getMessage(), r.exc_info is not None) for r in caplog.records]
     assert records == [

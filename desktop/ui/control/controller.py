@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import DomainError, ServerUnreachable
+from desktop.core.operations import Operation
 from desktop.core.paging import Pager
-from desktop.core.presentation import describe_key
+from desktop.core.presentation import done_text
 from desktop.ui.control.change_watch import ChangeWatch
 from desktop.ui.control.controller_lifecycle import LifecycleControl
 from desktop.ui.control.controller_query import QueryControl, TriageCount
 from desktop.ui.control.error_policy import decide
 from desktop.ui.control.file_watch import FileWatch
+from desktop.ui.control.guard import guarded_as
 from desktop.ui.control.notifications import Notice, Notifier, guarded
 from desktop.ui.control.tasks import TaskRunner
 
@@ -148,11 +150,11 @@ class Controller(QObject):
 
     def _on_queries_failed(self, store: KeyStore, err: Exception) -> None:
         if store is self._store:
-            self.report(err, "search")
+            self.report(err, Operation.SEARCH)
             self.queryApplied.emit(self.query)
 
     def _on_triage_failed(self, err: Exception) -> None:
-        self._background_failed(err, "count")
+        self._background_failed(err, Operation.COUNT)
 
     def set_store(self, store: KeyStore, *, count_now: bool = True) -> None:
         """Show `store` (owned from now on), closing the one shown before.
@@ -196,34 +198,34 @@ class Controller(QObject):
 
     # -- errors --
 
-    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
+    def report(self, err: BaseException, operation: Operation, record: KeyRecord | None = None) -> None:
         """Every failure goes here: the policy decides, the notifier logs and shows; work carries on."""
-        if self.files.explains(err, action):  # a file moved away says so, whoever noticed first
+        if self.files.explains(err, operation):  # a file moved away says so, whoever noticed first
             return
         if isinstance(err, ServerUnreachable):
             self.watch.server_lost(err)  # first, so that this action's own error shows on top of the sticky notice
-        outcome = self.notifier.report(err, action, record)
+        outcome = self.notifier.report(err, operation, record)
         if outcome.reload:
             try:
                 self.refresh()
             except Exception as again:
-                self.notifier.report(again, "reload")  # said once; no reload loop
+                self.notifier.report(again, Operation.RELOAD)  # said once; no reload loop
 
     # -- paging --
 
-    @guarded
+    @guarded_as(Operation.TURN_PAGE)
     def previous(self) -> None:
         if self._pager is not None and self._pager.previous():
             self.pageChanged.emit(self._pager.items, None)
             self.totalChanged.emit(self._total)
 
-    @guarded
+    @guarded_as(Operation.TURN_PAGE)
     def next(self) -> None:
         if self._pager is not None and self._pager.next():
             self.pageChanged.emit(self._pager.items, None)
             self.totalChanged.emit(self._total)
 
-    @guarded
+    @guarded_as(Operation.TURN_PAGE)
     def resize(self, size: int) -> None:
         self._page_size = size
         if self._pager is not None:
@@ -231,7 +233,7 @@ class Controller(QObject):
             self.pageChanged.emit(self._pager.items, None)
             self.totalChanged.emit(self._total)
 
-    @guarded
+    @guarded_as(Operation.RELOAD)
     def reload(self) -> None:
         self.refresh()
 
@@ -295,14 +297,14 @@ class Controller(QObject):
     def _on_count_failed(self, err: Exception) -> None:
         self._count_running = False
         self._count_dirty = False
-        self._background_failed(err, "count")
+        self._background_failed(err, Operation.COUNT)
 
-    def _background_failed(self, err: Exception, action: str) -> None:
+    def _background_failed(self, err: Exception, operation: Operation) -> None:
         """A count or live reload failed: a lost server is said once (the watch's notice), anything else reported."""
         if isinstance(err, ServerUnreachable) and (self.watch.listening or self.watch.away):
             self.watch.server_lost(err)
             return
-        self.report(err, action)
+        self.report(err, operation)
 
     # -- live refresh (PostgreSQL): the watch heard of a change, or the server is back --
 
@@ -317,7 +319,7 @@ class Controller(QObject):
         if self._lost_notice is not None:
             return  # still the same loss: one notice until the server is back
         if not isinstance(err, DomainError):
-            self.report(err, "listen")
+            self.report(err, Operation.LISTEN)
             return
         # The notifier logs it as it shows it.
         self._lost_notice = self.notifier.error(
@@ -382,7 +384,7 @@ class Controller(QObject):
             return
         self._reload_running = False
         self._reload_dirty = False
-        self._background_failed(err, "reload")
+        self._background_failed(err, Operation.RELOAD)
 
     def _drop_lost_notice(self) -> None:
         if self._lost_notice is not None:
@@ -413,30 +415,28 @@ class Controller(QObject):
         self.refresh(select=created.record.id, top=True)
 
     def _on_create_failed(self, err: Exception) -> None:
-        self.createFailed.emit(decide(err, "create").reason)
-        self.report(err, "create")
+        self.createFailed.emit(decide(err, Operation.CREATE).reason)
+        self.report(err, Operation.CREATE)
 
     def set_active(self, record: KeyRecord, active: bool) -> None:
         store = self._store
-        what = "activate" if active else "deactivate"
-        if store is None or self.files.refuse(f"{what} the key"):
+        operation = Operation.toggling(active)
+        if store is None or self.files.refuse(operation):
             return
-        done = "Activated" if active else "Deactivated"
-        consequence = "clients using it are accepted again" if active else "clients using it will be rejected"
         self.runner.submit(
             lambda: store.set_active(record.id, active),
-            lambda updated: self._after_write(f"{done} {describe_key(updated)}: {consequence}.", updated.id),
-            lambda err: self.report(err, what, record),
+            lambda updated: self._after_write(done_text(operation, updated), updated.id),
+            lambda err: self.report(err, operation, record),
         )
 
     def delete(self, record: KeyRecord) -> None:
         store = self._store
-        if store is None or self.files.refuse("delete the key"):
+        if store is None or self.files.refuse(Operation.DELETE):
             return
         self.runner.submit(
             lambda: store.delete(record.id),
-            lambda _none: self._after_write(f"Deleted {describe_key(record)}.", None),
-            lambda err: self.report(err, "delete", record),
+            lambda _none: self._after_write(done_text(Operation.DELETE, record), None),
+            lambda err: self.report(err, Operation.DELETE, record),
         )
 
     @guarded

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.core.presentation import describe_key, shorten, shown, status_text
-from desktop.core.values import Status
+from desktop.core.operations import Operation
+from desktop.core.presentation import done_many_text, done_text
 from desktop.ui.control.error_policy import decide
 from desktop.ui.control.notifications import guarded
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
-    from desktop.core.values import Action, BulkResult, EventCursor, EventPage, KeyRecord, RolledKey
+    from desktop.core.values import Action, EventCursor, EventPage, KeyRecord, RolledKey
     from desktop.ui.control.file_watch import FileWatch
     from desktop.ui.control.tasks import TaskRunner
 
@@ -34,27 +34,13 @@ T = TypeVar("T")
 Failed = Callable[[Exception, str], None]
 
 
-def _keys(count: int) -> str:
-    return f"{count:,} key" if count == 1 else f"{count:,} keys"
-
-
-def bulk_message(verb: str, result: BulkResult, *, deleting: bool) -> str:
-    """One status-bar line for a change to many keys: "Deleted 3 keys", "2 deleted; 1 was already gone"."""
-    done, gone = len(result.changed), len(result.missing)
-    if not gone:
-        return f"{verb.capitalize()} {_keys(done)}."
-    if not done:
-        return f"Nothing was {verb}: {'the key was' if gone == 1 else f'all {gone:,} keys were'} already gone."
-    return f"{done:,} {verb}; {gone:,} {'was' if gone == 1 else 'were'} already gone{'' if deleting else ' (deleted)'}."
-
-
 class LifecycleControl(QObject):
     """Writes to keys and the reads that go with them, on the store attached; see the module's docstring."""
 
     #: A write is done: (what to say, the key to select or None, whether to show the top of the list).
     written = Signal(str, object, bool)
-    #: A write or read failed: (the error, the action's name, the key or None), for the one error policy.
-    failed = Signal(object, str, object)
+    #: A write or read failed: (the error, the Operation, the key or None), for the one error policy.
+    failed = Signal(object, object, object)
     #: A roll made a new key (a CreatedKey): its one showing belongs to the window's dialog.
     created = Signal(object)
 
@@ -75,12 +61,12 @@ class LifecycleControl(QObject):
         """The keys may have changed (the controller recounts): what was known of rolls is asked again."""
         self._changes += 1
 
-    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
-        self.failed.emit(err, action, record)
+    def report(self, err: BaseException, operation: Operation, record: KeyRecord | None = None) -> None:
+        self.failed.emit(err, operation, record)
 
-    def _writable(self, what: str) -> KeyStore | None:
+    def _writable(self, operation: Operation, *, many: bool = False) -> KeyStore | None:
         store = self._store
-        if store is None or self._files.refuse(what):
+        if store is None or self._files.refuse(operation, many=many):
             return None
         return store
 
@@ -89,23 +75,22 @@ class LifecycleControl(QObject):
     def _change(
         self,
         record: KeyRecord,
-        what: str,
-        action: str,
+        operation: Operation,
         work: Callable[[KeyStore], T],
         done: Callable[[T], None],
         failed: Failed,
         said: Callable[[T], tuple[str, int | None, bool]],
     ) -> bool:
         """The one shape of a dialog's change to one key. Refused now: False (the status bar says why, as
-        "Could not {what}"). Otherwise `work` runs off the GUI thread; then the dialog hears `done` (or `failed`,
-        with the reason the policy gives for `action`), and after it the change is said and shown (`said`)."""
-        store = self._writable(what)
+        "Could not rename the key"). Otherwise `work` runs off the GUI thread; then the dialog hears `done` (or
+        `failed`, with the reason the policy gives), and after it the change is said and shown (`said`)."""
+        store = self._writable(operation)
         if store is None:
             return False
 
         def on_failed(err: Exception) -> None:
-            failed(err, decide(err, action, record).reason)
-            self.report(err, action, record)
+            failed(err, decide(err, operation, record).reason)
+            self.report(err, operation, record)
 
         self._runner.submit(lambda: work(store), lambda result: self._on_changed(result, done, said), on_failed)
         return True
@@ -122,46 +107,31 @@ class LifecycleControl(QObject):
         """Rename off the GUI thread; False (and a status-bar message) when refused before starting."""
 
         def said(updated: KeyRecord) -> tuple[str, int | None, bool]:
-            return f"Renamed {record.masked} to “{shown(shorten(updated.description))}”.", updated.id, False
+            return done_text(Operation.RENAME, updated, before=record), updated.id, False
 
-        return self._change(
-            record, "rename the key", "rename", lambda store: store.rename(record.id, description), done, failed, said
-        )
+        rename = Operation.RENAME
+        return self._change(record, rename, lambda store: store.rename(record.id, description), done, failed, said)
 
     def roll(self, record: KeyRecord, grace: timedelta, done: Callable[[RolledKey], None], failed: Failed) -> bool:
         """Roll off the GUI thread. Only after the commit: `done`, then the new key's one showing (`created`)."""
         return self._change(
-            record, "roll the key", "roll", lambda store: store.roll(record.id, grace), done, failed, self._rolled
+            record, Operation.ROLL, lambda store: store.roll(record.id, grace), done, failed, self._rolled
         )
 
     def _rolled(self, rolled: RolledKey) -> tuple[str, int | None, bool]:
-        from desktop.core.presentation import expiry_phrase
-
         self.created.emit(rolled.new)  # the window's show-once dialog, as for a generated key
-        old, new = rolled.old, rolled.new.record
         now = self._store.clock.now() if self._store is not None else None
-        if old.expires_at is not None and now is not None and old.expires_at <= now:
-            until = "the old key no longer works"
-        else:
-            until = f"the old key keeps working {expiry_phrase(old.expires_at, now).removeprefix('valid ')}"
-        state = (
-            ""
-            if new.status(now) is Status.ACTIVE
-            else f"; the new key is {status_text(new, now).lower()}, as the old one was"
-        )
-        return f"Rolled {describe_key(old)} into {new.masked}: {until}{state}. Copy the new key now.", new.id, True
+        return done_text(Operation.ROLL, rolled.new.record, before=rolled.old, now=now), rolled.new.record.id, True
 
     def set_scopes(
         self, record: KeyRecord, scopes: Sequence[str], done: Callable[[KeyRecord], None], failed: Failed
     ) -> bool:
         def said(updated: KeyRecord) -> tuple[str, int | None, bool]:
-            listed = ", ".join(updated.scopes) if updated.scopes else "none"
-            return f"Scopes of {describe_key(updated)}: {listed}.", updated.id, False
+            return done_text(Operation.SET_SCOPES, updated), updated.id, False
 
         return self._change(
             record,
-            "change the key's scopes",
-            "change the scopes of",
+            Operation.SET_SCOPES,
             lambda store: store.set_scopes(record.id, scopes),
             done,
             failed,
@@ -179,27 +149,26 @@ class LifecycleControl(QObject):
     # -- many keys --
 
     def set_active_many(self, records: Sequence[KeyRecord], active: bool) -> None:
-        what = "activate" if active else "deactivate"
-        store = self._writable(f"{what} the keys")
+        operation = Operation.toggling(active)
+        store = self._writable(operation, many=True)
         if store is None or not records:
             return
         ids = [r.id for r in records]
-        verb = "activated" if active else "deactivated"
         self._runner.submit(
             lambda: store.set_active_many(ids, active),
-            lambda result: self.written.emit(bulk_message(verb, result, deleting=False), None, False),
-            lambda err: self.report(err, what),
+            lambda result: self.written.emit(done_many_text(operation, result), None, False),
+            lambda err: self.report(err, operation),
         )
 
     def delete_many(self, records: Sequence[KeyRecord]) -> None:
-        store = self._writable("delete the keys")
+        store = self._writable(Operation.DELETE, many=True)
         if store is None or not records:
             return
         ids = [r.id for r in records]
         self._runner.submit(
             lambda: store.delete_many(ids),
-            lambda result: self.written.emit(bulk_message("deleted", result, deleting=True), None, False),
-            lambda err: self.report(err, "delete"),
+            lambda result: self.written.emit(done_many_text(Operation.DELETE, result), None, False),
+            lambda err: self.report(err, Operation.DELETE),
         )
 
     # -- reads for the window --
@@ -219,8 +188,8 @@ class LifecycleControl(QObject):
             return
 
         def on_failed(err: Exception) -> None:
-            failed(decide(err, "read the log").reason)
-            self.report(err, "read the log")
+            failed(decide(err, Operation.READ_LOG).reason)
+            self.report(err, Operation.READ_LOG)
 
         self._runner.submit(lambda: store.events(limit, key_id=key_id, before=before, action=action), done, on_failed)
 

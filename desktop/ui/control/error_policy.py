@@ -1,8 +1,9 @@
-"""What the window does about an error: one pure decision, (error, action, record) → outcome.
+"""What the window does about an error: one pure decision, (error, operation, record) → outcome.
 
 Every failure the window meets (a write, a count, a poll, a slot that raised, the excepthook) is turned
-into an `Outcome` here and nowhere else; the notifier logs it as it shows it. No Qt: the rules are tested
-without a window (tests/ui/test_error_policy.py).
+into an `Outcome` here and nowhere else; the notifier logs it as it shows it. The words come from
+core/presentation.py (`failed_text`, `failed_log`), as the command line's do. No Qt: the rules are tested without a
+window (tests/ui/test_error_policy.py).
 """
 
 from __future__ import annotations
@@ -12,17 +13,14 @@ import logging
 from dataclasses import dataclass
 
 from desktop.core.errors import DomainError, KeyNotFound
-from desktop.core.presentation import describe_key
+from desktop.core.operations import Operation
+from desktop.core.presentation import describe_key, failed_log, failed_text, operation_name
 from desktop.core.values import KeyRecord
 
 
 class Level(enum.Enum):
     INFO = "info"
     ERROR = "error"
-
-
-#: Actions that change one key, as a person names them ("Could not deactivate ak_…").
-WRITES = frozenset({"activate", "deactivate", "delete", "rename", "roll", "change the scopes of"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,35 +38,28 @@ class Outcome:
     reason: str
 
 
-def decide(err: BaseException, action: str, record: KeyRecord | None = None) -> Outcome:
-    """The one error policy. `action` is what was being done ("create", "delete", "count", a slot's name)."""
+def decide(err: BaseException, operation: Operation, record: KeyRecord | None = None) -> Outcome:
+    """The one error policy: `err` met while doing `operation` (on `record`, the key as the person saw it)."""
+    name = operation_name(operation)
     if isinstance(err, KeyNotFound):
         # The core words it (KeyNotFound.naming); the window names the key as the person saw it.
         if record is not None:
             text = f"{err.naming(describe_key(record)).message} The list has been reloaded."
-            logged = f"could not {action} key #{record.id}: it no longer exists"
+            logged = f"could not {name} key #{record.id}: it no longer exists"
         else:
             text = f"{err.naming('That key').message} The list has been reloaded."
-            logged = f"{action}: key #{err.key_id} no longer exists"
+            logged = f"{name}: key #{err.key_id} no longer exists"
         return Outcome(Level.ERROR, text, logged, logging.INFO, False, True, err.message)
     if isinstance(err, DomainError):
-        if action == "create":
-            text, logged = f"Could not generate a key: {err.message}", f"could not create a key: {err.message}"
-        elif action == "open":
-            text, logged = f"Could not open that database: {err.message}", f"could not open a database: {err.message}"
-        elif record is not None and action in WRITES:
-            text = f"Could not {action} {record.masked}: {err.message}"
-            logged = f"could not {action} key #{record.id}: {err.message}"
-        else:
-            text, logged = err.message, f"{action} failed: {err.message}"
+        text, logged = failed_text(operation, err.message, record), failed_log(operation, err.message, record)
         return Outcome(Level.ERROR, text, logged, logging.WARNING, False, False, err.message)
-    name = type(err).__name__
+    kind = type(err).__name__
     return Outcome(
         Level.ERROR,
-        f"Something went wrong ({name}). The details are in the log; the window keeps working.",
-        f"unexpected error in {action}",
+        f"Something went wrong ({kind}). The details are in the log; the window keeps working.",
+        f"unexpected error in {name}",
         logging.ERROR,
         True,
         False,
-        f"unexpected {name}",
+        f"unexpected {kind}",
     )

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core.errors import DomainError
+from desktop.core.operations import Operation
+from desktop.core.presentation import refused_text
 from desktop.core.values import FileChange
 
 if TYPE_CHECKING:
@@ -22,9 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("desktop.ui.control.controller")
 
-#: The reads (report()'s action names) whose failure on a vanished file is said by the file's own notice: the
-#: background count and reload, a search, the poll, and the page turns (guarded slots report their names).
-READS = frozenset({"count", "reload", "search", "poll", "next", "previous", "resize", "first", "refresh"})
+#: The reads whose failure on a vanished file is said by the file's own notice: the background count and reload,
+#: a search, the poll, and the page turns.
+READS = frozenset({Operation.COUNT, Operation.RELOAD, Operation.SEARCH, Operation.POLL, Operation.TURN_PAGE})
 
 
 class FileWatch(QObject):
@@ -32,8 +34,8 @@ class FileWatch(QObject):
 
     #: A tick found nothing changed (a key on screen may have expired meanwhile).
     unchanged = Signal()
-    #: Something failed (the error, the action's name): the owner reports it by its error policy.
-    failed = Signal(object, str)
+    #: Something failed (the error, the Operation): the owner reports it by its error policy.
+    failed = Signal(object, object)
     #: A sticky notice of the watch's may go now.
     noticeReleased = Signal(object)
 
@@ -105,7 +107,7 @@ class FileWatch(QObject):
             # Something unusable took the file's place (not a database, unsafe): the store keeps the old handles.
             if err.message != self._error:
                 self._error = err.message
-                self.failed.emit(err, "check the file")
+                self.failed.emit(err, Operation.CHECK_FILE)
             return not before_write
         self._error = None
         if change is FileChange.MISSING:
@@ -134,7 +136,7 @@ class FileWatch(QObject):
             return not before_write
         return True
 
-    def explains(self, err: BaseException, action: str) -> bool:
+    def explains(self, err: BaseException, operation: Operation) -> bool:
         """Whether a read's `err` comes from the database file no longer being at its path (its notice is shown).
 
         A read on another thread (a count, a reload, a search) may hit the vanished file before the poll looks:
@@ -142,7 +144,7 @@ class FileWatch(QObject):
         what happened is that it was deleted or moved away. Whatever noticed first, the person reads that.
         A write's failure keeps its own message (it says what was not done), beside the notice.
         """
-        if action not in READS or not self._polls or self._store is None or not isinstance(err, DomainError):
+        if operation not in READS or not self._polls or self._store is None or not isinstance(err, DomainError):
             return False
         if self._explaining:
             return False
@@ -162,10 +164,11 @@ class FileWatch(QObject):
             self.noticeReleased.emit(self._notice)
             self._notice = None
 
-    def refuse(self, what: str) -> bool:
+    def refuse(self, operation: Operation, *, many: bool = False) -> bool:
         """Before a write: True (and a message) when it must not go ahead because the file is gone or new."""
         if self.check(before_write=True):
             return False
+        what = refused_text(operation, many=many)
         location = self._store.location if self._store is not None else "the database"
         if self._missing:
             self._notifier.error(
@@ -201,10 +204,10 @@ class FileWatch(QObject):
             # Once per distinct problem, not every second.
             if err.message != self._poll_error:
                 self._poll_error = err.message
-                self.failed.emit(err, "poll")
+                self.failed.emit(err, Operation.POLL)
             return
         except Exception as err:
             self.timer.stop()
-            self.failed.emit(err, "poll")
+            self.failed.emit(err, Operation.POLL)
             return
         self._poll_error = None

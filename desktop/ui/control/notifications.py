@@ -17,6 +17,7 @@ from desktop.ui.control.guard import guarded as guarded  # where the UI has alwa
 from desktop.ui.text import plain_tooltip
 
 if TYPE_CHECKING:
+    from desktop.core.operations import Operation
     from desktop.core.values import KeyRecord
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,9 @@ class Notifier(QObject):
         log.error("%s", text)
         return self._post(Notice(Level.ERROR, text, sticky))
 
-    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> Outcome:
+    def report(self, err: BaseException, operation: Operation, record: KeyRecord | None = None) -> Outcome:
         """Decide (error_policy.decide), log the decision with the error, show it; the caller acts on `reload`."""
-        outcome = decide(err, action, record)
+        outcome = decide(err, operation, record)
         log.log(outcome.log_level, "%s", outcome.log_text, exc_info=err if outcome.traceback else None)
         self._post(Notice(outcome.level, outcome.text))
         return outcome

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ class ActivityLog(QObject):
         # A change shown in the keys (made here, by the CLI or a colleague) shows in an open log's first page too.
         controller.pageChanged.connect(self._on_controller_page_changed)
 
-    def report(self, err: BaseException, action: str) -> None:
-        self._controller.report(err, action)
+    def report(self, err: BaseException, operation: Operation) -> None:
+        self._controller.report(err, operation)
 
     # -- opening --
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from desktop.core.errors import DatabaseMissing, DomainError
+from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded
 from desktop.ui.names import DATABASE_FILTER, is_server_url
 from desktop.ui.text import menu_text, plain_rich, plain_tooltip
@@ -59,8 +60,8 @@ class DatabaseActions(QObject):
     def store(self) -> KeyStore | None:
         return self._controller.store
 
-    def report(self, err: BaseException, action: str) -> None:
-        self._controller.report(err, action)
+    def report(self, err: BaseException, operation: Operation) -> None:
+        self._controller.report(err, operation)
 
     def _on_controller_store_changed(self, _location: str) -> None:
         store = self._controller.store
@@ -175,7 +176,7 @@ class DatabaseActions(QObject):
             self._ask_to_create(target, err.path)
             return
         except DomainError as err:
-            self.report(err, "open")
+            self.report(err, Operation.OPEN)
             return
         self._controller.set_store(store)
         self._notifier.info(f"{'Created' if create else 'Opened'} {store.location}.")
@@ -196,7 +197,7 @@ class DatabaseActions(QObject):
             self._notifier.info(f"Opened {store.location}.")
 
     def _on_server_open_failed(self, err: Exception) -> None:
-        self.report(err, "open")
+        self.report(err, Operation.OPEN)
 
     @guarded
     def _on_connect_action_triggered(self) -> None:

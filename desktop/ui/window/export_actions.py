@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.core.operations import Operation
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -226,4 +228,4 @@ class ExportActions(QObject):
         elif isinstance(err, OSError):
             self.controller.notifier.error(f"Could not export the keys to {shown(target)}: {err.strerror or err}.")
         else:
-            self.controller.report(err, "export the keys")
+            self.controller.report(err, Operation.EXPORT)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ class GenerateFlow(QObject):
         controller.created.connect(self._on_controller_created)
         controller.createFailed.connect(self._on_controller_create_failed)
 
-    def report(self, err: BaseException, action: str) -> None:
-        self._controller.report(err, action)
+    def report(self, err: BaseException, operation: Operation) -> None:
+        self._controller.report(err, operation)
 
     def discard(self) -> None:
         """Closing: the key shown once is taken off the screen and out of memory."""

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt
 
+from desktop.core.operations import Operation
+from desktop.core.presentation import not_done_text
 from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
@@ -58,17 +60,16 @@ class KeyDialogFlow(QObject, Generic[D, V]):
         requested: Callable[[D], SignalInstance],
         value: Callable[[D], V],
         call: Call,
-        refuse: Callable[[str], bool],
-        what: str,
-        not_done: str,
+        refuse: Callable[[Operation], bool],
+        operation: Operation,
         status_text: Callable[[], str],
-        report: Callable[[BaseException, str], None],
+        report: Callable[[BaseException, Operation], None],
         opened: Callable[[D], None] | None = None,
     ) -> None:
-        """`what` ("rename the key") words a refusal by the file watch (`refuse`); `not_done` ("Not renamed")
-        heads the reason shown in the dialog; `status_text` is the status bar's (why the controller refused);
-        `value` may raise a DomainError, shown in the dialog; `opened` hears each new dialog (e.g. to load
-        completions)."""
+        """`operation` (RENAME) names what a refusal by the file watch (`refuse`) did not do, and heads the
+        reason shown in the dialog ("Not renamed", core/presentation.py); `status_text` is the status bar's (why
+        the controller refused); `value` may raise a DomainError, shown in the dialog; `opened` hears each new
+        dialog (e.g. to load completions)."""
         super().__init__(parent)
         self._parent = parent
         self._make = make
@@ -76,20 +77,19 @@ class KeyDialogFlow(QObject, Generic[D, V]):
         self._value = value
         self._call = call
         self._refuse = refuse
-        self._what = what
-        self._not_done = not_done
+        self._operation = operation
         self._status_text = status_text
         self._report = report
         self._opened = opened
         #: The dialog open now, if any.
         self.dialog: D | None = None
 
-    def report(self, err: BaseException, action: str) -> None:
-        self._report(err, action)
+    def report(self, err: BaseException, operation: Operation) -> None:
+        self._report(err, operation)
 
     def open(self, record: KeyRecord | None) -> None:
         """Open the dialog for `record`, unless one is open already or the database file refuses writes."""
-        if record is None or self.dialog is not None or self._refuse(self._what):
+        if record is None or self.dialog is not None or self._refuse(self._operation):
             return
         dialog = self.dialog = self._make(record)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -114,7 +114,7 @@ class KeyDialogFlow(QObject, Generic[D, V]):
             dialog.show_error(err.message)
             return
         if not self._call(dialog.record, value, self._on_done, self._on_failed):
-            dialog.show_error(f"{self._not_done}: {self._status_text()}")
+            dialog.show_error(f"{not_done_text(self._operation)}: {self._status_text()}")
 
     def _on_done(self, _result: object) -> None:
         # Before a rolled key's dialog opens (the controller emits `created` next): one modal dialog at a time.
@@ -130,7 +130,7 @@ class KeyDialogFlow(QObject, Generic[D, V]):
         if isinstance(err, KeyNotFound):
             self.dialog.reject()
         else:
-            self.dialog.show_error(f"{self._not_done}: {reason}")
+            self.dialog.show_error(f"{not_done_text(self._operation)}: {reason}")
 
     def _on_dialog_finished(self, _result: int) -> None:
         self.dialog = None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
@@ -163,8 +164,8 @@ class LifecycleActions(QObject):
         self._build_key_dialog_flows()
         self._on_table_selection_changed()
 
-    def report(self, err: BaseException, action: str) -> None:
-        self.controller.report(err, action)
+    def report(self, err: BaseException, operation: Operation) -> None:
+        self.controller.report(err, operation)
 
     def _record(self, key_id: int) -> KeyRecord | None:
         row = self.model.row_of(key_id)
@@ -256,24 +257,21 @@ class LifecycleActions(QObject):
             requested=lambda dialog: dialog.renameRequested,
             value=lambda dialog: dialog.description(),
             call=lifecycle.rename,
-            what="rename the key",
-            not_done="Not renamed",
+            operation=Operation.RENAME,
         )
         self.roll_flow: KeyDialogFlow[RollDialog, timedelta] = flow(
             make=roll_dialog,
             requested=lambda dialog: dialog.rollRequested,
             value=lambda dialog: dialog.grace(),
             call=lifecycle.roll,
-            what="roll the key",
-            not_done="Not rolled",
+            operation=Operation.ROLL,
         )
         self.scopes_flow: KeyDialogFlow[ScopesDialog, tuple[str, ...]] = flow(
             make=scopes_dialog,
             requested=lambda dialog: dialog.scopesRequested,
             value=lambda dialog: dialog.scopes(),
             call=lifecycle.set_scopes,
-            what="change the key's scopes",
-            not_done="Not changed",
+            operation=Operation.SET_SCOPES,
             opened=self._on_scopes_dialog_opened,
         )
 
@@ -315,7 +313,7 @@ class LifecycleActions(QObject):
     @guarded
     def _on_deactivate_selected_action_triggered(self) -> None:
         records = self.selected_records()
-        if records and not self.controller.files.refuse("deactivate the keys"):
+        if records and not self.controller.files.refuse(Operation.DEACTIVATE, many=True):
             self._confirm(
                 confirm_many(self._window, records, "deactivate"),
                 lambda: self.controller.lifecycle.set_active_many(records, False),
@@ -324,7 +322,7 @@ class LifecycleActions(QObject):
     @guarded
     def _on_delete_selected_action_triggered(self) -> None:
         records = self.selected_records()
-        if records and not self.controller.files.refuse("delete the keys"):
+        if records and not self.controller.files.refuse(Operation.DELETE, many=True):
             self._confirm(
                 confirm_many(self._window, records, "delete"), lambda: self.controller.lifecycle.delete_many(records)
             )

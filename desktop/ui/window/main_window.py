@@ -18,6 +18,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
+from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded
 from desktop.ui.names import APP_NAME
 from desktop.ui.platform.private_settings import PrivateSettings
@@ -293,8 +294,8 @@ class MainWindow(QMainWindow):
         """Show `store` (the window owns it from now on), closing the one shown before; see Controller.set_store."""
         self.controller.set_store(store, count_now=count_now)
 
-    def report(self, err: BaseException, action: str, record: KeyRecord | None = None) -> None:
-        self.controller.report(err, action, record)
+    def report(self, err: BaseException, operation: Operation, record: KeyRecord | None = None) -> None:
+        self.controller.report(err, operation, record)
 
     def _on_controller_store_changed(self, location: str) -> None:
         from desktop.ui.text import plain_tooltip
@@ -351,7 +352,7 @@ class MainWindow(QMainWindow):
         record = self._record(key_id)
         if record is None:
             return
-        if self.controller.files.refuse("deactivate the key" if record.active else "activate the key"):
+        if self.controller.files.refuse(Operation.toggling(not record.active)):
             return
         if record.active:
             self._confirm(confirm_deactivate(self, record), lambda: self.controller.set_active(record, False))
@@ -365,7 +366,7 @@ class MainWindow(QMainWindow):
         record = self._record(key_id)
         if record is None:
             return
-        if self.controller.files.refuse("delete the key"):
+        if self.controller.files.refuse(Operation.DELETE):
             return
         self._confirm(confirm_delete(self, record), lambda: self.controller.delete(record))
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction
 
 from desktop.core.errors import InvalidInput
+from desktop.core.operations import Operation
 from desktop.remind import config
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from desktop.ui.control.controller import Controller
 
-    Report = Callable[[BaseException, str], None]
+    Report = Callable[[BaseException, Operation], None]
 
 
 def add_reminder_action(window: QWidget, menu: QMenu, controller: Controller, report: Report) -> QAction:
@@ -50,7 +51,7 @@ def _switch(controller: Controller, report: Report, on: bool) -> None:
     except InvalidInput:
         config.save(replace(settings, enabled=on, database=None))
     except OSError as err:
-        report(err, "turn expiry reminders " + ("on" if on else "off"))
+        report(err, Operation.REMINDERS_ON if on else Operation.REMINDERS_OFF)
         return
     controller.notifier.info(
         "Expiry reminders are on: a desktop notification each day while keys are about to expire."

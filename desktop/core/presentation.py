@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 
 from desktop.core.clock import SYSTEM_CLOCK
 from desktop.core.validation import expiry_date
-from desktop.core.values import Action, Event, KeyRecord, Status
+from desktop.core.values import Action, Event, KeyRecord, Limits, Rate, Status
 
 #: A description quoted in a message or a table cell is cut to this many characters, the ellipsis included.
 SHORT_DESCRIPTION = 60
@@ -26,6 +26,29 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e
 def status_text(record: KeyRecord, now: datetime | None = None) -> str:
     """`Active`, `Inactive` or `Expired`, by the one rule (`Status.of`)."""
     return STATUS_TEXT[record.status(now)]
+
+
+def limits_text(limits: Limits) -> str:
+    """One line (`apikeys limit`, the window's Limits dialog): `rate 100/1m, credits 9,950 (refilled to 10,000
+    each month)`, or `no limits`."""
+    if not limits.any:
+        return "no limits"
+    parts = []
+    if limits.rate is not None:
+        parts.append(f"rate {limits.rate}")
+    if limits.credits is not None:
+        refill = "" if limits.refill is None else f" (refilled to {limits.refill.amount:,} each {limits.refill.period})"
+        parts.append(f"credits {limits.credits:,}{refill}")
+    return ", ".join(parts)
+
+
+def rate_phrase(rate: Rate) -> str:
+    """`100 per minute`, `5 per 10 minutes`: a rate as people say it."""
+    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if rate.period_s % seconds == 0:
+            amount = rate.period_s // seconds
+            return f"{rate.count:,} per {unit if amount == 1 else f'{amount:,} {unit}s'}"
+    return f"{rate.count:,} per {rate.period_s:,} seconds"  # pragma: no cover  (every period is whole seconds)
 
 
 def shorten(text: str, limit: int = SHORT_DESCRIPTION) -> str:

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QPushButton
 
 from desktop.core.store import KeyStore
-from desktop.core.values import Limits, Rate, Refill
+from desktop.core.values import Limits, Rate, Refill, Verdict
+from desktop.ui.control.key_table_model import COL_CREDITS, COL_STATUS
 from desktop.ui.window.main_window import MainWindow
 from tests.helpers import run_cli
-from tests.ui.helpers import click, wait_for, wait_idle
+from tests.ui.helpers import click, deleted, select_keys, status, wait_for, wait_idle
 
 
 @pytest.fixture
@@ -92,3 +95,148 @@ def test_a_bad_rate_in_generate_says_the_clis_words_and_keeps_the_dialog(qtbot, 
     wait_idle(qtbot, window)
     newest = store.all()[0]
     assert newest.description == "typed with care" and store.limits(newest.id) == Limits(Rate(5, 3600))
+
+
+def open_limits(qtbot, window: MainWindow, *key_ids: int) -> QDialog:  # type: ignore[no-untyped-def]
+    """Select these keys, Edit ▸ Limits…, and wait until the dialog shows their limits."""
+    select_keys(window, *key_ids)
+    action = window.findChild(QAction, "limitsAction")
+    assert action.isEnabled()
+    action.trigger()
+    dialog = wait_for(qtbot, QDialog, "limitsDialog")
+    qtbot.waitUntil(lambda: dialog.findChild(QLineEdit, "rateEdit").isEnabled())
+    return dialog
+
+
+def apply(qtbot, window: MainWindow, dialog: QDialog) -> None:  # type: ignore[no-untyped-def]
+    confirm = dialog.findChild(QPushButton, "limitsConfirmButton")
+    assert confirm.isEnabled(), dialog.findChild(QLabel, "limitsHint").text()
+    click(qtbot, confirm)
+    qtbot.waitUntil(lambda: deleted(dialog) or not dialog.isVisible())  # closed (and deleted) once applied
+    wait_idle(qtbot, window)
+
+
+def retype(qtbot, edit: QLineEdit, text: str) -> None:  # type: ignore[no-untyped-def]
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Delete)
+    qtbot.keyClicks(edit, text)
+
+
+def test_the_limits_dialog_on_one_key_shows_changes_and_clears(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    key_id = store.create("metered", rate=Rate(100, 60), credits=10_000, refill=Refill(10_000, "month")).record.id
+    other = store.create("left alone", credits=5).record.id
+    window = make_window()
+    assert window.findChild(QAction, "limitsAction") in window.key_actions.edit_menu.actions()
+    assert window.findChild(QAction, "limitsAction") in window.key_actions.key_menu.actions()
+    dialog = open_limits(qtbot, window, key_id)
+    rate, credits = dialog.findChild(QLineEdit, "rateEdit"), dialog.findChild(QLineEdit, "creditsEdit")
+    refill = dialog.findChild(QComboBox, "refillCombo")
+    assert [refill.itemText(i) for i in range(refill.count())] == ["None", "Daily", "Weekly", "Monthly"]
+    assert (rate.text(), credits.text(), refill.currentText()) == ("100/1m", "10000", "Monthly")
+    assert not dialog.findChild(QPushButton, "limitsConfirmButton").isEnabled()  # nothing changed yet
+    retype(qtbot, rate, "5/1s")
+    hint = dialog.findChild(QLabel, "limitsHint").text()
+    assert hint == "Applying sets a rate limit of 5 per second; keeps the credits and refill."
+    apply(qtbot, window, dialog)
+    assert store.limits(key_id) == Limits(Rate(5, 1), 10_000, Refill(10_000, "month"))
+    assert "Limits of " in status(window) and "rate 5/1s" in status(window)
+
+    dialog = open_limits(qtbot, window, key_id)  # clearing: empty fields, refill None
+    dialog.findChild(QLineEdit, "rateEdit").clear()
+    dialog.findChild(QLineEdit, "creditsEdit").clear()
+    dialog.findChild(QComboBox, "refillCombo").setCurrentText("None")
+    apply(qtbot, window, dialog)
+    assert store.limits(key_id) == Limits() and store.limits(other) == Limits(credits=5)
+    assert "no limits" in status(window)
+
+
+def test_a_bad_value_in_the_limits_dialog_keeps_it_open(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    key_id = store.create("careful").record.id
+    window = make_window()
+    dialog = open_limits(qtbot, window, key_id)
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "creditsEdit"), "ten")
+    hint = dialog.findChild(QLabel, "limitsHint")
+    assert hint.text().startswith("Credits must be a whole number") and hint.property("level") == "error"
+    click(qtbot, dialog.findChild(QPushButton, "limitsConfirmButton"))
+    assert dialog.isVisible() and store.limits(key_id) == Limits()
+    dialog.reject()
+    wait_idle(qtbot, window)
+
+
+def test_the_limits_dialog_on_three_keys_applies_only_what_changed(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    ids = [
+        store.create("first", rate=Rate(10, 60), credits=100).record.id,
+        store.create("second", rate=Rate(10, 60), credits=7, refill=Refill(7, "day")).record.id,
+        store.create("third", rate=Rate(10, 60)).record.id,
+    ]
+    window = make_window()
+    dialog = open_limits(qtbot, window, *ids)
+    rate, credits = dialog.findChild(QLineEdit, "rateEdit"), dialog.findChild(QLineEdit, "creditsEdit")
+    refill = dialog.findChild(QComboBox, "refillCombo")
+    assert rate.text() == "10/1m"  # the same on all three
+    assert credits.text() == "" and "differ" in credits.placeholderText()
+    assert refill.currentIndex() == -1 and "differ" in refill.placeholderText()
+    assert "3 keys" in dialog.findChild(QLabel, "limitsNowLabel").text()
+    retype(qtbot, rate, "100/1h")
+    hint = dialog.findChild(QLabel, "limitsHint").text()
+    assert hint == "Applying to 3 keys sets a rate limit of 100 per hour; keeps each key's credits and refill."
+    apply(qtbot, window, dialog)
+    assert [store.limits(i) for i in ids] == [
+        Limits(Rate(100, 3600), 100),
+        Limits(Rate(100, 3600), 7, Refill(7, "day")),
+        Limits(Rate(100, 3600)),
+    ]
+    assert "Changed the limits of 3 keys" in status(window)
+
+    dialog = open_limits(qtbot, window, *ids)  # a refill needs a number when the keys' credits differ
+    dialog.findChild(QComboBox, "refillCombo").setCurrentText("Weekly")
+    assert dialog.findChild(QLabel, "limitsHint").text().startswith("A refill sets the credits")
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "creditsEdit"), "50")
+    apply(qtbot, window, dialog)
+    assert all(store.limits(i) == Limits(Rate(100, 3600), 50, Refill(50, "week")) for i in ids)
+
+
+def credits_cell(window: MainWindow, key_id: int) -> str:
+    row = window.model.row_of(key_id)
+    return str(window.model.index(row, COL_CREDITS).data())
+
+
+def status_cell(window: MainWindow, key_id: int, role: int = Qt.ItemDataRole.DisplayRole) -> str:
+    row = window.model.row_of(key_id)
+    return str(window.model.index(row, COL_STATUS).data(role))
+
+
+def test_the_table_shows_credits_and_a_limited_status(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    plain = store.create("plain")
+    window = make_window(poll_interval_ms=100)
+    assert window.table.isColumnHidden(COL_CREDITS)  # no key has limits: no empty column
+
+    credited = store.create("credited", credits=3)
+    rated = store.create("rated", rate=Rate(2, 3600))
+    window.controller.refresh()
+    qtbot.waitUntil(lambda: credits_cell(window, credited.record.id) == "3")
+    assert not window.table.isColumnHidden(COL_CREDITS)
+    assert credits_cell(window, plain.record.id) == "—" and credits_cell(window, rated.record.id) == "—"
+    assert status_cell(window, credited.record.id) == "Active"
+
+    while store.check(credited.key).verdict is Verdict.VALID:
+        pass
+    assert store.check(credited.key).verdict is Verdict.USAGE_EXCEEDED
+    while store.check(rated.key).verdict is Verdict.VALID:
+        pass
+    assert store.check(rated.key).verdict is Verdict.RATE_LIMITED
+    window.controller.refresh()  # what the file watch or LISTEN does after a change
+    qtbot.waitUntil(lambda: status_cell(window, credited.record.id) == "Active · out of credits")
+    qtbot.waitUntil(lambda: status_cell(window, rated.record.id) == "Active · rate limited")
+    assert credits_cell(window, credited.record.id) == "0"
+    assert status_cell(window, plain.record.id) == "Active"
+    tip = status_cell(window, rated.record.id, Qt.ItemDataRole.ToolTipRole)
+    assert "Rate limit 2 per hour; reached: the next verify is allowed in " in tip
+    assert "Out of credits" in status_cell(window, credited.record.id, Qt.ItemDataRole.ToolTipRole)
+
+    # Setting credits again from the window frees the key at once.
+    dialog = open_limits(qtbot, window, credited.record.id)
+    retype(qtbot, dialog.findChild(QLineEdit, "creditsEdit"), "10")
+    apply(qtbot, window, dialog)
+    qtbot.waitUntil(lambda: status_cell(window, credited.record.id) == "Active")
+    assert credits_cell(window, credited.record.id) == "10"

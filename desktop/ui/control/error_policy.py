@@ -22,7 +22,9 @@ class Level(enum.Enum):
 
 
 #: Actions that change one key, as a person names them ("Could not deactivate ak_…").
-WRITES = frozenset({"activate", "deactivate", "delete", "rename", "roll", "change the scopes of"})
+WRITES = frozenset(
+    {"activate", "deactivate", "delete", "rename", "roll", "change the scopes of", "change the limits of"}
+)
 
 
 @dataclass(frozen=True, slots=True)

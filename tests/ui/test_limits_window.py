@@ -132,8 +132,11 @@ def test_the_limits_dialog_on_one_key_shows_changes_and_clears(qtbot, make_windo
     rate, credits = dialog.findChild(QLineEdit, "rateEdit"), dialog.findChild(QLineEdit, "creditsEdit")
     refill = dialog.findChild(QComboBox, "refillCombo")
     assert [refill.itemText(i) for i in range(refill.count())] == ["None", "Daily", "Weekly", "Monthly"]
-    assert (rate.text(), credits.text(), refill.currentText()) == ("100/1m", "10000", "Monthly")
+    assert (rate.text(), credits.text(), refill.currentText()) == ("100/1m", "10,000", "Monthly")
     assert not dialog.findChild(QPushButton, "limitsConfirmButton").isEnabled()  # nothing changed yet
+    retype(qtbot, credits, "10000")  # the same number, spelt otherwise: still nothing to apply
+    retype(qtbot, rate, "100/60s")
+    assert not dialog.findChild(QPushButton, "limitsConfirmButton").isEnabled()
     retype(qtbot, rate, "5/1s")
     hint = dialog.findChild(QLabel, "limitsHint").text()
     assert hint == "Applying sets a rate limit of 5 per second; keeps the credits and refill."
@@ -240,3 +243,19 @@ def test_the_table_shows_credits_and_a_limited_status(qtbot, make_window, store:
     apply(qtbot, window, dialog)
     qtbot.waitUntil(lambda: status_cell(window, credited.record.id) == "Active")
     assert credits_cell(window, credited.record.id) == "10"
+
+
+def test_none_removes_a_limit_the_selected_keys_differ_on(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    ids = [
+        store.create("fast", rate=Rate(10, 1)).record.id,
+        store.create("slow", rate=Rate(1, 60), credits=9).record.id,
+    ]
+    window = make_window()
+    dialog = open_limits(qtbot, window, *ids)
+    rate = dialog.findChild(QLineEdit, "rateEdit")
+    assert rate.text() == "" and "none removes them" in rate.placeholderText()
+    qtbot.keyClicks(rate, "none")
+    hint = dialog.findChild(QLabel, "limitsHint").text()
+    assert hint == "Applying to 2 keys sets no rate limit; keeps each key's credits and refill."
+    apply(qtbot, window, dialog)
+    assert [store.limits(i) for i in ids] == [Limits(), Limits(credits=9)]

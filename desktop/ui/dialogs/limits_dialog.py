@@ -30,6 +30,8 @@ NAMED = 3
 def change_summary(given: LimitsChange, count: int) -> str:
     """What applying does, in a sentence: what it sets, and what it keeps."""
     if not given:
+        if count > 1:
+            return f"Change a field to apply it to all {count:,} keys; an empty field keeps each key's own."
         return "Change a field to apply it; empty means no limit."
     parts = []
     if "rate" in given:

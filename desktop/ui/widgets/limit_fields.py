@@ -8,7 +8,7 @@ line up with the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -33,6 +33,19 @@ LimitsChange = dict[str, Any]
 
 def _norm(text: str) -> str:
     return text.strip().lower()
+
+
+def _changed(parse: Callable[[str], object], text: str, shown: str, differ: bool) -> bool:
+    """Whether `text` says something else than `shown` did (`10000` is `10,000`, `100/60s` is `100/1m`); where
+    the keys differ (`differ`, the field shown empty), anything typed, `none` too, is a change."""
+    if differ:
+        return bool(_norm(text))
+    if _norm(text) == shown:
+        return False
+    try:
+        return parse(text) != parse(shown)
+    except InvalidInput:
+        return True
 
 
 def limits_summary(rate: Rate | None, credits: int | None, refill: Refill | None) -> str:
@@ -89,8 +102,8 @@ class LimitFields(QObject):
         self.hint.setWordWrap(True)
         #: What the fields showed when filled (`show_limits`): only a field changed from it is applied.
         self._shown: tuple[str, str, int] = ("", "", 0)
-        #: Whether the keys shown differ in their credits (an empty field then keeps each key's).
-        self._credits_differ = False
+        #: Whether the keys shown differ in their rate, their credits (an empty field then keeps each key's).
+        self._rate_differ = self._credits_differ = False
         self.rate_edit.textChanged.connect(self.changed)
         self.credits_edit.textChanged.connect(self.changed)
         self.refill_combo.currentIndexChanged.connect(self.changed)
@@ -108,7 +121,7 @@ class LimitFields(QObject):
         what a refill sets them to, where there is one (the balance left is said beside the fields)."""
         rates = {str(lim.rate) if lim.rate is not None else "" for lim in limits}
         credits = {
-            "" if lim.credits is None else str(lim.refill.amount if lim.refill is not None else lim.credits)
+            "" if lim.credits is None else f"{lim.refill.amount if lim.refill is not None else lim.credits:,}"
             for lim in limits
         }
         periods = {None if lim.refill is None else lim.refill.period for lim in limits}
@@ -116,10 +129,11 @@ class LimitFields(QObject):
             self.rate_edit.setText(rates.pop())
         else:
             self.rate_edit.setPlaceholderText(f"{differ}: empty keeps each key's; none removes them")
+            self._rate_differ = True
         if len(credits) == 1:
             self.credits_edit.setText(credits.pop())
         else:
-            self.credits_edit.setPlaceholderText(f"{differ}: empty keeps each key's")
+            self.credits_edit.setPlaceholderText(f"{differ}: empty keeps each key's; none removes them")
             self._credits_differ = True
         if len(periods) == 1:
             self.refill_combo.setCurrentIndex(self.refill_combo.findData(periods.pop()))
@@ -143,9 +157,9 @@ class LimitFields(QObject):
         )
         shown_rate, shown_credits, shown_index = self._shown
         given: LimitsChange = {}
-        if _norm(rate_text) != shown_rate:
+        if _changed(parse_rate, rate_text, shown_rate, self._rate_differ):
             given["rate"] = parse_rate(rate_text, RATE_FIELD)
-        credits_changed = _norm(credits_text) != shown_credits
+        credits_changed = _changed(parse_credits, credits_text, shown_credits, self._credits_differ)
         if credits_changed or index != shown_index:
             credits = parse_credits(credits_text, CREDITS_FIELD)
             # Empty where the keys differ means "keep": no number to refill to.

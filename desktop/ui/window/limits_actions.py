@@ -54,7 +54,7 @@ class LimitsActions(QObject):
         clock: Clock,
     ) -> None:
         """`limitsAction` goes in each of `menus` before `before`; `selected` reads the selected keys."""
-        from PySide6.QtGui import QAction, QKeySequence
+        from PySide6.QtGui import QAction
 
         from desktop.ui.window.key_dialog_flow import KeyDialogFlow
 
@@ -67,7 +67,6 @@ class LimitsActions(QObject):
         self._clock = clock
         self.action = QAction("&Limits…", window)
         self.action.setObjectName("limitsAction")
-        self.action.setShortcut(QKeySequence("Ctrl+L"))
         self.action.setToolTip("Set the rate limit and credits of the selected keys")
         self.action.triggered.connect(self._on_action_triggered)
         for menu in menus:

@@ -259,3 +259,14 @@ def test_none_removes_a_limit_the_selected_keys_differ_on(qtbot, make_window, st
     assert hint == "Applying to 2 keys sets no rate limit; keeps each key's credits and refill."
     apply(qtbot, window, dialog)
     assert [store.limits(i) for i in ids] == [Limits(), Limits(credits=9)]
+
+
+def test_limits_for_a_key_deleted_meanwhile_close_the_dialog_and_say_so(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+    doomed = store.create("deleted elsewhere").record.id
+    window = make_window(poll_interval_ms=60_000)  # the deletion is found by the write, not by a poll
+    dialog = open_limits(qtbot, window, doomed)
+    qtbot.keyClicks(dialog.findChild(QLineEdit, "rateEdit"), "10/1m")
+    store.delete(doomed)
+    apply(qtbot, window, dialog)
+    qtbot.waitUntil(lambda: "The list has been reloaded" in status(window))
+    assert window.model.row_of(doomed) is None

@@ -7,6 +7,7 @@ PostgreSQL in `apikeys_consume` under the key's row lock.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -83,21 +84,12 @@ class LimitsMixin:
         """The limits of those of these keys that have any, and whether their rate allows a verify now: one
         statement for a page's ids (the window's Credits column and Status cells), by key_limits' primary key,
         the rate log's oldest slot joined on its primary key."""
-        from sqlalchemy import and_, select
-
-        from desktop.core.db import statements as sql
         from desktop.core.db.rows import utc_time
-        from desktop.core.models import KeyLimits, KeyRateHit
 
         wanted = sorted(set(key_ids))
         if not wanted:
             return {}
-        oldest = and_(KeyRateHit.key_id == KeyLimits.key_id, KeyRateHit.slot == KeyLimits.rate_next)
-        query = (
-            select(*KeyLimits.__table__.columns, KeyRateHit.at.label("oldest_at"))
-            .outerjoin(KeyRateHit, oldest)
-            .where(KeyLimits.key_id.in_(sql.KEY_IDS))
-        )
+        query = _states_query()
         now = self._clock.now()
         states: dict[int, LimitState] = {}
         with self._usable().read() as conn:
@@ -224,6 +216,23 @@ class LimitsMixin:
             details={"from": old.details() if row is not None else None, "to": new.details() if new.any else None},
         )
         return new
+
+
+@functools.cache
+def _states_query() -> Any:
+    """limit_states()'s statement, built once (building it took longer than running it): each key_limits row of
+    the ids given, with its rate log's oldest slot (`rate_next`) joined, by the two tables' primary keys."""
+    from sqlalchemy import and_, select
+
+    from desktop.core.db import statements as sql
+    from desktop.core.models import KeyLimits, KeyRateHit
+
+    oldest = and_(KeyRateHit.key_id == KeyLimits.key_id, KeyRateHit.slot == KeyLimits.rate_next)
+    return (
+        select(*KeyLimits.__table__.columns, KeyRateHit.at.label("oldest_at"))
+        .outerjoin(KeyRateHit, oldest)
+        .where(KeyLimits.key_id.in_(sql.KEY_IDS))
+    )
 
 
 def _select(model: Any) -> Any:

@@ -118,9 +118,10 @@ class LimitsDialog(QDialog):
         else:
             limited = [r for r, lim in zip(self.record, limits, strict=True) if lim.any]
             named = ", ".join(r.masked for r in limited[:NAMED]) + (", …" if len(limited) > NAMED else "")
-            self.now_label.setText(
-                f"Now: {len(limited):,} of the {len(limits):,} keys have limits{f' ({named})' if limited else ''}."
+            how_many = (
+                f"all {len(limits):,}" if len(limited) == len(limits) else f"{len(limited):,} of the {len(limits):,}"
             )
+            self.now_label.setText(f"Now: {how_many} keys have limits{f' ({named})' if limited else ''}.")
         self._loaded = True
         self.set_busy(False)
 

@@ -128,12 +128,12 @@ class LimitFields(QObject):
         if len(rates) == 1:
             self.rate_edit.setText(rates.pop())
         else:
-            self.rate_edit.setPlaceholderText(f"{differ}: empty keeps each key's; none removes them")
+            self.rate_edit.setPlaceholderText(f"{differ} (empty: keep each; none: remove)")
             self._rate_differ = True
         if len(credits) == 1:
             self.credits_edit.setText(credits.pop())
         else:
-            self.credits_edit.setPlaceholderText(f"{differ}: empty keeps each key's; none removes them")
+            self.credits_edit.setPlaceholderText(f"{differ} (empty: keep each; none: remove)")
             self._credits_differ = True
         if len(periods) == 1:
             self.refill_combo.setCurrentIndex(self.refill_combo.findData(periods.pop()))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop.core.errors import InvalidInput
 from desktop.core.limit_input import parse_credits, parse_rate, parse_refill
-from desktop.core.presentation import describe_key, shorten, shown
+from desktop.core.presentation import describe_key, limits_text, shorten, shown
 from desktop.core.values import Limits, RateLimitState, Verdict, VerifyResult
 
 if TYPE_CHECKING:
@@ -102,19 +102,6 @@ def limits_command(args: argparse.Namespace) -> Callable[[KeyStore, TextIO], Non
     usage_of = None if args.id is None else parse_key_id(args.id)
     since = parse_since(args.since)
     return lambda store, out: run_usage(store, usage_of, since, args.json, out)
-
-
-def limits_text(limits: Limits) -> str:
-    """One line: `rate 100/1m, credits 9,950 (refilled to 10,000 each month)`, or `no limits`."""
-    if not limits.any:
-        return "no limits"
-    parts = []
-    if limits.rate is not None:
-        parts.append(f"rate {limits.rate}")
-    if limits.credits is not None:
-        refill = "" if limits.refill is None else f" (refilled to {limits.refill.amount:,} each {limits.refill.period})"
-        parts.append(f"credits {limits.credits:,}{refill}")
-    return ", ".join(parts)
 
 
 def run_limit(store: KeyStore, key_id: int, given: dict[str, Keep | Any], out: TextIO) -> None:

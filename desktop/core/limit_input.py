@@ -22,39 +22,39 @@ def _quoted(text: str) -> str:
     return shown(shorten(text, 40))
 
 
-def parse_rate(text: str) -> Rate | None:
-    """`100/1m` (N verifies per an integer of s, m, h or d; `100/m` is `100/1m`); `none` clears."""
+def parse_rate(text: str, field: str = "--rate") -> Rate | None:
+    """`100/1m` (N verifies per an integer of s, m, h or d; `100/m` is `100/1m`); `none` clears. `field` names
+    what was typed in a message (the window's label; the CLI's option by default): the words after it are one."""
     cleaned = text.strip().lower()
     if cleaned in _NONE:
         return None
     match = re.fullmatch(r"([0-9]{1,9})\s*/\s*([0-9]{0,9})\s*([smhd])", cleaned)
     if match is None:
         raise InvalidInput(
-            f"--rate must be N/PERIOD, e.g. 100/1m (PERIOD: a number and s, m, h or d), or none, not '{_quoted(text)}'."
+            f"{field} must be N/PERIOD, e.g. 100/1m (PERIOD: a number and s, m, h or d), or none,"
+            f" not '{_quoted(text)}'."
         )
     count, amount, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
     if not 1 <= count <= RATE_MAX:
-        raise InvalidInput(f"--rate allows 1 to {RATE_MAX:,} verifies per period, not {count:,}.")
+        raise InvalidInput(f"{field} allows 1 to {RATE_MAX:,} verifies per period, not {count:,}.")
     seconds = amount * _UNITS[unit]
     if not 1 <= seconds <= PERIOD_MAX_S:
-        raise InvalidInput(f"--rate's period must be from 1s to {PERIOD_MAX_S // 86400}d, not '{_quoted(text)}'.")
+        raise InvalidInput(f"{field}'s period must be from 1s to {PERIOD_MAX_S // 86400}d, not '{_quoted(text)}'.")
     return Rate(count, seconds)
 
 
-def parse_credits(text: str) -> int | None:
+def parse_credits(text: str, field: str = "--credits") -> int | None:
     """A whole number of credits, 0 or more (`10000`, `10_000` or `10,000`); `none` clears."""
     cleaned = text.strip().lower()
     if cleaned in _NONE:
         return None
     digits = cleaned.replace(",", "").replace("_", "")
     if not re.fullmatch(r"[0-9]{1,16}", digits) or int(digits) > CREDITS_MAX:
-        raise InvalidInput(
-            f"--credits must be a whole number from 0 to {CREDITS_MAX:,}, or none, not '{_quoted(text)}'."
-        )
+        raise InvalidInput(f"{field} must be a whole number from 0 to {CREDITS_MAX:,}, or none, not '{_quoted(text)}'.")
     return int(digits)
 
 
-def parse_refill(text: str) -> Refill | None:
+def parse_refill(text: str, field: str = "--refill") -> Refill | None:
     """`10000/month` (day, week or month; also daily, weekly, monthly); `none` clears."""
     cleaned = text.strip().lower()
     if cleaned in _NONE:
@@ -64,9 +64,9 @@ def parse_refill(text: str) -> Refill | None:
     period = period or (match.group(2) if match is not None else None)
     if match is None or period not in REFILL_PERIODS:
         raise InvalidInput(
-            f"--refill must be N/day, N/week or N/month, e.g. 10000/month, or none, not '{_quoted(text)}'."
+            f"{field} must be N/day, N/week or N/month, e.g. 10000/month, or none, not '{_quoted(text)}'."
         )
-    amount = parse_credits(match.group(1))
+    amount = parse_credits(match.group(1), field)
     if not amount:
-        raise InvalidInput(f"--refill must refill at least 1 credit, not '{_quoted(text)}'.")
+        raise InvalidInput(f"{field} must refill at least 1 credit, not '{_quoted(text)}'.")
     return Refill(amount, period)

@@ -19,6 +19,7 @@ class Operation(enum.Enum):
     RENAME = "rename"
     ROLL = "roll"
     SET_SCOPES = "set-scopes"
+    SET_LIMITS = "set-limits"
     #: Reads the window makes on its own or when asked; a vanished database file explains their failure.
     COUNT = "count"
     SEARCH = "search"
@@ -30,6 +31,7 @@ class Operation(enum.Enum):
     CHECK_FILE = "check-file"
     LISTEN = "listen"
     READ_LOG = "read-log"
+    READ_LIMITS = "read-limits"
     EXPORT = "export"
     REMINDERS_ON = "reminders-on"
     REMINDERS_OFF = "reminders-off"

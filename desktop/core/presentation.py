@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 from desktop.core.clock import SYSTEM_CLOCK
 from desktop.core.operations import Operation
 from desktop.core.validation import expiry_date
-from desktop.core.values import Action, BulkResult, Event, KeyRecord, Status
+from desktop.core.values import Action, BulkResult, Event, KeyRecord, Limits, Rate, Status
 
 #: A description quoted in a message or a table cell is cut to this many characters, the ellipsis included.
 SHORT_DESCRIPTION = 60
@@ -27,6 +27,29 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e
 def status_text(record: KeyRecord, now: datetime | None = None) -> str:
     """`Active`, `Inactive` or `Expired`, by the one rule (`Status.of`)."""
     return STATUS_TEXT[record.status(now)]
+
+
+def limits_text(limits: Limits) -> str:
+    """One line (`apikeys limit`, the window's Limits dialog): `rate 100/1m, credits 9,950 (refilled to 10,000
+    each month)`, or `no limits`."""
+    if not limits.any:
+        return "no limits"
+    parts = []
+    if limits.rate is not None:
+        parts.append(f"rate {limits.rate}")
+    if limits.credits is not None:
+        refill = "" if limits.refill is None else f" (refilled to {limits.refill.amount:,} each {limits.refill.period})"
+        parts.append(f"credits {limits.credits:,}{refill}")
+    return ", ".join(parts)
+
+
+def rate_phrase(rate: Rate) -> str:
+    """`100 per minute`, `5 per 10 minutes`: a rate as people say it."""
+    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if rate.period_s % seconds == 0:
+            amount = rate.period_s // seconds
+            return f"{rate.count:,} per {unit if amount == 1 else f'{amount:,} {unit}s'}"
+    return f"{rate.count:,} per {rate.period_s:,} seconds"  # pragma: no cover  (every period is whole seconds)
 
 
 def shorten(text: str, limit: int = SHORT_DESCRIPTION) -> str:
@@ -64,15 +87,19 @@ _VERBS = {
     Operation.RENAME: "rename",
     Operation.ROLL: "roll",
     Operation.SET_SCOPES: "change the scopes of",
+    Operation.SET_LIMITS: "change the limits of",
 }
 #: What a refusal before a write says was not done: "Could not activate the key: the database file … was deleted".
 _REFUSED = {
     **{op: f"{verb} the key" for op, verb in _VERBS.items()},
     Operation.SET_SCOPES: "change the key's scopes",
+    Operation.SET_LIMITS: "change the limits",
     Operation.CREATE: "generate a key",
 }
 #: The same, for a change to several keys at once.
-_REFUSED_MANY = {op: f"{_VERBS[op]} the keys" for op in (Operation.ACTIVATE, Operation.DEACTIVATE, Operation.DELETE)}
+_REFUSED_MANY = {
+    op: f"{_VERBS[op]} the keys" for op in (Operation.ACTIVATE, Operation.DEACTIVATE, Operation.DELETE)
+} | {Operation.SET_LIMITS: "change the limits"}
 #: How the log names the rest: "count failed: …", "unexpected error in event handler".
 _NAMES = {
     Operation.CREATE: "create",
@@ -80,6 +107,7 @@ _NAMES = {
     Operation.CHECK_FILE: "check the file",
     Operation.TURN_PAGE: "turn the page",
     Operation.READ_LOG: "read the log",
+    Operation.READ_LIMITS: "read the limits",
     Operation.EXPORT: "export the keys",
     Operation.REMINDERS_ON: "turn expiry reminders on",
     Operation.REMINDERS_OFF: "turn expiry reminders off",
@@ -88,7 +116,12 @@ _NAMES = {
 
 
 #: What a dialog says above its reason when its change to one key was not made: "Not renamed: …".
-_NOT_DONE = {Operation.RENAME: "Not renamed", Operation.ROLL: "Not rolled", Operation.SET_SCOPES: "Not changed"}
+_NOT_DONE = {
+    Operation.RENAME: "Not renamed",
+    Operation.ROLL: "Not rolled",
+    Operation.SET_SCOPES: "Not changed",
+    Operation.SET_LIMITS: "Not changed",
+}
 
 
 def not_done_text(operation: Operation) -> str:
@@ -168,8 +201,21 @@ def _keys(count: int) -> str:
     return f"{count:,} key" if count == 1 else f"{count:,} keys"
 
 
+def limits_set_text(record: KeyRecord, limits: Limits) -> str:
+    """What is said once one key's limits were set: "Limits of ak_7Gq2…x9Lp (“CI”): rate 100/1m."."""
+    return f"Limits of {describe_key(record)}: {limits_text(limits)}."
+
+
 def done_many_text(operation: Operation, result: BulkResult) -> str:
     """One line for a change to many keys: "Deleted 3 keys.", "2 deleted; 1 was already gone."."""
+    if operation is Operation.SET_LIMITS:
+        changed, missing = len(result.changed), len(result.missing)
+        if not changed:
+            return (
+                f"Nothing was changed: {'the key was' if missing == 1 else f'all {missing:,} keys were'} already gone."
+            )
+        also = f"; {missing:,} {'was' if missing == 1 else 'were'} already gone (deleted)" if missing else ""
+        return f"Changed the limits of {_keys(changed)}{also}."
     verb, deleting = f"{_VERBS[operation]}d", operation is Operation.DELETE
     done, gone = len(result.changed), len(result.missing)
     if not gone:

@@ -7,12 +7,14 @@ PostgreSQL in `apikeys_consume` under the key's row lock.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from desktop.core.errors import KeyNotFound
-from desktop.core.values import Action, Limits, Rate, Refill
+from desktop.core.values import Action, BulkResult, Limits, LimitState, Rate, Refill
 
 if TYPE_CHECKING:
     import contextlib
@@ -49,7 +51,8 @@ def _limits(row: Any, now: datetime) -> Limits:
 
 
 class LimitsMixin:
-    """set_limits(), limits() and all_limits(); KeyStore provides the rest."""
+    """set_limits(), set_limits_many(), limits(), all_limits(), limit_states() and has_limits(); KeyStore provides
+    the rest."""
 
     if TYPE_CHECKING:
         _clock: Clock
@@ -76,6 +79,57 @@ class LimitsMixin:
         now = self._clock.now()
         with self._usable().read() as conn:
             return {row.key_id: _limits(row, now) for row in conn.execute(_select(KeyLimits))}
+
+    def limit_states(self, key_ids: Sequence[int]) -> dict[int, LimitState]:
+        """The limits of those of these keys that have any, and whether their rate allows a verify now: one
+        statement for a page's ids (the window's Credits column and Status cells), by key_limits' primary key,
+        the rate log's oldest slot joined on its primary key."""
+        from desktop.core.db.rows import utc_time
+
+        wanted = sorted(set(key_ids))
+        if not wanted:
+            return {}
+        query = _states_query()
+        now = self._clock.now()
+        states: dict[int, LimitState] = {}
+        with self._usable().read() as conn:
+            for row in conn.execute(query, {"key_ids": wanted}):
+                limits = _limits(row, now)
+                at = utc_time(row.oldest_at)
+                until = None
+                if limits.rate is not None and at is not None:
+                    until = at + timedelta(seconds=limits.rate.period_s)
+                states[row.key_id] = LimitState(limits, until if until is not None and until > now else None)
+        return states
+
+    def has_limits(self) -> bool:
+        """Whether any key has limits. Most databases have none, and then no page needs limit_states()."""
+        from sqlalchemy import select
+
+        from desktop.core.models import KeyLimits
+
+        with self._usable().read() as conn:
+            return conn.execute(select(KeyLimits.key_id).limit(1)).first() is not None
+
+    def set_limits_many(
+        self,
+        key_ids: Sequence[int],
+        *,
+        rate: Rate | Keep | None = KEEP,
+        credits: int | Keep | None = KEEP,
+        refill: Refill | Keep | None = KEEP,
+    ) -> BulkResult:
+        """set_limits() on many keys in one transaction, all or nothing; ids no key has are reported (missing)."""
+        from desktop.core.db import statements as sql
+
+        wanted = sorted(set(key_ids))
+        with self._writing() as conn:
+            found = [sql.record(r) for r in conn.execute(sql.GET_MANY, {"key_ids": wanted})]
+            for record in found:
+                self._write_limits(conn, record.id, record.masked, rate, credits, refill)
+        present = {r.id for r in found}
+        log.info("set the limits of %d API keys", len(found))
+        return BulkResult(tuple(found), tuple(i for i in wanted if i not in present))
 
     def set_limits(
         self,
@@ -162,6 +216,23 @@ class LimitsMixin:
             details={"from": old.details() if row is not None else None, "to": new.details() if new.any else None},
         )
         return new
+
+
+@functools.cache
+def _states_query() -> Any:
+    """limit_states()'s statement, built once (building it took longer than running it): each key_limits row of
+    the ids given, with its rate log's oldest slot (`rate_next`) joined, by the two tables' primary keys."""
+    from sqlalchemy import and_, select
+
+    from desktop.core.db import statements as sql
+    from desktop.core.models import KeyLimits, KeyRateHit
+
+    oldest = and_(KeyRateHit.key_id == KeyLimits.key_id, KeyRateHit.slot == KeyLimits.rate_next)
+    return (
+        select(*KeyLimits.__table__.columns, KeyRateHit.at.label("oldest_at"))
+        .outerjoin(KeyRateHit, oldest)
+        .where(KeyLimits.key_id.in_(sql.KEY_IDS))
+    )
 
 
 def _select(model: Any) -> Any:

@@ -226,6 +226,24 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitState:
+    """A key's limits as the window shows them (`KeyStore.limit_states`): its Limits now, and, while its rate
+    allows no valid verify, when it next does (the oldest counted verify leaving the window)."""
+
+    limits: Limits
+    blocked_until: datetime | None = None
+
+    def rate_limited(self, now: datetime) -> bool:
+        """Whether a verify now would be `rate_limited`."""
+        return self.blocked_until is not None and now < self.blocked_until
+
+    @property
+    def out_of_credits(self) -> bool:
+        """Whether a verify of cost 1 would be `usage_exceeded` (no credits left, until a refill)."""
+        return self.limits.credits is not None and self.limits.credits <= 0
+
+
+@dataclass(frozen=True, slots=True)
 class RolledKey:
     """The outcome of a roll: the new key (shown once) and the old key with its shortened expiry."""
 

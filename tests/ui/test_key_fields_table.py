@@ -15,8 +15,9 @@ def test_the_tables_headers_and_column_places_follow_the_spec(qtbot, make_window
     wait_idle(qtbot, window)
     model = window.model
     headers = [model.headerData(c, table.Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == ["API Key", "Description", "Created", "Expires", "Last used", "Status", "Actions"]
-    assert headers[:-1] == [f.header for f in TABLE_FIELDS]
+    assert headers == ["API Key", "Description", "Created", "Expires", "Last used", "Status", "Credits", "Actions"]
+    # The key's fields, then its remaining credits (read from its limits, not its row) and the row's actions.
+    assert headers[:-2] == [f.header for f in TABLE_FIELDS]
     places = {
         "masked": table.COL_KEY,
         "description": table.COL_DESCRIPTION,
@@ -26,7 +27,7 @@ def test_the_tables_headers_and_column_places_follow_the_spec(qtbot, make_window
         "status": table.COL_STATUS,
     }
     assert {f.name: TABLE_FIELDS.index(f) for f in TABLE_FIELDS} == places
-    assert table.COL_ACTIONS == len(TABLE_FIELDS) == model.columnCount() - 1
+    assert (table.COL_CREDITS, table.COL_ACTIONS) == (len(TABLE_FIELDS), model.columnCount() - 1)
     qtbot.waitUntil(lambda: model.rowCount() == 1)
     shown = {name: model.data(model.index(0, column)) for name, column in places.items()}
     assert shown["masked"].startswith("ak_") and shown["description"] == "Billing"

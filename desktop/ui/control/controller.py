@@ -393,8 +393,10 @@ class Controller(QObject):
 
     # -- writes --
 
-    def create(self, description: str, expires_on: date | None, scopes: tuple[str, ...] = ()) -> str | None:
-        """Create a key in the background (`created` or `createFailed` follows); a reason when refused now."""
+    def create(
+        self, description: str, expires_on: date | None, scopes: tuple[str, ...] = (), **limits: Any
+    ) -> str | None:
+        """Create a key (limits: rate, credits, refill) in the background; a reason when refused now."""
         if self._store is None:
             return "no database is open."
         if not self.files.check(before_write=True) and self.files.missing:
@@ -404,7 +406,9 @@ class Controller(QObject):
             )
         store = self._store  # a replaced file was reopened: the same store, now on the new file
         self.runner.submit(
-            lambda: store.create(description, expires_on, scopes=scopes), self._on_create_done, self._on_create_failed
+            lambda: store.create(description, expires_on, scopes=scopes, **limits),
+            self._on_create_done,
+            self._on_create_failed,
         )
         return None
 

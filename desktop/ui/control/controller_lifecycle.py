@@ -1,4 +1,4 @@
-"""The controller's key-lifecycle writes and reads: rename, roll, scopes, many keys at once, the audit log.
+"""The controller's key-lifecycle writes and reads: rename, roll, scopes, limits, many keys at once, the audit log.
 
 A QObject the controller (controller.py) owns, given the runner and the file watch, and told which store is
 shown (`attach`). Every database call runs on the runner, off the GUI thread; a success goes out by `written`
@@ -11,18 +11,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.operations import Operation
-from desktop.core.presentation import done_many_text, done_text
+from desktop.core.presentation import done_many_text, done_text, limits_set_text
 from desktop.ui.control.error_policy import decide
 from desktop.ui.control.notifications import guarded
 
 if TYPE_CHECKING:
     from desktop.core.store import KeyStore
-    from desktop.core.values import Action, EventCursor, EventPage, KeyRecord, RolledKey
+    from desktop.core.values import Action, BulkResult, EventCursor, EventPage, KeyRecord, Limits, LimitState, RolledKey
     from desktop.ui.control.file_watch import FileWatch
     from desktop.ui.control.tasks import TaskRunner
 
@@ -53,6 +53,8 @@ class LifecycleControl(QObject):
         self._changes = 0
         #: (`_changes` when asked, whether any key was ever rolled): good until the next change.
         self._rolls_known: tuple[int, bool] | None = None
+        #: (`_changes` when asked, whether any key has limits): the same, for look_up_limits.
+        self._limits_known: tuple[int, bool] | None = None
 
     def attach(self, store: KeyStore) -> None:
         self._store = store
@@ -74,17 +76,19 @@ class LifecycleControl(QObject):
 
     def _change(
         self,
-        record: KeyRecord,
+        record: KeyRecord | None,
         operation: Operation,
         work: Callable[[KeyStore], T],
         done: Callable[[T], None],
         failed: Failed,
         said: Callable[[T], tuple[str, int | None, bool]],
+        *,
+        many: bool = False,
     ) -> bool:
         """The one shape of a dialog's change to one key. Refused now: False (the status bar says why, as
         "Could not rename the key"). Otherwise `work` runs off the GUI thread; then the dialog hears `done` (or
         `failed`, with the reason the policy gives), and after it the change is said and shown (`said`)."""
-        store = self._writable(operation)
+        store = self._writable(operation, many=many)
         if store is None:
             return False
 
@@ -137,6 +141,79 @@ class LifecycleControl(QObject):
             failed,
             said,
         )
+
+    def set_limits(
+        self, records: Sequence[KeyRecord], given: dict[str, Any], done: Callable[[object], None], failed: Failed
+    ) -> bool:
+        """Set what `given` names (rate, credits, refill; absent: kept) on one key, or on several in one
+        transaction (keys deleted meanwhile are counted, as the other changes to many keys do)."""
+        if len(records) == 1:
+            (record,) = records
+
+            def said(limits: Limits) -> tuple[str, int | None, bool]:
+                return limits_set_text(record, limits), record.id, False
+
+            work: Callable[[KeyStore], Any] = lambda store: store.set_limits(record.id, **given)  # noqa: E731
+            return self._change(record, Operation.SET_LIMITS, work, done, failed, said)
+        ids = [r.id for r in records]
+
+        def said_many(result: BulkResult) -> tuple[str, int | None, bool]:
+            return done_many_text(Operation.SET_LIMITS, result), None, False
+
+        return self._change(
+            None,
+            Operation.SET_LIMITS,
+            lambda store: store.set_limits_many(ids, **given),
+            done,
+            failed,
+            said_many,
+            many=True,
+        )
+
+    def read_limits(
+        self, key_ids: Sequence[int], done: Callable[[dict[int, LimitState]], None], failed: Callable[[str], None]
+    ) -> None:
+        """These keys' limits now (for the Limits dialog), read off the GUI thread."""
+        store = self._store
+        if store is None:
+            return
+        wanted = tuple(key_ids)
+
+        def on_failed(err: Exception) -> None:
+            failed(decide(err, Operation.READ_LIMITS).reason)
+            self.report(err, Operation.READ_LIMITS)
+
+        self._runner.submit(lambda: store.limit_states(wanted), done, on_failed)
+
+    def look_up_limits(self, key_ids: Sequence[int], found: Callable[[bool, dict[int, LimitState]], None]) -> None:
+        """The limit states of a page's keys (its Credits column and Status cells), off the GUI thread; as
+        look_up_rolled, whether any key has limits is asked once per change, and a database without (most) needs
+        no lookup per page."""
+        store, changes = self._store, self._changes
+        known = self._limits_known[1] if self._limits_known is not None and self._limits_known[0] == changes else None
+        if store is None or not key_ids:
+            return
+        if known is False:
+            found(False, {})
+            return
+        wanted = tuple(key_ids)
+
+        def work() -> tuple[bool, dict[int, LimitState]]:
+            any_limits = store.has_limits() if known is None else known
+            return any_limits, store.limit_states(wanted) if any_limits else {}
+
+        def done(result: tuple[bool, dict[int, LimitState]]) -> None:
+            if store is not self._store:
+                return
+            any_limits, states = result
+            if changes == self._changes:
+                self._limits_known = (changes, any_limits)
+            found(any_limits, states)
+
+        def failed(err: Exception) -> None:  # a nicety beside the page: its failure must not stop one
+            log.warning("could not read the limits of the keys shown: %s", err)
+
+        self._runner.submit(work, done, failed)
 
     def scopes_in_use(self, done: Callable[[list[str]], None]) -> None:
         """For completion; a full scan at a million keys, so in the background. Failing only costs completion."""

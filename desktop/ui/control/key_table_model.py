@@ -11,15 +11,16 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from desktop.core.key_fields import TABLE_FIELDS
-from desktop.core.presentation import expiry_cell, expiry_phrase, expiry_when, status_text
-from desktop.core.values import Status
+from desktop.core.presentation import expiry_cell, expiry_phrase, expiry_when, rate_phrase, status_text
+from desktop.core.values import Limits, LimitState, Status
 from desktop.ui import theme
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
 
-#: The key's columns as `core/key_fields.py` orders and heads them, then the row's actions.
-HEADERS = (*(f.header for f in TABLE_FIELDS), "Actions")
+#: The key's columns as `core/key_fields.py` orders and heads them, then its remaining credits (from its limits,
+#: not the key's row) and the row's actions.
+HEADERS = (*(f.header for f in TABLE_FIELDS), "Credits", "Actions")
 _NAMES = tuple(f.name for f in TABLE_FIELDS)
 COL_KEY = _NAMES.index("masked")
 COL_DESCRIPTION = _NAMES.index("description")
@@ -27,7 +28,8 @@ COL_CREATED = _NAMES.index("created_at")
 COL_EXPIRES = _NAMES.index("expires_at")
 COL_LAST_USED = _NAMES.index("last_used_at")
 COL_STATUS = _NAMES.index("status")
-COL_ACTIONS = len(TABLE_FIELDS)
+COL_CREDITS = len(TABLE_FIELDS)
+COL_ACTIONS = COL_CREDITS + 1
 
 #: The sortable headers say so (query_actions.py sorts on their clicks).
 _HEADER_TIPS = {
@@ -44,6 +46,9 @@ SCOPES_ROLE = Qt.ItemDataRole.UserRole + 2
 
 NEVER = "Never"
 RETIRING = "Retiring"
+#: A Status cell's words after `Active` while the key's limits reject its verifies, and a key's Credits cell
+#: when it has no credits limit.
+RATE_LIMITED, OUT_OF_CREDITS, NO_CREDITS = "rate limited", "out of credits", "—"
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -54,15 +59,26 @@ _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
-_CENTERED = frozenset((COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS))
+_CENTERED = frozenset((COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS, COL_CREDITS))
 _LAZY = object()
 _LEFT_CENTERED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+_NO_LIMITS = LimitState(Limits())
 _CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _duration(seconds: int) -> str:
+    """`12 s`, `4 min 10 s`, `2 h 5 min`: how long until a rate limit lets a verify through."""
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s" if seconds % 60 else f"{seconds // 60} min"
+    hours, minutes = seconds // 3600, seconds % 3600 // 60
+    return f"{hours:,} h {minutes} min" if minutes else f"{hours:,} h"
 
 
 def format_day(moment: datetime) -> str:
@@ -138,6 +154,8 @@ class KeyTableModel(QAbstractTableModel):
         self._palette: QPalette | None = None
         #: Keys that were rolled: while their expiry is ahead, it is the end of their grace ("Retiring …").
         self._rolled: frozenset[int] = frozenset()
+        #: The limits of the page's limited keys (KeyStore.limit_states); a key absent has none.
+        self._limits: dict[int, LimitState] = {}
         #: Per row (None until first asked), per column, role → value: see data().
         self._cells: list[tuple[dict[int, Any], ...] | None] = []
 
@@ -207,6 +225,30 @@ class KeyTableModel(QAbstractTableModel):
     def retiring(self, record: KeyRecord) -> bool:
         """Rolled, and its grace not over yet: it still works (status Active) until its expiry."""
         return record.id in self._rolled and record.expires_at is not None and not record.is_expired(self._now)
+
+    def limit_states(self) -> dict[int, LimitState]:
+        return self._limits
+
+    def set_limit_states(self, states: dict[int, LimitState]) -> None:
+        """The limits of the keys shown (read after the page): their Credits cells, and whether their Status says
+        rate limited or out of credits. Called again (with the same states) when a rate's block ends."""
+        self._limits = dict(states)
+        self._now = self._clock()
+        self._forget_answers()
+        if self._records:
+            self.dataChanged.emit(self.index(0, COL_STATUS), self.index(len(self._records) - 1, COL_CREDITS))
+
+    def limit_state(self, record: KeyRecord) -> LimitState:
+        return self._limits.get(record.id, _NO_LIMITS)
+
+    def _limited(self, record: KeyRecord, now: datetime) -> str | None:
+        """Why an active key's verifies are rejected by its limits now (None: they are not)."""
+        state = self._limits.get(record.id)
+        if state is None or record.status(now) is not Status.ACTIVE:
+            return None  # an inactive or expired key is rejected before its limits are asked
+        if state.rate_limited(now):
+            return RATE_LIMITED
+        return OUT_OF_CREDITS if state.out_of_credits else None
 
     def set_palette(self, palette: QPalette) -> None:
         """Colours follow the view's palette (light or dark)."""
@@ -284,11 +326,12 @@ class KeyTableModel(QAbstractTableModel):
         cells[COL_KEY][_FONT] = theme.monospace_font()
         cells[COL_DESCRIPTION][_DECORATION] = theme.icon("info")
         cells[COL_ACTIONS][_ACCESSIBLE_TEXT] = self._display(record, COL_ACTIONS, _ACCESSIBLE_TEXT)
+        cells[COL_CREDITS][_ACCESSIBLE_TEXT] = self._display(record, COL_CREDITS, _ACCESSIBLE_TEXT)
         expired = theme.expired_text(self._palette or QGuiApplication.palette())
         if record.is_expired(now):
             cells[COL_EXPIRES][_DECORATION] = theme.icon("warning")
             cells[COL_EXPIRES][_FOREGROUND] = expired
-        if record.status(now) is Status.EXPIRED:
+        if record.status(now) is Status.EXPIRED or self._limited(record, now):
             cells[COL_STATUS][_FOREGROUND] = expired  # still active, yet rejected
         return tuple(cells)
 
@@ -307,7 +350,13 @@ class KeyTableModel(QAbstractTableModel):
         if column == COL_LAST_USED:
             return ago_text(record.last_used_at, self._now)
         if column == COL_STATUS:
-            return status_text(record, self._now)
+            limited = self._limited(record, self._now)
+            return status_text(record, self._now) + ("" if limited is None else f" · {limited}")
+        if column == COL_CREDITS:
+            credits = self.limit_state(record).limits.credits
+            if credits is None:
+                return "no credits limit" if role == Qt.ItemDataRole.AccessibleTextRole else NO_CREDITS
+            return f"{credits:,}"
         if column == COL_ACTIONS:
             if role == Qt.ItemDataRole.AccessibleTextRole:
                 return f"{'Deactivate' if record.active else 'Activate'} or delete {record.masked}"
@@ -340,6 +389,40 @@ class KeyTableModel(QAbstractTableModel):
                 return "Never used to verify a request."
             return f"Last used {format_moment_seconds(record.last_used_at)} (local time)."
         if column == COL_STATUS:
-            accepted = record.status(self._now) is Status.ACTIVE
-            return f"Clients using this key are {'accepted' if accepted else 'rejected'}."
+            return self._status_tooltip(record)
+        if column == COL_CREDITS:
+            return self._credits_tooltip(record)
         return None
+
+    def _status_tooltip(self, record: KeyRecord) -> str:
+        now = self._clock()  # "next allowed in 12 s" counts from the moment the tip shows
+        accepted = record.status(now) is Status.ACTIVE
+        text = f"Clients using this key are {'accepted' if accepted else 'rejected'}."
+        limits = self.limit_state(record).limits
+        if not accepted or not limits.any:
+            return text
+        state, lines = self.limit_state(record), []
+        if limits.rate is not None:
+            line = f"Rate limit {rate_phrase(limits.rate)}"
+            if state.rate_limited(now) and state.blocked_until is not None:
+                seconds = max(1, int((state.blocked_until - now).total_seconds() + 0.999))
+                line += f"; reached: the next verify is allowed in {_duration(seconds)}"
+            lines.append(line + ".")
+        if state.out_of_credits:
+            refill = limits.refill
+            lines.append(
+                "Out of credits: verifies are rejected "
+                + ("until credits are set again." if refill is None else f"until the {refill.period}'s refill (UTC).")
+            )
+        if self._limited(record, now) is not None:
+            text = "Clients using this key are rejected for now: its limits are reached."
+        return " ".join([text, *lines])
+
+    def _credits_tooltip(self, record: KeyRecord) -> str:
+        limits = self.limit_state(record).limits
+        if limits.credits is None:
+            return "No credits limit: verifies are not counted against a balance."
+        text = f"{limits.credits:,} credit{'' if limits.credits == 1 else 's'} left; each valid verify costs 1."
+        if limits.refill is not None:
+            text += f" Refilled to {limits.refill.amount:,} at the start of each {limits.refill.period} (UTC)."
+        return text

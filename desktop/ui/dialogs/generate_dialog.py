@@ -1,4 +1,4 @@
-"""The Generate New API Key popup: a description and an optional expiry date, checked as typed."""
+"""The Generate New API Key popup: a description, an optional expiry date, scopes and limits, checked as typed."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.errors import InvalidInput
 from desktop.core.validation import MAX_EXPIRY, parse_expiry, validate_description, validate_expiry
+from desktop.core.values import Rate, Refill
 from desktop.ui import theme
 from desktop.ui.dialogs.description_field import description_counter, description_edit, update_counter
+from desktop.ui.widgets.limit_fields import LimitFields, limits_summary
 
 #: (label, days) for the preset buttons; a year is a calendar year, not 365 days.
 PRESETS = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("1 year", 0))
@@ -183,6 +185,7 @@ class GenerateKeyDialog(QDialog):
         self.scopes_edit.setAccessibleName("Scopes")
         self.scopes_edit.setPlaceholderText("optional, e.g. billing:read orders:write")
         self.scopes_edit.setToolTip("What the key may do, separated by spaces; a service can require them on verify")
+        self.limit_fields = LimitFields(self)
         self.expiry_hint = QLabel(self)
         self.expiry_hint.setObjectName("expiryHint")
         self.expiry_hint.setWordWrap(True)
@@ -221,6 +224,8 @@ class GenerateKeyDialog(QDialog):
         form.addRow("", presets_widget)
         form.addRow("", self.expiry_hint)
         form.addRow("&Scopes:", self.scopes_edit)
+        for label, widget in self.limit_fields.rows():
+            form.addRow(label, widget)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(form_widget)
@@ -234,6 +239,7 @@ class GenerateKeyDialog(QDialog):
         self.expiry_edit.dateChanged.connect(self._on_expiry_edit_date_changed)
         self.expiry_edit.textChanged.connect(self._on_expiry_edit_text_changed)
         self.scopes_edit.textChanged.connect(self._on_description_edit_text_changed)
+        self.limit_fields.changed.connect(self._refresh)
         self._on_expiry_enabled_toggled(False)
         self._refresh()
 
@@ -249,6 +255,10 @@ class GenerateKeyDialog(QDialog):
 
         return parse_scopes(self.scopes_edit.text())
 
+    def limits(self) -> tuple[Rate | None, int | None, Refill | None]:
+        """The rate, credits and refill typed (none by default); raises InvalidInput with the CLI's message."""
+        return self.limit_fields.values()
+
     def expires_on(self) -> date | None:
         if not self.expiry_enabled.isChecked():
             return None
@@ -260,7 +270,13 @@ class GenerateKeyDialog(QDialog):
     def set_busy(self, busy: bool) -> None:
         """While the key is being created: inputs frozen, so what is stored is what was shown."""
         self._busy = busy
-        for widget in (self.description_edit, self.expiry_enabled, self.scopes_edit, *self.preset_buttons):
+        for widget in (
+            self.description_edit,
+            self.expiry_enabled,
+            self.scopes_edit,
+            *self.preset_buttons,
+            *self.limit_fields.widgets(),
+        ):
             widget.setEnabled(not busy)
         self.expiry_edit.setEnabled(not busy and self.expiry_enabled.isChecked())
         self.confirm_button.setText("Generating…" if busy else "Generate API Key")
@@ -294,6 +310,14 @@ class GenerateKeyDialog(QDialog):
             return err.message
         return None
 
+    def _limits_problem(self) -> str | None:
+        """Why the limits typed cannot be used (shown under the limit fields)."""
+        try:
+            self.limits()
+        except InvalidInput as err:
+            return err.message
+        return None
+
     def _reserve_reason_room(self) -> None:
         self.reason_box.setMinimumHeight(self.error_label.fontMetrics().lineSpacing() * REASON_LINES)
 
@@ -306,7 +330,14 @@ class GenerateKeyDialog(QDialog):
         too_long = update_counter(self.counter, self.description_edit.text(), self.palette())
         problem = self._problem()
         expiry_problem = self._expiry_problem()
-        self.confirm_button.setEnabled(problem is None and expiry_problem is None and not self._busy)
+        limits_problem = self._limits_problem()
+        self.confirm_button.setEnabled(
+            problem is None and expiry_problem is None and limits_problem is None and not self._busy
+        )
+        if limits_problem is not None:
+            self.limit_fields.show_hint(limits_problem, error=True)
+        else:
+            self.limit_fields.show_hint(limits_summary(*self.limits()))
         if problem is None:
             self.error_label.hide()
         elif self._touched or too_long:
@@ -360,7 +391,7 @@ class GenerateKeyDialog(QDialog):
 
     def _on_confirm_button_clicked(self) -> None:
         self._touched = True
-        problem = self._problem() or self._expiry_problem()
+        problem = self._problem() or self._expiry_problem() or self._limits_problem()
         if problem is not None:
             self._refresh()
             return

@@ -99,10 +99,11 @@ class GenerateFlow(QObject):
             return
         try:
             description, expires_on, scopes = dialog.description(), dialog.expires_on(), dialog.scopes()
+            rate, credits, refill = dialog.limits()
         except DomainError as err:
             dialog.show_error(err.message)
             return
-        refused = self._controller.create(description, expires_on, scopes)
+        refused = self._controller.create(description, expires_on, scopes, rate=rate, credits=credits, refill=refill)
         if refused is not None:
             dialog.show_error(f"The key was not created: {refused}")
 

@@ -26,9 +26,12 @@ if TYPE_CHECKING:
 
 
 class KeyDialog(Protocol):
-    """What the flow asks of a dialog (RenameDialog, RollDialog, ScopesDialog)."""
+    """What the flow asks of a dialog (RenameDialog, RollDialog, ScopesDialog; LimitsDialog, of several keys)."""
 
-    record: KeyRecord
+    @property
+    def record(self) -> KeyRecord | tuple[KeyRecord, ...]:
+        """The key it changes (the keys, for a dialog that changes several), handed to the controller's call."""
+
     #: QDialog.finished: a Signal on the class (as the stubs say), a SignalInstance on the dialog.
     finished: Any
 
@@ -56,7 +59,7 @@ class KeyDialogFlow(QObject, Generic[D, V]):
         self,
         parent: QWidget,
         *,
-        make: Callable[[KeyRecord], D],
+        make: Callable[[Any], D],
         requested: Callable[[D], SignalInstance],
         value: Callable[[D], V],
         call: Call,
@@ -87,9 +90,10 @@ class KeyDialogFlow(QObject, Generic[D, V]):
     def report(self, err: BaseException, operation: Operation) -> None:
         self._report(err, operation)
 
-    def open(self, record: KeyRecord | None) -> None:
-        """Open the dialog for `record`, unless one is open already or the database file refuses writes."""
-        if record is None or self.dialog is not None or self._refuse(self._operation):
+    def open(self, record: KeyRecord | tuple[KeyRecord, ...] | None) -> None:
+        """Open the dialog for `record` (a key, or keys for a dialog of several), unless one is open already or
+        the database file refuses writes."""
+        if not record or self.dialog is not None or self._refuse(self._operation):
             return
         dialog = self.dialog = self._make(record)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

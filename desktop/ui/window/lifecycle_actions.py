@@ -1,5 +1,5 @@
 """The window's key-lifecycle actions: the Edit menu, the table's context menu, the selection bar, and the
-rename, roll, scopes, bulk and history flows.
+rename, roll, scopes, bulk and history flows; limits (limits_actions.py).
 
 A QObject the window makes (main_window.py), given the controller, the table and its model, and the window's
 confirmation and history. The same QActions sit in the Edit menu, the context menu and (bulk ones) the
@@ -163,6 +163,19 @@ class LifecycleActions(QObject):
         self.controller.pageChanged.connect(self._on_controller_page_changed_mark_rolled)
         self._build_key_dialog_flows()
         self._on_table_selection_changed()
+        from desktop.ui.window.limits_actions import LimitsActions
+
+        self.limits = LimitsActions(
+            window,
+            controller,
+            table,
+            model,
+            menus=(self.edit_menu, self.key_menu),
+            before=self.history_action,
+            selected=self.selected_records,
+            status_text=status_text,
+            clock=clock,
+        )
 
     def report(self, err: BaseException, operation: Operation) -> None:
         self.controller.report(err, operation)

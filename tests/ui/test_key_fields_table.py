@@ -27,7 +27,7 @@ def test_the_tables_headers_and_column_places_follow_the_spec(qtbot, make_window
         "status": table.COL_STATUS,
     }
     assert {f.name: TABLE_FIELDS.index(f) for f in TABLE_FIELDS} == places
-    assert (table.COL_CREDITS, table.COL_ACTIONS) == (len(TABLE_FIELDS), model.columnCount() - 1)
+    assert (len(TABLE_FIELDS), model.columnCount() - 1) == (table.COL_CREDITS, table.COL_ACTIONS)
     qtbot.waitUntil(lambda: model.rowCount() == 1)
     shown = {name: model.data(model.index(0, column)) for name, column in places.items()}
     assert shown["masked"].startswith("ak_") and shown["description"] == "Billing"

@@ -28,6 +28,12 @@ from desktop.ui import theme
 from desktop.ui.control.key_table_model import ago_text, format_moment
 from desktop.ui.widgets.usage_chart import PERIOD_TEXT, UsageChart
 
+SEGMENT_STYLE = (
+    "QPushButton { padding: 3px 12px; border: 1px solid palette(mid); background: palette(button);"
+    " color: palette(button-text); }"
+    " QPushButton:checked { background: palette(highlight); color: palette(highlighted-text);"
+    " border-color: palette(highlight); }"
+)
 STATUS_TEXT = {Status.ACTIVE: "Active", Status.INACTIVE: "Inactive", Status.EXPIRED: "Expired"}
 
 
@@ -67,6 +73,8 @@ def period_buttons(parent: QWidget) -> tuple[QWidget, QButtonGroup]:
         button.setAutoDefault(False)
         button.setAccessibleName(f"Show the last {PERIOD_TEXT[period]}")
         button.setChecked(period is UsagePeriod.WEEK)
+        # A segmented control: the period shown in the palette's selection colour (plain "pressed" was too faint).
+        button.setStyleSheet(SEGMENT_STYLE)
         group.addButton(button, number)
         layout.addWidget(button)
     layout.addStretch(1)
@@ -92,7 +100,9 @@ class KeyDetailsDialog(QDialog):
         self.gone = False
 
         self.key_label = self._value("detailsKeyLabel")
-        self.key_label.setFont(theme.monospace_font())
+        mono = theme.monospace_font()
+        mono.setPointSizeF(self.font().pointSizeF())  # the system's fixed font ignores the application's size
+        self.key_label.setFont(mono)
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.description_label = self._value("detailsDescriptionLabel")
         self.status_label = self._value("detailsStatusLabel")
@@ -142,6 +152,9 @@ class KeyDetailsDialog(QDialog):
         self.history_button.setToolTip("Every change to this key, with who made it")
         self.history_button.setAutoDefault(False)
         buttons.rejected.connect(self.reject)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
+        close.setFocus()
         self.history_button.clicked.connect(self.historyRequested)
 
         layout = QVBoxLayout(self)
@@ -152,7 +165,8 @@ class KeyDetailsDialog(QDialog):
         layout.addWidget(buttons)
         self.period_group.idToggled.connect(self._on_period_group_id_toggled)
         self.show_record(record)
-        self.resize(max(620, self.sizeHint().width()), max(560, self.sizeHint().height()))
+        hint = self.sizeHint()
+        self.resize(max(620, hint.width()), max(560, hint.height()))
 
     def _value(self, name: str) -> QLabel:
         label = QLabel(self)

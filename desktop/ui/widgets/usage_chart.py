@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QStackedBarSeries, QValueAxis
+from PySide6.QtCharts import QBarSet, QCategoryAxis, QChart, QChartView, QStackedBarSeries, QValueAxis
 from PySide6.QtCore import QEvent, QMargins, Qt
-from PySide6.QtGui import QColor, QCursor, QPainter, QPalette
+from PySide6.QtGui import QColor, QCursor, QFontMetrics, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from desktop.core.usage_report import Outcome, UsagePeriod, UsageSeries
@@ -26,8 +26,8 @@ COLORS = {
     Outcome.RATE_LIMITED: ("#b35c00", "#f5a54a"),
     Outcome.OUT_OF_CREDITS: ("#7b3fa0", "#c79be6"),
 }
-#: At most this many axis labels: the others stay blank, so the labels never run into each other.
-MAX_LABELS = 8
+#: Room between two time labels under the bars, in widths of "0" (they never run into each other).
+LABEL_GAP = 3
 PERIOD_TEXT = {UsagePeriod.DAY: "24 hours", UsagePeriod.WEEK: "7 days", UsagePeriod.MONTH: "30 days"}
 
 
@@ -94,7 +94,8 @@ class UsageChart(QWidget):
             self._sets[outcome] = bar_set
             self._bars.append(bar_set)
         self._chart.addSeries(self._bars)
-        self._x = QBarCategoryAxis()
+        self._x = QCategoryAxis()
+        self._x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
         self._y = QValueAxis()
         self._y.setLabelFormat("%d")
         self._y.setMinorTickCount(0)
@@ -106,7 +107,7 @@ class UsageChart(QWidget):
         self.view.setObjectName("usageChartView")
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.view.setFrameShape(QChartView.Shape.NoFrame)
-        self.view.setMinimumHeight(220)
+        self.view.setMinimumHeight(14 * self.fontMetrics().height())  # ~220 px at 10 pt: the axis labels fit
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.totals_label = QLabel(self)
         self.totals_label.setObjectName("usageTotalsLabel")
@@ -121,24 +122,39 @@ class UsageChart(QWidget):
     def set_series(self, series: UsageSeries) -> None:
         """Show a period's bars (oldest first) and its totals."""
         self.series = series
-        count = len(series.buckets)
-        every = max(1, -(-count // MAX_LABELS))
-        # Categories must differ: a blank one is as many zero-width spaces as its place.
-        labels = [
-            bucket_label(b.start, series.period) if (count - 1 - i) % every == 0 else "\u200b" * (i + 1)
-            for i, b in enumerate(series.buckets)
-        ]
+        self._label()
         for outcome, bar_set in self._sets.items():
             bar_set.remove(0, bar_set.count())
             bar_set.append([float(b.count(outcome)) for b in series.buckets])
-        self._x.clear()
-        self._x.append(labels)
         highest = max((b.total for b in series.buckets), default=0)
         self._y.setRange(0, max(highest, 4))
         self._y.applyNiceNumbers()
         self.totals_label.setText(totals_text(series))
         self.setAccessibleDescription(summary_text(series))
         self.view.setAccessibleDescription(summary_text(series))
+
+    def _label(self) -> None:
+        """Time labels under as many bars as their width allows (each under the bar it names), from the oldest
+        on: the newest, at the right edge, would be cut in half."""
+        for label in self._x.categoriesLabels():
+            self._x.remove(label)
+        series = self.series
+        if series is None:
+            return
+        count = len(series.buckets)
+        texts = [bucket_label(b.start, series.period) for b in series.buckets]
+        metrics = QFontMetrics(self.font())
+        width = max(metrics.horizontalAdvance(t) for t in texts) + LABEL_GAP * metrics.horizontalAdvance("0")
+        room = max(1, (self.view.width() - 8 * metrics.horizontalAdvance("0")) // width)
+        every = max(1, -(-count // room))
+        self._x.setStartValue(-0.5)
+        self._x.setRange(-0.5, count - 0.5)
+        for i in range(0, count, every):
+            self._x.append(texts[i], i)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._label()
 
     def set_loading(self, text: str) -> None:
         """A line in place of the totals while a period is read (or why it could not be)."""
@@ -150,6 +166,8 @@ class UsageChart(QWidget):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._apply_look()
+            self.view.setMinimumHeight(14 * self.fontMetrics().height())
+            self._label()
 
     def _apply_look(self) -> None:
         palette = self.palette()

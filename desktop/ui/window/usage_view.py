@@ -81,6 +81,9 @@ class UsageView(QDialog):
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
+        close.setFocus()
         layout = QVBoxLayout(self)
         layout.addWidget(top)
         layout.addWidget(self.chart, 1)
@@ -92,7 +95,8 @@ class UsageView(QDialog):
         self.period_group.idToggled.connect(self._on_period_group_id_toggled)
         self.unused_button.clicked.connect(self._on_unused_button_clicked)
         self._say_unused()
-        self.resize(720, 640)
+        hint = self.sizeHint()
+        self.resize(max(720, hint.width()), max(640, hint.height()))
 
     @property
     def period(self) -> UsagePeriod:
@@ -128,6 +132,9 @@ class UsageView(QDialog):
             self.top_grid.addWidget(description, row, 1)
             self.top_grid.addWidget(counts, row, 2)
             self.key_buttons.append(button)
+        hint = self.sizeHint()
+        if hint.height() > self.height() or hint.width() > self.width():  # grown with the list (a large font)
+            self.resize(max(hint.width(), self.width()), max(hint.height(), self.height()))
 
     def show_error(self, message: str) -> None:
         self.chart.set_loading(message)

@@ -5,12 +5,14 @@ menu, the key's history and how to apply a query to the table. Each dialog only 
 usage_view.py); this object reads what they show off the GUI thread (the controller's runner, aside: a page read or
 a write never waits behind a chart) and reads it again when the keys change (here, by the CLI or another window:
 the controller's pageChanged) and every few seconds while a dialog is open, since `apikeys serve` and the CLI
-write their usage counts every 5 s. One read at a time per dialog: a tick while one is on its way is skipped.
+write their usage counts every 5 s. One read at a time per dialog: a tick while one is on its way is skipped, and
+after a slow read (a huge database) the timer waits four times as long as it took before the next.
 The chart module is imported only when a dialog first opens: start-up never loads Qt Charts.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +58,8 @@ class UsageFlows(QObject):
         self._apply_query = apply_query
         self.details_dialog: KeyDetailsDialog | None = None
         self.usage_view: UsageView | None = None
-        self._reading: set[str] = set()  # "details", "usage": a read on its way
+        self._reading: dict[str, float] = {}  # "details", "usage": when the read on its way began
+        self._idle_until: dict[str, float] = {}  # the timer's next read of each, no sooner (see _done)
         self.details_action = QAction("&Details…", window)
         self.details_action.setObjectName("detailsAction")
         self.details_action.setToolTip("The key's details, limits and use (Enter, or double-click the row)")
@@ -147,16 +150,22 @@ class UsageFlows(QObject):
         if store is self._controller.store and self.details_dialog is None:
             self._show_details(record)
 
-    def _read_details(self) -> None:
+    def _read_details(self, tick: bool = False) -> None:
         dialog, store = self.details_dialog, self._controller.store
-        if dialog is None or store is None or dialog.gone or "details" in self._reading:
+        if (
+            dialog is None
+            or store is None
+            or dialog.gone
+            or "details" in self._reading
+            or self._resting("details", tick)
+        ):
             return
         key_id, period = dialog.record.id, dialog.period
 
         def work() -> tuple[Any, Any, Any]:
             return store.get(key_id), store.limits(key_id), store.usage_series(key_id, period)
 
-        self._reading.add("details")
+        self._reading["details"] = time.monotonic()
         self._controller.runner.submit(
             work,
             lambda got: self._on_details_read(dialog, got),
@@ -166,7 +175,7 @@ class UsageFlows(QObject):
 
     @guarded
     def _on_details_read(self, dialog: KeyDetailsDialog, got: tuple[Any, Any, Any]) -> None:
-        self._reading.discard("details")
+        self._done("details")
         if dialog is not self.details_dialog:
             self._read_details()  # closed meanwhile: the dialog open now (if any) was left waiting
             return
@@ -179,7 +188,7 @@ class UsageFlows(QObject):
         from desktop.core.errors import KeyNotFound
         from desktop.ui.control.error_policy import decide
 
-        self._reading.discard("details")
+        self._done("details")
         if dialog is not self.details_dialog:
             self._read_details()
             return
@@ -224,9 +233,9 @@ class UsageFlows(QObject):
         self._read_usage()
         self._timer.start()
 
-    def _read_usage(self) -> None:
+    def _read_usage(self, tick: bool = False) -> None:
         view, store = self.usage_view, self._controller.store
-        if view is None or store is None or "usage" in self._reading:
+        if view is None or store is None or "usage" in self._reading or self._resting("usage", tick):
             return
         from desktop.ui.window.usage_view import TOP_KEYS  # loaded with the view: never before it opens
 
@@ -243,14 +252,14 @@ class UsageFlows(QObject):
                     top.append((use, None))
             return store.usage_series(None, period), top
 
-        self._reading.add("usage")
+        self._reading["usage"] = time.monotonic()
         self._controller.runner.submit(
             work, lambda got: self._on_usage_read(view, got), lambda err: self._on_usage_failed(view, err), aside=True
         )
 
     @guarded
     def _on_usage_read(self, view: UsageView, got: tuple[Any, Any]) -> None:
-        self._reading.discard("usage")
+        self._done("usage")
         if view is not self.usage_view:
             self._read_usage()
             return
@@ -262,7 +271,7 @@ class UsageFlows(QObject):
     def _on_usage_failed(self, view: UsageView, err: Exception) -> None:
         from desktop.ui.control.error_policy import decide
 
-        self._reading.discard("usage")
+        self._done("usage")
         if view is self.usage_view:
             view.show_error(f"Could not read the use: {decide(err, 'read the usage').reason}")
 
@@ -299,8 +308,19 @@ class UsageFlows(QObject):
         self._read_usage()
 
     def _on_timer_timeout(self) -> None:
-        self._read_details()
-        self._read_usage()
+        self._read_details(tick=True)
+        self._read_usage(tick=True)
+
+    def _done(self, kind: str) -> None:
+        """A read came back. The timer reads that dialog again no sooner than 4 times as long as this one took: at
+        100M counted verifies an aggregation of seconds is not repeated back to back on the worker."""
+        began = self._reading.pop(kind, None)
+        if began is not None:
+            now = time.monotonic()
+            self._idle_until[kind] = now + 4 * (now - began)
+
+    def _resting(self, kind: str, tick: bool) -> bool:
+        return tick and time.monotonic() < self._idle_until.get(kind, 0.0)
 
     def _stop_timer_if_idle(self) -> None:
         if self.details_dialog is None and self.usage_view is None:

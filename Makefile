@@ -41,6 +41,7 @@ unit: $(VENV)/.installed-test
 screenshot: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot.py docs/screenshot.png
 	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot_lifecycle.py docs --only roll
+	QT_QPA_PLATFORM=offscreen $(PY) tests/ui/screenshot_usage.py docs --only details
 
 # The crash, concurrency and property suites with big counts (make test runs the same tests with small ones).
 # Each test may take up to 20 minutes here (200 killed writers are 200 new processes), not make test's 2.

@@ -56,7 +56,18 @@ class Filter(enum.StrEnum):
     NEVER_EXPIRES = "never-expires"
     #: Used once, but not within STALE_AFTER.
     STALE = "stale"
+    #: No use within the last 24 hours, 7 or 30 days, never used included (View ▸ Usage's period: NOT_USED_WITHIN).
+    NOT_USED_24H = "not-used-24h"
+    NOT_USED_7D = "not-used-7d"
+    NOT_USED_30D = "not-used-30d"
 
+
+#: How far back each "not used" filter looks: a key last used before then, or never, is listed.
+NOT_USED_WITHIN = {
+    Filter.NOT_USED_24H: timedelta(hours=24),
+    Filter.NOT_USED_7D: timedelta(days=7),
+    Filter.NOT_USED_30D: timedelta(days=30),
+}
 
 #: What `apikeys list --status` accepts (the contract's words).
 STATUS_WORDS = (Filter.ACTIVE, Filter.INACTIVE, Filter.EXPIRED, Filter.EXPIRING, Filter.UNUSED)

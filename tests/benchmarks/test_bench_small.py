@@ -16,6 +16,7 @@ import pytest
 from tests.benchmarks.bench import GROUPS
 from tests.benchmarks.core_bench import REPO
 from tests.benchmarks.query_bench import ROW_NAMES as QUERY_ROWS
+from tests.benchmarks.usage_bench import ROW_NAMES as USAGE_ROWS
 from tests.pg import unavailable
 
 ROWS = {
@@ -33,6 +34,7 @@ ROWS = {
     "seed",
     "event-loop stall (busy database)",
     *QUERY_ROWS,
+    *USAGE_ROWS,
 }
 
 

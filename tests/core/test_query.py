@@ -15,7 +15,7 @@ import pytest
 from desktop.core import keys
 from desktop.core.clock import FixedClock
 from desktop.core.errors import InvalidInput
-from desktop.core.query import STATUS_WORDS, Filter, Query, Sort, SortCursor
+from desktop.core.query import NOT_USED_WITHIN, STATUS_WORDS, Filter, Query, Sort, SortCursor
 from desktop.core.store import KeyStore
 from desktop.core.values import KeyRecord, NewKey, Status
 from tests.backends import execute, is_server
@@ -55,7 +55,7 @@ def _params(database: str, moment: datetime, key_id: int) -> dict[str, object]:
 
 def _matches(record: KeyRecord, query: Query) -> bool:
     status = record.status(NOW)
-    wanted = {
+    by_filter: dict[Filter | None, bool] = {
         None: True,
         Filter.ACTIVE: status is Status.ACTIVE,
         Filter.INACTIVE: not record.active,
@@ -64,7 +64,9 @@ def _matches(record: KeyRecord, query: Query) -> bool:
         and record.expires_at is not None
         and record.expires_at <= NOW + timedelta(days=7),
         Filter.UNUSED: record.last_used_at is None,
-    }[query.status]
+        **{f: record.last_used_at is None or record.last_used_at < NOW - span for f, span in NOT_USED_WITHIN.items()},
+    }
+    wanted = by_filter[query.status]
     return wanted and query.search.casefold() in record.description.casefold()
 
 
@@ -120,6 +122,24 @@ def test_every_filter_and_order_pages_through_exactly_the_matching_keys(keyed: K
                 assert keyed.query_count(query) == len(expected), query
                 if len(expected) > 10:
                     assert keyed.query_count(query, before=SortCursor(*_cursor(keyed, query, expected[10]))) == 10
+
+
+def test_not_used_in_a_period_lists_keys_never_used_or_last_used_before_it_in_every_order(keyed: KeyStore) -> None:
+    """View ▸ Usage's "not used in the last 24 hours / 7 / 30 days": never used, or last used before the period."""
+    every = list(keyed.find(Query()))
+    for status, span in NOT_USED_WITHIN.items():
+        listed = {r.id for r in every if r.last_used_at is None or r.last_used_at < NOW - span}
+        # The fixture's keys were used a day ago (exactly 24 hours: within each period) or 200 days ago.
+        assert len(listed) == 160 - sum(r.last_used_at == NOW - timedelta(days=1) for r in every) > 0
+        for sort in Sort:
+            for reverse in (False, True):
+                query = Query("", status, sort, reverse)
+                expected = _expected(every, query)
+                assert set(expected) == listed
+                assert [r.id for r in keyed.find(query, batch=7)] == expected, query
+                forward, backward = _walk(keyed, query, 9)
+                assert forward == expected and backward == expected, query
+                assert keyed.query_count(query) == len(expected), query
 
 
 def _cursor(store: KeyStore, query: Query, key_id: int) -> tuple[datetime | str | None, int]:
@@ -207,7 +227,7 @@ def test_sqlite_plans_of_every_filter_and_order_seek_an_index_without_sorting(db
         store.insert_many([NewKey(f"k {i}", NOW - timedelta(minutes=i)) for i in range(20)])
         with store.database.read() as conn:
             conn.exec_driver_sql("ANALYZE")
-            for status in (None, *STATUS_WORDS, Filter.NEVER_EXPIRES, Filter.STALE):
+            for status in (None, *STATUS_WORDS, Filter.NEVER_EXPIRES, Filter.STALE, *NOT_USED_WITHIN):
                 for sort in Sort:
                     for reverse in (False, True):
                         plan = queries.plan(conn, Query("", status, sort, reverse), NOW)

@@ -105,18 +105,6 @@ def test_rename_through_the_dialog(qtbot, make_window, store: KeyStore) -> None:
     assert "Renamed" in status(window) and "new name" in status(window)
 
 
-def test_double_click_on_the_description_renames(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
-    make_keys(store, "double")
-    window = make_window()
-    rect = window.table.visualRect(window.model.index(0, COL_DESCRIPTION))
-    # As a person double-clicks: a press first (QTest's double-click alone is no click on an item).
-    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.mouseDClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    dialog = wait_for(qtbot, QDialog, "renameDialog")
-    assert dialog.findChild(QLineEdit, "descriptionEdit").text() == "double"
-    dialog.reject()
-
-
 def test_renaming_a_key_deleted_meanwhile_says_so_once(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
     (key_id,) = make_keys(store, "doomed")
     window = make_window(poll_interval_ms=60_000)  # no poll: the window still shows the key

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from desktop.core.db import query_skip, scope_search
 from desktop.core.db.query_plan import DIRECTIONS, NEVER_USED, NO_EXPIRY, SORT_KEYS, Plan, run, together
-from desktop.core.query import STALE_AFTER, Filter, Query, Sort, SortCursor
+from desktop.core.query import NOT_USED_WITHIN, STALE_AFTER, Filter, Query, Sort, SortCursor
 from desktop.core.values import KeyRecord, Page
 
 #: Fewer FTS matches than this: read them all and sort; more: walk the order's index instead.
@@ -73,6 +73,10 @@ def plan(conn: Connection, query: Query, now: datetime) -> Plan:
             params["never"] = draft.time(NEVER_USED)
             params["stale"] = draft.time(now - STALE_AFTER)
             conditions += [f"{used} > :never", f"{used} < :stale"]
+        elif status in NOT_USED_WITHIN:
+            # Never used counts too: the sort key of a key never used is NEVER_USED, before any moment.
+            params["used_before"] = draft.time(now - NOT_USED_WITHIN[status])
+            conditions.append(f"{used} < :used_before")
     if query.search:
         conditions.append(_search(conn, dialect, query, params))
     fixed = (status, query.sort) in ((Filter.UNUSED, Sort.LAST_USED), (Filter.NEVER_EXPIRES, Sort.EXPIRES))
@@ -198,6 +202,7 @@ _COUNT_ORDER = {
     Filter.NEVER_EXPIRES: Sort.EXPIRES,
     Filter.UNUSED: Sort.LAST_USED,
     Filter.STALE: Sort.LAST_USED,
+    **dict.fromkeys(NOT_USED_WITHIN, Sort.LAST_USED),
 }
 
 

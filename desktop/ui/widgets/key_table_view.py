@@ -97,8 +97,8 @@ class KeyTableView(QTableView):
 
     toggleRequested = Signal(int)
     deleteRequested = Signal(int)
-    #: A double-click on a Description cell: rename that key.
-    renameRequested = Signal(int)
+    #: Enter or a double-click on a row: open that key's details (rename is F2).
+    detailsRequested = Signal(int)
     #: Delete with several rows selected: all of them (one confirmation), not just the first.
     deleteSelectedRequested = Signal()
     #: A sortable header was clicked (its column).
@@ -247,8 +247,8 @@ class KeyTableView(QTableView):
         self.selectionModel().setCurrentIndex(index, flags)
 
     def _on_self_double_clicked(self, index: QModelIndex) -> None:
-        if index.isValid() and index.column() == COL_DESCRIPTION:
-            self.renameRequested.emit(self._model.record(index.row()).id)
+        if index.isValid():
+            self.detailsRequested.emit(self._model.record(index.row()).id)
 
     def park(self, cell: ActionCell) -> None:
         """Keep a row widget the model reset let go of, hidden, for the next page."""
@@ -360,6 +360,10 @@ class KeyTableView(QTableView):
         if key_id is not None and event.modifiers() == Qt.KeyboardModifier.NoModifier:
             if event.key() == Qt.Key.Key_Space:
                 self.toggleRequested.emit(key_id)
+                event.accept()
+                return
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.detailsRequested.emit(key_id)
                 event.accept()
                 return
             if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):

@@ -21,7 +21,13 @@ STATUS_ITEMS: tuple[tuple[str, Filter | None], ...] = (
     ("Never used", Filter.UNUSED),
 )
 #: Filters only the key-health summary sets: the combo shows them as its placeholder, with no item of their own.
-OTHER_FILTERS = {Filter.NEVER_EXPIRES: "Never expire", Filter.STALE: "Not used for 90 days"}
+OTHER_FILTERS = {
+    Filter.NEVER_EXPIRES: "Never expire",
+    Filter.STALE: "Not used for 90 days",
+    Filter.NOT_USED_24H: "Not used in 24 hours",
+    Filter.NOT_USED_7D: "Not used in 7 days",
+    Filter.NOT_USED_30D: "Not used in 30 days",
+}
 
 
 class SearchBar(QWidget):

@@ -154,7 +154,6 @@ class LifecycleActions(QObject):
 
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_custom_context_menu_requested)
-        self.table.renameRequested.connect(self._on_table_rename_requested)
         self.table.deleteSelectedRequested.connect(self.delete_selected_action.trigger)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.model.modelReset.connect(self._on_table_selection_changed)
@@ -301,9 +300,6 @@ class LifecycleActions(QObject):
         self.rename_flow.open(self._one_selected())
 
     @guarded
-    def _on_table_rename_requested(self, key_id: int) -> None:
-        self.rename_flow.open(self._record(key_id))
-
     def open_rename(self, record: KeyRecord) -> None:
         self.rename_flow.open(record)
 

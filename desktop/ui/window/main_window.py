@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         from desktop.ui.window.generate_flow import GenerateFlow
         from desktop.ui.window.lifecycle_actions import LifecycleActions
         from desktop.ui.window.query_actions import EMPTY_TEXT, QueryActions
+        from desktop.ui.window.usage_flows import UsageFlows
 
         self._built = True
         poll_interval_ms, clipboard_clear_ms = self._intervals
@@ -177,6 +178,9 @@ class MainWindow(QMainWindow):
         self.selection_bar = self.key_actions.selection_bar
         self.query_bar = QueryActions(self, self.controller, self.table, self._settings, self.view_menu)
         self.exports = ExportActions(self, self.controller, self.file_menu, self.quit_action)
+        self.usage = UsageFlows(
+            self, self.key_actions, self.view_menu, self.activity_log.open_history, self.query_bar.apply_query
+        )
         self._set_tab_order()
         self.focus_ring = FocusRing(self)
         ring_every_window()  # the dialogs too

@@ -1,0 +1,18 @@
+"""The usage screenshot script renders a key's details and View ▸ Usage, so `make screenshot` (docs/key-details.png)
+cannot rot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from tests.ui import screenshot_usage
+
+
+def test_renders_the_pngs(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    written = screenshot_usage.render(tmp_path)
+    assert [p.name for p in written] == ["key-details.png", "usage-view.png"]
+    for path in written:
+        image = QImage(str(path))
+        assert not image.isNull() and image.width() >= 400 and image.height() >= 300

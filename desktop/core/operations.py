@@ -32,6 +32,8 @@ class Operation(enum.Enum):
     LISTEN = "listen"
     READ_LOG = "read-log"
     READ_LIMITS = "read-limits"
+    READ_USAGE = "read-usage"
+    OPEN_KEY = "open-key"
     EXPORT = "export"
     REMINDERS_ON = "reminders-on"
     REMINDERS_OFF = "reminders-off"

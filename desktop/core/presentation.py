@@ -108,6 +108,8 @@ _NAMES = {
     Operation.TURN_PAGE: "turn the page",
     Operation.READ_LOG: "read the log",
     Operation.READ_LIMITS: "read the limits",
+    Operation.READ_USAGE: "read the usage",
+    Operation.OPEN_KEY: "open the key",
     Operation.EXPORT: "export the keys",
     Operation.REMINDERS_ON: "turn expiry reminders on",
     Operation.REMINDERS_OFF: "turn expiry reminders off",

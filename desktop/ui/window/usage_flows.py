@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded
 
 if TYPE_CHECKING:
@@ -85,8 +86,8 @@ class UsageFlows(QObject):
         key_actions.controller.pageChanged.connect(self._on_controller_page_changed)
         self._on_table_selection_changed()
 
-    def report(self, err: BaseException, action: str) -> None:
-        self._controller.report(err, action)
+    def report(self, err: BaseException, operation: Operation) -> None:
+        self._controller.report(err, operation)
 
     def _on_table_selection_changed(self, *_args: object) -> None:
         self.details_action.setEnabled(len(self._table.selected_key_ids()) == 1)
@@ -141,7 +142,7 @@ class UsageFlows(QObject):
             self._controller.runner.submit(
                 lambda: store.get(key_id),
                 lambda record: self._on_key_read(store, record),
-                lambda err: self._controller.report(err, "open the key"),
+                lambda err: self._controller.report(err, Operation.OPEN_KEY),
                 aside=True,
             )
 
@@ -195,7 +196,7 @@ class UsageFlows(QObject):
         if isinstance(err, KeyNotFound):
             dialog.show_gone()
             return
-        dialog.show_error(f"Could not read the key's use: {decide(err, 'read the usage').reason}")
+        dialog.show_error(f"Could not read the key's use: {decide(err, Operation.READ_USAGE).reason}")
 
     def _on_details_dialog_period_changed(self, _period: UsagePeriod) -> None:
         self._read_details()
@@ -273,7 +274,7 @@ class UsageFlows(QObject):
 
         self._done("usage")
         if view is self.usage_view:
-            view.show_error(f"Could not read the use: {decide(err, 'read the usage').reason}")
+            view.show_error(f"Could not read the use: {decide(err, Operation.READ_USAGE).reason}")
 
     def _on_usage_view_period_changed(self, _period: UsagePeriod) -> None:
         self._read_usage()

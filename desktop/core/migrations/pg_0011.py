@@ -12,6 +12,27 @@ from typing import Any
 from desktop.core.migrations.pg_0010 import _LIMIT_ROW, DEFINER, NOW, _functions, _keys_table
 
 SIGNATURE = "apikeys_limit_take(integer, integer)"
+CORE = "apikeys_verify_core(text, text[], integer)"
+
+#: 0010's SQL verify recorded the use in a block with an exception handler (a standby, a read-only transaction):
+#: PostgreSQL starts a subtransaction on entering such a block, every call. Now it asks first.
+_GUARDED = """                BEGIN
+                    IF v = 'valid' AND"""
+_ASKED = """                IF NOT current_setting('transaction_read_only')::boolean THEN
+                    -- Not a standby, nor the caller's read-only transaction (there the verdict stands unrecorded).
+                    IF v = 'valid' AND"""
+_HANDLER = """                EXCEPTION WHEN read_only_sql_transaction THEN
+                    -- A standby, or the caller's read-only transaction: the verdict stands unrecorded.
+                    NULL;
+                END;
+"""
+
+
+def _verify_core(s: str, utf8: bool) -> str:
+    before = _functions(s, utf8)[CORE]
+    assert before.count(_GUARDED) == 1 and before.count(_HANDLER) == 1, "0010's apikeys_verify_core is not as it was"
+    after = before.replace(_GUARDED, _ASKED).replace(_HANDLER, "                END IF;\n")
+    return after.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
 def _take(s: str) -> str:
@@ -108,11 +129,17 @@ def _take(s: str) -> str:
         $$"""
 
 
+def _utf8(op: Any) -> bool:
+    return bool(op.get_bind().exec_driver_sql("SHOW server_encoding").scalar() == "UTF8")
+
+
 def upgrade_postgresql(op: Any) -> None:
     s, _, _ = _keys_table(op)
     op.execute(_take(s))
+    op.execute(_verify_core(s, _utf8(op)))
 
 
 def downgrade_postgresql(op: Any) -> None:
     s, _, _ = _keys_table(op)
-    op.execute(_functions(s, False)[SIGNATURE].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    for signature in (SIGNATURE, CORE):
+        op.execute(_functions(s, _utf8(op))[signature].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))

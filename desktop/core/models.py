@@ -92,6 +92,8 @@ class KeyLimits(Base):
     rate_period_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The slot of the rate log (`key_rate_hits`) the next valid verify writes.
     rate_next: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    #: A slot at or before the oldest verify still in the window, in ring order (migration 0011).
+    rate_first: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     credits_remaining: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     refill_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     #: day, week or month (UTC; weeks start on Monday).
@@ -109,7 +111,8 @@ class KeyRateHit(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
-    __table_args__ = (Index("ix_key_rate_hits_key_id_at", "key_id", "at"),)
+    #: Keyed by (key_id, slot) alone: no index on the times (migration 0011).
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class KeyUsage(Base):

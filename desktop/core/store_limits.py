@@ -200,10 +200,11 @@ class LimitsMixin:
                 "refilled_at": None if new_refill is None else period_start(new_refill.period, now),
             }
             if row is None:
-                conn.execute(insert(KeyLimits).values(key_id=key_id, rate_next=0, **values))
+                conn.execute(insert(KeyLimits).values(key_id=key_id, rate_next=0, rate_first=0, **values))
             else:
                 if new_rate != old.rate:
                     values["rate_next"] = _renumber(conn, key_id, None if new_rate is None else new_rate.count)
+                    values["rate_first"] = 0  # the oldest kept
                 conn.execute(update(KeyLimits).where(KeyLimits.key_id == key_id).values(**values))
         if (row is None) != (not new.any):
             conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(limited=new.any))

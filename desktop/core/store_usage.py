@@ -48,6 +48,9 @@ Use = tuple[int, str, datetime]
 Counts = dict[tuple[int, datetime, str], int]
 
 
+_HOUR = timedelta(hours=1)
+
+
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
@@ -101,9 +104,13 @@ class UsageMixin:
             counts = self._unwritten
             self._unwritten = {}
             uses = self._uses
+            hour = end = None
             while uses:
                 key_id, verdict, moment = uses.popleft()
-                bucket = (key_id, hour_of(moment), verdict)
+                if hour is None or end is None or not hour <= moment < end:  # most uses fall in the hour before
+                    hour = hour_of(moment)
+                    end = hour + _HOUR
+                bucket = (key_id, hour, verdict)
                 counts[bucket] = counts.get(bucket, 0) + 1
             if not counts:
                 return

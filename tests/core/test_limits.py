@@ -276,3 +276,65 @@ def test_a_new_rate_keeps_counting_the_verifies_already_in_the_window(store: Key
     # A lowered rate's log holds only its own N latest verifies (here 2 of the 5): raised again, it counts
     # those and this one (docs/service.md says so).
     assert result.ratelimit.remaining == 7 - 3
+
+
+def _rate_model(hits: list[float], now: float, count: int, period: float) -> tuple[str, int, float]:
+    """What an exact sliding window answers at `now` (seconds) given the valid verifies so far: (verdict,
+    ratelimit.remaining, ratelimit.reset); a valid answer appends its time to `hits`."""
+    if len(hits) >= count and hits[-count] > now - period:
+        return "rate_limited", 0, hits[-count] + period
+    hits.append(now)
+    in_window = [t for t in hits if t > now - period]
+    return "valid", count - len(in_window), in_window[0] + period
+
+
+def test_remaining_and_reset_stay_exact_as_the_ring_wraps_round(database: str) -> None:
+    """`ratelimit` (how many are left, when the oldest leaves the window) as an exact sliding window says, through
+    bursts, pauses and long idles that wrap the rate log round many times (migration 0011 finds the oldest verify
+    in the window from `rate_first`, no longer by an index on the times). On PostgreSQL the server's clock
+    counts: time passes there by moving the logged verifies back."""
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    # Steps of 7 s and a 60 s window: no verify is ever within 3 s of the window's edge (60 = 4 mod 7).
+    steps = [0, 7, 0, 0, 7, 14, 0, 0, 0, 63, 7, 7, 0, 21, 0, 0, 35, 7, 0, 0, 0, 0, 14, 70, 0, 7, 7, 7, 7, 7, 0, 28]
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        created = store.create("wrapped", rate=Rate(4, 60))
+        hits: list[float] = []
+        now = 0.0
+        for step in steps * 3:
+            now += step
+            if is_server(database):
+                execute(
+                    database,
+                    "UPDATE key_rate_hits SET at = at - make_interval(secs => :d) WHERE key_id = :k",
+                    {"d": step, "k": created.record.id},
+                )
+            else:
+                clock.moment = start + timedelta(seconds=now)
+            verdict, remaining, reset = _rate_model(hits, now, 4, 60)
+            result = store.check(created.key)
+            assert result.ratelimit is not None
+            assert (result.verdict, result.ratelimit.remaining) == (verdict, remaining), f"at {now} s"
+            if not is_server(database):
+                assert result.ratelimit.reset == start + timedelta(seconds=reset), f"at {now} s"
+
+
+def test_a_limited_verify_writes_two_pages_and_a_credited_one_one(db_path: Path) -> None:
+    """On SQLite every page a verify writes is copied into the WAL at COMMIT (and again into the file at the
+    checkpoint); a limited key's verify writes its limits' row and its rate log's slot, nothing more (before
+    migration 0011 an index on the rate log's times cost two or three pages more: 4.25 a verify)."""
+    import sqlite3
+
+    with KeyStore.open(str(db_path), create=True) as store:
+        rated = store.create("rated and credited", rate=Rate(10_000, 3600), credits=10**9)
+        credited = store.create("credited", credits=10**9)
+        for created, most in ((rated, 2.5), (credited, 1.5)):
+            store.verify(created.key)  # its last use recorded: from now on only the limits write
+            checkpoint = sqlite3.connect(db_path)
+            page = checkpoint.execute("PRAGMA page_size").fetchone()[0]
+            assert checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+            checkpoint.close()
+            for _ in range(200):
+                assert store.verify(created.key) is Verdict.VALID
+            frames = Path(f"{db_path}-wal").stat().st_size / (page + 24)
+            assert frames / 200 <= most, created.record.description

@@ -227,3 +227,31 @@ def test_it_lives_beside_the_keys_in_their_schema(pg_cluster: PgCluster) -> None
     with team.connect(team.verifier) as conn:
         # The caller's search_path does not matter: public holds no keys table.
         assert conn.execute("SELECT vault.apikeys_verify(%s)", (key,)).fetchone() == ("valid",)
+
+
+def test_it_uses_one_transaction_id_per_call_not_a_subtransaction(corpus: Corpus) -> None:
+    """Recording the use and the count in a block with an exception handler made PostgreSQL start a
+    subtransaction on every call (a second transaction id for each: half again the call's cost, `make bench`'s
+    `pg apikeys_verify()`); migration 0011 asks whether the transaction may write instead."""
+    corpus.conn.autocommit = True
+    key = corpus.valid[2]
+    assert corpus.sql(key) == "valid"  # the last use recorded: the calls below only count
+    [(before,)] = corpus.team.as_owner("SELECT txid_current()")
+    for _ in range(10):
+        assert corpus.sql(key) == "valid"
+    [(after,)] = corpus.team.as_owner("SELECT txid_current()")
+    assert after - before - 1 == 10  # one each (the key_usage row); 20 with a subtransaction each
+
+
+def test_in_a_read_only_transaction_it_answers_and_records_nothing(corpus: Corpus) -> None:
+    """A standby, or the caller's own read-only transaction: the verdict stands, unrecorded (no error)."""
+    corpus.conn.autocommit = False
+    [(rows_before,)] = corpus.team.as_owner("SELECT count(*) FROM key_usage")
+    corpus.conn.execute("SET TRANSACTION READ ONLY")
+    assert corpus.sql(corpus.valid[0]) == "valid"
+    assert corpus.sql(corpus.inactive) == "inactive"
+    corpus.conn.commit()
+    assert corpus.team.as_owner("SELECT count(*) FROM key_usage") == [(rows_before,)]
+    assert (
+        last_used(corpus, corpus.team.as_owner("SELECT id FROM api_keys WHERE description = 'valid 0'")[0][0]) is None
+    )

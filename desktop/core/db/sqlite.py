@@ -11,6 +11,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,9 +85,6 @@ class SqliteDatabase(Database):
         self._connect_args = _connect_args(path, url)
         self.read_only = "mode=ro" in self._connect_args[0].partition("?")[2].split("&")
         self._idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
-        #: Connections for a limited key's verify, their busy timeout set once (limits.WAIT_MS): switching a read
-        #: connection's with PRAGMA busy_timeout each time cost more than the whole write transaction.
-        self._limit_idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
         #: A connection opened at once on the examined file (not one a pool opens later, by path, perhaps onto a
         #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
         self.anchor: sqlite3.Connection | None = None
@@ -246,12 +244,14 @@ class SqliteDatabase(Database):
     def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
         from desktop.core.db import limits
 
-        idle = self._limit_idle
+        # On the lookup's own pool: the connection that just looked the key up (one caller: the same one) writes,
+        # and its page cache stays valid; another connection's write would make it read every page again.
+        idle = self._idle
         try:
-            conn = idle.take() or self.connect(limits.WAIT_MS)
+            conn = idle.take() or self.connect()
             try:
                 # The write lock for the whole reading and taking: no other process takes between the two.
-                conn.execute("BEGIN IMMEDIATE")
+                _begin_immediate(conn, limits.WAIT_MS)
                 taken = limits.take(lambda q, p: conn.execute(q, p).fetchall(), key_id, cost, now)
                 conn.execute("COMMIT")
             finally:
@@ -332,8 +332,20 @@ class SqliteDatabase(Database):
         if anchor is not None:
             anchor.close()
         self._idle.close_all()
-        self._limit_idle.close_all()
         super().dispose()
+
+
+def _begin_immediate(conn: sqlite3.Connection, wait_ms: int) -> None:
+    """BEGIN IMMEDIATE, waiting up to `wait_ms` for another writer: the connection's own busy timeout (a lookup's,
+    LOOKUP_WAIT_MS) again and again (switching it with PRAGMA busy_timeout each time cost more than a write)."""
+    deadline = time.monotonic() + wait_ms / 1000
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
 
 
 def _connect_args(path: Path, url: URL | None) -> tuple[str, bool]:

@@ -3,9 +3,6 @@ which the table scrolls sideways. Measured in the real window at several widths 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,16 +82,6 @@ def test_fixed_columns_fit_their_texts_and_description_takes_the_rest(
     assert table.horizontalScrollBar().maximum() == 0
     assert sizes[COL_DESCRIPTION] >= description_minimum(window)
     assert sizes[COL_ACTIONS] >= table.cell(0).sizeHint().width()
-
-
-@pytest.fixture
-def short_folder() -> Iterator[Path]:
-    """A folder with a short path, as the default database's: the header shows the path whole (a long one keeps
-    the window wider). Not under pytest's basetemp, whose length varies: pytest-xdist adds `popen-gwN/`, and 480 px
-    was then out of reach. Asked for before make_window, so removed after its windows are closed."""
-    folder = Path(tempfile.mkdtemp(prefix="apikeys-k"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("width", [480, 520, 560])

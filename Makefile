@@ -34,8 +34,13 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 
+# pytest-xdist: one worker per core, at most 4 (each starts its own PostgreSQL cluster); tests marked with the
+# same xdist_group run one after another on one worker (--dist loadgroup). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto --maxprocesses=4
+XDIST = -n $(TEST_WORKERS) --dist loadgroup
+
 unit: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The README's picture: the real window with sample keys, rendered offscreen.
 screenshot: $(VENV)/.installed-test
@@ -46,7 +51,7 @@ screenshot: $(VENV)/.installed-test
 # The crash, concurrency and property suites with big counts (make test runs the same tests with small ones).
 # Each test may take up to 20 minutes here (200 killed writers are 200 new processes), not make test's 2.
 stress: $(VENV)/.installed-test
-	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -o timeout=1200 tests/core/test_crash.py \
+	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST) -p no:cacheprovider -o timeout=1200 tests/core/test_crash.py \
 		tests/core/test_concurrency.py tests/cli/test_bad_input.py tests/core/test_sql_verify.py tests/core/test_postgresql.py
 
 # Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);

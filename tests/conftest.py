@@ -90,6 +90,54 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# -- pytest-xdist (`make test` runs on every core, `--dist loadgroup`) --
+#
+# Each worker is a process of its own, and everything a session shares is per process already: the PostgreSQL
+# cluster (tests/pg.py: a socket and data folder from mkdtemp, databases named by pid, the migrated template per
+# cluster), the migrated SQLite file and every tmp_path (pytest's basetemp has a folder per worker), the
+# QSettings and XDG folders (per test), the D-Bus daemons (per test), ports (bound to port 0, then used).
+
+# `@pytest.mark.xdist_group("heavy")`: the tests that run several processes at full speed for seconds (killed
+# writers, concurrent verifiers, the bench's tiny run, a fresh virtualenv's pip install, the 60,000-key table).
+# They run one after another on one worker, so two of them never share the cores, and first (loadgroup sends its
+# biggest groups first), not as the run's tail. The other worker meanwhile takes the rest, test by test.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
+    """The tests of a module that use a module-scoped fixture run on one worker (loadgroup sends a group whole):
+    spread over two, each worker would set the fixture up (a cluster of its own, docs' set-up scripts) again."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        scopes = {defs[-1].scope for defs in info.name2fixturedefs.values() if defs}
+        if "module" in scopes:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    yield  # xdist's own hook among the others: it names each test's group in its id
+    _name_groups_in_ids(config, items)
+
+
+def _name_groups_in_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker with `--dist loadgroup`: "ID@GROUP" for each grouped test, as xdist means to write it.
+
+    The scheduler learns a test's group only from that suffix. xdist 3.8 writes it into `item._nodeid`, which
+    pytest 9.2 no longer reads (its ids are structured: pytest-dev/pytest-xdist#1386), so every group was
+    silently spread over the workers. Where xdist's suffix is there already (other versions), nothing changes.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 @pytest.fixture
 def database(backend: str, db_path: Path, request: pytest.FixtureRequest) -> str:
     """What `--database` is given: a SQLite file path (not created yet) or a new PostgreSQL database's URL.

@@ -50,6 +50,9 @@ NO_AUTOCANNON = "skipped: autocannon"
 #: A whole bench run, even tiny, is minutes on a loaded two-core machine: a limit for a hang, not for speed.
 RUN_LIMIT_S = 540
 
+# Several processes at full speed for seconds: one after another with the other heavy tests (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("heavy")
+
 
 def _documented(row: dict[str, object]) -> bool:
     """docs/performance.md has the row in one of its tables, with the target the bench checks."""

@@ -259,12 +259,29 @@ def _locked(database: str) -> Iterator[None]:
         holder.close()
 
 
-def test_locked_database_exits_3(database: str) -> None:
-    """Locked for more than 5 s: exit 3 "busy" (before, on a server: waiting for ever behind the lock)."""
+def test_locked_database_exits_3(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Locked for longer than a change waits: exit 3 "busy" (before, on a server: waiting for ever behind the
+    lock). The wait shortened to 0.5 s here (the next test proves the 5 s a command waits)."""
+    from desktop.core.db import postgresql, sqlite_conn
+
+    monkeypatch.setattr(sqlite_conn, "BUSY_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(postgresql, "LOCK_WAIT_S", 0.5)
     create(database)
     with _locked(database):
         result = run_cli("create", "--description", "x", "--database", database)
     assert result.returncode == 3 and "busy" in result.stderr and ONE_LINE_ERROR.match(result.stderr)
+    assert "more than 0.5 s" in result.stderr or is_server(database)
+
+
+def test_a_change_waits_5_s_for_a_lock(database: str) -> None:
+    """What the app's connections are given: SQLite's busy timeout, the server's lock_timeout, 5 s (not waited
+    for here: the test above waits for a shortened one)."""
+    create(database)
+    with KeyStore.open(database) as store, store.database.write_engine.connect() as conn:
+        if is_server(database):
+            assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "5s"
+        else:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
 
 
 # In-process only: a subprocess may still be starting Python after the 1 s limit on a loaded machine (its

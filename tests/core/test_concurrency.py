@@ -25,6 +25,9 @@ from tests.helpers import REPO, STRESS
 
 DURATION_S = 20.0 if STRESS else 4.0
 
+# Several processes at full speed for seconds: one after another with the other heavy tests (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("heavy")
+
 # Each verifier knows what every key must answer: stable keys exactly, churned keys within a set.
 #: Each process runs DURATION_S, and longer on a busy machine until it did this much (never longer than CAP_S).
 MIN_CHECKS, MIN_OPS, CAP_S = 100, 30, 120.0

@@ -28,6 +28,9 @@ from tests.helpers import REPO, STRESS
 
 KILLS = 200 if STRESS else 12
 
+# Several processes at full speed for seconds: one after another with the other heavy tests (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("heavy")
+
 WRITER = textwrap.dedent(
     """
     import sys

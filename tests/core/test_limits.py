@@ -176,6 +176,8 @@ HAMMER = textwrap.dedent(
 )
 
 
+# Several processes at full speed for seconds: one after another with the other heavy tests (tests/conftest.py).
+@pytest.mark.xdist_group("heavy")
 @pytest.mark.timeout(300)
 def test_concurrent_processes_never_get_more_valid_than_allowed(store: KeyStore, database: str) -> None:
     rated = store.create("rated", rate=Rate(25, 3600)).key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -65,6 +66,17 @@ def notices_outlast_a_busy_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     shown_for = duration.fget
     assert shown_for is not None
     monkeypatch.setattr(Notice, "duration_ms", property(lambda notice: 60 * shown_for(notice)))
+
+
+@pytest.fixture
+def short_folder() -> Iterator[Path]:
+    """A folder with a short path, as the default database's: the window's header shows the database's path whole,
+    so its length sets the window's minimum width. For tests that narrow the window: tmp_path's length varies
+    (pytest-xdist adds `popen-gwN/`, pytest adds the test's name), and 480 or 640 px were then out of reach. Ask for
+    it before make_window, so it is removed after the windows are closed."""
+    folder = Path(tempfile.mkdtemp(prefix="apikeys-k"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

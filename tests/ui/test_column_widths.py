@@ -4,6 +4,7 @@ which the table scrolls sideways. Measured in the real window at several widths 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -85,10 +86,9 @@ def test_fixed_columns_fit_their_texts_and_description_takes_the_rest(
 
 @pytest.mark.parametrize("width", [480, 520, 560])
 def test_a_narrow_window_scrolls_rather_than_squeezing_the_description(
-    qtbot, make_window, tmp_path_factory, width: int
+    short_folder: Path, qtbot, make_window, width: int
 ) -> None:  # type: ignore[no-untyped-def]
-    # A short path, as the default database's: the header shows it whole (a long one keeps the window wider).
-    folder = tmp_path_factory.mktemp("k")
+    folder = short_folder
     store = KeyStore.open(str(folder / "keys.db"), create=True)
     usual_page(store)
     store.close()

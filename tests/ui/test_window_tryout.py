@@ -88,9 +88,11 @@ def test_no_title_repeats_the_app_name(qtbot, make_window, store: KeyStore, tmp_
 # -- 9.10: the Description column in a narrow window -----------------------------------------
 
 
-def test_description_keeps_a_minimum_width_and_the_table_scrolls(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
-    seed(store, 30)
-    window = make_window()
+def test_description_keeps_a_minimum_width_and_the_table_scrolls(short_folder: Path, qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    path = short_folder / "keys.db"  # the header shows it whole: a long tmp_path kept the window wider than 640 px
+    with KeyStore.open(str(path), create=True) as store:
+        seed(store, 30)
+    window = make_window(str(path))
     window.resize(640, 420)
     header = window.table.horizontalHeader()
     qtbot.waitUntil(lambda: window.width() == 640)

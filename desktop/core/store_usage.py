@@ -15,7 +15,7 @@ import math
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -195,6 +195,41 @@ class UsageMixin:
         )
         with self._usable().read() as conn:
             return [KeyUse(int(k), int(t), int(v)) for k, t, v in conn.execute(query)]
+
+    # -- demo history (`apikeys seed --usage`) --
+
+    def last_key_id(self) -> int:
+        """The highest key id so far (0 when there is none): the keys a seed adds come after it."""
+        from sqlalchemy import func, select
+
+        from desktop.core.models import ApiKey
+
+        with self._usable().read() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(ApiKey.id), 0))).scalar_one())
+
+    def key_ids_after(self, after: int) -> list[int]:
+        """The ids of the keys after `after`, lowest first."""
+        from sqlalchemy import select
+
+        from desktop.core.models import ApiKey
+
+        with self._usable().read() as conn:
+            return [int(k) for (k,) in conn.execute(select(ApiKey.id).where(ApiKey.id > after).order_by(ApiKey.id))]
+
+    def add_usage_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """Write counts of past hours at once, in one transaction (the way every flush writes them)."""
+        if rows:
+            self._usable().add_usage(rows)
+
+    def delete_usage(self, key_ids: Sequence[int]) -> None:
+        """Forget the counts of these keys (`seed --remove` deleting demo keys), in one transaction."""
+        from sqlalchemy import delete
+
+        from desktop.core.models import KeyUsage
+
+        self.flush_usage()
+        with self._usable().write() as conn:
+            conn.execute(delete(KeyUsage).where(KeyUsage.key_id.in_(list(key_ids))))
 
     def _close_usage(self) -> None:
         self._stop_flushing.set()

@@ -26,7 +26,7 @@ from tests.benchmarks import core_bench, http_bench
 
 REPO = core_bench.REPO
 #: The groups of rows `--only` selects, in the order they run.
-GROUPS = ("process", "window", "verify", "seed", "stall", "query", "http", "pg", "pgload")
+GROUPS = ("process", "window", "verify", "seed", "stall", "query", "usage", "http", "pg", "pgload")
 FLOOR_WINDOW = Path(__file__).with_name("floor_window.py")
 FRAME_MS = 1000 / 60
 SMALL_KEYS = 100
@@ -519,7 +519,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " busy database), http (`apikeys serve` and the docs' WSGI middleware under autocannon, on 127.0.0.1),"
         " pg (the same on a PostgreSQL server, plus apikeys_verify() and live refresh), pgload (on the same"
         " server: verify at 8 and 64 concurrent clients, 1, 2 and 4 `apikeys serve` processes), query (search,"
-        " filters and orders: first and last pages, migration 0004); default: all",
+        " filters and orders: first and last pages, migration 0004), usage (the usage charts' store calls at"
+        " 100 counted verifies a key, on SQLite and the PostgreSQL cluster); default: all",
     )
     return parser.parse_args(argv)
 
@@ -557,6 +558,16 @@ def main(argv: list[str] | None = None) -> int:
             from tests.benchmarks import query_bench
 
             rows += [Row(**row) for row in query_bench.query_rows(database, repeats)]
+        if "usage" in groups:
+            from tests.benchmarks import usage_bench
+            from tests.pg import PgUnavailable
+
+            rows += [Row(**row) for row in usage_bench.usage_rows(workdir, args.keys, repeats)]
+            try:
+                rows += [Row(**row) for row in usage_bench.pg_usage_rows(args.pg_cluster, args.keys, repeats)]
+            except PgUnavailable as err:
+                unavailable = f"PostgreSQL usage rows: cannot run them here: {err}"
+                skipped.append(unavailable)
         # The rows under load: a round per repeat, of a few seconds each, ours and the floor alternating, so that
         # a busy moment of this shared machine hits both alike (three rounds of 5 s gave one row 0.68 to 0.99).
         load = http_bench.Load(args.load_connections, args.load_requests, args.load_seconds)

@@ -144,7 +144,7 @@ def test_every_key_s_series_and_top_keys_do_not_read_every_key_s_rows(db_path: P
         seen: list[tuple[str, object]] = []
 
         def record(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
-            if statement.lstrip().upper().startswith("SELECT"):
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
                 seen.append((statement, parameters))
 
         event.listen(store.database.engine, "before_cursor_execute", record)

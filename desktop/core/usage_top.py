@@ -43,6 +43,9 @@ def top_keys(conn: Connection, start: datetime, end: datetime, limit: int, strip
         days.append(day)
         day += DAY
     exact: dict[int, KeyUse] = {}
+    #: Keys met and not summed exactly yet, with their verifies on the days the window touches (at least those in
+    #: the window): summed exactly only while one of them could still reach the top.
+    upper: dict[int, int] = {}
     # Striped rows (PostgreSQL) weaken the bound by their number: read as much deeper at once.
     depth = FIRST_DEPTH * stripes
     while True:
@@ -53,16 +56,43 @@ def top_keys(conn: Connection, start: datetime, end: datetime, limit: int, strip
         # Rows of two kinds: a key met in any list (n = -1), or a list's length and its last (lowest) count.
         for key_id, n, length, lowest in conn.execute(_busiest(len(days)), {**params, "depth": depth}):
             if int(n) < 0:
-                if int(key_id) not in exact:
+                if int(key_id) not in exact and int(key_id) not in upper:
                     fresh.add(int(key_id))
             elif int(length) == depth:
                 bound += stripes * max(int(lowest), 0)
-        exact.update(_totals(conn, sorted(fresh), start, end))
+        upper.update(_day_totals(conn, sorted(fresh), days[0], days[-1] + DAY))
+        while upper:
+            ranked = sorted((use for use in exact.values() if use.total > 0), key=lambda u: (-u.total, u.key_id))
+            likeliest = sorted(upper, key=lambda k: (-upper[k], k))
+            if len(ranked) >= limit and ranked[limit - 1].total > upper[likeliest[0]]:
+                break  # no key met can reach the top any more
+            batch = likeliest[: 2 * limit]
+            exact.update(_totals(conn, batch, start, end))
+            for key_id in batch:
+                del upper[key_id]
         ranked = sorted((use for use in exact.values() if use.total > 0), key=lambda u: (-u.total, u.key_id))
         finished = bound == 0 or (len(ranked) >= limit and ranked[limit - 1].total > bound)
         if finished:
             return ranked[:limit]
         depth *= 4
+
+
+def _day_totals(conn: Connection, key_ids: Sequence[int], first: datetime, end: datetime) -> dict[int, int]:
+    """The keys' verifies on the days [first, end) (from the roll-up)."""
+    from sqlalchemy import func, select
+
+    from desktop.core.models import KeyUsageDay
+
+    totals: dict[int, int] = {}
+    for at in range(0, len(key_ids), CHUNK):
+        chunk = list(key_ids[at : at + CHUNK])
+        query = (
+            select(KeyUsageDay.key_id, func.sum(KeyUsageDay.count))
+            .where(KeyUsageDay.key_id.in_(chunk), KeyUsageDay.day >= first, KeyUsageDay.day < end)
+            .group_by(KeyUsageDay.key_id)
+        )
+        totals.update((int(k), int(c or 0)) for k, c in conn.execute(query))
+    return totals
 
 
 @functools.cache

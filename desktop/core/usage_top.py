@@ -2,8 +2,10 @@
 
 At a million keys and a hundred million counted verifies, summing each key's rows of a month is seconds. The
 day roll-up (`key_usage_days`, migration 0012) is read as one list per UTC day, busiest first, by index (the
-threshold algorithm, Fagin et al.): the keys met near the top of any day are the candidates, and their exact
-totals in the window are summed (whole days from the roll-up, the hours at the window's ends from `key_usage`).
+threshold algorithm, Fagin et al.): the keys met near the top of any day are the candidates. Their totals on
+the days the window touches (an upper bound, from the roll-up) order them; their exact totals in the window
+(whole days from the roll-up, the hours at the window's ends from `key_usage`) are summed, likeliest first, only
+while one of them could still reach the top.
 A key met in no list has at most, on each day, STRIPES times the last value read from that day's list: when the
 last of the top keys is above that sum, no other key can reach it and the answer is exact. Otherwise each list is
 read deeper, until it is, or until every list is read to its end. Skewed use (a few keys get most) stops at the

@@ -11,6 +11,7 @@ budget and a share of that floor. The note gives the statements the store ran, t
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import subprocess
 import sys
@@ -127,8 +128,12 @@ def _rows(
         statements = _caught(store, call)
         ours, same = core_bench.interleaved_per_call(call, lambda s=statements: run(s), 3, repeats)  # type: ignore[misc]
         kind, _, words = name.partition(" (")
-        # Seconds at a million keys: once, not interleaved (ours is milliseconds either side of it).
-        floor = naive(_NAIVE[kind], periods[words.rstrip(")")], key_id)
+        period = periods[words.rstrip(")")]
+        if key_id:  # one key's rows: milliseconds, so timed interleaved with ours like every other floor
+            own = functools.partial(naive, _NAIVE[kind], period, key_id)
+            ours, floor = core_bench.interleaved_per_call(call, own, 3, repeats)
+        else:  # seconds at a million keys: once, not interleaved (ours is milliseconds either side of it)
+            floor = naive(_NAIVE[kind], period, key_id)
         ratio = ours / floor
         limit = KEY_RATIO if kind == "usage chart, busiest key" else SHARE
         driver = "psycopg" if prefix else "sqlite3"

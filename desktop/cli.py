@@ -155,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed = command("seed", "add demo keys (their descriptions start with [demo]), or remove them all")
     seeding = seed.add_mutually_exclusive_group(required=True)
     seeding.add_argument("--count", metavar="N", help="how many demo keys to add")
-    seeding.add_argument("--remove", action="store_true", help="delete every demo key, and nothing else")
+    seeding.add_argument(
+        "--remove", action="store_true", help="delete every demo key (and its usage counts), and nothing else"
+    )
     seed.add_argument(
         "--usage",
         metavar="M",

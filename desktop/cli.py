@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 PROG = APP_ID
 SEED_MAX = 10_000_000
+#: `seed --usage` at most (counted verifies).
+USAGE_MAX = 10_000_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -154,7 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed = command("seed", "add demo keys (their descriptions start with [demo]), or remove them all")
     seeding = seed.add_mutually_exclusive_group(required=True)
     seeding.add_argument("--count", metavar="N", help="how many demo keys to add")
-    seeding.add_argument("--remove", action="store_true", help="delete every demo key, and nothing else")
+    seeding.add_argument(
+        "--remove", action="store_true", help="delete every demo key (and its usage counts), and nothing else"
+    )
+    seed.add_argument(
+        "--usage",
+        metavar="M",
+        help="with --count: also M counted verifies of them over the last 35 days (few keys get most)",
+    )
     seed.add_argument("--yes", action="store_true", help="seed the default database without asking")
     grant = command("grant", "give a PostgreSQL role the rights to verify or to manage keys (run as the owner)")
     grant.add_argument("role", metavar="ROLE", help="an existing role on the database server")
@@ -259,6 +268,14 @@ def _positive_count(text: str) -> int:
     return int(text)
 
 
+def _usage_count(text: str | None) -> int:
+    if text is None:
+        return 0
+    if not re.fullmatch(r"[0-9]{1,10}", text.strip()) or not 0 <= int(text) <= USAGE_MAX:
+        raise InvalidInput(f"--usage must be a whole number from 0 to {USAGE_MAX:,}, not '{text}'.")
+    return int(text)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from desktop.core.target import resolve_target
     from desktop.serve.options import serve_options
@@ -328,7 +345,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
         from desktop.cli_commands import confirm_default_seed
 
         count = _positive_count(args.count)
+        usage = _usage_count(args.usage)
         confirm_default_seed(args, count)
+    elif command == "seed" and args.usage is not None:
+        raise InvalidInput("--usage goes with --count: `apikeys seed --count N --usage M` adds keys and their use.")
     elif command == "list":
         from desktop.core.query import Query
 
@@ -393,9 +413,10 @@ def execute(args: argparse.Namespace, out: TextIO | None = None, clock: Clock = 
             if args.remove:
                 remove_demo_keys(store, out)
             else:
-                _seed(store, count, clock.now())
+                _seed(store, count, clock.now(), usage)
                 # One line when done, whatever stdout is (a terminal, a pipe, a file).
-                out.write(f"Added {count:,} demo key{'s' if count != 1 else ''} to {store.location}.\n")
+                used = f" and {usage:,} counted verifies of them" if usage else ""
+                out.write(f"Added {count:,} demo key{'s' if count != 1 else ''}{used} to {store.location}.\n")
         elif command == "grant":
             from desktop.core.store_admin import grant
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Keys written in one transaction by `seed` (and deleted in one by `seed --remove`).
 SEED_BATCH = 10_000
+#: Usage rows (key, hour, verdict, count) written in one transaction by `seed --usage`.
+USAGE_BATCH = 50_000
 #: `apikeys log --limit` at most.
 LOG_MAX = 100_000
 
@@ -64,13 +66,16 @@ def confirm_default_seed(args: argparse.Namespace, count: int) -> None:
 
 
 def remove_demo_keys(store: KeyStore, out: TextIO) -> None:
-    """`seed --remove`: delete every key whose description starts with DEMO_MARK (each deletion in the log)."""
+    """`seed --remove`: delete every key whose description starts with DEMO_MARK (each deletion in the log), and
+    their usage counts."""
     from desktop.core.query import Query
 
     ids = [r.id for r in store.find(Query(DEMO_MARK.strip())) if r.description.startswith(DEMO_MARK)]
     removed = 0
     for first in range(0, len(ids), SEED_BATCH):
-        removed += len(store.delete_many(ids[first : first + SEED_BATCH]).changed)
+        batch = ids[first : first + SEED_BATCH]
+        store.delete_usage(batch)  # their counts too (a deleted real key's are kept: its history stays)
+        removed += len(store.delete_many(batch).changed)
     keys = f"{removed:,} demo key{'s' if removed != 1 else ''}"
     out.write(f"Removed {keys} from {store.location}.\n" if removed else f"No demo keys in {store.location}.\n")
 
@@ -120,7 +125,7 @@ def _interrupt_after() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _seed(store: KeyStore, count: int, now: datetime) -> None:
+def _seed(store: KeyStore, count: int, now: datetime, usage: int = 0) -> None:
     import random
 
     from rich.console import Console
@@ -131,15 +136,16 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
     # stdout gets the one line when done (the caller writes it); the bar goes to stderr, on a terminal only: a
     # script's stderr gets errors alone.
     with Progress(
-        TextColumn("Seeding"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
         disable=not console.is_terminal,
     ) as progress:
-        task = progress.add_task("seed", total=count)
+        task = progress.add_task("Seeding", total=count)
         done = 0
+        before = store.last_key_id()
         try:
             for first in range(0, count, SEED_BATCH):
                 last = min(first + SEED_BATCH, count)
@@ -157,6 +163,32 @@ def _seed(store: KeyStore, count: int, now: datetime) -> None:
             # A refused seed (permission denied, read-only) leaves its one-line error alone, not the bar too.
             progress.live.transient = True
             raise
+        if usage:
+            try:
+                _seed_usage(store, store.key_ids_after(before)[:count], usage, now, rng, progress)
+            except BaseException:
+                progress.live.transient = True
+                raise
+
+
+def _seed_usage(
+    store: KeyStore, key_ids: Sequence[int], usage: int, now: datetime, rng: random.Random, progress: Any
+) -> None:
+    """The demo keys' usage history (desktop.core.usage_seed), USAGE_BATCH rows a transaction."""
+    from desktop.core.usage_seed import history
+
+    task = progress.add_task("Usage", total=usage)
+    batch: list[tuple[int, datetime, str, int]] = []
+    for rows in history(key_ids, usage, now, rng):
+        batch.extend(rows)
+        if len(batch) >= USAGE_BATCH:
+            with _interrupt_after():
+                store.add_usage_history(batch)
+            progress.advance(task, sum(r[3] for r in batch))
+            batch = []
+    with _interrupt_after():
+        store.add_usage_history(batch)
+    progress.advance(task, sum(r[3] for r in batch))
 
 
 def _log_limit(text: str) -> int:

@@ -131,3 +131,29 @@ class KeyUsage(Base):
         Index("ix_key_usage_key_id_hour", "key_id", "hour"),
         {"sqlite_autoincrement": True},
     )
+
+
+class UsageHour(Base):
+    """Every key's verifies per hour and verdict (migration 0012): key_usage summed, kept by its triggers as
+    rows are added and removed. `stripe` spreads concurrent writers over rows on PostgreSQL (0 on SQLite)."""
+
+    __tablename__ = "usage_hours"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(16), primary_key=True)
+    stripe: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class KeyUsageDay(Base):
+    """A key's verifies per UTC day, all of them and the valid ones (migration 0012), kept like UsageHour."""
+
+    __tablename__ = "key_usage_days"
+
+    key_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    stripe: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    valid: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (Index("ix_key_usage_days_day_count", "day", "count"),)

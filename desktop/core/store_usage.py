@@ -15,9 +15,9 @@ import math
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop.core import usage_report
 from desktop.core.errors import DatabaseError, DatabaseLocked
@@ -41,6 +41,10 @@ USAGE_FLUSH_S = 5.0
 
 #: How far back a process rolls up the usage rows of the hours before the current one (once an hour).
 ROLL_UP_HOURS = 48
+
+#: How many rows PostgreSQL's concurrent writers spread a roll-up's counts over (migration 0012's STRIPES, frozen
+#: there; a later change is a later migration).
+STRIPES = 4
 
 #: One counted verify: (key id, verdict, when).
 Use = tuple[int, str, datetime]
@@ -162,46 +166,79 @@ class UsageMixin:
 
     def usage_series(self, key_id: int | None, period: UsagePeriod) -> UsageSeries:
         """A period's verifies in bars by outcome (usage_report), ending with the current hour: one key's (KeyNotFound
-        when there is no such key) or every key's (None)."""
+        when there is no such key) or every key's (None).
+
+        Every key's are read from the hourly roll-up (migration 0012: at most 720 hours a month, whatever the
+        number of keys); one key's from its own rows, by the (key_id, hour) index."""
         from sqlalchemy import func, select
 
-        from desktop.core.models import KeyUsage
+        from desktop.core.models import KeyUsage, UsageHour
 
         if key_id is not None:
             self.get(key_id)
         self.flush_usage()
         now = self._clock.now()
         start, end = usage_report.window(period, now)
-        query = (
-            select(KeyUsage.hour, KeyUsage.verdict, func.sum(KeyUsage.count))
-            .where(KeyUsage.hour >= start, KeyUsage.hour < end)
-            .group_by(KeyUsage.hour, KeyUsage.verdict)
-        )
-        if key_id is not None:
-            query = query.where(KeyUsage.key_id == key_id)
+        table = UsageHour if key_id is None else KeyUsage
         with self._usable().read() as conn:
-            hourly = [(h, str(v), int(c)) for h, v, c in conn.execute(query)]
-        return usage_report.series(period, key_id, now, hourly)
+            # Summed into the period's bars by the database: at most 30 × 6 rows come back, not 720 × 6.
+            bar = _bar_of(conn.dialect.name, table.hour, start, period)
+            query = (
+                select(bar, table.verdict, func.sum(table.count))
+                .where(table.hour >= start, table.hour < end)
+                .group_by(bar, table.verdict)
+            )
+            if key_id is not None:
+                query = query.where(KeyUsage.key_id == key_id)
+            bars = [(start + int(b) * period.step, str(v), int(c)) for b, v, c in conn.execute(query) if c]
+        return usage_report.series(period, key_id, now, bars)
 
     def top_keys(self, period: UsagePeriod, limit: int = 10) -> list[KeyUse]:
-        """The keys with the most verifies (every verdict) in the period, most first (ties: lower id first)."""
-        from sqlalchemy import case, func, select
+        """The keys with the most verifies (every verdict) in the period, most first (ties: lower id first).
+
+        Exact, without summing every key's counts: the busiest keys of each day first (desktop.core.usage_top)."""
+        from desktop.core import usage_top
+
+        self.flush_usage()
+        start, end = usage_report.window(period, self._clock.now())
+        with self._usable().read() as conn:
+            stripes = STRIPES if conn.dialect.name == "postgresql" else 1
+            return usage_top.top_keys(conn, start, end, limit, stripes)
+
+    # -- demo history (`apikeys seed --usage`) --
+
+    def last_key_id(self) -> int:
+        """The highest key id so far (0 when there is none): the keys a seed adds come after it."""
+        from sqlalchemy import func, select
+
+        from desktop.core.models import ApiKey
+
+        with self._usable().read() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(ApiKey.id), 0))).scalar_one())
+
+    def key_ids_after(self, after: int) -> list[int]:
+        """The ids of the keys after `after`, lowest first."""
+        from sqlalchemy import select
+
+        from desktop.core.models import ApiKey
+
+        with self._usable().read() as conn:
+            return [int(k) for (k,) in conn.execute(select(ApiKey.id).where(ApiKey.id > after).order_by(ApiKey.id))]
+
+    def add_usage_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """Write counts of past hours at once, in one transaction (the way every flush writes them)."""
+        if rows:
+            self._usable().add_usage(rows)
+
+    def delete_usage(self, key_ids: Sequence[int]) -> None:
+        """Forget the counts of these keys (`seed --remove` deleting demo keys), in one transaction."""
+        from sqlalchemy import delete
 
         from desktop.core.models import KeyUsage
 
         self.flush_usage()
-        start, end = usage_report.window(period, self._clock.now())
-        total = func.sum(KeyUsage.count)
-        valid = func.sum(case((KeyUsage.verdict == "valid", KeyUsage.count), else_=0))
-        query = (
-            select(KeyUsage.key_id, total, valid)
-            .where(KeyUsage.hour >= start, KeyUsage.hour < end)
-            .group_by(KeyUsage.key_id)
-            .order_by(total.desc(), KeyUsage.key_id)
-            .limit(limit)
-        )
-        with self._usable().read() as conn:
-            return [KeyUse(int(k), int(t), int(v)) for k, t, v in conn.execute(query)]
+        with self._usable().write() as conn:
+            conn.execute(delete(KeyUsage).where(KeyUsage.key_id.in_(list(key_ids))))
 
     def _close_usage(self) -> None:
         self._stop_flushing.set()
@@ -241,6 +278,20 @@ class UsageMixin:
                     key_id,
                     err.message,
                 )
+
+
+def _bar_of(dialect: str, hour: Any, start: datetime, period: UsagePeriod) -> Any:
+    """The SQL of the bar an hour falls in (0 for the period's first), on either backend."""
+    from sqlalchemy import DateTime, Integer, cast, func, literal
+
+    hours_per_bar = int(period.step.total_seconds() // 3600)
+    naive = start.astimezone(UTC).replace(tzinfo=None)
+    if dialect == "postgresql":
+        seconds = func.extract("epoch", hour - literal(naive, DateTime()))
+        return cast(func.floor(seconds / (3600 * hours_per_bar)), Integer)
+    # SQLite's times are text: whole hours since the start (rounded: julianday's fractions are inexact).
+    hours = cast(func.round((func.julianday(hour) - func.julianday(literal(naive, DateTime()))) * 24), Integer)
+    return hours // hours_per_bar
 
 
 def _flush_every(ref: weakref.ref[UsageMixin], stop: threading.Event) -> None:

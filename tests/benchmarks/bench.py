@@ -519,7 +519,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " busy database), http (`apikeys serve` and the docs' WSGI middleware under autocannon, on 127.0.0.1),"
         " pg (the same on a PostgreSQL server, plus apikeys_verify() and live refresh), pgload (on the same"
         " server: verify at 8 and 64 concurrent clients, 1, 2 and 4 `apikeys serve` processes), query (search,"
-        " filters and orders: first and last pages, migration 0004), usage (a key's details and View ▸ Usage until"
+        " filters and orders: first and last pages, migration 0004), usage (the usage charts' store calls at"
+        " 100 counted verifies a key, on SQLite and the PostgreSQL cluster; a key's details and View ▸ Usage until"
         " painted, against the raw SQL of their aggregation); default: all",
     )
     return parser.parse_args(argv)
@@ -559,9 +560,17 @@ def main(argv: list[str] | None = None) -> int:
 
             rows += [Row(**row) for row in query_bench.query_rows(database, repeats)]
         if "usage" in groups:
-            from tests.benchmarks import usage_bench
+            from tests.benchmarks import usage_bench, usage_store_bench
+            from tests.pg import PgUnavailable
 
-            rows += [Row(**row) for row in usage_bench.usage_rows(database, home, repeats)]
+            rows += [Row(**row) for row in usage_store_bench.usage_rows(workdir, args.keys, repeats)]
+            # The window's rows on the same database, seeded with usage history (`seed --usage`).
+            rows += [Row(**row) for row in usage_bench.usage_rows(workdir / f"usage-{args.keys}.db", home, repeats)]
+            try:
+                rows += [Row(**row) for row in usage_store_bench.pg_usage_rows(args.pg_cluster, args.keys, repeats)]
+            except PgUnavailable as err:
+                unavailable = f"PostgreSQL usage rows: cannot run them here: {err}"
+                skipped.append(unavailable)
         # The rows under load: a round per repeat, of a few seconds each, ours and the floor alternating, so that
         # a busy moment of this shared machine hits both alike (three rounds of 5 s gave one row 0.68 to 0.99).
         load = http_bench.Load(args.load_connections, args.load_requests, args.load_seconds)

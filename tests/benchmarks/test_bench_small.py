@@ -16,7 +16,9 @@ import pytest
 from tests.benchmarks.bench import GROUPS
 from tests.benchmarks.core_bench import REPO
 from tests.benchmarks.query_bench import ROW_NAMES as QUERY_ROWS
-from tests.benchmarks.usage_bench import ROW_NAMES as USAGE_ROWS
+from tests.benchmarks.usage_bench import ROW_NAMES as PAINT_ROWS
+from tests.benchmarks.usage_store_bench import PG_ROW_NAMES as PG_USAGE_ROWS
+from tests.benchmarks.usage_store_bench import ROW_NAMES as USAGE_ROWS
 from tests.pg import unavailable
 
 ROWS = {
@@ -34,7 +36,6 @@ ROWS = {
     "seed",
     "event-loop stall (busy database)",
     *QUERY_ROWS,
-    *USAGE_ROWS,
 }
 
 
@@ -96,8 +97,8 @@ def test_bench_runs_at_a_tiny_size_and_reports_every_row(tmp_path: Path) -> None
             str(results),
             "--no-fail",
             *TINY_LOAD,
-            # The PostgreSQL rows have a test of their own, below.
-            *(arg for group in GROUPS if group not in ("pg", "pgload") for arg in ("--only", group)),
+            # The PostgreSQL rows, and the usage rows (which have some), have tests of their own, below.
+            *(arg for group in GROUPS if group not in ("pg", "pgload", "usage") for arg in ("--only", group)),
         ],
         cwd=REPO,
         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
@@ -234,3 +235,45 @@ def test_without_autocannon_the_rows_under_load_are_skipped_with_one_line(tmp_pa
     # `make bench` installs autocannon first; run without it, the bench says the rows are missing.
     failing = subprocess.run(command, **run)  # type: ignore[call-overload]
     assert failing.returncode == 1 and "the rows under load (no autocannon)" in failing.stderr
+
+
+@pytest.mark.timeout(RUN_LIMIT_S + 60)
+def test_the_usage_rows_run_on_both_backends_with_seeded_usage(tmp_path: Path) -> None:
+    """Issue 25.5: the usage charts' store calls, each against the same statements in raw sqlite3 / psycopg, on a
+    database `apikeys seed --usage` built (tiny here: 300 keys, 30,000 counted verifies)."""
+    cluster = Path(tempfile.mkdtemp(prefix="apikeys-pg-usage-"))
+    cluster.chmod(0o755)
+    results = tmp_path / "results.json"
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.benchmarks.bench",
+                *("--keys", "300", "--repeats", "1", "--only", "usage", "--no-fail"),
+                *("--pg-cluster", str(cluster / "pg"), "--database", str(tmp_path / "bench.db")),
+                *("--json", str(results)),
+            ],
+            cwd=REPO,
+            env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+            capture_output=True,
+            text=True,
+            timeout=RUN_LIMIT_S,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        report = json.loads(results.read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(cluster, ignore_errors=True)
+    rows = {row["row"]: row for row in report["rows"]}
+    assert (tmp_path / "usage-300.db").exists()  # its own database, seeded with usage
+    cannot = [line for line in report["skipped"] if "cannot run them here" in line]
+    # The store's calls (and on the server), then the window's: a key's details and View ▸ Usage until painted.
+    expected = set(USAGE_ROWS) | set(PAINT_ROWS) | (set() if cannot else set(PG_USAGE_ROWS))
+    assert set(rows) == expected
+    for row in rows.values():
+        for field in ("ours", "floor", "ratio"):
+            assert isinstance(row[field], int | float) and math.isfinite(row[field]) and row[field] > 0, row
+        assert _documented(row), f"docs/performance.md has no row {row['row']!r} with target {row['target']!r}"
+    assert "summing key_usage" in rows["usage chart, all keys (30 days)"]["note"]
+    if cannot:
+        unavailable(cannot[0])

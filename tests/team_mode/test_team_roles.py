@@ -61,6 +61,9 @@ MANAGER = COMMON | {
     *(("table key_rate_hits", p) for p in ("SELECT", "INSERT", "UPDATE", "DELETE")),
     ("table key_usage", "SELECT"),
     ("table key_usage", "DELETE"),
+    # Issue 25: the charts read the usage roll-ups (the server's triggers keep them).
+    ("table usage_hours", "SELECT"),
+    ("table key_usage_days", "SELECT"),
 }
 
 
@@ -301,3 +304,25 @@ def test_empty_database_opened_by_a_role_asks_for_the_owner(team: Team, kind: st
     assert "owner must open it once" in result.stderr
     with psycopg.connect(host=str(team.cluster.socket), user=team.owner, dbname=team.database) as conn:
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+
+def test_a_manager_reads_the_usage_charts_and_removes_demo_usage_a_verifier_counts_into_them(team: Team) -> None:
+    """Issue 25.5: the roll-ups are read by a manager and kept by the server's triggers, whoever writes or removes
+    counts: a verifier's apikeys_verify(), a manager's `seed --usage` and `seed --remove`."""
+    from desktop.core.store import KeyStore
+    from desktop.core.usage_report import UsagePeriod
+
+    key = created(team.cli(team.owner, "create", "--description", "real"))
+    assert grant(team, team.verifier, "verifier").returncode == 0
+    assert grant(team, team.manager, "manager").returncode == 0
+    seeded = team.cli(team.manager, "seed", "--count", "20", "--usage", "600")
+    assert seeded.returncode == 0, seeded.stderr
+    with team.connect(team.verifier) as conn:
+        assert conn.execute("SELECT apikeys_verify(%s)", (str(key),)).fetchone() == ("valid",)
+    with KeyStore.open(team.url(team.manager)) as store:
+        assert store.usage_series(None, UsagePeriod.MONTH).total > 500
+        assert store.top_keys(UsagePeriod.DAY)[0].total >= 1
+    assert team.cli(team.manager, "seed", "--remove").returncode == 0
+    with KeyStore.open(team.url(team.manager)) as store:
+        month = store.usage_series(None, UsagePeriod.MONTH)
+        assert month.total == 1 and [u.key_id for u in store.top_keys(UsagePeriod.MONTH)] == [1]

@@ -33,6 +33,8 @@ VERIFY_FUNCTIONS = (
 )
 #: The limits' tables (migration 0010): a manager sets limits; verifiers reach them only through the functions.
 LIMIT_TABLES = ("key_limits", "key_rate_hits")
+#: The usage counts and their roll-ups (migrations 0010 and 0012).
+USAGE_TABLES = ("key_usage", "usage_hours", "key_usage_days")
 
 
 class Grant(enum.Enum):
@@ -153,7 +155,7 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
     functions = [f"{names.schema}.{signature}" for signature in VERIFY_FUNCTIONS]
     statements = [
         f"REVOKE ALL ON TABLE {names.keys}, {names.versions}, {names.events} FROM {grantee}",
-        *(f"REVOKE ALL ON TABLE {names.schema}.{table} FROM {grantee}" for table in (*LIMIT_TABLES, "key_usage")),
+        *(f"REVOKE ALL ON TABLE {names.schema}.{table} FROM {grantee}" for table in (*LIMIT_TABLES, *USAGE_TABLES)),
         *(f"REVOKE ALL ON FUNCTION {function} FROM {grantee}" for function in functions),
         # Every role that opens the database needs the schema to name anything, and reads its revision (a
         # verifier through apikeys_revision(): it holds no privilege on any table).
@@ -171,6 +173,8 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
             f"GRANT SELECT ON TABLE {names.versions} TO {grantee}",
             *(f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {names.schema}.{t} TO {grantee}" for t in LIMIT_TABLES),
             f"GRANT SELECT, DELETE ON TABLE {names.schema}.key_usage TO {grantee}",
+            # The charts read the roll-ups; the server's triggers keep them (migration 0012).
+            *(f"GRANT SELECT ON TABLE {names.schema}.{t} TO {grantee}" for t in USAGE_TABLES[1:]),
         ]
         if names.sequence is not None:
             statements.append(f"GRANT USAGE, SELECT ON SEQUENCE {names.sequence} TO {grantee}")

@@ -236,11 +236,17 @@ def test_it_uses_one_transaction_id_per_call_not_a_subtransaction(corpus: Corpus
     corpus.conn.autocommit = True
     key = corpus.valid[2]
     assert corpus.sql(key) == "valid"  # the last use recorded: the calls below only count
-    [(before,)] = corpus.team.as_owner("SELECT txid_current()")
-    for _ in range(10):
-        assert corpus.sql(key) == "valid"
-    [(after,)] = corpus.team.as_owner("SELECT txid_current()")
-    assert after - before - 1 == 10  # one each (the key_usage row); 20 with a subtransaction each
+
+    def ids_taken() -> int:
+        [(before,)] = corpus.team.as_owner("SELECT txid_current()")
+        for _ in range(10):
+            assert corpus.sql(key) == "valid"
+        [(after,)] = corpus.team.as_owner("SELECT txid_current()")
+        return int(after - before - 1)
+
+    # The counter is the cluster's: another session (a store of an earlier test still flushing its counts) may
+    # take ids meanwhile, never give them back, so the fewest of three tries is the calls' own.
+    assert min(ids_taken() for _ in range(3)) == 10  # one each (the key_usage row); 20 with a subtransaction each
 
 
 def test_in_a_read_only_transaction_it_answers_and_records_nothing(corpus: Corpus) -> None:

@@ -81,6 +81,24 @@ def period_buttons(parent: QWidget) -> tuple[QWidget, QButtonGroup]:
     return row, group
 
 
+def chart_heading(parent: QWidget, title: str) -> tuple[QWidget, QButtonGroup, UsageChart]:
+    """A chart's bold title and its period switch in one row, and the chart (loading until its figures come):
+    the top of the key's details and of View ▸ Usage."""
+    heading = QLabel(title, parent)
+    font = heading.font()
+    font.setBold(True)
+    heading.setFont(font)
+    periods, group = period_buttons(parent)
+    top = QWidget(parent)
+    top_layout = QHBoxLayout(top)
+    top_layout.setContentsMargins(0, 0, 0, 0)
+    top_layout.addWidget(heading, 1)
+    top_layout.addWidget(periods)
+    chart = UsageChart(parent)
+    chart.set_loading("Reading the verifications…")
+    return top, group, chart
+
+
 def period_of(group: QButtonGroup) -> UsagePeriod:
     return list(UsagePeriod)[max(0, group.checkedId())]
 
@@ -133,18 +151,7 @@ class KeyDetailsDialog(QDialog):
                 field_label.setBuddy(label)
                 label.setAccessibleName(text.rstrip(":"))
 
-        heading = QLabel("Verifications", self)
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
-        periods, self.period_group = period_buttons(self)
-        top = QWidget(self)
-        top_layout = QHBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(heading, 1)
-        top_layout.addWidget(periods)
-        self.chart = UsageChart(self)
-        self.chart.set_loading("Reading the verifications…")
+        top, self.period_group, self.chart = chart_heading(self, "Verifications")
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.history_button = buttons.addButton("History…", QDialogButtonBox.ButtonRole.ActionRole)

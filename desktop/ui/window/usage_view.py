@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -23,8 +22,8 @@ from PySide6.QtWidgets import (
 from desktop.core.presentation import shorten
 from desktop.core.usage_report import KeyUse, UsagePeriod, UsageSeries
 from desktop.core.values import KeyRecord
-from desktop.ui.dialogs.key_details import period_buttons, period_of
-from desktop.ui.widgets.usage_chart import PERIOD_TEXT, UsageChart
+from desktop.ui.dialogs.key_details import chart_heading, period_of
+from desktop.ui.widgets.usage_chart import PERIOD_TEXT
 
 #: How many of the most used keys the view lists.
 TOP_KEYS = 10
@@ -53,21 +52,12 @@ class UsageView(QDialog):
         self.setObjectName("usageView")
         self.setWindowTitle("Usage")
         self.setModal(False)
-        heading = QLabel("Verifications of every key", self)
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
-        periods, self.period_group = period_buttons(self)
-        top = QWidget(self)
-        top_layout = QHBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(heading, 1)
-        top_layout.addWidget(periods)
-        self.chart = UsageChart(self)
-        self.chart.set_loading("Reading the verifications…")
+        top, self.period_group, self.chart = chart_heading(self, "Verifications of every key")
 
         self.top_heading = QLabel("Most used keys", self)
         self.top_heading.setObjectName("topKeysHeading")
+        font = self.top_heading.font()
+        font.setBold(True)
         self.top_heading.setFont(font)
         self.top_widget = QWidget(self)
         self.top_widget.setObjectName("topKeys")

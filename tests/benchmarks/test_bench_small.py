@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,10 +166,12 @@ PG_ROWS = {
 }
 
 
-@pytest.mark.timeout(RUN_LIMIT_S + 60)
-def test_the_postgresql_rows_run_on_a_cluster_of_their_own(tmp_path: Path) -> None:
-    # The server runs as postgres, which cannot reach pytest's 0700 folders: the cluster goes under /tmp.
-    cluster = Path(tempfile.mkdtemp(prefix="apikeys-pg-bench-"))
+def _bench_on_a_cluster_of_its_own(
+    tmp_path: Path, prefix: str, *args: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """bench.py with `args` and a PostgreSQL cluster of its own, removed after; its output and its JSON report. The
+    server runs as postgres, which cannot reach pytest's 0700 folders: the cluster goes under /tmp."""
+    cluster = Path(tempfile.mkdtemp(prefix=prefix))
     cluster.chmod(0o755)
     results = tmp_path / "results.json"
     try:
@@ -177,10 +180,8 @@ def test_the_postgresql_rows_run_on_a_cluster_of_their_own(tmp_path: Path) -> No
                 sys.executable,
                 "-m",
                 "tests.benchmarks.bench",
-                *("--keys", "300", "--seed-keys", "300", "--repeats", "1", "--only", "pg", "--no-fail"),
-                *("--only", "pgload", *TINY_LOAD),
-                *("--pg-cluster", str(cluster / "pg"), "--database", str(tmp_path / "unused.db")),
-                *("--json", str(results)),
+                *args,
+                *("--pg-cluster", str(cluster / "pg"), "--json", str(results)),
             ],
             cwd=REPO,
             env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
@@ -189,14 +190,26 @@ def test_the_postgresql_rows_run_on_a_cluster_of_their_own(tmp_path: Path) -> No
             timeout=RUN_LIMIT_S,
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
-        report = json.loads(results.read_text(encoding="utf-8"))
-        cannot = [line for line in report["skipped"] if "cannot run them here" in line]
-        if cannot:
-            unavailable(cannot[0])
+        report: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
         # The run stops the server it started; the seeded database stays for the next run.
         assert not (cluster / "pg" / "data" / "postmaster.pid").exists()
     finally:
         shutil.rmtree(cluster, ignore_errors=True)
+    return proc, report
+
+
+@pytest.mark.timeout(RUN_LIMIT_S + 60)
+def test_the_postgresql_rows_run_on_a_cluster_of_their_own(tmp_path: Path) -> None:
+    proc, report = _bench_on_a_cluster_of_its_own(
+        tmp_path,
+        "apikeys-pg-bench-",
+        *("--keys", "300", "--seed-keys", "300", "--repeats", "1", "--only", "pg", "--no-fail"),
+        *("--only", "pgload", *TINY_LOAD),
+        *("--database", str(tmp_path / "unused.db")),
+    )
+    cannot = [line for line in report["skipped"] if "cannot run them here" in line]
+    if cannot:
+        unavailable(cannot[0])
     rows = {row["row"]: row for row in report["rows"]}
     # apikeys_verify() is a row when the schema has the function, else one line says why it was skipped.
     if "pg apikeys_verify()" not in rows:
@@ -241,29 +254,12 @@ def test_without_autocannon_the_rows_under_load_are_skipped_with_one_line(tmp_pa
 def test_the_usage_rows_run_on_both_backends_with_seeded_usage(tmp_path: Path) -> None:
     """Issue 25.5: the usage charts' store calls, each against the same statements in raw sqlite3 / psycopg, on a
     database `apikeys seed --usage` built (tiny here: 300 keys, 30,000 counted verifies)."""
-    cluster = Path(tempfile.mkdtemp(prefix="apikeys-pg-usage-"))
-    cluster.chmod(0o755)
-    results = tmp_path / "results.json"
-    try:
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.benchmarks.bench",
-                *("--keys", "300", "--repeats", "1", "--only", "usage", "--no-fail"),
-                *("--pg-cluster", str(cluster / "pg"), "--database", str(tmp_path / "bench.db")),
-                *("--json", str(results)),
-            ],
-            cwd=REPO,
-            env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
-            capture_output=True,
-            text=True,
-            timeout=RUN_LIMIT_S,
-        )
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        report = json.loads(results.read_text(encoding="utf-8"))
-    finally:
-        shutil.rmtree(cluster, ignore_errors=True)
+    _, report = _bench_on_a_cluster_of_its_own(
+        tmp_path,
+        "apikeys-pg-usage-",
+        *("--keys", "300", "--repeats", "1", "--only", "usage", "--no-fail"),
+        *("--database", str(tmp_path / "bench.db")),
+    )
     rows = {row["row"]: row for row in report["rows"]}
     assert (tmp_path / "usage-300.db").exists()  # its own database, seeded with usage
     cannot = [line for line in report["skipped"] if "cannot run them here" in line]

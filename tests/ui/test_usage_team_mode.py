@@ -3,12 +3,7 @@ usage counts go through apikeys_count_usage(); a rename elsewhere is heard throu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from desktop.core.store import KeyStore
-from tests.pg import PgCluster
+from tests.ui.test_team_mode import store, window_database  # noqa: F401  # fixtures, used by name: a team's database
 from tests.ui.test_usage_window import (  # noqa: F401  # collected again here, on PostgreSQL
     test_details_follow_a_rename_elsewhere_and_new_use,
     test_double_click_on_a_row_opens_its_details_and_the_period_switch_changes_the_totals,
@@ -17,15 +12,3 @@ from tests.ui.test_usage_window import (  # noqa: F401  # collected again here, 
     test_usage_view_lists_the_top_keys_in_order_and_a_link_opens_the_key,
     used,
 )
-
-
-@pytest.fixture
-def window_database(pg_cluster: PgCluster) -> str:
-    """make_window's windows open a fresh database on the session's cluster (with the current schema)."""
-    return pg_cluster.new_migrated_database()
-
-
-@pytest.fixture
-def store(window_database: str) -> Iterator[KeyStore]:
-    with KeyStore.open(window_database, create=True) as opened:
-        yield opened

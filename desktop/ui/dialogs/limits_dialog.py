@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from desktop.core.errors import InvalidInput
 from desktop.core.presentation import limits_text, rate_phrase, shorten
 from desktop.core.values import Limits
-from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, say_problem
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, form, intro_label, say_problem, stack
 from desktop.ui.widgets.limit_fields import LimitFields, LimitsChange
 
 if TYPE_CHECKING:
@@ -74,36 +74,24 @@ class LimitsDialog(QDialog):
             about = f"Limits of <b>{first.masked}</b> (“{html.escape(shorten(first.description))}”)."
         else:
             about = f"Limits of <b>{count:,} keys</b>. A field you leave as it is keeps each key's own."
-        intro = QLabel(
+        intro = intro_label(
+            self,
             f"{about} A verify over the rate limit is rejected as rate limited; one with no credits left, as out of "
             "credits. Empty means no limit.",
-            self,
+            rich=True,
         )
-        intro.setTextFormat(Qt.TextFormat.RichText)
-        intro.setWordWrap(True)
         self.now_label = QLabel("Reading the current limits…", self)
         self.now_label.setObjectName("limitsNowLabel")
         self.now_label.setTextFormat(Qt.TextFormat.PlainText)
         self.now_label.setWordWrap(True)
         self.fields = LimitFields(self)
         self.rate_edit, self.credits_edit, self.refill_combo = self.fields.widgets()
-        form_widget = QWidget(self)
-        form = QFormLayout(form_widget)
-        form.setContentsMargins(0, 0, 0, 0)
-        for label, widget in self.fields.rows():
-            form.addRow(label, widget)
+        rows = form(self, self.fields.rows())
         self.error_label = error_label(self, lines=2)
         self.buttons, self.confirm_button = confirm_buttons(self, "Apply Limits", "limits")
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.now_label)
-        layout.addWidget(form_widget)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        intro.setMinimumWidth(max(480, intro.fontMetrics().averageCharWidth() * 72))
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        stack(self, intro, self.now_label, rows, self.error_label, self.buttons, min_width=480, chars=72)
         self.fields.changed.connect(self._refresh)
         self.set_busy(True)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
 
 from desktop.core.validation import validate_description
 from desktop.ui.dialogs.checked_dialog import CheckedDialog
 from desktop.ui.dialogs.description_field import description_counter, description_edit, update_counter
-from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, form, intro_label, stack
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -29,27 +29,15 @@ class RenameDialog(CheckedDialog):
         self.setModal(True)
         self.record = record
 
-        intro = QLabel(f"New description for {record.masked}:", self)
-        intro.setTextFormat(Qt.TextFormat.PlainText)
+        intro = intro_label(self, f"New description for {record.masked}:", wrap=False)
         self.description_edit = self.field = description_edit(self, record.description)
         self.counter = description_counter(self)
         self.error_label = error_label(self, lines=2)
 
         self.buttons, self.confirm_button = confirm_buttons(self, "Rename", "rename")
 
-        form_widget = QWidget(self)
-        form = QFormLayout(form_widget)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("&Description:", self.description_edit)
-        form.addRow("", self.counter)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(form_widget)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
-        intro.setMinimumWidth(max(456, intro.fontMetrics().averageCharWidth() * 64))
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        rows = form(self, [("&Description:", self.description_edit), ("", self.counter)])
+        stack(self, intro, rows, self.error_label, self.buttons, min_width=456, chars=64)
         self.description_edit.selectAll()
         self._watch()
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QWidget
 
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.presentation import expiry_phrase
 from desktop.core.values import Status
-from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, say_problem
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, form, intro_label, say_problem, stack
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -65,13 +65,12 @@ class RollDialog(QDialog):
         self.record = record
         self._clock = clock
 
-        intro = QLabel(
+        intro = intro_label(
+            self,
             f"Replace <b>{html.escape(record.masked)}</b> (“{html.escape(record.description)}”) with a new key. "
             "The new key keeps its description, expiry, scopes and state; it is shown once.",
-            self,
+            rich=True,
         )
-        intro.setTextFormat(Qt.TextFormat.RichText)
-        intro.setWordWrap(True)
         self.grace_combo = QComboBox(self)
         self.grace_combo.setObjectName("graceCombo")
         self.grace_combo.setAccessibleName("Old key keeps working for")
@@ -89,19 +88,8 @@ class RollDialog(QDialog):
         self.buttons, self.confirm_button = confirm_buttons(self, "Roll Key", "roll")
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
 
-        form_widget = QWidget(self)
-        form = QFormLayout(form_widget)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Old key works for:", self.grace_combo)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(form_widget)
-        layout.addWidget(self.until_label)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
-        intro.setMinimumWidth(max(496, intro.fontMetrics().averageCharWidth() * 64))
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        rows = form(self, [("Old key works for:", self.grace_combo)])
+        stack(self, intro, rows, self.until_label, self.error_label, self.buttons, min_width=496, chars=64)
         self.grace_combo.currentIndexChanged.connect(self._on_grace_combo_current_index_changed)
         self._refresh()
 

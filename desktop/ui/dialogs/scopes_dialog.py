@@ -8,16 +8,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QCompleter,
-    QLabel,
-    QLayout,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.lifecycle import validate_scopes
 from desktop.ui.dialogs.checked_dialog import CheckedDialog
-from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label
+from desktop.ui.dialogs.dialog_parts import confirm_buttons, error_label, intro_label, stack
 
 if TYPE_CHECKING:
     from desktop.core.values import KeyRecord
@@ -55,13 +52,11 @@ class ScopesDialog(CheckedDialog):
         self.setModal(True)
         self.record = record
 
-        intro = QLabel(
+        intro = intro_label(
+            self,
             f"Scopes of {record.masked}, separated by spaces (e.g. billing:read orders:write). "
             "A service can require them on verify. Leave empty for none.",
-            self,
         )
-        intro.setTextFormat(Qt.TextFormat.PlainText)
-        intro.setWordWrap(True)
         self.scopes_edit = self.field = QLineEdit(" ".join(record.scopes), self)
         self.scopes_edit.setObjectName("scopesEdit")
         self.scopes_edit.setAccessibleName("Scopes")
@@ -74,14 +69,7 @@ class ScopesDialog(CheckedDialog):
 
         self.buttons, self.confirm_button = confirm_buttons(self, "Save Scopes", "scopes")
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.scopes_edit)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        # Wide enough for the text at any font size; the size follows the wrapped text, so none is clipped.
-        intro.setMinimumWidth(max(456, intro.fontMetrics().averageCharWidth() * 64))
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        stack(self, intro, self.scopes_edit, self.error_label, self.buttons, min_width=456, chars=64)
         self._watch()
 
     def scopes(self) -> tuple[str, ...]:

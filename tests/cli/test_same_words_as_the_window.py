@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+
 from desktop.core.store import KeyStore
 from desktop.core.values import KeyRecord, NewKey
 from desktop.ui.control.key_table_model import COL_STATUS, KeyTableModel
@@ -28,7 +30,7 @@ def _seed(db_path: Path) -> tuple[int, int]:
     return by_description["expired but never deactivated"], by_description[LONG]
 
 
-def test_an_expired_active_key_is_expired_in_the_cli_and_the_window(qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_active_key_is_expired_in_the_cli_and_the_window(qtbot: QtBot, db_path: Path) -> None:
     expired_id, _ = _seed(db_path)
     listing = run_cli("--database", str(db_path), "list")
     assert listing.returncode == 0, listing.stderr

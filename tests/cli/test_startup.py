@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
+from desktop.core.store import KeyStore
 from desktop.ui import launcher
+from desktop.ui.launcher import Ask
 from tests.helpers import REPO, make_database
 from tests.ui.conftest import OFFSCREEN_NOISE
 
@@ -45,12 +48,15 @@ def test_the_first_page_is_painted_before_sqlalchemy_is_imported(tmp_path: Path)
     assert said == ["visible False", "page False"]
 
 
-def test_a_window_closed_while_the_database_opens_ends_the_run(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_window_closed_while_the_database_opens_ends_the_run(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Before: run() entered the event loop with no window left, and waited for ever."""
     path = make_database(tmp_path / "keys.db")
     opening = launcher.open_store_interactively
 
-    def close_first(database: str | None, parent, *args):  # type: ignore[no-untyped-def]
+    def close_first(database: str | None, parent: QWidget | None, *args: Ask) -> KeyStore | None:
+        assert parent is not None
         parent.close()  # as a person closing the window while the bad-database dialog was up
         return opening(database, parent, *args)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui import theme
@@ -94,7 +95,9 @@ def window_database(db_path: Path) -> str:
 
 
 @pytest.fixture
-def make_window(qtbot, window_database: str, settings: QSettings, migrated_sqlite: Path) -> Iterator[WindowFactory]:  # type: ignore[no-untyped-def]
+def make_window(
+    qtbot: QtBot, window_database: str, settings: QSettings, migrated_sqlite: Path
+) -> Iterator[WindowFactory]:
     """A shown MainWindow on window_database (or `database=`), its count loaded; other keywords go to MainWindow.
 
     A window_database file that does not exist yet starts as a copy of a migrated one (tests/conftest.py): what

@@ -6,9 +6,15 @@ import re
 from typing import TypeVar
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
-from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QPushButton, QTableWidget, QWidget
+from pytestqt.qtbot import QtBot
 
+from desktop.core.paging import Pager
+from desktop.core.store import KeyStore
+from desktop.ui.control.controller import Controller
 from desktop.ui.control.notifications import Level
+from desktop.ui.widgets.action_cell import ActionCell
+from desktop.ui.widgets.key_table_view import KeyTableView
 from desktop.ui.window.main_window import MainWindow
 from tests.helpers import Secret
 from tests.helpers import seed as seed  # shared with the core tests; the window tests import it from here
@@ -18,7 +24,7 @@ KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
 W = TypeVar("W", bound=QWidget)
 
 
-def wait_idle(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def wait_idle(qtbot: QtBot, window: MainWindow) -> None:
     """Until no database work is pending and the count is known."""
     qtbot.waitUntil(lambda: window.runner.pending() == 0 and window.total is not None, timeout=5000)
 
@@ -30,7 +36,7 @@ def find_visible(cls: type[W], name: str) -> W | None:
     return None
 
 
-def wait_for(qtbot, cls: type[W], name: str, timeout: int = 5000) -> W:  # type: ignore[no-untyped-def]
+def wait_for(qtbot: QtBot, cls: type[W], name: str, timeout: int = 5000) -> W:
     """The visible top-level widget (dialog) of that class and objectName, once it appears."""
     found: list[W] = []
 
@@ -79,17 +85,62 @@ def shown_anywhere(key: str) -> bool:
     return any(str(key) in text for text in widget_texts())
 
 
-def click(qtbot, widget: QWidget | None) -> None:  # type: ignore[no-untyped-def]
+def click(qtbot: QtBot, widget: QWidget | None) -> None:
     assert widget is not None, "no such widget to click"
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def row_button(window: MainWindow, row: int, name: str) -> QPushButton:
+    """The row's button. It asserts (not child()'s LookupError): inside qtbot.waitUntil a row not there yet waits."""
     cell = window.table.cell(row)
     assert cell is not None
     button = cell.findChild(QPushButton, name)
     assert button is not None
     return button
+
+
+# The window's parts that are None only in a state a test names (no database open, a row not on the page): these
+# return them typed, and fail the test at once, saying which, when they are missing (LookupError, as child() does).
+
+
+def open_store(window: MainWindow | Controller) -> KeyStore:
+    """The store of the window's (or controller's) open database."""
+    store = window.store
+    if store is None:
+        raise LookupError("no database is open")
+    return store
+
+
+def open_pager(window: MainWindow | Controller) -> Pager:
+    """The pager of the window's (or controller's) open database."""
+    pager = window.pager
+    if pager is None:
+        raise LookupError("no database is open, so no pager")
+    return pager
+
+
+def row_of(window: MainWindow, key_id: int) -> int:
+    """The row that shows the key on the window's page."""
+    row = window.model.row_of(key_id)
+    if row is None:
+        raise LookupError(f"key {key_id} is not on the window's page")
+    return row
+
+
+def cell_of(window: MainWindow | KeyTableView, row: int) -> ActionCell:
+    """The row's Actions cell (its buttons), in the window's table or in a table alone."""
+    cell = (window.table if isinstance(window, MainWindow) else window).cell(row)
+    if cell is None:
+        raise LookupError(f"row {row} has no Actions cell")
+    return cell
+
+
+def item_text(table: QTableWidget, row: int, column: int) -> str:
+    """The text of a QTableWidget's cell, which must hold an item."""
+    item = table.item(row, column)
+    if item is None:
+        raise LookupError(f"{table.objectName() or 'the table'} has no item at row {row}, column {column}")
+    return item.text()
 
 
 def shown_ids(window: MainWindow) -> list[int]:
@@ -105,7 +156,7 @@ def status_level(window: MainWindow) -> Level | None:
     return None if notice is None else notice.level
 
 
-def generate(qtbot, window: MainWindow, description: str, preset: str | None = None) -> QDialog:  # type: ignore[no-untyped-def]
+def generate(qtbot: QtBot, window: MainWindow, description: str, preset: str | None = None) -> QDialog:
     click(qtbot, window.findChild(QPushButton, "generateButton"))
     dialog = wait_for(qtbot, QDialog, "generateDialog")
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), description)
@@ -115,7 +166,7 @@ def generate(qtbot, window: MainWindow, description: str, preset: str | None = N
     return wait_for(qtbot, QDialog, "keyCreatedDialog")
 
 
-def answer(qtbot, name: str, button: str) -> QMessageBox:  # type: ignore[no-untyped-def]
+def answer(qtbot: QtBot, name: str, button: str) -> QMessageBox:
     box = wait_for(qtbot, QMessageBox, name)
     assert box.isModal() or box.windowModality() != Qt.WindowModality.NonModal
     click(qtbot, box.findChild(QPushButton, button))

@@ -8,6 +8,12 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt is imported where it is used, once QT_QPA_PLATFORM is set
+    from PySide6.QtGui import QPalette
+
+    from desktop.core.values import NewKey
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -35,7 +41,7 @@ DESCRIPTIONS = (
 )
 
 
-def sample_keys(count: int, now: datetime) -> list[object]:
+def sample_keys(count: int, now: datetime) -> list[NewKey]:
     from desktop.core.values import NewKey
 
     rows = []
@@ -87,7 +93,7 @@ def seed_sample(database: Path, count: int, now: datetime) -> None:
                 later.set_active(made.record.id, False)
 
 
-def dark_palette() -> object:
+def dark_palette() -> QPalette:
     from PySide6.QtGui import QColor, QPalette
 
     palette = QPalette()
@@ -131,9 +137,10 @@ def render(
     from desktop.ui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     configure_application(app)
     if dark:
-        app.setPalette(dark_palette())  # type: ignore[arg-type]
+        app.setPalette(dark_palette())
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "keys.db"
         now = datetime.now(UTC)

@@ -14,20 +14,24 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.ui.screenshot import sample_keys
 
+if TYPE_CHECKING:  # Qt is imported where it is used, once QT_QPA_PLATFORM is set
+    from PySide6.QtWidgets import QApplication, QWidget
+
 SCOPES = (("billing:read", "billing:write"), ("orders:read",), ("reports:read", "exports:write", "admin"))
 
 
-def _until(app: object, done: Callable[[], bool]) -> None:
+def _until(app: QApplication, done: Callable[[], bool]) -> None:
     deadline = datetime.now() + timedelta(seconds=5)
     while not done() and datetime.now() < deadline:
-        app.processEvents()  # type: ignore[attr-defined]
-    app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()
+    app.processEvents()
 
 
 def render(folder: Path, *, only_roll: bool = False) -> list[Path]:
@@ -39,13 +43,14 @@ def render(folder: Path, *, only_roll: bool = False) -> list[Path]:
     from desktop.ui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    configure_application(app)  # type: ignore[arg-type]
+    assert isinstance(app, QApplication)
+    configure_application(app)
     written: list[Path] = []
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as temp:
         database = Path(temp) / "keys.db"
         with KeyStore.open(str(database), create=True) as seeding:
-            seeding.insert_many(sample_keys(30, datetime.now(UTC)))  # type: ignore[arg-type]
+            seeding.insert_many(sample_keys(30, datetime.now(UTC)))
             ids = [record.id for record in seeding.all()]
             for key_id, scopes in zip(ids[:9], SCOPES * 3, strict=True):
                 seeding.set_scopes(key_id, scopes)
@@ -58,9 +63,9 @@ def render(folder: Path, *, only_roll: bool = False) -> list[Path]:
         window.show()
         _until(app, lambda: window.total is not None)
 
-        def shot(widget: object, name: str) -> None:
+        def shot(widget: QWidget, name: str) -> None:
             path = folder / name
-            if not widget.grab().save(str(path)):  # type: ignore[attr-defined]
+            if not widget.grab().save(str(path)):
                 raise SystemExit(f"could not write {path}")
             written.append(path)
 

@@ -14,11 +14,15 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.ui.screenshot import dark_palette, sample_keys
+
+if TYPE_CHECKING:  # Qt is imported where it is used, once QT_QPA_PLATFORM is set
+    from PySide6.QtWidgets import QApplication
 
 
 def sample_usage(key_ids: list[int], now: datetime) -> list[tuple[int, datetime, str, int]]:
@@ -43,11 +47,11 @@ def sample_usage(key_ids: list[int], now: datetime) -> list[tuple[int, datetime,
     return rows
 
 
-def _until(app: object, done: Callable[[], bool]) -> None:
+def _until(app: QApplication, done: Callable[[], bool]) -> None:
     deadline = datetime.now() + timedelta(seconds=10)
     while not done() and datetime.now() < deadline:
-        app.processEvents()  # type: ignore[attr-defined]
-    app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()
+    app.processEvents()
 
 
 def render(
@@ -62,20 +66,21 @@ def render(
     from desktop.ui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    configure_application(app)  # type: ignore[arg-type]
+    assert isinstance(app, QApplication)
+    configure_application(app)
     if dark:
-        app.setPalette(dark_palette())  # type: ignore[arg-type]
+        app.setPalette(dark_palette())
     if font_scale != 1.0:
-        font = app.font()  # type: ignore[attr-defined]
+        font = app.font()
         font.setPointSizeF(font.pointSizeF() * font_scale)
-        app.setFont(font)  # type: ignore[attr-defined]
+        app.setFont(font)
     written: list[Path] = []
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as temp:
         database = Path(temp) / "keys.db"
         now = datetime.now(UTC)
         with KeyStore.open(str(database), create=True) as seeding:
-            seeding.insert_many(sample_keys(30, now))  # type: ignore[arg-type]
+            seeding.insert_many(sample_keys(30, now))
             ids = [record.id for record in seeding.all()]
             main = seeding.create("Billing service — production (EU)", scopes=["billing:read", "billing:write"])
             seeding.verify(main.key)  # a last use
@@ -100,7 +105,7 @@ def render(
         if only_details:
             window.close()
             window.deleteLater()
-            app.processEvents()  # type: ignore[attr-defined]
+            app.processEvents()
             return written
 
         window.usage.usage_action.trigger()
@@ -114,7 +119,7 @@ def render(
         view.close()
         window.close()
         window.deleteLater()
-        app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()
     return written
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLabel, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from desktop.ui.window.about import location_html
-from tests.ui.helpers import wait_for
+from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import open_store, wait_for
 
 #: A wrap may fall after these (and at spaces); anything else is inside a word, a host or a file name.
 BREAK_AFTER = "/?&@, \u200b"
 
 
-def about_box(qtbot, window) -> QMessageBox:  # type: ignore[no-untyped-def]
+def about_box(qtbot: QtBot, window: MainWindow) -> QMessageBox:
     window.about_action.trigger()
     return wait_for(qtbot, QMessageBox, "aboutDialog")
 
@@ -36,8 +39,8 @@ def wrapped_lines(label: QLabel) -> list[str]:
     return lines
 
 
-def test_about_names_the_kind_of_database_and_wraps_its_location_between_parts(  # type: ignore[no-untyped-def]
-    qtbot, make_window, database: str, backend: str
+def test_about_names_the_kind_of_database_and_wraps_its_location_between_parts(
+    qtbot: QtBot, make_window: WindowFactory, database: str, backend: str
 ) -> None:
     if backend == "postgresql":
         database = database.replace("postgres@", "postgres:Canary-pw-7Q2x@")  # the socket trusts any password
@@ -55,7 +58,7 @@ def test_about_names_the_kind_of_database_and_wraps_its_location_between_parts( 
     where = next(i for i, line in enumerate(lines) if line.startswith(("Server:", "Database file:")))
     location_lines = lines[where:]
     shown = "".join(location_lines).replace("\u200b", "").replace("\u2060", "")
-    assert window.store.location in shown
+    assert open_store(window).location in shown
     for line in location_lines[:-1]:
         assert line[-1] in BREAK_AFTER, f"wrapped inside a part: {location_lines}"
     box.close()

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.db import sqlite_conn
 from desktop.ui import launcher
 from tests.helpers import BAD_FILES, fingerprint, make_database, make_not_a_database
+from tests.ui.widgets import child
 
 
 def _answer_bad_database_dialog(messages: list[str], *buttons: str) -> QTimer:
@@ -30,7 +32,7 @@ def _answer_bad_database_dialog(messages: list[str], *buttons: str) -> QTimer:
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QMessageBox) and widget.objectName() == "badDatabaseDialog" and widget.isVisible():
                 messages.append(widget.informativeText())
-                widget.findChild(QPushButton, answers.pop(0) if answers else "quitButton").click()
+                child(widget, QPushButton, answers.pop(0) if answers else "quitButton").click()
                 return
 
     timer.timeout.connect(tick)
@@ -50,7 +52,7 @@ def _open_and_quit(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_file_gets_the_dialog_and_stays_byte_identical(qtbot, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_file_gets_the_dialog_and_stays_byte_identical(qtbot: QtBot, tmp_path: Path, case: str) -> None:
     bad = BAD_FILES[case]
     path = bad.make(tmp_path)
     before = fingerprint(path)
@@ -63,8 +65,8 @@ def test_bad_file_gets_the_dialog_and_stays_byte_identical(qtbot, tmp_path: Path
 
 
 def test_database_locked_beyond_the_timeout_gets_the_dialog(
-    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rollback-journal database held by another writer cannot even be read: say so, change nothing."""
     path = make_database(tmp_path / "locked.db")
     before = fingerprint(path)
@@ -80,7 +82,7 @@ def test_database_locked_beyond_the_timeout_gets_the_dialog(
     assert fingerprint(path) == before
 
 
-def test_choose_another_file_from_the_real_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_choose_another_file_from_the_real_dialog(qtbot: QtBot, tmp_path: Path) -> None:
     bad = make_not_a_database(tmp_path / "notes.db")
     good = make_database(tmp_path / "good.db", keys=0)
     messages: list[str] = []
@@ -93,7 +95,7 @@ def test_choose_another_file_from_the_real_dialog(qtbot, tmp_path: Path) -> None
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QFileDialog) and widget.objectName() == "chooseDatabaseDialog" and widget.isVisible():
                 # As a person does: type the path into the file name field, then accept.
-                widget.findChild(QLineEdit, "fileNameEdit").setText(str(good))
+                child(widget, QLineEdit, "fileNameEdit").setText(str(good))
                 widget.accept()
                 file_timer.stop()
                 return

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+
 from desktop.ui.control.notifications import Level
 from tests.core.test_concurrency import prepare
 from tests.ui.busy import run_busy_session
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import wait_idle
 
 
-def test_window_pages_and_toggles_while_others_verify_and_write(qtbot, make_window, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_window_pages_and_toggles_while_others_verify_and_write(
+    qtbot: QtBot, make_window: WindowFactory, db_path: Path
+) -> None:
     plan_file, toggled = prepare(db_path, db_path.parent)
     window = make_window()
 

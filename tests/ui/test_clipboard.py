@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
 
 from desktop.core import keys
 from desktop.ui.platform.clipboard import (
@@ -31,7 +32,7 @@ def test_mime_data_carries_every_secret_hint() -> None:
     assert WINDOWS_EXCLUDE == "ExcludeClipboardContentFromMonitorProcessing"
 
 
-def test_copy_puts_hints_on_the_system_clipboard(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_copy_puts_hints_on_the_system_clipboard(qtbot: QtBot) -> None:
     clipboard = SecretClipboard(clear_after_ms=60_000)
     key = secret(keys.generate())
     clipboard.copy(key)
@@ -43,7 +44,7 @@ def test_copy_puts_hints_on_the_system_clipboard(qtbot) -> None:  # type: ignore
     clipboard.clear_if_owned()
 
 
-def test_cleared_after_timeout_with_countdown(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cleared_after_timeout_with_countdown(qtbot: QtBot) -> None:
     clipboard = SecretClipboard(clear_after_ms=300)
     seen: list[int] = []
     clipboard.countdown.connect(seen.append)
@@ -54,7 +55,7 @@ def test_cleared_after_timeout_with_countdown(qtbot) -> None:  # type: ignore[no
     assert not clipboard.holds_secret()
 
 
-def test_not_cleared_when_the_person_copied_something_else(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_not_cleared_when_the_person_copied_something_else(qtbot: QtBot) -> None:
     clipboard = SecretClipboard(clear_after_ms=300)
     clipboard.copy(secret(keys.generate()))
     QGuiApplication.clipboard().setText("something the person copied")
@@ -64,7 +65,7 @@ def test_not_cleared_when_the_person_copied_something_else(qtbot) -> None:  # ty
     assert clipboard.seconds_left() == 0
 
 
-def test_clear_if_owned_on_quit(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_clear_if_owned_on_quit(qtbot: QtBot) -> None:
     clipboard = SecretClipboard(clear_after_ms=60_000)
     clipboard.copy(secret(keys.generate()))
     assert clipboard.clear_if_owned() is True

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
@@ -21,6 +23,8 @@ from desktop.ui.control.key_table_model import (
     COL_STATUS,
 )
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import cell_of
 
 FIXED = (COL_KEY, COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS)
 #: A column may be this much wider than the widest text Qt measures on the page (a date's digits vary a little).
@@ -40,7 +44,7 @@ def usual_page(store: KeyStore) -> None:
     )
 
 
-def resize(qtbot, window: MainWindow, width: int) -> None:  # type: ignore[no-untyped-def]
+def resize(qtbot: QtBot, window: MainWindow, width: int) -> None:
     window.resize(width, 600)
     qtbot.waitUntil(lambda: window.width() == width)
     QApplication.processEvents()
@@ -69,8 +73,8 @@ def assert_fixed_columns_fit_their_texts(window: MainWindow) -> None:
 
 @pytest.mark.parametrize("width", [1040, 1300])
 def test_fixed_columns_fit_their_texts_and_description_takes_the_rest(
-    qtbot, make_window, store: KeyStore, width: int
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, width: int
+) -> None:
     usual_page(store)
     window = make_window()
     resize(qtbot, window, width)
@@ -81,13 +85,13 @@ def test_fixed_columns_fit_their_texts_and_description_takes_the_rest(
     assert sum(sizes.values()) == table.viewport().width()
     assert table.horizontalScrollBar().maximum() == 0
     assert sizes[COL_DESCRIPTION] >= description_minimum(window)
-    assert sizes[COL_ACTIONS] >= table.cell(0).sizeHint().width()
+    assert sizes[COL_ACTIONS] >= cell_of(window, 0).sizeHint().width()
 
 
 @pytest.mark.parametrize("width", [480, 520, 560])
 def test_a_narrow_window_scrolls_rather_than_squeezing_the_description(
-    short_folder: Path, qtbot, make_window, width: int
-) -> None:  # type: ignore[no-untyped-def]
+    short_folder: Path, qtbot: QtBot, make_window: WindowFactory, width: int
+) -> None:
     folder = short_folder
     store = KeyStore.open(str(folder / "keys.db"), create=True)
     usual_page(store)
@@ -101,7 +105,9 @@ def test_a_narrow_window_scrolls_rather_than_squeezing_the_description(
     assert window.table.horizontalScrollBar().maximum() > 0
 
 
-def test_a_larger_font_widens_every_column_to_its_texts(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_larger_font_widens_every_column_to_its_texts(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     usual_page(store)
     window = make_window()
     before = widths(window)
@@ -116,7 +122,9 @@ def test_a_larger_font_widens_every_column_to_its_texts(qtbot, make_window, stor
     assert after[COL_DESCRIPTION] >= description_minimum(window)
 
 
-def test_a_retiring_key_widens_expires_only_while_its_page_shows(qtbot, make_window, store: KeyStore, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_retiring_key_widens_expires_only_while_its_page_shows(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, settings: QSettings
+) -> None:
     usual_page(store)
     rolled = store.create("to be rolled").record.id
     store.roll(rolled, timedelta(hours=2))  # the old key reads "Retiring <date and time>" for two hours

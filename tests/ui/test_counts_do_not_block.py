@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui.control.controller import Controller
@@ -22,12 +23,17 @@ def gate() -> Iterator[threading.Event]:
     opened.set()  # never leave a worker blocked, whatever failed
 
 
-def test_work_runs_while_work_aside_is_in_flight(qtbot, gate: threading.Event) -> None:  # type: ignore[no-untyped-def]
+def failed(err: Exception) -> None:
+    """A task's error fails the test, naming the error."""
+    pytest.fail(repr(err))
+
+
+def test_work_runs_while_work_aside_is_in_flight(qtbot: QtBot, gate: threading.Event) -> None:
     runner = TaskRunner()
     done: list[str] = []
     try:
-        runner.submit(lambda: gate.wait(10) and "count", done.append, pytest.fail, aside=True)
-        runner.submit(lambda: "page", done.append, pytest.fail)
+        runner.submit(lambda: gate.wait(10) and "count", done.append, failed, aside=True)
+        runner.submit(lambda: "page", done.append, failed)
         qtbot.waitUntil(lambda: done == ["page"], timeout=5000)
         assert runner.pending() == 1  # the count still counts as pending work
         gate.set()
@@ -37,7 +43,7 @@ def test_work_runs_while_work_aside_is_in_flight(qtbot, gate: threading.Event) -
         runner.shutdown()
 
 
-def test_a_live_change_shows_before_the_count_lands(qtbot, pg_cluster: PgCluster, gate: threading.Event) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_change_shows_before_the_count_lands(qtbot: QtBot, pg_cluster: PgCluster, gate: threading.Event) -> None:
     url = pg_cluster.new_database()
     store = KeyStore.open(url, create=True)
     store.create("first")
@@ -54,7 +60,7 @@ def test_a_live_change_shows_before_the_count_lands(qtbot, pg_cluster: PgCluster
             gate.wait(10)  # a count that takes as long as the test wants
             return real_count(*args, **kwargs)
 
-        store.count = held_count  # type: ignore[method-assign]
+        store.count = held_count  # type: ignore[method-assign]  # the real count, held by the test
         shown: list[str] = []
         controller.pageChanged.connect(lambda records, _select: shown.append(records[0].description))
         with KeyStore.open(url) as other:

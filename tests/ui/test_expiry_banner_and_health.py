@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.query import Filter, Query, Sort
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import seed, wait_idle
+from tests.ui.widgets import child
 
 
 def shown_ids(window: MainWindow) -> list[int]:
     return [record.id for record in window.model.records()]
 
 
-def wait_triaged(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def wait_triaged(qtbot: QtBot, window: MainWindow) -> None:
     """Until the banner's and health summary's counts (on a thread of their own) have been shown."""
-    summary = window.findChild(QLabel, "healthSummary")
+    summary = child(window, QLabel, "healthSummary")
     qtbot.waitUntil(lambda: window.controller.triage.pending() == 0 and summary.isVisible())
 
 
@@ -30,8 +34,8 @@ def banner(window: MainWindow) -> QWidget:
     return found
 
 
-def test_the_banner_shows_while_an_active_key_expires_within_7_days_and_show_them_lists_them(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_the_banner_shows_while_an_active_key_expires_within_7_days_and_show_them_lists_them(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     seed(store, 30)
     store.create("expires in ten days", date.today() + timedelta(days=10))
@@ -42,23 +46,25 @@ def test_the_banner_shows_while_an_active_key_expires_within_7_days_and_show_the
     soon = {store.create(f"soon {n}", date.today() + timedelta(days=n)).record.id for n in (1, 6)}
     store.set_active(store.create("soon but off", date.today() + timedelta(days=2)).record.id, False)
     qtbot.waitUntil(lambda: banner(window).isVisible(), timeout=5000)
-    text = window.findChild(QLabel, "expiryBannerText").text()
+    text = child(window, QLabel, "expiryBannerText").text()
     assert "2 active keys expire within 7 days" in text
-    window.findChild(QPushButton, "expiryShowButton").click()
-    combo = window.findChild(QComboBox, "statusFilter")
+    child(window, QPushButton, "expiryShowButton").click()
+    combo = child(window, QComboBox, "statusFilter")
     assert combo.currentText() == "Expiring soon"
     qtbot.waitUntil(lambda: set(shown_ids(window)) == soon)
     # After a write through the window (deactivating one), the count follows.
     record = window.model.record(0)
     window.controller.set_active(record, False)
-    qtbot.waitUntil(lambda: "1 active key expires within 7 days" in window.findChild(QLabel, "expiryBannerText").text())
+    qtbot.waitUntil(lambda: "1 active key expires within 7 days" in child(window, QLabel, "expiryBannerText").text())
     other = next(iter(soon - {record.id}))
     window.controller.set_active(store.get(other), False)
     qtbot.waitUntil(lambda: not banner(window).isVisible())
     wait_idle(qtbot, window)
 
 
-def test_an_expired_key_still_marked_active_reads_expired_in_red(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_key_still_marked_active_reads_expired_in_red(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     now = datetime.now(UTC)
     store.insert_many([NewKey("expired but active", now - timedelta(days=30), now - timedelta(days=1))])
     store.create("fine")
@@ -73,8 +79,8 @@ def test_an_expired_key_still_marked_active_reads_expired_in_red(qtbot, make_win
     assert fine.data(Qt.ItemDataRole.ForegroundRole) is None
 
 
-def test_the_health_summary_counts_and_each_figure_lists_its_keys(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, db_path
+def test_the_health_summary_counts_and_each_figure_lists_its_keys(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, db_path: Path
 ) -> None:
     from desktop.core.clock import FixedClock
 
@@ -86,7 +92,7 @@ def test_the_health_summary_counts_and_each_figure_lists_its_keys(  # type: igno
         back_then.verify(old.key)  # last used 120 days ago
     window = make_window()
     wait_triaged(qtbot, window)
-    summary = window.findChild(QLabel, "healthSummary")
+    summary = child(window, QLabel, "healthSummary")
     text = summary.text()
     assert "3 never expire" in text and "3 never used" in text and "1 not used for 90 days" in text
     expected = {
@@ -94,10 +100,14 @@ def test_the_health_summary_counts_and_each_figure_lists_its_keys(  # type: igno
         "never-used": (never_expire, Filter.UNUSED, "Never used"),
         "not-used-lately": ({old.record.id}, Filter.STALE, "Not used for 90 days"),
     }
-    combo = window.findChild(QComboBox, "statusFilter")
+    combo = child(window, QComboBox, "statusFilter")
     for link, (ids, status, shown) in expected.items():
         summary.linkActivated.emit(link)  # what a click on that figure sends
-        qtbot.waitUntil(lambda status=status: window.controller.query.status is status)
+
+        def filtered(status: Filter = status) -> bool:
+            return window.controller.query.status is status
+
+        qtbot.waitUntil(filtered)
         assert set(shown_ids(window)) == ids
         assert (
             combo.currentText() or combo.placeholderText()
@@ -111,14 +121,18 @@ def test_the_health_summary_counts_and_each_figure_lists_its_keys(  # type: igno
         ("Keys That Never &Expire", "Keys Never &Used", "Keys Not Used for &90 Days"), expected.values(), strict=True
     ):
         view[text].trigger()
-        qtbot.waitUntil(lambda status=status: window.controller.query.status is status)
+
+        def filtered(status: Filter = status) -> bool:
+            return window.controller.query.status is status
+
+        qtbot.waitUntil(filtered)
         assert set(shown_ids(window)) == ids
         assert (combo.currentText() or combo.placeholderText()) == shown
     wait_idle(qtbot, window)
 
 
-def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     import threading
 
@@ -136,7 +150,7 @@ def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type
         qtbot.keyClicks(window.findChild(QLineEdit, "searchEdit"), "billing")
         qtbot.waitUntil(lambda: shown_ids(window) == [billing])
         wait_idle(qtbot, window)
-        assert window.findChild(QLabel, "pageLabel").text() == "1–1 of 1 matching"
+        assert child(window, QLabel, "pageLabel").text() == "1–1 of 1 matching"
         window.controller.set_active(store.get(billing), False)
         qtbot.waitUntil(lambda: not window.model.record(0).active)
     finally:
@@ -144,7 +158,7 @@ def test_the_banner_and_health_counts_never_hold_up_a_search_or_a_write(  # type
     qtbot.waitUntil(lambda: window.controller.triage.pending() == 0)
 
 
-def test_the_banner_is_tinted_and_readable_on_light_and_dark_palettes(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_banner_is_tinted_and_readable_on_light_and_dark_palettes(qtbot: QtBot) -> None:
     from PySide6.QtGui import QColor, QPalette
 
     from desktop.ui import theme
@@ -154,7 +168,7 @@ def test_the_banner_is_tinted_and_readable_on_light_and_dark_palettes(qtbot) -> 
     banner = ExpiryBanner()
     qtbot.addWidget(banner)
     for palette in (QPalette(QColor("#f0f0f0")), dark_palette()):
-        banner.setPalette(palette)  # type: ignore[arg-type]
+        banner.setPalette(palette)
         background = banner.styleSheet().split("background: ")[1].split(";")[0]
         text = banner.palette().color(QPalette.ColorRole.WindowText)
         assert theme.contrast_ratio(QColor(background), text) >= theme.MIN_CONTRAST, background

@@ -6,31 +6,35 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QTableWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui.control.key_table_model import COL_EXPIRES
-from tests.ui.helpers import select_keys, wait_for, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import item_text, row_of, select_keys, wait_for, wait_idle
+from tests.ui.widgets import child
 
 LOCAL_TIME = r"\d\d:\d\d (today|tomorrow) \(local time\)"
 
 
 def _details(dialog: QDialog) -> list[str]:
-    table = dialog.findChild(QTableWidget, "eventsTable")
-    return [table.item(row, 4).text() for row in range(table.rowCount())]
+    table = child(dialog, QTableWidget, "eventsTable")
+    return [item_text(table, row, 4) for row in range(table.rowCount())]
 
 
-def test_the_activity_log_reads_a_date_as_its_last_day_and_names_the_new_key_masked(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_the_activity_log_reads_a_date_as_its_last_day_and_names_the_new_key_masked(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     last_day = date.today() + timedelta(days=30)
     store.create("dated", last_day)
     old = store.create("rolled").record
     rolled = store.roll(old.id, timedelta(hours=1))
     window = make_window()
-    window.findChild(QAction, "activityLogAction").trigger()
+    child(window, QAction, "activityLogAction").trigger()
     log = wait_for(qtbot, QDialog, "activityLogDialog")
     qtbot.waitUntil(lambda: len(_details(log)) == 4)
     details = _details(log)
@@ -45,17 +49,17 @@ def test_the_activity_log_reads_a_date_as_its_last_day_and_names_the_new_key_mas
     wait_idle(qtbot, window)
 
 
-def test_the_roll_dialog_reads_its_own_date_expiry_as_a_day_and_a_grace_as_a_local_time(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_the_roll_dialog_reads_its_own_date_expiry_as_a_day_and_a_grace_as_a_local_time(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     last_day = date.today() + timedelta(days=2)
     key_id = store.create("soon", last_day).record.id
     window = make_window()
     select_keys(window, key_id)
-    window.findChild(QAction, "rollAction").trigger()
+    child(window, QAction, "rollAction").trigger()
     dialog = wait_for(qtbot, QDialog, "rollDialog")
-    label = dialog.findChild(QLabel, "graceUntilLabel")
-    combo = dialog.findChild(QComboBox, "graceCombo")
+    label = child(dialog, QLabel, "graceUntilLabel")
+    combo = child(dialog, QComboBox, "graceCombo")
     combo.setCurrentIndex(combo.findText("7 days"))
     assert f"keeps working through {last_day.isoformat()}, its own expiry" in label.text(), label.text()
     assert (last_day + timedelta(days=1)).isoformat() not in label.text()
@@ -66,20 +70,22 @@ def test_the_roll_dialog_reads_its_own_date_expiry_as_a_day_and_a_grace_as_a_loc
     wait_idle(qtbot, window)
 
 
-def test_the_table_reads_a_grace_ended_now_as_expired_and_a_date_as_its_last_day(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_the_table_reads_a_grace_ended_now_as_expired_and_a_date_as_its_last_day(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     last_day = date.today() + timedelta(days=30)
     dated = store.create("dated", last_day).record.id
     old = store.create("old").record.id
     store.roll(old, timedelta(0))
     window = make_window()
-    cell = window.model.index(window.model.row_of(old), COL_EXPIRES)
+    cell = window.model.index(row_of(window, old), COL_EXPIRES)
     assert re.fullmatch(r"Expired \d\d:\d\d today", str(cell.data())), cell.data()
-    assert window.model.index(window.model.row_of(dated), COL_EXPIRES).data() == last_day.isoformat()
+    assert window.model.index(row_of(window, dated), COL_EXPIRES).data() == last_day.isoformat()
 
 
-def test_demo_keys_seeded_by_the_cli_read_as_demo_in_the_window(qtbot, make_window, db_path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_keys_seeded_by_the_cli_read_as_demo_in_the_window(
+    qtbot: QtBot, make_window: WindowFactory, db_path: Path
+) -> None:
     """Issue 21.8: a person tells demo keys from real ones in the table."""
     from desktop.ui.control.key_table_model import COL_DESCRIPTION
     from tests.helpers import run_cli

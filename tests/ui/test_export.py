@@ -9,25 +9,28 @@ import threading
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QProgressDialog, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.export import FIELDS
 from desktop.core.query import Query, Sort
 from desktop.core.store import KeyStore
 from desktop.ui.control.notifications import Level
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import seed, status, status_level, wait_for, wait_idle
+from tests.ui.widgets import child
 
 
-def export_through_the_dialog(qtbot, window: MainWindow, target: Path) -> None:  # type: ignore[no-untyped-def]
-    window.findChild(type(window.exports.export_action), "exportAction").trigger()
+def export_through_the_dialog(qtbot: QtBot, window: MainWindow, target: Path) -> None:
+    child(window, type(window.exports.export_action), "exportAction").trigger()
     dialog = wait_for(qtbot, QFileDialog, "exportDialog")
     dialog.selectFile(str(target))
-    dialog.findChild(QLineEdit, "fileNameEdit").setText(str(target))  # as a person types it
+    child(dialog, QLineEdit, "fileNameEdit").setText(str(target))  # as a person types it
     dialog.accept()
 
 
-def test_export_writes_the_filtered_sorted_list_as_csv_metadata_only_0600(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, tmp_path: Path
+def test_export_writes_the_filtered_sorted_list_as_csv_metadata_only_0600(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path
 ) -> None:
     seed(store, 30)
     made = [store.create(text) for text in ("Billing zulu", "Billing alpha", "=cmd|' /C calc'!A0 billing")]
@@ -52,8 +55,8 @@ def test_export_writes_the_filtered_sorted_list_as_csv_metadata_only_0600(  # ty
     assert sorted(p.name for p in target.parent.iterdir()) == ["keys.csv"]  # no temporary file left
 
 
-def test_export_as_json_by_its_suffix_reads_back_as_list_json_does(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, tmp_path: Path
+def test_export_as_json_by_its_suffix_reads_back_as_list_json_does(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path
 ) -> None:
     seed(store, 1200)  # more than one keyset batch
     window = make_window()
@@ -66,7 +69,9 @@ def test_export_as_json_by_its_suffix_reads_back_as_list_json_does(  # type: ign
     assert status(window) == f"Exported 1,200 keys to {target}."
 
 
-def test_cancel_leaves_no_file_and_says_so(qtbot, make_window, store: KeyStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_leaves_no_file_and_says_so(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path
+) -> None:
     seed(store, 50)
     window = make_window()
     target = tmp_path / "keys.csv"
@@ -78,7 +83,7 @@ def test_cancel_leaves_no_file_and_says_so(qtbot, make_window, store: KeyStore, 
     progress = window.findChild(QProgressDialog, "exportProgress")
     assert progress is not None
     assert len(list(tmp_path.glob(".keys.csv.*.part"))) == 1  # the temporary file, beside the target
-    progress.findChild(QPushButton).click()  # its Cancel button
+    child(progress, QPushButton).click()  # its Cancel button
     release.set()
     qtbot.waitUntil(lambda: status(window).startswith("Export cancelled"))
     wait_idle(qtbot, window)
@@ -87,7 +92,9 @@ def test_cancel_leaves_no_file_and_says_so(qtbot, make_window, store: KeyStore, 
     assert window.findChild(QProgressDialog, "exportProgress") is None or not progress.isVisible()
 
 
-def test_an_unwritable_path_gives_one_clear_message(qtbot, make_window, store: KeyStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unwritable_path_gives_one_clear_message(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path
+) -> None:
     seed(store, 5)
     window = make_window()
     target = tmp_path / "no such folder" / "keys.csv"
@@ -98,8 +105,8 @@ def test_an_unwritable_path_gives_one_clear_message(qtbot, make_window, store: K
     assert not target.parent.exists()
 
 
-def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, tmp_path: Path
+def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path
 ) -> None:
     from PySide6.QtWidgets import QComboBox
 
@@ -109,11 +116,11 @@ def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  #
     window = make_window()
     window.exports.export_action.trigger()
     dialog = wait_for(qtbot, QFileDialog, "exportDialog")
-    types = dialog.findChild(QComboBox, "fileTypeCombo")
+    types = child(dialog, QComboBox, "fileTypeCombo")
     types.setCurrentIndex(types.findText(JSON_FILTER))
     types.activated.emit(types.currentIndex())  # as a person picks it
     types.textActivated.emit(JSON_FILTER)
-    dialog.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "keys"))
+    child(dialog, QLineEdit, "fileNameEdit").setText(str(tmp_path / "keys"))
     dialog.accept()
     qtbot.waitUntil(lambda: status(window).startswith("Exported"))
     target = tmp_path / "keys.json"
@@ -121,8 +128,8 @@ def test_choosing_json_in_the_dialog_writes_json_under_a_name_without_suffix(  #
     assert len(json.loads(target.read_text(encoding="utf-8"))) == 3
 
 
-def test_csv_for_excel_in_the_dialog_starts_with_a_bom_so_the_ellipsis_is_not_mojibake(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, tmp_path: Path
+def test_csv_for_excel_in_the_dialog_starts_with_a_bom_so_the_ellipsis_is_not_mojibake(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path
 ) -> None:
     """Issue 21.14: the dialog offers CSV for Excel, UTF-8 with a byte order mark; plain CSV stays without one."""
     from PySide6.QtWidgets import QComboBox
@@ -133,13 +140,13 @@ def test_csv_for_excel_in_the_dialog_starts_with_a_bom_so_the_ellipsis_is_not_mo
     window = make_window()
     window.exports.export_action.trigger()
     dialog = wait_for(qtbot, QFileDialog, "exportDialog")
-    types = dialog.findChild(QComboBox, "fileTypeCombo")
+    types = child(dialog, QComboBox, "fileTypeCombo")
     assert [types.itemText(i) for i in range(types.count())] == ["CSV (*.csv)", EXCEL_FILTER, "JSON (*.json)"]
     types.setCurrentIndex(types.findText(EXCEL_FILTER))
     types.activated.emit(types.currentIndex())  # as a person picks it
     types.textActivated.emit(EXCEL_FILTER)
     dialog.grab().save("/tmp/expiry-export-dialog.png")
-    dialog.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "for-excel"))
+    child(dialog, QLineEdit, "fileNameEdit").setText(str(tmp_path / "for-excel"))
     dialog.accept()
     qtbot.waitUntil(lambda: status(window).startswith("Exported"))
     target = tmp_path / "for-excel.csv"

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui import launcher
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import wait_for, wait_idle
 
 
@@ -34,13 +36,13 @@ def _selected(dialog: QFileDialog) -> Path:
     return Path(dialog.selectedFiles()[0])
 
 
-def _close(qtbot, dialog: QFileDialog) -> None:  # type: ignore[no-untyped-def]
+def _close(qtbot: QtBot, dialog: QFileDialog) -> None:
     dialog.reject()
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
 
-def test_new_database_suggests_a_free_name_in_documents_never_the_open_file(  # type: ignore[no-untyped-def]
-    qtbot, make_window, home: Path
+def test_new_database_suggests_a_free_name_in_documents_never_the_open_file(
+    qtbot: QtBot, make_window: WindowFactory, home: Path
 ) -> None:
     documents = _documents()
     assert documents.is_relative_to(home)
@@ -58,8 +60,8 @@ def test_new_database_suggests_a_free_name_in_documents_never_the_open_file(  # 
     wait_idle(qtbot, window)
 
 
-def test_without_a_documents_folder_the_dialogs_start_in_a_folder_of_the_person_s(  # type: ignore[no-untyped-def]
-    qtbot, make_window, home: Path, tmp_path: Path
+def test_without_a_documents_folder_the_dialogs_start_in_a_folder_of_the_person_s(
+    qtbot: QtBot, make_window: WindowFactory, home: Path, tmp_path: Path
 ) -> None:
     assert not _documents().exists()
     window = make_window()
@@ -78,8 +80,8 @@ def test_without_a_documents_folder_the_dialogs_start_in_a_folder_of_the_person_
     wait_idle(qtbot, window)
 
 
-def test_open_starts_in_the_open_file_s_folder_and_a_server_in_the_person_s(  # type: ignore[no-untyped-def]
-    qtbot, make_window, home: Path, db_path: Path
+def test_open_starts_in_the_open_file_s_folder_and_a_server_in_the_person_s(
+    qtbot: QtBot, make_window: WindowFactory, home: Path, db_path: Path
 ) -> None:
     window = make_window()
     window.open_action.trigger()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+
+from desktop.core.db.sqlite import SqliteDatabase
 from desktop.core.store import KeyStore
 from desktop.ui.control.notifications import Level
 from desktop.ui.window.main_window import MainWindow
-from tests.ui.helpers import seed, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import open_store, seed, wait_idle
 
 #: The file watch's poll never comes within a test: only the background read can notice the file is gone.
 NO_POLL = 600_000
@@ -23,13 +27,20 @@ def _move_away(db_path: Path, tmp_path: Path) -> list[tuple[Path, Path]]:
     return moves
 
 
+def _drop_idle_connections(window: MainWindow) -> None:
+    """Close the SQLite database's idle read connections, so that the next read connects anew."""
+    database = open_store(window).database
+    assert isinstance(database, SqliteDatabase)
+    database._idle.close_all()
+
+
 def _level(window: MainWindow) -> Level | None:
     notice = window.notification_area.notice()
     return None if notice is None else notice.level
 
 
-def test_a_read_that_hits_a_moved_file_first_says_it_was_moved(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
+def test_a_read_that_hits_a_moved_file_first_says_it_was_moved(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, db_path: Path, tmp_path: Path
 ) -> None:
     seed(store, 30)
     store.close()
@@ -38,7 +49,7 @@ def test_a_read_that_hits_a_moved_file_first_says_it_was_moved(  # type: ignore[
     moves = _move_away(db_path, tmp_path)
     # The reads' idle connections are gone, as when the page and the count ran at once and one of them had
     # to connect anew (the race a busy machine makes): the next read opens the path, and finds no file there.
-    window.store.database._idle.close_all()
+    _drop_idle_connections(window)
     window.controller.reload()  # the page again, then the count in the background
     qtbot.waitUntil(lambda: _level(window) is Level.ERROR, timeout=5000)
     wait_idle(qtbot, window)
@@ -54,8 +65,8 @@ def test_a_read_that_hits_a_moved_file_first_says_it_was_moved(  # type: ignore[
     wait_idle(qtbot, window)
 
 
-def test_a_page_turn_that_hits_a_moved_file_says_it_was_moved(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
+def test_a_page_turn_that_hits_a_moved_file_says_it_was_moved(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, db_path: Path, tmp_path: Path
 ) -> None:
     """The page turn's slot reports a failure as Operation.TURN_PAGE (issue 22 item 6), a read: the vanished file
     explains it, not the driver's words."""
@@ -65,7 +76,7 @@ def test_a_page_turn_that_hits_a_moved_file_says_it_was_moved(  # type: ignore[n
     wait_idle(qtbot, window)
     shown = [record.id for record in window.model.records()]
     _move_away(db_path, tmp_path)
-    window.store.database._idle.close_all()
+    _drop_idle_connections(window)
     window.controller.next()  # on the GUI thread: the slot's guard reports what the read raised
     qtbot.waitUntil(lambda: _level(window) is Level.ERROR, timeout=5000)
     text = window.notification_area.text()

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
+from desktop.core.values import CreatedKey
 from desktop.ui.control.notifications import Level
 from desktop.ui.window.main_window import MainWindow
-from tests.ui.helpers import find_visible, seed, wait_for, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import cell_of, find_visible, seed, wait_for, wait_idle
+from tests.ui.widgets import child
 
 
 def _ids(window: MainWindow) -> list[int]:
@@ -42,8 +47,8 @@ def _replacement(tmp_path: Path, descriptions: list[str]) -> Path:
 
 
 def test_a_replaced_file_is_reopened_and_its_keys_shown(
-    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, db_path: Path, tmp_path: Path
+) -> None:
     seed(store, 3)
     store.close()
     window = make_window(poll_interval_ms=100)
@@ -55,18 +60,18 @@ def test_a_replaced_file_is_reopened_and_its_keys_shown(
     qtbot.waitUntil(lambda: _descriptions(window) == ["restored two", "restored one"], timeout=3000)
     assert "replaced" in window.notification_area.text() and _level(window) is Level.INFO
     wait_idle(qtbot, window)
-    assert window.findChild(QLabel, "pageLabel").text() == "1–2 of 2"
+    assert child(window, QLabel, "pageLabel").text() == "1–2 of 2"
     # Writes go to the new file.
-    window.table.cell(0).delete_button.click()
+    cell_of(window, 0).delete_button.click()
     box = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")
-    box.findChild(QPushButton, "confirmButton").click()
+    child(box, QPushButton, "confirmButton").click()
     qtbot.waitUntil(lambda: _descriptions(window) == ["restored one"], timeout=3000)
     with KeyStore.open(str(db_path)) as check:
         assert [r.description for r in check.all()] == ["restored one"]
 
 
-def test_a_deleted_file_refuses_every_change_and_never_shows_a_key(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
+def test_a_deleted_file_refuses_every_change_and_never_shows_a_key(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, db_path: Path, tmp_path: Path
 ) -> None:
     seed(store, 3)
     store.close()
@@ -87,14 +92,14 @@ def test_a_deleted_file_refuses_every_change_and_never_shows_a_key(  # type: ign
     # Deactivate, activate, delete: refused before any question is asked.
     for name in ("toggleButton", "deleteButton"):
         window.notification_area.clear()
-        window.table.cell(0).findChild(QPushButton, name).click()
+        child(cell_of(window, 0), QPushButton, name).click()
         assert find_visible(QMessageBox, "confirmDeactivateDialog") is None
         assert find_visible(QMessageBox, "confirmDeleteDialog") is None
         assert "deleted or moved away" in window.notification_area.text() and _level(window) is Level.ERROR
     assert not db_path.exists()
 
     # The notice stays while the file is gone: a passing message times out, and it comes back.
-    expiry = window.notification_area.findChild(QTimer, "noticeExpiryTimer")
+    expiry = child(window.notification_area, QTimer, "noticeExpiryTimer")
     assert expiry.isActive()  # the passing "could not" message
     expiry.timeout.emit()
     assert "was deleted or moved away. Nothing can be changed" in window.notification_area.text()
@@ -105,14 +110,14 @@ def test_a_deleted_file_refuses_every_change_and_never_shows_a_key(  # type: ign
         (away / path.name).rename(path)
     qtbot.waitUntil(lambda: "is back; its keys are shown again" in window.notification_area.text(), timeout=3000)
     assert _level(window) is Level.INFO
-    window.table.cell(0).delete_button.click()
+    cell_of(window, 0).delete_button.click()
     box = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")
-    box.findChild(QPushButton, "confirmButton").click()
+    child(box, QPushButton, "confirmButton").click()
     qtbot.waitUntil(lambda: len(_ids(window)) == 2, timeout=3000)
 
 
-def test_a_file_deleted_while_the_generate_dialog_is_open_shows_no_key(  # type: ignore[no-untyped-def]
-    qtbot, make_window, db_path: Path
+def test_a_file_deleted_while_the_generate_dialog_is_open_shows_no_key(
+    qtbot: QtBot, make_window: WindowFactory, db_path: Path
 ) -> None:
     window = make_window(poll_interval_ms=3_600_000)  # the tick has not noticed: the check before the write must
     window.generate_button.click()
@@ -120,8 +125,8 @@ def test_a_file_deleted_while_the_generate_dialog_is_open_shows_no_key(  # type:
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
     for path in list(db_path.parent.glob(db_path.name + "*")):
         path.unlink()
-    dialog.findChild(QPushButton, "generateConfirmButton").click()
-    label = dialog.findChild(QLabel, "errorLabel")
+    child(dialog, QPushButton, "generateConfirmButton").click()
+    label = child(dialog, QLabel, "errorLabel")
     qtbot.waitUntil(lambda: "not created" in label.text(), timeout=5000)
     assert "deleted or moved away" in label.text() and label.isVisible()
     assert find_visible(QDialog, "keyCreatedDialog") is None
@@ -129,8 +134,8 @@ def test_a_file_deleted_while_the_generate_dialog_is_open_shows_no_key(  # type:
     dialog.reject()
 
 
-def test_a_key_is_never_shown_when_the_file_goes_during_the_write(  # type: ignore[no-untyped-def]
-    qtbot, make_window, db_path: Path
+def test_a_key_is_never_shown_when_the_file_goes_during_the_write(
+    qtbot: QtBot, make_window: WindowFactory, db_path: Path
 ) -> None:
     """The window checked just before; the file went between that check and the COMMIT (the core refuses)."""
     window = make_window(poll_interval_ms=3_600_000)
@@ -138,17 +143,17 @@ def test_a_key_is_never_shown_when_the_file_goes_during_the_write(  # type: igno
     assert store is not None
     real_create = store.create
 
-    def create_after_the_file_went(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def create_after_the_file_went(*args: Any, **kwargs: Any) -> CreatedKey:
         for path in list(db_path.parent.glob(db_path.name + "*")):
             path.unlink()
         return real_create(*args, **kwargs)
 
-    store.create = create_after_the_file_went  # a spy around the real write, not a fake database
+    store.create = create_after_the_file_went  # type: ignore[method-assign]  # a spy around the real write, not a fake database
     window.generate_button.click()
     dialog = wait_for(qtbot, QDialog, "generateDialog")
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
-    dialog.findChild(QPushButton, "generateConfirmButton").click()
-    label = dialog.findChild(QLabel, "errorLabel")
+    child(dialog, QPushButton, "generateConfirmButton").click()
+    label = child(dialog, QLabel, "errorLabel")
     qtbot.waitUntil(lambda: "not created" in label.text(), timeout=5000)
     assert "deleted or moved" in label.text()
     assert find_visible(QDialog, "keyCreatedDialog") is None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
 
 from desktop.app import _window_only
 from desktop.core.store import KeyStore
@@ -50,14 +51,14 @@ def test_the_frame_is_painted_before_its_contents_are_imported(tmp_path: Path) -
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_a_window_built_after_its_frame_shows_its_keys(qtbot, tmp_path: Path, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
+def test_a_window_built_after_its_frame_shows_its_keys(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     database = tmp_path / "keys.db"
     make_database(database, keys=3)
     window = MainWindow(build=False, settings=settings, poll_interval_ms=100)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    assert not window.built and not hasattr(window, "table")
+    assert (window.built, hasattr(window, "table")) == (False, False)
     window.build(KeyStore.open(str(database)))
     try:
         assert window.built
@@ -68,7 +69,7 @@ def test_a_window_built_after_its_frame_shows_its_keys(qtbot, tmp_path: Path, se
         window.close()
 
 
-def test_a_frame_closed_before_it_was_built_keeps_its_place(qtbot, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
+def test_a_frame_closed_before_it_was_built_keeps_its_place(qtbot: QtBot, settings: QSettings) -> None:
     window = MainWindow(build=False, settings=settings)
     qtbot.addWidget(window)
     window.resize(700, 500)

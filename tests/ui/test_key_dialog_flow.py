@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui.control.notifications import Level
 from desktop.ui.window.key_dialog_flow import KeyDialogFlow
+from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import click, find_visible, select_keys, shown_ids, status, status_level, wait_for, wait_idle
 
 #: (the flow's attribute, its action, its dialog, the dialog's confirm button, what a refusal says it could not do)
@@ -22,13 +25,13 @@ FLOWS = [
 ]
 
 
-def trigger(window, name: str) -> None:  # type: ignore[no-untyped-def]
+def trigger(window: MainWindow, name: str) -> None:
     found = window.findChild(QAction, name)
     assert found is not None and found.isEnabled(), name
     found.trigger()
 
 
-def test_rename_roll_and_scopes_are_one_flow_each(make_window) -> None:  # type: ignore[no-untyped-def]
+def test_rename_roll_and_scopes_are_one_flow_each(make_window: WindowFactory) -> None:
     actions = make_window().key_actions
     flows = [getattr(actions, attribute) for attribute, *_ in FLOWS]
     assert all(type(flow) is KeyDialogFlow for flow in flows)
@@ -36,8 +39,15 @@ def test_rename_roll_and_scopes_are_one_flow_each(make_window) -> None:  # type:
 
 
 @pytest.mark.parametrize(("attribute", "action", "dialog_name", "confirm", "_what"), FLOWS)
-def test_a_key_deleted_while_its_dialog_is_open_closes_the_dialog_and_says_so_once(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, attribute: str, action: str, dialog_name: str, confirm: str, _what: str
+def test_a_key_deleted_while_its_dialog_is_open_closes_the_dialog_and_says_so_once(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    store: KeyStore,
+    attribute: str,
+    action: str,
+    dialog_name: str,
+    confirm: str,
+    _what: str,
 ) -> None:
     key_id = store.create("doomed").record.id
     window = make_window(poll_interval_ms=60_000)  # no poll: the window still shows the key
@@ -60,9 +70,9 @@ def test_a_key_deleted_while_its_dialog_is_open_closes_the_dialog_and_says_so_on
 
 
 @pytest.mark.parametrize(("attribute", "action", "dialog_name", "_confirm", "what"), FLOWS)
-def test_no_dialog_opens_while_the_database_file_is_gone(  # type: ignore[no-untyped-def]
-    qtbot,
-    make_window,
+def test_no_dialog_opens_while_the_database_file_is_gone(
+    qtbot: QtBot,
+    make_window: WindowFactory,
     store: KeyStore,
     db_path: Path,
     attribute: str,

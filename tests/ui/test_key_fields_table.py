@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
 from desktop.core.key_fields import TABLE_FIELDS
 from desktop.core.store import KeyStore
 from desktop.ui.control import key_table_model as table
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import wait_idle
 
 
-def test_the_tables_headers_and_column_places_follow_the_spec(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_tables_headers_and_column_places_follow_the_spec(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     store.create("Billing", scopes=("read",))
     window: MainWindow = make_window()
     wait_idle(qtbot, window)
     model = window.model
-    headers = [model.headerData(c, table.Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == ["API Key", "Description", "Created", "Expires", "Last used", "Status", "Credits", "Actions"]
     # The key's fields, then its remaining credits (read from its limits, not its row) and the row's actions.
     assert headers[:-2] == [f.header for f in TABLE_FIELDS]

@@ -14,10 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
 
-from desktop.core.store import CreatedKey
+from desktop.core.values import CreatedKey
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import is_key, secret, wait_for, wait_idle
+from tests.ui.widgets import child
 
 
 def _values(obj: object) -> list[object]:
@@ -62,11 +65,11 @@ def _holders(canary: str) -> list[str]:
     return found
 
 
-def _generate(qtbot, window: MainWindow, description: str) -> QDialog:  # type: ignore[no-untyped-def]
+def _generate(qtbot: QtBot, window: MainWindow, description: str) -> QDialog:
     window.generate_button.click()
     dialog = wait_for(qtbot, QDialog, "generateDialog")
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), description)
-    dialog.findChild(QPushButton, "generateConfirmButton").click()
+    child(dialog, QPushButton, "generateConfirmButton").click()
     return wait_for(qtbot, QDialog, "keyCreatedDialog")
 
 
@@ -84,20 +87,22 @@ def collected() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("close", ["copied then Done", "not copied, confirmed", "window closed"])
-def test_nothing_holds_the_key_once_the_dialog_closes(qtbot, make_window, collected, close: str) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_holds_the_key_once_the_dialog_closes(
+    qtbot: QtBot, make_window: WindowFactory, collected: None, close: str
+) -> None:
     window = make_window(clipboard_clear_ms=60_000)
     shown = _generate(qtbot, window, "Canary")
-    field = shown.findChild(QLineEdit, "keyField")
+    field = child(shown, QLineEdit, "keyField")
     canary = secret(field.text())
     assert is_key(canary)
     wait_idle(qtbot, window)
     if close == "copied then Done":
-        shown.findChild(QPushButton, "copyKeyButton").click()
-        shown.findChild(QPushButton, "keyCreatedDoneButton").click()
+        child(shown, QPushButton, "copyKeyButton").click()
+        child(shown, QPushButton, "keyCreatedDoneButton").click()
     elif close == "not copied, confirmed":
-        shown.findChild(QPushButton, "keyCreatedDoneButton").click()
+        child(shown, QPushButton, "keyCreatedDoneButton").click()
         box = wait_for(qtbot, QDialog, "confirmCloseKeyDialog")
-        box.findChild(QPushButton, "confirmButton").click()
+        child(box, QPushButton, "confirmButton").click()
     else:
         window.shutdown()
     # At once, before any deferred deletion: the field is empty.

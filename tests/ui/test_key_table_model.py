@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.values import KeyRecord, NewKey
@@ -24,18 +28,17 @@ from desktop.ui.control.key_table_model import (
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
-def record(key_id: int = 7, **changes: object) -> KeyRecord:
-    values: dict[str, object] = {
-        "id": key_id,
-        "masked": "ak_7Gq2…x9Lp",
-        "description": "Billing service",
-        "created_at": NOW - timedelta(days=3),
-        "expires_at": None,
-        "active": True,
-        "last_used_at": None,
-    }
-    values.update(changes)
-    return KeyRecord(**values)  # type: ignore[arg-type]
+def record(key_id: int = 7, **changes: Any) -> KeyRecord:
+    usual = KeyRecord(
+        id=key_id,
+        masked="ak_7Gq2…x9Lp",
+        description="Billing service",
+        created_at=NOW - timedelta(days=3),
+        expires_at=None,
+        active=True,
+        last_used_at=None,
+    )
+    return dataclasses.replace(usual, **changes)
 
 
 def test_headers_keep_the_contract_order() -> None:
@@ -46,7 +49,7 @@ def test_headers_keep_the_contract_order() -> None:
     assert positions == sorted(positions)
 
 
-def test_model_passes_qtmodeltester(qtmodeltester, store: KeyStore) -> None:
+def test_model_passes_qtmodeltester(qtmodeltester: ModelTester, store: KeyStore) -> None:
     store.insert_many([NewKey(f"key {i}", NOW - timedelta(minutes=i), active=i % 2 == 0) for i in range(30)])
     model = KeyTableModel(clock=lambda: NOW)
     model.reload(store.page(25).items)
@@ -55,7 +58,7 @@ def test_model_passes_qtmodeltester(qtmodeltester, store: KeyStore) -> None:
     assert model.rowCount(model.index(0, 0)) == 0
 
 
-def test_reload_resets_the_model(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_reload_resets_the_model(qtbot: QtBot) -> None:
     model = KeyTableModel(clock=lambda: NOW)
     with qtbot.waitSignals([model.modelAboutToBeReset, model.modelReset]):
         model.reload([record(1), record(2)])
@@ -128,7 +131,7 @@ def test_status_and_actions_columns() -> None:
     assert model.data(QModelIndex()) is None
 
 
-def test_answers_follow_each_change_of_page_rolled_keys_and_palette(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_answers_follow_each_change_of_page_rolled_keys_and_palette(qtbot: QtBot) -> None:
     # The model works a row's answers out once and keeps them: every change must forget them.
     model = KeyTableModel(clock=lambda: NOW)
     model.reload([record(1, description="first"), record(2, expires_at=NOW + timedelta(days=3))])

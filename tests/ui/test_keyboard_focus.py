@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QMenu, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMenu, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
 from desktop.ui import theme
 from desktop.ui.window.main_window import MainWindow
-from tests.ui.conftest import OFFSCREEN_NOISE
+from tests.ui.conftest import OFFSCREEN_NOISE, WindowFactory
 from tests.ui.helpers import answer, find_visible, select_keys, wait_for
 from tests.ui.screenshot import dark_palette
 from tests.ui.test_theme import light_palette
@@ -31,7 +32,7 @@ def busy_store(store: KeyStore) -> list[int]:
     return [record.id for record in store.all()]
 
 
-def tab_chain(qtbot, window: MainWindow, key: Qt.Key = Qt.Key.Key_Tab) -> list[QWidget]:  # type: ignore[no-untyped-def]
+def tab_chain(qtbot: QtBot, window: MainWindow, key: Qt.Key = Qt.Key.Key_Tab) -> list[QWidget]:
     """Every widget Tab (or Backtab) stops at, from the Generate button round to it again."""
     window.generate_button.setFocus(Qt.FocusReason.OtherFocusReason)
     qtbot.waitUntil(window.generate_button.hasFocus)
@@ -50,7 +51,9 @@ def names(widgets: list[QWidget]) -> list[str]:
     return [w.objectName() for w in widgets]
 
 
-def test_tab_follows_the_reading_order_without_a_stop_per_row(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_tab_follows_the_reading_order_without_a_stop_per_row(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     ids = busy_store(store)
     window = make_window()
     qtbot.waitUntil(window.query_bar.expiry_banner.isVisible)
@@ -81,7 +84,13 @@ def near(color: QColor, want: QColor) -> bool:
     return abs(color.red() - want.red()) + abs(color.green() - want.green()) + abs(color.blue() - want.blue()) < 60
 
 
-def ring_sides(image: QImage, window: MainWindow, widget: QWidget, ring: QColor) -> list[str]:
+def focus_in(dialog: QWidget) -> bool:
+    """Whether the focus is on the dialog or one of its widgets."""
+    focused = QApplication.focusWidget()
+    return focused is not None and dialog.isAncestorOf(focused)
+
+
+def ring_sides(image: QImage, window: QWidget, widget: QWidget, ring: QColor) -> list[str]:
     """The sides of `widget` along which the window's picture shows the focus ring, 2 px outside its edge."""
     corner = widget.mapTo(window, QPoint(0, 0))
     left, top = corner.x(), corner.y()
@@ -93,7 +102,9 @@ def ring_sides(image: QImage, window: MainWindow, widget: QWidget, ring: QColor)
 
 
 @pytest.mark.parametrize("name", PALETTES)
-def test_every_tab_stop_shows_a_focus_ring(qtbot, make_window, store: KeyStore, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_tab_stop_shows_a_focus_ring(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, name: str
+) -> None:
     ids = busy_store(store)
     window = make_window()
     window.setPalette(PALETTES[name]())
@@ -118,7 +129,9 @@ def test_every_tab_stop_shows_a_focus_ring(qtbot, make_window, store: KeyStore, 
         assert all(len(ring_sides(image, window, w, ring)) < 4 for w in others), stop.objectName()
 
 
-def test_the_ring_follows_a_focused_control_and_goes_with_the_focus(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_ring_follows_a_focused_control_and_goes_with_the_focus(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     busy_store(store)
     window = make_window()
     ring = QColor(theme.focus_ring(theme.is_dark(window.palette())))
@@ -128,9 +141,9 @@ def test_the_ring_follows_a_focused_control_and_goes_with_the_focus(qtbot, make_
     qtbot.waitUntil(lambda: window.focus_ring.geometry().width() == window.table.width() + 6)
     assert len(ring_sides(window.grab().toImage(), window, window.table, ring)) == 4
     window.generate_action.trigger()  # a dialog takes the focus: no ring left in the window
-    dialog = wait_for(qtbot, QWidget, "generateDialog")
+    dialog = wait_for(qtbot, QDialog, "generateDialog")
     dialog.activateWindow()
-    qtbot.waitUntil(lambda: dialog.isAncestorOf(QApplication.focusWidget()))
+    qtbot.waitUntil(lambda: focus_in(dialog))
     qtbot.waitUntil(lambda: not window.focus_ring.isVisible())
     dialog.reject()
     window.activateWindow()  # back in the window, the focus is where it was, and so is the ring
@@ -140,7 +153,9 @@ def test_the_ring_follows_a_focused_control_and_goes_with_the_focus(qtbot, make_
 
 # A menu popping up on the offscreen platform: the test platform speaking, not the app.
 @pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, r"This plugin does not support (raise\(\)|grabbing the keyboard)")
-def test_row_actions_from_the_keyboard_act_on_the_selected_row(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_row_actions_from_the_keyboard_act_on_the_selected_row(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     ids = busy_store(store)
     window = make_window()
     table = window.table
@@ -175,7 +190,9 @@ def test_row_actions_from_the_keyboard_act_on_the_selected_row(qtbot, make_windo
     assert all(store.get(i).active for i in ids)
 
 
-def test_when_nothing_matches_tab_reaches_the_clear_button_after_the_table(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_when_nothing_matches_tab_reaches_the_clear_button_after_the_table(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     busy_store(store)
     window = make_window()
     window.query_bar.search_edit.setFocus()
@@ -190,23 +207,26 @@ def test_when_nothing_matches_tab_reaches_the_clear_button_after_the_table(qtbot
 
 
 @pytest.mark.parametrize("name", PALETTES)
-def test_dialogs_show_the_focus_ring_too(qtbot, make_window, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_dialogs_show_the_focus_ring_too(qtbot: QtBot, make_window: WindowFactory, name: str) -> None:
     window = make_window()
     before = QApplication.palette()
     QApplication.setPalette(PALETTES[name]())
     try:
         window.generate_action.trigger()
-        dialog = wait_for(qtbot, QWidget, "generateDialog")
+        dialog = wait_for(qtbot, QDialog, "generateDialog")
         dialog.activateWindow()
-        qtbot.waitUntil(lambda: dialog.isAncestorOf(QApplication.focusWidget()))
+        qtbot.waitUntil(lambda: focus_in(dialog))
         ring = QColor(theme.focus_ring(name == "dark"))
         seen = []
         for _ in range(6):  # description, expiry box, presets…: each wears the ring in turn
             focused = QApplication.focusWidget()
             assert focused is not None and dialog.isAncestorOf(focused)
             QApplication.processEvents()
-            sides = ring_sides(dialog.grab().toImage(), dialog, focused, ring)  # type: ignore[arg-type]
-            assert sides == ["top", "bottom", "left", "right"], (focused.objectName() or focused.text(), sides)
+            sides = ring_sides(dialog.grab().toImage(), dialog, focused, ring)
+            assert sides == ["top", "bottom", "left", "right"], (
+                focused.objectName() or focused.accessibleName(),
+                sides,
+            )
             seen.append(focused)
             qtbot.keyClick(focused, Qt.Key.Key_Tab)
         assert len(set(seen)) == 6

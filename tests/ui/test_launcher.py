@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core import keys
 from desktop.ui import launcher
@@ -14,7 +15,7 @@ from desktop.ui.window.main_window import MainWindow
 from tests.helpers import make_database
 
 
-def test_bad_file_then_another_file(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_file_then_another_file(qtbot: QtBot, tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"not a database at all")
     good = tmp_path / "good.db"
@@ -35,7 +36,7 @@ def test_bad_file_then_another_file(qtbot, tmp_path: Path) -> None:  # type: ign
     assert bad.read_bytes() == b"not a database at all"  # untouched
 
 
-def test_bad_file_then_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_file_then_quit(qtbot: QtBot, tmp_path: Path) -> None:
     folder = tmp_path / "a-folder.db"
     folder.mkdir()
     messages: list[str] = []
@@ -48,7 +49,7 @@ def test_bad_file_then_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-u
     assert "folder" in messages[0]
 
 
-def test_run_shows_the_window_and_clears_the_clipboard_on_quit(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_shows_the_window_and_clears_the_clipboard_on_quit(qtbot: QtBot, tmp_path: Path) -> None:
     database = make_database(tmp_path / "keys.db", keys=0)  # a named file that is missing would be asked about
     seen: list[str] = []
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from PySide6.QtWidgets import QComboBox, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from tests.ui.helpers import leaked_widgets, top_levels
 
@@ -27,7 +28,7 @@ def message_box(name: str) -> Iterator[QMessageBox]:
         box.deleteLater()
 
 
-def test_a_message_box_left_alive_is_reported_and_a_deleted_one_is_not(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_message_box_left_alive_is_reported_and_a_deleted_one_is_not(qtbot: QtBot) -> None:
     before = top_levels()
     with message_box("forgottenBox") as box:
         box.show()
@@ -36,7 +37,7 @@ def test_a_message_box_left_alive_is_reported_and_a_deleted_one_is_not(qtbot) ->
     assert leaked_widgets(before) == []
 
 
-def test_a_hidden_but_undeleted_dialog_still_counts(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_hidden_but_undeleted_dialog_still_counts(qtbot: QtBot) -> None:
     before = top_levels()
     with message_box("hiddenBox") as box:
         box.show()
@@ -46,7 +47,7 @@ def test_a_hidden_but_undeleted_dialog_still_counts(qtbot) -> None:  # type: ign
 
 
 @pytest.mark.qt_log_ignore(r"This plugin does not support (raise\(\)|grabbing the keyboard)")  # offscreen, on the popup
-def test_a_new_box_is_found_even_when_qt_made_top_levels_exist(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_box_is_found_even_when_qt_made_top_levels_exist(qtbot: QtBot) -> None:
     """Qt-made top levels (a combo box's popup) get wrappers only while listed; a new box must not hide
     behind a freed wrapper's id (seen on CI: the box went unreported, then kept the keyboard)."""
     combo = QComboBox()

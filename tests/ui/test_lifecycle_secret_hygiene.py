@@ -9,13 +9,16 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.app import configure_logging, log_path
 from desktop.core import keys
 from desktop.core.store import KeyStore
 from desktop.ui.window.main_window import MainWindow
 from tests.helpers import files_holding
-from tests.ui.helpers import answer, secret, select_keys, shown_anywhere, wait_for, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import answer, row_of, secret, select_keys, shown_anywhere, wait_for, wait_idle
+from tests.ui.widgets import child
 
 
 def _trigger(window: MainWindow, name: str) -> None:
@@ -24,8 +27,8 @@ def _trigger(window: MainWindow, name: str) -> None:
     found.trigger()
 
 
-def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
-    qtbot, make_window, db_path: Path, settings: QSettings, isolated_home: Path
+def test_a_rolled_canary_leaves_no_trace(
+    qtbot: QtBot, make_window: WindowFactory, db_path: Path, settings: QSettings, isolated_home: Path
 ) -> None:
     configure_logging()
     root = logging.getLogger()
@@ -37,29 +40,29 @@ def test_a_rolled_canary_leaves_no_trace(  # type: ignore[no-untyped-def]
         window.controller.reload()
         select_keys(window, old.record.id)
         _trigger(window, "rollAction")
-        click_roll = wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton")
+        click_roll = child(wait_for(qtbot, QDialog, "rollDialog"), QPushButton, "rollConfirmButton")
         click_roll.click()
         shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-        canary = secret(shown.findChild(QLineEdit, "keyField").text())
+        canary = secret(child(shown, QLineEdit, "keyField").text())
         assert keys.is_well_formed(canary)
-        shown.findChild(QPushButton, "copyKeyButton").click()
+        child(shown, QPushButton, "copyKeyButton").click()
         shown.accept()
         wait_idle(qtbot, window)
         new_id = window.table.selected_key_ids()[0]
         assert new_id != old.record.id
 
         # Rename, scopes, the history and the log, then both keys deleted in bulk.
-        window.key_actions.open_rename(window.model.record(window.model.row_of(new_id)))
+        window.key_actions.open_rename(window.model.record(row_of(window, new_id)))
         rename = wait_for(qtbot, QDialog, "renameDialog")
-        rename.findChild(QLineEdit, "descriptionEdit").setText("renamed canary")
-        rename.findChild(QPushButton, "renameConfirmButton").click()
+        child(rename, QLineEdit, "descriptionEdit").setText("renamed canary")
+        child(rename, QPushButton, "renameConfirmButton").click()
         qtbot.waitUntil(lambda: "Renamed" in window.notification_area.text())
         wait_idle(qtbot, window)
         select_keys(window, new_id)
         _trigger(window, "scopesAction")
         scopes = wait_for(qtbot, QDialog, "scopesDialog")
-        scopes.findChild(QLineEdit, "scopesEdit").setText("billing:read")
-        scopes.findChild(QPushButton, "scopesConfirmButton").click()
+        child(scopes, QLineEdit, "scopesEdit").setText("billing:read")
+        child(scopes, QPushButton, "scopesConfirmButton").click()
         qtbot.waitUntil(lambda: "Scopes of" in window.notification_area.text())
         wait_idle(qtbot, window)
         select_keys(window, new_id)

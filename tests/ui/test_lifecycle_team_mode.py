@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QTableWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
 from desktop.ui.control.key_table_model import COL_EXPIRES
-from tests.ui.helpers import answer, secret, select_keys, shown_ids, status, wait_for, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import answer, item_text, row_of, secret, select_keys, shown_ids, status, wait_for, wait_idle
 from tests.ui.test_team_mode import NO_POLL, store, window_database  # noqa: F401  (the team-mode fixtures)
+from tests.ui.widgets import child
 
 
-def test_roll_and_bulk_deactivate_on_postgresql(qtbot, make_window, store: KeyStore) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+def test_roll_and_bulk_deactivate_on_postgresql(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:  # noqa: F811
     old = store.create("team key")
     other = store.create("other").record.id
     window = make_window(poll_interval_ms=NO_POLL)
     select_keys(window, old.record.id)
     window.key_actions.roll_action.trigger()
-    click = wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton")
+    click = child(wait_for(qtbot, QDialog, "rollDialog"), QPushButton, "rollConfirmButton")
     click.click()
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-    new_key = secret(shown.findChild(QLineEdit, "keyField").text())
+    new_key = secret(child(shown, QLineEdit, "keyField").text())
     assert store.verify(new_key) is Verdict.VALID and store.verify(old.key) is Verdict.VALID
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
-    row = window.model.row_of(old.record.id)
+    row = row_of(window, old.record.id)
     assert str(window.model.index(row, COL_EXPIRES).data()).startswith("Retiring ")
 
     select_keys(window, old.record.id, other)
@@ -37,8 +40,8 @@ def test_roll_and_bulk_deactivate_on_postgresql(qtbot, make_window, store: KeySt
 
     window.activity_log.action.trigger()
     log = wait_for(qtbot, QDialog, "activityLogDialog")
-    table = log.findChild(QTableWidget, "eventsTable")
+    table = child(log, QTableWidget, "eventsTable")
     qtbot.waitUntil(lambda: table.rowCount() >= 5)
-    assert "(role " in table.item(0, 3).text()  # the server's word for who did it
+    assert "(role " in item_text(table, 0, 3)  # the server's word for who did it
     log.close()
     wait_idle(qtbot, window)

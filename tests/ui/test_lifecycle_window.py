@@ -10,17 +10,22 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QMenu, QMessageBox, QPushButton, QTableWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.validation import DESCRIPTION_MAX
 from desktop.core.values import Verdict
 from desktop.ui.control.key_table_model import COL_DESCRIPTION, COL_EXPIRES, SCOPES_ROLE
 from desktop.ui.control.notifications import Level
+from desktop.ui.dialogs.scopes_dialog import ScopesDialog
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import (
     answer,
     click,
     find_visible,
+    item_text,
+    row_of,
     secret,
     select_keys,
     shown_anywhere,
@@ -30,6 +35,7 @@ from tests.ui.helpers import (
     wait_for,
     wait_idle,
 )
+from tests.ui.widgets import child
 
 
 def action(window: MainWindow, name: str) -> QAction:
@@ -47,7 +53,9 @@ def make_keys(store: KeyStore, *descriptions: str) -> list[int]:
 
 # A popup menu on the offscreen platform: it cannot raise it or grab the keyboard (the platform, not the app).
 @pytest.mark.qt_log_ignore(r"This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))")
-def test_edit_menu_and_context_menu_hold_the_contract_actions(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_edit_menu_and_context_menu_hold_the_contract_actions(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     make_keys(store, "one")
     window = make_window()
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
@@ -81,19 +89,19 @@ def test_edit_menu_and_context_menu_hold_the_contract_actions(qtbot, make_window
 # -- 1. rename --------------------------------------------------------------------
 
 
-def test_rename_through_the_dialog(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_rename_through_the_dialog(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     (key_id,) = make_keys(store, "old name")
     window = make_window()
     select_keys(window, key_id)
     action(window, "renameAction").trigger()
     dialog = wait_for(qtbot, QDialog, "renameDialog")
-    edit = dialog.findChild(QLineEdit, "descriptionEdit")
-    counter = dialog.findChild(QLabel, "descriptionCounter")
-    confirm = dialog.findChild(QPushButton, "renameConfirmButton")
+    edit = child(dialog, QLineEdit, "descriptionEdit")
+    counter = child(dialog, QLabel, "descriptionCounter")
+    confirm = child(dialog, QPushButton, "renameConfirmButton")
     assert edit.text() == "old name" and counter.text() == f"8 / {DESCRIPTION_MAX}"
     # The same rule as generation: empty and too long are refused, with the reason, the button off.
     edit.setText("   ")
-    assert not confirm.isEnabled() and dialog.findChild(QLabel, "errorLabel").text()
+    assert not confirm.isEnabled() and child(dialog, QLabel, "errorLabel").text()
     edit.setText("x" * (DESCRIPTION_MAX + 1))
     assert not confirm.isEnabled() and counter.accessibleDescription() == "Too long"
     edit.setText("  new name  ")
@@ -101,18 +109,20 @@ def test_rename_through_the_dialog(qtbot, make_window, store: KeyStore) -> None:
     qtbot.waitUntil(lambda: find_visible(QDialog, "renameDialog") is None)
     wait_idle(qtbot, window)
     assert store.get(key_id).description == "new name"
-    qtbot.waitUntil(lambda: window.model.record(window.model.row_of(key_id)).description == "new name")
+    qtbot.waitUntil(lambda: window.model.record(row_of(window, key_id)).description == "new name")
     assert "Renamed" in status(window) and "new name" in status(window)
 
 
-def test_renaming_a_key_deleted_meanwhile_says_so_once(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_renaming_a_key_deleted_meanwhile_says_so_once(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     (key_id,) = make_keys(store, "doomed")
     window = make_window(poll_interval_ms=60_000)  # no poll: the window still shows the key
     select_keys(window, key_id)
     action(window, "renameAction").trigger()
     dialog = wait_for(qtbot, QDialog, "renameDialog")
     store.delete(key_id)
-    dialog.findChild(QLineEdit, "descriptionEdit").setText("too late")
+    child(dialog, QLineEdit, "descriptionEdit").setText("too late")
     click(qtbot, dialog.findChild(QPushButton, "renameConfirmButton"))
     qtbot.waitUntil(lambda: find_visible(QDialog, "renameDialog") is None)
     wait_idle(qtbot, window)
@@ -124,15 +134,15 @@ def test_renaming_a_key_deleted_meanwhile_says_so_once(qtbot, make_window, store
 
 
 def test_roll_shows_the_new_key_once_after_the_commit_and_the_old_one_retires(
-    qtbot, make_window, store: KeyStore
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     created = store.create("rolling")
     old_key = secret(created.key)
     window = make_window()
     select_keys(window, created.record.id)
     action(window, "rollAction").trigger()
     dialog = wait_for(qtbot, QDialog, "rollDialog")
-    combo = dialog.findChild(QComboBox, "graceCombo")
+    combo = child(dialog, QComboBox, "graceCombo")
     assert [combo.itemText(i) for i in range(combo.count())] == [
         "Immediately",
         "1 hour",
@@ -141,56 +151,58 @@ def test_roll_shows_the_new_key_once_after_the_commit_and_the_old_one_retires(
         "30 days",
     ]
     combo.setCurrentIndex(combo.findText("7 days"))
-    assert "keeps working until" in dialog.findChild(QLabel, "graceUntilLabel").text()
+    assert "keeps working until" in child(dialog, QLabel, "graceUntilLabel").text()
     assert len(store.all()) == 1
     click(qtbot, dialog.findChild(QPushButton, "rollConfirmButton"))
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-    new_key = secret(shown.findChild(QLineEdit, "keyField").text())
+    new_key = secret(child(shown, QLineEdit, "keyField").text())
     # Shown only after the commit: the new key verifies by the time anyone can read it.
     assert store.verify(new_key) is Verdict.VALID
     assert store.verify(old_key) is Verdict.VALID  # still in its grace
     assert find_visible(QDialog, "rollDialog") is None
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
     assert not shown_anywhere(new_key)
     # The old key: "Retiring <date time>", status still Active.
-    row = window.model.row_of(created.record.id)
+    row = row_of(window, created.record.id)
     qtbot.waitUntil(lambda: str(window.model.index(row, COL_EXPIRES).data()).startswith("Retiring "))
     assert window.model.record(row).status().value == "active"
     assert len(shown_ids(window)) == 2
 
 
-def test_roll_immediately_stops_the_old_key(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_roll_immediately_stops_the_old_key(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     created = store.create("now")
     window = make_window()
     select_keys(window, created.record.id)
     action(window, "rollAction").trigger()
     dialog = wait_for(qtbot, QDialog, "rollDialog")
-    combo = dialog.findChild(QComboBox, "graceCombo")
+    combo = child(dialog, QComboBox, "graceCombo")
     combo.setCurrentIndex(0)
-    assert "immediately" in dialog.findChild(QLabel, "graceUntilLabel").text()
+    assert "immediately" in child(dialog, QLabel, "graceUntilLabel").text()
     click(qtbot, dialog.findChild(QPushButton, "rollConfirmButton"))
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
     assert store.verify(created.key) is Verdict.EXPIRED
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
 
 
-def test_rolling_an_inactive_key_says_the_new_one_starts_inactive(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_rolling_an_inactive_key_says_the_new_one_starts_inactive(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     created = store.create("off")
     store.set_active(created.record.id, False)
     window = make_window()
     select_keys(window, created.record.id)
     action(window, "rollAction").trigger()
     dialog = wait_for(qtbot, QDialog, "rollDialog")
-    assert "inactive" in dialog.findChild(QLabel, "graceUntilLabel").text()
+    assert "inactive" in child(dialog, QLabel, "graceUntilLabel").text()
     click(qtbot, dialog.findChild(QPushButton, "rollConfirmButton"))
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-    new_key = shown.findChild(QLineEdit, "keyField").text()
+    new_key = child(shown, QLineEdit, "keyField").text()
     assert store.verify(new_key) is Verdict.INACTIVE
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
 
@@ -198,18 +210,20 @@ def test_rolling_an_inactive_key_says_the_new_one_starts_inactive(qtbot, make_wi
 # -- 3. scopes ------------------------------------------------------------------------
 
 
-def test_scopes_dialog_sets_scopes_refuses_a_bad_one_and_shows_chips(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_scopes_dialog_sets_scopes_refuses_a_bad_one_and_shows_chips(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     key_id, other = make_keys(store, "scoped", "other")
     store.set_scopes(other, ["billing:read", "orders:write"])
     window = make_window()
     select_keys(window, key_id)
     action(window, "scopesAction").trigger()
-    dialog = wait_for(qtbot, QDialog, "scopesDialog")
+    dialog = wait_for(qtbot, ScopesDialog, "scopesDialog")
     qtbot.waitUntil(lambda: dialog.known.stringList() == ["billing:read", "orders:write"])  # completion
-    edit = dialog.findChild(QLineEdit, "scopesEdit")
-    confirm = dialog.findChild(QPushButton, "scopesConfirmButton")
+    edit = child(dialog, QLineEdit, "scopesEdit")
+    confirm = child(dialog, QPushButton, "scopesConfirmButton")
     edit.setText("billing:read Bad!")
-    assert not confirm.isEnabled() and "Invalid scope" in dialog.findChild(QLabel, "errorLabel").text()
+    assert not confirm.isEnabled() and "Invalid scope" in child(dialog, QLabel, "errorLabel").text()
     click(qtbot, confirm)
     assert store.get(key_id).scopes == ()
     edit.setText("billing:read, orders:write")
@@ -217,24 +231,24 @@ def test_scopes_dialog_sets_scopes_refuses_a_bad_one_and_shows_chips(qtbot, make
     qtbot.waitUntil(lambda: find_visible(QDialog, "scopesDialog") is None)
     wait_idle(qtbot, window)
     assert store.get(key_id).scopes == ("billing:read", "orders:write")
-    index = window.model.index(window.model.row_of(key_id), COL_DESCRIPTION)
+    index = window.model.index(row_of(window, key_id), COL_DESCRIPTION)
     assert index.data(SCOPES_ROLE) == ("billing:read", "orders:write")
     assert "billing:read orders:write" in index.data(Qt.ItemDataRole.ToolTipRole)
 
 
-def test_generate_with_scopes(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_generate_with_scopes(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     window = make_window()
     click(qtbot, window.generate_button)
     dialog = wait_for(qtbot, QDialog, "generateDialog")
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "scoped at birth")
-    scopes = dialog.findChild(QLineEdit, "scopesEdit")
-    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    scopes = child(dialog, QLineEdit, "scopesEdit")
+    confirm = child(dialog, QPushButton, "generateConfirmButton")
     scopes.setText("orders:write NOPE")
-    assert not confirm.isEnabled() and "Invalid scope 'NOPE'" in dialog.findChild(QLabel, "errorLabel").text()
+    assert not confirm.isEnabled() and "Invalid scope 'NOPE'" in child(dialog, QLabel, "errorLabel").text()
     scopes.setText("orders:write billing:read")
     click(qtbot, confirm)
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
     (record,) = store.all()
@@ -244,7 +258,9 @@ def test_generate_with_scopes(qtbot, make_window, store: KeyStore) -> None:  # t
 # -- 4. bulk -----------------------------------------------------------------------------
 
 
-def test_bulk_deactivate_asks_once_naming_the_count_then_changes_all(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_deactivate_asks_once_naming_the_count_then_changes_all(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     ids = make_keys(store, "a", "b", "c", "d")
     window = make_window()
     select_keys(window, *ids[:3])
@@ -265,7 +281,7 @@ def test_bulk_deactivate_asks_once_naming_the_count_then_changes_all(qtbot, make
     assert all(store.get(i).active for i in ids)
 
 
-def test_bulk_delete_reports_keys_already_gone(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_delete_reports_keys_already_gone(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     ids = make_keys(store, "a", "b", "c")
     window = make_window(poll_interval_ms=60_000)
     select_keys(window, *ids)
@@ -278,7 +294,7 @@ def test_bulk_delete_reports_keys_already_gone(qtbot, make_window, store: KeySto
     assert not window.selection_bar.isVisible()
 
 
-def test_selection_survives_a_live_refresh(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_selection_survives_a_live_refresh(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     ids = make_keys(store, "a", "b", "c")
     window = make_window()
     select_keys(window, ids[0], ids[2])
@@ -287,7 +303,9 @@ def test_selection_survives_a_live_refresh(qtbot, make_window, store: KeyStore) 
     assert sorted(window.table.selected_key_ids()) == sorted([ids[0], ids[2]])
 
 
-def test_the_delete_key_with_several_rows_selected_asks_about_all_of_them(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_delete_key_with_several_rows_selected_asks_about_all_of_them(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     ids = make_keys(store, "a", "b", "c")
     window = make_window()
     window.table.setFocus()
@@ -298,7 +316,7 @@ def test_the_delete_key_with_several_rows_selected_asks_about_all_of_them(qtbot,
     assert [r.id for r in store.all()] == [ids[1]]
 
 
-def test_the_confirmation_lists_at_most_ten(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_confirmation_lists_at_most_ten(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     make_keys(store, *(f"k{i}" for i in range(12)))
     window = make_window()
     window.table.selectAll()
@@ -312,19 +330,21 @@ def test_the_confirmation_lists_at_most_ten(qtbot, make_window, store: KeyStore)
 
 
 def _rows(dialog: QDialog) -> list[list[str]]:
-    table = dialog.findChild(QTableWidget, "eventsTable")
-    return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+    table = child(dialog, QTableWidget, "eventsTable")
+    return [[item_text(table, r, c) for c in range(table.columnCount())] for r in range(table.rowCount())]
 
 
-def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_every_change_made_in_the_window_is_in_the_log(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     from desktop.core.identity import actor
 
     key_id, other = make_keys(store, "logged", "other")
     window = make_window()
     select_keys(window, key_id)
-    window.key_actions.open_rename(window.model.record(window.model.row_of(key_id)))
+    window.key_actions.open_rename(window.model.record(row_of(window, key_id)))
     dialog = wait_for(qtbot, QDialog, "renameDialog")
-    dialog.findChild(QLineEdit, "descriptionEdit").setText("renamed")
+    child(dialog, QLineEdit, "descriptionEdit").setText("renamed")
     click(qtbot, dialog.findChild(QPushButton, "renameConfirmButton"))
     qtbot.waitUntil(lambda: store.get(key_id).description == "renamed")
     wait_idle(qtbot, window)
@@ -332,7 +352,7 @@ def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store
     action(window, "rollAction").trigger()
     click(qtbot, wait_for(qtbot, QDialog, "rollDialog").findChild(QPushButton, "rollConfirmButton"))
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
     select_keys(window, other)
@@ -353,7 +373,7 @@ def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store
     assert actions[:5] == ["Deleted", "Deactivated", "Rolled", "Created", "Renamed"]
     assert {row[3] for row in _rows(log)} == {actor()}
     # Filtered by action.
-    log.findChild(QComboBox, "actionFilter").setCurrentText("Rolled")
+    child(log, QComboBox, "actionFilter").setCurrentText("Rolled")
     qtbot.waitUntil(lambda: [row[1] for row in _rows(log)] == ["Rolled"])
     log.close()
 
@@ -368,7 +388,9 @@ def test_every_change_made_in_the_window_is_in_the_log(qtbot, make_window, store
     wait_idle(qtbot, window)
 
 
-def test_an_open_activity_log_shows_a_change_made_meanwhile(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_an_open_activity_log_shows_a_change_made_meanwhile(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     (key_id,) = make_keys(store, "watched")
     window = make_window()
     action(window, "activityLogAction").trigger()
@@ -380,15 +402,15 @@ def test_an_open_activity_log_shows_a_change_made_meanwhile(qtbot, make_window, 
     wait_idle(qtbot, window)
 
 
-def test_the_activity_log_pages_by_keyset(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_activity_log_pages_by_keyset(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     from desktop.ui.dialogs.history_dialog import EVENTS_PER_PAGE
 
     make_keys(store, *(f"k{i}" for i in range(EVENTS_PER_PAGE + 5)))
     window = make_window()
     action(window, "activityLogAction").trigger()
     log = wait_for(qtbot, QDialog, "activityLogDialog")
-    next_button = log.findChild(QPushButton, "eventsNextButton")
-    prev_button = log.findChild(QPushButton, "eventsPrevButton")
+    next_button = child(log, QPushButton, "eventsNextButton")
+    prev_button = child(log, QPushButton, "eventsPrevButton")
     qtbot.waitUntil(lambda: len(_rows(log)) == EVENTS_PER_PAGE and next_button.isEnabled())
     first = _rows(log)
     assert not prev_button.isEnabled()
@@ -401,22 +423,22 @@ def test_the_activity_log_pages_by_keyset(qtbot, make_window, store: KeyStore) -
     wait_idle(qtbot, window)
 
 
-def test_retiring_reads_until_when(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_retiring_reads_until_when(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     created = store.create("retire")
     rolled = store.roll(created.record.id, timedelta(hours=1))
     window = make_window()
-    row = window.model.row_of(created.record.id)
+    row = row_of(window, created.record.id)
     text = window.model.index(row, COL_EXPIRES).data()
     assert text.startswith("Retiring ") and rolled.old.expires_at is not None
     # A grace's end is an instant: a local time, and the day in words while it is near (issue 21.3).
     assert re.fullmatch(r"Retiring \d\d:\d\d (today|tomorrow)", text), text
     assert rolled.old.expires_at.astimezone().strftime("%H:%M") in text
-    new_row = window.model.row_of(rolled.new.record.id)
+    new_row = row_of(window, rolled.new.record.id)
     assert window.model.index(new_row, COL_EXPIRES).data() == "Never"
 
 
-def test_a_deleted_file_refuses_every_lifecycle_action_with_one_message(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, db_path: Path, tmp_path: Path
+def test_a_deleted_file_refuses_every_lifecycle_action_with_one_message(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, db_path: Path, tmp_path: Path
 ) -> None:
     ids = make_keys(store, "a", "b")
     store.set_active(ids[1], False)  # so Activate Selected applies to the selection (issue 21.11)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -14,11 +15,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTableView,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
 from desktop import __version__
 from desktop.core.store import KeyStore
@@ -28,6 +31,7 @@ from desktop.ui.control.key_table_model import COL_DESCRIPTION, COL_EXPIRES, HEA
 from desktop.ui.control.notifications import Level
 from desktop.ui.platform.clipboard import KDE_HINT, MAC_CONCEALED, WINDOWS_EXCLUDE
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import (
     answer,
     click,
@@ -35,7 +39,10 @@ from tests.ui.helpers import (
     find_visible,
     generate,
     is_key,
+    open_pager,
+    open_store,
     row_button,
+    row_of,
     same_secret,
     secret,
     seed,
@@ -46,19 +53,20 @@ from tests.ui.helpers import (
     wait_for,
     wait_idle,
 )
+from tests.ui.widgets import child
 
 # -- layout and contract --------------------------------------------------------
 
 
-def test_contract_widgets_exist(make_window) -> None:  # type: ignore[no-untyped-def]
+def test_contract_widgets_exist(make_window: WindowFactory) -> None:
     window = make_window()
     table = window.findChild(QTableView, "keysTable")
     assert table is not None and table.model() is window.model
     headers = [table.model().headerData(c, Qt.Orientation.Horizontal) for c in range(table.model().columnCount())]
     assert headers == list(HEADERS)
-    assert window.findChild(QPushButton, "generateButton").text() == "Generate New API Key"
-    assert window.findChild(QPushButton, "prevPageButton").text() == "Previous"
-    assert window.findChild(QPushButton, "nextPageButton").text() == "Next"
+    assert child(window, QPushButton, "generateButton").text() == "Generate New API Key"
+    assert child(window, QPushButton, "prevPageButton").text() == "Previous"
+    assert child(window, QPushButton, "nextPageButton").text() == "Next"
     assert window.findChild(QLabel, "pageLabel") is not None
     assert window.statusBar().isVisible()
 
@@ -66,20 +74,20 @@ def test_contract_widgets_exist(make_window) -> None:  # type: ignore[no-untyped
 # -- 2. generating ----------------------------------------------------------------
 
 
-def test_generate_without_expiry(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_generate_without_expiry(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     window = make_window()
     click(qtbot, window.generate_button)
     dialog = wait_for(qtbot, QDialog, "generateDialog")
     assert dialog.isModal()
-    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    confirm = child(dialog, QPushButton, "generateConfirmButton")
     assert confirm.text() == "Generate API Key"
     assert not confirm.isEnabled()  # no description yet
-    assert not dialog.findChild(QCheckBox, "expiryEnabled").isChecked()
+    assert not child(dialog, QCheckBox, "expiryEnabled").isChecked()
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing service")
     assert confirm.isEnabled()
     click(qtbot, confirm)
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    key = secret(child(shown, QLineEdit, "keyField").text())
     assert is_key(key)
     assert store.verify(key) is Verdict.VALID
     wait_idle(qtbot, window)
@@ -90,10 +98,10 @@ def test_generate_without_expiry(qtbot, make_window, store: KeyStore) -> None:  
     qtbot.waitUntil(lambda: deleted(dialog))  # deleted on close, not merely hidden
     assert window.generate_flow.generate_dialog is None
     assert "Generated" in status(window) and newest.masked in status(window)
-    assert window.findChild(QLabel, "pageLabel").text() == "1–1 of 1"
+    assert child(window, QLabel, "pageLabel").text() == "1–1 of 1"
 
 
-def test_generate_with_expiry_preset(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_generate_with_expiry_preset(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     window = make_window()
     shown = generate(qtbot, window, "Expiring key", preset="preset30Button")
     wait_idle(qtbot, window)
@@ -101,11 +109,11 @@ def test_generate_with_expiry_preset(qtbot, make_window, store: KeyStore) -> Non
     newest = store.all()[0]
     assert newest.expires_on == expected
     assert window.model.data(window.model.index(0, COL_EXPIRES)) == expected.isoformat()
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
 
 
-def test_cancelling_the_generate_dialog_stores_nothing(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_cancelling_the_generate_dialog_stores_nothing(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     click(qtbot, window.generate_button)
     dialog = wait_for(qtbot, QDialog, "generateDialog")
@@ -118,13 +126,13 @@ def test_cancelling_the_generate_dialog_stores_nothing(qtbot, make_window) -> No
 # -- 2.5 copy and show-once ------------------------------------------------------
 
 
-def test_copy_marks_secret_and_clears_after_timeout(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_copy_marks_secret_and_clears_after_timeout(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window(clipboard_clear_ms=400)
     shown = generate(qtbot, window, "Copy me")
-    key = secret(shown.findChild(QLineEdit, "keyField").text())
-    assert "not be shown again" in shown.findChild(QLabel, "showOnceWarning").text()
-    assert shown.findChild(QLineEdit, "keyField").isReadOnly()
-    assert shown.findChild(QLineEdit, "keyField").font().styleHint() == shown.font().StyleHint.Monospace
+    key = secret(child(shown, QLineEdit, "keyField").text())
+    assert "not be shown again" in child(shown, QLabel, "showOnceWarning").text()
+    assert child(shown, QLineEdit, "keyField").isReadOnly()
+    assert child(shown, QLineEdit, "keyField").font().styleHint() == shown.font().StyleHint.Monospace
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
     mime = QGuiApplication.clipboard().mimeData()
     assert same_secret(mime.text(), key)
@@ -139,7 +147,7 @@ def test_copy_marks_secret_and_clears_after_timeout(qtbot, make_window) -> None:
     assert "Cleared" in status(window)
 
 
-def test_clipboard_left_alone_if_something_else_was_copied(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_clipboard_left_alone_if_something_else_was_copied(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window(clipboard_clear_ms=300)
     shown = generate(qtbot, window, "Copy me")
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
@@ -150,10 +158,10 @@ def test_clipboard_left_alone_if_something_else_was_copied(qtbot, make_window) -
     assert QGuiApplication.clipboard().text() == "the person's own text"
 
 
-def test_clipboard_cleared_when_the_window_closes(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_clipboard_cleared_when_the_window_closes(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window(clipboard_clear_ms=60_000)
     shown = generate(qtbot, window, "Copy me")
-    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    key = secret(child(shown, QLineEdit, "keyField").text())
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
     shown.accept()
     assert same_secret(QGuiApplication.clipboard().text(), key)
@@ -161,10 +169,10 @@ def test_clipboard_cleared_when_the_window_closes(qtbot, make_window) -> None:  
     assert QGuiApplication.clipboard().text() == ""
 
 
-def test_closing_without_copying_asks_once_more(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_closing_without_copying_asks_once_more(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     shown = generate(qtbot, window, "Not copied")
-    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    key = secret(child(shown, QLineEdit, "keyField").text())
     click(qtbot, shown.findChild(QPushButton, "keyCreatedDoneButton"))
     answer(qtbot, "confirmCloseKeyDialog", "cancelButton")  # Go Back
     assert shown.isVisible()
@@ -177,10 +185,10 @@ def test_closing_without_copying_asks_once_more(qtbot, make_window) -> None:  # 
     assert "not copied" in status(window)
 
 
-def test_no_widget_holds_the_key_after_the_dialog_closes(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_no_widget_holds_the_key_after_the_dialog_closes(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     shown = generate(qtbot, window, "Hygiene")
-    field = shown.findChild(QLineEdit, "keyField")
+    field = child(shown, QLineEdit, "keyField")
     key = secret(field.text())
     assert shown_anywhere(key)
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
@@ -194,7 +202,9 @@ def test_no_widget_holds_the_key_after_the_dialog_closes(qtbot, make_window) -> 
 # -- 3. activate / deactivate ---------------------------------------------------
 
 
-def test_deactivate_asks_and_rejecting_changes_nothing(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_deactivate_asks_and_rejecting_changes_nothing(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 3)
     window = make_window()
     record = window.model.record(0)
@@ -214,7 +224,7 @@ def test_deactivate_asks_and_rejecting_changes_nothing(qtbot, make_window, store
     assert row_button(window, 0, "toggleButton").text() == "Deactivate"
 
 
-def test_deactivate_confirmed(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_deactivate_confirmed(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 3)
     window = make_window()
     record = window.model.record(1)
@@ -229,7 +239,7 @@ def test_deactivate_confirmed(qtbot, make_window, store: KeyStore) -> None:  # t
     assert status_level(window) is Level.INFO
 
 
-def test_activate_needs_no_confirmation(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_activate_needs_no_confirmation(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 2)
     store.set_active(store.all()[0].id, False)
     window = make_window()
@@ -250,14 +260,14 @@ def test_activate_needs_no_confirmation(qtbot, make_window, store: KeyStore) -> 
 # -- 3. delete ------------------------------------------------------------------
 
 
-def test_delete_rejected_changes_nothing(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_delete_rejected_changes_nothing(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 3)
     window = make_window()
     record = window.model.record(0)
     click(qtbot, row_button(window, 0, "deleteButton"))
     box = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")
     assert record.masked in box.text()
-    confirm = box.findChild(QPushButton, "confirmButton")
+    confirm = child(box, QPushButton, "confirmButton")
     assert confirm.property("kind") == "danger" and record.masked in confirm.text()
     assert box.defaultButton() is box.findChild(QPushButton, "cancelButton")
     qtbot.keyClick(box, Qt.Key.Key_Escape)
@@ -266,7 +276,7 @@ def test_delete_rejected_changes_nothing(qtbot, make_window, store: KeyStore) ->
     assert store.count() == 3 and shown_ids(window)[0] == record.id
 
 
-def test_delete_confirmed_removes_the_row(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_delete_confirmed_removes_the_row(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 3)
     window = make_window()
     record = window.model.record(1)
@@ -275,11 +285,13 @@ def test_delete_confirmed_removes_the_row(qtbot, make_window, store: KeyStore) -
     qtbot.waitUntil(lambda: record.id not in shown_ids(window))
     assert store.count() == 2
     wait_idle(qtbot, window)
-    assert window.findChild(QLabel, "pageLabel").text() == "1–2 of 2"
+    assert child(window, QLabel, "pageLabel").text() == "1–2 of 2"
     assert "Deleted" in status(window) and record.masked in status(window)
 
 
-def test_deleting_the_last_key_of_the_last_page_steps_back(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_the_last_key_of_the_last_page_steps_back(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 26)
     window = make_window()
     click(qtbot, window.pagination.next_button)
@@ -288,20 +300,20 @@ def test_deleting_the_last_key_of_the_last_page_steps_back(qtbot, make_window, s
     answer(qtbot, "confirmDeleteDialog", "confirmButton")
     qtbot.waitUntil(lambda: len(shown_ids(window)) == 25)
     wait_idle(qtbot, window)
-    assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 25"
+    assert child(window, QLabel, "pageLabel").text() == "1–25 of 25"
     assert not window.pagination.next_button.isEnabled() and not window.pagination.prev_button.isEnabled()
 
 
 # -- 4. pagination ----------------------------------------------------------------
 
 
-def test_previous_next_states_and_every_key_once(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_previous_next_states_and_every_key_once(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 60, ties=4)  # created_at ties: the ID breaks them
     expected = [record.id for record in store.all()]
     window = make_window()
-    prev = window.findChild(QPushButton, "prevPageButton")
-    nxt = window.findChild(QPushButton, "nextPageButton")
-    label = window.findChild(QLabel, "pageLabel")
+    prev = child(window, QPushButton, "prevPageButton")
+    nxt = child(window, QPushButton, "nextPageButton")
+    label = child(window, QLabel, "pageLabel")
     assert not prev.isEnabled() and nxt.isEnabled()
     assert label.text() == "1–25 of 60"
     seen = list(shown_ids(window))
@@ -321,17 +333,17 @@ def test_previous_next_states_and_every_key_once(qtbot, make_window, store: KeyS
     assert label.text() == "1–25 of 60"
 
 
-def test_page_turns_do_not_recount(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_page_turns_do_not_recount(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 60)
     window = make_window()
     calls: list[object] = []
-    real_count = window.store.count
+    real_count = open_store(window).count
 
-    def counting(**kwargs: object) -> int:
+    def counting(**kwargs: Any) -> int:
         calls.append(kwargs)
-        return real_count(**kwargs)  # type: ignore[arg-type]
+        return real_count(**kwargs)
 
-    window.store.count = counting  # a spy around the real query, not a fake database
+    open_store(window).count = counting  # type: ignore[method-assign]  # a spy around the real query, not a fake database
     click(qtbot, window.pagination.next_button)
     click(qtbot, window.pagination.next_button)
     click(qtbot, window.pagination.prev_button)
@@ -340,10 +352,12 @@ def test_page_turns_do_not_recount(qtbot, make_window, store: KeyStore) -> None:
     seed(store, 1, start=datetime(2030, 1, 1, tzinfo=UTC))  # a change: now it counts
     qtbot.waitUntil(lambda: bool(calls), timeout=3000)
     wait_idle(qtbot, window)
-    assert window.findChild(QLabel, "pageLabel").text() == "27–51 of 61"
+    assert child(window, QLabel, "pageLabel").text() == "27–51 of 61"
 
 
-def test_page_size_selector_is_remembered(qtbot, make_window, store: KeyStore, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
+def test_page_size_selector_is_remembered(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, settings: QSettings
+) -> None:
     seed(store, 60)
     window = make_window()
     combo = window.pagination.size_combo
@@ -356,13 +370,13 @@ def test_page_size_selector_is_remembered(qtbot, make_window, store: KeyStore, s
     again = make_window()
     assert again.pagination.size_combo.currentText() == "10"
     assert len(shown_ids(again)) == 10
-    assert again.findChild(QLabel, "pageLabel").text() == "1–10 of 60"
+    assert child(again, QLabel, "pageLabel").text() == "1–10 of 60"
 
 
 # -- columns, tooltip, icon, expired ----------------------------------------------
 
 
-def test_tooltip_and_icon_on_the_description(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_tooltip_and_icon_on_the_description(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     store.create("A fairly long description " * 8)
     window = make_window()
     index = window.model.index(0, COL_DESCRIPTION)
@@ -375,7 +389,7 @@ def test_tooltip_and_icon_on_the_description(qtbot, make_window, store: KeyStore
     assert window.table.textElideMode() == Qt.TextElideMode.ElideRight
 
 
-def test_expired_keys_are_marked(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_expired_keys_are_marked(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     now = datetime.now(UTC)
     store.insert_many(
         [
@@ -392,14 +406,14 @@ def test_expired_keys_are_marked(qtbot, make_window, store: KeyStore) -> None:  
     assert texts["forever"] == "Never"
     assert texts["expired"].startswith("Expired")
     assert not texts["valid"].startswith("Expired") and texts["valid"] != "Never"
-    row = window.model.row_of(store.all()[-1].id)
+    row = row_of(window, store.all()[-1].id)
     assert window.model.data(window.model.index(row, COL_EXPIRES), Qt.ItemDataRole.ForegroundRole) is not None
 
 
 # -- notifications and errors -----------------------------------------------------
 
 
-def test_vanished_key_reports_and_reloads(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_vanished_key_reports_and_reloads(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 3)
     window = make_window(poll_interval_ms=3_600_000)  # the window has not noticed the deletion
     record = window.model.record(0)
@@ -413,7 +427,7 @@ def test_vanished_key_reports_and_reloads(qtbot, make_window, store: KeyStore) -
     assert window.isVisible()
 
 
-def test_vanished_key_on_delete_and_activate(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_vanished_key_on_delete_and_activate(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 3)
     store.set_active(store.all()[1].id, False)
     window = make_window(poll_interval_ms=3_600_000)
@@ -430,20 +444,22 @@ def test_vanished_key_on_delete_and_activate(qtbot, make_window, store: KeyStore
     qtbot.waitUntil(lambda: "no longer exists" in status(window))
 
 
-def test_unexpected_error_is_shown_and_the_window_lives(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_unexpected_error_is_shown_and_the_window_lives(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 30)
     window = make_window()
 
-    def broken(*_args: object, **_kwargs: object) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> NoReturn:
         raise RuntimeError("boom")
 
-    window.store.page = broken
+    open_store(window).page = broken  # type: ignore[method-assign]  # a real store whose page() fails
     click(qtbot, window.pagination.next_button)
     assert "RuntimeError" in status(window) and status_level(window) is Level.ERROR
     assert window.isVisible()
 
 
-def test_database_error_is_shown(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_database_error_is_shown(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
     window = make_window()
     bad = tmp_path / "not-a-database.db"
     bad.write_bytes(b"hello, this is not SQLite")
@@ -454,7 +470,9 @@ def test_database_error_is_shown(qtbot, make_window, tmp_path: Path) -> None:  #
     assert window.store is not None and window.store.location != str(bad)
 
 
-def test_locked_database_is_an_error_not_a_freeze(qtbot, make_window, store: KeyStore, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_locked_database_is_an_error_not_a_freeze(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, db_path: Path
+) -> None:
     import sqlite3
 
     seed(store, 2)
@@ -477,19 +495,19 @@ def test_locked_database_is_an_error_not_a_freeze(qtbot, make_window, store: Key
 # -- outside changes ------------------------------------------------------------
 
 
-def test_outside_changes_appear(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_outside_changes_appear(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 2)
     window = make_window(poll_interval_ms=1000)
     created = store.create("From the command line")
     qtbot.waitUntil(lambda: shown_ids(window)[:1] == [created.record.id], timeout=3000)
-    qtbot.waitUntil(lambda: window.findChild(QLabel, "pageLabel").text() == "1–3 of 3", timeout=3000)
+    qtbot.waitUntil(lambda: child(window, QLabel, "pageLabel").text() == "1–3 of 3", timeout=3000)
     store.set_active(created.record.id, False)
     qtbot.waitUntil(lambda: row_button(window, 0, "toggleButton").text() == "Activate", timeout=3000)
     store.delete(created.record.id)
     qtbot.waitUntil(lambda: created.record.id not in shown_ids(window), timeout=3000)
 
 
-def test_nothing_reloads_when_nothing_changed(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_reloads_when_nothing_changed(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 5)
     window = make_window(poll_interval_ms=50)
     with qtbot.assertNotEmitted(window.model.modelReset, wait=400):
@@ -500,7 +518,7 @@ def test_nothing_reloads_when_nothing_changed(qtbot, make_window, store: KeyStor
 # -- keyboard -------------------------------------------------------------------
 
 
-def test_ctrl_n_opens_the_generate_dialog(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_n_opens_the_generate_dialog(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
@@ -512,7 +530,7 @@ def test_ctrl_n_opens_the_generate_dialog(qtbot, make_window) -> None:  # type: 
     dialog.reject()
 
 
-def test_space_and_delete_on_the_selected_row(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_space_and_delete_on_the_selected_row(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 3)
     store.set_active(store.all()[2].id, False)
     window = make_window()
@@ -530,12 +548,12 @@ def test_space_and_delete_on_the_selected_row(qtbot, make_window, store: KeyStor
     qtbot.waitUntil(lambda: store.get(inactive.id).active)
 
 
-def test_paging_keys(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_paging_keys(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 60)
     window = make_window()
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    label = window.findChild(QLabel, "pageLabel")
+    label = child(window, QLabel, "pageLabel")
     window.table.setFocus()
     qtbot.keyClick(window.table, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert label.text().startswith("26–50")
@@ -550,7 +568,9 @@ def test_paging_keys(qtbot, make_window, store: KeyStore) -> None:  # type: igno
     assert label.text().startswith("1–25")
 
 
-def test_every_control_reachable_by_tab_with_an_accessible_name(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_every_control_reachable_by_tab_with_an_accessible_name(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 30)
     window = make_window()
     window.activateWindow()
@@ -560,6 +580,7 @@ def test_every_control_reachable_by_tab_with_an_accessible_name(qtbot, make_wind
     reached: list[QWidget] = []
     for _ in range(200):
         widget = QApplication.focusWidget()
+        assert widget is not None, f"no focus after {len(reached)} Tabs"
         if widget in reached:
             break
         reached.append(widget)
@@ -576,7 +597,7 @@ def test_every_control_reachable_by_tab_with_an_accessible_name(qtbot, make_wind
 # -- habits: geometry, menus, about, open ---------------------------------------------
 
 
-def test_window_remembers_size_and_position(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_window_remembers_size_and_position(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     window.resize(760, 530)
     window.close()
@@ -584,17 +605,18 @@ def test_window_remembers_size_and_position(qtbot, make_window) -> None:  # type
     assert (again.width(), again.height()) == (760, 530)
 
 
-def test_menus(make_window) -> None:  # type: ignore[no-untyped-def]
+def test_menus(make_window: WindowFactory) -> None:
     window = make_window()
     titles = [action.text() for action in window.menuBar().actions()]
     assert titles[0] == "&File" and "&Help" in titles
     file_menu = window.menuBar().actions()[0].menu()
+    assert isinstance(file_menu, QMenu)
     texts = [action.text() for action in file_menu.actions()]
     assert "&Open Database…" in texts and "&Quit" in texts
     assert window.generate_action.shortcut().toString() == "Ctrl+N"
 
 
-def test_about_shows_version_and_location(qtbot, make_window, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_about_shows_version_and_location(qtbot: QtBot, make_window: WindowFactory, db_path: Path) -> None:
     window = make_window()
     window.about_action.trigger()
     box = wait_for(qtbot, QMessageBox, "aboutDialog")
@@ -604,13 +626,13 @@ def test_about_shows_version_and_location(qtbot, make_window, db_path: Path) -> 
     box.close()
 
 
-def test_quit_closes_the_window(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_quit_closes_the_window(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     window.quit_action.trigger()
     assert not window.isVisible()
 
 
-def test_open_database_switches(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_open_database_switches(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     with KeyStore.open(str(other), create=True) as second:
         seed(second, 3)
@@ -626,15 +648,15 @@ def test_open_database_switches(qtbot, make_window, tmp_path: Path) -> None:  # 
     assert "Opened" in status(window)
 
 
-def test_empty_database_says_so(make_window) -> None:  # type: ignore[no-untyped-def]
+def test_empty_database_says_so(make_window: WindowFactory) -> None:
     window = make_window()
     assert window.empty_label.isVisible()
-    assert window.findChild(QLabel, "pageLabel").text() == "No keys"
+    assert child(window, QLabel, "pageLabel").text() == "No keys"
     assert not window.pagination.prev_button.isEnabled() and not window.pagination.next_button.isEnabled()
 
 
 @pytest.mark.parametrize("count", [0, 1])
-def test_window_without_store_then_with(qtbot, settings: QSettings, db_path: Path, count: int) -> None:  # type: ignore[no-untyped-def]
+def test_window_without_store_then_with(qtbot: QtBot, settings: QSettings, db_path: Path, count: int) -> None:
     window = MainWindow(settings=settings)
     qtbot.addWidget(window)
     window.show()
@@ -649,11 +671,11 @@ def test_window_without_store_then_with(qtbot, settings: QSettings, db_path: Pat
 # -- found in review ----------------------------------------------------------------
 
 
-def test_key_field_cannot_be_selected(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_key_field_cannot_be_selected(qtbot: QtBot, make_window: WindowFactory) -> None:
     """A selection would go to X11's PRIMARY buffer unmarked, and Ctrl+C around the Copy button."""
     window = make_window()
     shown = generate(qtbot, window, "No selection")
-    field = shown.findChild(QLineEdit, "keyField")
+    field = child(shown, QLineEdit, "keyField")
     field.selectAll()
     assert not field.hasSelectedText()
     field.setSelection(3, 10)
@@ -662,18 +684,20 @@ def test_key_field_cannot_be_selected(qtbot, make_window) -> None:  # type: igno
     shown.accept()
 
 
-def test_page_label_has_the_total_from_the_first_paint(db_path: Path, settings: QSettings, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_page_label_has_the_total_from_the_first_paint(db_path: Path, settings: QSettings, qtbot: QtBot) -> None:
     with KeyStore.open(str(db_path), create=True) as seeding:
         seed(seeding, 30)
     window = MainWindow(KeyStore.open(str(db_path), create=True), settings=settings)
     qtbot.addWidget(window)
     try:
-        assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 30"
+        assert child(window, QLabel, "pageLabel").text() == "1–25 of 30"
     finally:
         window.shutdown()
 
 
-def test_a_key_expiring_while_the_window_is_open_gets_marked(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_expiring_while_the_window_is_open_gets_marked(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     now = datetime.now(UTC)
     store.insert_many([NewKey("soon", now - timedelta(days=1), expires_at=now + timedelta(seconds=1))])
     window = make_window()
@@ -681,23 +705,25 @@ def test_a_key_expiring_while_the_window_is_open_gets_marked(qtbot, make_window,
     qtbot.waitUntil(lambda: window.model.data(window.model.index(0, COL_EXPIRES)).startswith("Expired"), timeout=5000)
 
 
-def test_status_text_is_never_markup(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_status_text_is_never_markup(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     window.notifier.info("<b>bold</b> <img src='x'>")
-    label = window.findChild(QLabel, "statusText")
+    label = child(window, QLabel, "statusText")
     assert label.textFormat() == Qt.TextFormat.PlainText
     assert status(window) == "<b>bold</b> <img src='x'>"
 
 
-def test_generating_from_a_later_page_shows_the_new_key_at_the_top(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_generating_from_a_later_page_shows_the_new_key_at_the_top(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 30)
     window = make_window()
     window.next_action.trigger()
-    assert window.pager.has_newer
+    assert open_pager(window).has_newer
     shown = generate(qtbot, window, "From page two")
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
     shown.accept()
     wait_idle(qtbot, window)
     newest = store.all()[0]
-    assert not window.pager.has_newer and shown_ids(window)[0] == newest.id
+    assert not open_pager(window).has_newer and shown_ids(window)[0] == newest.id
     assert window.table.selected_key_id() == newest.id

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 
 import pytest
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.errors import DatabaseLocked
 from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded_as
-from desktop.ui.control.notifications import Level, Notice, NotificationArea, Notifier, guarded
+from desktop.ui.control.notifications import ElidedLabel, Level, Notice, NotificationArea, Notifier, guarded
+from tests.ui.widgets import child
 
 
-def test_area_shows_info_then_error_distinctly(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_area_shows_info_then_error_distinctly(qtbot: QtBot) -> None:
     notifier = Notifier()
     area = NotificationArea()
     qtbot.addWidget(area)
@@ -21,12 +23,13 @@ def test_area_shows_info_then_error_distinctly(qtbot) -> None:  # type: ignore[n
     notifier.info("Activated ak_7Gq2…x9Lp")
     assert area.text() == "Activated ak_7Gq2…x9Lp"
     assert area.notice() == Notice(Level.INFO, "Activated ak_7Gq2…x9Lp")
-    info_style = area.findChild(QWidget, "statusText").styleSheet()
+    info_style = child(area, QWidget, "statusText").styleSheet()
     notifier.error("The database is busy")
     assert area.text() == "The database is busy"
-    assert area.notice().level is Level.ERROR  # type: ignore[union-attr]
-    assert area.findChild(QWidget, "statusText").styleSheet() != info_style
-    assert "color" in area.findChild(QWidget, "statusText").styleSheet()
+    notice = area.notice()
+    assert notice is not None and notice.level is Level.ERROR
+    assert child(area, QWidget, "statusText").styleSheet() != info_style
+    assert "color" in child(area, QWidget, "statusText").styleSheet()
     assert area.accessibleName() == "Error"
 
 
@@ -36,7 +39,7 @@ def test_errors_stay_longer_and_long_texts_longer_still() -> None:
     assert Notice(Level.INFO, "x").duration_ms >= 4000
 
 
-def test_area_clears_itself(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_area_clears_itself(qtbot: QtBot) -> None:
     area = NotificationArea()
     qtbot.addWidget(area)
     area.show_notice(Notice(Level.INFO, "done"))
@@ -77,14 +80,14 @@ def test_guard_reports_instead_of_raising() -> None:
     ]
 
 
-def test_a_sticky_notice_stays_and_comes_back_until_released(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_sticky_notice_stays_and_comes_back_until_released(qtbot: QtBot) -> None:
     from PySide6.QtCore import QTimer
 
     notifier = Notifier()
     area = NotificationArea()
     qtbot.addWidget(area)
     notifier.posted.connect(area.show_notice)
-    expiry = area.findChild(QTimer, "noticeExpiryTimer")
+    expiry = child(area, QTimer, "noticeExpiryTimer")
     standing = notifier.error("The database file is gone", sticky=True)
     assert not expiry.isActive()
     notifier.info("Could not generate a key")  # passes…
@@ -100,7 +103,7 @@ def test_a_sticky_notice_stays_and_comes_back_until_released(qtbot) -> None:  # 
     assert area.text() == ""  # released: it does not come back
 
 
-def test_the_notifier_logs_what_it_shows(qtbot, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+def test_the_notifier_logs_what_it_shows(qtbot: QtBot, caplog: pytest.LogCaptureFixture) -> None:
 
     notifier = Notifier()
     shown: list[Notice] = []
@@ -118,7 +121,7 @@ def test_the_notifier_logs_what_it_shows(qtbot, caplog: pytest.LogCaptureFixture
     ]
 
 
-def test_a_notice_longer_than_the_bar_ends_in_an_ellipsis_and_its_tooltip_has_it_whole(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_notice_longer_than_the_bar_ends_in_an_ellipsis_and_its_tooltip_has_it_whole(qtbot: QtBot) -> None:
     area = NotificationArea()
     qtbot.addWidget(area)
     area.resize(320, 24)
@@ -126,7 +129,7 @@ def test_a_notice_longer_than_the_bar_ends_in_an_ellipsis_and_its_tooltip_has_it
     qtbot.waitExposed(area)
     text = "Cannot reach the database server db.example: connection refused. The keys shown are the last ones read."
     area.show_notice(Notice(Level.ERROR, text))
-    label = area.findChild(QLabel, "statusText")
+    label = child(area, ElidedLabel, "statusText")
     qtbot.waitUntil(lambda: label.shown_text().endswith("…"))
     assert label.shown_text() != text and text.startswith(label.shown_text()[:-1])
     assert area.text() == text and text in label.toolTip()

@@ -13,15 +13,18 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLineEdit, QMenu, QMessageBox, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop import app
 from desktop.core.store import KeyStore
 from desktop.ui import launcher
 from desktop.ui.window.main_window import MainWindow
 from tests.helpers import make_database
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import seed, wait_for, wait_idle
+from tests.ui.widgets import child
 
 Answer = Callable[[QWidget], None]
 
@@ -63,8 +66,11 @@ class Modals:
         self.timer.stop()
 
 
+ModalsFactory = Callable[..., Modals]
+
+
 @pytest.fixture
-def modals() -> Iterator[Callable[..., Modals]]:
+def modals() -> Iterator[ModalsFactory]:
     made: list[Modals] = []
 
     def make(*script: tuple[str, Answer]) -> Modals:
@@ -93,7 +99,7 @@ def pick_file(path: Path) -> Answer:
     def answer(widget: QWidget) -> None:
         assert isinstance(widget, QFileDialog)
         widget.selectFile(str(path))  # drops a file the dialog had selected to start with
-        widget.findChild(QLineEdit, "fileNameEdit").setText(str(path))  # as a person types it
+        child(widget, QLineEdit, "fileNameEdit").setText(str(path))  # as a person types it
         widget.accept()
 
     return answer
@@ -106,7 +112,7 @@ def default_database() -> Path:
 # -- 9.4: at start-up --------------------------------------------------------------------------
 
 
-def test_the_default_database_is_created_on_first_start_without_asking(qtbot, modals) -> None:  # type: ignore[no-untyped-def]
+def test_the_default_database_is_created_on_first_start_without_asking(qtbot: QtBot, modals: ModalsFactory) -> None:
     answering = modals()
     assert not default_database().exists()
     store = launcher.open_store_interactively(None, None)
@@ -119,8 +125,8 @@ def test_the_default_database_is_created_on_first_start_without_asking(qtbot, mo
 
 
 @pytest.mark.parametrize("given_by", ["--database", "$APIKEYS_DATABASE"])
-def test_a_missing_database_named_by_the_person_is_created_only_after_asking(  # type: ignore[no-untyped-def]
-    qtbot, modals, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given_by: str
+def test_a_missing_database_named_by_the_person_is_created_only_after_asking(
+    qtbot: QtBot, modals: ModalsFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given_by: str
 ) -> None:
     typo = tmp_path / "tpyo.db"
     database = str(typo) if given_by == "--database" else None
@@ -144,7 +150,9 @@ def test_a_missing_database_named_by_the_person_is_created_only_after_asking(  #
     assert typo.is_file() and answering.unexpected == []
 
 
-def test_choosing_a_file_that_does_not_exist_asks_before_creating_it(qtbot, modals, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_choosing_a_file_that_does_not_exist_asks_before_creating_it(
+    qtbot: QtBot, modals: ModalsFactory, tmp_path: Path
+) -> None:
     bad = tmp_path / "notes.db"
     bad.write_text("shopping list\n")
     new = tmp_path / "new.db"
@@ -162,7 +170,9 @@ def test_choosing_a_file_that_does_not_exist_asks_before_creating_it(qtbot, moda
     assert answering.unexpected == [] and answering.script == []
 
 
-def test_choose_another_file_starts_in_the_bad_files_folder(qtbot, modals, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_choose_another_file_starts_in_the_bad_files_folder(
+    qtbot: QtBot, modals: ModalsFactory, tmp_path: Path
+) -> None:
     folder = tmp_path / "somewhere" / "else"
     folder.mkdir(parents=True)
     bad = folder / "notes.db"
@@ -188,13 +198,14 @@ def test_a_missing_folder_starts_the_file_dialog_in_the_nearest_folder_there_is(
     assert launcher.folder_of(str(tmp_path / "no" / "such" / "keys.db")) == str(tmp_path)
 
 
-def test_create_window_creates_a_missing_database(qtbot, tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_create_window_creates_a_missing_database(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     """The programmatic entry point keeps creating: a program that asks for a window on a path means it."""
     path = tmp_path / "programmatic.db"
     window = app.create_window(str(path))
+    assert isinstance(window, MainWindow)
     qtbot.addWidget(window)
     try:
-        assert path.is_file() and isinstance(window, MainWindow) and window.store is not None
+        assert path.is_file() and window.store is not None
     finally:
         window.shutdown()
 
@@ -202,7 +213,9 @@ def test_create_window_creates_a_missing_database(qtbot, tmp_path: Path, setting
 # -- 10.1: Fix Permissions ---------------------------------------------------------------------------
 
 
-def test_fix_permissions_makes_the_file_private_and_opens_it(qtbot, modals, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fix_permissions_makes_the_file_private_and_opens_it(
+    qtbot: QtBot, modals: ModalsFactory, tmp_path: Path
+) -> None:
     path = make_database(tmp_path / "shared.db", keys=2)
     path.chmod(0o644)
     answering = modals(("badDatabaseDialog", press("fixPermissionsButton")))
@@ -217,7 +230,9 @@ def test_fix_permissions_makes_the_file_private_and_opens_it(qtbot, modals, tmp_
     assert "chmod 600" in answering.texts["badDatabaseDialog"]
 
 
-def test_no_fix_is_offered_when_the_mode_is_not_the_problem(qtbot, modals, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_fix_is_offered_when_the_mode_is_not_the_problem(
+    qtbot: QtBot, modals: ModalsFactory, tmp_path: Path
+) -> None:
     target = make_database(tmp_path / "real.db")
     link = tmp_path / "link.db"
     link.symlink_to(target)
@@ -225,7 +240,7 @@ def test_no_fix_is_offered_when_the_mode_is_not_the_problem(qtbot, modals, tmp_p
 
     def look_then_quit(widget: QWidget) -> None:
         offered.append(widget.findChild(QPushButton, "fixPermissionsButton") is not None)
-        widget.findChild(QPushButton, "quitButton").click()
+        child(widget, QPushButton, "quitButton").click()
 
     answering = modals(("badDatabaseDialog", look_then_quit))
     assert launcher.open_store_interactively(str(link), None) is None
@@ -235,8 +250,8 @@ def test_no_fix_is_offered_when_the_mode_is_not_the_problem(qtbot, modals, tmp_p
 # -- 9.4: in the window ------------------------------------------------------------------------------
 
 
-def test_open_database_with_a_new_name_asks_and_cancel_creates_nothing(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, tmp_path: Path, db_path: Path
+def test_open_database_with_a_new_name_asks_and_cancel_creates_nothing(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path, db_path: Path
 ) -> None:
     seed(store, 2)
     window = make_window()
@@ -246,26 +261,30 @@ def test_open_database_with_a_new_name_asks_and_cancel_creates_nothing(  # type:
     pick_file(typo)(chooser)
     box = wait_for(qtbot, QMessageBox, "missingDatabaseDialog")
     assert f"No database at {typo}. Create it?" in box.text()
-    box.findChild(QPushButton, "cancelButton").click()
+    child(box, QPushButton, "cancelButton").click()
     qtbot.waitUntil(lambda: not box.isVisible())
     assert not typo.exists()
     assert window.store is not None and window.store.location == str(db_path) and window.model.rowCount() == 2
 
 
-def test_open_database_with_a_new_name_creates_it_after_yes(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_open_database_with_a_new_name_creates_it_after_yes(
+    qtbot: QtBot, make_window: WindowFactory, tmp_path: Path
+) -> None:
     window = make_window()
     new = tmp_path / "second.db"
     window.databases.open_database(str(new))
     box = wait_for(qtbot, QMessageBox, "missingDatabaseDialog")
-    box.findChild(QPushButton, "createButton").click()
+    child(box, QPushButton, "createButton").click()
     qtbot.waitUntil(lambda: window.store is not None and window.store.location == str(new))
     assert new.is_file()
     wait_idle(qtbot, window)
 
 
-def test_new_database_from_the_file_menu(qtbot, make_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_new_database_from_the_file_menu(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
     window = make_window()
-    assert "New &Database…" in [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    file_menu = window.menuBar().actions()[0].menu()
+    assert isinstance(file_menu, QMenu)
+    assert "New &Database…" in [a.text() for a in file_menu.actions()]
     window.new_database_action.trigger()
     dialog = wait_for(qtbot, QFileDialog, "newDatabaseDialog")
     assert dialog.acceptMode() == QFileDialog.AcceptMode.AcceptSave
@@ -277,7 +296,9 @@ def test_new_database_from_the_file_menu(qtbot, make_window, tmp_path: Path) -> 
     wait_idle(qtbot, window)
 
 
-def test_new_database_never_replaces_an_existing_file(qtbot, make_window, tmp_path: Path, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_new_database_never_replaces_an_existing_file(
+    qtbot: QtBot, make_window: WindowFactory, tmp_path: Path, db_path: Path
+) -> None:
     existing = make_database(tmp_path / "existing.db", keys=3)
     before = existing.read_bytes()
     window = make_window()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import QObject
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui.dialogs.confirm import confirm_deactivate, confirm_delete
 from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import seed
 
 
@@ -24,7 +26,7 @@ def python_owned_children(root: QObject) -> list[str]:
     return found
 
 
-def test_no_python_owned_children(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_no_python_owned_children(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 3)
     window = make_window()
     record = window.model.record(0)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui.window.main_window import MainWindow
-from tests.ui.helpers import seed, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import open_pager, seed, wait_idle
+from tests.ui.widgets import child
 
 
 def _shown_ids(window: MainWindow) -> list[int]:
@@ -20,14 +23,14 @@ def _choose_page_size(window: MainWindow, size: int) -> None:
     combo.activated.emit(combo.currentIndex())
 
 
-def test_changing_the_page_size_mid_list_then_paging_back_shows_every_key_once(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_changing_the_page_size_mid_list_then_paging_back_shows_every_key_once(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     """The tryout: on `126–140 of 140`, 100 a page, then Previous, Previous showed keys 26–100 twice."""
     seed(store, 140, ties=3)
     expected = [record.id for record in store.all()]
     window = make_window()
-    label = window.findChild(QLabel, "pageLabel")
+    label = child(window, QLabel, "pageLabel")
     while window.pagination.next_button.isEnabled():
         window.pagination.next_button.click()
     wait_idle(qtbot, window)
@@ -52,7 +55,9 @@ def test_changing_the_page_size_mid_list_then_paging_back_shows_every_key_once( 
     assert label.text().endswith("–140 of 140")
 
 
-def test_the_top_key_stays_in_view_when_the_page_size_changes(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_top_key_stays_in_view_when_the_page_size_changes(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 140)
     window = make_window()
     for _ in range(3):
@@ -63,15 +68,15 @@ def test_the_top_key_stays_in_view_when_the_page_size_changes(qtbot, make_window
         _choose_page_size(window, size)
         wait_idle(qtbot, window)
         assert top in _shown_ids(window), size
-        assert len(_shown_ids(window)) == min(size, 140 - window.pager.offset)
+        assert len(_shown_ids(window)) == min(size, 140 - open_pager(window).offset)
 
 
-def _activate(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def _activate(qtbot: QtBot, window: MainWindow) -> None:
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
 
-def test_a_page_turn_shows_the_new_page_from_its_top(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_turn_shows_the_new_page_from_its_top(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     """Read to the end of a page, then Next (or Previous): the new page's first row is in view, not its end."""
     seed(store, 60)
     window = make_window()
@@ -88,7 +93,9 @@ def test_a_page_turn_shows_the_new_page_from_its_top(qtbot, make_window, store: 
         assert window.table.viewport().rect().contains(top)
 
 
-def test_focus_stays_on_the_pager_when_next_turns_off(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_focus_stays_on_the_pager_when_next_turns_off(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     """Space on Next at the last page used to land on a row's button, and the next Space deleted a key."""
     seed(store, 30)
     window = make_window()
@@ -107,7 +114,9 @@ def test_focus_stays_on_the_pager_when_next_turns_off(qtbot, make_window, store:
     assert store.count() == 30
 
 
-def test_focus_stays_on_the_pager_when_previous_turns_off(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_focus_stays_on_the_pager_when_previous_turns_off(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 30)
     window = make_window()
     _activate(qtbot, window)
@@ -121,8 +130,8 @@ def test_focus_stays_on_the_pager_when_previous_turns_off(qtbot, make_window, st
     assert focused.objectName() in ("nextPageButton", "pageSizeCombo")
 
 
-def test_a_focused_row_button_that_goes_away_leaves_the_focus_on_the_table(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_a_focused_row_button_that_goes_away_leaves_the_focus_on_the_table(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     seed(store, 30)
     window = make_window()

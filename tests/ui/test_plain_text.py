@@ -6,10 +6,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as QtGui
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui.control.key_table_model import COL_DESCRIPTION
-from tests.ui.helpers import wait_for, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import cell_of, wait_for, wait_idle
+from tests.ui.widgets import child
 
 MARKUP = "<b>x</b><img src=/nonexistent/pixel.png> & done"
 
@@ -42,29 +45,29 @@ def literal_everywhere(widgets: list[QWidget]) -> list[str]:
     return wrong
 
 
-def test_markup_in_a_description_is_shown_as_typed(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_markup_in_a_description_is_shown_as_typed(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     window = make_window()
     # Generate it through the dialog: the show-once dialog and the status bar carry it.
     window.generate_button.click()
     dialog = wait_for(qtbot, QDialog, "generateDialog")
-    dialog.findChild(QLineEdit, "descriptionEdit").setText(MARKUP)
-    dialog.findChild(QPushButton, "generateConfirmButton").click()
+    child(dialog, QLineEdit, "descriptionEdit").setText(MARKUP)
+    child(dialog, QPushButton, "generateConfirmButton").click()
     created = wait_for(qtbot, QDialog, "keyCreatedDialog")
     wait_idle(qtbot, window)
     assert MARKUP in window.notification_area.text()
-    status_tip = window.findChild(QLabel, "statusText").toolTip()
+    status_tip = child(window, QLabel, "statusText").toolTip()
     assert MARKUP in shown(status_tip)
     assert literal_everywhere(QApplication.allWidgets()) == []
-    created.findChild(QPushButton, "copyKeyButton").click()
+    child(created, QPushButton, "copyKeyButton").click()
     created.accept()
     # Deactivate it: the confirmation, then the status bar again.
-    window.table.cell(0).toggle_button.click()
+    cell_of(window, 0).toggle_button.click()
     box = wait_for(qtbot, QMessageBox, "confirmDeactivateDialog")
     assert MARKUP in shown(box.text(), box.textFormat())
     assert literal_everywhere(QApplication.allWidgets()) == []
-    box.findChild(QPushButton, "confirmButton").click()
+    child(box, QPushButton, "confirmButton").click()
     qtbot.waitUntil(lambda: "Deactivated" in window.notification_area.text())
-    assert MARKUP in shown(window.findChild(QLabel, "statusText").toolTip())
+    assert MARKUP in shown(child(window, QLabel, "statusText").toolTip())
     # The table's own tool tip.
     tip = window.model.index(0, COL_DESCRIPTION).data(Qt.ItemDataRole.ToolTipRole)
     assert MARKUP in shown(tip)

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
 
 from desktop.core.keys import KEY_PATTERN, mask
 from desktop.core.store import KeyStore
 from desktop.ui.window.main_window import MainWindow
 from tests.pg import PgCluster
-from tests.ui.helpers import wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import open_store, wait_idle
+from tests.ui.widgets import child
 
 PASSWORD = "S3cretPW"
 NO_POLL = 60_000
@@ -54,23 +57,23 @@ def _leaks(text: str) -> list[str]:
     return found
 
 
-def _search(qtbot, window: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]
-    edit = window.findChild(QLineEdit, "searchEdit")
+def _search(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    edit = child(window, QLineEdit, "searchEdit")
     edit.setText(text)  # as pasted (keyClicks takes ASCII only: the U+200B case)
     edit.textEdited.emit(text)
     qtbot.waitUntil(lambda: window.controller.query.search == text.strip())
     wait_idle(qtbot, window)
 
 
-def _open(qtbot, window: MainWindow, url: str) -> None:  # type: ignore[no-untyped-def]
+def _open(qtbot: QtBot, window: MainWindow, url: str) -> None:
     name = url.split("/")[3].split("?")[0]
     window.databases.open_database(url)
-    qtbot.waitUntil(lambda: name in window.store.location, timeout=OPENS_MS)
+    qtbot.waitUntil(lambda: name in open_store(window).location, timeout=OPENS_MS)
     wait_idle(qtbot, window)
 
 
-def test_the_real_settings_file_is_private_and_holds_no_password_or_key(  # type: ignore[no-untyped-def]
-    qtbot, make_window, real_settings: Path, store: KeyStore, pg_cluster: PgCluster
+def test_the_real_settings_file_is_private_and_holds_no_password_or_key(
+    qtbot: QtBot, make_window: WindowFactory, real_settings: Path, store: KeyStore, pg_cluster: PgCluster
 ) -> None:
     key = store.create("remembered").key
     window = make_window(settings=None, poll_interval_ms=NO_POLL)
@@ -120,8 +123,8 @@ def test_the_real_settings_file_is_private_and_holds_no_password_or_key(  # type
     assert re.search(r"password|pass%77ord", text, re.IGNORECASE) is None
 
 
-def test_a_settings_file_left_by_an_older_version_is_cleaned_and_narrowed(  # type: ignore[no-untyped-def]
-    qtbot, make_window, real_settings: Path, store: KeyStore
+def test_a_settings_file_left_by_an_older_version_is_cleaned_and_narrowed(
+    qtbot: QtBot, make_window: WindowFactory, real_settings: Path, store: KeyStore
 ) -> None:
     key = store.create("old").key
     real_settings.parent.mkdir(parents=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from desktop.core.query import Filter
 from desktop.core.store import KeyStore
@@ -37,7 +38,7 @@ def _keys(database: str) -> None:
         )
 
 
-def test_show_expiring_opens_the_window_filtered(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_show_expiring_opens_the_window_filtered(qtbot: QtBot, tmp_path: Path) -> None:
     database = str(tmp_path / "keys.db")
     _keys(database)
     seen: list[tuple[str, list[str]]] = []

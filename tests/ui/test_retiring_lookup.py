@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from pytestqt.qtbot import QtBot
+
 from desktop.core.store import KeyStore
 from desktop.ui.control.key_table_model import COL_EXPIRES
-from tests.ui.helpers import wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import row_of, wait_idle
 
 
-def test_no_page_turn_asks_which_keys_were_rolled_until_one_is(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_no_page_turn_asks_which_keys_were_rolled_until_one_is(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     soon = date.today() + timedelta(days=30)
     ids = [store.create(f"key {number}", soon).record.id for number in range(60)]
     window = make_window()
@@ -43,7 +48,7 @@ def test_no_page_turn_asks_which_keys_were_rolled_until_one_is(qtbot, make_windo
     store.roll(rolled, timedelta(days=7))
     qtbot.waitUntil(lambda: window.model.row_of(rolled) is not None, timeout=5000)
     qtbot.waitUntil(
-        lambda: str(window.model.index(window.model.row_of(rolled), COL_EXPIRES).data()).startswith("Retiring "),
+        lambda: str(window.model.index(row_of(window, rolled), COL_EXPIRES).data()).startswith("Retiring "),
         timeout=5000,
     )
     assert "rolled_among" in asked

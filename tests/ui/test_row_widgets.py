@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
 from desktop.ui.control.key_table_model import COL_ACTIONS, KeyTableModel
-from desktop.ui.widgets.key_table_view import ActionCell, KeyTableView
-from tests.ui.helpers import seed
+from desktop.ui.widgets.action_cell import ActionCell
+from desktop.ui.widgets.key_table_view import KeyTableView
+from tests.ui.helpers import cell_of, seed
 
 
-def _first_of_60(qtbot, store: KeyStore) -> tuple[KeyTableModel, KeyTableView, Pager]:  # type: ignore[no-untyped-def]
+def _first_of_60(qtbot: QtBot, store: KeyStore) -> tuple[KeyTableModel, KeyTableView, Pager]:
     """60 keys, a shown view, and the first page of 25 in it."""
     seed(store, 60)
     model = KeyTableModel()
@@ -28,11 +31,11 @@ def _first_of_60(qtbot, store: KeyStore) -> tuple[KeyTableModel, KeyTableView, P
     return model, view, pager
 
 
-def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_row_buttons_follow_their_rows_across_page_turns(qtbot: QtBot, store: KeyStore) -> None:
     model, view, pager = _first_of_60(qtbot, store)
     for record in store.all()[25:30]:  # some inactive keys on the second page (read once Next is pressed)
         store.set_active(record.id, False)
-    first_cells = [view.cell(row) for row in range(25)]
+    first_cells = [cell_of(view, row) for row in range(25)]
     while pager.next():
         model.reload(pager.items)
         rows = model.rowCount()
@@ -57,14 +60,14 @@ def test_row_buttons_follow_their_rows_across_page_turns(qtbot, store: KeyStore)
     assert sum(cell.isVisibleTo(view) for cell in cells) == 10
     pager.previous()
     model.reload(pager.items)
-    assert [view.cell(row).key_id for row in range(25)] == [r.id for r in model.records()]
+    assert [cell_of(view, row).key_id for row in range(25)] == [r.id for r in model.records()]
     assert all(cell.isVisibleTo(view) for cell in cells)
 
 
-def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot: QtBot, store: KeyStore) -> None:
     # A reset would hide and re-show every row's buttons and lay the header out again: a page turn needs a repaint.
     model, view, pager = _first_of_60(qtbot, store)
-    cells = [view.cell(row) for row in range(25)]
+    cells = [cell_of(view, row) for row in range(25)]
     widths = [view.columnWidth(column) for column in range(model.columnCount())]
     assert pager.next()
     with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.dataChanged) as changed:
@@ -77,11 +80,13 @@ def test_a_page_as_long_as_the_last_replaces_it_in_place(qtbot, store: KeyStore)
     assert [view.columnWidth(column) for column in range(model.columnCount())] == widths
 
 
-def test_a_page_of_another_length_replaces_it_in_place_too(qtbot, qtmodeltester, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_of_another_length_replaces_it_in_place_too(
+    qtbot: QtBot, qtmodeltester: ModelTester, store: KeyStore
+) -> None:
     """The last page is shorter: rows removed at the end, the rest replaced; back, rows inserted. No reset."""
     model, view, pager = _first_of_60(qtbot, store)
     qtmodeltester.check(model)  # Qt's tester stays on the model: it checks every insertion and removal below
-    cells = [view.cell(row) for row in range(25)]
+    cells = [cell_of(view, row) for row in range(25)]
     widths = [view.columnWidth(column) for column in range(model.columnCount())]
     assert pager.next() and pager.next()  # keys 51 to 60
     with (
@@ -93,7 +98,7 @@ def test_a_page_of_another_length_replaces_it_in_place_too(qtbot, qtmodeltester,
     assert removed.args[1:] == [10, 24]
     assert (changed.args[0].row(), changed.args[1].row()) == (0, 9)
     assert [view.cell(row) for row in range(10)] == cells[:10]
-    assert [view.cell(row).key_id for row in range(10)] == [record.id for record in model.records()]
+    assert [cell_of(view, row).key_id for row in range(10)] == [record.id for record in model.records()]
     assert not any(cell.isVisibleTo(view) for cell in cells[10:])  # parked for a longer page
     assert [view.columnWidth(column) for column in range(model.columnCount())] == widths
     assert pager.previous()
@@ -107,7 +112,7 @@ def test_a_page_of_another_length_replaces_it_in_place_too(qtbot, qtmodeltester,
     assert len(view.viewport().findChildren(ActionCell)) == 25
 
 
-def test_a_page_replaced_in_place_keeps_only_the_selected_keys_still_on_it(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_replaced_in_place_keeps_only_the_selected_keys_still_on_it(qtbot: QtBot, store: KeyStore) -> None:
     model, view, pager = _first_of_60(qtbot, store)
     first = model.records()
     view.select_key(first[3].id)
@@ -131,32 +136,34 @@ def _where_qt_puts(view: KeyTableView, model: KeyTableModel, row: int) -> QRect:
     view.initViewItemOption(option)
     option.rect = view.visualRect(index)
     probe = QWidget(view.viewport())
-    QStyledItemDelegate.updateEditorGeometry(view.itemDelegate(), probe, option, index)
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, QStyledItemDelegate)
+    QStyledItemDelegate.updateEditorGeometry(delegate, probe, option, index)
     probe.deleteLater()
     return probe.geometry()
 
 
-def test_row_widgets_sit_where_qts_delegate_puts_them_without_asking_the_model(qtbot, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_row_widgets_sit_where_qts_delegate_puts_them_without_asking_the_model(qtbot: QtBot, store: KeyStore) -> None:
     """Qt's delegate asks the model every role of a cell to place a row widget, for each of them on every
     layout; ours works the place out once per cell size, and it is the same place."""
     model, view, pager = _first_of_60(qtbot, store)
     asked: list[int] = []  # roles asked
     real_data = model.data
 
-    def counting(index, role=0):  # type: ignore[no-untyped-def]
+    def counting(index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
         asked.append(role)
         return real_data(index, role)
 
-    model.data = counting  # type: ignore[method-assign]
+    model.data = counting  # type: ignore[method-assign]  # a spy around the real data()
     view.updateEditorGeometries()  # the first layout: Qt's delegate asks, once for the cell size
     first = len(asked)
     view.updateEditorGeometries()
     assert 0 < first <= 7 and len(asked) == first
-    model.data = real_data  # type: ignore[method-assign]
+    model.data = real_data  # type: ignore[method-assign]  # the spy removed
 
     def placed_as_qt_places() -> None:
         rows = model.rowCount()
-        assert [view.cell(row).geometry() for row in range(rows)] == [
+        assert [cell_of(view, row).geometry() for row in range(rows)] == [
             _where_qt_puts(view, model, row) for row in range(rows)
         ]
 
@@ -171,5 +178,5 @@ def test_row_widgets_sit_where_qts_delegate_puts_them_without_asking_the_model(q
     font = QFont(view.font())
     font.setPointSizeF(font.pointSizeF() * 1.5)  # taller rows, a wider Actions column
     view.setFont(font)
-    qtbot.waitUntil(lambda: view.cell(0).geometry() == _where_qt_puts(view, model, 0))
+    qtbot.waitUntil(lambda: cell_of(view, 0).geometry() == _where_qt_puts(view, model, 0))
     placed_as_qt_places()

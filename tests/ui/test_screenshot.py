@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
 
 from tests.ui import screenshot
 
 
-def test_renders_a_png(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_renders_a_png(qtbot: QtBot, tmp_path: Path) -> None:
     output = tmp_path / "shot.png"
     screenshot.render(output, count=12)
     image = QImage(str(output))

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
 
 from tests.ui import screenshot_usage
 
 
-def test_renders_the_pngs(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_renders_the_pngs(qtbot: QtBot, tmp_path: Path) -> None:
     written = screenshot_usage.render(tmp_path)
     assert [p.name for p in written] == ["key-details.png", "usage-view.png"]
     for path in written:

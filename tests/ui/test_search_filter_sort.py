@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
 from desktop.ui.window.main_window import MainWindow
 from desktop.ui.window.query_actions import CLEAR_ACTION, NOTHING_MATCHED
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import seed, shown_anywhere, wait_idle
+from tests.ui.widgets import child
 
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
 STATUS_ITEMS = ["All keys", "Active", "Inactive", "Expired", "Expiring soon", "Never used"]
@@ -25,29 +28,31 @@ def shown_ids(window: MainWindow) -> list[int]:
 
 
 def page_label(window: MainWindow) -> str:
-    return window.findChild(QLabel, "pageLabel").text()
+    return child(window, QLabel, "pageLabel").text()
 
 
-def search(qtbot, window: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]
-    edit = window.findChild(QLineEdit, "searchEdit")
+def search(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    edit = child(window, QLineEdit, "searchEdit")
     edit.clear()
     qtbot.keyClicks(edit, text)
 
 
-def choose_status(qtbot, window: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]
-    combo = window.findChild(QComboBox, "statusFilter")
+def choose_status(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    combo = child(window, QComboBox, "statusFilter")
     combo.setCurrentIndex(combo.findText(text))
     combo.activated.emit(combo.currentIndex())
 
 
-def test_the_status_filter_holds_exactly_the_contract_items(make_window) -> None:  # type: ignore[no-untyped-def]
+def test_the_status_filter_holds_exactly_the_contract_items(make_window: WindowFactory) -> None:
     window = make_window()
-    combo = window.findChild(QComboBox, "statusFilter")
+    combo = child(window, QComboBox, "statusFilter")
     assert [combo.itemText(i) for i in range(combo.count())] == STATUS_ITEMS
     assert combo.currentText() == "All keys"
 
 
-def test_typing_a_term_shows_only_the_matching_keys_and_counts_them(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_typing_a_term_shows_only_the_matching_keys_and_counts_them(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 40)
     billing = [store.create("Billing — production").record.id, store.create("billing staging").record.id]
     window = make_window()
@@ -56,13 +61,13 @@ def test_typing_a_term_shows_only_the_matching_keys_and_counts_them(qtbot, make_
     qtbot.waitUntil(lambda: sorted(shown_ids(window)) == sorted(billing))
     wait_idle(qtbot, window)
     assert page_label(window) == "1–2 of 2 matching"
-    assert not window.findChild(QPushButton, "nextPageButton").isEnabled()
+    assert not child(window, QPushButton, "nextPageButton").isEnabled()
     # A term matching many pages them by keyset, counting what matches.
     search(qtbot, window, "key 0")
     qtbot.waitUntil(lambda: page_label(window) == "1–25 of 40 matching")
 
 
-def test_each_status_filter_lists_exactly_its_keys(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_each_status_filter_lists_exactly_its_keys(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     now = datetime.now(UTC)
     active = store.create("plain active").record.id
     inactive = store.set_active(store.create("switched off").record.id, False).id
@@ -82,7 +87,11 @@ def test_each_status_filter_lists_exactly_its_keys(qtbot, make_window, store: Ke
     }
     for item in STATUS_ITEMS[1:] + STATUS_ITEMS[:1]:
         choose_status(qtbot, window, item)
-        qtbot.waitUntil(lambda item=item: set(shown_ids(window)) == expected[item])
+
+        def shown(item: str = item) -> bool:
+            return set(shown_ids(window)) == expected[item]
+
+        qtbot.waitUntil(shown)
     # The expired key still marked active reads Expired in the Status column.
     choose_status(qtbot, window, "Expired")
     qtbot.waitUntil(lambda: shown_ids(window) == [expired])
@@ -90,15 +99,15 @@ def test_each_status_filter_lists_exactly_its_keys(qtbot, make_window, store: Ke
     assert window.model.index(0, headers.index("Status")).data() == "Expired"
 
 
-def test_a_whole_key_pasted_into_search_finds_exactly_that_key_and_is_never_shown(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, settings: QSettings, caplog: pytest.LogCaptureFixture
+def test_a_whole_key_pasted_into_search_finds_exactly_that_key_and_is_never_shown(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, settings: QSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     seed(store, 30)
     created = store.create("the leaked one")
     store.create("the leaked one, too")  # same description: only the digest tells them apart
     window = make_window()
-    edit = window.findChild(QLineEdit, "searchEdit")
+    edit = child(window, QLineEdit, "searchEdit")
     edit.setFocus()
     edit.insert(created.key)  # as a paste does
     edit.textEdited.emit(edit.text())
@@ -116,23 +125,25 @@ def test_a_whole_key_pasted_into_search_finds_exactly_that_key_and_is_never_show
     assert shown_ids(window) == [created.record.id]
 
 
-def test_nothing_matched_says_so_and_one_click_clears_search_and_filter(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_matched_says_so_and_one_click_clears_search_and_filter(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 12)
     window = make_window()
     choose_status(qtbot, window, "Inactive")
     search(qtbot, window, "no such description")
     qtbot.waitUntil(lambda: window.model.rowCount() == 0 and window.controller.query.search != "")
     wait_idle(qtbot, window)
-    empty = window.findChild(QLabel, "emptyLabel")
-    button = window.findChild(QPushButton, "emptyActionButton")
+    empty = child(window, QLabel, "emptyLabel")
+    button = child(window, QPushButton, "emptyActionButton")
     assert empty.isVisible() and empty.text() == NOTHING_MATCHED
     assert button.isVisible() and button.text() == CLEAR_ACTION
     assert page_label(window) == "No matching keys"
     button.click()
     qtbot.waitUntil(lambda: window.model.rowCount() == 12)
     wait_idle(qtbot, window)
-    assert window.findChild(QLineEdit, "searchEdit").text() == ""
-    assert window.findChild(QComboBox, "statusFilter").currentText() == "All keys"
+    assert child(window, QLineEdit, "searchEdit").text() == ""
+    assert child(window, QComboBox, "statusFilter").currentText() == "All keys"
     assert not button.isVisible()
     assert page_label(window) == "1–12 of 12"
 
@@ -149,14 +160,14 @@ def test_nothing_matched_says_so_and_one_click_clears_search_and_filter(qtbot, m
     ],
     ids=["10kB", "NUL", "RTL override", "Arabic", "emoji", "SQL and LIKE wildcards"],
 )
-def test_any_search_text_gives_a_message_or_no_match_never_a_crash(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, text: str, message: str | None
+def test_any_search_text_gives_a_message_or_no_match_never_a_crash(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, text: str, message: str | None
 ) -> None:
     seed(store, 5)
     window = make_window()
-    edit = window.findChild(QLineEdit, "searchEdit")
+    edit = child(window, QLineEdit, "searchEdit")
     edit.setText(text)
-    error = window.findChild(QLabel, "searchError")
+    error = child(window, QLabel, "searchError")
     if message is None:
         qtbot.waitUntil(lambda: window.controller.query.search == text.strip())
         wait_idle(qtbot, window)
@@ -170,7 +181,7 @@ def test_any_search_text_gives_a_message_or_no_match_never_a_crash(  # type: ign
     assert len(store.all()) == 5
 
 
-def test_live_refresh_keeps_the_search(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_live_refresh_keeps_the_search(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 10)
     window = make_window()
     search(qtbot, window, "billing")
@@ -184,10 +195,12 @@ def test_live_refresh_keeps_the_search(qtbot, make_window, store: KeyStore) -> N
     assert page_label(window) == "1–1 of 1 matching"
 
 
-def test_ctrl_f_focuses_the_search_and_escape_clears_it(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_f_focuses_the_search_and_escape_clears_it(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 3)
     window = make_window()
-    edit = window.findChild(QLineEdit, "searchEdit")
+    edit = child(window, QLineEdit, "searchEdit")
     window.activateWindow()
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
@@ -208,15 +221,15 @@ def _header_column(window: MainWindow, name: str) -> int:
     return [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())].index(name)
 
 
-def click_header(qtbot, window: MainWindow, name: str) -> None:  # type: ignore[no-untyped-def]
+def click_header(qtbot: QtBot, window: MainWindow, name: str) -> None:
     header = window.table.horizontalHeader()
     column = _header_column(window, name)
     x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
 
 
-def test_last_used_says_never_or_how_long_ago_with_the_exact_time_in_its_tooltip(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_last_used_says_never_or_how_long_ago_with_the_exact_time_in_its_tooltip(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     used = store.create("used a moment ago")
     store.create("never used")
@@ -267,8 +280,8 @@ def _varied_keys(store: KeyStore) -> None:
 
 
 @pytest.mark.parametrize("header", ["Created", "Expires", "Last used", "Description"])
-def test_a_header_click_sorts_and_paging_shows_every_key_once_in_that_order_both_ways(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, header: str
+def test_a_header_click_sorts_and_paging_shows_every_key_once_in_that_order_both_ways(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, header: str
 ) -> None:
     from desktop.core.query import Query
     from desktop.ui.control.query_settings import SORT_COLUMNS
@@ -287,7 +300,11 @@ def test_a_header_click_sorts_and_paging_shows_every_key_once_in_that_order_both
         for _ in range(clicks):
             click_header(qtbot, window, header)
         clicks = 1
-        qtbot.waitUntil(lambda reverse=reverse: window.controller.query == Query(sort=sort, reverse=reverse))
+
+        def sorted_so(reverse: bool = reverse) -> bool:
+            return window.controller.query == Query(sort=sort, reverse=reverse)
+
+        qtbot.waitUntil(sorted_so)
         wait_idle(qtbot, window)
         assert indicator.sortIndicatorSection() == column
         assert (indicator.sortIndicatorOrder() == order) is not reverse
@@ -306,7 +323,7 @@ def test_a_header_click_sorts_and_paging_shows_every_key_once_in_that_order_both
         assert page_label(window) == "1–10 of 23"
 
 
-def test_other_headers_do_not_sort(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_other_headers_do_not_sort(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     from desktop.core.query import Query
 
     seed(store, 3)

@@ -8,15 +8,20 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.app import configure_logging, log_path
 from desktop.core import keys
 from desktop.ui import launcher
 from tests.helpers import files_holding
-from tests.ui.helpers import secret, wait_for, wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import cell_of, open_store, secret, wait_for, wait_idle
+from tests.ui.widgets import child
 
 
-def test_canary_leaves_no_trace(qtbot, make_window, db_path: Path, settings: QSettings, isolated_home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_canary_leaves_no_trace(
+    qtbot: QtBot, make_window: WindowFactory, db_path: Path, settings: QSettings, isolated_home: Path
+) -> None:
     configure_logging()  # the real log file, in the isolated home
     root = logging.getLogger()
     handlers = [h for h in root.handlers if getattr(h, "_apikeys", False)]
@@ -26,11 +31,11 @@ def test_canary_leaves_no_trace(qtbot, make_window, db_path: Path, settings: QSe
         qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
         dialog = wait_for(qtbot, QDialog, "generateDialog")
         qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "canary")
-        dialog.findChild(QPushButton, "generateConfirmButton").click()
+        child(dialog, QPushButton, "generateConfirmButton").click()
         shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
-        canary = secret(shown.findChild(QLineEdit, "keyField").text())
+        canary = secret(child(shown, QLineEdit, "keyField").text())
         assert keys.is_well_formed(canary)
-        shown.findChild(QPushButton, "copyKeyButton").click()  # the clipboard path
+        child(shown, QPushButton, "copyKeyButton").click()  # the clipboard path
         shown.accept()
         wait_idle(qtbot, window)
 
@@ -42,8 +47,8 @@ def test_canary_leaves_no_trace(qtbot, make_window, db_path: Path, settings: QSe
         finally:
             restore()
         # And a domain error path: a vanished key.
-        window.store.delete(window.model.record(0).id)
-        window.table.cell(0).findChild(QPushButton, "toggleButton").click()
+        open_store(window).delete(window.model.record(0).id)
+        child(cell_of(window, 0), QPushButton, "toggleButton").click()
         wait_idle(qtbot, window)
 
         window.shutdown()  # as on quit: settings saved, clipboard cleared, store closed

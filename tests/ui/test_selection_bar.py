@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui.window.main_window import MainWindow
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import generate, select_keys, wait_idle
+from tests.ui.widgets import child
 
 
 def offered(window: MainWindow) -> list[str]:
@@ -18,7 +21,7 @@ def offered(window: MainWindow) -> list[str]:
     return [b.text() for b in sorted(buttons, key=lambda b: b.x())]
 
 
-def test_one_selected_row_shows_no_bar(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_one_selected_row_shows_no_bar(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     first = store.create("first").record.id
     store.create("second")
     window = make_window()
@@ -28,11 +31,11 @@ def test_one_selected_row_shows_no_bar(qtbot, make_window, store: KeyStore) -> N
     assert not window.selection_bar.isVisible()
 
 
-def test_no_bar_after_generate(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_no_bar_after_generate(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     store.create("older")
     window = make_window()
     shown = generate(qtbot, window, "just made")
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     shown.accept()
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: len(window.model.records()) == 2)
@@ -40,7 +43,7 @@ def test_no_bar_after_generate(qtbot, make_window, store: KeyStore) -> None:  # 
     assert offered(window) == []
 
 
-def test_the_bar_offers_only_what_applies(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_bar_offers_only_what_applies(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     ids = [store.create(name).record.id for name in ("a", "b", "c", "d")]
     store.set_active(ids[2], False)
     store.set_active(ids[3], False)
@@ -67,7 +70,9 @@ def test_the_bar_offers_only_what_applies(qtbot, make_window, store: KeyStore) -
     assert window.selection_bar.label.text() == "3 selected —"
 
 
-def test_the_bar_follows_a_change_of_the_selected_keys(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_bar_follows_a_change_of_the_selected_keys(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     ids = [store.create(name).record.id for name in ("a", "b")]
     window = make_window()
     select_keys(window, *ids)

@@ -7,14 +7,19 @@ import re
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QPushButton
+from pytestqt.qtbot import QtBot
 
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import click, generate
+from tests.ui.widgets import child
 
 
-def test_the_copied_line_counts_down_then_says_the_clipboard_was_cleared(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_the_copied_line_counts_down_then_says_the_clipboard_was_cleared(
+    qtbot: QtBot, make_window: WindowFactory
+) -> None:
     window = make_window(clipboard_clear_ms=3000)
     shown = generate(qtbot, window, "Copy me")
-    line = shown.findChild(QLabel, "copiedLabel")
+    line = child(shown, QLabel, "copiedLabel")
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
     assert "will be cleared in 3 s" in line.text()
     qtbot.waitUntil(lambda: "will be cleared in 2 s" in line.text(), timeout=5000)
@@ -26,10 +31,10 @@ def test_the_copied_line_counts_down_then_says_the_clipboard_was_cleared(qtbot, 
     qtbot.waitUntil(lambda: not shown.isVisible())
 
 
-def test_the_copied_line_says_when_something_else_was_copied(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_the_copied_line_says_when_something_else_was_copied(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window(clipboard_clear_ms=3000)
     shown = generate(qtbot, window, "Copy me")
-    line = shown.findChild(QLabel, "copiedLabel")
+    line = child(shown, QLabel, "copiedLabel")
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
     QGuiApplication.clipboard().setText("something else")
     qtbot.waitUntil(lambda: "no longer on the clipboard" in line.text(), timeout=5000)

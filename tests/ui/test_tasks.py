@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from PySide6.QtCore import QObject
+from pytestqt.qtbot import QtBot
 
 from desktop.core.errors import KeyNotFound
 from desktop.ui.control.tasks import TaskRunner
 
 
-def test_results_arrive_on_the_gui_thread_in_order(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_results_arrive_on_the_gui_thread_in_order(qtbot: QtBot) -> None:
     runner = TaskRunner()
     gui = threading.get_ident()
     workers: list[int] = []
@@ -21,7 +23,7 @@ def test_results_arrive_on_the_gui_thread_in_order(qtbot) -> None:  # type: igno
         return value
 
     for value in range(5):
-        runner.submit(lambda v=value: work(v), lambda r: results.append((r, threading.get_ident())), print)
+        runner.submit(functools.partial(work, value), lambda r: results.append((r, threading.get_ident())), print)
     qtbot.waitUntil(lambda: len(results) == 5)
     assert [r for r, _ in results] == list(range(5))
     assert all(thread == gui for _, thread in results)
@@ -30,7 +32,7 @@ def test_results_arrive_on_the_gui_thread_in_order(qtbot) -> None:  # type: igno
     runner.shutdown()
 
 
-def test_errors_arrive_as_exceptions(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_errors_arrive_as_exceptions(qtbot: QtBot) -> None:
     runner = TaskRunner()
     errors: list[Exception] = []
 
@@ -43,7 +45,7 @@ def test_errors_arrive_as_exceptions(qtbot) -> None:  # type: ignore[no-untyped-
     runner.shutdown()
 
 
-def test_no_callbacks_after_shutdown(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_no_callbacks_after_shutdown(qtbot: QtBot) -> None:
     owner = QObject()
     runner = TaskRunner(owner)
     results: list[int] = []

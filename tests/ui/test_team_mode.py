@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
@@ -22,11 +23,13 @@ from desktop.ui.window.main_window import MainWindow
 from tests.helpers import run_cli
 from tests.pg import PgCluster, throwaway_cluster
 from tests.team_mode.test_tls import REMOTE, TlsServer, tls_server  # noqa: F401  # a fixture, used by name
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import (
     answer,
     click,
     find_visible,
     generate,
+    open_store,
     row_button,
     secret,
     seed,
@@ -37,6 +40,7 @@ from tests.ui.helpers import (
     wait_idle,
     widget_texts,
 )
+from tests.ui.widgets import child
 
 #: A poll interval no test outlives: only the listener can show a change in time.
 NO_POLL = 60_000
@@ -63,7 +67,7 @@ def private_cluster(pg_cluster: PgCluster) -> Iterator[PgCluster]:
         yield cluster
 
 
-def listening(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def listening(qtbot: QtBot, window: MainWindow) -> None:
     """Until the window listens and the reload that follows LISTEN is done."""
     qtbot.waitUntil(lambda: window.controller.watch.listening, timeout=APPEARS_MS)
     wait_idle(qtbot, window)
@@ -74,7 +78,7 @@ def listeners(cluster: PgCluster, database: str) -> int:
     rows = cluster.execute(
         f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}' AND query LIKE 'LISTEN %'"
     )
-    return int(rows[0][0])  # type: ignore[call-overload]
+    return int(rows[0][0])
 
 
 def db_name(url: str) -> str:
@@ -88,23 +92,23 @@ def descriptions(window: MainWindow) -> list[str]:
 # -- the walkthrough on PostgreSQL ------------------------------------------------
 
 
-def test_walkthrough_generate_toggle_delete_and_page(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_walkthrough_generate_toggle_delete_and_page(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 30)
     window = make_window(poll_interval_ms=NO_POLL)
     assert window.windowTitle().startswith("postgresql+psycopg://")
-    assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 30"
+    assert child(window, QLabel, "pageLabel").text() == "1–25 of 30"
     click(qtbot, window.pagination.next_button)
-    assert len(shown_ids(window)) == 5 and window.findChild(QLabel, "pageLabel").text() == "26–30 of 30"
+    assert len(shown_ids(window)) == 5 and child(window, QLabel, "pageLabel").text() == "26–30 of 30"
     click(qtbot, window.pagination.prev_button)
     assert len(shown_ids(window)) == 25
 
     shown = generate(qtbot, window, "Team billing")
-    key = secret(shown.findChild(QLineEdit, "keyField").text())
+    key = secret(child(shown, QLineEdit, "keyField").text())
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
     shown.accept()
     wait_idle(qtbot, window)
     assert descriptions(window)[0] == "Team billing"
-    assert window.findChild(QLabel, "pageLabel").text() == "1–25 of 31"
+    assert child(window, QLabel, "pageLabel").text() == "1–25 of 31"
     assert store.verify(key) is Verdict.VALID
 
     record = window.model.record(0)
@@ -118,14 +122,16 @@ def test_walkthrough_generate_toggle_delete_and_page(qtbot, make_window, store: 
     answer(qtbot, "confirmDeleteDialog", "confirmButton")
     qtbot.waitUntil(lambda: record.id not in shown_ids(window))
     wait_idle(qtbot, window)
-    assert store.count() == 30 and window.findChild(QLabel, "pageLabel").text() == "1–25 of 30"
+    assert store.count() == 30 and child(window, QLabel, "pageLabel").text() == "1–25 of 30"
     assert "Deleted" in status(window)
 
 
 # -- live refresh without polling --------------------------------------------------
 
 
-def test_two_windows_and_the_cli_see_each_others_changes(qtbot, make_window, window_database: str) -> None:  # type: ignore[no-untyped-def]
+def test_two_windows_and_the_cli_see_each_others_changes(
+    qtbot: QtBot, make_window: WindowFactory, window_database: str
+) -> None:
     first = make_window(poll_interval_ms=NO_POLL)
     second = make_window(poll_interval_ms=NO_POLL, settings=QSettings())
     listening(qtbot, first)
@@ -134,13 +140,17 @@ def test_two_windows_and_the_cli_see_each_others_changes(qtbot, make_window, win
     result = run_cli("create", "--description", "from the command line", "--database", window_database)
     assert result.returncode == 0, result.stderr
     for window in (first, second):
-        qtbot.waitUntil(lambda w=window: descriptions(w) == ["from the command line"], timeout=APPEARS_MS)
+
+        def made_by_the_cli(w: MainWindow = window) -> bool:
+            return descriptions(w) == ["from the command line"]
+
+        qtbot.waitUntil(made_by_the_cli, timeout=APPEARS_MS)
 
     shown = generate(qtbot, first, "from the first window")
     click(qtbot, shown.findChild(QPushButton, "copyKeyButton"))
     shown.accept()
     qtbot.waitUntil(lambda: descriptions(second)[:1] == ["from the first window"], timeout=APPEARS_MS)
-    qtbot.waitUntil(lambda: second.findChild(QLabel, "pageLabel").text() == "1–2 of 2", timeout=APPEARS_MS)
+    qtbot.waitUntil(lambda: child(second, QLabel, "pageLabel").text() == "1–2 of 2", timeout=APPEARS_MS)
 
     cli_key = second.model.record(1)
     click(qtbot, row_button(second, 1, "toggleButton"))
@@ -150,24 +160,35 @@ def test_two_windows_and_the_cli_see_each_others_changes(qtbot, make_window, win
     result = run_cli("delete", str(cli_key.id), "--database", window_database)
     assert result.returncode == 0, result.stderr
     for window in (first, second):
-        qtbot.waitUntil(lambda w=window: cli_key.id not in shown_ids(w), timeout=APPEARS_MS)
-        qtbot.waitUntil(lambda w=window: w.findChild(QLabel, "pageLabel").text() == "1–1 of 1", timeout=APPEARS_MS)
+
+        def gone(w: MainWindow = window) -> bool:
+            return cli_key.id not in shown_ids(w)
+
+        def counted(w: MainWindow = window) -> bool:
+            return child(w, QLabel, "pageLabel").text() == "1–1 of 1"
+
+        qtbot.waitUntil(gone, timeout=APPEARS_MS)
+        qtbot.waitUntil(counted, timeout=APPEARS_MS)
     wait_idle(qtbot, first)
     wait_idle(qtbot, second)
 
 
-def test_a_page_further_down_stays_in_place_when_a_key_is_added_above(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_further_down_stays_in_place_when_a_key_is_added_above(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 30)
     window = make_window(poll_interval_ms=NO_POLL)
     listening(qtbot, window)
     click(qtbot, window.pagination.next_button)
     page = shown_ids(window)
     store.create("newest, on page one")
-    qtbot.waitUntil(lambda: window.findChild(QLabel, "pageLabel").text() == "27–31 of 31", timeout=APPEARS_MS)
+    qtbot.waitUntil(lambda: child(window, QLabel, "pageLabel").text() == "27–31 of 31", timeout=APPEARS_MS)
     assert shown_ids(window) == page
 
 
-def test_a_verify_touch_does_not_wake_the_window(qtbot, make_window, store: KeyStore, pg_cluster: PgCluster) -> None:  # type: ignore[no-untyped-def]
+def test_a_verify_touch_does_not_wake_the_window(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, pg_cluster: PgCluster
+) -> None:
     created = store.create("verified by a service")
     window = make_window(poll_interval_ms=NO_POLL)
     listening(qtbot, window)
@@ -177,7 +198,7 @@ def test_a_verify_touch_does_not_wake_the_window(qtbot, make_window, store: KeyS
     # The trigger itself, watched from a session of the test's own: a touch announces nothing.
     import psycopg
 
-    with psycopg.connect(window.store.database.target.replace("+psycopg", ""), autocommit=True) as spy:
+    with psycopg.connect(open_store(window).database.target.replace("+psycopg", ""), autocommit=True) as spy:
         spy.execute("LISTEN apikeys_changes")
         with qtbot.assertNotEmitted(window.controller.liveReloaded, wait=500):
             assert store.verify(created.key) is Verdict.VALID
@@ -190,7 +211,7 @@ def test_a_verify_touch_does_not_wake_the_window(qtbot, make_window, store: KeyS
     wait_idle(qtbot, window)
 
 
-def test_a_burst_of_changes_is_coalesced(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_of_changes_is_coalesced(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     window = make_window(poll_interval_ms=NO_POLL)
     listening(qtbot, window)
     reloads: list[object] = []
@@ -200,12 +221,12 @@ def test_a_burst_of_changes_is_coalesced(qtbot, make_window, store: KeyStore) ->
     qtbot.waitUntil(lambda: descriptions(window)[:1] == ["burst 19"], timeout=APPEARS_MS)
     wait_idle(qtbot, window)
     assert 1 <= len(reloads) < 20
-    assert window.findChild(QLabel, "pageLabel").text() == "1–20 of 20"
+    assert child(window, QLabel, "pageLabel").text() == "1–20 of 20"
 
 
 def test_closing_the_window_closes_its_listener(
-    qtbot, make_window, window_database: str, pg_cluster: PgCluster
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, make_window: WindowFactory, window_database: str, pg_cluster: PgCluster
+) -> None:
     window = make_window(poll_interval_ms=NO_POLL)
     listening(qtbot, window)
     assert listeners(pg_cluster, db_name(window_database)) == 1
@@ -216,7 +237,9 @@ def test_closing_the_window_closes_its_listener(
 # -- losing the server -------------------------------------------------------------
 
 
-def test_losing_the_server_keeps_the_page_and_recovers(qtbot, make_window, private_cluster: PgCluster) -> None:  # type: ignore[no-untyped-def]
+def test_losing_the_server_keeps_the_page_and_recovers(
+    qtbot: QtBot, make_window: WindowFactory, private_cluster: PgCluster
+) -> None:
     url = private_cluster.new_database()
     with KeyStore.open(url, create=True) as other:
         seed(other, 3)
@@ -229,7 +252,7 @@ def test_losing_the_server_keeps_the_page_and_recovers(qtbot, make_window, priva
     private_cluster.stop()
     qtbot.waitUntil(lambda: "Cannot reach the database server" in status(window), timeout=APPEARS_MS)
     assert status_level(window) is Level.ERROR and "reconnecting" in status(window)
-    assert shown_ids(window) == page and window.findChild(QLabel, "pageLabel").text() == "1–3 of 3"
+    assert shown_ids(window) == page and child(window, QLabel, "pageLabel").text() == "1–3 of 3"
 
     # An action meanwhile says why it failed, and changes nothing.
     record = window.model.record(0)
@@ -244,16 +267,18 @@ def test_losing_the_server_keeps_the_page_and_recovers(qtbot, make_window, priva
     private_cluster.start()
     qtbot.waitUntil(lambda: "is back" in status(window), timeout=APPEARS_MS)
     assert status_level(window) is Level.INFO
-    assert window.store.get(record.id).active  # the refused deactivation was not half-done
+    assert open_store(window).get(record.id).active  # the refused deactivation was not half-done
 
     result = run_cli("create", "--description", "made after the restart", "--database", url)
     assert result.returncode == 0, result.stderr
     qtbot.waitUntil(lambda: descriptions(window)[:1] == ["made after the restart"], timeout=APPEARS_MS)
-    qtbot.waitUntil(lambda: window.findChild(QLabel, "pageLabel").text() == "1–4 of 4", timeout=APPEARS_MS)
+    qtbot.waitUntil(lambda: child(window, QLabel, "pageLabel").text() == "1–4 of 4", timeout=APPEARS_MS)
     wait_idle(qtbot, window)
 
 
-def test_changes_made_while_away_appear_once_back(qtbot, make_window, private_cluster: PgCluster) -> None:  # type: ignore[no-untyped-def]
+def test_changes_made_while_away_appear_once_back(
+    qtbot: QtBot, make_window: WindowFactory, private_cluster: PgCluster
+) -> None:
     url = private_cluster.new_database()
     window = make_window(database=url, poll_interval_ms=NO_POLL)
     listening(qtbot, window)
@@ -271,8 +296,8 @@ def test_changes_made_while_away_appear_once_back(qtbot, make_window, private_cl
 
 
 def test_closing_while_reconnecting_neither_hangs_nor_reconnects(
-    qtbot, make_window, private_cluster: PgCluster
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, make_window: WindowFactory, private_cluster: PgCluster
+) -> None:
     url = private_cluster.new_database()
     window = make_window(database=url, poll_interval_ms=NO_POLL)
     listening(qtbot, window)
@@ -289,7 +314,9 @@ def test_closing_while_reconnecting_neither_hangs_nor_reconnects(
 # -- no password, anywhere ---------------------------------------------------------
 
 
-def test_a_password_in_the_url_is_never_shown(qtbot, make_window, private_cluster: PgCluster, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_in_the_url_is_never_shown(
+    qtbot: QtBot, make_window: WindowFactory, private_cluster: PgCluster, caplog: pytest.LogCaptureFixture
+) -> None:
     canary = "Canary-pw-7Q2x"
     plain = private_cluster.new_database()
     url = plain.replace("postgres@", f"postgres:{canary}@")  # the cluster trusts the socket: any password works
@@ -314,7 +341,7 @@ def test_a_password_in_the_url_is_never_shown(qtbot, make_window, private_cluste
     QApplication.processEvents()
 
 
-def test_the_live_refresh_benchmark_runs(qtbot, window_database: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_live_refresh_benchmark_runs(qtbot: QtBot, window_database: str) -> None:
     # So that tests/benchmarks/pg_live.py cannot rot; its figures belong to `make bench`, never to a test.
     from tests.benchmarks.pg_live import measure_live_refresh
 
@@ -322,8 +349,8 @@ def test_the_live_refresh_benchmark_runs(qtbot, window_database: str) -> None:  
     assert len(times) == 3 and all(t > 0 for t in times)
 
 
-def test_open_recent_keeps_a_server_url_but_never_one_with_a_password(  # type: ignore[no-untyped-def]
-    qtbot, make_window, pg_cluster: PgCluster, settings: QSettings
+def test_open_recent_keeps_a_server_url_but_never_one_with_a_password(
+    qtbot: QtBot, make_window: WindowFactory, pg_cluster: PgCluster, settings: QSettings
 ) -> None:
     from PySide6.QtWidgets import QMenu
 
@@ -350,8 +377,8 @@ def test_open_recent_keeps_a_server_url_but_never_one_with_a_password(  # type: 
 # -- File ▸ Connect to Server… ------------------------------------------------------------------------
 
 
-def _connect_dialog(qtbot, window: MainWindow) -> QDialog:  # type: ignore[no-untyped-def]
-    window.findChild(QAction, "connectServerAction").trigger()
+def _connect_dialog(qtbot: QtBot, window: MainWindow) -> QDialog:
+    child(window, QAction, "connectServerAction").trigger()
     return wait_for(qtbot, QDialog, "connectServerDialog")
 
 
@@ -367,24 +394,24 @@ def _connect_dialog(qtbot, window: MainWindow) -> QDialog:  # type: ignore[no-un
         ("postgresql://bob@db/keys\x07", "no spaces or control characters"),
     ],
 )
-def test_connect_refuses_what_is_not_a_server_url_and_changes_nothing(  # type: ignore[no-untyped-def]
-    qtbot, make_window, typed: str, says: str
+def test_connect_refuses_what_is_not_a_server_url_and_changes_nothing(
+    qtbot: QtBot, make_window: WindowFactory, typed: str, says: str
 ) -> None:
     window = make_window(poll_interval_ms=NO_POLL)
-    before = window.store.location
+    before = open_store(window).location
     dialog = _connect_dialog(qtbot, window)
-    dialog.findChild(QLineEdit, "serverUrlEdit").setText(typed)
+    child(dialog, QLineEdit, "serverUrlEdit").setText(typed)
     click(qtbot, dialog.findChild(QPushButton, "connectButton"))
-    error = dialog.findChild(QLabel, "serverUrlError")
+    error = child(dialog, QLabel, "serverUrlError")
     assert dialog.isVisible() and error.isVisible() and says in error.text()
     dialog.reject()
     qtbot.waitUntil(lambda: find_visible(QDialog, "connectServerDialog") is None)
     wait_idle(qtbot, window)
-    assert window.store.location == before
+    assert open_store(window).location == before
 
 
-def test_connect_to_a_server_switches_the_window_and_remembers_it(  # type: ignore[no-untyped-def]
-    qtbot, make_window, pg_cluster: PgCluster, tmp_path: Path
+def test_connect_to_a_server_switches_the_window_and_remembers_it(
+    qtbot: QtBot, make_window: WindowFactory, pg_cluster: PgCluster, tmp_path: Path
 ) -> None:
     from PySide6.QtWidgets import QMenu
 
@@ -395,38 +422,38 @@ def test_connect_to_a_server_switches_the_window_and_remembers_it(  # type: igno
         shared.create("shared by the team")
     window = make_window(database=str(tmp_path / "local.db"), poll_interval_ms=NO_POLL)
     dialog = _connect_dialog(qtbot, window)
-    dialog.findChild(QLineEdit, "serverUrlEdit").setText(f"  {server} ")
+    child(dialog, QLineEdit, "serverUrlEdit").setText(f"  {server} ")
     click(qtbot, dialog.findChild(QPushButton, "connectButton"))
-    qtbot.waitUntil(lambda: db_name(server) in window.store.location, timeout=APPEARS_MS)
+    qtbot.waitUntil(lambda: db_name(server) in open_store(window).location, timeout=APPEARS_MS)
     qtbot.waitUntil(lambda: descriptions(window) == ["shared by the team"], timeout=APPEARS_MS)
     assert "Opened" in status(window)
     listening(qtbot, window)  # and live: the server's changes reach it
-    menu = window.findChild(QMenu, "openRecentMenu")
+    menu = child(window, QMenu, "openRecentMenu")
     menu.aboutToShow.emit()
     assert server in [a.data() for a in menu.actions() if a.data()]
 
 
-def test_an_unreachable_server_keeps_the_database_open_now(  # type: ignore[no-untyped-def]
-    qtbot, make_window, private_cluster: PgCluster
+def test_an_unreachable_server_keeps_the_database_open_now(
+    qtbot: QtBot, make_window: WindowFactory, private_cluster: PgCluster
 ) -> None:
     window = make_window(poll_interval_ms=NO_POLL)
-    before = window.store.location
+    before = open_store(window).location
     url = private_cluster.new_database()
     private_cluster.stop()
     window.databases.open_database(url)
     assert "Connecting" in status(window)  # said at once; the connection is tried off the GUI thread
     qtbot.waitUntil(lambda: "Cannot reach the database server" in status(window), timeout=APPEARS_MS)
     assert status_level(window) is Level.ERROR
-    assert window.store.location == before
+    assert open_store(window).location == before
     wait_idle(qtbot, window)
 
 
 # -- a connection whose TLS is not verified (issue 20.5) ---------------------------------------------------
 
 
-def test_a_server_connection_that_is_not_verified_is_said_once(  # type: ignore[no-untyped-def]
-    qtbot,
-    make_window,
+def test_a_server_connection_that_is_not_verified_is_said_once(
+    qtbot: QtBot,
+    make_window: WindowFactory,
     tls_server: TlsServer,  # noqa: F811  # the fixture imported above
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QFont, QImage
 from PySide6.QtWidgets import QApplication, QStyledItemDelegate
+from pytestqt.qtbot import QtBot
 
 from desktop.core.values import KeyRecord
 from desktop.ui.control.key_table_model import COL_ACTIONS, COL_DESCRIPTION, KeyTableModel
@@ -63,7 +64,7 @@ def largest_difference(ours: QImage, qts: QImage) -> int:
     return worst
 
 
-def the_view(qtbot) -> tuple[KeyTableView, KeyTableModel]:  # type: ignore[no-untyped-def]
+def the_view(qtbot: QtBot) -> tuple[KeyTableView, KeyTableModel]:
     model = KeyTableModel(clock=lambda: NOW)
     view = KeyTableView(model)
     qtbot.addWidget(view)
@@ -75,7 +76,7 @@ def the_view(qtbot) -> tuple[KeyTableView, KeyTableModel]:  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("change", ["none", "font", "palette"])
-def test_cells_look_as_qts_own_delegate_draws_them(qtbot, change: str) -> None:  # type: ignore[no-untyped-def]
+def test_cells_look_as_qts_own_delegate_draws_them(qtbot: QtBot, change: str) -> None:
     view, model = the_view(qtbot)
     assert isinstance(view.itemDelegate(), TextCellDelegate)
     if change != "none":
@@ -103,23 +104,23 @@ def test_cells_look_as_qts_own_delegate_draws_them(qtbot, change: str) -> None: 
     assert largest_difference(ours, theirs) <= TOLERANCE
 
 
-def test_a_paint_asks_the_model_nothing(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_paint_asks_the_model_nothing(qtbot: QtBot) -> None:
     view, model = the_view(qtbot)
     view.viewport().repaint()  # the first paint works each row's answers out
     asked: list[int] = []
     real_data = model.data
 
-    def counting(index, role=0):  # type: ignore[no-untyped-def]
+    def counting(index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
         asked.append(index.column())
         return real_data(index, role)
 
-    model.data = counting  # type: ignore[method-assign]
+    model.data = counting  # type: ignore[method-assign]  # a spy around the real data()
     view.viewport().repaint()
     # Only the Actions cells' widgets ask (their accessible text); the text cells draw from model.answers().
     assert [column for column in asked if column != COL_ACTIONS] == []
 
 
-def test_answers_outside_the_page_are_none(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_answers_outside_the_page_are_none(qtbot: QtBot) -> None:
     _view, model = the_view(qtbot)
     rows = model.rowCount()
     assert model.answers(0, 0) is not None

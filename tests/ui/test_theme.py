@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.ui import theme
+from desktop.ui.widgets.filled_button import FilledButton
+from tests.ui.conftest import WindowFactory
 from tests.ui.helpers import seed
 from tests.ui.screenshot import dark_palette
 
@@ -30,7 +33,7 @@ def test_contrast_ratio_matches_wcag_examples() -> None:
 @pytest.mark.parametrize("kind", ["activate", "deactivate", "danger"])
 def test_swatches_are_legible(name: str, kind: str) -> None:
     palette = PALETTES[name]()
-    colors = theme.swatch(kind, theme.is_dark(palette))  # type: ignore[arg-type]
+    colors = theme.swatch(kind, theme.is_dark(palette))
     for background in (colors.background, colors.hover, colors.pressed):
         assert theme.contrast_ratio(QColor(colors.text), QColor(background)) >= theme.MIN_CONTRAST
 
@@ -39,20 +42,22 @@ def test_swatches_are_legible(name: str, kind: str) -> None:
 def test_expired_and_error_text_are_legible(name: str) -> None:
     palette = PALETTES[name]()
     for role in (QPalette.ColorRole.Base, QPalette.ColorRole.AlternateBase, QPalette.ColorRole.Window):
-        background = palette.color(role)  # type: ignore[attr-defined]
-        assert theme.contrast_ratio(theme.expired_text(palette), background) >= theme.MIN_CONTRAST  # type: ignore[arg-type]
-        assert theme.contrast_ratio(theme.error_text(palette), background) >= theme.MIN_CONTRAST  # type: ignore[arg-type]
+        background = palette.color(role)
+        assert theme.contrast_ratio(theme.expired_text(palette), background) >= theme.MIN_CONTRAST
+        assert theme.contrast_ratio(theme.error_text(palette), background) >= theme.MIN_CONTRAST
 
 
 @pytest.mark.parametrize("name", PALETTES)
-def test_rendered_row_buttons_are_green_and_red_and_legible(name: str, qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_rendered_row_buttons_are_green_and_red_and_legible(
+    name: str, qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 2)
     store.set_active(store.all()[0].id, False)
     window = make_window()
     window.setPalette(PALETTES[name]())
     QApplication.processEvents()
     dark = name == "dark"
-    buttons = window.table.findChildren(QPushButton, "toggleButton")
+    buttons = window.table.findChildren(FilledButton, "toggleButton")
     by_text = {button.text(): button for button in buttons}
     assert set(by_text) == {"Activate", "Deactivate"}
     for text, kind in (("Activate", "activate"), ("Deactivate", "deactivate")):
@@ -70,7 +75,7 @@ def test_rendered_row_buttons_are_green_and_red_and_legible(name: str, qtbot, ma
     assert green.green() > green.red() and red.red() > red.green()
 
 
-def test_a_filled_button_shows_its_focus_ring_and_its_pressed_fill(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_filled_button_shows_its_focus_ring_and_its_pressed_fill(qtbot: QtBot) -> None:
     from desktop.ui.widgets.filled_button import FilledButton
 
     holder = QWidget()

@@ -16,15 +16,18 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QToolTip, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.clock import SYSTEM_CLOCK, FixedClock
 from desktop.core.store import KeyStore
 from desktop.core.usage_report import Outcome
 from desktop.ui.control.key_table_model import COL_DESCRIPTION
 from desktop.ui.window.main_window import MainWindow
+from desktop.ui.window.usage_view import UsageView
 from tests.helpers import make_database
-from tests.ui.conftest import OFFSCREEN_NOISE
-from tests.ui.helpers import click, select_keys, shown_ids, wait_for, wait_idle
+from tests.ui.conftest import OFFSCREEN_NOISE, WindowFactory
+from tests.ui.helpers import click, row_of, select_keys, shown_ids, wait_for, wait_idle
+from tests.ui.widgets import child
 
 
 def verify(store: KeyStore, key: str, times: int, *, days_ago: float = 0, scopes: list[str] | None = None) -> None:
@@ -44,7 +47,7 @@ def verify(store: KeyStore, key: str, times: int, *, days_ago: float = 0, scopes
 @pytest.fixture
 def used(store: KeyStore) -> Iterator[dict[str, int]]:
     """Three keys: `busy` (5 valid and 2 forbidden now, 4 valid 3 days ago), `quiet` (1 valid 10 days ago),
-    `idle` (never used). Their ids by name."""
+    `idle` (never used: dict[str, int]). Their ids by name."""
     made = {name: store.create(name, scopes=["read"]) for name in ("busy", "quiet", "idle")}
     verify(store, made["busy"].key, 5)
     verify(store, made["busy"].key, 2, scopes=["write"])
@@ -59,7 +62,7 @@ def chart_text(dialog: QWidget) -> str:
     return chart.accessibleDescription()
 
 
-def details(qtbot) -> QDialog:  # type: ignore[no-untyped-def]
+def details(qtbot: QtBot) -> QDialog:
     return wait_for(qtbot, QDialog, "keyDetailsDialog")
 
 
@@ -69,7 +72,9 @@ def period(dialog: QWidget, word: str) -> QPushButton:
     return button
 
 
-def test_enter_opens_the_keys_details_with_its_totals_as_text(qtbot, make_window, used) -> None:  # type: ignore[no-untyped-def]
+def test_enter_opens_the_keys_details_with_its_totals_as_text(
+    qtbot: QtBot, make_window: WindowFactory, used: dict[str, int]
+) -> None:
     window = make_window()
     select_keys(window, used["busy"])
     window.table.setFocus()
@@ -77,21 +82,21 @@ def test_enter_opens_the_keys_details_with_its_totals_as_text(qtbot, make_window
     dialog = details(qtbot)
     # 7 days by default: every verify of the key (5 valid, 2 forbidden now, 4 valid 3 days ago), none of the others'.
     qtbot.waitUntil(lambda: "total 11, valid 9, rejected 2" in chart_text(dialog))
-    totals = dialog.findChild(QLabel, "usageTotalsLabel")
+    totals = child(dialog, QLabel, "usageTotalsLabel")
     assert totals.text() == "11 verifications in the last 7 days: 9 valid, 2 rejected."
-    record = window.model.record(window.model.row_of(used["busy"]))
-    assert dialog.findChild(QLabel, "detailsKeyLabel").text() == record.masked
-    assert dialog.findChild(QLabel, "detailsDescriptionLabel").text() == "busy"
-    assert dialog.findChild(QLabel, "detailsScopesLabel").text() == "read"
-    assert dialog.findChild(QLabel, "detailsCreditsLabel").text() == "Unlimited"
+    record = window.model.record(row_of(window, used["busy"]))
+    assert child(dialog, QLabel, "detailsKeyLabel").text() == record.masked
+    assert child(dialog, QLabel, "detailsDescriptionLabel").text() == "busy"
+    assert child(dialog, QLabel, "detailsScopesLabel").text() == "read"
+    assert child(dialog, QLabel, "detailsCreditsLabel").text() == "Unlimited"
     dialog.close()
 
 
-def test_double_click_on_a_row_opens_its_details_and_the_period_switch_changes_the_totals(  # type: ignore[no-untyped-def]
-    qtbot, make_window, used
+def test_double_click_on_a_row_opens_its_details_and_the_period_switch_changes_the_totals(
+    qtbot: QtBot, make_window: WindowFactory, used: dict[str, int]
 ) -> None:
     window = make_window()
-    row = window.model.row_of(used["busy"])
+    row = row_of(window, used["busy"])
     rect = window.table.visualRect(window.model.index(row, COL_DESCRIPTION))
     # As a person double-clicks: a press first (QTest's double-click alone is no click on an item).
     qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -106,7 +111,7 @@ def test_double_click_on_a_row_opens_its_details_and_the_period_switch_changes_t
 
 
 @pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, r"This plugin does not support raise\(\)")  # offscreen, on a tool tip
-def test_details_action_hover_and_history(qtbot, make_window, used) -> None:  # type: ignore[no-untyped-def]
+def test_details_action_hover_and_history(qtbot: QtBot, make_window: WindowFactory, used: dict[str, int]) -> None:
     from desktop.ui.widgets.usage_chart import UsageChart
 
     window = make_window()
@@ -117,7 +122,7 @@ def test_details_action_hover_and_history(qtbot, make_window, used) -> None:  # 
     dialog = details(qtbot)
     click(qtbot, period(dialog, "30d"))
     qtbot.waitUntil(lambda: "last 30 days: total 1, valid 1" in chart_text(dialog))
-    chart = dialog.findChild(UsageChart, "usageChart")
+    chart = child(dialog, UsageChart, "usageChart")
     assert chart.series is not None
     # Hovering the bar of 10 days ago shows its numbers.
     index = next(i for i, b in enumerate(chart.series.buckets) if b.total)
@@ -130,13 +135,15 @@ def test_details_action_hover_and_history(qtbot, make_window, used) -> None:  # 
     dialog.close()
 
 
-def test_details_follow_a_rename_elsewhere_and_new_use(qtbot, make_window, used, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_details_follow_a_rename_elsewhere_and_new_use(
+    qtbot: QtBot, make_window: WindowFactory, used: dict[str, int], store: KeyStore
+) -> None:
     window = make_window()
     window.usage.open_details(used["idle"])
     dialog = details(qtbot)
     qtbot.waitUntil(lambda: "total 0, valid 0" in chart_text(dialog))
     store.rename(used["idle"], "renamed by a colleague")
-    qtbot.waitUntil(lambda: dialog.findChild(QLabel, "detailsDescriptionLabel").text() == "renamed by a colleague")
+    qtbot.waitUntil(lambda: child(dialog, QLabel, "detailsDescriptionLabel").text() == "renamed by a colleague")
     created = store.create("another")  # new use of idle needs its key: a fresh one is counted instead
     verify(store, created.key, 3)
     window.usage.open_details(created.record.id)
@@ -147,10 +154,12 @@ def test_details_follow_a_rename_elsewhere_and_new_use(qtbot, make_window, used,
     other.close()
 
 
-def test_usage_view_lists_the_top_keys_in_order_and_a_link_opens_the_key(qtbot, make_window, used) -> None:  # type: ignore[no-untyped-def]
+def test_usage_view_lists_the_top_keys_in_order_and_a_link_opens_the_key(
+    qtbot: QtBot, make_window: WindowFactory, used: dict[str, int]
+) -> None:
     window = make_window()
-    window.findChild(type(window.reload_action), "usageAction").trigger()
-    view = wait_for(qtbot, QDialog, "usageView")
+    child(window, type(window.reload_action), "usageAction").trigger()
+    view = wait_for(qtbot, UsageView, "usageView")
     # 7 days by default: busy's 11 verifies; quiet's one was 10 days ago.
     qtbot.waitUntil(lambda: "total 11, valid 9" in chart_text(view))
     assert [b.property("keyId") for b in view.key_buttons] == [used["busy"]]
@@ -159,18 +168,20 @@ def test_usage_view_lists_the_top_keys_in_order_and_a_link_opens_the_key(qtbot, 
     assert [b.property("keyId") for b in view.key_buttons] == [used["busy"], used["quiet"]]
     click(qtbot, view.key_buttons[1])
     dialog = details(qtbot)
-    assert dialog.findChild(QLabel, "detailsDescriptionLabel").text() == "quiet"
+    assert child(dialog, QLabel, "detailsDescriptionLabel").text() == "quiet"
     assert window.table.selected_key_id() == used["quiet"]
     dialog.close()
     view.close()
 
 
 @pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, r"This plugin does not support raise\(\)")  # the window comes forward
-def test_the_unused_link_lists_the_keys_with_no_use_in_the_period(qtbot, make_window, used) -> None:  # type: ignore[no-untyped-def]
+def test_the_unused_link_lists_the_keys_with_no_use_in_the_period(
+    qtbot: QtBot, make_window: WindowFactory, used: dict[str, int]
+) -> None:
     window = make_window()
-    window.findChild(type(window.reload_action), "usageAction").trigger()
+    child(window, type(window.reload_action), "usageAction").trigger()
     view = wait_for(qtbot, QDialog, "usageView")
-    unused = view.findChild(QPushButton, "unusedKeysButton")
+    unused = child(view, QPushButton, "unusedKeysButton")
     assert unused.text() == "Show the keys not used in the last 7 days"
     click(qtbot, unused)
     # busy was used now (a valid verify): quiet (10 days ago) and idle (never) are listed.
@@ -216,7 +227,7 @@ def test_start_up_does_not_import_the_chart_and_a_details_dialog_does(tmp_path: 
     assert opened == str(sorted(CHART_MODULES))
 
 
-def test_details_are_for_one_key_at_a_time(qtbot, make_window, used) -> None:  # type: ignore[no-untyped-def]
+def test_details_are_for_one_key_at_a_time(qtbot: QtBot, make_window: WindowFactory, used: dict[str, int]) -> None:
     window: MainWindow = make_window()
     select_keys(window, used["busy"])
     assert window.usage.details_action.isEnabled()

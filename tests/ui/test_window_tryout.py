@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtCore import QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QToolTip,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
 from desktop.core.clock import FixedClock
 from desktop.core.store import KeyStore
@@ -31,8 +32,9 @@ from desktop.ui import launcher, theme
 from desktop.ui.control.key_table_model import COL_CREATED, COL_DESCRIPTION, COL_EXPIRES, COL_KEY, COL_STATUS
 from desktop.ui.names import APP_NAME
 from desktop.ui.window.main_window import MainWindow
-from tests.ui.conftest import OFFSCREEN_NOISE
-from tests.ui.helpers import seed, wait_for, wait_idle
+from tests.ui.conftest import OFFSCREEN_NOISE, WindowFactory
+from tests.ui.helpers import cell_of, open_store, seed, wait_for, wait_idle
+from tests.ui.widgets import child
 
 
 def shown_title(widget: QWidget) -> str:
@@ -44,7 +46,9 @@ def shown_title(widget: QWidget) -> str:
 # -- 9.9: titles ---------------------------------------------------------------------
 
 
-def test_no_title_repeats_the_app_name(qtbot, make_window, store: KeyStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_title_repeats_the_app_name(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, tmp_path: Path
+) -> None:
     seed(store, 2)
     window = make_window()
     titles = {"main window": shown_title(window)}
@@ -56,7 +60,7 @@ def test_no_title_repeats_the_app_name(qtbot, make_window, store: KeyStore, tmp_
     generate = wait_for(qtbot, QDialog, "generateDialog")
     titles["generate"] = shown_title(generate)
     generate.reject()
-    window.table.cell(0).delete_button.click()
+    cell_of(window, 0).delete_button.click()
     confirm = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")
     titles["confirm"] = shown_title(confirm)
     confirm.reject()
@@ -68,7 +72,7 @@ def test_no_title_repeats_the_app_name(qtbot, make_window, store: KeyStore, tmp_
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox) and box.objectName() == "badDatabaseDialog":
             titles["bad database"] = shown_title(box)
-            box.findChild(QPushButton, "quitButton").click()
+            child(box, QPushButton, "quitButton").click()
         else:
             timer.start()
 
@@ -78,7 +82,7 @@ def test_no_title_repeats_the_app_name(qtbot, make_window, store: KeyStore, tmp_
     timer.timeout.connect(quit_bad_database_box)
     timer.start()
     assert launcher.open_store_interactively(str(bad), None) is None
-    assert str(window.store.location) in titles["main window"]
+    assert str(open_store(window).location) in titles["main window"]
     repeated = {name: title for name, title in titles.items() if title.count(APP_NAME) != 1}
     assert repeated == {}
     assert isinstance(window, MainWindow)
@@ -88,7 +92,9 @@ def test_no_title_repeats_the_app_name(qtbot, make_window, store: KeyStore, tmp_
 # -- 9.10: the Description column in a narrow window -----------------------------------------
 
 
-def test_description_keeps_a_minimum_width_and_the_table_scrolls(short_folder: Path, qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_description_keeps_a_minimum_width_and_the_table_scrolls(
+    short_folder: Path, qtbot: QtBot, make_window: WindowFactory
+) -> None:
     path = short_folder / "keys.db"  # the header shows it whole: a long tmp_path kept the window wider than 640 px
     with KeyStore.open(str(path), create=True) as store:
         seed(store, 30)
@@ -112,8 +118,8 @@ def test_description_keeps_a_minimum_width_and_the_table_scrolls(short_folder: P
 # -- 9.11: columns that do not jump, the empty state, tool tips ------------------------------
 
 
-def test_column_widths_do_not_jump_with_inactive_or_expired_rows(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore, settings
+def test_column_widths_do_not_jump_with_inactive_or_expired_rows(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore, settings: QSettings
 ) -> None:
     now = datetime.now(UTC)
     # Expired on a date (what Generate and `create --expires` set): `Expired 2026-12-06`, the usual form.
@@ -139,7 +145,7 @@ def test_column_widths_do_not_jump_with_inactive_or_expired_rows(  # type: ignor
             assert window.table.sizeHintForColumn(column) <= header.sectionSize(column), (row, column)
 
 
-def test_the_empty_state_is_inside_the_table(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_the_empty_state_is_inside_the_table(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     label = window.findChild(QLabel, "emptyLabel")
     assert label is not None and label.isVisible() and "No API keys" in label.text()
@@ -149,9 +155,9 @@ def test_the_empty_state_is_inside_the_table(qtbot, make_window) -> None:  # typ
     assert label.geometry().center().y() > viewport.height() // 4  # in the middle, not under the header
 
 
-def test_the_empty_state_goes_when_a_key_arrives(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_the_empty_state_goes_when_a_key_arrives(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     window = make_window()
-    label = window.findChild(QLabel, "emptyLabel")
+    label = child(window, QLabel, "emptyLabel")
     assert label.isVisible()
     store.create("From the command line")
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=3000)
@@ -159,8 +165,8 @@ def test_the_empty_state_goes_when_a_key_arrives(qtbot, make_window, store: KeyS
 
 
 @pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, r"This plugin does not support raise\(\)")  # offscreen, on a tool tip
-def test_a_description_tooltip_is_hidden_when_a_live_refresh_moves_the_rows(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: KeyStore
+def test_a_description_tooltip_is_hidden_when_a_live_refresh_moves_the_rows(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:
     seed(store, 5)
     window = make_window()
@@ -179,18 +185,18 @@ def test_a_description_tooltip_is_hidden_when_a_live_refresh_moves_the_rows(  # 
     qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=1500)
 
 
-def test_generated_message_stays_while_the_key_is_shown(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_generated_message_stays_while_the_key_is_shown(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
-    expiry = window.notification_area.findChild(QTimer, "noticeExpiryTimer")
+    expiry = child(window.notification_area, QTimer, "noticeExpiryTimer")
     window.generate_button.click()
     dialog = wait_for(qtbot, QDialog, "generateDialog")
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
-    dialog.findChild(QPushButton, "generateConfirmButton").click()
+    child(dialog, QPushButton, "generateConfirmButton").click()
     shown = wait_for(qtbot, QDialog, "keyCreatedDialog")
     wait_idle(qtbot, window)
     assert "Generated" in window.notification_area.text() and "Copy it now" in window.notification_area.text()
     assert not expiry.isActive()  # no timer takes it away while the key is on screen
-    shown.findChild(QPushButton, "copyKeyButton").click()
+    child(shown, QPushButton, "copyKeyButton").click()
     assert "Generated" in window.notification_area.text()
     shown.accept()
     qtbot.waitUntil(lambda: not shown.isVisible())
@@ -202,7 +208,7 @@ def test_generated_message_stays_while_the_key_is_shown(qtbot, make_window) -> N
 # -- the Generate dialog ---------------------------------------------------------------------
 
 
-def _open_generate(qtbot, window: MainWindow) -> QDialog:  # type: ignore[no-untyped-def]
+def _open_generate(qtbot: QtBot, window: MainWindow) -> QDialog:
     window.generate_button.click()
     dialog = wait_for(qtbot, QDialog, "generateDialog")
     qtbot.waitExposed(dialog)
@@ -210,12 +216,14 @@ def _open_generate(qtbot, window: MainWindow) -> QDialog:  # type: ignore[no-unt
     return dialog
 
 
-def test_generate_says_why_it_is_disabled_from_the_start_and_keeps_its_size(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_generate_says_why_it_is_disabled_from_the_start_and_keeps_its_size(
+    qtbot: QtBot, make_window: WindowFactory
+) -> None:
     window = make_window()
     dialog = _open_generate(qtbot, window)
-    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
-    reason = dialog.findChild(QLabel, "errorLabel")
-    edit = dialog.findChild(QLineEdit, "descriptionEdit")
+    confirm = child(dialog, QPushButton, "generateConfirmButton")
+    reason = child(dialog, QLabel, "errorLabel")
+    edit = child(dialog, QLineEdit, "descriptionEdit")
     assert not confirm.isEnabled()
     assert reason.isVisible() and "description is required" in reason.text().lower()
     size = dialog.size()
@@ -237,17 +245,19 @@ def test_generate_says_why_it_is_disabled_from_the_start_and_keeps_its_size(qtbo
     dialog.reject()
 
 
-def test_text_over_the_limit_is_refused_with_the_counter_in_red_not_cut(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_text_over_the_limit_is_refused_with_the_counter_in_red_not_cut(
+    qtbot: QtBot, make_window: WindowFactory
+) -> None:
     window = make_window()
     dialog = _open_generate(qtbot, window)
-    edit = dialog.findChild(QLineEdit, "descriptionEdit")
-    counter = dialog.findChild(QLabel, "descriptionCounter")
-    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    edit = child(dialog, QLineEdit, "descriptionEdit")
+    counter = child(dialog, QLabel, "descriptionCounter")
+    confirm = child(dialog, QPushButton, "generateConfirmButton")
     edit.insert("y" * 300)  # as a paste does
     assert edit.text() == "y" * 300  # kept whole, for the person to shorten
     assert counter.text() == "300 / 256"
     assert not confirm.isEnabled()
-    reason = dialog.findChild(QLabel, "errorLabel")
+    reason = child(dialog, QLabel, "errorLabel")
     assert reason.isVisible() and "300" in reason.text() and "256" in reason.text()
     red = theme.error_text(dialog.palette())
     assert _text_colour(counter) == red
@@ -270,18 +280,18 @@ def _text_colour(label: QLabel) -> QColor:
     return QColor(max(counts, key=lambda name: counts[name]))
 
 
-def test_past_dates_in_the_calendar_look_disabled(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_past_dates_in_the_calendar_look_disabled(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window(clock=FixedClock(datetime(2031, 3, 18, 12, tzinfo=UTC)))
     dialog = _open_generate(qtbot, window)
-    dialog.findChild(QCheckBox, "expiryEnabled").setChecked(True)
-    edit = dialog.findChild(QDateEdit, "expiryEdit")
+    child(dialog, QCheckBox, "expiryEnabled").setChecked(True)
+    edit = child(dialog, QDateEdit, "expiryEdit")
     calendar = edit.calendarWidget()
     calendar.setCurrentPage(2031, 3)
     calendar.resize(420, 300)
     calendar.show()
     qtbot.waitExposed(calendar)
     image = calendar.grab().toImage()
-    view = calendar.findChild(QTableView)
+    view = child(calendar, QTableView)
     model = view.model()
 
     def darkest_in(day: int) -> int:
@@ -310,7 +320,9 @@ def test_past_dates_in_the_calendar_look_disabled(qtbot, make_window) -> None:  
 # -- keys: PgUp/PgDn in the table ---------------------------------------------------------------
 
 
-def test_page_down_scrolls_inside_the_table_and_alt_arrows_turn_pages(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_page_down_scrolls_inside_the_table_and_alt_arrows_turn_pages(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
     seed(store, 120)
     window = make_window()
     window.resize(900, 420)
@@ -318,7 +330,7 @@ def test_page_down_scrolls_inside_the_table_and_alt_arrows_turn_pages(qtbot, mak
     window.pagination.size_combo.activated.emit(window.pagination.size_combo.currentIndex())
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    label = window.findChild(QLabel, "pageLabel")
+    label = child(window, QLabel, "pageLabel")
     table = window.table
     table.setFocus()
     table.selectRow(0)
@@ -339,10 +351,10 @@ def test_page_down_scrolls_inside_the_table_and_alt_arrows_turn_pages(qtbot, mak
 # -- the delete confirmation ------------------------------------------------------------------
 
 
-def test_delete_confirmation_says_it_once(qtbot, make_window, store: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_delete_confirmation_says_it_once(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
     seed(store, 1)
     window = make_window()
-    window.table.cell(0).delete_button.click()
+    cell_of(window, 0).delete_button.click()
     box = wait_for(qtbot, QMessageBox, "confirmDeleteDialog")
     detail = box.informativeText().lower()
     assert "rejected" in detail
@@ -353,8 +365,8 @@ def test_delete_confirmation_says_it_once(qtbot, make_window, store: KeyStore) -
 # -- File ▸ Open Recent --------------------------------------------------------------------------
 
 
-def test_open_recent_remembers_databases_and_reopens_them(  # type: ignore[no-untyped-def]
-    qtbot, make_window, tmp_path: Path, db_path: Path
+def test_open_recent_remembers_databases_and_reopens_them(
+    qtbot: QtBot, make_window: WindowFactory, tmp_path: Path, db_path: Path
 ) -> None:
     others = []
     for name in ("first.db", "second & third.db"):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.values import KeyRecord
 from desktop.ui.dialogs.confirm import ConfirmDialog, confirm_deactivate, confirm_delete
@@ -27,7 +28,7 @@ MAKERS: dict[str, Callable[[QWidget | None, KeyRecord], ConfirmDialog]] = {
 }
 
 
-def _open(qtbot, which: str) -> ConfirmDialog:  # type: ignore[no-untyped-def]
+def _open(qtbot: QtBot, which: str) -> ConfirmDialog:
     dialog = MAKERS[which](None, RECORD)
     qtbot.addWidget(dialog)
     dialog.open()
@@ -36,7 +37,7 @@ def _open(qtbot, which: str) -> ConfirmDialog:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("which", list(MAKERS))
-def test_confirm_button_accepts(qtbot, which: str) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_button_accepts(qtbot: QtBot, which: str) -> None:
     dialog = _open(qtbot, which)
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert dialog.confirmed()
@@ -44,12 +45,13 @@ def test_confirm_button_accepts(qtbot, which: str) -> None:  # type: ignore[no-u
 
 
 @pytest.mark.parametrize("which", list(MAKERS))
-def test_cancel_escape_and_enter_do_not_confirm(qtbot, which: str) -> None:  # type: ignore[no-untyped-def]
-    for press in (
+def test_cancel_escape_and_enter_do_not_confirm(qtbot: QtBot, which: str) -> None:
+    presses: list[Callable[[ConfirmDialog], None]] = [
         lambda d: qtbot.mouseClick(d.cancel_button, Qt.MouseButton.LeftButton),
         lambda d: qtbot.keyClick(d, Qt.Key.Key_Escape),
         lambda d: qtbot.keyClick(d, Qt.Key.Key_Return),  # destructive: Enter means Cancel
-    ):
+    ]
+    for press in presses:
         dialog = _open(qtbot, which)
         press(dialog)
         assert dialog.clickedButton() is dialog.cancel_button and not dialog.confirmed()
@@ -57,6 +59,6 @@ def test_cancel_escape_and_enter_do_not_confirm(qtbot, which: str) -> None:  # t
 
 
 @pytest.mark.parametrize("which", list(MAKERS))
-def test_the_description_is_shown_as_typed(qtbot, which: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_description_is_shown_as_typed(qtbot: QtBot, which: str) -> None:
     dialog = _open(qtbot, which)
     assert "&lt;b&gt;Billing&lt;/b&gt;" in dialog.text() and RECORD.masked in dialog.text()

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from desktop.core.values import KeyRecord
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.platform.clipboard import SecretClipboard
+from tests.ui.widgets import child
 
 
 def clipped_labels(dialog: QWidget) -> list[str]:
@@ -34,7 +36,7 @@ def clipped_labels(dialog: QWidget) -> list[str]:
 
 
 @pytest.fixture
-def app_font(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def app_font(qapp: QApplication) -> Iterator[None]:
     saved = QApplication.font()
     yield
     QApplication.setFont(saved)
@@ -49,7 +51,7 @@ KEY = "ak_" + "Q" * 38  # shaped like a key; not a real one (its checksum is wro
 
 
 @pytest.mark.parametrize("scale", [1.0, 1.6, 2.2])
-def test_show_once_dialog_never_clips_after_copy(qtbot, app_font, scale: float) -> None:  # type: ignore[no-untyped-def]
+def test_show_once_dialog_never_clips_after_copy(qtbot: QtBot, app_font: None, scale: float) -> None:
     font = QFont(QApplication.font())
     font.setPointSizeF(font.pointSizeF() * scale)
     QApplication.setFont(font)
@@ -59,8 +61,8 @@ def test_show_once_dialog_never_clips_after_copy(qtbot, app_font, scale: float) 
     dialog.show()
     qtbot.waitExposed(dialog)
     assert clipped_labels(dialog) == []
-    dialog.findChild(QPushButton, "copyKeyButton").click()
-    qtbot.waitUntil(lambda: dialog.findChild(QLabel, "copiedLabel").isVisible())
+    child(dialog, QPushButton, "copyKeyButton").click()
+    qtbot.waitUntil(lambda: child(dialog, QLabel, "copiedLabel").isVisible())
     QApplication.processEvents()
     assert clipped_labels(dialog) == [], scale
     clipboard.clear_if_owned()
@@ -68,13 +70,13 @@ def test_show_once_dialog_never_clips_after_copy(qtbot, app_font, scale: float) 
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
 
-def test_show_once_dialog_grows_when_the_font_grows_while_open(qtbot, app_font) -> None:  # type: ignore[no-untyped-def]
+def test_show_once_dialog_grows_when_the_font_grows_while_open(qtbot: QtBot, app_font: None) -> None:
     clipboard = SecretClipboard(clear_after_ms=60_000)
     dialog = KeyCreatedDialog(KEY, _record("Nightly export"), clipboard)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    dialog.findChild(QPushButton, "copyKeyButton").click()
+    child(dialog, QPushButton, "copyKeyButton").click()
     font = QFont(QApplication.font())
     font.setPointSizeF(font.pointSizeF() * 1.8)
     QApplication.setFont(font)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QDateEdit, QDialog, QLabel, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.clock import FixedClock
-from desktop.ui.dialogs.generate_dialog import GenerateKeyDialog
+from desktop.ui.dialogs.generate_dialog import ExpiryCalendar, GenerateKeyDialog
+from tests.ui.widgets import child
 
 
 def _clock(day: date) -> FixedClock:
@@ -18,8 +20,11 @@ def _clock(day: date) -> FixedClock:
     return FixedClock(datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
 
 
+DialogFactory = Callable[..., GenerateKeyDialog]
+
+
 @pytest.fixture
-def make_dialog(qtbot) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def make_dialog(qtbot: QtBot) -> Iterator[DialogFactory]:
     def make(day: date = date(2031, 3, 18)) -> GenerateKeyDialog:
         dialog = GenerateKeyDialog(clock=_clock(day))
         qtbot.addWidget(dialog)
@@ -30,15 +35,17 @@ def make_dialog(qtbot) -> Iterator[object]:  # type: ignore[no-untyped-def]
     yield make
 
 
-def test_date_edit_starts_today_and_is_off_until_asked(make_dialog) -> None:  # type: ignore[no-untyped-def]
+def test_date_edit_starts_today_and_is_off_until_asked(make_dialog: DialogFactory) -> None:
     dialog = make_dialog(date(2031, 3, 18))
-    edit = dialog.findChild(QDateEdit, "expiryEdit")
+    edit = child(dialog, QDateEdit, "expiryEdit")
     assert edit.calendarPopup()
     # The calendar starts today; the edit takes any date typed, and says why a past one cannot be used.
-    assert edit.calendarWidget().first.toPython() == date(2031, 3, 18)
+    calendar = edit.calendarWidget()
+    assert isinstance(calendar, ExpiryCalendar)
+    assert calendar.first.toPython() == date(2031, 3, 18)
     assert edit.date().toPython() == date(2031, 4, 17)
     assert not edit.isEnabled()
-    dialog.findChild(QCheckBox, "expiryEnabled").setChecked(True)
+    child(dialog, QCheckBox, "expiryEnabled").setChecked(True)
     assert edit.isEnabled()
 
 
@@ -49,29 +56,31 @@ def test_date_edit_starts_today_and_is_off_until_asked(make_dialog) -> None:  # 
         (date(2028, 2, 29), date(2029, 2, 28)),  # a leap day: a year later there is none
     ],
 )
-def test_the_one_year_preset_is_a_calendar_year(qtbot, make_dialog, today: date, expected: date) -> None:  # type: ignore[no-untyped-def]
+def test_the_one_year_preset_is_a_calendar_year(
+    qtbot: QtBot, make_dialog: DialogFactory, today: date, expected: date
+) -> None:
     dialog = make_dialog(today)
     qtbot.mouseClick(dialog.findChild(QPushButton, "preset365Button"), Qt.MouseButton.LeftButton)
-    assert dialog.findChild(QDateEdit, "expiryEdit").date().toPython() == expected
+    assert child(dialog, QDateEdit, "expiryEdit").date().toPython() == expected
     assert dialog.expires_on() == expected
 
 
-def test_blank_description_is_refused_inline_with_a_counter(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
+def test_blank_description_is_refused_inline_with_a_counter(qtbot: QtBot, make_dialog: DialogFactory) -> None:
     dialog = make_dialog()
-    description = dialog.findChild(QLineEdit, "descriptionEdit")
+    description = child(dialog, QLineEdit, "descriptionEdit")
     qtbot.keyClicks(description, "   ")
-    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
+    confirm = child(dialog, QPushButton, "generateConfirmButton")
     assert not confirm.isEnabled()
-    error = dialog.findChild(QLabel, "errorLabel")
+    error = child(dialog, QLabel, "errorLabel")
     assert error.isVisible() and "required" in error.text()
     assert description.maxLength() > 256  # longer text is refused with a reason, not cut (test_window_tryout)
-    assert dialog.findChild(QLabel, "descriptionCounter").text() == "0 / 256"
+    assert child(dialog, QLabel, "descriptionCounter").text() == "0 / 256"
     qtbot.keyClicks(description, "ok")
     assert confirm.isEnabled() and not error.isVisible()
-    assert dialog.findChild(QLabel, "descriptionCounter").text() == "2 / 256"
+    assert child(dialog, QLabel, "descriptionCounter").text() == "2 / 256"
 
 
-def test_cancel_rejects_and_generate_asks_without_storing(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_rejects_and_generate_asks_without_storing(qtbot: QtBot, make_dialog: DialogFactory) -> None:
     dialog = make_dialog()
     requested: list[bool] = []
     dialog.generateRequested.connect(lambda: requested.append(True))
@@ -85,10 +94,10 @@ def test_cancel_rejects_and_generate_asks_without_storing(qtbot, make_dialog) ->
 # -- issue 21.6: a typed expiry that is incomplete or past is named inline, never silently undone -----------
 
 
-def _type_expiry(qtbot, dialog: GenerateKeyDialog, text: str) -> QDateEdit:  # type: ignore[no-untyped-def]
+def _type_expiry(qtbot: QtBot, dialog: GenerateKeyDialog, text: str) -> QDateEdit:
     """Tick the expiry box, then select the date's whole text and type `text` over it, as a person would."""
     qtbot.mouseClick(dialog.findChild(QCheckBox, "expiryEnabled"), Qt.MouseButton.LeftButton)
-    edit = dialog.findChild(QDateEdit, "expiryEdit")
+    edit = child(dialog, QDateEdit, "expiryEdit")
     edit.setFocus()
     qtbot.waitUntil(edit.hasFocus)
     qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
@@ -96,11 +105,11 @@ def _type_expiry(qtbot, dialog: GenerateKeyDialog, text: str) -> QDateEdit:  # t
     return edit
 
 
-def test_a_past_date_typed_is_kept_named_and_refused(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
+def test_a_past_date_typed_is_kept_named_and_refused(qtbot: QtBot, make_dialog: DialogFactory) -> None:
     dialog = make_dialog(date(2031, 3, 18))
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
-    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
-    hint = dialog.findChild(QLabel, "expiryHint")
+    confirm = child(dialog, QPushButton, "generateConfirmButton")
+    hint = child(dialog, QLabel, "expiryHint")
     edit = _type_expiry(qtbot, dialog, "2031-03-01")
     assert edit.text() == "2031-03-01"  # every digit typed is there
     assert hint.text() == "The expiry date 2031-03-01 is in the past; choose 2031-03-18 or later."
@@ -124,11 +133,11 @@ def test_a_past_date_typed_is_kept_named_and_refused(qtbot, make_dialog) -> None
     assert dialog.expires_on() == date(2031, 3, 18)
 
 
-def test_an_incomplete_date_is_named_and_survives_tab(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
+def test_an_incomplete_date_is_named_and_survives_tab(qtbot: QtBot, make_dialog: DialogFactory) -> None:
     dialog = make_dialog(date(2031, 3, 18))
     qtbot.keyClicks(dialog.findChild(QLineEdit, "descriptionEdit"), "Billing")
-    confirm = dialog.findChild(QPushButton, "generateConfirmButton")
-    hint = dialog.findChild(QLabel, "expiryHint")
+    confirm = child(dialog, QPushButton, "generateConfirmButton")
+    hint = child(dialog, QLabel, "expiryHint")
     edit = _type_expiry(qtbot, dialog, "2031-04-0")
     assert edit.text() == "2031-04-0"
     assert hint.text() == "“2031-04-0” is not a whole date: type it as YYYY-MM-DD."
@@ -150,5 +159,5 @@ def test_an_incomplete_date_is_named_and_survives_tab(qtbot, make_dialog) -> Non
     qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(edit, "2031-0")
     assert "not a whole date" in hint.text() and not confirm.isEnabled()
-    dialog.findChild(QCheckBox, "expiryEnabled").setChecked(False)
+    child(dialog, QCheckBox, "expiryEnabled").setChecked(False)
     assert confirm.isEnabled() and hint.text() == "The key never expires."

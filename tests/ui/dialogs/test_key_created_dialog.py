@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core import keys
 from desktop.core.values import KeyRecord
 from desktop.ui.dialogs.key_created_dialog import KeyCreatedDialog
 from desktop.ui.platform.clipboard import SecretClipboard
 from tests.ui.helpers import deleted, secret, wait_for
+from tests.ui.widgets import child
 
 RECORD = KeyRecord(
     id=1,
@@ -24,7 +26,7 @@ RECORD = KeyRecord(
 )
 
 
-def _open(qtbot) -> tuple[KeyCreatedDialog, SecretClipboard]:  # type: ignore[no-untyped-def]
+def _open(qtbot: QtBot) -> tuple[KeyCreatedDialog, SecretClipboard]:
     clipboard = SecretClipboard(clear_after_ms=60_000)
     dialog = KeyCreatedDialog(keys.generate(), RECORD, clipboard)
     dialog.open()
@@ -32,9 +34,9 @@ def _open(qtbot) -> tuple[KeyCreatedDialog, SecretClipboard]:  # type: ignore[no
     return dialog, clipboard
 
 
-def test_done_after_copy_accepts_and_empties_the_field(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_done_after_copy_accepts_and_empties_the_field(qtbot: QtBot) -> None:
     dialog, clipboard = _open(qtbot)
-    field = dialog.findChild(QLineEdit, "keyField")
+    field = child(dialog, QLineEdit, "keyField")
     results: list[int] = []
     dialog.finished.connect(results.append)
     qtbot.mouseClick(dialog.findChild(QPushButton, "copyKeyButton"), Qt.MouseButton.LeftButton)
@@ -45,14 +47,14 @@ def test_done_after_copy_accepts_and_empties_the_field(qtbot) -> None:  # type: 
     clipboard.clear_if_owned()
 
 
-def test_done_without_copying_asks_and_go_back_keeps_it_open(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_done_without_copying_asks_and_go_back_keeps_it_open(qtbot: QtBot) -> None:
     dialog, clipboard = _open(qtbot)
-    key = secret(dialog.findChild(QLineEdit, "keyField").text())
+    key = secret(child(dialog, QLineEdit, "keyField").text())
     qtbot.mouseClick(dialog.findChild(QPushButton, "keyCreatedDoneButton"), Qt.MouseButton.LeftButton)
     box = wait_for(qtbot, QMessageBox, "confirmCloseKeyDialog")
     qtbot.mouseClick(box.findChild(QPushButton, "cancelButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not box.isVisible())
-    assert dialog.isVisible() and dialog.findChild(QLineEdit, "keyField").text() == key
+    assert dialog.isVisible() and child(dialog, QLineEdit, "keyField").text() == key
     dialog.discard()  # as when the window goes away: closes without asking
     assert not dialog.isVisible() and not dialog.copied()
     clipboard.clear_if_owned()

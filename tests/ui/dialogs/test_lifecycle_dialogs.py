@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLabel, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop.core.clock import FixedClock
 from desktop.core.presentation import local_moment
@@ -16,6 +17,7 @@ from desktop.ui.dialogs.rename_dialog import RenameDialog
 from desktop.ui.dialogs.roll_dialog import RollDialog
 from desktop.ui.dialogs.scopes_dialog import ScopesDialog, parse_scopes
 from tests.ui.dialogs.test_dialog_layout import clipped_labels
+from tests.ui.widgets import child
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 LONG = "Partner integration: Acme Logistics shipment webhooks and tracking callbacks for all regions " * 2
@@ -26,7 +28,7 @@ def _record(*, expires_at: datetime | None = None, active: bool = True, descript
 
 
 def _until(dialog: QDialog) -> str:
-    return dialog.findChild(QLabel, "graceUntilLabel").text()
+    return child(dialog, QLabel, "graceUntilLabel").text()
 
 
 def _local(moment: datetime) -> str:
@@ -35,16 +37,16 @@ def _local(moment: datetime) -> str:
 
 
 @pytest.fixture
-def app_font(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def app_font(qapp: QApplication) -> Iterator[None]:
     saved = QApplication.font()
     yield
     QApplication.setFont(saved)
 
 
-def test_roll_dialog_says_until_when_for_each_grace(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_roll_dialog_says_until_when_for_each_grace(qtbot: QtBot) -> None:
     dialog = RollDialog(_record(), clock=FixedClock(NOW))
     qtbot.addWidget(dialog)
-    combo = dialog.findChild(QComboBox, "graceCombo")
+    combo = child(dialog, QComboBox, "graceCombo")
     assert combo.currentText() == "24 hours"  # the CLI's default too
     assert _local(NOW + timedelta(hours=24)) in _until(dialog)
     combo.setCurrentText("7 days")
@@ -53,13 +55,13 @@ def test_roll_dialog_says_until_when_for_each_grace(qtbot) -> None:  # type: ign
     assert dialog.grace() == timedelta(0) and "immediately" in _until(dialog)
 
 
-def test_roll_dialog_counts_the_keys_own_expiry_when_sooner(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_roll_dialog_counts_the_keys_own_expiry_when_sooner(qtbot: QtBot) -> None:
     expiry = NOW + timedelta(hours=5)
     dialog = RollDialog(_record(expires_at=expiry), clock=FixedClock(NOW))
     qtbot.addWidget(dialog)
-    dialog.findChild(QComboBox, "graceCombo").setCurrentText("7 days")
+    child(dialog, QComboBox, "graceCombo").setCurrentText("7 days")
     assert _local(expiry) in _until(dialog) and "own expiry" in _until(dialog)
-    dialog.findChild(QComboBox, "graceCombo").setCurrentText("1 hour")
+    child(dialog, QComboBox, "graceCombo").setCurrentText("1 hour")
     assert _local(NOW + timedelta(hours=1)) in _until(dialog) and "own expiry" not in _until(dialog)
 
 
@@ -67,7 +69,9 @@ def test_roll_dialog_counts_the_keys_own_expiry_when_sooner(qtbot) -> None:  # t
     ("record", "word"),
     [(_record(active=False), "inactive"), (_record(expires_at=NOW - timedelta(days=1)), "expired")],
 )
-def test_roll_dialog_says_the_new_key_copies_an_inactive_or_expired_state(qtbot, record: KeyRecord, word: str) -> None:  # type: ignore[no-untyped-def]
+def test_roll_dialog_says_the_new_key_copies_an_inactive_or_expired_state(
+    qtbot: QtBot, record: KeyRecord, word: str
+) -> None:
     dialog = RollDialog(record, clock=FixedClock(NOW))
     qtbot.addWidget(dialog)
     assert f"starts {word} too" in _until(dialog)
@@ -80,21 +84,21 @@ def test_scopes_are_parsed_by_the_cores_rule() -> None:
         parse_scopes("ok Bad")
 
 
-def test_rename_dialog_starts_from_the_description_and_refuses_blank(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_rename_dialog_starts_from_the_description_and_refuses_blank(qtbot: QtBot) -> None:
     dialog = RenameDialog(_record(description="Billing"))
     qtbot.addWidget(dialog)
-    edit = dialog.findChild(QLineEdit, "descriptionEdit")
-    button = dialog.findChild(QPushButton, "renameConfirmButton")
+    edit = child(dialog, QLineEdit, "descriptionEdit")
+    button = child(dialog, QPushButton, "renameConfirmButton")
     assert edit.text() == "Billing" and button.isEnabled()
     edit.setText("")
-    assert not button.isEnabled() and dialog.findChild(QLabel, "errorLabel").text()
+    assert not button.isEnabled() and child(dialog, QLabel, "errorLabel").text()
     with qtbot.assertNotEmitted(dialog.renameRequested):
         button.click()
 
 
 @pytest.mark.parametrize("scale", [1.0, 1.6, 2.2])
 @pytest.mark.parametrize("make", ["roll", "rename", "scopes"])
-def test_lifecycle_dialogs_never_clip(qtbot, app_font, scale: float, make: str) -> None:  # type: ignore[no-untyped-def]
+def test_lifecycle_dialogs_never_clip(qtbot: QtBot, app_font: None, scale: float, make: str) -> None:
     font = QFont(QApplication.font())
     font.setPointSizeF(font.pointSizeF() * scale)
     QApplication.setFont(font)
@@ -106,7 +110,7 @@ def test_lifecycle_dialogs_never_clip(qtbot, app_font, scale: float, make: str) 
         dialog = RenameDialog(record)
     else:
         dialog = ScopesDialog(record)
-        dialog.findChild(QLineEdit, "scopesEdit").setText("Not A Scope")  # the longest message it shows
+        child(dialog, QLineEdit, "scopesEdit").setText("Not A Scope")  # the longest message it shows
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)

@@ -325,13 +325,13 @@ def test_page_turns_do_not_recount(qtbot, make_window, store: KeyStore) -> None:
     seed(store, 60)
     window = make_window()
     calls: list[object] = []
-    real_count = window.store.count
+    real_count = window.store.query_count
 
-    def counting(**kwargs: object) -> int:
-        calls.append(kwargs)
-        return real_count(**kwargs)  # type: ignore[arg-type]
+    def counting(*args: object, **kwargs: object) -> int:
+        calls.append((args, kwargs))
+        return real_count(*args, **kwargs)  # type: ignore[arg-type]
 
-    window.store.count = counting  # a spy around the real query, not a fake database
+    window.store.query_count = counting  # a spy around the real count the window asks for, not a fake database
     click(qtbot, window.pagination.next_button)
     click(qtbot, window.pagination.next_button)
     click(qtbot, window.pagination.prev_button)
@@ -437,7 +437,7 @@ def test_unexpected_error_is_shown_and_the_window_lives(qtbot, make_window, stor
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    window.store.page = broken
+    window.store.page = window.store.query_page = broken  # the plain page and the page of a query alike
     click(qtbot, window.pagination.next_button)
     assert "RuntimeError" in status(window) and status_level(window) is Level.ERROR
     assert window.isVisible()

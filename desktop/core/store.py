@@ -158,12 +158,6 @@ class KeyStore:
         self.close()
 
     def check_file(self) -> FileChange:
-        """Whether the file at the path is still the one open; on REPLACED the store has reopened onto the new one.
-
-        MISSING: the store keeps its handles for reading, and every write raises DatabaseMissing. Raises a
-        DatabaseError when the file now at the path cannot be opened (unsafe, not a database); until a later
-        check succeeds, every operation raises it too. Databases that are not files are always UNCHANGED.
-        """
         return self._access.check_file()
 
     # -- verification --
@@ -433,7 +427,7 @@ class KeyStore:
 
 
 # help(KeyStore.rename) and the like say what the part that does it says.
-for _part in (StoreReads, StoreLifecycle, StoreLimits, StoreUsage):
+for _part in (DatabaseAccess, StoreReads, StoreLifecycle, StoreLimits, StoreUsage):
     for _name, _done in vars(_part).items():
         _delegate = vars(KeyStore).get(_name)
         if callable(_delegate) and _delegate.__doc__ is None and not _name.startswith("_"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from time import monotonic as _monotonic
 
@@ -24,7 +24,7 @@ from desktop.core.errors import DatabaseUnavailable, InvalidInput
 from desktop.core.lifecycle import validate_scopes
 from desktop.core.query import KeyHealth, Query, SortCursor
 from desktop.core.store_access import FILE_CHECK_INTERVAL_S as FILE_CHECK_INTERVAL_S
-from desktop.core.store_access import DatabaseAccess
+from desktop.core.store_access import DatabaseAccess, Monotonic
 from desktop.core.store_async import VerifyPool
 from desktop.core.store_lifecycle import StoreLifecycle
 from desktop.core.store_limits import KEEP, Keep, StoreLimits
@@ -69,9 +69,6 @@ _UNKNOWN: Answer = (Verdict.UNKNOWN, None, (), None)
 _REQUIRED: dict[tuple[str, ...], tuple[str, ...]] = {}
 #: check()'s answers for a key that is not there (malformed, unknown): the same value every time.
 _NO_KEY = {verdict: VerifyResult(verdict) for verdict in Verdict}
-
-#: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
-Monotonic = Callable[[], float]
 
 
 def open_store(database: str | None = None, clock: Clock = SYSTEM_CLOCK, *, create: bool = False) -> KeyStore:

@@ -1,5 +1,8 @@
 """The operations on keys: create, page, count, toggle, delete, verify; plain values out.
 
+KeyStore composes the objects that do them (the database access, reads, lifecycle writes, limits, usage) and keeps
+one public API over them; verify() and check() run here, on the hot path, with no call between them and the lookup.
+
 No SQL dialect here: the store talks to the database through the seam (desktop.core.db). SQLAlchemy is not
 imported by this module, so that opening a SQLite file and reading its first page does not load it; the
 statements (desktop.core.db.statements) are imported by the operations that run them.
@@ -7,55 +10,53 @@ statements (desktop.core.db.statements) are imported by the operations that run 
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hmac
 import logging
-import math
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
 from time import monotonic as _monotonic
-from typing import TYPE_CHECKING
 
 from desktop.core import keys
 from desktop.core.clock import SYSTEM_CLOCK, Clock
 from desktop.core.db import Database, open_database
-from desktop.core.errors import (
-    CHOOSE_ANOTHER,
-    DatabaseMissing,
-    DatabaseUnavailable,
-    DomainError,
-    InvalidInput,
-    KeyNotFound,
-)
-from desktop.core.store_async import AsyncVerifyMixin
-from desktop.core.store_lifecycle import LifecycleMixin
-from desktop.core.store_limits import LimitsMixin
-from desktop.core.store_queries import QueryMixin
+from desktop.core.errors import DatabaseUnavailable, InvalidInput
+from desktop.core.lifecycle import validate_scopes
+from desktop.core.query import KeyHealth, Query, SortCursor
+from desktop.core.store_access import FILE_CHECK_INTERVAL_S as FILE_CHECK_INTERVAL_S
+from desktop.core.store_access import DatabaseAccess, Monotonic
+from desktop.core.store_async import VerifyPool
+from desktop.core.store_lifecycle import StoreLifecycle
+from desktop.core.store_limits import KEEP, Keep, StoreLimits
+from desktop.core.store_queries import StoreReads
 from desktop.core.store_usage import TOUCH_BACKOFF_S as TOUCH_BACKOFF_S
 from desktop.core.store_usage import TOUCH_INTERVAL as TOUCH_INTERVAL
-from desktop.core.store_usage import UsageMixin
-from desktop.core.validation import validate_description, validate_expiry
+from desktop.core.store_usage import StoreUsage
+from desktop.core.usage_report import KeyUse, UsagePeriod, UsageSeries
 from desktop.core.values import (
     Action,
+    BulkResult,
+    ChangeListener,
     CreatedKey,
     Cursor,
+    EventCursor,
+    EventPage,
     FileChange,
     KeyRecord,
+    Limits,
+    LimitState,
+    NewKey,
     Page,
     Rate,
     Refill,
+    RolledKey,
     Taken,
+    UsageCount,
     Verdict,
+    VerifyResult,
 )
 
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
 log = logging.getLogger(__name__)
-
-#: verify() looks whether the file at the path is still the one it opened at most this often.
-FILE_CHECK_INTERVAL_S = 1.0
 
 _presented_digest = keys.presented_digest
 
@@ -64,8 +65,10 @@ Answer = tuple[Verdict, int | None, tuple[str, ...], Taken | None]
 _MALFORMED: Answer = (Verdict.MALFORMED, None, (), None)
 _UNKNOWN: Answer = (Verdict.UNKNOWN, None, (), None)
 
-#: Seconds that only ever increase (time.monotonic); injectable so tests need not sleep.
-Monotonic = Callable[[], float]
+#: check()'s scopes, validated, by what the caller passed: a service asks for the same few on every request.
+_REQUIRED: dict[tuple[str, ...], tuple[str, ...]] = {}
+#: check()'s answers for a key that is not there (malformed, unknown): the same value every time.
+_NO_KEY = {verdict: VerifyResult(verdict) for verdict in Verdict}
 
 
 def open_store(database: str | None = None, clock: Clock = SYSTEM_CLOCK, *, create: bool = False) -> KeyStore:
@@ -78,41 +81,32 @@ def open_store(database: str | None = None, clock: Clock = SYSTEM_CLOCK, *, crea
     return KeyStore.open(resolve_target(database), clock, create=create)
 
 
-def _deleted(location: str) -> DatabaseMissing:
-    return DatabaseMissing(
-        location,
-        f"The database {location} was deleted or moved away; nothing was written. Put it back, or {CHOOSE_ANOTHER}.",
-    )
-
-
-class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyMixin):
+class KeyStore:
     """All operations on one database. Thread-safe: connections come from pools, and the state kept between
     calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
     A SQLite file may be replaced (restored from a backup, synced, `mv new.db keys.db`) or deleted while
     the store is open: `check_file()` notices, every write checks first, and verify() checks at most once
-    a second, so no one keeps answering from, or writing into, a file that is no longer at the path.
+    a second, so no one keeps answering from, or writing into, a file that is no longer at the path
+    (DatabaseAccess, desktop.core.store_access, the one place that knows).
+
+    Its parts, wired here and nowhere else, each given what it needs: `DatabaseAccess` (the database, the write
+    transaction, the clock), `StoreReads`, `StoreLimits`, `StoreLifecycle` (given the limits, for a key created
+    with some), `StoreUsage` (given the read of one key) and `VerifyPool`. None holds the store itself.
     """
 
     def __init__(self, database: Database, clock: Clock = SYSTEM_CLOCK, *, monotonic: Monotonic = _monotonic) -> None:
         from desktop.core.target import note_opened
 
         note_opened(database.location)  # the log names the database on each line
-        self._db = database
         self._clock = clock
         self._monotonic = monotonic
-        self._generation = 0
-        self._reopen_lock = threading.Lock()
-        # open_database has just checked the file.
-        self._next_file_check = monotonic() + FILE_CHECK_INTERVAL_S
-        #: Why the file at the path could not be reopened: every call raises (a fresh copy of) it until a check
-        #: finds a usable file, since the old handles are closed by then.
-        self._unusable: DomainError | None = None
-        #: For verify: the file was gone at the last check.
-        self._missing: DatabaseMissing | None = None
-        self._touch_resume_at = -math.inf
-        self._touch_warned = False
-        self._init_usage()
+        self._access = access = DatabaseAccess(database, clock, monotonic)
+        self._reads = StoreReads(access)
+        self._limits = StoreLimits(access)
+        self._lifecycle = StoreLifecycle(access, self._limits)
+        self._usage = StoreUsage(access, self._reads.get)
+        self._verify_pool = VerifyPool()
 
     @classmethod
     def open(
@@ -122,22 +116,22 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
 
     @property
     def location(self) -> str:
-        return self._db.location
+        return self._access.database.location
 
     @property
     def warning(self) -> str | None:
         """One line to say once on opening, e.g. that a server connection's TLS is not verified; None for none."""
-        return self._db.warning
+        return self._access.database.warning
 
     @property
     def reopen_target(self) -> str | None:
         """What Open Recent may keep to open this database again; None when it would have to keep a password."""
-        return self._db.reopen_target
+        return self._access.database.reopen_target
 
     @property
     def database(self) -> Database:
         """The seam, for the core and tests: the window and the command line use the store's calls (listen())."""
-        return self._db
+        return self._access.database
 
     @property
     def clock(self) -> Clock:
@@ -146,12 +140,13 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
     @property
     def generation(self) -> int:
         """How many times the store reopened itself onto a file that replaced the one it had open."""
-        return self._generation
+        return self._access.generation
 
     def close(self) -> None:
-        self._close_async()
-        self._close_usage()  # the counts gathered, written before the connections go
-        self._db.dispose()
+        """Stop the store's threads, write the usage counts gathered, close the connections."""
+        self._verify_pool.close()
+        self._usage.close()  # the counts gathered, written before the connections go
+        self._access.database.dispose()
 
     def __enter__(self) -> KeyStore:
         return self
@@ -159,225 +154,8 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- the file at the path --
-
     def check_file(self) -> FileChange:
-        """Whether the file at the path is still the one open; on REPLACED the store has reopened onto the new one.
-
-        MISSING: the store keeps its handles for reading, and every write raises DatabaseMissing. Raises a
-        DatabaseError when the file now at the path cannot be opened (unsafe, not a database); until a later
-        check succeeds, every operation raises it too. Databases that are not files are always UNCHANGED.
-        """
-        db = self._db
-        try:
-            change = db.file_state()
-        except OSError as err:
-            raise DatabaseUnavailable(f"Cannot look at {db.location} ({err.strerror}).") from None
-        if change is FileChange.UNCHANGED:
-            self._unusable = None
-        elif change is FileChange.REPLACED:
-            self._reopen(db)
-        return change
-
-    def _reopen(self, old: Database) -> None:
-        with self._reopen_lock:
-            if self._db is not old:  # another thread reopened meanwhile
-                return
-            try:
-                # First empty the old file's WAL into it and close ours: its -wal and -shm are still at the
-                # path, and the new file must not be opened with them.
-                old.release()
-                # create=False: a file that vanished again is an error, never a new empty database.
-                new = open_database(old.target)
-            except DomainError as err:
-                self._unusable = err
-                raise
-            self._db = new
-            self._unusable = None
-            self._generation += 1
-        log.info("the database file %s was replaced; now using the new file", new.location)
-
-    def _usable(self) -> Database:
-        problem = self._unusable
-        if problem is not None:
-            raise problem.fresh()
-        return self._db
-
-    def _check_file_now_and_then(self) -> None:
-        """For verify: check_file() at most once per FILE_CHECK_INTERVAL_S; raise while the file is unusable."""
-        now = self._monotonic()
-        if now >= self._next_file_check:
-            self._next_file_check = now + FILE_CHECK_INTERVAL_S
-            try:
-                missing = self.check_file() is FileChange.MISSING
-            except DomainError:
-                missing = False  # kept in self._unusable
-            self._missing = _deleted(self.location) if missing else None
-        problem = self._unusable or self._missing
-        if problem is not None:
-            raise problem.fresh()
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """A write transaction on the file now at the path: refused when it is gone, reopened when replaced."""
-        if self.check_file() is FileChange.MISSING:
-            raise _deleted(self.location)
-        db = self._usable()
-        with db.write() as conn:
-            yield conn
-            # Under the write lock, just before COMMIT: had the file gone meanwhile, the change would land
-            # in a file no one can open again, and a key shown from it would be lost.
-            change = db.file_state()
-            if change is FileChange.MISSING:
-                raise _deleted(db.location)
-            if change is FileChange.REPLACED:
-                raise DatabaseUnavailable(
-                    f"The database {db.location} was replaced while a change was being written; nothing "
-                    "was written. Try again."
-                )
-
-    # -- writes --
-
-    def create(
-        self,
-        description: str,
-        expires_on: date | None = None,
-        *,
-        today: date | None = None,
-        scopes: Sequence[str] = (),
-        rate: Rate | None = None,
-        credits: int | None = None,
-        refill: Refill | None = None,
-    ) -> CreatedKey:
-        """Generate and store a new key (with its limits, if any); returns only after COMMIT, so it is durable."""
-        from desktop.core.lifecycle import validate_scopes
-
-        cleaned = validate_description(description)
-        expires_at = validate_expiry(expires_on, today or self._clock.today())
-        wanted = validate_scopes(scopes)
-        created_at = self._clock.now()
-        with self._writing() as conn:
-            created = self._insert_key(conn, cleaned, created_at, expires_at, True, wanted, {})
-            if rate is not None or credits is not None or refill is not None:
-                self._write_limits(conn, created.record.id, created.record.masked, rate, credits, refill, new_key=True)
-        log.info("created API key #%d", created.record.id)
-        return created
-
-    def _insert_key(
-        self,
-        conn: Connection,
-        description: str,
-        created_at: datetime,
-        expires_at: datetime | None,
-        active: bool,
-        scopes: tuple[str, ...],
-        details: dict[str, object],
-    ) -> CreatedKey:
-        """Insert one new key and its `created` event in the caller's transaction."""
-        from desktop.core import audit
-        from desktop.core.db import statements as sql
-
-        full_key = keys.generate()
-        if details:
-            audit.context(conn, details=details)  # on PostgreSQL, for the trigger's `created` event
-        # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
-        result = conn.execute(
-            sql.INSERT.values(
-                digest=keys.digest(full_key),
-                hint=keys.hint(full_key),
-                description=description,
-                created_at=created_at,
-                expires_at=expires_at,
-                active=active,
-                scopes=sql.join_scopes(scopes),
-            )
-        )
-        primary = result.inserted_primary_key
-        assert primary is not None  # an INSERT of one row always has one
-        key_id = int(primary[0])
-        record = KeyRecord(key_id, keys.mask(full_key), description, created_at, expires_at, active, None, scopes)
-        audit.record(
-            conn,
-            Action.CREATED,
-            created_at,
-            key_id=key_id,
-            masked=record.masked,
-            details={
-                "description": description,
-                "expires_at": None if expires_at is None else expires_at.isoformat(),
-                "active": active,
-                "scopes": list(scopes),
-                **details,
-            },
-        )
-        return CreatedKey(record, full_key)
-
-    def set_active(self, key_id: int, active: bool) -> KeyRecord:
-        from desktop.core.db import statements as sql
-
-        with self._writing() as conn:
-            before = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
-            if before is None or not conn.execute(sql.SET_ACTIVE, {"key_id": key_id, "active": active}).rowcount:
-                raise KeyNotFound(key_id)
-            row = conn.execute(sql.GET, {"key_id": key_id}).one()
-            if bool(before.active) != active:
-                self._audit_state(conn, sql.record(row))
-        log.info("%s API key #%d", "activated" if active else "deactivated", key_id)
-        return sql.record(row)
-
-    def delete(self, key_id: int) -> None:
-        from desktop.core.db import statements as sql
-
-        with self._writing() as conn:
-            before = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
-            if before is None or not conn.execute(sql.DELETE, {"key_id": key_id}).rowcount:
-                raise KeyNotFound(key_id)
-            self._audit_deleted(conn, sql.record(before))
-        log.info("deleted API key #%d", key_id)
-
-    # -- reads --
-
-    def get(self, key_id: int) -> KeyRecord:
-        from desktop.core.db import statements as sql
-
-        with self._usable().read() as conn:
-            row = conn.execute(sql.GET, {"key_id": key_id}).first()
-        if row is None:
-            raise KeyNotFound(key_id)
-        return sql.record(row)
-
-    def count(self, *, newer_than: Cursor | None = None) -> int:
-        """How many keys exist; with `newer_than`, how many sort before that position (its offset)."""
-        return self._usable().count(newer_than)
-
-    def all(self) -> list[KeyRecord]:
-        """Every key, newest first (for `apikeys list`)."""
-        from desktop.core.db import statements as sql
-
-        with self._usable().read() as conn:
-            return [sql.record(r) for r in conn.execute(sql.ALL)]
-
-    def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
-        """One page, newest first, by keyset: the first page, the one after `after`, or before `before`."""
-        if size < 1:
-            raise ValueError("page size must be positive")
-        if after is not None and before is not None:
-            raise ValueError("give after or before, not both")
-        return self._usable().page(size, after=after, before=before)
-
-    def data_version(self) -> int | None:
-        """A number that changes when another connection or process commits; None if unknown."""
-        return self._usable().data_version()
-
-    def preload(self) -> None:
-        """Load what writes and full listings need (SQLAlchemy, its engine, the statements) ahead of the first.
-
-        Opening a SQLite file and reading pages do without them; a window calls this in the background once its
-        first page is on screen, so that the first change a person makes does not wait for the import.
-        """
-        from desktop.core.db import statements  # noqa: F401  # for its side effect: SQLAlchemy and the model loaded
-
-        self._usable().engine  # noqa: B018  # built now rather than by the first write
+        return self._access.check_file()
 
     # -- verification --
 
@@ -400,13 +178,14 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
         presented = _presented_digest(key)
         if presented is None:
             return _MALFORMED
-        db = self._db
+        access = self._access
+        db = access.database
         # Inline, the common case (a file checked less than a second ago, all well) costs one clock read.
         if (
-            self._monotonic() >= self._next_file_check or self._unusable is not None or self._missing is not None
+            self._monotonic() >= access.next_file_check or access.unusable is not None or access.missing is not None
         ) and db.path is not None:
-            self._check_file_now_and_then()
-            db = self._db  # perhaps reopened onto a new file
+            access.check_now_and_then()
+            db = access.database  # perhaps reopened onto a new file
         have: tuple[str, ...] = ()
         if required is None:
             found = db.lookup(presented)
@@ -420,13 +199,13 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
         key_id, _, active, expires_at, last_used_at, limited = found
         now = self._clock.now()
         if not active:
-            self._count(key_id, Verdict.INACTIVE, now)
+            self._usage.count_use(key_id, Verdict.INACTIVE, now)
             return Verdict.INACTIVE, key_id, (), None
         if expires_at is not None and now >= expires_at:
-            self._count(key_id, Verdict.EXPIRED, now)
+            self._usage.count_use(key_id, Verdict.EXPIRED, now)
             return Verdict.EXPIRED, key_id, (), None
         if required and not set(required).issubset(have):
-            self._count(key_id, Verdict.FORBIDDEN, now)
+            self._usage.count_use(key_id, Verdict.FORBIDDEN, now)
             return Verdict.FORBIDDEN, key_id, have, None
         taken = None
         if limited:  # the only path with a write per verify: a key without limits pays nothing for them
@@ -434,11 +213,219 @@ class KeyStore(LifecycleMixin, LimitsMixin, UsageMixin, QueryMixin, AsyncVerifyM
                 raise DatabaseUnavailable(f"The database {db.location} was replaced just now. Try again.")
             taken = db.take(key_id, presented, cost, now)
             if taken.verdict is not Verdict.VALID:
-                self._count(key_id, taken.verdict, now)
+                self._usage.count_use(key_id, taken.verdict, now)
                 return taken.verdict, key_id, have, taken
         if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
-            self._touch(key_id, now, presented)
-        self._uses.append((key_id, Verdict.VALID, now))  # counted: one append, written in the background
-        if self._flusher is None:
-            self._start_flusher()
+            self._usage.touch(key_id, now, presented)
+        usage = self._usage
+        usage.uses.append((key_id, Verdict.VALID, now))  # counted: one append, written in the background
+        if usage.flusher is None:
+            usage.start_flusher()
         return Verdict.VALID, key_id, have, taken
+
+    def check(self, key: str, scopes: Sequence[str] = (), *, cost: int = 1) -> VerifyResult:
+        """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.
+
+        As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
+        required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
+        For a limited key, `remaining` credits and the `ratelimit` state after this verify.
+        """
+        asked = scopes if type(scopes) is tuple else tuple(scopes)
+        try:
+            required = _REQUIRED.get(asked)
+        except TypeError:  # an unhashable scope: validate_scopes says what is wrong with it
+            required = None
+        if required is None:
+            required = validate_scopes(asked)
+            if len(_REQUIRED) >= 1024:
+                _REQUIRED.clear()
+            _REQUIRED[asked] = required
+        verdict, key_id, have, taken = self._authenticate(key, required, cost)
+        if key_id is None:
+            return _NO_KEY[verdict]
+        if taken is None:
+            return VerifyResult(verdict, key_id, have)
+        return VerifyResult(verdict, key_id, have, taken.remaining, taken.ratelimit)
+
+    async def averify(self, key: str) -> Verdict:
+        """verify(), awaited: the event loop goes on serving while the database answers."""
+        if not keys.is_well_formed(key):
+            return Verdict.MALFORMED  # no database asked
+        return await asyncio.get_running_loop().run_in_executor(self._verify_pool.executor(), self.verify, key)
+
+    async def acheck(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:
+        """check(), awaited: the event loop goes on serving while the database answers."""
+        wanted = tuple(scopes)
+        if not keys.is_well_formed(key):
+            return self.check(key, wanted)  # no database asked; bad scopes still raise, as from check()
+        return await asyncio.get_running_loop().run_in_executor(self._verify_pool.executor(), self.check, key, wanted)
+
+    # -- the parts' operations, delegated: each is documented where it is done --
+
+    def get(self, key_id: int) -> KeyRecord:
+        return self._reads.get(key_id)
+
+    def count(self, *, newer_than: Cursor | None = None) -> int:
+        return self._reads.count(newer_than=newer_than)
+
+    def all(self) -> list[KeyRecord]:
+        return self._reads.all()
+
+    def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
+        return self._reads.page(size, after=after, before=before)
+
+    def data_version(self) -> int | None:
+        return self._reads.data_version()
+
+    def preload(self) -> None:
+        self._reads.preload()
+
+    def query_page(
+        self,
+        query: Query,
+        size: int,
+        *,
+        after: SortCursor | Cursor | None = None,
+        before: SortCursor | Cursor | None = None,
+    ) -> Page:
+        return self._reads.query_page(query, size, after=after, before=before)
+
+    def query_count(self, query: Query, *, before: SortCursor | Cursor | None = None) -> int:
+        return self._reads.query_count(query, before=before)
+
+    def expiring_count(self) -> int:
+        return self._reads.expiring_count()
+
+    def health(self) -> KeyHealth:
+        return self._reads.health()
+
+    def find(self, query: Query, *, limit: int | None = None, batch: int = 1000) -> Iterator[KeyRecord]:
+        return self._reads.find(query, limit=limit, batch=batch)
+
+    def listen(self) -> ChangeListener | None:
+        return self._reads.listen()
+
+    def create(
+        self,
+        description: str,
+        expires_on: date | None = None,
+        *,
+        today: date | None = None,
+        scopes: Sequence[str] = (),
+        rate: Rate | None = None,
+        credits: int | None = None,
+        refill: Refill | None = None,
+    ) -> CreatedKey:
+        return self._lifecycle.create(
+            description, expires_on, today=today, scopes=scopes, rate=rate, credits=credits, refill=refill
+        )
+
+    def set_active(self, key_id: int, active: bool) -> KeyRecord:
+        return self._lifecycle.set_active(key_id, active)
+
+    def delete(self, key_id: int) -> None:
+        self._lifecycle.delete(key_id)
+
+    def insert_many(self, rows: Sequence[NewKey], *, seeded: int | None = None) -> int:
+        return self._lifecycle.insert_many(rows, seeded=seeded)
+
+    def log_seeded(self, count: int, *, interrupted: bool) -> None:
+        self._lifecycle.log_seeded(count, interrupted=interrupted)
+
+    def rename(self, key_id: int, description: str) -> KeyRecord:
+        return self._lifecycle.rename(key_id, description)
+
+    def roll(self, key_id: int, grace: timedelta) -> RolledKey:
+        return self._lifecycle.roll(key_id, grace)
+
+    def set_scopes(self, key_id: int, scopes: Sequence[str]) -> KeyRecord:
+        return self._lifecycle.set_scopes(key_id, scopes)
+
+    def scopes_in_use(self) -> list[str]:
+        return self._lifecycle.scopes_in_use()
+
+    def set_active_many(self, key_ids: Sequence[int], active: bool) -> BulkResult:
+        return self._lifecycle.set_active_many(key_ids, active)
+
+    def delete_many(self, key_ids: Sequence[int]) -> BulkResult:
+        return self._lifecycle.delete_many(key_ids)
+
+    def events(
+        self,
+        limit: int = 100,
+        *,
+        key_id: int | None = None,
+        before: EventCursor | None = None,
+        action: Action | None = None,
+    ) -> EventPage:
+        return self._lifecycle.events(limit, key_id=key_id, before=before, action=action)
+
+    def rolled_among(self, key_ids: Sequence[int]) -> frozenset[int]:
+        return self._lifecycle.rolled_among(key_ids)
+
+    def has_rolled(self) -> bool:
+        return self._lifecycle.has_rolled()
+
+    def limits(self, key_id: int) -> Limits:
+        return self._limits.limits(key_id)
+
+    def all_limits(self) -> dict[int, Limits]:
+        return self._limits.all_limits()
+
+    def limit_states(self, key_ids: Sequence[int]) -> dict[int, LimitState]:
+        return self._limits.limit_states(key_ids)
+
+    def has_limits(self) -> bool:
+        return self._limits.has_limits()
+
+    def set_limits(
+        self,
+        key_id: int,
+        *,
+        rate: Rate | Keep | None = KEEP,
+        credits: int | Keep | None = KEEP,
+        refill: Refill | Keep | None = KEEP,
+    ) -> Limits:
+        return self._limits.set_limits(key_id, rate=rate, credits=credits, refill=refill)
+
+    def set_limits_many(
+        self,
+        key_ids: Sequence[int],
+        *,
+        rate: Rate | Keep | None = KEEP,
+        credits: int | Keep | None = KEEP,
+        refill: Refill | Keep | None = KEEP,
+    ) -> BulkResult:
+        return self._limits.set_limits_many(key_ids, rate=rate, credits=credits, refill=refill)
+
+    def flush_usage(self) -> None:
+        self._usage.flush_usage()
+
+    def usage(self, key_id: int | None = None, *, since: datetime | None = None) -> list[UsageCount]:
+        return self._usage.usage(key_id, since=since)
+
+    def usage_series(self, key_id: int | None, period: UsagePeriod) -> UsageSeries:
+        return self._usage.usage_series(key_id, period)
+
+    def top_keys(self, period: UsagePeriod, limit: int = 10) -> list[KeyUse]:
+        return self._usage.top_keys(period, limit)
+
+    def last_key_id(self) -> int:
+        return self._usage.last_key_id()
+
+    def key_ids_after(self, after: int) -> list[int]:
+        return self._usage.key_ids_after(after)
+
+    def add_usage_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        self._usage.add_usage_history(rows)
+
+    def delete_usage(self, key_ids: Sequence[int]) -> None:
+        self._usage.delete_usage(key_ids)
+
+
+# help(KeyStore.rename) and the like say what the part that does it says.
+for _part in (DatabaseAccess, StoreReads, StoreLifecycle, StoreLimits, StoreUsage):
+    for _name, _done in vars(_part).items():
+        _delegate = vars(KeyStore).get(_name)
+        if callable(_delegate) and _delegate.__doc__ is None and not _name.startswith("_"):
+            _delegate.__doc__ = _done.__doc__

@@ -1,4 +1,4 @@
-"""`await store.averify(key)` and `await store.acheck(key, scopes)`: verify and check for asyncio services.
+"""The thread pool of `await store.averify(key)` and `await store.acheck(key, scopes)`, for asyncio services.
 
 The lookups block (sqlite3, psycopg's blocking connections). Awaited on the event loop itself they would stall
 every other request for as long as the database takes: up to the 10 s connect timeout of a PostgreSQL server
@@ -9,32 +9,22 @@ request. A malformed key is answered at once, without a thread: no database is a
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
-from desktop.core import keys
 from desktop.core.db.idle import limits_from_environment
 from desktop.core.errors import DatabaseUnavailable
-from desktop.core.values import Verdict, VerifyResult
 
 _START = threading.Lock()
 
 
-class AsyncVerifyMixin:
-    """averify() and acheck(); KeyStore provides verify() and check()."""
+class VerifyPool:
+    """The store's threads for averify() and acheck(), started by the first of them."""
 
-    _async_pool: ThreadPoolExecutor | None = None
+    def __init__(self) -> None:
+        self._async_pool: ThreadPoolExecutor | None = None
 
-    if TYPE_CHECKING:
-
-        def verify(self, key: str) -> Verdict: ...
-
-        def check(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult: ...
-
-    def _pool(self) -> ThreadPoolExecutor:
+    def executor(self) -> ThreadPoolExecutor:
         pool = self._async_pool
         if pool is None:
             with _START:
@@ -47,20 +37,7 @@ class AsyncVerifyMixin:
                     pool = self._async_pool = ThreadPoolExecutor(size, thread_name_prefix="apikeys-verify")
         return pool
 
-    async def averify(self, key: str) -> Verdict:
-        """verify(), awaited: the event loop goes on serving while the database answers."""
-        if not keys.is_well_formed(key):
-            return Verdict.MALFORMED  # no database asked
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), self.verify, key)
-
-    async def acheck(self, key: str, scopes: Sequence[str] = ()) -> VerifyResult:
-        """check(), awaited: the event loop goes on serving while the database answers."""
-        wanted = tuple(scopes)
-        if not keys.is_well_formed(key):
-            return self.check(key, wanted)  # no database asked; bad scopes still raise, as from check()
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), self.check, key, wanted)
-
-    def _close_async(self) -> None:
+    def close(self) -> None:
         pool, self._async_pool = self._async_pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

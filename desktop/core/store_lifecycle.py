@@ -1,6 +1,6 @@
-"""KeyStore's key lifecycle: seeding, rename, roll, scopes, many keys at once, the audit log, and check() (verify
-with scopes). A mixin of KeyStore, split from desktop.core.store to keep modules small: KeyStore inherits it, so
-the public API is the store's.
+"""The store's writes to keys and its audit log: create, (de)activate, delete, seed, rename, roll, scopes, many keys at
+once; the audit log's pages. An object of its own, given the store's database access (DatabaseAccess) and limits
+(StoreLimits, for a key created with limits); KeyStore composes it and keeps the public API.
 """
 
 from __future__ import annotations
@@ -8,16 +8,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from desktop.core import keys
-from desktop.core.clock import Clock
 from desktop.core.db.base import NewRow
 from desktop.core.errors import KeyNotFound
-from desktop.core.lifecycle import validate_scopes
-from desktop.core.validation import validate_description
+from desktop.core.validation import validate_description, validate_expiry
 from desktop.core.values import (
     Action,
     BulkResult,
@@ -27,55 +24,134 @@ from desktop.core.values import (
     EventPage,
     KeyRecord,
     NewKey,
+    Rate,
+    Refill,
     RolledKey,
-    Taken,
-    Verdict,
-    VerifyResult,
 )
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.sql.expression import Executable
 
-    from desktop.core.db import Database
+    from desktop.core.store_access import DatabaseAccess
+    from desktop.core.store_limits import StoreLimits
 
 # The store's logger: its records keep the name they had before the split.
 log = logging.getLogger("desktop.core.store")
 #: The details that name another key by its id (a roll's two events): `events` looks up their masked forms.
 _KEY_REFS = frozenset(("new_key_id", "rolled_from"))
 
-#: check()'s scopes, validated, by what the caller passed: a service asks for the same few on every request.
-_REQUIRED: dict[tuple[str, ...], tuple[str, ...]] = {}
-#: check()'s answers for a key that is not there (malformed, unknown): the same value every time.
-_NO_KEY = {verdict: VerifyResult(verdict) for verdict in Verdict}
 
+class StoreLifecycle:
+    """The writes that change keys, each in one transaction with its audit event, and the audit log's reads."""
 
-class LifecycleMixin:
-    """The lifecycle operations; KeyStore provides the transaction, the clock, the key insert and the verify routine
-    they use."""
+    def __init__(self, access: DatabaseAccess, limits: StoreLimits) -> None:
+        self._access = access
+        self._clock = access.clock
+        self._usable = access.usable
+        self._writing = access.writing
+        self._limits = limits
 
-    if TYPE_CHECKING:
-        _clock: Clock
-        _db: Database
+    # -- writes --
 
-        def _writing(self) -> AbstractContextManager[Connection]: ...
+    def create(
+        self,
+        description: str,
+        expires_on: date | None = None,
+        *,
+        today: date | None = None,
+        scopes: Sequence[str] = (),
+        rate: Rate | None = None,
+        credits: int | None = None,
+        refill: Refill | None = None,
+    ) -> CreatedKey:
+        """Generate and store a new key (with its limits, if any); returns only after COMMIT, so it is durable."""
+        from desktop.core.lifecycle import validate_scopes
 
-        def _usable(self) -> Database: ...
+        cleaned = validate_description(description)
+        expires_at = validate_expiry(expires_on, today or self._clock.today())
+        wanted = validate_scopes(scopes)
+        created_at = self._clock.now()
+        with self._writing() as conn:
+            created = self._insert_key(conn, cleaned, created_at, expires_at, True, wanted, {})
+            if rate is not None or credits is not None or refill is not None:
+                self._limits.write_limits(
+                    conn, created.record.id, created.record.masked, rate, credits, refill, new_key=True
+                )
+        log.info("created API key #%d", created.record.id)
+        return created
 
-        def _insert_key(
-            self,
-            conn: Connection,
-            description: str,
-            created_at: datetime,
-            expires_at: datetime | None,
-            active: bool,
-            scopes: tuple[str, ...],
-            details: dict[str, object],
-        ) -> CreatedKey: ...
+    def _insert_key(
+        self,
+        conn: Connection,
+        description: str,
+        created_at: datetime,
+        expires_at: datetime | None,
+        active: bool,
+        scopes: tuple[str, ...],
+        details: dict[str, object],
+    ) -> CreatedKey:
+        """Insert one new key and its `created` event in the caller's transaction."""
+        from desktop.core import audit
+        from desktop.core.db import statements as sql
 
-        def _authenticate(
-            self, key: str, required: tuple[str, ...] | None, cost: int = 1
-        ) -> tuple[Verdict, int | None, tuple[str, ...], Taken | None]: ...
+        full_key = keys.generate()
+        if details:
+            audit.context(conn, details=details)  # on PostgreSQL, for the trigger's `created` event
+        # inserted_primary_key, not RETURNING: that needs SQLite 3.35, newer than some distributions ship.
+        result = conn.execute(
+            sql.INSERT.values(
+                digest=keys.digest(full_key),
+                hint=keys.hint(full_key),
+                description=description,
+                created_at=created_at,
+                expires_at=expires_at,
+                active=active,
+                scopes=sql.join_scopes(scopes),
+            )
+        )
+        primary = result.inserted_primary_key
+        assert primary is not None  # an INSERT of one row always has one
+        key_id = int(primary[0])
+        record = KeyRecord(key_id, keys.mask(full_key), description, created_at, expires_at, active, None, scopes)
+        audit.record(
+            conn,
+            Action.CREATED,
+            created_at,
+            key_id=key_id,
+            masked=record.masked,
+            details={
+                "description": description,
+                "expires_at": None if expires_at is None else expires_at.isoformat(),
+                "active": active,
+                "scopes": list(scopes),
+                **details,
+            },
+        )
+        return CreatedKey(record, full_key)
+
+    def set_active(self, key_id: int, active: bool) -> KeyRecord:
+        from desktop.core.db import statements as sql
+
+        with self._writing() as conn:
+            before = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
+            if before is None or not conn.execute(sql.SET_ACTIVE, {"key_id": key_id, "active": active}).rowcount:
+                raise KeyNotFound(key_id)
+            row = conn.execute(sql.GET, {"key_id": key_id}).one()
+            if bool(before.active) != active:
+                self._audit_state(conn, sql.record(row))
+        log.info("%s API key #%d", "activated" if active else "deactivated", key_id)
+        return sql.record(row)
+
+    def delete(self, key_id: int) -> None:
+        from desktop.core.db import statements as sql
+
+        with self._writing() as conn:
+            before = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
+            if before is None or not conn.execute(sql.DELETE, {"key_id": key_id}).rowcount:
+                raise KeyNotFound(key_id)
+            self._audit_deleted(conn, sql.record(before))
+        log.info("deleted API key #%d", key_id)
 
     # -- many new keys at once (seeding) --
 
@@ -106,7 +182,7 @@ class LifecycleMixin:
             # On PostgreSQL the server writes one `seeded` event for this batch, whatever `seeded` says: each
             # committed batch is a change, and every change leaves an event there.
             audit.context(conn, Action.SEEDED)
-            self._db.insert_keys(conn, values)
+            self._access.database.insert_keys(conn, values)
             # One summary event, not one per key: a million seeded keys must not bury the log.
             if count:
                 audit.record(conn, Action.SEEDED, self._clock.now(), key_id=None, masked=None, details={"count": count})
@@ -336,29 +412,3 @@ class LifecycleMixin:
 
         with self._usable().read() as conn:
             return conn.execute(sql.ANY_ROLLED, {"rolled": Action.ROLLED.value}).first() is not None
-
-    # -- verification with scopes --
-
-    def check(self, key: str, scopes: Sequence[str] = (), *, cost: int = 1) -> VerifyResult:
-        """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.
-
-        As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
-        required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
-        For a limited key, `remaining` credits and the `ratelimit` state after this verify.
-        """
-        asked = scopes if type(scopes) is tuple else tuple(scopes)
-        try:
-            required = _REQUIRED.get(asked)
-        except TypeError:  # an unhashable scope: validate_scopes says what is wrong with it
-            required = None
-        if required is None:
-            required = validate_scopes(asked)
-            if len(_REQUIRED) >= 1024:
-                _REQUIRED.clear()
-            _REQUIRED[asked] = required
-        verdict, key_id, have, taken = self._authenticate(key, required, cost)
-        if key_id is None:
-            return _NO_KEY[verdict]
-        if taken is None:
-            return VerifyResult(verdict, key_id, have)
-        return VerifyResult(verdict, key_id, have, taken.remaining, taken.ratelimit)

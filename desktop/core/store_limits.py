@@ -1,4 +1,5 @@
-"""KeyStore's limits: setting a key's rate and credits (audited as `limits-changed`) and reading them.
+"""The store's limits: setting a key's rate and credits (audited as `limits-changed`) and reading them; an object
+given the store's database access, composed by KeyStore.
 
 Applying them to a verify is the seam's (`Database.take`): on SQLite in the app under the file's write lock, on
 PostgreSQL in `apikeys_consume` under the key's row lock.
@@ -17,12 +18,9 @@ from desktop.core.errors import KeyNotFound
 from desktop.core.values import Action, BulkResult, Limits, LimitState, Rate, Refill
 
 if TYPE_CHECKING:
-    import contextlib
-
     from sqlalchemy.engine import Connection
 
-    from desktop.core.clock import Clock
-    from desktop.core.db import Database
+    from desktop.core.store_access import DatabaseAccess
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +48,14 @@ def _limits(row: Any, now: datetime) -> Limits:
     return Limits(rate, credits, refill)
 
 
-class LimitsMixin:
-    """set_limits(), set_limits_many(), limits(), all_limits(), limit_states() and has_limits(); KeyStore provides
-    the rest."""
+class StoreLimits:
+    """limits(), all_limits(), limit_states(), has_limits(), set_limits() and set_limits_many(); write_limits() for
+    a write in a transaction of its caller's (a key created with limits)."""
 
-    if TYPE_CHECKING:
-        _clock: Clock
-
-        def _usable(self) -> Database: ...
-
-        def _writing(self) -> contextlib.AbstractContextManager[Connection]: ...
+    def __init__(self, access: DatabaseAccess) -> None:
+        self._clock = access.clock
+        self._usable = access.usable
+        self._writing = access.writing
 
     def limits(self, key_id: int) -> Limits:
         """The key's limits (Limits() for none); KeyNotFound when there is no such key."""
@@ -126,7 +122,7 @@ class LimitsMixin:
         with self._writing() as conn:
             found = [sql.record(r) for r in conn.execute(sql.GET_MANY, {"key_ids": wanted})]
             for record in found:
-                self._write_limits(conn, record.id, record.masked, rate, credits, refill)
+                self.write_limits(conn, record.id, record.masked, rate, credits, refill)
         present = {r.id for r in found}
         log.info("set the limits of %d API keys", len(found))
         return BulkResult(tuple(found), tuple(i for i in wanted if i not in present))
@@ -148,11 +144,11 @@ class LimitsMixin:
             before = conn.execute(sql.GET_FOR_UPDATE, {"key_id": key_id}).first()
             if before is None:
                 raise KeyNotFound(key_id)
-            after = self._write_limits(conn, key_id, sql.record(before).masked, rate, credits, refill)
+            after = self.write_limits(conn, key_id, sql.record(before).masked, rate, credits, refill)
         log.info("set the limits of API key #%d", key_id)
         return after
 
-    def _write_limits(
+    def write_limits(
         self,
         conn: Connection,
         key_id: int,

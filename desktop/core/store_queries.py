@@ -1,7 +1,6 @@
-"""KeyStore's reads by Query: search, status filter, order; counts and the health summary; hearing of changes
-(a mixin of KeyStore).
-
-Split from desktop.core.store to keep modules small; KeyStore inherits it, so the public API is the store's.
+"""The store's reads: a key, the plain (newest first) pages and counts, the reads by Query (search, status filter,
+order), the counts of the health summary; hearing of changes. An object given the store's database access, composed
+by KeyStore.
 """
 
 from __future__ import annotations
@@ -9,26 +8,67 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from desktop.core.clock import Clock
+from desktop.core.errors import KeyNotFound
 from desktop.core.query import Filter, KeyHealth, Query, SortCursor
 from desktop.core.values import ChangeListener, Cursor, KeyRecord, Page
 
 if TYPE_CHECKING:
-    from desktop.core.db import Database
+    from desktop.core.store_access import DatabaseAccess
 
 
-class QueryMixin:
-    """The Query reads; KeyStore provides the database, the clock and the plain (newest first) page and count."""
+class StoreReads:
+    """The reads of keys; none writes."""
 
-    if TYPE_CHECKING:
-        _clock: Clock
-        _db: Database
+    def __init__(self, access: DatabaseAccess) -> None:
+        self._access = access
+        self._clock = access.clock
+        self._usable = access.usable
 
-        def _usable(self) -> Database: ...
+    # -- reads --
 
-        def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page: ...
+    def get(self, key_id: int) -> KeyRecord:
+        from desktop.core.db import statements as sql
 
-        def count(self, *, newer_than: Cursor | None = None) -> int: ...
+        with self._usable().read() as conn:
+            row = conn.execute(sql.GET, {"key_id": key_id}).first()
+        if row is None:
+            raise KeyNotFound(key_id)
+        return sql.record(row)
+
+    def count(self, *, newer_than: Cursor | None = None) -> int:
+        """How many keys exist; with `newer_than`, how many sort before that position (its offset)."""
+        return self._usable().count(newer_than)
+
+    def all(self) -> list[KeyRecord]:
+        """Every key, newest first (for `apikeys list`)."""
+        from desktop.core.db import statements as sql
+
+        with self._usable().read() as conn:
+            return [sql.record(r) for r in conn.execute(sql.ALL)]
+
+    def page(self, size: int, *, after: Cursor | None = None, before: Cursor | None = None) -> Page:
+        """One page, newest first, by keyset: the first page, the one after `after`, or before `before`."""
+        if size < 1:
+            raise ValueError("page size must be positive")
+        if after is not None and before is not None:
+            raise ValueError("give after or before, not both")
+        return self._usable().page(size, after=after, before=before)
+
+    def data_version(self) -> int | None:
+        """A number that changes when another connection or process commits; None if unknown."""
+        return self._usable().data_version()
+
+    def preload(self) -> None:
+        """Load what writes and full listings need (SQLAlchemy, its engine, the statements) ahead of the first.
+
+        Opening a SQLite file and reading pages do without them; a window calls this in the background once its
+        first page is on screen, so that the first change a person makes does not wait for the import.
+        """
+        from desktop.core.db import statements  # noqa: F401  # for its side effect: SQLAlchemy and the model loaded
+
+        self._usable().engine  # noqa: B018  # built now rather than by the first write
+
+    # -- by Query --
 
     def query_page(
         self,
@@ -93,7 +133,7 @@ class QueryMixin:
         Blocking (it connects): call it off the GUI thread. None when the database has no notifications (SQLite:
         poll data_version() instead); ServerUnreachable when the server cannot be reached.
         """
-        return self._db.listen()
+        return self._access.database.listen()
 
 
 def _sort_cursor(cursor: SortCursor | Cursor | None) -> SortCursor | None:

@@ -1,5 +1,6 @@
-"""KeyStore's record of uses: the last use of each key (at most once a minute, never waiting for a writer), and
-the usage counts per key, hour and verdict.
+"""The store's record of uses: the last use of each key (at most once a minute, never waiting for a writer), and
+the usage counts per key, hour and verdict. An object with its own state (the uses not yet written, the flushing
+thread, the back-off), given the store's database access; composed by KeyStore.
 
 Counting costs a verify one append to a deque (thread-safe, no lock): a background thread sums what arrived
 and writes it every USAGE_FLUSH_S seconds, in one transaction; so does close(), and the interpreter's exit (a
@@ -25,8 +26,8 @@ from desktop.core.usage_report import KeyUse, UsagePeriod, UsageSeries
 from desktop.core.values import FileChange, KeyRecord, UsageCount
 
 if TYPE_CHECKING:
-    from desktop.core.clock import Clock
     from desktop.core.db import Database
+    from desktop.core.store_access import DatabaseAccess
 
 #: The store's own logger: recording uses is the store's business (and people filter on its name).
 log = logging.getLogger("desktop.core.store")
@@ -59,25 +60,22 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-class UsageMixin:
-    """_touch(), the usage counts (_count, flush_usage); KeyStore provides the database and the clocks."""
+class StoreUsage:
+    """touch() and count_use() for verify, and the usage counts (flush_usage(), usage(), ...); `get` is the store's read
+    of one key (KeyNotFound when there is none)."""
 
-    _touch_resume_at = -math.inf
-    _touch_warned = False
-    _flusher: threading.Thread | None = None
-
-    if TYPE_CHECKING:
-        _db: Database
-        _monotonic: Callable[[], float]
-        _clock: Clock
-
-        def _usable(self) -> Database: ...
-
-        def get(self, key_id: int) -> KeyRecord: ...
-
-    def _init_usage(self) -> None:
-        #: Verifies counted and not yet summed (appended by any thread, taken by the flush).
-        self._uses: deque[Use] = deque()
+    def __init__(self, access: DatabaseAccess, get: Callable[[int], KeyRecord]) -> None:
+        self._access = access
+        self._clock = access.clock
+        self._monotonic = access.monotonic
+        self._usable = access.usable
+        self._get = get
+        self._touch_resume_at = -math.inf
+        self._touch_warned = False
+        #: The thread that writes the counts every USAGE_FLUSH_S seconds; started by the first use counted.
+        self.flusher: threading.Thread | None = None
+        #: Verifies counted and not yet summed (appended by any thread, verify's inline; taken by the flush).
+        self.uses: deque[Use] = deque()
         #: Summed counts that could not be written yet.
         self._unwritten: Counts = {}
         self._flush_lock = threading.Lock()
@@ -85,20 +83,20 @@ class UsageMixin:
         #: The hour whose earlier rows this process last rolled up.
         self._rolled_up: datetime | None = None
 
-    def _count(self, key_id: int, verdict: str, now: datetime | None = None) -> None:
+    def count_use(self, key_id: int, verdict: str, now: datetime | None = None) -> None:
         """Count one verify of an existing key (not on verify's own fast path, which appends inline)."""
-        self._uses.append((key_id, verdict, now or self._clock.now()))
-        if self._flusher is None:
-            self._start_flusher()
+        self.uses.append((key_id, verdict, now or self._clock.now()))
+        if self.flusher is None:
+            self.start_flusher()
 
-    def _start_flusher(self) -> None:
+    def start_flusher(self) -> None:
         with self._flush_lock:
-            if self._flusher is not None:
+            if self.flusher is not None:
                 return
             ref = weakref.ref(self)
             stop = self._stop_flushing
             thread = threading.Thread(target=_flush_every, args=(ref, stop), name="apikeys-usage", daemon=True)
-            self._flusher = thread
+            self.flusher = thread
             thread.start()
             atexit.register(_flush_at_exit, ref)
 
@@ -107,7 +105,7 @@ class UsageMixin:
         with self._flush_lock:
             counts = self._unwritten
             self._unwritten = {}
-            uses = self._uses
+            uses = self.uses
             hour = end = None
             while uses:
                 key_id, verdict, moment = uses.popleft()
@@ -119,7 +117,7 @@ class UsageMixin:
             if not counts:
                 return
             try:
-                db = self._db
+                db = self._access.database
                 if db.file_state() is not FileChange.UNCHANGED:
                     raise DatabaseLocked(f"The database {db.location} was replaced; counts kept for the new one.")
                 db.add_usage([(k, h, str(v), c) for (k, h, v), c in counts.items()])
@@ -150,7 +148,7 @@ class UsageMixin:
         from desktop.core.models import KeyUsage
 
         if key_id is not None:
-            self.get(key_id)
+            self._get(key_id)
         self.flush_usage()
         total = func.sum(KeyUsage.count)
         query = select(KeyUsage.key_id, KeyUsage.hour, KeyUsage.verdict, total)
@@ -175,7 +173,7 @@ class UsageMixin:
         from desktop.core.models import KeyUsage, UsageHour
 
         if key_id is not None:
-            self.get(key_id)
+            self._get(key_id)
         self.flush_usage()
         now = self._clock.now()
         start, end = usage_report.window(period, now)
@@ -240,20 +238,25 @@ class UsageMixin:
         with self._usable().write() as conn:
             conn.execute(delete(KeyUsage).where(KeyUsage.key_id.in_(list(key_ids))))
 
-    def _close_usage(self) -> None:
+    @property
+    def closed(self) -> bool:
+        return self._stop_flushing.is_set()
+
+    def close(self) -> None:
+        """Stop the flushing thread and write the counts gathered; never raises."""
         self._stop_flushing.set()
         try:
             self.flush_usage()
         except Exception:  # closing goes on: the counts are bookkeeping
             log.exception("could not write the usage counts on closing")
 
-    def _touch(self, key_id: int, now: datetime, digest: bytes) -> None:
+    def touch(self, key_id: int, now: datetime, digest: bytes) -> None:
         """Record a use: bookkeeping only, so it never waits for a writer, and after a failure it rests."""
         attempted = self._monotonic()
         if attempted < self._touch_resume_at:
             return
         stale = now - TOUCH_INTERVAL
-        db = self._db
+        db = self._access.database
         if db.file_state() is not FileChange.UNCHANGED:
             # Replaced meanwhile: the old file's -wal is still at the path, and a frame of the old file
             # written to it would be read as the new file's. verify's next check reopens.
@@ -294,7 +297,7 @@ def _bar_of(dialect: str, hour: Any, start: datetime, period: UsagePeriod) -> An
     return hours // hours_per_bar
 
 
-def _flush_every(ref: weakref.ref[UsageMixin], stop: threading.Event) -> None:
+def _flush_every(ref: weakref.ref[StoreUsage], stop: threading.Event) -> None:
     while not stop.wait(USAGE_FLUSH_S):
         store = ref()
         if store is None:
@@ -306,7 +309,7 @@ def _flush_every(ref: weakref.ref[UsageMixin], stop: threading.Event) -> None:
         del store
 
 
-def _flush_at_exit(ref: weakref.ref[UsageMixin]) -> None:
-    store = ref()
-    if store is not None and not store._stop_flushing.is_set():
-        store._close_usage()
+def _flush_at_exit(ref: weakref.ref[StoreUsage]) -> None:
+    usage = ref()
+    if usage is not None and not usage.closed:
+        usage.close()

@@ -244,14 +244,14 @@ def window_rows(
     total = store.count()
 
     counts = 0
-    real_count = store.count
+    real_count = store.query_count
 
     def counting(*args: Any, **kwargs: Any) -> int:
         nonlocal counts
         counts += 1
         return real_count(*args, **kwargs)
 
-    store.count = counting  # type: ignore[method-assign]  # see how often a page turn makes the window count
+    store.query_count = counting  # type: ignore[method-assign]  # how often a page turn makes the window count
 
     viewport = window.table.viewport()
     painted = _paint_spy_class()(viewport)
@@ -313,7 +313,7 @@ def window_rows(
     window.runner.wait()
     QApplication.processEvents()
     counts_per_turn = counts / turn_count
-    store.count = real_count  # type: ignore[method-assign]
+    store.query_count = real_count  # type: ignore[method-assign]
     count_s = core_bench.median_per_call(store.count, 3, repeats)
     window.close()
     window.deleteLater()

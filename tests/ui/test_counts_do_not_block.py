@@ -52,7 +52,7 @@ def test_a_live_change_shows_before_the_count_lands(qtbot: QtBot, pg_cluster: Pg
         controller.set_store(store)
         qtbot.waitUntil(lambda: controller.watch.listening and controller.runner.pending() == 0, timeout=5000)
         assert controller.total == 1
-        real_count = store.count
+        real_count = store.query_count
         counting = threading.Event()
 
         def held_count(*args: Any, **kwargs: Any) -> int:
@@ -60,7 +60,7 @@ def test_a_live_change_shows_before_the_count_lands(qtbot: QtBot, pg_cluster: Pg
             gate.wait(10)  # a count that takes as long as the test wants
             return real_count(*args, **kwargs)
 
-        store.count = held_count  # type: ignore[method-assign]  # the real count, held by the test
+        store.query_count = held_count  # type: ignore[method-assign]  # the count the controller asks for
         shown: list[str] = []
         controller.pageChanged.connect(lambda records, _select: shown.append(records[0].description))
         with KeyStore.open(url) as other:

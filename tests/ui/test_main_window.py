@@ -337,13 +337,13 @@ def test_page_turns_do_not_recount(qtbot: QtBot, make_window: WindowFactory, sto
     seed(store, 60)
     window = make_window()
     calls: list[object] = []
-    real_count = open_store(window).count
+    real_count = open_store(window).query_count
 
-    def counting(**kwargs: Any) -> int:
-        calls.append(kwargs)
-        return real_count(**kwargs)
+    def counting(*args: Any, **kwargs: Any) -> int:
+        calls.append((args, kwargs))
+        return real_count(*args, **kwargs)
 
-    open_store(window).count = counting  # type: ignore[method-assign]  # a spy around the real query, not a fake database
+    open_store(window).query_count = counting  # type: ignore[method-assign]  # a spy around the real count the window asks for, not a fake database
     click(qtbot, window.pagination.next_button)
     click(qtbot, window.pagination.next_button)
     click(qtbot, window.pagination.prev_button)
@@ -453,7 +453,8 @@ def test_unexpected_error_is_shown_and_the_window_lives(
     def broken(*_args: Any, **_kwargs: Any) -> NoReturn:
         raise RuntimeError("boom")
 
-    open_store(window).page = broken  # type: ignore[method-assign]  # a real store whose page() fails
+    store = open_store(window)
+    store.page = store.query_page = broken  # type: ignore[method-assign]  # the plain page and the page of a query alike
     click(qtbot, window.pagination.next_button)
     assert "RuntimeError" in status(window) and status_level(window) is Level.ERROR
     assert window.isVisible()

@@ -12,10 +12,19 @@ _Callbacks = tuple[Callable[[Any], None], Callable[[Exception], None]]
 
 
 class _Job(QRunnable):
-    def __init__(self, runner: TaskRunner, token: int, work: Callable[[], Any]) -> None:
+    """One piece of work; its outcome is handed to `finished` or `failed` (the runner's relays) with its token."""
+
+    def __init__(
+        self,
+        finished: Callable[[int, object], None],
+        failed: Callable[[int, object], None],
+        token: int,
+        work: Callable[[], Any],
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self._runner = runner
+        self._finished = finished
+        self._failed = failed
         self._token = token
         self._work = work
 
@@ -23,9 +32,9 @@ class _Job(QRunnable):
         try:
             result = self._work()
         except Exception as err:
-            self._runner._failed.emit(self._token, err)
+            self._failed(self._token, err)
         else:
-            self._runner._finished.emit(self._token, result)
+            self._finished(self._token, result)
         finally:
             self._work = None  # type: ignore[assignment]  # drop what the work held (a new key) at once
 
@@ -68,7 +77,7 @@ class TaskRunner(QObject):
             return
         token = next(self._tokens)
         self._callbacks[token] = (on_done, on_error)
-        (self._aside if aside else self._pool).start(_Job(self, token, work))
+        (self._aside if aside else self._pool).start(_Job(self._finished.emit, self._failed.emit, token, work))
 
     def pending(self) -> int:
         return len(self._callbacks)

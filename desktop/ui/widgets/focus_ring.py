@@ -52,9 +52,10 @@ class FocusRing(QWidget):
             return
         window = self.parentWidget()
         inside = new is not None and window is not None and new is not window and window.isAncestorOf(new)
-        self._follow(new if inside else None)  # elsewhere: another window (a dialog), or none has the focus
+        self.follow(new if inside else None)  # elsewhere: another window (a dialog), or none has the focus
 
-    def _follow(self, widget: QWidget | None) -> None:
+    def follow(self, widget: QWidget | None) -> None:
+        """Ring `widget` (None: hide), and move with it and its ancestors up to the window."""
         for watched in self._watched:
             if isValid(watched):
                 watched.removeEventFilter(self)
@@ -129,7 +130,7 @@ class _RingEveryWindow(QObject):
         if window is new or window.windowType() in (Qt.WindowType.Popup, Qt.WindowType.ToolTip):
             return
         if window.findChild(FocusRing, "focusRing", Qt.FindChildOption.FindDirectChildrenOnly) is None:
-            FocusRing(window)._follow(new)  # later changes reach it through its own connection
+            FocusRing(window).follow(new)  # later changes reach it through its own connection
 
 
 def ring_every_window() -> None:

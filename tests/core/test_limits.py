@@ -340,3 +340,27 @@ def test_a_limited_verify_writes_two_pages_and_a_credited_one_one(db_path: Path)
                 assert store.verify(created.key) is Verdict.VALID
             frames = Path(f"{db_path}-wal").stat().st_size / (page + 24)
             assert frames / 200 <= most, created.record.description
+
+
+def test_limited_verifies_leave_the_checkpoint_to_the_background_flush(db_path: Path, tmp_path: Path) -> None:
+    """SQLite's own checkpoint ran inside the COMMIT of whichever verify crossed 1,000 WAL pages (a millisecond or
+    more, every few hundred limited verifies); the verify path never checkpoints now, the flush of the usage
+    counts does: right after it the database file alone, without its -wal, holds every verify's take."""
+    import shutil
+    import sqlite3
+
+    with KeyStore.open(str(db_path), create=True) as store:
+        created = store.create("credited", rate=Rate(10_000, 3600), credits=1000)
+        for _ in range(100):  # a few hundred WAL pages: fewer than SQLite's automatic checkpoint waits for
+            assert store.verify(created.key) is Verdict.VALID
+        store.flush_usage()
+        alone = tmp_path / "file-alone.db"
+        shutil.copyfile(db_path, alone)  # the -wal left behind
+        copy = sqlite3.connect(alone)
+        try:
+            (credits,) = copy.execute("SELECT credits_remaining FROM key_limits").fetchone()
+            (hits,) = copy.execute("SELECT count(*) FROM key_rate_hits").fetchone()
+        finally:
+            copy.close()
+        assert (credits, hits) == (900, 100)
+        assert store.check(created.key).remaining == 899  # and the store reads on as before

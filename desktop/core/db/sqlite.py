@@ -43,10 +43,12 @@ log = logging.getLogger(__name__)
 LOOKUP_WAIT_MS = 250
 #: Recording a use never waits for another writer: it is bookkeeping, and the store retries it later.
 TOUCH_WAIT_MS = 0
-#: How many limited verifies (each two or three pages in the WAL) between two checkpoints in the background.
-#: The pool's connections never checkpoint themselves (wal_autocheckpoint 0): SQLite's automatic one, every
-#: 1,000 pages, ran in the COMMIT of whichever verify crossed the line and cost it a millisecond or more.
-CHECKPOINT_EVERY = 300
+#: How many WAL pages the pool's writes (limited verifies, last uses, usage counts) let gather before the COMMIT
+#: that crosses the line checkpoints them (SQLite's default: 1,000, about 4 MB). A checkpoint copies each page
+#: changed since the last once and syncs the file (a millisecond or more), and a limited verify changes the same
+#: few pages again and again: ten times fewer checkpoints cost ten times less a verify, for a WAL of up to about
+#: 40 MB while verifies go on (reused from its start after each checkpoint; removed on the last close).
+CHECKPOINT_PAGES = 10_000
 
 # SQLAlchemy stores DATETIME on SQLite as "YYYY-MM-DD HH:MM:SS.ffffff" text (naive UTC here); the fast paths
 # read and write that text directly.
@@ -93,9 +95,6 @@ class SqliteDatabase(Database):
         #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
         self.anchor: sqlite3.Connection | None = None
         self._anchor_lock = threading.Lock()
-        #: Limited verifies since the last checkpoint was asked for (counted loosely: a few more or less is fine).
-        self._takes = 0
-        self._checkpointer: threading.Thread | None = None
 
     # -- SQLAlchemy, for writes, counts and migrations --
 
@@ -118,9 +117,10 @@ class SqliteDatabase(Database):
             # Only reads and last-use records go through these: a record lost to a power cut costs nothing,
             # and in WAL mode NORMAL spares the verify path an fsync per record without risking the file.
             conn.execute("PRAGMA synchronous = NORMAL")
-            # Their writes are checkpointed off the verify path (checkpoint_soon); SQLAlchemy's connections, every
-            # other program's, and the last connection's close still checkpoint as SQLite does by default.
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            # Checkpointed less often (SQLAlchemy's connections and other programs' as SQLite does by default). Not
+            # in a thread of its own: a PASSIVE checkpoint beside continuous verifies never caught up with the WAL,
+            # so it never started again from its beginning and grew without end.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         return conn
 
     def _take(self) -> sqlite3.Connection:
@@ -270,31 +270,7 @@ class SqliteDatabase(Database):
                 idle.give(conn, reusable=not conn.in_transaction)
         except sqlite3.Error as err:
             raise translate(err, self.location, waited_s=limits.WAIT_MS / 1000) from None
-        self._takes += 1
-        if self._takes >= CHECKPOINT_EVERY:
-            self._takes = 0
-            self.checkpoint_soon()
         return taken
-
-    def checkpoint_soon(self) -> None:
-        """Copy the WAL's pages into the file in a background thread (one at a time), never waiting for anyone."""
-        with self._anchor_lock:
-            if self.anchor is None or (self._checkpointer is not None and self._checkpointer.is_alive()):
-                return
-            thread = threading.Thread(target=self._checkpoint, name="apikeys-checkpoint", daemon=True)
-            self._checkpointer = thread
-        thread.start()
-
-    def _checkpoint(self) -> None:
-        """A PASSIVE checkpoint on the anchor: as much of the WAL as no reader still needs, never waiting for a
-        reader or writer. Several processes may each run one; each page is copied once."""
-        with self._anchor_lock:
-            if self.anchor is None:  # closed meanwhile: closing checkpoints
-                return
-            try:
-                self.anchor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as err:  # the next one tries again
-                log.debug("could not checkpoint the database: %s", translate(err, self.location).message)
 
     def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
         # In the background (or on closing): it may wait for a writer as long as any change does.
@@ -306,9 +282,6 @@ class SqliteDatabase(Database):
                 [(k, sqlite_time_text(h), v, c, k) for k, h, v, c in rows],
             )
             conn.execute("COMMIT")
-        # Already in the background (every USAGE_FLUSH_S): the pool's writes since the last one checkpointed.
-        self._takes = 0
-        self._checkpoint()
 
     def roll_up_usage(self, low: datetime, high: datetime) -> None:
         from desktop.core.db.base import ROLL_UP_DELETE, ROLL_UP_INSERT, ROLL_UP_MARK

@@ -259,3 +259,40 @@ def test_migration_0013_downgrades_keeping_the_tail_counted_and_upgrades_again(d
     with KeyStore.open(database) as store:  # brought to 0013 again on opening
         assert store.usage_series(None, UsagePeriod.DAY).total == (3 if is_server(database) else 0)
     assert execute(database, tables) == [(1,)]
+
+
+#: Calls apikeys_verify() `n` times on one connection, then rolls the tail up `n` times: run by several processes
+#: at once, their appends and roll-ups interleave.
+SQL_VERIFIES_AND_ROLLS = textwrap.dedent(
+    """
+    import sys
+    from tests.backends import execute
+    from desktop.core.store import KeyStore
+    database, key, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    with KeyStore.open(database) as store:
+        for _ in range(n):
+            execute(database, "SELECT apikeys_verify(:k)", {"k": key})
+            store.database.roll_up_tail()
+    """
+)
+
+
+@pytest.mark.xdist_group("heavy")
+@pytest.mark.timeout(300)
+def test_concurrent_sql_verifies_and_roll_ups_count_each_verify_once(store: KeyStore, database: str) -> None:
+    if not is_server(database):
+        pytest.skip("apikeys_verify is PostgreSQL's")
+    created = store.create("sql, rolled concurrently")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    workers, calls = 3, 40
+    procs = [
+        subprocess.Popen([sys.executable, "-c", SQL_VERIFIES_AND_ROLLS, database, created.key, str(calls)], env=env)
+        for _ in range(workers)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=240) == 0
+    assert totals(store.usage()) == {(created.record.id, "valid"): workers * calls}
+    store.database.roll_up_tail()
+    assert execute(database, "SELECT count(*) FROM key_usage_tail") == [(0,)]
+    assert execute(database, "SELECT sum(count) FROM usage_hours") == [(workers * calls,)]
+    assert store.top_keys(UsagePeriod.DAY) == [KeyUse(created.record.id, workers * calls, workers * calls)]

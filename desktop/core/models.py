@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, false, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    false,
+    true,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -157,3 +171,16 @@ class KeyUsageDay(Base):
     valid: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
     __table_args__ = (Index("ix_key_usage_days_day_count", "day", "count"),)
+
+
+#: The verifies `apikeys_verify()` counted and no roll-up holds yet (migration 0013): one row a call, appended to a
+#: table without index or trigger, moved into `key_usage` (whose triggers keep the roll-ups) in batches. Readers
+#: add it to what they read, so counts show at once. Always empty on SQLite (the app's flush writes `key_usage`).
+key_usage_tail = Table(
+    "key_usage_tail",
+    Base.metadata,
+    Column("key_id", Integer, nullable=False),
+    Column("hour", UTCDateTime(), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("count", BigInteger, nullable=False),
+)

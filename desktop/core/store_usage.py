@@ -128,8 +128,12 @@ class StoreUsage:
             self._roll_up_now_and_then(db)
 
     def _roll_up_now_and_then(self, db: Database) -> None:
-        """Once an hour: the rows of the last ROLL_UP_HOURS hours before this one become one per key, hour and
-        verdict (each flush and each SQL verify appends its own)."""
+        """After each flush, the SQL verify's tail moved into the roll-ups; once an hour, the rows of the last
+        ROLL_UP_HOURS hours before this one become one per key, hour and verdict (each flush appends its own)."""
+        try:  # the SQL verify's counts since the last flush (PostgreSQL; migration 0013), into the roll-ups
+            db.roll_up_tail()
+        except DatabaseError as err:
+            log.debug("could not roll up the SQL verify's usage counts yet: %s", err.message)
         hour = hour_of(self._clock.now())
         if hour == self._rolled_up:
             return
@@ -145,19 +149,21 @@ class StoreUsage:
         that key's (KeyNotFound when there is no such key)."""
         from sqlalchemy import func, select
 
-        from desktop.core.models import KeyUsage
+        from desktop.core.usage_rows import counted
 
         if key_id is not None:
             self._get(key_id)
         self.flush_usage()
-        total = func.sum(KeyUsage.count)
-        query = select(KeyUsage.key_id, KeyUsage.hour, KeyUsage.verdict, total)
-        if since is not None:
-            query = query.where(KeyUsage.hour >= hour_of(since.astimezone(UTC)))
-        if key_id is not None:
-            query = query.where(KeyUsage.key_id == key_id)
-        query = query.group_by(KeyUsage.key_id, KeyUsage.hour, KeyUsage.verdict).order_by(
-            KeyUsage.hour, KeyUsage.key_id, KeyUsage.verdict
+
+        def where(c: Any) -> list[Any]:
+            conditions = [] if since is None else [c.hour >= hour_of(since.astimezone(UTC))]
+            return conditions if key_id is None else [*conditions, c.key_id == key_id]
+
+        rows = counted(where).c  # key_usage and the SQL verify's tail (migration 0013)
+        query = (
+            select(rows.key_id, rows.hour, rows.verdict, func.sum(rows["count"]))
+            .group_by(rows.key_id, rows.hour, rows.verdict)
+            .order_by(rows.hour, rows.key_id, rows.verdict)
         )
         with self._usable().read() as conn:
             return [UsageCount(int(k), h, str(v), int(c)) for k, h, v, c in conn.execute(query)]
@@ -170,24 +176,22 @@ class StoreUsage:
         number of keys); one key's from its own rows, by the (key_id, hour) index."""
         from sqlalchemy import func, select
 
-        from desktop.core.models import KeyUsage, UsageHour
+        from desktop.core.usage_rows import counted, hourly
 
         if key_id is not None:
             self._get(key_id)
         self.flush_usage()
         now = self._clock.now()
         start, end = usage_report.window(period, now)
-        table = UsageHour if key_id is None else KeyUsage
+        # Either with the SQL verify's counts not rolled up yet (migration 0013).
+        if key_id is None:
+            rows = hourly(start, end).c
+        else:
+            rows = counted(lambda c: [c.key_id == key_id, c.hour >= start, c.hour < end]).c
         with self._usable().read() as conn:
             # Summed into the period's bars by the database: at most 30 × 6 rows come back, not 720 × 6.
-            bar = _bar_of(conn.dialect.name, table.hour, start, period)
-            query = (
-                select(bar, table.verdict, func.sum(table.count))
-                .where(table.hour >= start, table.hour < end)
-                .group_by(bar, table.verdict)
-            )
-            if key_id is not None:
-                query = query.where(KeyUsage.key_id == key_id)
+            bar = _bar_of(conn.dialect.name, rows.hour, start, period)
+            query = select(bar, rows.verdict, func.sum(rows["count"])).group_by(bar, rows.verdict)
             bars = [(start + int(b) * period.step, str(v), int(c)) for b, v, c in conn.execute(query) if c]
         return usage_report.series(period, key_id, now, bars)
 
@@ -232,11 +236,12 @@ class StoreUsage:
         """Forget the counts of these keys (`seed --remove` deleting demo keys), in one transaction."""
         from sqlalchemy import delete
 
-        from desktop.core.models import KeyUsage
+        from desktop.core.models import KeyUsage, key_usage_tail
 
         self.flush_usage()
         with self._usable().write() as conn:
             conn.execute(delete(KeyUsage).where(KeyUsage.key_id.in_(list(key_ids))))
+            conn.execute(delete(key_usage_tail).where(key_usage_tail.c.key_id.in_(list(key_ids))))
 
     @property
     def closed(self) -> bool:

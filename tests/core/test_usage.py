@@ -114,6 +114,54 @@ def test_the_sql_verify_counts_at_once(store: KeyStore, database: str) -> None:
     assert totals(store.usage()) == {(created.record.id, "valid"): 1, (created.record.id, "usage_exceeded"): 1}
 
 
+def test_the_sql_verifys_tail_shows_in_every_read_before_and_after_its_roll_up(store: KeyStore, database: str) -> None:
+    """apikeys_verify() appends to key_usage_tail only (migration 0013: no roll-up work in the call); every usage
+    read adds that tail, so its counts show at once, and after a process's flush moved it into key_usage (and the
+    roll-ups) the figures are the same and the tail is empty."""
+    if not is_server(database):
+        pytest.skip("apikeys_verify is PostgreSQL's")
+    busy, quiet = store.create("sql busy"), store.create("sql quiet")
+    store.set_active(quiet.record.id, False)
+    for key, times in ((busy.key, 3), (quiet.key, 2)):
+        for _ in range(times):
+            execute(database, "SELECT apikeys_verify(:k)", {"k": key})
+    assert execute(database, "SELECT count(*), sum(count) FROM key_usage_tail") == [(5, 5)]
+    assert execute(database, "SELECT count(*) FROM key_usage") == [(0,)]
+    assert execute(database, "SELECT count(*) FROM usage_hours") == [(0,)]
+
+    def figures() -> tuple[object, ...]:
+        every = store.usage_series(None, UsagePeriod.MONTH)
+        one = store.usage_series(busy.record.id, UsagePeriod.DAY)
+        return (
+            totals(store.usage()),
+            totals(store.usage(quiet.record.id)),
+            (every.count(Outcome.VALID), every.count(Outcome.REJECTED)),
+            (one.count(Outcome.VALID), one.total),
+            store.top_keys(UsagePeriod.WEEK),
+        )
+
+    before = figures()
+    assert before == (
+        {(busy.record.id, "valid"): 3, (quiet.record.id, "inactive"): 2},
+        {(quiet.record.id, "inactive"): 2},
+        (3, 2),
+        (3, 3),
+        [KeyUse(busy.record.id, 3, 3), KeyUse(quiet.record.id, 2, 0)],
+    )
+    other = store.create("counted by the app")
+    store.verify(other.key)
+    store.flush_usage()  # writes this process's count, then moves the tail into key_usage and the roll-ups
+    assert execute(database, "SELECT count(*) FROM key_usage_tail") == [(0,)]
+    assert execute(database, "SELECT sum(count) FROM key_usage") == [(6,)]
+    assert figures() == (
+        {(busy.record.id, "valid"): 3, (quiet.record.id, "inactive"): 2, (other.record.id, "valid"): 1},
+        {(quiet.record.id, "inactive"): 2},
+        (4, 2),
+        (3, 3),
+        [KeyUse(busy.record.id, 3, 3), KeyUse(quiet.record.id, 2, 0), KeyUse(other.record.id, 1, 1)],
+    )
+
+
 def test_apikeys_usage_prints_counts(database: str) -> None:
     key = run_cli("create", "--description", "cli", "--database", database).stdout.strip()
     for _ in range(2):
@@ -187,3 +235,64 @@ def test_a_period_s_verifies_come_in_bars_by_outcome_for_one_key_or_all(database
         assert store.top_keys(UsagePeriod.DAY, limit=1) == [KeyUse(busy.record.id, 4, 2)]
         with pytest.raises(KeyNotFound):
             store.usage_series(10_000, UsagePeriod.DAY)
+
+
+def test_migration_0013_downgrades_keeping_the_tail_counted_and_upgrades_again(database: str) -> None:
+    from tests.revisions import downgrade_to
+
+    with KeyStore.open(database, create=True) as store:
+        created = store.create("tail")
+    if is_server(database):
+        for _ in range(2):
+            execute(database, "SELECT apikeys_verify(:k)", {"k": created.key})
+    downgrade_to(database, "0012")
+    tables = (
+        "SELECT count(*) FROM pg_tables WHERE tablename = 'key_usage_tail'"
+        if is_server(database)
+        else "SELECT count(*) FROM sqlite_master WHERE name = 'key_usage_tail'"
+    )
+    assert execute(database, tables) == [(0,)]
+    if is_server(database):  # the tail moved into key_usage, and 0012's SQL verify counts there again
+        assert execute(database, "SELECT sum(count) FROM key_usage") == [(2,)]
+        execute(database, "SELECT apikeys_verify(:k)", {"k": created.key})
+        assert execute(database, "SELECT sum(count) FROM usage_hours") == [(3,)]
+    with KeyStore.open(database) as store:  # brought to 0013 again on opening
+        assert store.usage_series(None, UsagePeriod.DAY).total == (3 if is_server(database) else 0)
+    assert execute(database, tables) == [(1,)]
+
+
+#: Calls apikeys_verify() `n` times on one connection, then rolls the tail up `n` times: run by several processes
+#: at once, their appends and roll-ups interleave.
+SQL_VERIFIES_AND_ROLLS = textwrap.dedent(
+    """
+    import sys
+    from tests.backends import execute
+    from desktop.core.store import KeyStore
+    database, key, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    with KeyStore.open(database) as store:
+        for _ in range(n):
+            execute(database, "SELECT apikeys_verify(:k)", {"k": key})
+            store.database.roll_up_tail()
+    """
+)
+
+
+@pytest.mark.xdist_group("heavy")
+@pytest.mark.timeout(300)
+def test_concurrent_sql_verifies_and_roll_ups_count_each_verify_once(store: KeyStore, database: str) -> None:
+    if not is_server(database):
+        pytest.skip("apikeys_verify is PostgreSQL's")
+    created = store.create("sql, rolled concurrently")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    workers, calls = 3, 40
+    procs = [
+        subprocess.Popen([sys.executable, "-c", SQL_VERIFIES_AND_ROLLS, database, created.key, str(calls)], env=env)
+        for _ in range(workers)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=240) == 0
+    assert totals(store.usage()) == {(created.record.id, "valid"): workers * calls}
+    store.database.roll_up_tail()
+    assert execute(database, "SELECT count(*) FROM key_usage_tail") == [(0,)]
+    assert execute(database, "SELECT sum(count) FROM usage_hours") == [(workers * calls,)]
+    assert store.top_keys(UsagePeriod.DAY) == [KeyUse(created.record.id, workers * calls, workers * calls)]

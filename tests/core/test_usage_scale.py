@@ -80,6 +80,8 @@ def test_the_roll_ups_are_the_counts_summed_at_once_through_flush_roll_up_and_re
     store.add_usage_history([(created.record.id, NOW - timedelta(hours=30), "rate_limited", 2)])
     if is_server(database):  # the SQL verify's own append counts at once too (in the server's hour, not NOW's)
         execute(database, "SELECT apikeys_verify(:k)", {"k": other.key})
+        assert sum(u.count for u in store.usage(other.record.id)) == 2  # read with the tail (migration 0013)
+        assert store.database.roll_up_tail() == 1  # what a flush does: into key_usage, and so the roll-ups
         assert execute(database, "SELECT sum(count) FROM usage_hours WHERE hour > :t", {"t": NOW}) == [(1,)]
     _rollups_match_rows(database)
     month = store.usage_series(None, UsagePeriod.MONTH)

@@ -46,6 +46,8 @@ COMMON = {
     ("function apikeys_consume", "EXECUTE"),
     ("function apikeys_count_usage", "EXECUTE"),
     ("function apikeys_roll_up_usage", "EXECUTE"),
+    # Issue 24.5: the SQL verify's counts are moved into the roll-ups by whoever counts (migration 0013).
+    ("function apikeys_roll_up_tail", "EXECUTE"),
 }
 #: No privilege on any table: verify runs through SECURITY DEFINER functions only.
 VERIFIER = COMMON
@@ -64,6 +66,9 @@ MANAGER = COMMON | {
     # Issue 25: the charts read the usage roll-ups (the server's triggers keep them).
     ("table usage_hours", "SELECT"),
     ("table key_usage_days", "SELECT"),
+    # ... with the SQL verify's counts not moved into them yet (migration 0013); `seed --remove` deletes there too.
+    ("table key_usage_tail", "SELECT"),
+    ("table key_usage_tail", "DELETE"),
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from desktop.core.db.base import Database
 from desktop.core.errors import InvalidInput, PermissionDenied
 
-#: The functions every role that may verify gets EXECUTE on (migrations 0003, 0005, 0009 and 0010), by signature.
+#: The functions every role that may verify gets EXECUTE on (migrations 0003, 0005, 0009, 0010 and 0013), by signature.
 VERIFY_FUNCTIONS = (
     "apikeys_revision()",
     "apikeys_verify(text)",
@@ -30,11 +30,13 @@ VERIFY_FUNCTIONS = (
     "apikeys_consume(bytea, integer)",
     "apikeys_count_usage(integer[], timestamp[], text[], bigint[])",
     "apikeys_roll_up_usage(timestamp, timestamp)",
+    "apikeys_roll_up_tail()",
 )
 #: The limits' tables (migration 0010): a manager sets limits; verifiers reach them only through the functions.
 LIMIT_TABLES = ("key_limits", "key_rate_hits")
-#: The usage counts and their roll-ups (migrations 0010 and 0012).
-USAGE_TABLES = ("key_usage", "usage_hours", "key_usage_days")
+#: The usage counts and their roll-ups (migrations 0010 and 0012), and the SQL verify's counts not rolled up yet
+#: (0013).
+USAGE_TABLES = ("key_usage", "usage_hours", "key_usage_days", "key_usage_tail")
 
 
 class Grant(enum.Enum):
@@ -172,9 +174,9 @@ def _statements(names: _Schema, grantee: str, kind: Grant) -> list[str]:
             f"GRANT SELECT ON TABLE {names.events} TO {grantee}",
             f"GRANT SELECT ON TABLE {names.versions} TO {grantee}",
             *(f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {names.schema}.{t} TO {grantee}" for t in LIMIT_TABLES),
-            f"GRANT SELECT, DELETE ON TABLE {names.schema}.key_usage TO {grantee}",
+            f"GRANT SELECT, DELETE ON TABLE {names.schema}.key_usage, {names.schema}.key_usage_tail TO {grantee}",
             # The charts read the roll-ups; the server's triggers keep them (migration 0012).
-            *(f"GRANT SELECT ON TABLE {names.schema}.{t} TO {grantee}" for t in USAGE_TABLES[1:]),
+            *(f"GRANT SELECT ON TABLE {names.schema}.{t} TO {grantee}" for t in USAGE_TABLES[1:3]),
         ]
         if names.sequence is not None:
             statements.append(f"GRANT USAGE, SELECT ON SEQUENCE {names.sequence} TO {grantee}")

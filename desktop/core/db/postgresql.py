@@ -258,6 +258,11 @@ class PostgresDatabase(SqlAlchemyDatabase):
         bounds = (naive_utc(low), naive_utc(high))
         self._on_reader(lambda conn: conn.execute("SELECT apikeys_roll_up_usage(%s, %s)", bounds).fetchall())
 
+    def roll_up_tail(self) -> int:
+        """Through `apikeys_roll_up_tail` (a verifier may not write the tables): one statement, one round trip."""
+        rows = self._on_reader(lambda conn: conn.execute("SELECT apikeys_roll_up_tail()").fetchall())
+        return int(rows[0][0])
+
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         """COPY, on the caller's transaction: an INSERT per row costs a round trip each (seeding a million)."""
         dbapi: Any = conn.connection.dbapi_connection

@@ -11,7 +11,17 @@ run: $(VENV)/.installed
 	@$(PY) packaging/ensure_qt_libs.py
 	$(PY) -m desktop
 
-test: $(VENV)/.installed-test lint typecheck unit
+# lint and typecheck run beside the suite, not before it: mypy's first run in a fresh clone is half a minute of one
+# core, and the suite leaves cores idle while it waits on servers, processes and dialogs. Their output comes after
+# the suite's; make test fails when either part does. Ctrl+C stops both.
+test: $(VENV)/.installed-test
+	@log=$$(mktemp); \
+	$(MAKE) --no-print-directory lint typecheck >"$$log" 2>&1 & checks=$$!; \
+	trap 'kill $$checks 2>/dev/null; rm -f "$$log"; exit 130' INT TERM; \
+	$(MAKE) --no-print-directory unit; suite=$$?; \
+	wait $$checks; static=$$?; cat "$$log"; rm -f "$$log"; \
+	[ $$static -eq 0 ] || echo "make test: lint or type check failed (above)" >&2; \
+	[ $$suite -eq 0 ] && [ $$static -eq 0 ]
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

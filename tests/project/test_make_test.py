@@ -1,0 +1,97 @@
+"""Issue 22 item 7: `make test` runs lint and the type check beside the suite, not before it, and still fails when
+any of the three does.
+
+The Makefile runs for real, on a stand-in virtual environment: its `python`, `ruff`, `lint-imports` and `mypy`
+are small scripts that write down that they ran, so nothing of the real suite runs here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+
+#: The suite's stand-in (`python -m pytest …`): says it started, then ends with $SUITE_STATUS.
+PYTHON = """#!/bin/sh
+touch "$MARKS/suite-started"
+echo "suite ran: $*"
+exit "${SUITE_STATUS:-0}"
+"""
+
+#: mypy's stand-in: passes only once the suite has started, i.e. when it runs beside it. Run before the suite (as
+#: a prerequisite of `test`), it waits in vain, then fails: the bound is for a broken Makefile only.
+MYPY = """#!/bin/sh
+tries=0
+until [ -e "$MARKS/suite-started" ]; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 300 ]; then echo "mypy ran before the suite started"; exit 1; fi
+    sleep 0.1
+done
+echo "mypy ran"
+"""
+
+RUFF = """#!/bin/sh
+echo "ruff $1 ran"
+exit "${RUFF_STATUS:-0}"
+"""
+
+LINT_IMPORTS = """#!/bin/sh
+echo "lint-imports ran"
+"""
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    folder = tmp_path / "venv"
+    (folder / "bin").mkdir(parents=True)
+    for name, body in (("python", PYTHON), ("mypy", MYPY), ("ruff", RUFF), ("lint-imports", LINT_IMPORTS)):
+        (folder / "bin" / name).write_text(body)
+        (folder / "bin" / name).chmod(0o755)
+    (folder / ".installed-test").touch()  # newer than pyproject.toml: nothing is installed
+    (tmp_path / "marks").mkdir()
+    return folder
+
+
+def make_test(venv: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("make") is None:
+        pytest.skip("no make on this machine")
+    environment = {**os.environ, "MARKS": str(venv.parent / "marks"), **env}
+    environment.pop("MAKEFLAGS", None)
+    environment.pop("MFLAGS", None)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO), "test", f"VENV={venv}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def test_lint_and_the_type_check_run_beside_the_suite(venv: Path) -> None:
+    done = make_test(venv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "suite ran: -m pytest -n" in done.stdout
+    for line in ("ruff check ran", "ruff format ran", "lint-imports ran", "mypy ran"):
+        assert line in done.stdout.splitlines(), done.stdout
+    # The checks' output is printed whole after the suite's, not interleaved with its progress.
+    assert done.stdout.index("suite ran") < done.stdout.index("ruff check ran")
+
+
+def test_a_lint_failure_fails_make_test_after_the_suite_ran(venv: Path) -> None:
+    done = make_test(venv, RUFF_STATUS="1")
+    assert done.returncode != 0
+    assert "suite ran" in done.stdout
+    assert "make test: lint or type check failed (above)" in done.stderr
+
+
+def test_a_failing_suite_fails_make_test(venv: Path) -> None:
+    done = make_test(venv, SUITE_STATUS="1")
+    assert done.returncode != 0
+    assert "mypy ran" in done.stdout.splitlines()  # the checks still ran, and said so
+    assert "lint or type check failed" not in done.stderr

@@ -121,10 +121,16 @@ class BoundedConnections(IdleConnections[C]):
         """An idle connection, else None (connect one: a token is taken). Raises Busy when neither came within
         `wait_s`."""
         idle, tokens = self.queue, self._tokens
-        with contextlib.suppress(queue.Empty):
+        # try/except, not contextlib.suppress: free when nothing is raised, where suppress costs three Python calls
+        # on every verify.
+        try:
             return idle.get_nowait()
-        with contextlib.suppress(queue.Empty):
+        except queue.Empty:
+            pass
+        try:
             return tokens.get_nowait()
+        except queue.Empty:
+            pass
         deadline = time.monotonic() + self.wait_s
         while True:
             with contextlib.suppress(queue.Empty):

@@ -75,6 +75,8 @@ class PostgresDatabase(SqlAlchemyDatabase):
         self._readers: BoundedConnections[Any] = BoundedConnections(lambda conn: conn.close(), size, wait_s)
         self.tls = pg_tls.choose(self.url, self.location)
         self.warning = self.tls.warning
+        #: Whether verify's lookup reads the table itself (this role may) or calls apikeys_lookup(); None: not asked.
+        self._direct_lookup: bool | None = None
 
     def _engine_arguments(self) -> dict[str, Any]:
         return {
@@ -146,11 +148,27 @@ class PostgresDatabase(SqlAlchemyDatabase):
         if not dbapi_connection.autocommit:
             dbapi_connection.commit()
 
-    def _fetch_one(self, sql: str, digest: bytes) -> Any:
-        """One row by digest in one round trip on an idle autocommit connection of our own: a service's verify
+    def _fetch_one(self, scoped: bool, digest: bytes) -> Any:
+        """The key's row by digest in one round trip on an idle autocommit connection of our own: a service's verify
         pays what a hand-written psycopg lookup pays. Through the pool it cost five (ping, BEGIN, the query,
         ROLLBACK) and five times the time (make bench, "pg verify")."""
-        return self._on_reader(lambda conn: conn.execute(sql, (digest,)).fetchone())
+        return self._on_reader(lambda conn: self._read_key(conn, scoped, digest))
+
+    def _read_key(self, conn: Any, scoped: bool, digest: bytes) -> Any:
+        """From the table itself when this role may read it (the owner, a manager): the function's call cost
+        the server as much again as the lookup (make bench, "pg verify"); else, a verifier, through the SECURITY
+        DEFINER apikeys_lookup(). Asked once; a role whose privilege was taken away since falls back for good."""
+        direct = self._direct_lookup
+        if direct is None:
+            direct = self._direct_lookup = bool(conn.execute(CAN_READ_KEYS_SQL).fetchone()[0])
+        if direct:
+            try:
+                return conn.execute(DIRECT_SCOPED_SQL if scoped else DIRECT_SQL, (digest,)).fetchone()
+            except Exception as err:  # psycopg's, imported lazily: only "permission denied" is ours to handle
+                if getattr(err, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                    raise
+                self._direct_lookup = False  # autocommit: nothing to roll back on this connection
+        return conn.execute(LOOKUP_SCOPED_SQL if scoped else LOOKUP_SQL, (digest,)).fetchone()
 
     def _on_reader(self, read: Callable[[Any], Any]) -> Any:
         """`read` on an idle autocommit connection of our own, queueing for one when all are in use.
@@ -209,12 +227,12 @@ class PostgresDatabase(SqlAlchemyDatabase):
         return pg_page.page(rows, size, after=after, before=before)
 
     def lookup(self, digest: bytes) -> Found | None:
-        row = self._fetch_one(LOOKUP_SQL, digest)
+        row = self._fetch_one(False, digest)
         return None if row is None else _found(row)
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         """lookup() with the key's scopes, in the same one round trip."""
-        row = self._fetch_one(LOOKUP_SCOPED_SQL, digest)
+        row = self._fetch_one(True, digest)
         return None if row is None else (_found(row[:6]), row[6])
 
     def dispose(self) -> None:
@@ -296,6 +314,17 @@ class PostgresDatabase(SqlAlchemyDatabase):
 LOOKUP_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited FROM apikeys_lookup(%s)"
 #: check's lookup: the same with the scopes.
 LOOKUP_SCOPED_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited, scopes FROM apikeys_lookup(%s)"
+#: The same lookups straight from the table, for a role that may read it (same columns, same search path).
+DIRECT_SQL = "SELECT id, digest, active, expires_at, last_used_at, limited FROM api_keys WHERE digest = %s"
+DIRECT_SCOPED_SQL = (
+    "SELECT id, digest, active, expires_at, last_used_at, limited, scopes FROM api_keys WHERE digest = %s"
+)
+#: Whether this session may read api_keys itself, every row of it (no row-level security a function would skip).
+CAN_READ_KEYS_SQL = (
+    "SELECT coalesce(bool_and(pg_catalog.has_table_privilege(c.oid, 'SELECT') AND NOT c.relrowsecurity), false) "
+    "FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass('api_keys')"
+)
+INSUFFICIENT_PRIVILEGE = "42501"
 #: Recording a use: SECURITY DEFINER too; it needs the key's digest, so only a key's holder can say it was used.
 TOUCH_SQL = "SELECT apikeys_touch(%s, %s, %s)"
 #: Usage counts, appended (migration 0010).

@@ -113,7 +113,9 @@ def _postgresql(db: PostgresDatabase, rows: Sequence[Row]) -> None:
 
     naive = functools.lru_cache(maxsize=4096)(naive_utc)
 
-    def load(conn: Any) -> None:
+    def load(conn: Any) -> bool:
+        if not conn.execute("SELECT has_database_privilege(current_database(), 'TEMPORARY')").fetchone()[0]:
+            return False  # a server that allows no temporary tables: the arrays are made here instead
         with conn.transaction():
             conn.execute(
                 "CREATE TEMPORARY TABLE apikeys_usage_load (key_id integer, hour timestamp, verdict text, "
@@ -127,8 +129,10 @@ def _postgresql(db: PostgresDatabase, rows: Sequence[Row]) -> None:
                 "SELECT apikeys_count_usage(array_agg(key_id), array_agg(hour), array_agg(verdict), "
                 "array_agg(count)) FROM apikeys_usage_load"
             ).fetchall()
+        return True
 
-    db._on_reader(load)
+    if not db._on_reader(load):
+        db.add_usage(rows)
 
 
 def _sqlite(db: SqliteDatabase, rows: Sequence[Row]) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: Keys written in one transaction by `seed` (and deleted in one by `seed --remove`).
 SEED_BATCH = 10_000
 #: Usage rows (key, hour, verdict, count) written in one transaction by `seed --usage`.
-USAGE_BATCH = 50_000
+USAGE_BATCH = 250_000
 #: `apikeys log --limit` at most.
 LOG_MAX = 100_000
 

@@ -229,8 +229,9 @@ class StoreUsage:
 
     def add_usage_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
         """Write counts of past hours at once, in one transaction (the way every flush writes them)."""
-        if rows:
-            self._usable().add_usage(rows)
+        from desktop.core.db import bulk_load
+
+        bulk_load.add_history(self._usable(), rows)
 
     def delete_usage(self, key_ids: Sequence[int]) -> None:
         """Forget the counts of these keys (`seed --remove` deleting demo keys), in one transaction."""

@@ -91,3 +91,53 @@ def test_seed_usage_zero_adds_keys_alone(database: str) -> None:
     assert result.stdout.startswith("Added 10 demo keys to ")
     with KeyStore.open(database) as store:
         assert store.usage() == []
+
+
+def test_seed_in_bulk_keeps_the_roll_ups_and_the_search_index_exact(database: str) -> None:
+    """`seed` writes its keys and usage in bulk (desktop/core/db/bulk_load.py: on SQLite the per-row triggers set
+    aside, their work done once per batch): the roll-ups and the search index hold exactly what the triggers would
+    have made, added to what was there (a second seed lands on hours the first one counted)."""
+    kept = run_cli("create", "--description", "a real Billing key", "--database", database)
+    assert run_cli("verify", kept.stdout.strip(), "--database", database).returncode == 0
+    for count, usage in (("1500", "30000"), ("1200", "20000")):
+        result = run_cli("seed", "--count", count, "--usage", usage, "--database", database)
+        assert result.returncode == 0, result.stderr
+    from sqlalchemy import text
+
+    from desktop.core.query import Query
+
+    with KeyStore.open(database) as store:
+        assert sum(c.count for c in store.usage()) == 50_001
+        with store.database.read() as conn:
+            server = conn.dialect.name == "postgresql"
+            day = "date_trunc('day', hour)" if server else "substr(hour, 1, 10) || ' 00:00:00.000000'"
+            hours = "SELECT hour, verdict, sum(count) FROM {} GROUP BY hour, verdict ORDER BY 1, 2"
+            assert (
+                conn.execute(text(hours.format("usage_hours"))).all()
+                == conn.execute(text(hours.format("key_usage"))).all()
+            )
+            days = conn.execute(
+                text(
+                    "SELECT key_id, day, sum(count), sum(valid) FROM key_usage_days GROUP BY key_id, day "
+                    "HAVING sum(count) <> 0 ORDER BY 1, 2"
+                )
+            ).all()
+            summed = conn.execute(
+                text(
+                    f"SELECT key_id, {day}, sum(count), sum(CASE WHEN verdict = 'valid' THEN count ELSE 0 END) "
+                    f"FROM key_usage GROUP BY key_id, {day} ORDER BY 1, 2"
+                )
+            ).all()
+            assert [tuple(r) for r in days] == [tuple(r) for r in summed]
+            if not server:  # the search index holds every key's description, as its trigger would have put it
+                conn.execute(text("INSERT INTO api_keys_fts (api_keys_fts, rank) VALUES ('integrity-check', 1)"))
+            triggers = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                if not server
+                else text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            ).all()
+        found = [r.description for r in store.find(Query("billing"))]
+        assert len(found) == sum("billing" in r.description.lower() for r in store.all()) > 1
+        assert "a real Billing key" in found
+    # The triggers set aside for the load are back, for every later writer.
+    assert {"key_usage_added", "api_keys_fts_insert"} <= {t[0] for t in triggers} or server

@@ -333,3 +333,18 @@ def test_a_manager_reads_the_usage_charts_and_removes_demo_usage_a_verifier_coun
     with KeyStore.open(team.url(team.manager)) as store:
         month = store.usage_series(None, UsagePeriod.MONTH)
         assert month.total == 1 and [u.key_id for u in store.top_keys(UsagePeriod.MONTH)] == [1]
+
+
+def test_a_manager_seeds_usage_where_temporary_tables_are_not_allowed(team: Team) -> None:
+    """`seed --usage` loads a batch through a temporary table (desktop/core/db/bulk_load.py); a server whose
+    administrator took TEMPORARY from PUBLIC gets the same counts, sent as arrays instead."""
+    from desktop.core.store import KeyStore
+    from desktop.core.usage_report import UsagePeriod
+
+    team.cluster.execute(f'REVOKE TEMPORARY ON DATABASE "{team.database}" FROM PUBLIC')
+    assert grant(team, team.manager, "manager").returncode == 0
+    seeded = team.cli(team.manager, "seed", "--count", "20", "--usage", "600")
+    assert seeded.returncode == 0, seeded.stderr
+    with KeyStore.open(team.url(team.manager)) as store:
+        assert sum(c.count for c in store.usage()) == 600
+        assert store.top_keys(UsagePeriod.MONTH, 1)[0].total > 0

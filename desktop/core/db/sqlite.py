@@ -322,7 +322,9 @@ class SqliteDatabase(Database):
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
         text = sqlite_time_text
-        conn.exec_driver_sql(self._INSERT, [(d, h, s, text(c), text(e), a) for d, h, s, c, e, a in rows])
+        from desktop.core.db.bulk_load import insert_keys_sqlite
+
+        insert_keys_sqlite(conn, self._INSERT, [(d, h, s, text(c), text(e), a) for d, h, s, c, e, a in rows])
 
     def data_version(self) -> int | None:
         with self._anchor_lock:

@@ -8,6 +8,12 @@ read off the GUI thread; the change goes through the controller (controller_life
 as every lifecycle change does, then the status bar says it. After each page is shown, the limits of its keys are
 read in one statement (KeyStore.limit_states; none at all where no key has limits), and a rate limit's end is
 shown when it comes.
+
+While the Credits column is shown, the page's limits are read again every POLL_MS: a verify in another process
+spends credits and trips rate limits without a change anyone hears of (PostgreSQL's LISTEN carries changes to the
+keys, not their use), so without it the column would show a balance already spent. One read at a time, off the
+GUI thread, none while the window is hidden or minimised, and a slow read (a busy server or worker) makes the next
+wait twice as long, up to MAX_POLL_MS.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QElapsedTimer, QObject, QTimer
 
 from desktop.core.operations import Operation
 from desktop.ui.control.guard import guarded
@@ -36,6 +42,11 @@ if TYPE_CHECKING:
 
 #: A rate limit's end is shown at most this long after it (a timer is not exact), and at least this far apart.
 _BLOCK_END_SLACK_MS = 250
+#: While any key has limits, the page's credits and limit states are read again this often (ms)...
+POLL_MS = 3000
+#: ... and twice as long after a read that took this long or longer (asked to answered), up to MAX_POLL_MS.
+SLOW_POLL_MS = 250
+MAX_POLL_MS = 60_000
 
 
 class LimitsActions(QObject):
@@ -91,6 +102,13 @@ class LimitsActions(QObject):
         self.block_timer = QTimer(self)
         self.block_timer.setSingleShot(True)
         self.block_timer.timeout.connect(self._on_block_timer_timeout)
+        #: The page's limits read again while the Credits column is shown (see the module's docstring).
+        self.poll_ms = self._poll_wait = POLL_MS
+        self.slow_poll_ms = SLOW_POLL_MS
+        self._poll_asked = QElapsedTimer()
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setSingleShot(True)
+        self.poll_timer.timeout.connect(self._on_poll_timer_timeout)
         self.table.setColumnHidden(COL_CREDITS, True)  # until a key with limits is known of
         controller.pageChanged.connect(self._on_controller_page_changed)
         table.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -149,6 +167,37 @@ class LimitsActions(QObject):
         if states != self.model.limit_states():
             self.model.set_limit_states(states)
         self._time_block_end(states)
+        if any_limits:  # the next read POLL_MS after this one, whatever asked for it (a page read or the poll)
+            self.poll_timer.start(self._poll_wait)
+        else:
+            self.poll_timer.stop()
+
+    def set_poll_interval(self, ms: int, slow_ms: int = SLOW_POLL_MS) -> None:
+        """Read the page's limits every `ms` while any key has them (a read taking `slow_ms` or more: twice as
+        long next time); from the next read on."""
+        self.poll_ms = self._poll_wait = ms
+        self.slow_poll_ms = slow_ms
+
+    def poll_wait(self) -> int:
+        """How long after the last read of the page's limits the next one is due (ms)."""
+        return self._poll_wait
+
+    def _on_poll_timer_timeout(self) -> None:
+        wanted = tuple(r.id for r in self.model.records())
+        if not wanted:
+            return  # an empty page: the next page read starts the poll again
+        if not self._window.isVisible() or self._window.isMinimized():
+            self.poll_timer.start(self._poll_wait)  # nobody looking: ask again later, without reading
+            return
+        self._poll_asked.start()
+        # Its answer (or the next page's read) starts the timer again: one read at a time. A failed read is
+        # logged, and the next page read starts the poll again.
+        self.controller.lifecycle.look_up_limits(wanted, self._on_polled)
+
+    def _on_polled(self, any_limits: bool, states: dict[int, LimitState]) -> None:
+        slow = self._poll_asked.isValid() and self._poll_asked.elapsed() >= self.slow_poll_ms
+        self._poll_wait = min(self._poll_wait * 2, MAX_POLL_MS) if slow else self.poll_ms
+        self._on_limits_found(any_limits, states)
 
     def _time_block_end(self, states: dict[int, LimitState]) -> None:
         """The soonest end of a rate limit on the page, when its Status cell turns back to Active."""

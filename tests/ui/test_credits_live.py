@@ -12,12 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
 from desktop.ui.control.key_table_model import COL_CREDITS, COL_STATUS
 from desktop.ui.window.main_window import MainWindow
-from tests.ui.helpers import wait_idle
+from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import row_of, wait_idle
 
 #: The poll's interval in these tests (the window's own is seconds).
 POLL_MS = 100
@@ -37,11 +39,12 @@ def elsewhere(window_database: str) -> Iterator[KeyStore]:
 
 
 def cell(window: MainWindow, key_id: int, column: int) -> str:
-    row = window.model.row_of(key_id)
-    return str(window.model.index(row, column).data(Qt.ItemDataRole.DisplayRole))
+    return str(window.model.index(row_of(window, key_id), column).data(Qt.ItemDataRole.DisplayRole))
 
 
-def test_credits_spent_elsewhere_show_without_a_reload(qtbot, make_window, elsewhere: KeyStore) -> None:  # type: ignore[no-untyped-def]
+def test_credits_spent_elsewhere_show_without_a_reload(
+    qtbot: QtBot, make_window: WindowFactory, elsewhere: KeyStore
+) -> None:
     metered = elsewhere.create("metered", credits=5)
     plain = elsewhere.create("plain")
     window = make_window()
@@ -62,8 +65,8 @@ def test_credits_spent_elsewhere_show_without_a_reload(qtbot, make_window, elsew
     wait_idle(qtbot, window)
 
 
-def test_the_poll_backs_off_when_reads_are_slow_and_stops_without_limits(  # type: ignore[no-untyped-def]
-    qtbot, make_window, elsewhere: KeyStore
+def test_the_poll_backs_off_when_reads_are_slow_and_stops_without_limits(
+    qtbot: QtBot, make_window: WindowFactory, elsewhere: KeyStore
 ) -> None:
     metered = elsewhere.create("metered", credits=5)
     window = make_window()

@@ -101,7 +101,13 @@ class StoreUsage:
             atexit.register(_flush_at_exit, ref)
 
     def flush_usage(self) -> None:
-        """Write the counts gathered so far (close() and a background thread do it; usage() before reading)."""
+        """Write the counts gathered so far (a background thread does it; usage() before reading), and once an hour
+        roll the earlier hours up."""
+        self._flush(roll_up=True)
+
+    def _flush(self, *, roll_up: bool) -> None:
+        """flush_usage(); without `roll_up` for a closing process's last flush: a short-lived one (a CLI verify)
+        would otherwise read the last ROLL_UP_HOURS of every key's counts on its way out."""
         with self._flush_lock:
             counts = self._unwritten
             self._unwritten = {}
@@ -125,7 +131,8 @@ class StoreUsage:
                 self._unwritten = counts  # tried again at the next flush
                 log.debug("could not write the usage counts yet: %s", err.message)
                 return
-            self._roll_up_now_and_then(db)
+            if roll_up:
+                self._roll_up_now_and_then(db)
 
     def _roll_up_now_and_then(self, db: Database) -> None:
         """After each flush, the SQL verify's tail moved into the roll-ups; once an hour, the rows of the last
@@ -252,7 +259,7 @@ class StoreUsage:
         """Stop the flushing thread and write the counts gathered; never raises."""
         self._stop_flushing.set()
         try:
-            self.flush_usage()
+            self._flush(roll_up=False)
         except Exception:  # closing goes on: the counts are bookkeeping
             log.exception("could not write the usage counts on closing")
 

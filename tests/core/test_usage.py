@@ -204,6 +204,58 @@ def test_earlier_hours_are_rolled_up_to_one_row_each_keeping_the_sums(database: 
         assert [(c.hour.hour, c.count) for c in store.usage()] == [(12, 6), (13, 1)]
 
 
+def _usage_rows(database: str) -> list[tuple[int, int, int]]:
+    """(row id, key id, count) of every usage row, in id order."""
+    rows = execute(database, "SELECT id, key_id, count FROM key_usage ORDER BY id")
+    return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+
+def test_a_roll_up_rewrites_only_what_has_more_than_one_row(database: str) -> None:
+    # At a million keys an hourly roll-up rewrote every row of 48 hours (600,000 of a seed's, already one each),
+    # holding the write lock for a minute; a row already alone is now left as it is.
+    clock = FixedClock(datetime(2026, 5, 1, 12, 10, tzinfo=UTC))
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        twice, once = store.create("flushed twice"), store.create("flushed once")
+        store.verify(twice.key)
+        store.flush_usage()
+        store.verify(twice.key)
+        store.verify(once.key)
+        store.flush_usage()
+        before = _usage_rows(database)
+        alone = [row for row in before if row[1] == once.record.id]
+        assert len(before) == 3 and len(alone) == 1
+        counted = [(c.key_id, c.hour, c.verdict, c.count) for c in store.usage()]
+        clock.moment = datetime(2026, 5, 1, 13, 5, tzinfo=UTC)
+        store.flush_usage()  # nothing new to write: no roll-up either
+        assert _usage_rows(database) == before
+        store.verify(once.key)
+        store.flush_usage()  # the first flush of a new hour rolls the earlier ones up
+        after = _usage_rows(database)
+        assert alone[0] in after  # the same row, same id: not rewritten
+        assert [(k, c) for _, k, c in after if k == twice.record.id] == [(twice.record.id, 2)]
+        assert [(c.key_id, c.hour, c.verdict, c.count) for c in store.usage() if c.hour.hour == 12] == counted
+
+
+def test_a_closing_process_leaves_the_roll_up_to_long_lived_ones(database: str) -> None:
+    # `apikeys verify` (one verify, then exit) read 48 hours of every key's counts on its way out.
+    clock = FixedClock(datetime(2026, 5, 1, 12, 10, tzinfo=UTC))
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        created = store.create("verified by a short process")
+        store.verify(created.key)
+        store.flush_usage()
+        store.verify(created.key)
+    assert len(_usage_rows(database)) == 2  # two flushes in the hour: two rows
+    clock.moment = datetime(2026, 5, 1, 13, 5, tzinfo=UTC)
+    with KeyStore.open(database, clock=clock) as short:
+        assert short.verify(created.key).value == "valid"
+    rows = _usage_rows(database)
+    assert len(rows) == 3 and sum(c for _, _, c in rows) == 3  # written, not rolled up
+    with KeyStore.open(database, clock=clock) as long_lived:
+        long_lived.verify(created.key)
+        long_lived.flush_usage()  # what its background thread does every few seconds
+    assert sorted(c for _, _, c in _usage_rows(database)) == [1, 1, 2]  # 12:00 rolled up; 13:00's two flushes not
+
+
 def test_a_period_s_verifies_come_in_bars_by_outcome_for_one_key_or_all(database: str) -> None:
     clock = FixedClock(datetime(2026, 5, 1, 12, 30, tzinfo=UTC))
     with KeyStore.open(database, clock=clock, create=True) as store:

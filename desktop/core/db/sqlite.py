@@ -317,7 +317,7 @@ class SqliteDatabase(Database):
             conn.execute("BEGIN IMMEDIATE")
             mark = conn.execute(ROLL_UP_MARK).fetchone()[0]
             conn.execute(ROLL_UP_INSERT, (*span, mark))
-            conn.execute(ROLL_UP_DELETE, (*span, mark))
+            conn.execute(ROLL_UP_DELETE, (*span, mark, *span, mark))
             conn.execute("COMMIT")
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:

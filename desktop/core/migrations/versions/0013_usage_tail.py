@@ -13,6 +13,8 @@ much again as the whole verify. Now:
   the other moved.
 - Readers add the tail to what they read (the store's usage calls, in SQL): a count shows the moment its verify
   committed, whether or not a roll-up ran since.
+- `apikeys_roll_up_usage()` (PostgreSQL; the app's SQL on SQLite) rewrites only the keys, hours and verdicts with
+  more than one row: at a million keys the hourly roll-up rewrote 600,000 rows already one each.
 
 Revision ID: 0013
 Revises: 0012

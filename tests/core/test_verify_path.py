@@ -266,7 +266,7 @@ def test_a_role_that_loses_the_right_to_read_the_keys_still_verifies(running: Pg
     """verify reads the table itself when its role may (one lookup, no function call: make bench, "pg verify"),
     else through apikeys_lookup(). A manager narrowed to a verifier while its store is open loses SELECT on the
     table; its next checks fall back to the function instead of failing with "permission denied"."""
-    team = make_team(running)
+    team = make_team(running, migrated=True)
     with KeyStore.open(team.url(team.owner), create=True) as owner:
         key = Secret(owner.create("narrowed", scopes=("read",)).key)
     assert team.cli(team.owner, "grant", team.manager, "--manager").returncode == 0

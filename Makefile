@@ -62,7 +62,8 @@ screenshot: $(VENV)/.installed-test
 # Each test may take up to 20 minutes here (200 killed writers are 200 new processes), not make test's 2.
 stress: $(VENV)/.installed-test
 	APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST) -p no:cacheprovider -o timeout=1200 tests/core/test_crash.py \
-		tests/core/test_concurrency.py tests/cli/test_bad_input.py tests/core/test_sql_verify.py tests/core/test_postgresql.py
+		tests/core/test_concurrency.py tests/cli/test_bad_input.py tests/core/test_sql_verify.py tests/core/test_postgresql.py \
+		tests/core/test_query.py::test_a_common_term_in_description_order_pages_through_exactly_the_matching_keys
 
 # Ratios against floors measured in the same run, on a 1,000,000-key database (built once, then reused);
 # the PostgreSQL rows on a cluster in build/bench/pg (initdb once, started and stopped by each run); the HTTP rows'

@@ -86,7 +86,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "empty_database: the `database` fixture's PostgreSQL database starts empty (a migration test)"
+        "markers", "empty_database: the `database` fixture starts with no SQLite file or an empty PostgreSQL database"
     )
 
 
@@ -140,15 +140,20 @@ def _name_groups_in_ids(config: pytest.Config, items: list[pytest.Item]) -> None
 
 @pytest.fixture
 def database(backend: str, db_path: Path, request: pytest.FixtureRequest) -> str:
-    """What `--database` is given: a SQLite file path (not created yet) or a new PostgreSQL database's URL.
+    """What `--database` is given: a SQLite file's path or a new PostgreSQL database's URL.
 
-    On PostgreSQL the database already has the current schema (a copy of a migrated template: what the first
-    `create` or window would make of an empty one, without migrating it again in every test); a test marked
-    `empty_database` (one about migrations) gets it empty.
+    Either already has the current schema (a copy of a migrated template: what the first `create` or window
+    would make of a new one, without migrating it again in every test); a test marked `empty_database` (one
+    about migrations or a new file) gets a path with no file yet, or an empty PostgreSQL database.
     """
+    empty = request.node.get_closest_marker("empty_database") is not None
     if backend == "sqlite":
+        if not empty:
+            migrated: Path = request.getfixturevalue("migrated_sqlite")
+            shutil.copyfile(migrated, db_path)
+            db_path.chmod(0o600)
         return str(db_path)
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    if request.node.get_closest_marker("empty_database"):
+    if empty:
         return cluster.new_database()
     return cluster.new_migrated_database()

@@ -60,6 +60,7 @@ class PgCluster:
         self.log = folder / "log"
         self._bin = _bindir()
         self._template: str | None = None
+        self._owned_template: tuple[str, str] | None = None  # (database, the role that migrated it)
 
     # -- URLs --
 
@@ -90,6 +91,30 @@ class PgCluster:
         name = f"t{os.getpid()}_{next(self._names)}"
         self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}" OWNER "postgres"')
         return self.url(name)
+
+    def new_owned_migrated_database(self, owner: str) -> str:
+        """A new database with the current schema, its tables and functions `owner`'s (as if `owner` had opened
+        it first, the team's set-up), and its URL as `owner`.
+
+        A copy of a template migrated once per cluster by a role of its own, whose objects then pass to `owner`
+        (REASSIGN OWNED, one statement in the copy; ~0.1 s against ~0.5 s of migrating). The template database
+        itself is among what the statement hands over: it is given back to its role.
+        """
+        if self._owned_template is None:
+            from desktop.core.store import KeyStore
+
+            role = self.create_role(f"template_owner_{os.getpid()}")
+            url = self.new_database(owner=role)
+            with KeyStore.open(url, create=True):  # the owner's own first start: every migration, then closed
+                pass
+            self._owned_template = (url.split("?", 1)[0].rsplit("/", 1)[1], role)
+            self.execute(f'ALTER DATABASE "{self._owned_template[0]}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
+        template, role = self._owned_template
+        name = f"t{os.getpid()}_{next(self._names)}"
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER "{owner}"')
+        self.execute(f'REASSIGN OWNED BY "{role}" TO "{owner}"', database=name)
+        self.execute(f'ALTER DATABASE "{template}" OWNER TO "{role}"')
+        return self.url(name, role=owner)
 
     # -- administration, as the superuser over the socket --
 

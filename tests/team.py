@@ -46,9 +46,11 @@ class Team:
             return cursor.fetchall() if cursor.description else []
 
 
-def make_team(cluster: PgCluster) -> Team:
-    """Roles `o…`, `v…`, `m…` with nothing granted, and an empty database owned by `o…` (schema not yet made)."""
+def make_team(cluster: PgCluster, *, migrated: bool = False) -> Team:
+    """Roles `o…`, `v…`, `m…` with nothing granted, and a database owned by `o…`: empty (schema not yet made),
+    or with `migrated` the schema `o…` would make on its first open, already there and `o…`'s (a copy of a
+    template: for the tests that are not about the first open)."""
     tag = f"{os.getpid()}_{next(_numbers)}"
     owner, verifier, manager = (cluster.create_role(f"{kind}{tag}") for kind in ("o", "v", "m"))
-    url = cluster.new_database(owner=owner)
+    url = cluster.new_owned_migrated_database(owner) if migrated else cluster.new_database(owner=owner)
     return Team(cluster, url.split("?", 1)[0].rsplit("/", 1)[1], owner, verifier, manager)

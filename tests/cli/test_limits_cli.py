@@ -107,7 +107,7 @@ def test_the_http_answer_has_remaining_ratelimit_and_retry_after(database: str, 
 def test_a_verifier_role_gets_the_same_verdicts_from_the_cli_and_sql(pg_cluster: PgCluster) -> None:
     """Verifiers hold no table privilege: the limits are applied inside the SECURITY DEFINER functions, and
     `apikeys_verify(key[, scopes[, cost]])` shares the state with the app's verify."""
-    team = make_team(pg_cluster)
+    team = make_team(pg_cluster, migrated=True)
     key = team.cli(team.owner, "create", "--description", "svc", "--rate", "3/1h", "--credits", "10").stdout.strip()
     assert team.cli(team.owner, "grant", team.verifier, "--verifier").returncode == 0
     first = team.cli(team.verifier, "verify", "--json", "-", stdin=key)

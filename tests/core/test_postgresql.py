@@ -80,7 +80,7 @@ def _alice_database(cluster: PgCluster) -> str:
 
 @pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg"])
 def test_both_url_spellings_open_through_psycopg_3(pg_cluster: PgCluster, scheme: str) -> None:
-    url = pg_cluster.url(_dbname(pg_cluster.new_database()), scheme=scheme)
+    url = pg_cluster.url(_dbname(pg_cluster.new_migrated_database()), scheme=scheme)
     with KeyStore.open(url) as store:
         assert store.database.engine.dialect.driver == "psycopg"
         created = store.create("through psycopg 3")
@@ -88,7 +88,7 @@ def test_both_url_spellings_open_through_psycopg_3(pg_cluster: PgCluster, scheme
 
 
 def test_libpq_parameters_reach_the_server_unchanged(pg_cluster: PgCluster) -> None:
-    base = pg_cluster.new_database()
+    base = pg_cluster.new_migrated_database()
     url = f"{base}&sslmode=disable&application_name=apikeys-test&options=-c%20statement_timeout%3D4321"
     with KeyStore.open(url) as store, store.database.read() as conn:
         assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
@@ -98,7 +98,7 @@ def test_libpq_parameters_reach_the_server_unchanged(pg_cluster: PgCluster) -> N
 
 
 def test_a_service_file_names_the_whole_connection(pg_cluster: PgCluster, tmp_path: Path) -> None:
-    name = _dbname(pg_cluster.new_database())
+    name = _dbname(pg_cluster.new_migrated_database())
     services = tmp_path / "pg_service.conf"
     services.write_text(f"[team]\nhost={pg_cluster.socket}\ndbname={name}\nuser=postgres\n")
     env = {"PGSERVICEFILE": str(services)}
@@ -142,7 +142,7 @@ def test_a_wrong_password_is_one_line_without_it(running: PgCluster, isolated_ho
 
 
 def test_the_location_reads_as_written_with_the_password_hidden(pg_cluster: PgCluster) -> None:
-    name = _dbname(pg_cluster.new_database())
+    name = _dbname(pg_cluster.new_migrated_database())
     url = f"postgresql://postgres:{CANARY}@/{name}?host={pg_cluster.socket}&sslmode=disable&password={CANARY}"
     with KeyStore.open(url) as store:
         assert (
@@ -229,7 +229,7 @@ def test_times_are_naive_utc_whatever_the_servers_time_zone(pg_cluster: PgCluste
 
 
 def test_no_column_has_a_server_side_time_default(pg_cluster: PgCluster) -> None:
-    with KeyStore.open(pg_cluster.new_database()) as store, store.database.read() as conn:
+    with KeyStore.open(pg_cluster.new_migrated_database()) as store, store.database.read() as conn:
         defaults: dict[str, object] = dict(
             conn.exec_driver_sql(
                 "SELECT column_name, column_default FROM information_schema.columns "
@@ -244,7 +244,7 @@ def test_no_column_has_a_server_side_time_default(pg_cluster: PgCluster) -> None
 
 def test_bulk_insertion_is_one_copy_per_batch(pg_cluster: PgCluster) -> None:
     """Before: one INSERT statement per row (3,000 round trips); COPY is one statement."""
-    url = pg_cluster.new_database()
+    url = pg_cluster.new_migrated_database()
     name = _dbname(url)
     with KeyStore.open(url) as store:
         pg_cluster.execute(
@@ -345,7 +345,7 @@ def test_a_database_that_does_not_exist_is_the_servers_to_create(pg_cluster: PgC
 
 
 def test_permission_denied_is_one_line_exit_3(pg_cluster: PgCluster, isolated_home: Path) -> None:
-    url = pg_cluster.new_database()
+    url = pg_cluster.new_migrated_database()
     name = _dbname(url)
     assert run_cli("create", "--description", "owner's", "--database", url).returncode == 0
     role = pg_cluster.create_role(f"nobody_{name}")
@@ -361,7 +361,7 @@ def test_permission_denied_is_one_line_exit_3(pg_cluster: PgCluster, isolated_ho
 def test_the_core_raises_typed_errors_for_a_gone_server_and_a_refusal(
     running: PgCluster, pg_cluster: PgCluster
 ) -> None:
-    url = pg_cluster.new_database()
+    url = pg_cluster.new_migrated_database()
     with KeyStore.open(url) as store:
         store.create("kept")
     role = pg_cluster.create_role(f"typed_{_dbname(url)}")

@@ -108,6 +108,7 @@ def _version(database: str) -> str:
     return str(execute(database, "SELECT version_num FROM alembic_version")[0][0])
 
 
+@pytest.mark.empty_database
 def test_migration_0007_indexes_existing_scopes_and_downgrades(database: str) -> None:
     upgrade_to(database, "0006")
     planted = {

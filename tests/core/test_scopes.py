@@ -118,7 +118,7 @@ def test_the_python_api_authenticates_and_authorises_in_one_value(database: str)
 
 
 def test_sql_verify_with_scopes_for_a_verifier_role(pg_cluster: PgCluster) -> None:
-    team = make_team(pg_cluster)
+    team = make_team(pg_cluster, migrated=True)
     created = team.cli(team.owner, "create", "--description", "sql", "--scope", "a", "--scope", "b")
     assert created.returncode == 0, created.stderr
     key = Secret(created.stdout.strip())

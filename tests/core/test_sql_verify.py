@@ -50,7 +50,7 @@ class Corpus:
 
 @pytest.fixture
 def corpus(pg_cluster: PgCluster) -> Iterator[Corpus]:
-    team = make_team(pg_cluster)
+    team = make_team(pg_cluster, migrated=True)
     with KeyStore.open(team.url(team.owner)) as store:
         valid = [Secret(store.create(f"valid {i}").key) for i in range(3)]
         inactive = store.create("inactive")

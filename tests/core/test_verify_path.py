@@ -96,7 +96,7 @@ def _holding_the_table(cluster: PgCluster, name: str) -> psycopg.Connection[Any]
 
 def test_the_first_checks_after_a_restart_succeed(running: PgCluster) -> None:
     """Every idle connection died with the server: none of them is tried after the first, and no 503."""
-    url = running.new_database()
+    url = running.new_migrated_database()
     name = _name(url)
     with KeyStore.open(url) as store:
         key = Secret(store.create("survives a restart").key)
@@ -119,7 +119,7 @@ def test_the_first_checks_after_a_restart_succeed(running: PgCluster) -> None:
 
 
 def test_a_server_that_stays_down_is_still_said_to_be_unreachable(running: PgCluster) -> None:
-    url = running.new_database()
+    url = running.new_migrated_database()
     with KeyStore.open(url) as store:
         key = Secret(store.create("down").key)
         assert store.verify(key) is Verdict.VALID
@@ -135,7 +135,7 @@ def test_checks_beyond_the_bound_queue_and_never_open_more(running: PgCluster, m
     those that wait longer than APIKEYS_CONNECTION_WAIT get a clear error instead of a connection more."""
     monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "2")
     monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", "0.5")
-    url = running.new_database()
+    url = running.new_migrated_database()
     name = _name(url)
     with KeyStore.open(url) as store:
         key = Secret(store.create("bounded").key)
@@ -162,7 +162,7 @@ def test_checks_beyond_the_bound_queue_and_never_open_more(running: PgCluster, m
 def test_many_threads_checking_share_the_bound(running: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
     """32 threads checking without pause: never more than the bound's sessions, and every answer right."""
     monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "3")
-    url = running.new_database()
+    url = running.new_migrated_database()
     name = _name(url)
     with KeyStore.open(url) as store:
         key = Secret(store.create("shared").key)
@@ -201,7 +201,7 @@ def test_many_threads_checking_share_the_bound(running: PgCluster, monkeypatch: 
 def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
     """Before: each check took the next of the bound's eight slots, so one thread checking keys one after another
     opened eight server sessions (eight processes on the server, each with cold plans) instead of reusing one."""
-    url = running.new_database()
+    url = running.new_migrated_database()
     name = _name(url)
     with KeyStore.open(url) as store:
         key = Secret(store.create("sequential").key)
@@ -225,7 +225,7 @@ def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
 def test_a_bad_bound_is_one_clear_line(
     running: PgCluster, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
 ) -> None:
-    url = running.new_database()
+    url = running.new_migrated_database()
     monkeypatch.setenv(name, value)
     with pytest.raises(DatabaseUnavailable, match=message) as raised:
         KeyStore.open(url)
@@ -237,7 +237,7 @@ def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -
     and the parent's connections stay the parent's (two processes on one connection would mix answers)."""
     import os
 
-    url = running.new_database()
+    url = running.new_migrated_database()
     with KeyStore.open(url) as store:
         key = Secret(store.create("forked").key)
         assert store.check(key).verdict is Verdict.VALID  # the parent has an idle connection now
@@ -266,7 +266,7 @@ def test_a_role_that_loses_the_right_to_read_the_keys_still_verifies(running: Pg
     """verify reads the table itself when its role may (one lookup, no function call: make bench, "pg verify"),
     else through apikeys_lookup(). A manager narrowed to a verifier while its store is open loses SELECT on the
     table; its next checks fall back to the function instead of failing with "permission denied"."""
-    team = make_team(running)
+    team = make_team(running, migrated=True)
     with KeyStore.open(team.url(team.owner), create=True) as owner:
         key = Secret(owner.create("narrowed", scopes=("read",)).key)
     assert team.cli(team.owner, "grant", team.manager, "--manager").returncode == 0

@@ -26,7 +26,7 @@ from tests.team import Team, make_team
 @pytest.fixture
 def team(pg_cluster: PgCluster) -> Iterator[Team]:
     """A team database with one key (id 1, scopes `read`) made by its owner, a verifier and a manager."""
-    team = make_team(pg_cluster)
+    team = make_team(pg_cluster, migrated=True)
     made = team.cli(team.owner, "create", "--description", "billing", "--scope", "read")
     assert made.returncode == 0, made.stderr
     team.key = Secret(made.stdout.strip())  # type: ignore[attr-defined]  # this fixture's own addition

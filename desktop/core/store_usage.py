@@ -235,10 +235,8 @@ class StoreUsage:
             return [int(k) for (k,) in conn.execute(select(ApiKey.id).where(ApiKey.id > after).order_by(ApiKey.id))]
 
     def add_usage_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
-        """Write counts of past hours at once, in one transaction (the way every flush writes them)."""
-        from desktop.core.db import bulk_load
-
-        bulk_load.add_history(self._usable(), rows)
+        """Write counts of past hours at once, in one transaction (in bulk: desktop/core/db/bulk_load.py)."""
+        self._usable().add_history(rows)
 
     def delete_usage(self, key_ids: Sequence[int]) -> None:
         """Forget the counts of these keys (`seed --remove` deleting demo keys), in one transaction."""

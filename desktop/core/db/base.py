@@ -194,6 +194,11 @@ class Database(abc.ABC):
             if values:
                 conn.execute(insert(KeyUsage), values)
 
+    def add_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """Counts of past hours written at once (`apikeys seed --usage`), a key deleted meanwhile left out: as
+        add_usage() here; SQLite and PostgreSQL load in bulk (desktop/core/db/bulk_load.py)."""
+        self.add_usage(rows)
+
     def roll_up_usage(self, low: datetime, high: datetime) -> None:
         """Make the usage rows of the hours [low, high) one per key, hour and verdict (their sums unchanged)."""
         from desktop.core.db.limits import time_text

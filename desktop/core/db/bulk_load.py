@@ -26,18 +26,13 @@ the server (`array_agg`) for the one call.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from desktop.core.db import sqlite_conn
-
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-
-    from desktop.core.db.base import Database
-    from desktop.core.db.postgresql import PostgresDatabase
-    from desktop.core.db.sqlite import SqliteDatabase
 
 Row = tuple[int, datetime, str, int]
 
@@ -92,70 +87,51 @@ def insert_keys_sqlite(conn: Connection, insert: str, rows: Sequence[tuple[objec
     conn.exec_driver_sql(found[0])
 
 
-def add_history(db: Database, rows: Sequence[Row]) -> None:
-    """Write counts of past hours at once, in one transaction; a key deleted meanwhile is left out."""
-    from desktop.core.db.sqlite import SqliteDatabase
-
-    if not rows:
-        return
-    from desktop.core.db.postgresql import PostgresDatabase
-
-    if isinstance(db, SqliteDatabase):
-        _sqlite(db, rows)
-    elif isinstance(db, PostgresDatabase):
-        _postgresql(db, rows)
-    else:
-        db.add_usage(rows)
-
-
-def _postgresql(db: PostgresDatabase, rows: Sequence[Row]) -> None:
-    from desktop.core.db.postgresql import naive_utc
-
+def load_usage_postgresql(
+    conn: Any, rows: Sequence[Row], naive_utc: Callable[[datetime | None], datetime | None]
+) -> bool:
+    """PostgreSQL's bulk load on a psycopg connection; False where the server allows no temporary tables (the
+    caller then writes the rows as the app's flush does)."""
     naive = functools.lru_cache(maxsize=4096)(naive_utc)
-
-    def load(conn: Any) -> bool:
-        if not conn.execute("SELECT has_database_privilege(current_database(), 'TEMPORARY')").fetchone()[0]:
-            return False  # a server that allows no temporary tables: the arrays are made here instead
-        with conn.transaction():
-            conn.execute(
-                "CREATE TEMPORARY TABLE apikeys_usage_load (key_id integer, hour timestamp, verdict text, "
-                "count bigint) ON COMMIT DROP"
-            )
-            with conn.cursor() as cursor, cursor.copy("COPY apikeys_usage_load FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(["int4", "timestamp", "text", "int8"])
-                for key_id, hour, verdict, count in rows:
-                    copy.write_row((key_id, naive(hour), verdict, count))
-            conn.execute(
-                "SELECT apikeys_count_usage(array_agg(key_id), array_agg(hour), array_agg(verdict), "
-                "array_agg(count)) FROM apikeys_usage_load"
-            ).fetchall()
-        return True
-
-    if not db._on_reader(load):
-        db.add_usage(rows)
+    if not conn.execute("SELECT has_database_privilege(current_database(), 'TEMPORARY')").fetchone()[0]:
+        return False  # a server that allows no temporary tables: the arrays are made by the caller instead
+    with conn.transaction():
+        conn.execute(
+            "CREATE TEMPORARY TABLE apikeys_usage_load (key_id integer, hour timestamp, verdict text, "
+            "count bigint) ON COMMIT DROP"
+        )
+        with conn.cursor() as cursor, cursor.copy("COPY apikeys_usage_load FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "timestamp", "text", "int8"])
+            for key_id, hour, verdict, count in rows:
+                copy.write_row((key_id, naive(hour), verdict, count))
+        conn.execute(
+            "SELECT apikeys_count_usage(array_agg(key_id), array_agg(hour), array_agg(verdict), "
+            "array_agg(count)) FROM apikeys_usage_load"
+        ).fetchall()
+    return True
 
 
-def _sqlite(db: SqliteDatabase, rows: Sequence[Row]) -> None:
-    from desktop.core.db.sqlite import sqlite_time_text
-
-    text = functools.lru_cache(maxsize=4096)(sqlite_time_text)  # a few hundred distinct hours in a batch
-    with db._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
-        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-        conn.execute(f"PRAGMA cache_size = {-LOAD_CACHE_KIB}")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            found = conn.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = 'key_usage'",
-                (ADDED_TRIGGER,),
-            ).fetchone()
-            mark = conn.execute("SELECT coalesce(max(id), 0) FROM key_usage").fetchone()[0]
-            if found:
-                conn.execute(f"DROP TRIGGER {ADDED_TRIGGER}")
-            conn.executemany(_INSERT, [(k, text(h), v, c, k) for k, h, v, c in rows])
-            if found:
-                conn.execute(_HOURS, (mark,))
-                conn.execute(_DAYS, (mark,))
-                conn.execute(found[0])
-            conn.execute("COMMIT")
-        finally:
-            conn.execute(f"PRAGMA cache_size = {cache}")
+def load_usage_sqlite(
+    conn: sqlite3.Connection, rows: Sequence[Row], time_text: Callable[[datetime], str | None]
+) -> None:
+    """SQLite's bulk load on a pooled sqlite3 connection (autocommit; its own write transaction)."""
+    text = functools.lru_cache(maxsize=4096)(time_text)  # a few hundred distinct hours in a batch
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-LOAD_CACHE_KIB}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        found = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = 'key_usage'",
+            (ADDED_TRIGGER,),
+        ).fetchone()
+        mark = conn.execute("SELECT coalesce(max(id), 0) FROM key_usage").fetchone()[0]
+        if found:
+            conn.execute(f"DROP TRIGGER {ADDED_TRIGGER}")
+        conn.executemany(_INSERT, [(k, text(h), v, c, k) for k, h, v, c in rows])
+        if found:
+            conn.execute(_HOURS, (mark,))
+            conn.execute(_DAYS, (mark,))
+            conn.execute(found[0])
+        conn.execute("COMMIT")
+    finally:
+        conn.execute(f"PRAGMA cache_size = {cache}")

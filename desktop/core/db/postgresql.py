@@ -271,6 +271,14 @@ class PostgresDatabase(SqlAlchemyDatabase):
         columns[1] = [naive_utc(h) for h in columns[1]]
         self._on_reader(lambda conn: conn.execute(COUNT_USAGE_SQL, columns).fetchall())
 
+    def add_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        """By binary COPY and one apikeys_count_usage call (desktop/core/db/bulk_load.py); as add_usage() where the
+        server allows no temporary tables."""
+        from desktop.core.db.bulk_load import load_usage_postgresql
+
+        if rows and not self._on_reader(partial(load_usage_postgresql, rows=rows, naive_utc=naive_utc)):
+            self.add_usage(rows)
+
     def roll_up_usage(self, low: datetime, high: datetime) -> None:
         """Through `apikeys_roll_up_usage`: one statement, so counts appended meanwhile are left alone."""
         bounds = (naive_utc(low), naive_utc(high))

@@ -309,6 +309,13 @@ class SqliteDatabase(Database):
             )
             conn.execute("COMMIT")
 
+    def add_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
+        from desktop.core.db.bulk_load import load_usage_sqlite
+
+        if rows:
+            with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
+                load_usage_sqlite(conn, rows, sqlite_time_text)
+
     def roll_up_usage(self, low: datetime, high: datetime) -> None:
         from desktop.core.db.base import ROLL_UP_DELETE, ROLL_UP_INSERT, ROLL_UP_MARK
 

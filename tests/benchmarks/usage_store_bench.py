@@ -158,21 +158,27 @@ def _bounds(period: UsagePeriod, server: bool) -> list[str]:
     return [f"'{m.replace(tzinfo=None).isoformat(sep=' ', timespec=spec)}'" for m in window(period, store_now())]
 
 
+def _on(con: Any, server: bool) -> tuple[Callable[[list[Statement]], object], Callable[[str, UsagePeriod, int], float]]:
+    """On one connection (sqlite3's or psycopg's): the store's statements run as captured, and a naive sum timed."""
+
+    def run(statements: list[Statement]) -> object:
+        return [con.execute(sql, params).fetchall() for sql, params in statements]
+
+    def naive(sql: str, period: UsagePeriod, key_id: int) -> float:
+        began = time.perf_counter()
+        con.execute(sql.format(*_bounds(period, server), key_id)).fetchall()
+        return time.perf_counter() - began
+
+    return run, naive
+
+
 def usage_rows(workdir: Path, keys: int, repeats: int) -> list[dict[str, Any]]:
     """The SQLite rows, on workdir/usage-<keys>.db."""
     database = workdir / f"usage-{keys}.db"
     ensure_usage_seeded(database, keys)
     con = sqlite3.connect(database)
     try:
-
-        def run(statements: list[Statement]) -> object:
-            return [con.execute(sql, params).fetchall() for sql, params in statements]
-
-        def naive(sql: str, period: UsagePeriod, key_id: int) -> float:
-            began = time.perf_counter()
-            con.execute(sql.format(*_bounds(period, False), key_id)).fetchall()
-            return time.perf_counter() - began
-
+        run, naive = _on(con, server=False)
         with KeyStore.open(str(database)) as store:
             return _rows(store, run, naive, "", repeats)
     finally:
@@ -192,15 +198,7 @@ def pg_usage_rows(folder: Path, keys: int, repeats: int) -> list[dict[str, Any]]
             with pg_bench.connect(url, autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
         with pg_bench.connect(url, autocommit=True) as con:
-
-            def run(statements: list[Statement]) -> object:
-                return [con.execute(sql, params).fetchall() for sql, params in statements]
-
-            def naive(sql: str, period: UsagePeriod, key_id: int) -> float:
-                began = time.perf_counter()
-                con.execute(sql.format(*_bounds(period, True), key_id)).fetchall()
-                return time.perf_counter() - began
-
+            run, naive = _on(con, server=True)
             with KeyStore.open(url) as store:
                 return _rows(store, run, naive, "pg ", repeats)
 

@@ -106,8 +106,8 @@ class StoreUsage:
         self._flush(roll_up=True)
 
     def _flush(self, *, roll_up: bool) -> None:
-        """flush_usage(); without `roll_up` for a closing process's last flush: a short-lived one (a CLI verify)
-        would otherwise read the last ROLL_UP_HOURS of every key's counts on its way out."""
+        """flush_usage(); without `roll_up` (the hourly one) for a closing process's last flush: a short-lived one (a
+        CLI verify) would otherwise read the last ROLL_UP_HOURS of every key's counts on its way out."""
         with self._flush_lock:
             counts = self._unwritten
             self._unwritten = {}
@@ -131,18 +131,18 @@ class StoreUsage:
                 self._unwritten = counts  # tried again at the next flush
                 log.debug("could not write the usage counts yet: %s", err.message)
                 return
-            if roll_up:
-                self._roll_up_now_and_then(db)
+            self._roll_up_now_and_then(db, hourly=roll_up)
 
-    def _roll_up_now_and_then(self, db: Database) -> None:
-        """After each flush, the SQL verify's tail moved into the roll-ups; once an hour, the rows of the last
-        ROLL_UP_HOURS hours before this one become one per key, hour and verdict (each flush appends its own)."""
+    def _roll_up_now_and_then(self, db: Database, *, hourly: bool) -> None:
+        """After each flush, the SQL verify's tail moved into the roll-ups (cheap: it holds what came since the last
+        flush); when `hourly`, once an hour, the rows of the last ROLL_UP_HOURS hours before this one become one per
+        key, hour and verdict (each flush appends its own)."""
         try:  # the SQL verify's counts since the last flush (PostgreSQL; migration 0013), into the roll-ups
             db.roll_up_tail()
         except DatabaseError as err:
             log.debug("could not roll up the SQL verify's usage counts yet: %s", err.message)
         hour = hour_of(self._clock.now())
-        if hour == self._rolled_up:
+        if not hourly or hour == self._rolled_up:
             return
         try:
             db.roll_up_usage(hour - timedelta(hours=ROLL_UP_HOURS), hour)

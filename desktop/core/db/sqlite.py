@@ -416,13 +416,15 @@ def _write_once(conn: sqlite3.Connection, statement: str, parameters: tuple[obje
     """One statement in a write transaction of its own, waiting for another writer as _begin_immediate does (a
     statement that met a writer changed nothing, so it is run again); the TEMP objects it needs made on first use."""
     deadline = time.monotonic() + limits.WAIT_MS / 1000
+    prepared = False
     while True:
         try:
             conn.execute(statement, parameters)
             return
         except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode == sqlite3.SQLITE_ERROR and "apikeys_take" in str(err):
-                sqlite_take.prepare(conn)  # a connection's first limited verify
+            if not prepared and err.sqlite_errorcode == sqlite3.SQLITE_ERROR and "no such table" in str(err):
+                sqlite_take.prepare(conn)  # a connection's first limited verify (once: any other error is raised)
+                prepared = True
             elif err.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
                 raise
 

@@ -217,7 +217,12 @@ class KeyStore:
         if limited:  # the only path with a write per verify: a key without limits pays nothing for them
             if db.file_state() is not FileChange.UNCHANGED:
                 raise DatabaseUnavailable(f"The database {db.location} was replaced just now. Try again.")
-            taken = db.take(key_id, presented, cost, now)
+            # verify() reports only the verdict: what is left is worked out for check() alone.
+            taken = (
+                db.take(key_id, presented, cost, now)
+                if required is not None
+                else db.take_verdict(key_id, presented, cost, now)
+            )
             if taken.verdict is not _VALID:
                 self._usage.count_use(key_id, taken.verdict, now)
                 return taken.verdict, key_id, have, taken

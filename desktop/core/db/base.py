@@ -181,6 +181,11 @@ class Database(abc.ABC):
         with self.write() as conn:
             return limits.take(lambda q, p: conn.exec_driver_sql(q, p).fetchall(), key_id, cost, now)
 
+    def take_verdict(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        """take() for verify(), which reports only the verdict: a backend may leave out what is left (`remaining`,
+        `ratelimit`) when the verify is let through (SQLite: one statement, desktop.core.db.sqlite_take)."""
+        return self.take(key_id, digest, cost, now)
+
     def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
         """Append usage counts: (key id, hour, verdict, count) each; a key deleted meanwhile is left out."""
         from sqlalchemy import insert, select

@@ -19,7 +19,7 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from desktop.core.db import sqlite_conn
+from desktop.core.db import limits, sqlite_conn, sqlite_take
 from desktop.core.db.base import Database, Found, NewRow, ScopedFound
 from desktop.core.db.idle import POOL_SIZE, IdleConnections
 from desktop.core.db.paths import Identity, current_identity
@@ -32,7 +32,7 @@ from desktop.core.errors import (
     DomainError,
     NotADatabase,
 )
-from desktop.core.values import Cursor, FileChange, Page, Taken
+from desktop.core.values import Cursor, FileChange, Page, Taken, Verdict
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
@@ -66,6 +66,8 @@ def sqlite_time_text(value: datetime | None) -> str | None:
 
 
 _INSERT_COLUMNS = NewRow._fields
+#: take_verdict()'s answer for a verify the limits let through (verify() reports nothing more).
+_LET_THROUGH = Taken(Verdict.VALID)
 _OLDER = "(created_at, id) < (?, ?)"
 _NEWER = "(created_at, id) > (?, ?)"
 
@@ -95,6 +97,11 @@ class SqliteDatabase(Database):
         self._connect_args = _connect_args(path, url)
         self.read_only = "mode=ro" in self._connect_args[0].partition("?")[2].split("&")
         self._idle: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close)
+        #: The usage flusher's connection, apart from the verify path's: taking one of `_idle` while a verify held the
+        #: only other made a second there for good, and verifies then looked a key up on one connection and took its
+        #: limits on the other (the queue hands them out in turn), each write making the other connection's page
+        #: cache stale: every limited verify read the digest index's pages again.
+        self._background: IdleConnections[sqlite3.Connection] = IdleConnections(sqlite3.Connection.close, 1)
         #: A connection opened at once on the examined file (not one a pool opens later, by path, perhaps onto a
         #: file that replaced it): it watches PRAGMA data_version and checkpoints the file before letting go.
         self.anchor: sqlite3.Connection | None = None
@@ -127,20 +134,16 @@ class SqliteDatabase(Database):
             conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         return conn
 
-    def _take(self) -> sqlite3.Connection:
-        return self._idle.take() or self.connect()
-
-    def _give(self, conn: sqlite3.Connection) -> None:
-        self._idle.give(conn, reusable=not conn.in_transaction)
-
     @contextlib.contextmanager
-    def _pooled(self, busy_ms: int = LOOKUP_WAIT_MS) -> Iterator[sqlite3.Connection]:
-        """A kept connection from a small pool (sqlite3 caches its prepared statements), errors translated.
+    def _pooled(self, busy_ms: int = LOOKUP_WAIT_MS, *, background: bool = False) -> Iterator[sqlite3.Connection]:
+        """A kept connection from a small pool (sqlite3 caches its prepared statements), errors translated;
+        `background`: the usage flusher's own.
 
         One per thread would leak a connection for every short-lived thread of a threaded server.
         """
+        pool = self._background if background else self._idle
         try:
-            conn = self._take()
+            conn = pool.take() or self.connect()
             try:
                 if busy_ms != LOOKUP_WAIT_MS:
                     conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
@@ -152,7 +155,7 @@ class SqliteDatabase(Database):
                     if busy_ms != LOOKUP_WAIT_MS:
                         conn.execute(f"PRAGMA busy_timeout = {LOOKUP_WAIT_MS}")
             finally:
-                self._give(conn)
+                pool.give(conn, reusable=not conn.in_transaction)
         except sqlite3.Error as err:
             raise translate(err, self.location, waited_s=busy_ms / 1000) from None
 
@@ -278,8 +281,6 @@ class SqliteDatabase(Database):
             conn.execute("COMMIT")
 
     def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
-        from desktop.core.db import limits
-
         # On the lookup's own pool: the connection that just looked the key up (one caller: the same one) writes,
         # and its page cache stays valid; another connection's write would make it read every page again.
         idle = self._idle
@@ -298,9 +299,26 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=limits.WAIT_MS / 1000) from None
         return taken
 
+    def take_verdict(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
+        # verify()'s take: one statement when the limits let the verify through (desktop.core.db.sqlite_take), on
+        # the lookup's connection as take() is; anything else, the full way.
+        idle = self._idle
+        try:
+            conn = idle.take() or self.connect()
+            try:
+                changes = conn.total_changes
+                _write_once(conn, sqlite_take.TAKE, sqlite_take.parameters(key_id, cost, now))
+                if conn.total_changes != changes:
+                    return _LET_THROUGH
+            finally:
+                idle.give(conn, reusable=not conn.in_transaction)
+        except sqlite3.Error as err:
+            raise translate(err, self.location, waited_s=limits.WAIT_MS / 1000) from None
+        return self.take(key_id, digest, cost, now)
+
     def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
         # In the background (or on closing): it may wait for a writer as long as any change does.
-        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000), background=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO key_usage (key_id, hour, verdict, count) SELECT ?, ?, ?, ? "
@@ -320,7 +338,7 @@ class SqliteDatabase(Database):
         from desktop.core.db.base import ROLL_UP_DELETE, ROLL_UP_INSERT, ROLL_UP_MARK
 
         span = (sqlite_time_text(low), sqlite_time_text(high))
-        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000)) as conn:
+        with self._pooled(int(sqlite_conn.BUSY_TIMEOUT_S * 1000), background=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             mark = conn.execute(ROLL_UP_MARK).fetchone()[0]
             conn.execute(ROLL_UP_INSERT, (*span, mark))
@@ -377,6 +395,7 @@ class SqliteDatabase(Database):
         if anchor is not None:
             anchor.close()
         self._idle.close_all()
+        self._background.close_all()
         super().dispose()
 
 
@@ -390,6 +409,23 @@ def _begin_immediate(conn: sqlite3.Connection, wait_ms: int) -> None:
             return
         except sqlite3.OperationalError as err:
             if err.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+
+
+def _write_once(conn: sqlite3.Connection, statement: str, parameters: tuple[object, ...]) -> None:
+    """One statement in a write transaction of its own, waiting for another writer as _begin_immediate does (a
+    statement that met a writer changed nothing, so it is run again); the TEMP objects it needs made on first use."""
+    deadline = time.monotonic() + limits.WAIT_MS / 1000
+    prepared = False
+    while True:
+        try:
+            conn.execute(statement, parameters)
+            return
+        except sqlite3.OperationalError as err:
+            if not prepared and err.sqlite_errorcode == sqlite3.SQLITE_ERROR and "no such table" in str(err):
+                sqlite_take.prepare(conn)  # a connection's first limited verify (once: any other error is raised)
+                prepared = True
+            elif err.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
                 raise
 
 

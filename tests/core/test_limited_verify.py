@@ -1,0 +1,131 @@
+"""Issue 24 item 5: a limited key's verify() on SQLite in one statement, exact as check() is; and the verify path
+keeping to one connection when the usage flusher writes beside it."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from desktop.core.clock import FixedClock
+from desktop.core.store import KeyStore
+from desktop.core.values import Limits, Rate, Refill, Verdict
+from tests.backends import execute, is_server
+
+
+def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> None:
+    """verify() reports only the verdict: a verify the limits let through is one INSERT into a TEMP view (its
+    trigger takes the credits and writes the rate log's slot), not BEGIN, four reads and writes and COMMIT."""
+    with KeyStore.open(str(db_path), create=True) as store:
+        created = store.create("limited", rate=Rate(1000, 3600), credits=100)
+        assert store.verify(created.key) is Verdict.VALID  # its last use recorded; the connection prepared
+        conn = store.database._idle.take()  # type: ignore[attr-defined]  # the verify path's one connection
+        assert conn is not None
+        store.database._idle.give(conn)  # type: ignore[attr-defined]
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            assert store.verify(created.key) is Verdict.VALID
+        finally:
+            conn.set_trace_callback(None)
+        lookup, *take = statements
+        assert "FROM api_keys" in lookup
+        assert {s.split(" VALUES")[0] for s in take} == {"INSERT INTO apikeys_take"}, take  # its trigger's lines
+        assert store.check(created.key).remaining == 100 - 3
+        assert store.check(created.key).ratelimit.remaining == 1000 - 4  # type: ignore[union-attr]
+
+
+def test_the_usage_flush_never_adds_a_connection_to_the_verify_path(db_path: Path) -> None:
+    """The flusher writing while a verify held the verify path's only connection opened a second one there, and
+    verifies then looked a key up on one and took its limits on the other (the pool hands them out in turn): each
+    write made the other's page cache stale, so every limited verify read the digest index's pages again."""
+    with KeyStore.open(str(db_path), create=True) as store:
+        created = store.create("limited", credits=100)
+        assert store.verify(created.key) is Verdict.VALID  # counted: the flush has something to write
+        pool = store.database._idle  # type: ignore[attr-defined]
+        held = pool.take()  # a verify in flight on the verify path's connection
+        assert held is not None and pool.qsize() == 0
+        store.flush_usage()
+        pool.give(held)
+        assert pool.qsize() == 1
+        assert store.verify(created.key) is Verdict.VALID
+        assert pool.qsize() == 1
+
+
+def _rate_model(hits: list[float], now: float, count: int, period: float) -> tuple[str, int, float]:
+    """An exact sliding window's answer at `now` (as test_limits' model): (verdict, remaining, reset)."""
+    if len(hits) >= count and hits[-count] > now - period:
+        return "rate_limited", 0, hits[-count] + period
+    hits.append(now)
+    in_window = [t for t in hits if t > now - period]
+    return "valid", count - len(in_window), in_window[0] + period
+
+
+def test_verify_and_check_mixed_stay_exact_as_the_ring_wraps_round(database: str) -> None:
+    """verify() leaves `rate_first` where it was (still at or before the oldest verify in the window); a check()
+    after a run of them steps it on and still reports exactly what a sliding window says."""
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    steps = [0, 7, 0, 0, 7, 14, 0, 0, 0, 63, 7, 7, 0, 21, 0, 0, 35, 7, 0, 0, 0, 0, 14, 70, 0, 7, 7, 7, 7, 7, 0, 28]
+    checks = itertools.cycle([False, False, True, False, True, True, False, False, False, True, False])
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        created = store.create("wrapped", rate=Rate(4, 60), credits=1000)
+        hits: list[float] = []
+        now = 0.0
+        spent = 0
+        for step, asks in zip(steps * 3, checks, strict=False):
+            now += step
+            if is_server(database):
+                execute(
+                    database,
+                    "UPDATE key_rate_hits SET at = at - make_interval(secs => :d) WHERE key_id = :k",
+                    {"d": step, "k": created.record.id},
+                )
+            else:
+                clock.moment = start + timedelta(seconds=now)
+            verdict, remaining, reset = _rate_model(hits, now, 4, 60)
+            spent += verdict == "valid"
+            if not asks:
+                assert store.verify(created.key).value == verdict, f"at {now} s"
+                continue
+            result = store.check(created.key)
+            assert result.ratelimit is not None
+            assert (result.verdict, result.ratelimit.remaining, result.remaining) == (verdict, remaining, 1000 - spent)
+            if not is_server(database):
+                assert result.ratelimit.reset == start + timedelta(seconds=reset), f"at {now} s"
+
+
+def test_verify_refills_at_each_period_start_and_runs_out_exactly(db_path: Path) -> None:
+    """The one statement lets a verify through only when no refill is due; at a new day, week or month the full
+    way refills first. Credits never go below zero, whatever the cost."""
+    clock = FixedClock(datetime(2026, 3, 31, 23, 59, tzinfo=UTC))  # a Tuesday, the month's last day
+    with KeyStore.open(str(db_path), clock=clock, create=True) as store:
+        daily = store.create("daily", refill=Refill(2, "day"))
+        weekly = store.create("weekly", refill=Refill(2, "week"))
+        monthly = store.create("monthly", refill=Refill(2, "month"))
+        everyone = (daily, weekly, monthly)
+        for created in everyone:
+            assert [store.verify(created.key) for _ in range(3)] == [Verdict.VALID] * 2 + [Verdict.USAGE_EXCEEDED]
+        clock.moment = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)  # Wednesday 1 April: a new day and month
+        expected = [Verdict.VALID, Verdict.USAGE_EXCEEDED, Verdict.VALID]  # the week began on Monday 30 March
+        assert [store.verify(c.key, cost=2) for c in everyone] == expected
+        assert [store.limits(c.record.id).credits for c in everyone] == [0, 0, 0]
+        clock.moment = datetime(2026, 4, 6, 0, 0, 0, 1, tzinfo=UTC)  # Monday: a new week
+        assert store.verify(weekly.key, cost=3) is Verdict.USAGE_EXCEEDED  # refilled to 2: not taken
+        assert store.verify(weekly.key) is Verdict.VALID
+        assert store.limits(weekly.record.id) == Limits(credits=1, refill=Refill(2, "week"))
+
+
+def test_a_limited_verify_of_a_changed_database_still_answers(db_path: Path) -> None:
+    """The TEMP view and trigger are the connection's own: another program (and an older version) sees no change
+    in the file's schema, and a new connection makes its own on its first limited verify."""
+    with KeyStore.open(str(db_path), create=True) as store:
+        created = store.create("limited", credits=3)
+        assert store.verify(created.key) is Verdict.VALID
+        other = sqlite3.connect(db_path)
+        names = {n for (n,) in other.execute("SELECT name FROM sqlite_master")}
+        other.close()
+        assert not {"apikeys_take", "apikeys_take_valid"} & names
+    with KeyStore.open(str(db_path)) as store:  # new connections
+        assert [store.verify(created.key) for _ in range(3)] == [Verdict.VALID] * 2 + [Verdict.USAGE_EXCEEDED]

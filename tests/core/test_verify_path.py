@@ -264,6 +264,48 @@ def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
         assert _sessions(running, name) == 1
 
 
+def _calls_per_call(call: Callable[[], object], times: int = 20) -> float:
+    """Python calls (functions and built-ins) per `call()`, on this thread: what the client does, whatever the load."""
+    count = 0
+
+    def profile(_frame: object, event: str, _arg: object) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        for _ in range(times):
+            call()
+    finally:
+        sys.setprofile(None)
+    return (count - 1) / times  # setprofile(None) itself is a call
+
+
+def test_a_check_does_little_more_than_a_raw_lookup(running: PgCluster) -> None:
+    """Issue 23: verify at most 1.5x a hand-written psycopg lookup (make bench, "pg verify"). Counted in calls, not
+    timed: before, each check made a psycopg cursor (its adapters copied, its state reset) and went through
+    a lambda and an import on its way to the lookup: 107 calls against the raw lookup's 71 (1.5x)."""
+    import hashlib
+
+    url = running.new_migrated_database()
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("counted").key)
+        with psycopg.connect(host=str(running.socket), user="postgres", dbname=_name(url), autocommit=True) as raw:
+
+            def floor() -> object:
+                digest = hashlib.sha256(key.encode()).digest()
+                sql = "SELECT id, active, expires_at, last_used_at FROM api_keys WHERE digest = %s"
+                return raw.execute(sql, (digest,)).fetchall()
+
+            def ours() -> object:
+                return store.verify(key)
+
+            for _ in range(10):  # both prepared (psycopg prepares a statement on its 5th run), the use recorded
+                assert ours() is Verdict.VALID and floor()
+            assert _calls_per_call(ours) <= 1.2 * _calls_per_call(floor)  # 72 against 71
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

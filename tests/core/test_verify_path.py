@@ -249,6 +249,43 @@ def test_a_freed_connection_goes_to_the_longest_waiter(running: PgCluster, monke
     assert served.count("first") == 2 and served[-1] == "first"  # its second check came after every waiter's
 
 
+def test_a_waiter_interrupted_loses_no_connection(running: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+C while a check waits for a connection: the connection given back next goes to the next caller, not to
+    the check that is gone (with a bound of one, every later check would wait in vain)."""
+    import os
+    import signal
+
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
+    monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", "30")
+    url = running.new_migrated_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("interrupted").key)
+        assert store.check(key).verdict is Verdict.VALID
+        store.database.dispose()
+        pool = store.database._readers  # type: ignore[attr-defined]
+        holder = _holding_the_table(running, name)
+        try:
+            held = Checkers(store, key, 1)
+            _until(lambda: _waiting_on_the_lock(running, name) == 1, "a check held in the server")
+            main = threading.main_thread()
+
+            def interrupt() -> None:
+                _until(lambda: _queued(pool, main), "this check queued")
+                os.kill(os.getpid(), signal.SIGINT)
+
+            interrupter = threading.Thread(target=interrupt)
+            interrupter.start()
+            with pytest.raises(KeyboardInterrupt):
+                store.check(key)
+            interrupter.join(60)
+        finally:
+            holder.close()
+        assert held.join() == [Verdict.VALID]
+        assert store.check(key).verdict is Verdict.VALID  # at once: the one connection is idle again
+        assert pool.qsize() == 1
+
+
 def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
     """Before: each check took the next of the bound's eight slots, so one thread checking keys one after another
     opened eight server sessions (eight processes on the server, each with cold plans) instead of reusing one."""

@@ -144,16 +144,24 @@ class BoundedConnections(Generic[C]):
                 return None
             turn = _Turn()
             self._waiting.append(turn)
-        if turn.handed.acquire(timeout=self.wait_s):
+        try:
+            handed = turn.handed.acquire(timeout=self.wait_s)
+        except BaseException:  # interrupted (KeyboardInterrupt): what was handed to it meanwhile goes on to the next
+            if not self._withdraw(turn):
+                self.release(turn.conn)
+            raise
+        if handed or not self._withdraw(turn):  # not withdrawn: handed one just as the wait ended
             return turn.conn  # type: ignore[no-any-return]
+        raise Busy
+
+    def _withdraw(self, turn: _Turn) -> bool:
+        """Take `turn` out of the queue; False when it is no longer there (a connection was handed to it)."""
         with self._lock:
             try:
                 self._waiting.remove(turn)
             except ValueError:
-                pass  # handed one just as the wait ended: it is this caller's
-            else:
-                raise Busy
-        return turn.conn  # type: ignore[no-any-return]
+                return False
+            return True
 
     def release(self, conn: C | None) -> None:
         """Give back what acquire() gave: the connection, or None when there is none (closed, or never made)."""
@@ -175,10 +183,6 @@ class BoundedConnections(Generic[C]):
     def qsize(self) -> int:
         """Idle connections."""
         return len(self._idle)
-
-    def waiting(self) -> int:
-        """Callers queued for a connection."""
-        return len(self._waiting)
 
     def idle(self) -> list[C]:
         """The idle connections, most recently given back last (a copy)."""

@@ -7,9 +7,11 @@ many connections the store has open at once is seen in pg_stat_activity without 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -198,6 +200,92 @@ def test_many_threads_checking_share_the_bound(running: PgCluster, monkeypatch: 
     assert seen and max(seen) <= 3
 
 
+def _queued(pool: Any, thread: threading.Thread) -> bool:
+    """Whether `thread` sleeps inside `pool.acquire()` (its innermost Python frame), i.e. waits for a connection."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    if frame is None or frame.f_code.co_name != "acquire" or frame.f_locals.get("self") is not pool:
+        return False
+    stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] == "S"
+
+
+def test_a_freed_connection_goes_to_the_longest_waiter(running: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """APIKEYS_MAX_CONNECTIONS=1: five threads queue, one after another, behind a check held in the server. When
+    it is let go, they are served in the order they came, and the thread whose check was held, checking again at
+    once, queues behind them. Before, waiters looked again every 5 ms and the thread giving a connection back took
+    it again first: with 64 threads on 8 connections, a few did every check while the rest waited the whole run
+    (make bench, "pg verify, 64 clients": p99 3 s)."""
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
+    url = running.new_migrated_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("fair").key)
+        assert store.check(key).verdict is Verdict.VALID  # its use recorded: no write on the path for a minute
+        store.database.dispose()  # from here on, only the checks' own connections
+        pool = store.database._readers  # type: ignore[attr-defined]
+        served: list[str] = []
+
+        def check(who: str, times: int) -> None:
+            for _ in range(times):
+                assert store.check(key).verdict is Verdict.VALID
+                served.append(who)
+
+        holder = _holding_the_table(running, name)
+        try:
+            first = threading.Thread(target=check, args=("first", 2))
+            first.start()
+            _until(lambda: _waiting_on_the_lock(running, name) == 1, "the first check held in the server")
+            waiters = []
+            for number in range(1, 6):
+                waiter = threading.Thread(target=check, args=(f"waiter {number}", 1))
+                waiter.start()
+                _until(lambda w=waiter: _queued(pool, w), f"waiter {number} queued")  # type: ignore[misc]
+                waiters.append(waiter)
+        finally:
+            holder.close()
+        for thread in [first, *waiters]:
+            thread.join(120)
+    assert [who for who in served if who != "first"] == [f"waiter {number}" for number in range(1, 6)]
+    assert served.count("first") == 2 and served[-1] == "first"  # its second check came after every waiter's
+
+
+def test_a_waiter_interrupted_loses_no_connection(running: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+C while a check waits for a connection: the connection given back next goes to the next caller, not to
+    the check that is gone (with a bound of one, every later check would wait in vain)."""
+    import os
+    import signal
+
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
+    monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", "30")
+    url = running.new_migrated_database()
+    name = _name(url)
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("interrupted").key)
+        assert store.check(key).verdict is Verdict.VALID
+        store.database.dispose()
+        pool = store.database._readers  # type: ignore[attr-defined]
+        holder = _holding_the_table(running, name)
+        try:
+            held = Checkers(store, key, 1)
+            _until(lambda: _waiting_on_the_lock(running, name) == 1, "a check held in the server")
+            main = threading.main_thread()
+
+            def interrupt() -> None:
+                _until(lambda: _queued(pool, main), "this check queued")
+                os.kill(os.getpid(), signal.SIGINT)
+
+            interrupter = threading.Thread(target=interrupt)
+            interrupter.start()
+            with pytest.raises(KeyboardInterrupt):
+                store.check(key)
+            interrupter.join(60)
+        finally:
+            holder.close()
+        assert held.join() == [Verdict.VALID]
+        assert store.check(key).verdict is Verdict.VALID  # at once: the one connection is idle again
+        assert pool.qsize() == 1
+
+
 def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
     """Before: each check took the next of the bound's eight slots, so one thread checking keys one after another
     opened eight server sessions (eight processes on the server, each with cold plans) instead of reusing one."""
@@ -211,6 +299,48 @@ def test_one_thread_checking_keeps_one_connection(running: PgCluster) -> None:
             assert store.check(key).verdict is Verdict.VALID
             assert store.verify(key) is Verdict.VALID
         assert _sessions(running, name) == 1
+
+
+def _calls_per_call(call: Callable[[], object], times: int = 20) -> float:
+    """Python calls (functions and built-ins) per `call()`, on this thread: what the client does, whatever the load."""
+    count = 0
+
+    def profile(_frame: object, event: str, _arg: object) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        for _ in range(times):
+            call()
+    finally:
+        sys.setprofile(None)
+    return (count - 1) / times  # setprofile(None) itself is a call
+
+
+def test_a_check_does_little_more_than_a_raw_lookup(running: PgCluster) -> None:
+    """Issue 23: verify at most 1.5x a hand-written psycopg lookup (make bench, "pg verify"). Counted in calls, not
+    timed: before, each check made a psycopg cursor (its adapters copied, its state reset) and went through
+    a lambda and an import on its way to the lookup: 107 calls against the raw lookup's 71 (1.5x)."""
+    import hashlib
+
+    url = running.new_migrated_database()
+    with KeyStore.open(url) as store:
+        key = Secret(store.create("counted").key)
+        with psycopg.connect(host=str(running.socket), user="postgres", dbname=_name(url), autocommit=True) as raw:
+
+            def floor() -> object:
+                digest = hashlib.sha256(key.encode()).digest()
+                sql = "SELECT id, active, expires_at, last_used_at FROM api_keys WHERE digest = %s"
+                return raw.execute(sql, (digest,)).fetchall()
+
+            def ours() -> object:
+                return store.verify(key)
+
+            for _ in range(10):  # both prepared (psycopg prepares a statement on its 5th run), the use recorded
+                assert ours() is Verdict.VALID and floor()
+            assert _calls_per_call(ours) <= 1.2 * _calls_per_call(floor)  # 72 against 71
 
 
 @pytest.mark.parametrize(
@@ -241,19 +371,14 @@ def test_a_forked_child_never_uses_its_parents_connections(running: PgCluster) -
     with KeyStore.open(url) as store:
         key = Secret(store.create("forked").key)
         assert store.check(key).verdict is Verdict.VALID  # the parent has an idle connection now
-        slots = store.database._readers.queue  # type: ignore[attr-defined]
-        held = [slots.get_nowait() for _ in range(slots.qsize())]
-        for item in held:
-            slots.put(item)
-        parents = [conn for conn in held if conn is not None]  # the lookup's, and the recorded use's if apart
+        parents = store.database._readers.idle()  # type: ignore[attr-defined]  # the lookup's, and the use's if apart
         assert parents
         child = os.fork()
         if child == 0:  # pragma: no cover  # the child: exit 0 only if it checked on a connection of its own
             code = 1
             try:
                 ours = store.check(key).verdict is Verdict.VALID
-                slots = store.database._readers.queue  # type: ignore[attr-defined]
-                kept = [slots.get_nowait() for _ in range(slots.qsize())]
+                kept = store.database._readers.idle()  # type: ignore[attr-defined]
                 code = 0 if ours and not any(conn is parent for conn in kept for parent in parents) else 2
             finally:
                 os._exit(code)

@@ -72,7 +72,10 @@ class PostgresDatabase(SqlAlchemyDatabase):
         except ValueError as err:
             raise DatabaseUnavailable(f"Cannot use the database {self.location}: {err}.") from None
         #: lookup()'s and page()'s own autocommit connections, outside SQLAlchemy's pool: at most `size` open.
-        self._readers: BoundedConnections[Any] = BoundedConnections(lambda conn: conn.close(), size, wait_s)
+        self._readers: BoundedConnections[_Reader] = BoundedConnections(_Reader.close, size, wait_s)
+        import psycopg  # here, not on every check: a module already imported is still looked up by `import`
+
+        self._pg_error: type[Exception] = psycopg.Error
         self.tls = pg_tls.choose(self.url, self.location)
         self.warning = self.tls.warning
         #: Whether verify's lookup reads the table itself (this role may) or calls apikeys_lookup(); None: not asked.
@@ -148,40 +151,38 @@ class PostgresDatabase(SqlAlchemyDatabase):
         if not dbapi_connection.autocommit:
             dbapi_connection.commit()
 
-    def _fetch_one(self, scoped: bool, digest: bytes) -> Any:
-        """The key's row by digest in one round trip on an idle autocommit connection of our own: a service's verify
-        pays what a hand-written psycopg lookup pays. Through the pool it cost five (ping, BEGIN, the query,
-        ROLLBACK) and five times the time (make bench, "pg verify")."""
-        return self._on_reader(lambda conn: self._read_key(conn, scoped, digest))
+    def _read_key(self, reader: _Reader, scoped: bool, digest: bytes) -> Any:
+        """The key's row by digest in one round trip on an idle autocommit connection of our own, on its own cursor
+        (a cursor made per call was a tenth of the client's work: make bench, "pg verify"): a service's verify pays
+        what a hand-written psycopg lookup pays. Through SQLAlchemy's pool it cost five (ping, BEGIN, the query,
+        ROLLBACK) and five times the time.
 
-    def _read_key(self, conn: Any, scoped: bool, digest: bytes) -> Any:
-        """From the table itself when this role may read it (the owner, a manager): the function's call cost
-        the server as much again as the lookup (make bench, "pg verify"); else, a verifier, through the SECURITY
-        DEFINER apikeys_lookup(). Asked once; a role whose privilege was taken away since falls back for good."""
+        From the table itself when this role may read it (the owner, a manager): the function's call cost the
+        server as much again as the lookup; else, a verifier, through the SECURITY DEFINER apikeys_lookup(). Asked
+        once; a role whose privilege was taken away since falls back for good."""
+        cursor = reader.cursor
         direct = self._direct_lookup
         if direct is None:
-            direct = self._direct_lookup = bool(conn.execute(CAN_READ_KEYS_SQL).fetchone()[0])
+            direct = self._direct_lookup = bool(cursor.execute(CAN_READ_KEYS_SQL).fetchone()[0])
         if direct:
             try:
-                return conn.execute(DIRECT_SCOPED_SQL if scoped else DIRECT_SQL, (digest,)).fetchone()
-            except Exception as err:  # psycopg's, imported lazily: only "permission denied" is ours to handle
+                return cursor.execute(DIRECT_SCOPED_SQL if scoped else DIRECT_SQL, (digest,)).fetchone()
+            except self._pg_error as err:  # only "permission denied" is ours to handle here
                 if getattr(err, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
                     raise
                 self._direct_lookup = False  # autocommit: nothing to roll back on this connection
-        return conn.execute(LOOKUP_SCOPED_SQL if scoped else LOOKUP_SQL, (digest,)).fetchone()
+        return cursor.execute(LOOKUP_SCOPED_SQL if scoped else LOOKUP_SQL, (digest,)).fetchone()
 
-    def _on_reader(self, read: Callable[[Any], Any]) -> Any:
-        """`read` on an idle autocommit connection of our own, queueing for one when all are in use.
+    def _on_reader(self, read: Callable[..., Any], *args: Any) -> Any:
+        """`read(reader, *args)` on an idle autocommit connection of our own, queueing for one when all are in use.
 
         A connection the server dropped means it restarted or went away, and then every idle one died with it:
         they are all closed, and `read` runs once more on a new connection. So the first check after a restart
         succeeds, and "cannot reach" is said only when a new connection cannot be made or used either.
         """
-        import psycopg
-
         readers = self._readers
         try:
-            conn = readers.acquire()
+            reader = readers.acquire()
         except Busy:
             raise DatabaseUnavailable(
                 f"All {readers.size} connections to the database {self.location} stayed busy for "
@@ -190,20 +191,20 @@ class PostgresDatabase(SqlAlchemyDatabase):
         try:
             for fresh in (False, True):
                 try:
-                    if conn is None:
-                        conn = self.connect_raw()
-                    return read(conn)
-                except psycopg.Error as err:
-                    if conn is not None and (conn.closed or conn.broken):
-                        readers.discard(conn)
-                        conn = None
+                    if reader is None:
+                        reader = _Reader(self.connect_raw())
+                    return read(reader, *args)
+                except self._pg_error as err:
+                    if reader is not None and (reader.conn.closed or reader.conn.broken):
+                        readers.discard(reader)
+                        reader = None
                         if not fresh:
                             readers.close_all()  # they died together (a restart): none is handed out again
                             continue
                     raise self.translate(err) or err from None
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
-            readers.release(conn)
+            readers.release(reader)
 
     def revision(self, known: Sequence[str]) -> str | None:
         """The schema's revision; a role without SELECT on alembic_version (a verifier) reads it through the
@@ -223,16 +224,16 @@ class PostgresDatabase(SqlAlchemyDatabase):
         from desktop.core.db import pg_page
 
         sql, params = pg_page.statement(size, after, before)
-        rows = self._on_reader(lambda conn: conn.execute(sql, params, prepare=False).fetchall())
+        rows = self._on_reader(lambda reader: reader.cursor.execute(sql, params, prepare=False).fetchall())
         return pg_page.page(rows, size, after=after, before=before)
 
     def lookup(self, digest: bytes) -> Found | None:
-        row = self._fetch_one(False, digest)
+        row = self._on_reader(self._read_key, False, digest)
         return None if row is None else _found(row)
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         """lookup() with the key's scopes, in the same one round trip."""
-        row = self._fetch_one(True, digest)
+        row = self._on_reader(self._read_key, True, digest)
         return None if row is None else (_found(row[:6]), row[6])
 
     def dispose(self) -> None:
@@ -248,7 +249,7 @@ class PostgresDatabase(SqlAlchemyDatabase):
         """Record a use through `apikeys_touch` (a verifier may not UPDATE the keys): in one round trip on a reader,
         never waiting for a writer that holds the row (it is skipped), never later than the server's clock."""
         row = self._on_reader(
-            lambda conn: conn.execute(TOUCH_SQL, (digest, naive_utc(now), naive_utc(stale))).fetchone()
+            lambda reader: reader.cursor.execute(TOUCH_SQL, (digest, naive_utc(now), naive_utc(stale))).fetchone()
         )
         if row is not None and row[0] is False:
             # Not recorded: verify touches only a key whose last use it read as stale, so another writer most
@@ -261,7 +262,7 @@ class PostgresDatabase(SqlAlchemyDatabase):
         key's row lock and by the server's clock, in one round trip on a reader."""
         from desktop.core.db.limits import taken
 
-        row = self._on_reader(lambda conn: conn.execute(CONSUME_SQL, (digest, cost)).fetchone())
+        row = self._on_reader(lambda reader: reader.cursor.execute(CONSUME_SQL, (digest, cost)).fetchone())
         return taken(row)
 
     def add_usage(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
@@ -269,24 +270,24 @@ class PostgresDatabase(SqlAlchemyDatabase):
         so no process waits for another to count."""
         columns = [list(c) for c in zip(*rows, strict=True)]
         columns[1] = [naive_utc(h) for h in columns[1]]
-        self._on_reader(lambda conn: conn.execute(COUNT_USAGE_SQL, columns).fetchall())
+        self._on_reader(lambda reader: reader.cursor.execute(COUNT_USAGE_SQL, columns).fetchall())
 
     def add_history(self, rows: Sequence[tuple[int, datetime, str, int]]) -> None:
         """By binary COPY and one apikeys_count_usage call (desktop/core/db/bulk_load.py); as add_usage() where the
         server allows no temporary tables."""
         from desktop.core.db.bulk_load import load_usage_postgresql
 
-        if rows and not self._on_reader(partial(load_usage_postgresql, rows=rows, naive_utc=naive_utc)):
+        if rows and not self._on_reader(lambda reader: load_usage_postgresql(reader.conn, rows, naive_utc)):
             self.add_usage(rows)
 
     def roll_up_usage(self, low: datetime, high: datetime) -> None:
         """Through `apikeys_roll_up_usage`: one statement, so counts appended meanwhile are left alone."""
         bounds = (naive_utc(low), naive_utc(high))
-        self._on_reader(lambda conn: conn.execute("SELECT apikeys_roll_up_usage(%s, %s)", bounds).fetchall())
+        self._on_reader(lambda reader: reader.cursor.execute("SELECT apikeys_roll_up_usage(%s, %s)", bounds).fetchall())
 
     def roll_up_tail(self) -> int:
         """Through `apikeys_roll_up_tail` (a verifier may not write the tables): one statement, one round trip."""
-        rows = self._on_reader(lambda conn: conn.execute("SELECT apikeys_roll_up_tail()").fetchall())
+        rows = self._on_reader(lambda reader: reader.cursor.execute("SELECT apikeys_roll_up_tail()").fetchall())
         return int(rows[0][0])
 
     def insert_keys(self, conn: Connection, rows: Sequence[NewRow]) -> None:
@@ -339,6 +340,20 @@ TOUCH_SQL = "SELECT apikeys_touch(%s, %s, %s)"
 COUNT_USAGE_SQL = "SELECT apikeys_count_usage(%s::integer[], %s::timestamp[], %s::text[], %s::bigint[])"
 #: A limited key's verify: its limits applied (migration 0010).
 CONSUME_SQL = "SELECT verdict, remaining, rate_limit, rate_remaining, reset FROM apikeys_consume(%s, %s)"
+
+
+class _Reader:
+    """One of our own autocommit connections, with a cursor kept for it: psycopg builds a cursor in Python (its
+    adapters copied, its state reset), which for a lookup by digest was a tenth of the client's work a check."""
+
+    __slots__ = ("conn", "cursor")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.cursor = conn.cursor()
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _option_value(value: str) -> str:

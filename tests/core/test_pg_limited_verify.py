@@ -1,0 +1,88 @@
+"""Issue 24 item 5 on PostgreSQL: a limited key's verify in one round trip, its limits applied exactly as before.
+
+A round trip is counted in libpq's own trace of the connection verify uses (the protocol's Sync messages the
+client sends: one per statement it waits for), on a real server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from psycopg import pq
+
+from desktop.core import store_usage
+from desktop.core.clock import FixedClock
+from desktop.core.store import KeyStore
+from desktop.core.values import Limits, Rate, Verdict
+from tests.pg import PgCluster
+
+
+@pytest.fixture
+def one_reader(pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyStore]:
+    """A store on a migrated database whose verifies all go through one connection, and count in the background
+    only when closed (no flush in the middle of a count)."""
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
+    monkeypatch.setattr(store_usage, "USAGE_FLUSH_S", 3600.0)
+    with KeyStore.open(pg_cluster.new_migrated_database()) as store:
+        yield store
+
+
+def _round_trips(store: KeyStore, tmp_path: Path, run: Any) -> int:
+    """How many statements `run` waited for on verify's connection (libpq's trace of it: the client's Syncs)."""
+    conn = store.database._on_reader(lambda c: c)  # type: ignore[attr-defined]
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as out:
+        conn.pgconn.trace(out.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            run()
+        finally:
+            conn.pgconn.untrace()
+    sent = [line.split("\t") for line in trace.read_text().splitlines()]
+    return sum(1 for fields in sent if fields[0] == "F" and fields[2] in {"Sync", "Query"})
+
+
+def test_a_limited_verify_is_one_round_trip(one_reader: KeyStore, tmp_path: Path) -> None:
+    """Before: the lookup, then apikeys_consume: two round trips for every verify of a limited key."""
+    store = one_reader
+    plain = store.create("plain").key
+    limited = store.create("limited", rate=Rate(1000, 3600), credits=1000).key
+    for _ in range(10):  # uses recorded now (once a minute), statements prepared (psycopg: after 5 runs)
+        store.verify(plain), store.verify(limited), store.check(limited, ["x"])
+    assert _round_trips(store, tmp_path, lambda: [store.verify(plain) for _ in range(10)]) == 10
+    assert _round_trips(store, tmp_path, lambda: [store.verify(limited) for _ in range(10)]) == 10
+    assert _round_trips(store, tmp_path, lambda: [store.check(limited, ["x"]) for _ in range(3)]) == 3
+    result = store.check(limited)
+    assert (result.verdict, result.remaining) == (Verdict.VALID, 1000 - 21)
+    assert result.ratelimit is not None and result.ratelimit.remaining == 1000 - 21
+
+
+def test_what_the_lookup_sees_decides_what_it_takes(pg_cluster: PgCluster) -> None:
+    """A key verified as limited before is taken from in the lookup's statement only when the store's own checks
+    pass too: an inactive, expired or forbidden verify takes nothing; limits cleared or set meanwhile are seen."""
+    clock = FixedClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    with KeyStore.open(pg_cluster.new_migrated_database(), clock=clock) as store:
+        created = store.create("scoped", date(2026, 3, 3), today=date(2026, 3, 2), scopes=["a"], credits=10)
+        key, key_id, expires_at = created.key, created.record.id, created.record.expires_at
+        assert expires_at is not None
+        assert store.check(key, ["a"]).remaining == 9  # learnt limited
+        assert store.check(key, ["a", "b"]).verdict is Verdict.FORBIDDEN
+        assert store.check(key, ["a"], cost=0).remaining == 9
+        store.set_active(key_id, False)
+        assert store.verify(key) is Verdict.INACTIVE
+        store.set_active(key_id, True)
+        assert store.limits(key_id) == Limits(credits=9)
+        clock.moment = expires_at  # the store's clock, not the server's, says when it expired
+        assert store.verify(key) is Verdict.EXPIRED
+        assert store.limits(key_id) == Limits(credits=9)
+        clock.moment = expires_at - timedelta(microseconds=1)
+        assert store.check(key, cost=2).remaining == 7
+        store.set_limits(key_id, credits=None)  # no limits now: valid, nothing taken, nothing said
+        result = store.check(key)
+        assert (result.verdict, result.remaining, result.ratelimit) == (Verdict.VALID, None, None)
+        store.set_limits(key_id, credits=1)  # limited again: taken at once
+        assert [store.verify(key) for _ in range(2)] == [Verdict.VALID, Verdict.USAGE_EXCEEDED]

@@ -6,6 +6,7 @@ client sends: one per statement it waits for), on a real server.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from desktop.core import store_usage
 from desktop.core.clock import FixedClock
 from desktop.core.store import KeyStore
 from desktop.core.values import Limits, Rate, Verdict
+from tests.backends import execute, is_server
 from tests.pg import PgCluster
 
 
@@ -86,3 +88,66 @@ def test_what_the_lookup_sees_decides_what_it_takes(pg_cluster: PgCluster) -> No
         assert (result.verdict, result.remaining, result.ratelimit) == (Verdict.VALID, None, None)
         store.set_limits(key_id, credits=1)  # limited again: taken at once
         assert [store.verify(key) for _ in range(2)] == [Verdict.VALID, Verdict.USAGE_EXCEEDED]
+
+
+# -- migration 0014: one function call each -------------------------------------------------------------------------
+
+
+def _functions_called(url: str, statement: str, params: dict[str, Any]) -> dict[str, int]:
+    """The functions of ours `statement` called, and how often (the server's own count, this transaction's)."""
+    import psycopg
+
+    from tests.benchmarks.pg_bench import connect
+
+    with connect(url) as conn:
+        conn.execute("SET LOCAL track_functions = 'all'")
+        conn.execute(statement, params).fetchall()
+        rows = conn.execute("SELECT funcname, calls FROM pg_stat_xact_user_functions").fetchall()
+        conn.rollback()
+    assert isinstance(conn, psycopg.Connection)
+    return {name: calls for name, calls in rows if name.startswith("apikeys_")}
+
+
+def test_the_sql_verify_and_a_limited_take_are_one_function_call(pg_cluster: PgCluster) -> None:
+    """Before (migration 0013): apikeys_verify() called apikeys_verify_core(), apikeys_consume() called
+    apikeys_limit_take(): two SECURITY DEFINER calls each (make bench, "pg apikeys_verify()"). The SQL verify of
+    a limited key still calls the take (as the core did)."""
+    url = pg_cluster.new_migrated_database()
+    with KeyStore.open(url) as store:
+        plain = store.create("plain").key
+        limited = store.create("limited", rate=Rate(10, 3600), credits=10).key
+    for key, calls in ((plain, {"apikeys_verify": 1}), (limited, {"apikeys_verify": 1, "apikeys_limit_take": 1})):
+        for statement in ("(%(k)s)", "(%(k)s, NULL)", "(%(k)s, NULL, 2)"):
+            assert _functions_called(url, f"SELECT apikeys_verify{statement}", {"k": key}) == calls
+    digest = hashlib.sha256(limited.encode()).digest()
+    assert _functions_called(url, "SELECT * FROM apikeys_consume(%(d)s, 1)", {"d": digest}) == {"apikeys_consume": 1}
+
+
+@pytest.mark.empty_database
+def test_migration_0014_upgrades_and_downgrades_with_the_same_verdicts(database: str) -> None:
+    from tests.revisions import downgrade_to, upgrade_to
+
+    upgrade_to(database, "0013")
+    with KeyStore.open(database) as store:  # brought to 0014 on opening
+        plain = store.create("plain")
+        limited = store.create("limited", scopes=["a"], rate=Rate(3, 3600), credits=10)
+        store.set_active(store.create("inactive").record.id, False)
+        assert [store.check(limited.key, ["a"]).remaining for _ in range(2)] == [9, 8]
+    if is_server(database):
+        language = "SELECT DISTINCT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+        language += "WHERE p.proname = 'apikeys_verify'"
+        assert execute(database, language) == [("plpgsql",)]
+        verdicts = [
+            execute(database, "SELECT apikeys_verify(:k, :s, :c)", {"k": k, "s": s, "c": c})[0][0]
+            for k, s, c in ((plain.key, None, 1), (limited.key, ["b"], 1), (limited.key, ["a"], 5), ("ak_x", None, 1))
+        ]
+        assert verdicts == ["valid", "forbidden", "valid", "malformed"]
+    downgrade_to(database, "0013")
+    if is_server(database):  # 0013's SQL wrappers of the core are back, and consume calls the take again
+        assert execute(database, language) == [("sql",)]
+        assert execute(database, "SELECT apikeys_verify(:k)", {"k": limited.key}) == [("rate_limited",)]
+    with KeyStore.open(database) as store:  # and up again
+        result = store.check(limited.key, ["a"])
+        expected = (Verdict.RATE_LIMITED, 3) if is_server(database) else (Verdict.VALID, 7)
+        assert (result.verdict, result.remaining) == expected
+        assert store.verify(plain.key) is Verdict.VALID

@@ -20,6 +20,7 @@ from desktop.core.clock import FixedClock
 from desktop.core.store import KeyStore
 from desktop.core.values import Limits, Rate, Verdict
 from tests.backends import execute, is_server
+from tests.helpers import run_cli
 from tests.pg import PgCluster
 
 
@@ -151,3 +152,28 @@ def test_migration_0014_upgrades_and_downgrades_with_the_same_verdicts(database:
         expected = (Verdict.RATE_LIMITED, 3) if is_server(database) else (Verdict.VALID, 7)
         assert (result.verdict, result.remaining) == expected
         assert store.verify(plain.key) is Verdict.VALID
+
+
+def test_a_verifier_role_takes_in_the_lookup_through_the_functions(
+    pg_cluster: PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verifier holds no privilege on any table: its lookup and take go through apikeys_lookup() and
+    apikeys_consume(), still in one statement, with the same verdicts and state as the owner's."""
+    from tests.team import make_team
+
+    team = make_team(pg_cluster, migrated=True)
+    key = run_cli(
+        "create", "--description", "svc", "--rate", "4/1h", "--credits", "10", "--database", team.url(team.owner)
+    )
+    assert run_cli("grant", team.verifier, "--verifier", "--database", team.url(team.owner)).returncode == 0
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
+    monkeypatch.setattr(store_usage, "USAGE_FLUSH_S", 3600.0)
+    with KeyStore.open(team.url(team.verifier)) as store:
+        secret = key.stdout.strip()
+        assert store.check(secret).remaining == 9  # learnt limited
+        assert _round_trips(store, tmp_path, lambda: store.check(secret, cost=2)) == 1
+        assert store.check(secret, ["x"]).verdict is Verdict.FORBIDDEN
+        result = store.check(secret)
+        assert (result.verdict, result.remaining) == (Verdict.VALID, 6)
+        assert result.ratelimit is not None and result.ratelimit.remaining == 1
+        assert [store.verify(secret) for _ in range(2)] == [Verdict.VALID, Verdict.RATE_LIMITED]

@@ -177,3 +177,33 @@ def test_a_verifier_role_takes_in_the_lookup_through_the_functions(
         assert (result.verdict, result.remaining) == (Verdict.VALID, 6)
         assert result.ratelimit is not None and result.ratelimit.remaining == 1
         assert [store.verify(secret) for _ in range(2)] == [Verdict.VALID, Verdict.RATE_LIMITED]
+
+
+def test_a_limited_take_reads_the_rate_log_by_its_index_whatever_the_statistics(pg_cluster: PgCluster) -> None:
+    """Before: plans made while the rate log was analyzed empty (a new database) were kept for the session, and
+    scanned the whole log, every key's, then sorted the key's window, at every verify of a limited key."""
+    from tests.benchmarks.pg_bench import connect
+
+    url = pg_cluster.new_migrated_database()
+    with KeyStore.open(url) as store:
+        store.create("other", rate=Rate(1000, 3600))
+        limited = store.create("limited", rate=Rate(1000, 3600), credits=10**6).key
+    digest = hashlib.sha256(limited.encode()).digest()
+    plans: list[str] = []
+    with connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE key_rate_hits, key_limits")  # as a new database's autovacuum leaves them
+        conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+        conn.execute("LOAD 'auto_explain'")
+        for statement in ("SELECT * FROM apikeys_consume(%(d)s, 1)", "SELECT apikeys_verify(%(k)s)"):
+            for _ in range(20):  # PL/pgSQL's plans made, and kept (after 5 runs, one for any parameters)
+                conn.execute(statement, {"d": digest, "k": limited}).fetchall()
+            plans.clear()
+            for setting in ("log_nested_statements = on", "log_level = notice", "log_min_duration = 0"):
+                conn.execute(f"SET auto_explain.{setting}")
+            conn.execute(statement, {"d": digest, "k": limited}).fetchall()
+            conn.execute("SET auto_explain.log_min_duration = -1")
+            read = [plan for plan in plans if "key_rate_hits h" in plan]
+            assert len(read) == 2, plans  # the slot's, and the oldest verify in the window's
+            for plan in read:
+                assert "Index Scan using key_rate_hits_pkey" in plan and "Seq Scan" not in plan, plan
+                assert "Bitmap" not in plan and "Sort" not in plan, plan

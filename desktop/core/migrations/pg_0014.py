@@ -8,6 +8,8 @@
 - `apikeys_consume(digest, cost)` does 0011's `apikeys_limit_take` work itself instead of calling it: one
   `SECURITY DEFINER` call and one materialized row less per limited verify. `apikeys_limit_take` stays for
   the core.
+- Both plan their statements with sequential and bitmap scans off (INDEXED, below): a rate log analyzed while
+  empty made every limited verify scan the whole log.
 
 The statements inside are 0013's and 0011's, unchanged, so every verdict is: the bodies are made from theirs
 (asserted), not copied. Frozen with revision 0014. CREATE OR REPLACE: owners and grants stay as they were.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.core.migrations.pg_0010 import _keys_table, _verify_overloads
+from desktop.core.migrations.pg_0010 import DEFINER, _keys_table, _verify_overloads
 from desktop.core.migrations.pg_0011 import _take, _utf8
 from desktop.core.migrations.pg_0013 import _core
 
@@ -74,10 +76,18 @@ _FIND = """        BEGIN
 """
 
 
+#: The take's statements keep the plans the comments in it describe, whatever the statistics say. PL/pgSQL keeps a
+#: plan per statement for the session, planned for all parameters from the statistics of the moment: a rate log
+#: analyzed while (nearly) empty, as on a new database, got sequential scans of the whole log (every key's) and a
+#: sort of the key's window for its oldest verify, at each verify, so a verify cost more the longer the log grew.
+INDEXED = "SET enable_seqscan = off SET enable_bitmapscan = off"
+
+
 def _consume(s: str) -> str:
     """0011's apikeys_limit_take, preceded by 0010's apikeys_consume's lookup of the key, as apikeys_consume."""
     body = _one(_take(s), _TAKE_HEAD.format(s=s), f"FUNCTION {s}.apikeys_consume(key_digest bytea, cost integer)")
     body = _one(body, "        DECLARE\n", "        DECLARE\n            kid integer;\n")
+    body = _one(body, f"{DEFINER} AS $$", f"{DEFINER} {INDEXED} AS $$")
     return _one(body, "        BEGIN\n", _FIND.format(s=s))
 
 
@@ -95,10 +105,12 @@ def upgrade_postgresql(op: Any) -> None:
     for signature in _OVERLOADS:
         op.execute(_verify(s, utf8, signature))
     op.execute(_consume(s))
+    op.execute(f"ALTER FUNCTION {s}.apikeys_limit_take(integer, integer) {INDEXED}")  # the SQL verify's take
 
 
 def downgrade_postgresql(op: Any) -> None:
     s, _, _ = _keys_table(op)
     for statement in _verify_overloads(s).values():  # CREATE OR REPLACE: 0010's SQL wrappers of the core
         op.execute(statement)
-    op.execute(_consume_before(s, _utf8(op)))
+    op.execute(_consume_before(s, _utf8(op)))  # its settings replaced by 0010's
+    op.execute(f"ALTER FUNCTION {s}.apikeys_limit_take(integer, integer) RESET enable_seqscan RESET enable_bitmapscan")

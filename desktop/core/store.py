@@ -193,7 +193,13 @@ class KeyStore:
             access.check_now_and_then()
             db = access.database  # perhaps reopened onto a new file
         have: tuple[str, ...] = ()
-        if required is None:
+        taken = None
+        now = self._now()
+        if db.takes_on_lookup:  # PostgreSQL: a limited key's limits applied in the lookup's round trip
+            found, stored_scopes, taken = db.lookup_taking(presented, required, cost, now)
+            if stored_scopes:
+                have = tuple(stored_scopes.split())
+        elif required is None:
             found = db.lookup(presented)
         else:
             scoped = db.lookup_scoped(presented)
@@ -203,7 +209,6 @@ class KeyStore:
         if found is None or not hmac.compare_digest(found[1], presented):
             return _UNKNOWN
         key_id, _, active, expires_at, last_used_at, limited = found
-        now = self._now()
         if not active:
             self._usage.count_use(key_id, _INACTIVE, now)
             return _INACTIVE, key_id, (), None
@@ -213,16 +218,16 @@ class KeyStore:
         if required and not set(required).issubset(have):
             self._usage.count_use(key_id, _FORBIDDEN, now)
             return _FORBIDDEN, key_id, have, None
-        taken = None
         if limited:  # the only path with a write per verify: a key without limits pays nothing for them
-            if db.file_state() is not FileChange.UNCHANGED:
-                raise DatabaseUnavailable(f"The database {db.location} was replaced just now. Try again.")
-            # verify() reports only the verdict: what is left is worked out for check() alone.
-            taken = (
-                db.take(key_id, presented, cost, now)
-                if required is not None
-                else db.take_verdict(key_id, presented, cost, now)
-            )
+            if taken is None:  # not taken with the lookup (or the lookup's view differed from ours): take now
+                if db.file_state() is not FileChange.UNCHANGED:
+                    raise DatabaseUnavailable(f"The database {db.location} was replaced just now. Try again.")
+                # verify() reports only the verdict: what is left is worked out for check() alone.
+                taken = (
+                    db.take(key_id, presented, cost, now)
+                    if required is not None
+                    else db.take_verdict(key_id, presented, cost, now)
+                )
             if taken.verdict is not _VALID:
                 self._usage.count_use(key_id, taken.verdict, now)
                 return taken.verdict, key_id, have, taken

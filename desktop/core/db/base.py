@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 Found = tuple[int, bytes, bool, datetime | None, datetime | None, bool]
 #: What check needs: Found and the key's scopes as stored (space-separated, '' for none).
 ScopedFound = tuple[Found, str]
+#: lookup_taking()'s answer: the key (or None), its scopes (None unless asked for), its limits' Taken (or None).
+Looked = tuple[Found | None, str | None, Taken | None]
 
 
 class NewRow(NamedTuple):
@@ -157,6 +159,19 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def lookup(self, digest: bytes) -> Found | None:
         """The key with this digest, read without waiting long for a lock."""
+
+    #: Whether lookup_taking() applies a limited key's limits in the lookup's own round trip (KeyStore.verify then
+    #: calls it instead of lookup() and take()).
+    takes_on_lookup = False
+
+    def lookup_taking(self, digest: bytes, required: tuple[str, ...] | None, cost: int, now: datetime) -> Looked:
+        """lookup() (lookup_scoped() when `required` is not None) and, for a limited key it reads as active, not
+        expired at `now` and holding every scope in `required`, its limits applied as take() would: (found, its
+        scopes or None, the Taken or None when none was taken). Here nothing is taken: the store calls take()."""
+        if required is None:
+            return self.lookup(digest), None, None
+        scoped = self.lookup_scoped(digest)
+        return (None, None, None) if scoped is None else (scoped[0], scoped[1], None)
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         """lookup() with the key's scopes, in the same one query (KeyStore.check). Backends with a fast

@@ -63,8 +63,6 @@ _CENTERED = frozenset((COL_CREATED, COL_EXPIRES, COL_LAST_USED, COL_STATUS, COL_
 _LAZY = object()
 _LEFT_CENTERED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 _NO_LIMITS = LimitState(Limits())
-_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 
 def _utcnow() -> datetime:
@@ -290,9 +288,8 @@ class KeyTableModel(QAbstractTableModel):
             return _HEADER_TIPS.get(section)
         return None
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        # Asked for every cell on every paint: constants, not an enum OR (a Python call) each time.
-        return _CELL_FLAGS if index.isValid() else _NO_FLAGS
+    # No flags(): QAbstractTableModel's own answers what a cell is (enabled, selectable, no children) in C++. The
+    # view asks it for every cell on every paint; a Python override cost each a call from C++ into Python.
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         # Asked about 850 times per paint (every visible cell, seven roles each), each a call from C++ into

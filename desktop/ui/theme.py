@@ -41,8 +41,20 @@ _ERROR_TEXT = {False: "#b3261e", True: "#ff8a80"}
 _FOCUS_RING = {False: "#0b57d0", True: "#a8c7fa"}
 
 
+#: is_dark's answers by QPalette.cacheKey() (the same for copies of one palette, new for any change to it): a
+#: page turn asks it for each row's button; reading the colour costs six times the look-up.
+_DARK: dict[int, bool] = {}
+_DARK_LIMIT = 64
+
+
 def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+    key = palette.cacheKey()
+    dark = _DARK.get(key)
+    if dark is None:
+        if len(_DARK) >= _DARK_LIMIT:
+            _DARK.clear()
+        dark = _DARK[key] = palette.color(QPalette.ColorRole.Window).lightness() < 128
+    return dark
 
 
 def swatch(kind: str, dark: bool) -> Swatch:

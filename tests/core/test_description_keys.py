@@ -131,3 +131,56 @@ def test_sqlite_the_walk_through_descriptions_is_range_scans_never_a_sort(
         shown = sqlite_plan(db_path, sql, params)
         assert "TEMP B-TREE" not in shown and re.search(r"\bSCAN api_keys\b", shown) is None, shown
         assert "ix_api_keys_description_key (<expr>=?)" in shown, shown
+
+
+def test_sqlite_the_last_page_of_a_common_term_by_description_costs_what_the_second_does(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench's `search/description` row: a last page that ends with its position's tie group learned that
+    nothing follows from one more statement (the next description), which the second page never needs. Now the
+    tie group's walk asks it in the same statement: both pages send as many statements, and read the same keys
+    as the whole list in that order."""
+    from sqlalchemy import event
+
+    from desktop.core.db import queries
+
+    monkeypatch.setattr(queries, "RARE_MATCHES", 0)  # as common as "Billing" among a million keys
+    page = 5  # both positions in a tie group of 12: the second page within it, the last page its end
+    with KeyStore.open(str(db_path), FixedClock(NOW), create=True) as store:
+        store.insert_many(
+            [NewKey(f"Billing {i // 12}", NOW - timedelta(minutes=i)) for i in range(24)]
+            + [NewKey(f"Other {i}", NOW - timedelta(hours=i)) for i in range(5)]
+        )
+        query = Query("billing", sort=Sort.DESCRIPTION)
+        everything = [r.id for r in store.find(query)]
+        assert len(everything) == 24
+        second = query.cursor(list(store.find(query, limit=page))[-1])
+        last = query.cursor(list(store.find(query))[-page - 1])  # the last page: the final `page` keys
+        sent: list[str] = []
+        walks: list[tuple[str, object]] = []
+        engine = store.database.engine
+
+        def record(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
+            sent.append(statement)
+            if "FROM key_descriptions" in statement:
+                walks.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            counts, pages = [], []
+            for cursor in (second, last):
+                sent.clear()
+                found = store.query_page(query, page, after=cursor)
+                counts.append(len([s for s in sent if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]))
+                pages.append(found)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert [r.id for r in pages[0].items] == everything[page : 2 * page]
+    assert [r.id for r in pages[1].items] == everything[-page:]
+    assert (pages[0].has_newer, pages[0].has_older, pages[1].has_newer, pages[1].has_older) == (True, True, True, False)
+    assert counts[1] == counts[0], counts
+    assert len(walks) == 2
+    for sql, params in walks:  # the one statement is index seeks: no sort, no scan of the keys
+        shown = sqlite_plan(db_path, sql, params)  # type: ignore[arg-type]
+        assert "TEMP B-TREE" not in shown and re.search(r"\bSCAN api_keys\b", shown) is None, shown
+        assert "SEARCH key_descriptions USING PRIMARY KEY" in shown, shown

@@ -174,3 +174,14 @@ def test_a_rolled_key_whose_own_date_comes_first_reads_retiring_on_that_day() ->
         f"Retiring {grace.astimezone():%H:%M} {word}" for word in ("today", "tomorrow")
     )
     assert "00:00" not in model.data(model.index(0, COL_EXPIRES), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_cell_flags_are_answered_by_qt_without_a_call_into_python() -> None:
+    """The view asks every visible cell's flags on every paint (about 120 a turn): Qt's table model answers them
+    in C++ (enabled, selectable, no children); a Python flags() was a call from C++ into Python for each."""
+    assert "flags" not in KeyTableModel.__dict__
+    model = KeyTableModel(clock=lambda: NOW)
+    model.reload([record(1), record(2, active=False)])
+    expected = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+    assert all(model.flags(model.index(r, c)) == expected for r in range(2) for c in range(model.columnCount()))
+    assert model.flags(QModelIndex()) == Qt.ItemFlag.NoItemFlags

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from collections import Counter
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
@@ -146,3 +148,57 @@ def test_a_focused_row_button_that_goes_away_leaves_the_focus_on_the_table(
     window.pagination.next_button.click()  # row 24's buttons are hidden for the short page
     focused = QApplication.focusWidget()
     assert focused is window.table, focused
+
+
+class _LayoutRequests(QObject):
+    """Counts the requests to lay a widget of `window` out again, by the widget's class and name."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__()
+        self.window = window
+        self.seen: Counter[str] = Counter()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.LayoutRequest
+            and isinstance(watched, QWidget)
+            and watched.window() is self.window
+        ):
+            self.seen[f"{type(watched).__name__} {watched.objectName()}".strip()] += 1
+        return False
+
+
+def test_a_page_turn_lays_no_row_out_again(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
+    """A turn onto a page of other keys relabels the position ("26–50 of 120") and the toggle buttons of rows
+    whose keys differ in being active; neither changes any widget's size, so no row is laid out again (every
+    relabelled row laid its buttons out again, and the position's label the whole window)."""
+    seed(store, 120)
+    for record in store.all()[::3]:
+        store.set_active(record.id, False)  # rows turn from Deactivate to Activate and back from page to page
+    window = make_window()
+    wait_idle(qtbot, window)
+    pager = window.pagination
+    for button in (pager.next_button,) * 3 + (pager.prev_button,) * 2:  # the label as wide as it gets, then 26–50
+        button.click()
+        wait_idle(qtbot, window)
+    moves = (pager.next_button, pager.next_button, pager.prev_button, pager.prev_button)
+    labels = []
+    requests = _LayoutRequests(window)
+    app = QCoreApplication.instance()
+    assert app is not None
+    app.installEventFilter(requests)
+    try:
+        for button in moves:
+            button.click()
+            QCoreApplication.sendPostedEvents()
+            labels.append(child(window, QLabel, "pageLabel").text())
+            toggles = [window.table.cell(row) for row in range(window.model.rowCount())]
+            assert [cell.toggle_button.text() if cell else None for cell in toggles] == [
+                "Deactivate" if record.active else "Activate" for record in window.model.records()
+            ]
+    finally:
+        app.removeEventFilter(requests)
+    assert labels == ["51–75 of 120", "76–100 of 120", "51–75 of 120", "26–50 of 120"]
+    # Before: 75 rows' buttons laid out again in these four turns (and the whole window four times; the window's
+    # own layout is not counted here: the expiry banner and key health, read on a worker, may land meanwhile).
+    assert not [name for name in requests.seen if name.startswith(("ActionCell", "QWidget qt_scrollarea"))]

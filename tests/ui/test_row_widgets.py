@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
@@ -10,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.core.paging import Pager
 from desktop.core.store import KeyStore
+from desktop.ui import theme
 from desktop.ui.control.key_table_model import COL_ACTIONS, KeyTableModel
 from desktop.ui.widgets.action_cell import ActionCell
 from desktop.ui.widgets.key_table_view import KeyTableView
@@ -180,3 +184,23 @@ def test_row_widgets_sit_where_qts_delegate_puts_them_without_asking_the_model(q
     view.setFont(font)
     qtbot.waitUntil(lambda: cell_of(view, 0).geometry() == _where_qt_puts(view, model, 0))
     placed_as_qt_places()
+
+
+def test_a_page_turn_works_out_what_its_rows_share_once(
+    qtbot: QtBot, store: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key column's font and the expired text's colour are the same for every row: made once per page, not
+    once per row (25 fonts and colours a turn, each a few calls into Qt)."""
+    model, view, pager = _first_of_60(qtbot, store)
+    asked: Counter[str] = Counter()
+    for name in ("monospace_font", "expired_text"):
+        real = getattr(theme, name)
+        monkeypatch.setattr(theme, name, lambda *args, _real=real, _name=name: asked.update([_name]) or _real(*args))
+    turns = 0
+    while pager.next():
+        model.reload(pager.items)
+        view.viewport().repaint()  # every visible cell asked for its answers
+        assert all(model.answers(row, COL_ACTIONS) is not None for row in range(model.rowCount()))
+        turns += 1
+    assert turns == 2
+    assert asked == {"monospace_font": turns, "expired_text": turns}

@@ -174,7 +174,13 @@ def _skipping_page(
     conn: Connection, plan_: Plan, size: int, after: SortCursor | None, before: SortCursor | None
 ) -> Page:
     """page() for a common term in description order (desktop.core.db.query_skip): the same parts, each read
-    through the distinct descriptions: several statements, in the read's one transaction (one snapshot)."""
+    through the distinct descriptions, in the read's one transaction (one snapshot).
+
+    A page after (or before) a position starts with one statement: the rest of the position's tie group, the
+    first key of the group on the other side, and whether any matching description lies beyond the group. A
+    page that ends with its tie group (the last page, often) then needs no statement more to know that nothing
+    follows: it costs what a page in the middle of the list does.
+    """
     if after is None and before is None:
         rows = query_skip.beyond(conn, plan_, None, size + 1)
         return Page(tuple(rows[:size]), False, len(rows) > size)
@@ -182,14 +188,16 @@ def _skipping_page(
     assert position is not None and isinstance(position.value, str)
     main, check = (plan_, plan_.flipped()) if after is not None else (plan_.flipped(), plan_)
     ties, _, params = main.following(position)
-    rows = run(conn, main, ties, size + 1, params, ties=True)
-    if len(rows) <= size:
-        rows += query_skip.beyond(conn, main, position.value, size + 1 - len(rows))
-    check_ties, _, check_params = check.following(position, "cid2")
-    check_params["cid2"] = position.id + (1 if check.id_desc else -1)
-    other_side = bool(run(conn, check, check_ties, 1, check_params, ties=True)) or bool(
-        query_skip.beyond(conn, check, position.value, 1)
+    check_ties, _, _ = check.following(position, "cid2")
+    params["cid2"] = position.id + (1 if check.id_desc else -1)
+    found, more = query_skip.walks_and_whether_beyond(
+        conn, [(main, ties, size + 1, True), (check, check_ties, 1, True)], params, position.value
     )
+    rows, other_side = found[0], bool(found[1])
+    if len(rows) <= size and more:
+        rows += query_skip.beyond(conn, main, position.value, size + 1 - len(rows))
+    if not other_side:
+        other_side = bool(query_skip.beyond(conn, check, position.value, 1))
     if after is not None:
         return Page(tuple(rows[:size]), other_side, len(rows) > size)
     return Page(tuple(reversed(rows[:size])), len(rows) > size, other_side)

@@ -14,11 +14,14 @@ in use may match the term: a key found by its scope is not found by its descript
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
 from desktop.core.db.query_plan import Plan, together
+from desktop.core.db.rows import key_record
+from desktop.core.key_fields import STORED_COLUMNS
 from desktop.core.query import Sort
 
 if TYPE_CHECKING:
@@ -57,6 +60,34 @@ def _next_descriptions(conn: Connection, plan_: Plan, after: str | None, rows: i
         if brought >= rows:
             break
     return descriptions
+
+
+def walks_and_whether_beyond(
+    conn: Connection, parts: Sequence[tuple[Plan, tuple[str, ...], int, bool]], params: dict[str, Any], after: str
+) -> tuple[list[list[KeyRecord]], bool]:
+    """query_plan.together's walks, and in the same statement whether a description beyond `after` (a
+    position's, in the first part's direction) contains the term: one seek in `key_descriptions` more. A page
+    that ends with its position's tie group then knows without another statement that nothing follows."""
+    first = parts[0][0]
+    op, direction = ("<", "DESC") if first.key_desc else (">", "ASC")
+    beyond_sql = (
+        f"SELECT description FROM key_descriptions WHERE description {op} lower(:beyond_after) "
+        f"AND description LIKE :pattern ESCAPE '\\' ORDER BY description {direction} LIMIT 1"
+    )
+    selects = []
+    for number, (plan_, extra, limit, ties) in enumerate(parts):
+        sql, _ = plan_.select(extra, limit, ties=ties)
+        selects.append(f"SELECT {number} AS part, p{number}.* FROM ({sql}) AS p{number}")
+    nulls = ", ".join("NULL" for _ in STORED_COLUMNS)
+    selects.append(f"SELECT {len(parts)} AS part, {nulls} FROM ({beyond_sql}) AS b")
+    found: list[list[KeyRecord]] = [[] for _ in parts]
+    more = False
+    for row in conn.execute(text(" UNION ALL ".join(selects)), {**params, "beyond_after": after}):
+        if row[0] < len(parts):
+            found[row[0]].append(key_record(row[1:]))
+        else:
+            more = True
+    return found, more
 
 
 def beyond(conn: Connection, plan_: Plan, after: str | None, limit: int) -> list[KeyRecord]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QEvent,
     QSize,
     Qt,
     Signal,
@@ -44,9 +45,7 @@ class ActionCell(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setAutoDefault(False)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
-        # Both labels fit either way, so the column does not jump when a key is toggled.
-        width = max(self.toggle_button.fontMetrics().horizontalAdvance(text) for text in ("Activate", "Deactivate"))
-        self.toggle_button.setMinimumWidth(width + 30)
+        self._fix_toggle_size()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(6)
@@ -71,6 +70,23 @@ class ActionCell(QWidget):
         self.delete_button.setAccessibleName(f"Delete {record.masked}")
         self.delete_button.setToolTip(f"Delete {record.masked} for good")
         self.apply_palette(palette)
+
+    def _fix_toggle_size(self) -> None:
+        """Both labels fit either way, so the column does not jump when a key is toggled; and of a fixed size, the
+        button takes a new label without asking its row to lay itself out again (each turn onto a page of other
+        keys relabels several rows)."""
+        button = self.toggle_button
+        width = max(button.fontMetrics().horizontalAdvance(text) for text in ("Activate", "Deactivate"))
+        button.setMinimumSize(0, 0)
+        button.setMaximumSize(16777215, 16777215)
+        button.setMinimumWidth(width + 30)
+        hint = button.sizeHint()
+        button.setFixedSize(max(hint.width(), width + 30), hint.height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fix_toggle_size()
 
     def apply_palette(self, palette: QPalette) -> None:
         self.toggle_button.set_kind("deactivate" if self.active else "activate", palette)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 
@@ -27,6 +27,9 @@ class PaginationBar(QWidget):
         self.page_label = QLabel(self)
         self.page_label.setObjectName("pageLabel")
         self.page_label.setAccessibleName("Position in the list")
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        #: The label's fixed width: it only grows (see _fit_label).
+        self._label_width = 0
         self.prev_button = QPushButton("Previous", self)
         self.prev_button.setObjectName("prevPageButton")
         self.prev_button.setAccessibleName("Previous page")
@@ -45,12 +48,14 @@ class PaginationBar(QWidget):
         layout.addWidget(self.prev_button)
         layout.addWidget(self.next_button)
         self.set_page_size(size)
+        self._fix_button_sizes()
         self.set_state("", can_go_back=False, can_go_forward=False)
         self.prev_button.clicked.connect(self.previousClicked)
         self.next_button.clicked.connect(self.nextClicked)
         self.size_combo.activated.connect(self._on_size_combo_activated)
 
     def set_state(self, label: str, *, can_go_back: bool, can_go_forward: bool) -> None:
+        self._fit_label(label)
         self.page_label.setText(label)
         # A focused button that turns off hands the focus to the next widget in the tab chain, which
         # was a row's Delete button: move it somewhere harmless first, inside the pager.
@@ -68,6 +73,30 @@ class PaginationBar(QWidget):
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
         self.prev_button.setEnabled(can_go_back)
         self.next_button.setEnabled(can_go_forward)
+
+    def _fit_label(self, text: str) -> None:
+        """Give the label a fixed width that only grows: a label of fixed size changes its text without asking
+        the window to lay itself out again. With a width that followed the text (`1–25` and `26–50` differ), every
+        page turn re-laid the whole window out, and repainted the pager's strip of it, for a few pixels."""
+        width = self.page_label.fontMetrics().horizontalAdvance(text) + 2 * self.page_label.margin() + 4
+        if width > self._label_width:
+            self._label_width = width
+            self.page_label.setFixedSize(width, self.page_label.sizeHint().height())
+
+    def _fix_button_sizes(self) -> None:
+        """Previous and Next at a fixed size: a button turned on or off (at either end of the list, so on every
+        turn to or from the first or last page) then asks for no layout either."""
+        for button in (self.prev_button, self.next_button):
+            button.setMinimumSize(0, 0)
+            button.setMaximumSize(16777215, 16777215)
+            button.setFixedSize(button.sizeHint())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._label_width = 0  # measured again in the new font
+            self._fit_label(self.page_label.text())
+            self._fix_button_sizes()
 
     def set_page_size(self, size: int) -> None:
         index = self.size_combo.findData(size)

@@ -72,6 +72,10 @@ _VALID, _INACTIVE, _EXPIRED, _FORBIDDEN = Verdict.VALID, Verdict.INACTIVE, Verdi
 _REQUIRED: dict[tuple[str, ...], tuple[str, ...]] = {}
 #: check()'s answers for a key that is not there (malformed, unknown): the same value every time.
 _NO_KEY = {verdict: VerifyResult(verdict) for verdict in Verdict}
+#: check()'s valid answers without limits, by key id and the scopes just read: a VerifyResult is immutable, and a
+#: frozen dataclass's __init__ (a Python call setting each field through object.__setattr__) was a tenth of a
+#: check. The scopes are the lookup's, so a key whose scopes changed gets a new answer; cleared when full.
+_VALID_ANSWERS: dict[tuple[int, tuple[str, ...]], VerifyResult] = {}
 
 
 def open_store(database: str | None = None, clock: Clock = SYSTEM_CLOCK, *, create: bool = False) -> KeyStore:
@@ -260,7 +264,14 @@ class KeyStore:
         if key_id is None:
             return _NO_KEY[verdict]
         if taken is None:
-            return VerifyResult(verdict, key_id, have)
+            if verdict is not _VALID:
+                return VerifyResult(verdict, key_id, have)
+            answer = _VALID_ANSWERS.get((key_id, have))
+            if answer is None:
+                if len(_VALID_ANSWERS) >= 4096:
+                    _VALID_ANSWERS.clear()
+                answer = _VALID_ANSWERS[key_id, have] = VerifyResult(verdict, key_id, have)
+            return answer
         return VerifyResult(verdict, key_id, have, taken.remaining, taken.ratelimit)
 
     async def averify(self, key: str) -> Verdict:

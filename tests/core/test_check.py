@@ -97,3 +97,30 @@ def test_both_raise_while_the_file_is_missing_and_recover(
         ticks.now += FILE_CHECK_INTERVAL_S
         assert watched.verify(key) is Verdict.VALID
         assert watched.check(key) == VerifyResult(Verdict.VALID, watched.all()[0].id)
+
+
+def test_every_valid_answer_carries_the_key_as_it_is_now(database: str, tmp_path: Path) -> None:
+    """check()'s valid answers are kept and handed out again (issue 23.3: building one was a tenth of a check):
+    one whose key's scopes changed, or another database's key of the same id, still gets its own scopes."""
+    with KeyStore.open(database, create=True) as store, KeyStore.open(str(tmp_path / "other.db"), create=True) as other:
+        mine = store.create("mine", scopes=["orders:read"])
+        theirs = other.create("theirs", scopes=["billing:read"])
+        assert mine.record.id == theirs.record.id  # the same id in two databases
+        answers = [store.check(mine.key, ["orders:read"]), store.check(mine.key), other.check(theirs.key)]
+        store.set_scopes(mine.record.id, ["orders:read", "orders:write"])
+        answers += [store.check(mine.key, ["orders:write"]), store.check(mine.key)]
+        store.set_scopes(mine.record.id, [])
+        answers += [store.check(mine.key, ["orders:read"]), store.check(mine.key)]
+        store.set_active(mine.record.id, False)
+        answers.append(store.check(mine.key))
+        key_id = mine.record.id
+    assert answers == [
+        VerifyResult(Verdict.VALID, key_id, ("orders:read",)),
+        VerifyResult(Verdict.VALID, key_id, ("orders:read",)),
+        VerifyResult(Verdict.VALID, key_id, ("billing:read",)),
+        VerifyResult(Verdict.VALID, key_id, ("orders:read", "orders:write")),
+        VerifyResult(Verdict.VALID, key_id, ("orders:read", "orders:write")),
+        VerifyResult(Verdict.FORBIDDEN, key_id, ()),
+        VerifyResult(Verdict.VALID, key_id, ()),
+        VerifyResult(Verdict.INACTIVE, key_id, ()),
+    ]

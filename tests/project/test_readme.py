@@ -480,3 +480,20 @@ def test_service_snippet_checks_scopes(db_path: Path, service: dict[str, Any]) -
     assert call(guarded, f"Bearer {keys.generate()}")[0] == "401 Unauthorized"
     # Without scopes, any valid key passes, as before.
     assert call(service["require_api_key"](app), f"Bearer {other.key}")[0] == "200 OK"
+
+
+def test_service_snippet_answers_from_the_key_as_it_is_now(db_path: Path, service: dict[str, Any]) -> None:
+    """Each request asks the database again (check()'s kept answers are by the scopes just read): a key whose
+    scopes change, or that is switched off, is answered for what it is now."""
+    with KeyStore.open(str(db_path)) as admin:
+        made = admin.create("reader", scopes=["orders:read"])
+    guarded = service["require_api_key"](hello, "orders:read")
+    statuses = [call(guarded, f"Bearer {made.key}")[0] for _ in range(2)]
+    with KeyStore.open(str(db_path)) as admin:
+        admin.set_scopes(made.record.id, ["billing:read"])
+        statuses.append(call(guarded, f"Bearer {made.key}")[0])
+        admin.set_scopes(made.record.id, ["orders:read"])
+        statuses.append(call(guarded, f"Bearer {made.key}")[0])
+        admin.set_active(made.record.id, False)
+        statuses.append(call(guarded, f"Bearer {made.key}")[0])
+    assert statuses == ["200 OK", "200 OK", "403 Forbidden", "200 OK", "401 Unauthorized"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import TypeVar
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QPushButton, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -22,6 +24,39 @@ from tests.helpers import seed as seed  # shared with the core tests; the window
 KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
 
 W = TypeVar("W", bound=QWidget)
+
+
+#: How long a test lets `launcher.run()`'s event loop run (event_loop_limit): a limit for a hang, not for speed.
+EVENT_LOOP_LIMIT_MS = 90_000
+
+
+@contextlib.contextmanager
+def event_loop_limit(limit_ms: int = EVENT_LOOP_LIMIT_MS) -> Iterator[None]:
+    """Stop the application's event loops still running `limit_ms` after the block started, then fail naming the
+    windows that were still open: for a test that runs `launcher.run()` (QApplication.exec()) until a window closes.
+
+    pytest-timeout cannot stop a Qt event loop: its alarm only runs once Python code does, and the exception it then
+    raises inside a slot is printed and swallowed. A window that closed without the application quitting (another
+    top-level window still shown) hung `make test`'s worker for good, with no test failed and nothing said.
+    """
+    still_open: list[str] = []
+
+    def stop() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if widget.isVisible():
+                still_open.append(f"{type(widget).__name__} {widget.objectName()!r} {widget.windowTitle()!r}")
+                widget.close()
+        QApplication.exit(1)  # every event loop of the GUI thread returns, a dialog's too
+
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(stop)
+    timer.start(limit_ms)
+    try:
+        yield
+    finally:
+        timer.stop()
+    assert not still_open, f"the event loop was still running after {limit_ms / 1000:g} s; windows open: {still_open}"
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:

@@ -13,6 +13,7 @@ from desktop.core import keys
 from desktop.ui import launcher
 from desktop.ui.window.main_window import MainWindow
 from tests.helpers import make_database
+from tests.ui.helpers import event_loop_limit
 
 
 def test_bad_file_then_another_file(qtbot: QtBot, tmp_path: Path) -> None:
@@ -63,7 +64,9 @@ def test_run_shows_the_window_and_clears_the_clipboard_on_quit(qtbot: QtBot, tmp
         QTimer.singleShot(20, find_window_and_quit)
 
     QTimer.singleShot(20, find_window_and_quit)
-    assert launcher.run(str(database)) == 0
+    with event_loop_limit():
+        quit_status = launcher.run(str(database))
+    assert quit_status == 0
     assert seen and str(database) in seen[0]
     assert QGuiApplication.clipboard().text() == ""
     assert QApplication.applicationName() == "API Key Manager"

@@ -32,13 +32,17 @@ EVENT_LOOP_LIMIT_MS = 90_000
 
 @contextlib.contextmanager
 def event_loop_limit(limit_ms: int = EVENT_LOOP_LIMIT_MS) -> Iterator[None]:
-    """Stop the application's event loops still running `limit_ms` after the block started, then fail naming the
-    windows that were still open: for a test that runs `launcher.run()` (QApplication.exec()) until a window closes.
+    """For a test that runs `launcher.run()` (QApplication.exec()) until its window closes: windows another test left
+    shown are hidden first, and the event loops still running `limit_ms` after the block started are stopped, the
+    test then failing with the windows still open.
 
-    pytest-timeout cannot stop a Qt event loop: its alarm only runs once Python code does, and the exception it then
-    raises inside a slot is printed and swallowed. A window that closed without the application quitting (another
-    top-level window still shown) hung `make test`'s worker for good, with no test failed and nothing said.
+    The application quits when its last shown window closes: a window left shown by an earlier test on the same
+    worker kept it running. And pytest-timeout cannot stop a Qt event loop: its alarm only runs once Python code
+    does, and the exception it then raises inside a slot is printed and swallowed. Together they hung `make test`'s
+    worker for good, with no test failed and nothing said.
     """
+    for widget in QApplication.topLevelWidgets():
+        widget.hide()  # not closed: another test's widget, whose close handlers are not this test's business
     still_open: list[str] = []
 
     def stop() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import TypeVar
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QPushButton, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -22,6 +24,43 @@ from tests.helpers import seed as seed  # shared with the core tests; the window
 KEY_PATTERN = re.compile(r"ak_[0-9A-Za-z]{38}")
 
 W = TypeVar("W", bound=QWidget)
+
+
+#: How long a test lets `launcher.run()`'s event loop run (event_loop_limit): a limit for a hang, not for speed.
+EVENT_LOOP_LIMIT_MS = 90_000
+
+
+@contextlib.contextmanager
+def event_loop_limit(limit_ms: int = EVENT_LOOP_LIMIT_MS) -> Iterator[None]:
+    """For a test that runs `launcher.run()` (QApplication.exec()) until its window closes: windows another test left
+    shown are hidden first, and the event loops still running `limit_ms` after the block started are stopped, the
+    test then failing with the windows still open.
+
+    The application quits when its last shown window closes: a window left shown by an earlier test on the same
+    worker kept it running. And pytest-timeout cannot stop a Qt event loop: its alarm only runs once Python code
+    does, and the exception it then raises inside a slot is printed and swallowed. Together they hung `make test`'s
+    worker for good, with no test failed and nothing said.
+    """
+    for widget in QApplication.topLevelWidgets():
+        widget.hide()  # not closed: another test's widget, whose close handlers are not this test's business
+    still_open: list[str] = []
+
+    def stop() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if widget.isVisible():
+                still_open.append(f"{type(widget).__name__} {widget.objectName()!r} {widget.windowTitle()!r}")
+                widget.close()
+        QApplication.exit(1)  # every event loop of the GUI thread returns, a dialog's too
+
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(stop)
+    timer.start(limit_ms)
+    try:
+        yield
+    finally:
+        timer.stop()
+    assert not still_open, f"the event loop was still running after {limit_ms / 1000:g} s; windows open: {still_open}"
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:

@@ -18,6 +18,7 @@ from desktop.ui import launcher
 from desktop.ui.window.main_window import MainWindow
 from tests.helpers import run_cli
 from tests.ui.conftest import WindowFactory
+from tests.ui.helpers import event_loop_limit
 
 
 @pytest.fixture
@@ -56,7 +57,9 @@ def test_show_expiring_opens_the_window_filtered(qtbot: QtBot, tmp_path: Path) -
         QTimer.singleShot(20, look_and_quit)
 
     QTimer.singleShot(20, look_and_quit)
-    assert launcher.run(database, status=Filter.EXPIRING) == 0
+    with event_loop_limit():
+        quit_status = launcher.run(database, status=Filter.EXPIRING)
+    assert quit_status == 0
     assert seen == [("Expiring soon", ["Soon"])]
 
 

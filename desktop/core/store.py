@@ -4,8 +4,7 @@ KeyStore composes the objects that do them (the database access, reads, lifecycl
 one public API over them; verify() and check() run here, on the hot path, with no call between them and the lookup.
 
 No SQL dialect here: the store talks to the database through the seam (desktop.core.db). SQLAlchemy is not
-imported by this module, so that opening a SQLite file and reading its first page does not load it; the
-statements (desktop.core.db.statements) are imported by the operations that run them.
+imported by this module (opening a SQLite file and reading its first page does not load it).
 """
 
 from __future__ import annotations
@@ -72,17 +71,14 @@ _VALID, _INACTIVE, _EXPIRED, _FORBIDDEN = Verdict.VALID, Verdict.INACTIVE, Verdi
 _REQUIRED: dict[tuple[str, ...], tuple[str, ...]] = {}
 #: check()'s answers for a key that is not there (malformed, unknown): the same value every time.
 _NO_KEY = {verdict: VerifyResult(verdict) for verdict in Verdict}
-#: check()'s valid answers without limits, by key id and the scopes just read: a VerifyResult is immutable, and a
-#: frozen dataclass's __init__ (a Python call setting each field through object.__setattr__) was a tenth of a
-#: check. The scopes are the lookup's, so a key whose scopes changed gets a new answer; cleared when full.
+#: check()'s valid answers without limits, by key id and the scopes just read (so new scopes, a new answer): a
+#: VerifyResult is immutable, and making one was a tenth of a check. Cleared when full.
 _VALID_ANSWERS: dict[tuple[int, tuple[str, ...]], VerifyResult] = {}
 
 
 def open_store(database: str | None = None, clock: Clock = SYSTEM_CLOCK, *, create: bool = False) -> KeyStore:
     """Open the store the way every entry point does: the argument, else $APIKEYS_DATABASE, else the default.
-
-    A missing database is an error (DatabaseMissing) unless `create` is True.
-    """
+    A missing database is an error (DatabaseMissing) unless `create` is True."""
     from desktop.core.target import resolve_target
 
     return KeyStore.open(resolve_target(database), clock, create=create)
@@ -92,9 +88,8 @@ class KeyStore:
     """All operations on one database. Thread-safe: connections come from pools, and the state kept between
     calls (the reopened database, the back-off of recording uses) is replaced whole or under a lock.
 
-    A SQLite file may be replaced (restored from a backup, synced, `mv new.db keys.db`) or deleted while
-    the store is open: `check_file()` notices, every write checks first, and verify() checks at most once
-    a second, so no one keeps answering from, or writing into, a file that is no longer at the path
+    A SQLite file may be replaced (restored from a backup, `mv new.db keys.db`) or deleted while the store is
+    open: `check_file()` notices, every write checks first, and verify() checks at most once a second
     (DatabaseAccess, desktop.core.store_access, the one place that knows).
 
     Its parts, wired here and nowhere else, each given what it needs: `DatabaseAccess` (the database, the write
@@ -226,12 +221,8 @@ class KeyStore:
             if taken is None:  # not taken with the lookup (or the lookup's view differed from ours): take now
                 if db.file_state() is not FileChange.UNCHANGED:
                     raise DatabaseUnavailable(f"The database {db.location} was replaced just now. Try again.")
-                # verify() reports only the verdict: what is left is worked out for check() alone.
-                taken = (
-                    db.take(key_id, presented, cost, now)
-                    if required is not None
-                    else db.take_verdict(key_id, presented, cost, now)
-                )
+                take = db.take if required is not None else db.take_verdict  # verify(): the verdict alone
+                taken = take(key_id, presented, cost, now)
             if taken.verdict is not _VALID:
                 self._usage.count_use(key_id, taken.verdict, now)
                 return taken.verdict, key_id, have, taken
@@ -247,8 +238,8 @@ class KeyStore:
         """Authenticate and authorise in one lookup: the verdict, the key's id and its scopes.
 
         As verify(), and `forbidden` when the key is otherwise valid but lacks one of `scopes` (all are
-        required). A use is recorded only for a valid answer. verify() stays as it was, answering a Verdict.
-        For a limited key, `remaining` credits and the `ratelimit` state after this verify.
+        required). A use is recorded only for a valid answer. For a limited key, `remaining` credits and the
+        `ratelimit` state after this verify.
         """
         asked = scopes if type(scopes) is tuple else tuple(scopes)
         try:

@@ -11,7 +11,8 @@ from pathlib import Path
 from desktop.core.clock import FixedClock
 from desktop.core.store import KeyStore
 from desktop.core.values import Limits, Rate, Refill, Verdict
-from tests.backends import execute, is_server
+from tests.backends import is_server
+from tests.core.rate_window import STEPS, let_pass, rate_model
 
 
 def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> None:
@@ -53,38 +54,21 @@ def test_the_usage_flush_never_adds_a_connection_to_the_verify_path(db_path: Pat
         assert pool.qsize() == 1
 
 
-def _rate_model(hits: list[float], now: float, count: int, period: float) -> tuple[str, int, float]:
-    """An exact sliding window's answer at `now` (as test_limits' model): (verdict, remaining, reset)."""
-    if len(hits) >= count and hits[-count] > now - period:
-        return "rate_limited", 0, hits[-count] + period
-    hits.append(now)
-    in_window = [t for t in hits if t > now - period]
-    return "valid", count - len(in_window), in_window[0] + period
-
-
 def test_verify_and_check_mixed_stay_exact_as_the_ring_wraps_round(database: str) -> None:
     """verify() leaves `rate_first` where it was (still at or before the oldest verify in the window); a check()
     after a run of them steps it on and still reports exactly what a sliding window says."""
     start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     clock = FixedClock(start)
-    steps = [0, 7, 0, 0, 7, 14, 0, 0, 0, 63, 7, 7, 0, 21, 0, 0, 35, 7, 0, 0, 0, 0, 14, 70, 0, 7, 7, 7, 7, 7, 0, 28]
     checks = itertools.cycle([False, False, True, False, True, True, False, False, False, True, False])
     with KeyStore.open(database, clock=clock, create=True) as store:
         created = store.create("wrapped", rate=Rate(4, 60), credits=1000)
         hits: list[float] = []
         now = 0.0
         spent = 0
-        for step, asks in zip(steps * 3, checks, strict=False):
+        for step, asks in zip(STEPS * 3, checks, strict=False):
             now += step
-            if is_server(database):
-                execute(
-                    database,
-                    "UPDATE key_rate_hits SET at = at - make_interval(secs => :d) WHERE key_id = :k",
-                    {"d": step, "k": created.record.id},
-                )
-            else:
-                clock.moment = start + timedelta(seconds=now)
-            verdict, remaining, reset = _rate_model(hits, now, 4, 60)
+            let_pass(database, clock, start, now, step, created.record.id)
+            verdict, remaining, reset = rate_model(hits, now, 4, 60)
             spent += verdict == "valid"
             if not asks:
                 assert store.verify(created.key).value == verdict, f"at {now} s"

@@ -19,6 +19,7 @@ from desktop.core.limit_input import parse_credits, parse_rate, parse_refill
 from desktop.core.store import KeyStore
 from desktop.core.values import Limits, Rate, Refill, Verdict
 from tests.backends import execute, is_server
+from tests.core.rate_window import STEPS, let_pass, rate_model
 from tests.helpers import REPO
 
 
@@ -281,16 +282,6 @@ def test_a_new_rate_keeps_counting_the_verifies_already_in_the_window(store: Key
     assert result.ratelimit.remaining == 7 - 3
 
 
-def _rate_model(hits: list[float], now: float, count: int, period: float) -> tuple[str, int, float]:
-    """What an exact sliding window answers at `now` (seconds) given the valid verifies so far: (verdict,
-    ratelimit.remaining, ratelimit.reset); a valid answer appends its time to `hits`."""
-    if len(hits) >= count and hits[-count] > now - period:
-        return "rate_limited", 0, hits[-count] + period
-    hits.append(now)
-    in_window = [t for t in hits if t > now - period]
-    return "valid", count - len(in_window), in_window[0] + period
-
-
 def test_remaining_and_reset_stay_exact_as_the_ring_wraps_round(database: str) -> None:
     """`ratelimit` (how many are left, when the oldest leaves the window) as an exact sliding window says, through
     bursts, pauses and long idles that wrap the rate log round many times (migration 0011 finds the oldest verify
@@ -298,23 +289,14 @@ def test_remaining_and_reset_stay_exact_as_the_ring_wraps_round(database: str) -
     counts: time passes there by moving the logged verifies back."""
     start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     clock = FixedClock(start)
-    # Steps of 7 s and a 60 s window: no verify is ever within 3 s of the window's edge (60 = 4 mod 7).
-    steps = [0, 7, 0, 0, 7, 14, 0, 0, 0, 63, 7, 7, 0, 21, 0, 0, 35, 7, 0, 0, 0, 0, 14, 70, 0, 7, 7, 7, 7, 7, 0, 28]
     with KeyStore.open(database, clock=clock, create=True) as store:
         created = store.create("wrapped", rate=Rate(4, 60))
         hits: list[float] = []
         now = 0.0
-        for step in steps * 3:
+        for step in STEPS * 3:
             now += step
-            if is_server(database):
-                execute(
-                    database,
-                    "UPDATE key_rate_hits SET at = at - make_interval(secs => :d) WHERE key_id = :k",
-                    {"d": step, "k": created.record.id},
-                )
-            else:
-                clock.moment = start + timedelta(seconds=now)
-            verdict, remaining, reset = _rate_model(hits, now, 4, 60)
+            let_pass(database, clock, start, now, step, created.record.id)
+            verdict, remaining, reset = rate_model(hits, now, 4, 60)
             result = store.check(created.key)
             assert result.ratelimit is not None
             assert (result.verdict, result.ratelimit.remaining) == (verdict, remaining), f"at {now} s"

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from desktop.core.db.base import Found, Looked, NewRow, ScopedFound
 from desktop.core.db.generic import SqlAlchemyDatabase, describe
 from desktop.core.db.idle import BoundedConnections, Busy, limits_from_environment
+from desktop.core.db.limits import taken
 from desktop.core.db.pg_errors import translate
 from desktop.core.errors import DatabaseLocked, DatabaseUnavailable, DomainError
 from desktop.core.identity import actor
@@ -260,8 +261,6 @@ class PostgresDatabase(SqlAlchemyDatabase):
                     hints.clear()
                 hints.add(digest)
             return found, scopes, None
-        from desktop.core.db.limits import taken
-
         params = {"digest": digest, "cost": cost, "now": naive_utc(now), "wanted": list(required) if required else None}
         row = self._on_reader(self._read_key, True, params)
         if row is None or not row[5]:
@@ -299,8 +298,6 @@ class PostgresDatabase(SqlAlchemyDatabase):
     def take(self, key_id: int, digest: bytes, cost: int, now: datetime) -> Taken:
         """The limits, applied by the server in `apikeys_consume` (a verifier may not touch the tables), under the
         key's row lock and by the server's clock, in one round trip on a reader."""
-        from desktop.core.db.limits import taken
-
         row = self._on_reader(lambda reader: reader.cursor.execute(CONSUME_SQL, (digest, cost)).fetchone())
         return taken(row)
 

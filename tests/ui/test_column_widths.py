@@ -12,10 +12,11 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.core.store import KeyStore
-from desktop.core.values import NewKey
+from desktop.core.values import NewKey, Rate
 from desktop.ui.control.key_table_model import (
     COL_ACTIONS,
     COL_CREATED,
+    COL_CREDITS,
     COL_DESCRIPTION,
     COL_EXPIRES,
     COL_KEY,
@@ -144,3 +145,25 @@ def test_a_retiring_key_widens_expires_only_while_its_page_shows(
     QApplication.processEvents()
     assert widths(window)[COL_EXPIRES] < retiring
     assert sum(widths(window).values()) == window.table.viewport().width()
+
+
+def test_at_the_default_size_a_limited_key_s_page_fits_without_scrolling(
+    qtbot: QtBot, make_window: WindowFactory, store: KeyStore
+) -> None:
+    """A key with limits adds the Credits column and may read "Active · rate limited": at the size a new window
+    opens with, every column still shows whole and Description keeps its minimum (nothing scrolls sideways)."""
+    usual_page(store)
+    limited = store.create("Orders service", rate=Rate(1, 3600), credits=999_999)
+    assert store.verify(limited.key) == "valid"
+    assert store.verify(limited.key) == "rate_limited"
+    window = make_window()
+    row = window.model.row_of(limited.record.id)
+    assert row is not None
+    qtbot.waitUntil(lambda: "rate limited" in str(window.model.index(row, COL_STATUS).data()))
+    QApplication.processEvents()
+    assert not window.table.isColumnHidden(COL_CREDITS)
+    assert_fixed_columns_fit_their_texts(window)
+    sizes = widths(window)
+    assert sizes[COL_DESCRIPTION] >= description_minimum(window)
+    assert sizes[COL_ACTIONS] >= cell_of(window, row).sizeHint().width()
+    assert window.table.horizontalScrollBar().maximum() == 0, (window.width(), sizes)

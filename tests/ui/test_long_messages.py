@@ -45,7 +45,7 @@ def test_a_long_error_is_read_whole_then_stays_reachable_until_the_next(
     window.databases.new_database(str(first))  # refused: "… already exists and was not changed. Open it with …"
     error = area.text()
     assert str(first) in error and status_level(window) is Level.ERROR
-    assert window.width() == 1040 and area.elided()  # the default width cuts it
+    assert window.width() == 1160 and area.elided()  # the default width cuts it
     more = _button(window, "noticeMoreButton")
     assert more.isVisible() and error in more.toolTip().replace("&amp;", "&")
     assert _read_whole(qtbot, more) == error

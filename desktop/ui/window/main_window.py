@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self._confirm_action: Callable[[], None] | None = None
         geometry = self._settings.value(SETTINGS_GEOMETRY)
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self.resize(1040, 680)
+            self.resize(1160, 680)  # room for every column of a limited key at the usual font (test_column_widths)
         if build:
             self.build(store)
 

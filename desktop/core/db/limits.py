@@ -13,10 +13,10 @@ time (migration 0011: an index on the times cost a verify two more pages written
 Everything runs in the caller's write transaction, which holds the database's (or the key's) lock from its
 first read: concurrent processes take one after another.
 
-On SQLite a let-through verify of a key whose rate is above PENDING_CAP writes its time into `rate_pending` on
-the key's own `key_limits` row (desktop.core.db.sqlite_take, migration 0015): one page written instead of two.
-take() first moves those pending verifies into the ring (flush()) exactly as they would have been written, so
-everything it decides and reports is read from a plain ring. PostgreSQL never fills `rate_pending`.
+On SQLite a let-through verify of a rate-limited key writes its time into `rate_pending` on the key's own
+`key_limits` row (desktop.core.db.sqlite_take, migration 0015): one page written instead of two. take() first
+moves those pending verifies into the ring (flush()) exactly as they would have been written, so everything it
+decides and reports is read from a plain ring. PostgreSQL never fills `rate_pending`.
 
 No SQLAlchemy here: the SQLite fast path runs it on a plain sqlite3 connection.
 """
@@ -41,8 +41,8 @@ _UNLIMITED = Taken(Verdict.VALID)
 
 #: The width of one pending verify's time in `rate_pending`: 'YYYY-MM-DD HH:MM:SS.ffffff' (time_text's form).
 PENDING_WIDTH = 26
-#: How many verifies at most wait in `rate_pending`, and the rates above which they do (the ring's slot for the
-#: N-th most recent verify is then never one of the pending ones'). Each fills 26 bytes of the row.
+#: How many verifies at most wait in `rate_pending`: 32, or N - 1 for a rate of N below 33 (fewer than N: the
+#: ring's slot for the N-th most recent verify is then never one of the pending ones'). 26 bytes of the row each.
 PENDING_CAP = 32
 
 

@@ -108,6 +108,9 @@ class KeyLimits(Base):
     rate_next: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     #: A slot at or before the oldest verify still in the window, in ring order (migration 0011).
     rate_first: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    #: SQLite: the times of the latest valid verifies not yet in the rate log, 26 characters each, oldest first
+    #: (migration 0015: desktop.core.db.sqlite_take, limits.flush). Always '' on PostgreSQL.
+    rate_pending: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     credits_remaining: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     refill_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     #: day, week or month (UTC; weeks start on Monday).

@@ -11,7 +11,7 @@ import enum
 import functools
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from desktop.core.errors import KeyNotFound
@@ -199,8 +199,10 @@ class StoreLimits:
                 conn.execute(insert(KeyLimits).values(key_id=key_id, rate_next=0, rate_first=0, **values))
             else:
                 if new_rate != old.rate:
-                    values["rate_next"] = _renumber(conn, key_id, None if new_rate is None else new_rate.count)
+                    size = None if new_rate is None else new_rate.count
+                    values["rate_next"] = _renumber(conn, key_id, size, row.rate_pending)
                     values["rate_first"] = 0  # the oldest kept
+                    values["rate_pending"] = ""  # counted in the new log
                 conn.execute(update(KeyLimits).where(KeyLimits.key_id == key_id).values(**values))
         if (row is None) != (not new.any):
             conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(limited=new.any))
@@ -218,13 +220,18 @@ class StoreLimits:
 @functools.cache
 def _states_query() -> Any:
     """limit_states()'s statement, built once (building it took longer than running it): each key_limits row of
-    the ids given, with its rate log's oldest slot (`rate_next`) joined, by the two tables' primary keys."""
-    from sqlalchemy import and_, select
+    the ids given, with the slot of its N-th most recent verify joined, by the two tables' primary keys: the
+    ring's oldest (`rate_next`) moved on by the verifies pending (SQLite, migration 0015: the ring's (N - b)-th
+    most recent, b pending)."""
+    from sqlalchemy import Integer, and_, func, select
 
     from desktop.core.db import statements as sql
+    from desktop.core.db.limits import PENDING_WIDTH
     from desktop.core.models import KeyLimits, KeyRateHit
 
-    oldest = and_(KeyRateHit.key_id == KeyLimits.key_id, KeyRateHit.slot == KeyLimits.rate_next)
+    pending = func.length(KeyLimits.rate_pending, type_=Integer) // PENDING_WIDTH  # integer division
+    slot = (KeyLimits.rate_next + pending) % KeyLimits.rate_limit
+    oldest = and_(KeyRateHit.key_id == KeyLimits.key_id, KeyRateHit.slot == slot)
     return (
         select(*KeyLimits.__table__.columns, KeyRateHit.at.label("oldest_at"))
         .outerjoin(KeyRateHit, oldest)
@@ -238,16 +245,20 @@ def _select(model: Any) -> Any:
     return select(model.__table__)
 
 
-def _renumber(conn: Connection, key_id: int, size: int | None) -> int:
-    """A new rate's log: its latest verifies (up to the new size) kept in slots 0.., oldest first; the next slot."""
+def _renumber(conn: Connection, key_id: int, size: int | None, pending: str) -> int:
+    """A new rate's log: its latest verifies (up to the new size), those pending (SQLite) the latest of all, kept
+    in slots 0.., oldest first; the next slot."""
     from sqlalchemy import delete, insert, select
 
+    from desktop.core.db.limits import pending_times
     from desktop.core.models import KeyRateHit
 
     latest: list[Any] = []
     if size is not None:
-        query = select(KeyRateHit.at).where(KeyRateHit.key_id == key_id).order_by(KeyRateHit.at.desc()).limit(size)
-        latest = [r.at for r in conn.execute(query)]
+        latest = [datetime.fromisoformat(t).replace(tzinfo=UTC) for t in reversed(pending_times(pending))][:size]
+        if len(latest) < size:
+            query = select(KeyRateHit.at).where(KeyRateHit.key_id == key_id).order_by(KeyRateHit.at.desc())
+            latest += [r.at for r in conn.execute(query.limit(size - len(latest)))]
     conn.execute(delete(KeyRateHit).where(KeyRateHit.key_id == key_id))
     rows = [{"key_id": key_id, "slot": slot, "at": at} for slot, at in enumerate(reversed(latest))]
     if rows:

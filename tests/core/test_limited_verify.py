@@ -8,10 +8,12 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from desktop.core.clock import FixedClock
 from desktop.core.store import KeyStore
 from desktop.core.values import Limits, Rate, Refill, Verdict
-from tests.backends import is_server
+from tests.backends import execute, is_server
 from tests.core.rate_window import STEPS, let_pass, rate_model
 
 
@@ -113,3 +115,109 @@ def test_a_limited_verify_of_a_changed_database_still_answers(db_path: Path) -> 
         assert not {"apikeys_take", "apikeys_take_valid"} & names
     with KeyStore.open(str(db_path)) as store:  # new connections
         assert [store.verify(created.key) for _ in range(3)] == [Verdict.VALID] * 2 + [Verdict.USAGE_EXCEEDED]
+
+
+# -- a big rate's pending verifies (migration 0015) ---------------------------------------------------------------
+
+#: Bursts of verifies at one moment, more than limits.PENDING_CAP (32) at times, and whether a check() follows.
+BURSTS = [(1, False), (5, True), (12, False), (33, False), (0, True), (2, False), (40, True), (32, False), (7, True)]
+
+
+def test_a_big_rate_stays_exact_across_its_pending_verifies(database: str) -> None:
+    """A rate above limits.PENDING_CAP: on SQLite a let-through verify only appends its time to the key's row, the
+    33rd (a full buffer) and every check() move them into the rate log first. Through bursts, pauses and long
+    idles, verify() and check() answer exactly as a sliding window (verdict, credits, `ratelimit` remaining and
+    reset) and the buffer fills up and is moved into the ring by verify() and by check() alike."""
+    from desktop.core.db.limits import PENDING_CAP
+
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    seen: set[int] = set()
+    limited = 0
+    bursts = itertools.cycle(BURSTS)
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        created = store.create("big", rate=Rate(100, 60), credits=10**6)
+        hits: list[float] = []
+        now = 0.0
+        spent = 0
+        for step in STEPS * 2:
+            now += step
+            let_pass(database, clock, start, now, step, created.record.id)
+            burst, asks = next(bursts)
+            for n in range(burst):
+                verdict, _, _ = rate_model(hits, now, 100, 60)
+                spent += verdict == "valid"
+                limited += verdict == "rate_limited"
+                assert store.verify(created.key).value == verdict, f"at {now} s, verify {n + 1} of {burst}"
+            if not is_server(database):
+                seen.add(execute(database, "SELECT length(rate_pending) / 26 FROM key_limits")[0][0])
+            if asks:
+                verdict, remaining, reset = rate_model(hits, now, 100, 60)
+                spent += verdict == "valid"
+                result = store.check(created.key)
+                assert result.ratelimit is not None
+                expected = (verdict, remaining, 10**6 - spent)
+                assert (result.verdict, result.ratelimit.remaining, result.remaining) == expected, f"at {now} s"
+                if not is_server(database):
+                    assert result.ratelimit.reset == start + timedelta(seconds=reset), f"at {now} s"
+    if not is_server(database):  # PostgreSQL's functions never buffer
+        assert PENDING_CAP in seen and 0 < min(seen - {0}) < PENDING_CAP, seen
+    assert 100 < limited < spent, (limited, spent)  # both verdicts, many times
+
+
+def test_a_new_rate_and_the_window_count_the_pending_verifies(db_path: Path) -> None:
+    """Changing the rate renumbers the log with the pending verifies in it (the latest of all); the window's
+    'rate limited until' reads the slot of the N-th most recent verify, the pending ones counted."""
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    database = str(db_path)
+    pending = "SELECT length(rate_pending) / 26 FROM key_limits"
+    with KeyStore.open(database, clock=clock, create=True) as store:
+        created = store.create("big", rate=Rate(40, 3600))
+        key_id = created.record.id
+        for _ in range(40):  # 32 in the ring (the 33rd moved them there), the 8 latest pending
+            clock.moment += timedelta(seconds=1)
+            assert store.verify(created.key) is Verdict.VALID
+        assert execute(database, pending) == [(8,)]
+        # Rate limited until the first verify (12:00:01) leaves the hour.
+        assert store.limit_states([key_id])[key_id].blocked_until == start + timedelta(seconds=1, hours=1)
+        clock.moment += timedelta(seconds=1)
+        assert store.verify(created.key) is Verdict.RATE_LIMITED
+        store.set_limits(key_id, rate=Rate(45, 3600))  # five more, not 45
+        assert [store.verify(created.key) for _ in range(6)] == [Verdict.VALID] * 5 + [Verdict.RATE_LIMITED]
+        clock.moment += timedelta(seconds=20)
+        store.set_limits(key_id, rate=Rate(100, 3600))
+        assert [store.verify(created.key) for _ in range(20)] == [Verdict.VALID] * 20
+        assert execute(database, pending) == [(20,)]
+        # Lower: its latest 64 kept, the 20 pending among them (the oldest kept: 12:00:02's); full again.
+        store.set_limits(key_id, rate=Rate(64, 3600))
+        assert execute(database, pending) == [(0,)]
+        assert store.limit_states([key_id])[key_id].blocked_until == start + timedelta(seconds=2, hours=1)
+        store.set_limits(key_id, rate=Rate(70, 3600))
+        result = store.check(created.key)
+        assert result.verdict is Verdict.VALID and result.ratelimit is not None
+        assert (result.ratelimit.remaining, result.ratelimit.reset) == (70 - 65, start + timedelta(seconds=2, hours=1))
+
+
+@pytest.mark.empty_database
+def test_migration_0015_downgrades_with_the_pending_verifies_in_the_ring(database: str) -> None:
+    """0015 adds `rate_pending`; going back, the verifies waiting there are moved into the rate log first (an
+    older version counts them there), and up again nothing is lost either."""
+    from tests.revisions import downgrade_to, upgrade_to
+
+    upgrade_to(database, "0014")
+    with KeyStore.open(database) as store:  # brought to 0015 on opening
+        created = store.create("big", rate=Rate(100, 3600))
+        assert [store.verify(created.key) for _ in range(40)] == [Verdict.VALID] * 40  # 32 logged, 8 pending
+    downgrade_to(database, "0014")
+    columns = (
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'key_limits'"
+        if is_server(database)
+        else "SELECT name FROM pragma_table_info('key_limits')"
+    )
+    assert "rate_pending" not in {c for (c,) in execute(database, columns)}
+    assert execute(database, "SELECT count(*), max(slot) FROM key_rate_hits") == [(40, 39)]
+    assert execute(database, "SELECT rate_next FROM key_limits") == [(40,)]
+    with KeyStore.open(database) as store:  # and up again
+        result = store.check(created.key)
+        assert result.ratelimit is not None and result.ratelimit.remaining == 100 - 41

@@ -185,7 +185,9 @@ def test_concurrent_processes_never_get_more_valid_than_allowed(store: KeyStore,
     rated = store.create("rated", rate=Rate(25, 3600)).key
     credited = store.create("credited", credits=30).key
     both = store.create("both", rate=Rate(40, 3600), credits=17).key
-    keys = [rated, credited, both]
+    # Above limits.PENDING_CAP (SQLite: 32 verifies wait in `rate_pending` at most, moved into the ring by the 33rd).
+    big = store.create("big rate", rate=Rate(45, 3600)).key
+    keys = [rated, credited, both, big]
     workers, attempts = 4, 15  # 60 attempts on each key
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
@@ -206,9 +208,13 @@ def test_concurrent_processes_never_get_more_valid_than_allowed(store: KeyStore,
             valid[tail] += counts.get("valid", 0)
             answered[tail] += sum(counts.values())
     assert answered == {key[-6:]: workers * attempts for key in keys}
-    assert valid == {rated[-6:]: 25, credited[-6:]: 30, both[-6:]: 17}
+    assert valid == {rated[-6:]: 25, credited[-6:]: 30, both[-6:]: 17, big[-6:]: 45}
+    logged = execute(database, "SELECT count(*) FROM key_rate_hits")[0][0]
     if is_server(database):
-        assert execute(database, "SELECT count(*) FROM key_rate_hits")[0][0] == 25 + 17
+        assert logged == 25 + 17 + 45
+    else:  # the rest still pending
+        pending = execute(database, "SELECT sum(length(rate_pending)) / 26 FROM key_limits")[0][0]
+        assert logged + pending == 25 + 17 + 45
 
 
 # -- migration 0010 ------------------------------------------------------------------------------------------------
@@ -304,25 +310,30 @@ def test_remaining_and_reset_stay_exact_as_the_ring_wraps_round(database: str) -
                 assert result.ratelimit.reset == start + timedelta(seconds=reset), f"at {now} s"
 
 
-def test_a_limited_verify_writes_two_pages_and_a_credited_one_one(db_path: Path) -> None:
+def test_a_limited_verify_writes_one_page(db_path: Path) -> None:
     """On SQLite every page a verify writes is copied into the WAL at COMMIT (and again into the file at the
-    checkpoint); a limited key's verify writes its limits' row and its rate log's slot, nothing more (before
-    migration 0011 an index on the rate log's times cost two or three pages more: 4.25 a verify)."""
+    checkpoint). A limited key's verify writes its limits' row: the credits taken, and a rate-limited key's time
+    appended to the row's `rate_pending` (migration 0015); every 33rd (or, for a rate N below 33, every N-th) moves
+    the waiting ones into the rate log, a few pages. Before 0015 a rate's verify wrote the row and its rate log's
+    slot, two pages; before 0011 an index on the rate log's times cost two or three more: 4.25 a verify."""
     import sqlite3
 
-    with KeyStore.open(str(db_path), create=True) as store:
+    clock = FixedClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    with KeyStore.open(str(db_path), create=True, clock=clock) as store:
         rated = store.create("rated and credited", rate=Rate(10_000, 3600), credits=10**9)
+        small = store.create("small rate", rate=Rate(8, 1), credits=10**9)
         credited = store.create("credited", credits=10**9)
-        for created, most in ((rated, 2.5), (credited, 1.5)):
+        for created, most in ((rated, 1.15), (small, 1.35), (credited, 1.05)):
             store.verify(created.key)  # its last use recorded: from now on only the limits write
             checkpoint = sqlite3.connect(db_path)
             page = checkpoint.execute("PRAGMA page_size").fetchone()[0]
             assert checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
             checkpoint.close()
-            for _ in range(200):
+            for _ in range(330):
+                clock.moment += timedelta(milliseconds=150)  # never rate limited: under 7 verifies a second
                 assert store.verify(created.key) is Verdict.VALID
-            frames = Path(f"{db_path}-wal").stat().st_size / (page + 24)
-            assert frames / 200 <= most, created.record.description
+            frames = (Path(f"{db_path}-wal").stat().st_size - 32) / (page + 24)  # its header, then the frames
+            assert 1.0 <= frames / 330 <= most, (created.record.description, frames)
 
 
 def test_limited_verifies_checkpoint_ten_times_less_often_and_the_wal_stays_bounded(
@@ -343,7 +354,7 @@ def test_limited_verifies_checkpoint_ten_times_less_often_and_the_wal_stays_boun
         probe = sqlite3.connect(db_path)
         page = probe.execute("PRAGMA page_size").fetchone()[0]
         probe.close()
-        for _ in range(700):  # about 1,500 pages: past SQLite's default, far from ours
+        for _ in range(1400):  # about 1,600 pages (one a verify, a few more each 33rd): past SQLite's default
             assert store.verify(created.key) is Verdict.VALID
         assert wal_pages() > 1200  # no checkpoint since the first verify: every page still in the WAL
     # A bound as small as SQLite's own keeps the WAL as small (ours is the same mechanism, ten times the size).

@@ -262,6 +262,18 @@ def test_the_table_shows_credits_and_a_limited_status(
     assert credits_cell(window, credited.record.id) == "10"
 
 
+def test_a_key_rate_limited_by_verify_alone_shows_it(qtbot: QtBot, make_window: WindowFactory, store: KeyStore) -> None:
+    """verify() of a big rate leaves its latest verifies waiting in the key's row (SQLite, migration 0015): the
+    Status cell counts them as the next verify would."""
+    rated = store.create("rated", rate=Rate(40, 3600))
+    window = make_window()
+    assert [store.verify(rated.key) for _ in range(40)] == [Verdict.VALID] * 40  # the last 8 waiting (SQLite)
+    window.controller.refresh()
+    qtbot.waitUntil(lambda: status_cell(window, rated.record.id) == "Active · rate limited")
+    assert "Rate limit 40 per hour; reached" in status_cell(window, rated.record.id, Qt.ItemDataRole.ToolTipRole)
+    assert store.verify(rated.key) is Verdict.RATE_LIMITED
+
+
 def test_none_removes_a_limit_the_selected_keys_differ_on(
     qtbot: QtBot, make_window: WindowFactory, store: KeyStore
 ) -> None:

@@ -13,6 +13,11 @@ time (migration 0011: an index on the times cost a verify two more pages written
 Everything runs in the caller's write transaction, which holds the database's (or the key's) lock from its
 first read: concurrent processes take one after another.
 
+On SQLite a let-through verify of a rate-limited key writes its time into `rate_pending` on the key's own
+`key_limits` row (desktop.core.db.sqlite_take, migration 0015): one page written instead of two. take() first
+moves those pending verifies into the ring (flush()) exactly as they would have been written, so everything it
+decides and reports is read from a plain ring. PostgreSQL never fills `rate_pending`.
+
 No SQLAlchemy here: the SQLite fast path runs it on a plain sqlite3 connection.
 """
 
@@ -34,6 +39,12 @@ Execute = Callable[[str, Sequence[Any]], Sequence[Sequence[Any]]]
 
 _UNLIMITED = Taken(Verdict.VALID)
 
+#: The width of one pending verify's time in `rate_pending`: 'YYYY-MM-DD HH:MM:SS.ffffff' (time_text's form).
+PENDING_WIDTH = 26
+#: How many verifies at most wait in `rate_pending`: 32, or N - 1 for a rate of N below 33 (fewer than N: the
+#: ring's slot for the N-th most recent verify is then never one of the pending ones'). 26 bytes of the row each.
+PENDING_CAP = 32
+
 
 def time_text(value: datetime) -> str:
     """How SQLite stores a time here (naive UTC text, as SQLAlchemy writes it)."""
@@ -52,9 +63,10 @@ def period_start(period: str, now: datetime) -> datetime:
 
 _READ = (
     "SELECT l.rate_limit, l.rate_period_s, l.rate_next, l.rate_first, l.credits_remaining, l.refill_amount, "
-    "l.refill_period, l.refilled_at, h.at FROM key_limits l "
+    "l.refill_period, l.refilled_at, h.at, l.rate_pending FROM key_limits l "
     "LEFT JOIN key_rate_hits h ON h.key_id = l.key_id AND h.slot = l.rate_next WHERE l.key_id = ?"
 )
+_FLUSHED = "UPDATE key_limits SET rate_next = ?, rate_first = ?, rate_pending = '' WHERE key_id = ?"
 _OVERWRITE = "UPDATE key_rate_hits SET at = ? WHERE key_id = ? AND slot = ?"
 _APPEND = "INSERT INTO key_rate_hits (at, key_id, slot) VALUES (?, ?, ?)"
 #: The first slot in the window within a range of slots: a seek and a few steps of the primary key.
@@ -66,9 +78,12 @@ _OLDEST_IN_RANGE = (
 def take(execute: Execute, key_id: int, cost: int, now: datetime) -> Taken:
     """Apply the key's limits to one otherwise valid verify, in the caller's write transaction."""
     rows = execute(_READ, (key_id,))
+    if rows and rows[0][9]:  # verifies pending (SQLite): into the ring first, then read as it is now
+        flush(execute, key_id, rows[0][0], rows[0][2], rows[0][3], rows[0][9])
+        rows = execute(_READ, (key_id,))
     if not rows:
         return _UNLIMITED  # limits cleared since the lookup
-    rate, period_s, slot, first, credits, refill, refill_period, refilled_at, slot_at = rows[0]
+    rate, period_s, slot, first, credits, refill, refill_period, refilled_at, slot_at, _ = rows[0]
     if refill_period is not None:
         started = period_start(refill_period, now)
         last = utc_time(refilled_at)
@@ -119,6 +134,33 @@ def take(execute: Execute, key_id: int, cost: int, now: datetime) -> Taken:
     in_window = (newest - found[0][0]) % rate + 1
     first_at = utc_time(found[0][1]) or now
     return Taken(verdict, credits, RateLimitState(rate, max(rate - in_window, 0), first_at + period))
+
+
+def pending_times(pending: str) -> list[str]:
+    """The times in a `rate_pending` text, oldest first."""
+    return [pending[i : i + PENDING_WIDTH] for i in range(0, len(pending), PENDING_WIDTH)]
+
+
+def flush(execute: Execute, key_id: int, rate: int | None, slot: int, first: int, pending: str) -> None:
+    """Move the key's pending verifies into its ring, in the caller's write transaction, as the same number of
+    verifies let through one by one would have written them (desktop.core.db.sqlite_take's ring branch): each
+    into the next slot, `rate_first` moved past a slot written when it pointed at it (or pointed outside the
+    ring). `rate_pending` emptied."""
+    written: dict[int, str] = {}
+    if rate is not None:
+        for at in pending_times(pending):
+            written[slot] = at
+            if first == slot or not 0 <= first < rate:
+                first = (slot + 1) % rate
+            slot = (slot + 1) % rate
+    if written:  # one statement for them all (a later time in the same slot wins: never more than the rate)
+        values = ", ".join(["(?, ?, ?)"] * len(written))
+        execute(
+            f"INSERT INTO key_rate_hits (key_id, slot, at) VALUES {values} "
+            "ON CONFLICT (key_id, slot) DO UPDATE SET at = excluded.at",
+            [v for s, at in written.items() for v in (key_id, s, at)],
+        )
+    execute(_FLUSHED, (slot, first, key_id))
 
 
 def taken(row: Sequence[Any] | None) -> Taken:

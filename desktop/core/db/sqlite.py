@@ -306,9 +306,7 @@ class SqliteDatabase(Database):
         try:
             conn = idle.take() or self.connect()
             try:
-                changes = conn.total_changes
-                _write_once(conn, sqlite_take.TAKE, sqlite_take.parameters(key_id, cost, now))
-                if conn.total_changes != changes:
+                if sqlite_take.let_through(conn, _write_once, key_id, cost, now):
                     return _LET_THROUGH
             finally:
                 idle.give(conn, reusable=not conn.in_transaction)

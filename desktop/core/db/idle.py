@@ -17,6 +17,7 @@ import contextlib
 import os
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -89,34 +90,48 @@ class Busy(Exception):
 class _Turn:
     """A queued caller: blocked on its own lock until a connection (or a token: None) is handed to it."""
 
-    __slots__ = ("conn", "handed")
+    __slots__ = ("conn", "due", "handed")
 
-    def __init__(self) -> None:
+    def __init__(self, due: float) -> None:
         self.conn: Any = None
+        self.due = due  # from then on, a connection given back is handed to the longest waiter, not left idle
         self.handed = threading.Lock()
         self.handed.acquire()
 
 
+#: How long a queued caller may be overtaken: until then, a connection given back is left idle for whoever asks
+#: next (most often the thread that gave it back, checking again); after it, handed to the longest waiter.
+FAIR_AFTER_S = 0.05
+
+
 class BoundedConnections(Generic[C]):
-    """At most `size` connections open, idle or in use; beyond it a caller queues, first come first served, at
-    most `wait_s`.
+    """At most `size` connections open, idle or in use; beyond it a caller queues, at most `wait_s`, and is served
+    within `fair_after_s` of queueing as long as connections are being given back.
 
     An idle connection is always handed out before a new one is opened, the one given back last first: one
     thread checking keys one after another keeps one connection (one server process, its plans warm), however
     large `size`. Opening one takes a token (`size` of them); a caller given None connects, and gives back None
     (its token) when it closed the connection or never made one.
 
-    A caller that finds every connection in use queues, and what the next caller gives back is handed straight to
-    the one that has waited longest, which is woken at once. Before, queued callers looked again every 5 ms and
-    whoever looked first won: a thread giving its connection back took it again on its next check before any
-    waiter woke, so with 64 threads on 8 connections a few threads did all the checks while the rest waited
-    seconds, and their polling took the GIL from the ones working (`make bench`, "pg verify, 64 clients").
+    A connection given back while callers queue is left idle, for whoever asks next, until the longest waiter
+    has waited `fair_after_s`; from then on each one given back is handed to the longest waiter, which is woken.
+    Handing every one over at once cost a thread woken per check: with 64 threads on 8 connections, the thread
+    giving one back, checking again at once, queued and slept while the waiter woke, about ten context switches
+    a check where 8 threads needed one, and a third of the throughput (`make bench`, "pg verify, 64 / 8
+    clients"). Left idle, it is taken again by that thread without a switch, and the waiters sleep until due.
+    Nobody is left waiting beside an idle connection: one given back while another is still idle is handed
+    over, and a waiter whose time comes looks for an idle one itself. Before both, queued callers looked every
+    5 ms and whoever looked first won, without a bound: a few threads did all the checks while the rest waited
+    seconds.
     """
 
-    def __init__(self, close: Callable[[C], object], size: int, wait_s: float) -> None:
+    def __init__(
+        self, close: Callable[[C], object], size: int, wait_s: float, fair_after_s: float = FAIR_AFTER_S
+    ) -> None:
         self._close = close
         self._size = size
         self.wait_s = wait_s
+        self.fair_after_s = fair_after_s
         self._fresh()
         _POOLS.add(self)
 
@@ -142,10 +157,14 @@ class BoundedConnections(Generic[C]):
             if self._tokens:
                 self._tokens -= 1
                 return None
-            turn = _Turn()
+            fair = min(self.fair_after_s, self.wait_s)
+            turn = _Turn(time.monotonic() + fair)
             self._waiting.append(turn)
         try:
-            handed = turn.handed.acquire(timeout=self.wait_s)
+            # Until due, a connection may be left idle instead of handed over: look for one then.
+            handed = turn.handed.acquire(timeout=fair) or self._idle_at_due(turn)
+            if not handed and self.wait_s > fair:
+                handed = turn.handed.acquire(timeout=self.wait_s - fair)
         except BaseException:  # interrupted (KeyboardInterrupt): what was handed to it meanwhile goes on to the next
             if not self._withdraw(turn):
                 self.release(turn.conn)
@@ -153,6 +172,20 @@ class BoundedConnections(Generic[C]):
         if handed or not self._withdraw(turn):  # not withdrawn: handed one just as the wait ended
             return turn.conn  # type: ignore[no-any-return]
         raise Busy
+
+    def _idle_at_due(self, turn: _Turn) -> bool:
+        """A waiter come due: an idle connection (or a token) is handed to it, when one is there and it still waits."""
+        with self._lock:
+            if turn not in self._waiting:  # handed one just as the wait ended
+                return turn.handed.acquire(blocking=False)
+            if self._idle:
+                turn.conn = self._idle.pop()
+            elif self._tokens:
+                self._tokens -= 1
+            else:
+                return False
+            self._waiting.remove(turn)
+            return True
 
     def _withdraw(self, turn: _Turn) -> bool:
         """Take `turn` out of the queue; False when it is no longer there (a connection was handed to it)."""
@@ -166,8 +199,11 @@ class BoundedConnections(Generic[C]):
     def release(self, conn: C | None) -> None:
         """Give back what acquire() gave: the connection, or None when there is none (closed, or never made)."""
         with self._lock:
-            if self._waiting:
-                turn = self._waiting.popleft()
+            waiting = self._waiting
+            # Handed over: a token, or while another connection is still idle (its giver did not ask again), or
+            # once the longest waiter is due. Else left idle: the thread giving it back may well ask again.
+            if waiting and (conn is None or self._idle or time.monotonic() >= waiting[0].due):
+                turn = waiting.popleft()
                 turn.conn = conn
                 turn.handed.release()
             elif conn is None:
@@ -190,12 +226,13 @@ class BoundedConnections(Generic[C]):
             return list(self._idle)
 
     def close_all(self) -> None:
-        """Close every idle connection, giving back its token. Connections in use are given back by their holders."""
+        """Close every idle connection, its token handed to a waiter or given back. Connections in use are given
+        back by their holders."""
         with self._lock:
             idle, self._idle = self._idle, []
-            self._tokens += len(idle)  # nobody waits while a connection is idle: none to hand them to
         for conn in idle:
             self.discard(conn)
+            self.release(None)
 
 
 #: PostgreSQL: the connections a process opens for reads and checks at most (APIKEYS_MAX_CONNECTIONS), and

@@ -99,39 +99,49 @@ class _Turn:
         self.handed.acquire()
 
 
-#: How long a queued caller may be overtaken: until then, a connection given back is left idle for whoever asks
-#: next (most often the thread that gave it back, checking again); after it, handed to the longest waiter.
+#: How long a queued caller may be overtaken: until then, a connection given back by a thread that asks again at
+#: once is left idle for it; after it, every one given back is handed to the longest waiter.
 FAIR_AFTER_S = 0.05
+#: "At once": a thread that, the last time it gave a connection back while others queued, asked again within this.
+AT_ONCE_S = 0.001
 
 
 class BoundedConnections(Generic[C]):
     """At most `size` connections open, idle or in use; beyond it a caller queues, at most `wait_s`, and is served
-    within `fair_after_s` of queueing as long as connections are being given back.
+    within about `fair_after_s` of queueing as long as connections are being given back.
 
     An idle connection is always handed out before a new one is opened, the one given back last first: one
     thread checking keys one after another keeps one connection (one server process, its plans warm), however
     large `size`. Opening one takes a token (`size` of them); a caller given None connects, and gives back None
     (its token) when it closed the connection or never made one.
 
-    A connection given back while callers queue is left idle, for whoever asks next, until the longest waiter
-    has waited `fair_after_s`; from then on each one given back is handed to the longest waiter, which is woken.
-    Handing every one over at once cost a thread woken per check: with 64 threads on 8 connections, the thread
-    giving one back, checking again at once, queued and slept while the waiter woke, about ten context switches
-    a check where 8 threads needed one, and a third of the throughput (`make bench`, "pg verify, 64 / 8
-    clients"). Left idle, it is taken again by that thread without a switch, and the waiters sleep until due.
-    Nobody is left waiting beside an idle connection: one given back while another is still idle is handed
-    over, and a waiter whose time comes looks for an idle one itself. Before both, queued callers looked every
-    5 ms and whoever looked first won, without a bound: a few threads did all the checks while the rest waited
-    seconds.
+    A connection given back while callers queue is handed to the one that has waited longest, which is woken,
+    unless the thread giving it back asked again at once (within `at_once_s`) the last time it gave one back
+    while others queued: then it is left idle for that thread, until the longest waiter has waited
+    `fair_after_s`. Handing every one over cost a thread woken per check: with 64 threads on 8 connections, the
+    thread giving one back, checking again at once, queued and slept while the waiter woke, about ten context
+    switches a check where 8 threads needed one, and a third of the throughput (`make bench`, "pg verify, 64 /
+    8 clients"). Left idle, it is taken again by that thread without a switch, and the waiters sleep until due.
+    A thread that goes on to other work (a service answering its request) hands it over at once, as before.
+    Nobody is left waiting beside an idle connection for long: one given back while another is still idle is
+    handed over, and a waiter whose time comes looks for an idle one itself. Before all this, queued callers
+    looked every 5 ms and whoever looked first won, without a bound: a few threads did all the checks while the
+    rest waited seconds.
     """
 
     def __init__(
-        self, close: Callable[[C], object], size: int, wait_s: float, fair_after_s: float = FAIR_AFTER_S
+        self,
+        close: Callable[[C], object],
+        size: int,
+        wait_s: float,
+        fair_after_s: float = FAIR_AFTER_S,
+        at_once_s: float = AT_ONCE_S,
     ) -> None:
         self._close = close
         self._size = size
         self.wait_s = wait_s
         self.fair_after_s = fair_after_s
+        self.at_once_s = at_once_s
         self._fresh()
         _POOLS.add(self)
 
@@ -140,6 +150,9 @@ class BoundedConnections(Generic[C]):
         self._idle: list[C] = []
         self._tokens = self._size
         self._waiting: collections.deque[_Turn] = collections.deque()
+        #: Per thread, asked only while callers queue: `gave` when it last gave one back, `again` whether it then
+        #: asked again at once.
+        self._mine = threading.local()
 
     @property
     def size(self) -> int:
@@ -153,10 +166,13 @@ class BoundedConnections(Generic[C]):
         `wait_s`."""
         with self._lock:
             if self._idle:
+                if self._waiting:
+                    self._asked_again()
                 return self._idle.pop()
             if self._tokens:
                 self._tokens -= 1
                 return None
+            self._asked_again()
             fair = min(self.fair_after_s, self.wait_s)
             turn = _Turn(time.monotonic() + fair)
             self._waiting.append(turn)
@@ -172,6 +188,14 @@ class BoundedConnections(Generic[C]):
         if handed or not self._withdraw(turn):  # not withdrawn: handed one just as the wait ended
             return turn.conn  # type: ignore[no-any-return]
         raise Busy
+
+    def _asked_again(self) -> None:
+        """Note whether this thread, asking while others queue, asks within `at_once_s` of giving one back."""
+        mine = self._mine
+        gave = getattr(mine, "gave", None)
+        if gave is not None:
+            mine.again = time.monotonic() - gave < self.at_once_s
+            mine.gave = None
 
     def _idle_at_due(self, turn: _Turn) -> bool:
         """A waiter come due: an idle connection (or a token) is handed to it, when one is there and it still waits."""
@@ -200,13 +224,17 @@ class BoundedConnections(Generic[C]):
         """Give back what acquire() gave: the connection, or None when there is none (closed, or never made)."""
         with self._lock:
             waiting = self._waiting
-            # Handed over: a token, or while another connection is still idle (its giver did not ask again), or
-            # once the longest waiter is due. Else left idle: the thread giving it back may well ask again.
-            if waiting and (conn is None or self._idle or time.monotonic() >= waiting[0].due):
-                turn = waiting.popleft()
-                turn.conn = conn
-                turn.handed.release()
-            elif conn is None:
+            if waiting:
+                mine = self._mine
+                now = mine.gave = time.monotonic()
+                # Left idle only for a thread that asks again at once, while no other one is idle (its giver did
+                # not) and the longest waiter is not yet due; else handed over: a token always.
+                if conn is None or self._idle or now >= waiting[0].due or not getattr(mine, "again", False):
+                    turn = waiting.popleft()
+                    turn.conn = conn
+                    turn.handed.release()
+                    return
+            if conn is None:
                 self._tokens += 1
             else:
                 self._idle.append(conn)

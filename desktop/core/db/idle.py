@@ -5,9 +5,10 @@ pile up with the threads. Never reused across fork().
 
 `IdleConnections` keeps a few idle and lets more be open at once (a SQLite file costs no server process); taken
 and given back without a lock of ours (SimpleQueue does it in C).
-`BoundedConnections` never has more than its bound open: a caller beyond it queues, first come first served,
-for one to be given back, at most `wait_s`, then gets Busy (PostgreSQL: each connection is a server process,
-and a service at 64 concurrent requests that opened 64 ran slower than one that queued for a few).
+`BoundedConnections` never has more than its bound open: a caller beyond it queues for one to be given back,
+served within about `fair_after_s` while checks go on, at most `wait_s`, then gets Busy (PostgreSQL: each
+connection is a server process, and a service at 64 concurrent requests that opened 64 ran slower than one that
+queued for a few).
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ pile up with the threads. Never reused across fork().
 
 `IdleConnections` keeps a few idle and lets more be open at once (a SQLite file costs no server process); taken
 and given back without a lock of ours (SimpleQueue does it in C).
-`BoundedConnections` never has more than its bound open: a caller beyond it queues, first come first served,
-for one to be given back, at most `wait_s`, then gets Busy (PostgreSQL: each connection is a server process,
-and a service at 64 concurrent requests that opened 64 ran slower than one that queued for a few).
+`BoundedConnections` never has more than its bound open: a caller beyond it queues for one to be given back,
+served within about `fair_after_s` while checks go on, at most `wait_s`, then gets Busy (PostgreSQL: each
+connection is a server process, and a service at 64 concurrent requests that opened 64 ran slower than one that
+queued for a few).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import contextlib
 import os
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -89,34 +91,58 @@ class Busy(Exception):
 class _Turn:
     """A queued caller: blocked on its own lock until a connection (or a token: None) is handed to it."""
 
-    __slots__ = ("conn", "handed")
+    __slots__ = ("conn", "due", "handed")
 
-    def __init__(self) -> None:
+    def __init__(self, due: float) -> None:
         self.conn: Any = None
+        self.due = due  # from then on, a connection given back is handed to the longest waiter, not left idle
         self.handed = threading.Lock()
         self.handed.acquire()
 
 
+#: How long a queued caller may be overtaken: until then, a connection given back by a thread that asks again at
+#: once is left idle for it; after it, every one given back is handed to the longest waiter.
+FAIR_AFTER_S = 0.05
+#: "At once": a thread that, the last time it gave a connection back while others queued, asked again within this.
+AT_ONCE_S = 0.001
+
+
 class BoundedConnections(Generic[C]):
-    """At most `size` connections open, idle or in use; beyond it a caller queues, first come first served, at
-    most `wait_s`.
+    """At most `size` connections open, idle or in use; beyond it a caller queues, at most `wait_s`, and is served
+    within about `fair_after_s` of queueing as long as connections are being given back.
 
     An idle connection is always handed out before a new one is opened, the one given back last first: one
     thread checking keys one after another keeps one connection (one server process, its plans warm), however
     large `size`. Opening one takes a token (`size` of them); a caller given None connects, and gives back None
     (its token) when it closed the connection or never made one.
 
-    A caller that finds every connection in use queues, and what the next caller gives back is handed straight to
-    the one that has waited longest, which is woken at once. Before, queued callers looked again every 5 ms and
-    whoever looked first won: a thread giving its connection back took it again on its next check before any
-    waiter woke, so with 64 threads on 8 connections a few threads did all the checks while the rest waited
-    seconds, and their polling took the GIL from the ones working (`make bench`, "pg verify, 64 clients").
+    A connection given back while callers queue is handed to the one that has waited longest, which is woken,
+    unless the thread giving it back asked again at once (within `at_once_s`) the last time it gave one back
+    while others queued: then it is left idle for that thread, until the longest waiter has waited
+    `fair_after_s`. Handing every one over cost a thread woken per check: with 64 threads on 8 connections, the
+    thread giving one back, checking again at once, queued and slept while the waiter woke, about ten context
+    switches a check where 8 threads needed one, and a third of the throughput (`make bench`, "pg verify, 64 /
+    8 clients"). Left idle, it is taken again by that thread without a switch, and the waiters sleep until due.
+    A thread that goes on to other work (a service answering its request) hands it over at once, as before.
+    Nobody is left waiting beside an idle connection for long: one given back while another is still idle is
+    handed over, and a waiter whose time comes looks for an idle one itself. Before all this, queued callers
+    looked every 5 ms and whoever looked first won, without a bound: a few threads did all the checks while the
+    rest waited seconds.
     """
 
-    def __init__(self, close: Callable[[C], object], size: int, wait_s: float) -> None:
+    def __init__(
+        self,
+        close: Callable[[C], object],
+        size: int,
+        wait_s: float,
+        fair_after_s: float = FAIR_AFTER_S,
+        at_once_s: float = AT_ONCE_S,
+    ) -> None:
         self._close = close
         self._size = size
         self.wait_s = wait_s
+        self.fair_after_s = fair_after_s
+        self.at_once_s = at_once_s
         self._fresh()
         _POOLS.add(self)
 
@@ -125,6 +151,9 @@ class BoundedConnections(Generic[C]):
         self._idle: list[C] = []
         self._tokens = self._size
         self._waiting: collections.deque[_Turn] = collections.deque()
+        #: Per thread, asked only while callers queue: `gave` when it last gave one back, `again` whether it then
+        #: asked again at once.
+        self._mine = threading.local()
 
     @property
     def size(self) -> int:
@@ -138,14 +167,21 @@ class BoundedConnections(Generic[C]):
         `wait_s`."""
         with self._lock:
             if self._idle:
+                if self._waiting:
+                    self._asked_again()
                 return self._idle.pop()
             if self._tokens:
                 self._tokens -= 1
                 return None
-            turn = _Turn()
+            self._asked_again()
+            fair = min(self.fair_after_s, self.wait_s)
+            turn = _Turn(time.monotonic() + fair)
             self._waiting.append(turn)
         try:
-            handed = turn.handed.acquire(timeout=self.wait_s)
+            # Until due, a connection may be left idle instead of handed over: look for one then.
+            handed = turn.handed.acquire(timeout=fair) or self._idle_at_due(turn)
+            if not handed and self.wait_s > fair:
+                handed = turn.handed.acquire(timeout=self.wait_s - fair)
         except BaseException:  # interrupted (KeyboardInterrupt): what was handed to it meanwhile goes on to the next
             if not self._withdraw(turn):
                 self.release(turn.conn)
@@ -153,6 +189,28 @@ class BoundedConnections(Generic[C]):
         if handed or not self._withdraw(turn):  # not withdrawn: handed one just as the wait ended
             return turn.conn  # type: ignore[no-any-return]
         raise Busy
+
+    def _asked_again(self) -> None:
+        """Note whether this thread, asking while others queue, asks within `at_once_s` of giving one back."""
+        mine = self._mine
+        gave = getattr(mine, "gave", None)
+        if gave is not None:
+            mine.again = time.monotonic() - gave < self.at_once_s
+            mine.gave = None
+
+    def _idle_at_due(self, turn: _Turn) -> bool:
+        """A waiter come due: an idle connection (or a token) is handed to it, when one is there and it still waits."""
+        with self._lock:
+            if turn not in self._waiting:  # handed one just as the wait ended
+                return turn.handed.acquire(blocking=False)
+            if self._idle:
+                turn.conn = self._idle.pop()
+            elif self._tokens:
+                self._tokens -= 1
+            else:
+                return False
+            self._waiting.remove(turn)
+            return True
 
     def _withdraw(self, turn: _Turn) -> bool:
         """Take `turn` out of the queue; False when it is no longer there (a connection was handed to it)."""
@@ -166,11 +224,18 @@ class BoundedConnections(Generic[C]):
     def release(self, conn: C | None) -> None:
         """Give back what acquire() gave: the connection, or None when there is none (closed, or never made)."""
         with self._lock:
-            if self._waiting:
-                turn = self._waiting.popleft()
-                turn.conn = conn
-                turn.handed.release()
-            elif conn is None:
+            waiting = self._waiting
+            if waiting:
+                mine = self._mine
+                now = mine.gave = time.monotonic()
+                # Left idle only for a thread that asks again at once, while no other one is idle (its giver did
+                # not) and the longest waiter is not yet due; else handed over: a token always.
+                if conn is None or self._idle or now >= waiting[0].due or not getattr(mine, "again", False):
+                    turn = waiting.popleft()
+                    turn.conn = conn
+                    turn.handed.release()
+                    return
+            if conn is None:
                 self._tokens += 1
             else:
                 self._idle.append(conn)
@@ -190,12 +255,13 @@ class BoundedConnections(Generic[C]):
             return list(self._idle)
 
     def close_all(self) -> None:
-        """Close every idle connection, giving back its token. Connections in use are given back by their holders."""
+        """Close every idle connection, its token handed to a waiter or given back. Connections in use are given
+        back by their holders."""
         with self._lock:
             idle, self._idle = self._idle, []
-            self._tokens += len(idle)  # nobody waits while a connection is idle: none to hand them to
         for conn in idle:
             self.discard(conn)
+            self.release(None)
 
 
 #: PostgreSQL: the connections a process opens for reads and checks at most (APIKEYS_MAX_CONNECTIONS), and

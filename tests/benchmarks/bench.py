@@ -494,6 +494,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="time the first round of process starts too (rougher numbers: for a quick check that every row runs)",
     )
     parser.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=None,
+        help="the stall row: seconds the other processes verify and write in each session (default 4; the tests'"
+        " tiny run gives 1: only that the row runs is checked there)",
+    )
+    parser.add_argument(
         "--pg-cluster",
         type=Path,
         default=REPO / "build" / "bench" / "pg",
@@ -562,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         if "stall" in groups:
             from tests.benchmarks import stall_bench
 
-            rows += [Row(**row) for row in stall_bench.stall_rows(workdir, home, min(repeats, 3))]
+            stall_s = args.stall_seconds
+            rows += [Row(**row) for row in stall_bench.stall_rows(workdir, home, min(repeats, 3), stall_s)]
         if "query" in groups:
             from tests.benchmarks import query_bench
 

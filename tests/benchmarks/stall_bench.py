@@ -14,8 +14,9 @@ from typing import Any
 ROW = "event-loop stall (busy database)"
 
 
-def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
-    """One row as a dict of bench.Row's fields (bench.py builds the Row, so this module need not import it)."""
+def stall_rows(workdir: Path, home: Path, repeats: int, seconds: float | None = None) -> list[dict[str, Any]]:
+    """One row as a dict of bench.Row's fields (bench.py builds the Row, so this module need not import it); each
+    session `seconds` long (by default DURATION_S, as `make bench` measures it)."""
     from PySide6.QtCore import (
         QCoreApplication,
         QEvent,
@@ -28,7 +29,7 @@ def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
     from desktop.ui import theme
     from desktop.ui.window.main_window import MainWindow
     from tests.benchmarks.offscreen import offscreen_application
-    from tests.core.test_concurrency import prepare
+    from tests.core.test_concurrency import DURATION_S, prepare
     from tests.ui.busy import MAX_STALL_S, run_busy_session
 
     app = offscreen_application()
@@ -47,7 +48,8 @@ def stall_rows(workdir: Path, home: Path, repeats: int) -> list[dict[str, Any]]:
             window.show()
             QApplication.processEvents()
             window.runner.wait()
-            session = run_busy_session(window, database, plan_file, toggled, drive=drive)
+            duration_s = DURATION_S if seconds is None else seconds
+            session = run_busy_session(window, database, plan_file, toggled, drive=drive, duration_s=duration_s)
             samples.append(session.longest_stall_s * 1000)
             if any(r["errors"] or r["wrong"] for r in session.verifiers) or session.writer["errors"]:
                 problems.append("a verifier or the writer reported an error")

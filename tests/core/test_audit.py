@@ -16,9 +16,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from desktop import cli_commands
 from desktop.cli import SEED_MAX
 from desktop.cli_commands import SEED_BATCH
 from desktop.core.clock import Clock
+from desktop.core.db.bulk_load import BULK_KEYS
 from desktop.core.store import KeyStore
 from desktop.core.values import Event
 from tests.backends import execute, is_server
@@ -114,13 +116,17 @@ def test_an_event_is_written_in_the_same_transaction_as_its_change(database: str
     assert [(r[0], r[1], bool(r[2])) for r in rows] == [(1, "kept", True)]
 
 
-def test_seeding_writes_one_summary_event(database: str) -> None:
-    count = SEED_BATCH + 1  # two batches (two transactions), still one event; on a server, one per batch
+def test_seeding_writes_one_summary_event(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Batches of BULK_KEYS, not SEED_BATCH (10,000): the first still goes in by the bulk path, the second key by
+    # the plain insert, as with SEED_BATCH + 1 keys, for a tenth of the keys (the CLI runs in this process).
+    batch = BULK_KEYS
+    monkeypatch.setattr(cli_commands, "SEED_BATCH", batch)
+    count = batch + 1  # two batches (two transactions), still one event; on a server, one per batch
     ok(cli(database, "seed", "--count", str(count)))
     events = log_json(database)
     assert {(e["action"], e["key_id"]) for e in events} == {("seeded", None)}
     if is_server(database):  # the server writes an event for each committed change: each batch
-        assert sorted(e["details"]["count"] for e in events) == [1, SEED_BATCH]
+        assert sorted(e["details"]["count"] for e in events) == [1, batch]
     else:
         assert [e["details"] for e in events] == [{"count": count}]
     assert execute(database, "SELECT count(*) FROM api_keys") == [(count,)]

@@ -23,10 +23,11 @@ from desktop.core.store import KeyStore
 from desktop.core.values import NewKey
 from tests.helpers import REPO, STRESS
 
-#: How long the window's busy-database test and the bench's stall row keep the others running.
+#: How long the bench's stall row keeps the others running (its tiny run in tests/benchmarks: --stall-seconds).
 DURATION_S = 20.0 if STRESS else 4.0
-#: How long this module's verifiers and writer run: `make test` keeps a short run (every process still checks at
-#: least MIN_CHECKS keys or makes MIN_OPS changes, however long that takes), `make stress` the long one.
+#: How long this module's verifiers and writer run (and tests/ui/test_busy_database's): `make test` keeps a short
+#: run (every process still checks at least MIN_CHECKS keys or makes MIN_OPS changes, however long that takes),
+#: `make stress` the long one.
 CONCURRENT_S = 20.0 if STRESS else 2.0
 
 # Several processes at full speed for seconds: one after another with the other heavy tests (tests/conftest.py).

@@ -20,6 +20,7 @@ from tests.helpers import REPO
 PYTHON = """#!/bin/sh
 touch "$MARKS/suite-started"
 echo "suite ran: $*"
+echo "bytecode: ${PYTHONDONTWRITEBYTECODE:-written}"
 exit "${SUITE_STATUS:-0}"
 """
 
@@ -81,6 +82,16 @@ def test_lint_and_the_type_check_run_beside_the_suite(venv: Path) -> None:
         assert line in done.stdout.splitlines(), done.stdout
     # The checks' output is printed whole after the suite's, not interleaved with its progress.
     assert done.stdout.index("suite ran") < done.stdout.index("ruff check ran")
+
+
+def test_the_suite_caches_bytecode_even_where_the_shell_says_not_to(venv: Path) -> None:
+    """With PYTHONDONTWRITEBYTECODE set (as some shells and CI images do) nothing is ever cached: each of the
+    suite's hundreds of Python processes compiled the app's modules again, and each worker the tests and their
+    assertion rewriting (pytest writes that cache only where Python may: ~8 s of CPU a worker). make test lets
+    Python write `__pycache__` (ignored by git) as it does by default."""
+    done = make_test(venv, PYTHONDONTWRITEBYTECODE="1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "bytecode: written" in done.stdout.splitlines(), done.stdout
 
 
 def test_a_lint_failure_fails_make_test_after_the_suite_ran(venv: Path) -> None:

@@ -1,8 +1,9 @@
 """A busy-database session shared by the window test (correctness) and `make bench` (the stall figure).
 
-Four verifier processes and one writer (from tests/core/test_concurrency.py) run for DURATION_S while a driver
-pages and toggles in the window; a 5 ms timer measures the longest gap in the event loop. The test asserts
-what must be right; the bench reports how long the loop stalled, against its target.
+Four verifier processes and one writer (from tests/core/test_concurrency.py) run for some seconds (`make bench`:
+DURATION_S; the window's test: CONCURRENT_S, as test_concurrency's own run) while a driver pages and toggles in
+the window; a 5 ms timer measures the longest gap in the event loop. The test asserts what must be right; the
+bench reports how long the loop stalled, against its target.
 """
 
 from __future__ import annotations
@@ -87,16 +88,23 @@ def _act(window: MainWindow, session: BusySession, step: int) -> None:
 
 
 def run_busy_session(
-    window: MainWindow, db_path: Path, plan_file: Path, toggled: list[int], *, drive: bool = True
+    window: MainWindow,
+    db_path: Path,
+    plan_file: Path,
+    toggled: list[int],
+    *,
+    drive: bool = True,
+    duration_s: float = DURATION_S,
 ) -> BusySession:
-    """Run the other processes for DURATION_S with the window driven (or, for a floor, left idle).
+    """Run the other processes for `duration_s` with the window driven (or, for a floor, left idle); a driven
+    session goes on until it paged and toggled enough, however short `duration_s` and however busy the machine.
 
     Five busy processes on a two-core machine would starve any process of CPU; lowering their priority keeps
     this a measure of whether the window's own code blocks (on locks, I/O or long work), not of the scheduler.
     """
     session = BusySession()
     window.notifier.posted.connect(session.notices.append)
-    seconds = str(DURATION_S)
+    seconds = str(duration_s)
     verifiers = [_spawn(VERIFIER, str(db_path), str(plan_file), seconds, nice=10) for _ in range(4)]
     writer = _spawn(WRITER, str(db_path), json.dumps(toggled), seconds, nice=10)
     steps = iter(range(1_000_000))
@@ -120,7 +128,7 @@ def run_busy_session(
     def done() -> bool:
         enough = not drive or (session.pages > MIN_PAGES and session.toggles > MIN_TOGGLES)
         elapsed = time.monotonic() - begun
-        return (elapsed >= DURATION_S and enough) or elapsed >= CAP_S
+        return (elapsed >= duration_s and enough) or elapsed >= CAP_S
 
     ender = QTimer()
     ender.setInterval(50)

@@ -15,9 +15,11 @@ import logging
 import math
 import threading
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from desktop.core import usage_report
@@ -53,11 +55,38 @@ Use = tuple[int, str, datetime]
 Counts = dict[tuple[int, datetime, str], int]
 
 
-_HOUR = timedelta(hours=1)
+#: How many uses a flush sums in one go without letting another thread run (a batch takes well under a millisecond).
+SUM_BATCH = 2000
+
+_WHEN = itemgetter(2)
+_KEY_AND_VERDICT = itemgetter(0, 1)
 
 
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _sum_uses(uses: deque[Use], counts: Counts) -> None:
+    """Move the uses counted so far into `counts`, by key, hour and verdict (verifies go on appending meanwhile).
+
+    In C, a batch at a time: a batch within one hour (nearly always) is counted by key and verdict by Counter, with
+    no Python bytecode per use: 2,100 instructions a use, against 3,100 for the loop in Python it replaced (spent in
+    the background, but holding the GIL that verifies need: docs/performance.md).
+    """
+    left = len(uses)  # what is there now: only the flush takes from the deque (under its lock), so these are there
+    while left:
+        size = min(left, SUM_BATCH)
+        left -= size
+        batch = list(islice(iter(uses.popleft, None), size))  # popleft() `size` times, in C
+        hour = hour_of(min(map(_WHEN, batch)))
+        if hour == hour_of(max(map(_WHEN, batch))):
+            for (key_id, verdict), count in Counter(map(_KEY_AND_VERDICT, batch)).items():
+                bucket = (key_id, hour, verdict)
+                counts[bucket] = counts.get(bucket, 0) + count
+        else:  # across the end of an hour: each use into its own hour
+            for key_id, verdict, moment in batch:
+                bucket = (key_id, hour_of(moment), verdict)
+                counts[bucket] = counts.get(bucket, 0) + 1
 
 
 class StoreUsage:
@@ -111,15 +140,7 @@ class StoreUsage:
         with self._flush_lock:
             counts = self._unwritten
             self._unwritten = {}
-            uses = self.uses
-            hour = end = None
-            while uses:
-                key_id, verdict, moment = uses.popleft()
-                if hour is None or end is None or not hour <= moment < end:  # most uses fall in the hour before
-                    hour = hour_of(moment)
-                    end = hour + _HOUR
-                bucket = (key_id, hour, verdict)
-                counts[bucket] = counts.get(bucket, 0) + 1
+            _sum_uses(self.uses, counts)
             if not counts:
                 return
             try:

@@ -75,6 +75,26 @@ def test_counts_fall_in_the_hour_of_the_verify(db_path: Path) -> None:
         assert [c.count for c in store.usage(since=datetime(2026, 5, 1, 13, 30, tzinfo=UTC))] == [2]
 
 
+def test_uses_summed_in_batches_keep_each_in_its_own_hour(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flush sums its uses a batch at a time, in C when a batch lies within one hour; a batch across an hour's end,
+    or whose uses came in out of order (threads), still counts each use in its own hour."""
+    monkeypatch.setattr("desktop.core.store_usage.SUM_BATCH", 3)
+    clock = FixedClock(datetime(2026, 5, 1, 12, 59, 58, tzinfo=UTC))
+    with KeyStore.open(str(db_path), clock=clock, create=True) as store:
+        plain, other = store.create("plain"), store.create("other")
+        store.set_active(other.record.id, False)
+        for seconds, key in [(0, plain), (0, other), (0, plain), (3, plain), (1, plain), (4, other), (4, plain)]:
+            clock.moment = datetime(2026, 5, 1, 12, 59, 58, tzinfo=UTC) + timedelta(seconds=seconds)
+            store.verify(key.key)
+        counts = {(c.key_id, c.hour.hour, c.verdict): c.count for c in store.usage()}
+    assert counts == {
+        (plain.record.id, 12, "valid"): 3,
+        (plain.record.id, 13, "valid"): 2,
+        (other.record.id, 12, "inactive"): 1,
+        (other.record.id, 13, "inactive"): 1,
+    }
+
+
 def test_a_long_lived_process_writes_counts_in_the_background_not_per_verify(store: KeyStore, database: str) -> None:
     created = store.create("busy")
     for _ in range(50):

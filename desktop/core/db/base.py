@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 
 #: What verify needs of a key found by its digest: (id, digest, active, expires_at, last_used_at, limited). A
-#: plain tuple, not a NamedTuple: building one of those costs a few percent of a whole verify.
+#: plain tuple, not a NamedTuple: building one of those costs a few percent of a whole verify. Every lookup finds
+#: the row by equality on the unique digest index (the database compares), so the digest is the one asked for: a
+#: backend may hand that back rather than read the column again.
 Found = tuple[int, bytes, bool, datetime | None, datetime | None, bool]
 #: What check needs: Found and the key's scopes as stored (space-separated, '' for none).
 ScopedFound = tuple[Found, str]

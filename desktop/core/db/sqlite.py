@@ -75,13 +75,12 @@ _NEWER = "(created_at, id) > (?, ?)"
 class SqliteDatabase(Database):
     """A SQLite file: a small pool of plain sqlite3 connections, and an anchor connection on the very file."""
 
-    # active and limited (0 or 1 each) in one column: each column costs sqlite3 a tenth of the lookup (its
+    # active and limited (0 or 1 each) in one column, and not the digest (the row was found by equality on it: the
+    # lookup answers with the digest it was given): each column costs sqlite3 a tenth of the lookup (its
     # description is built anew on every execute), and a verify reads these on every call.
-    _LOOKUP = "SELECT id, digest, expires_at, last_used_at, active + 2 * limited FROM api_keys WHERE digest = ?"
+    _LOOKUP = "SELECT id, expires_at, last_used_at, active + 2 * limited FROM api_keys WHERE digest = ?"
     _INSERT = f"INSERT INTO api_keys ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
-    _LOOKUP_SCOPED = (
-        "SELECT id, digest, expires_at, last_used_at, active + 2 * limited, scopes FROM api_keys WHERE digest = ?"
-    )
+    _LOOKUP_SCOPED = "SELECT id, expires_at, last_used_at, active + 2 * limited, scopes FROM api_keys WHERE digest = ?"
     _TOUCH = "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"
 
     def __init__(
@@ -239,13 +238,13 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if row is None:
             return None
-        key_id, stored, expires_at, last_used_at, flags = row
+        key_id, expires_at, last_used_at, flags = row
         # cached_utc_time inline: a text parsed before is looked up without a call.
         if expires_at is not None:
             expires_at = _PARSED_TIMES.get(expires_at) or cached_utc_time(expires_at)
         if last_used_at is not None:
             last_used_at = _PARSED_TIMES.get(last_used_at) or cached_utc_time(last_used_at)
-        return key_id, stored, (flags & 1) == 1, expires_at, last_used_at, flags >= 2
+        return key_id, digest, (flags & 1) == 1, expires_at, last_used_at, flags >= 2
 
     def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
         # As lookup(), with the scopes: check() pays what verify() pays.
@@ -267,12 +266,12 @@ class SqliteDatabase(Database):
             raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
         if row is None:
             return None
-        key_id, stored, expires_at, last_used_at, flags, scopes = row
+        key_id, expires_at, last_used_at, flags, scopes = row
         if expires_at is not None:
             expires_at = _PARSED_TIMES.get(expires_at) or cached_utc_time(expires_at)
         if last_used_at is not None:
             last_used_at = _PARSED_TIMES.get(last_used_at) or cached_utc_time(last_used_at)
-        return (key_id, stored, (flags & 1) == 1, expires_at, last_used_at, flags >= 2), scopes
+        return (key_id, digest, (flags & 1) == 1, expires_at, last_used_at, flags >= 2), scopes
 
     def touch(self, key_id: int, now: datetime, stale: datetime, digest: bytes) -> None:
         with self._pooled(TOUCH_WAIT_MS) as conn:

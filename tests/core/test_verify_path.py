@@ -7,6 +7,7 @@ many connections the store has open at once is seen in pg_stat_activity without 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -209,6 +210,29 @@ def _queued(pool: Any, thread: threading.Thread) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "S"
 
 
+@contextlib.contextmanager
+def _one_connection(
+    running: PgCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    description: str,
+    wait_s: int | None = None,
+    dispose: bool = True,
+) -> Iterator[tuple[KeyStore, Secret, Any, str]]:
+    """A store on a new database whose checks share one connection (APIKEYS_MAX_CONNECTIONS=1; a caller beyond it
+    waits up to `wait_s`), its key, its readers' pool and the database's name. The key is checked once first (its
+    use recorded: no write on the path for a minute); with `dispose`, only the checks' own connections are left."""
+    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
+    if wait_s is not None:
+        monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", str(wait_s))
+    url = running.new_migrated_database()
+    with KeyStore.open(url) as store:
+        key = Secret(store.create(description).key)
+        assert store.check(key).verdict is Verdict.VALID
+        if dispose:
+            store.database.dispose()
+        yield store, key, store.database._readers, _name(url)  # type: ignore[attr-defined]
+
+
 def test_a_freed_connection_goes_to_the_longest_waiter(running: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
     """APIKEYS_MAX_CONNECTIONS=1: five threads queue, one after another, behind a check held in the server. When
     it is let go after they have waited their due time (`fair_after_s`), they are served in the order they came,
@@ -216,14 +240,7 @@ def test_a_freed_connection_goes_to_the_longest_waiter(running: PgCluster, monke
     every 5 ms and the thread giving a connection back took it again first, without a bound: with 64 threads on
     8 connections, a few did every check while the rest waited the whole run (make bench, "pg verify, 64
     clients": p99 3 s)."""
-    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
-    url = running.new_migrated_database()
-    name = _name(url)
-    with KeyStore.open(url) as store:
-        key = Secret(store.create("fair").key)
-        assert store.check(key).verdict is Verdict.VALID  # its use recorded: no write on the path for a minute
-        store.database.dispose()  # from here on, only the checks' own connections
-        pool = store.database._readers  # type: ignore[attr-defined]
+    with _one_connection(running, monkeypatch, "fair") as (store, key, pool, name):
         served: list[str] = []
 
         def check(who: str, times: int) -> None:
@@ -261,14 +278,7 @@ def test_a_thread_asking_again_at_once_keeps_its_connection_until_a_waiter_is_du
     one back then. Before, each one given back was handed to the waiter, woken at once: about ten context
     switches a check with 64 threads on 8 connections where 8 threads needed one, and a third of the throughput
     (make bench, "pg verify, 64 / 8 clients": 0.69)."""
-    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
-    url = running.new_migrated_database()
-    name = _name(url)
-    with KeyStore.open(url) as store:
-        key = Secret(store.create("kept").key)
-        assert store.check(key).verdict is Verdict.VALID  # its use recorded: no write on the path for a minute
-        store.database.dispose()  # from here on, only the checks' own connections
-        pool = store.database._readers  # type: ignore[attr-defined]
+    with _one_connection(running, monkeypatch, "kept") as (store, key, pool, name):
         pool.fair_after_s, pool.at_once_s = 2.0, 1.0  # twenty checks take milliseconds: the waiter is due after them
         served: list[str] = []
         go_on = threading.Event()
@@ -316,15 +326,7 @@ def test_a_thread_that_does_not_ask_again_hands_its_connection_over_at_once(
     waiter at once, however long before the waiter would be due (here 10 minutes), not left idle for a next check
     that does not come. Left idle for any thread giving one back, three threads checking with 2 ms of other
     work between checks on a bound of one made 399 checks a second instead of 1,164, with a p99 of 55 ms."""
-    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
-    monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", "900")
-    url = running.new_migrated_database()
-    name = _name(url)
-    with KeyStore.open(url) as store:
-        key = Secret(store.create("handed over").key)
-        assert store.check(key).verdict is Verdict.VALID
-        store.database.dispose()
-        pool = store.database._readers  # type: ignore[attr-defined]
+    with _one_connection(running, monkeypatch, "handed over", wait_s=900) as (store, key, pool, name):
         pool.fair_after_s = 600.0
         holder = _holding_the_table(running, name)
         try:
@@ -346,13 +348,7 @@ def test_a_waiter_is_served_while_other_threads_keep_checking(
     twenty times; each of the two asks again at once, so keeps the connection while nobody waiting is due.
     Once due (`fair_after_s`), a waiter is handed the connection given back. Without that bound the thread holding
     it would take it again every time, and the others would wait until APIKEYS_CONNECTION_WAIT gave up."""
-    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
-    monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", "60")
-    url = running.new_migrated_database()
-    with KeyStore.open(url) as store:
-        key = Secret(store.create("not starved").key)
-        assert store.check(key).verdict is Verdict.VALID
-        pool = store.database._readers  # type: ignore[attr-defined]
+    with _one_connection(running, monkeypatch, "not starved", wait_s=60, dispose=False) as (store, key, pool, _):
         served = threading.Event()
         checks = [0, 0]
         answers: list[Any] = []
@@ -393,15 +389,7 @@ def test_a_waiter_interrupted_loses_no_connection(running: PgCluster, monkeypatc
     import os
     import signal
 
-    monkeypatch.setenv("APIKEYS_MAX_CONNECTIONS", "1")
-    monkeypatch.setenv("APIKEYS_CONNECTION_WAIT", "30")
-    url = running.new_migrated_database()
-    name = _name(url)
-    with KeyStore.open(url) as store:
-        key = Secret(store.create("interrupted").key)
-        assert store.check(key).verdict is Verdict.VALID
-        store.database.dispose()
-        pool = store.database._readers  # type: ignore[attr-defined]
+    with _one_connection(running, monkeypatch, "interrupted", wait_s=30) as (store, key, pool, name):
         holder = _holding_the_table(running, name)
         try:
             held = Checkers(store, key, 1)

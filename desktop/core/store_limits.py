@@ -11,7 +11,7 @@ import enum
 import functools
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from desktop.core.errors import KeyNotFound
@@ -251,11 +251,12 @@ def _renumber(conn: Connection, key_id: int, size: int | None, pending: str) -> 
     from sqlalchemy import delete, insert, select
 
     from desktop.core.db.limits import pending_times
+    from desktop.core.db.rows import utc_time
     from desktop.core.models import KeyRateHit
 
     latest: list[Any] = []
     if size is not None:
-        latest = [datetime.fromisoformat(t).replace(tzinfo=UTC) for t in reversed(pending_times(pending))][:size]
+        latest = [utc_time(t) for t in reversed(pending_times(pending))][:size]
         if len(latest) < size:
             query = select(KeyRateHit.at).where(KeyRateHit.key_id == key_id).order_by(KeyRateHit.at.desc())
             latest += [r.at for r in conn.execute(query.limit(size - len(latest)))]

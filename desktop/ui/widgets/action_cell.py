@@ -77,10 +77,7 @@ class ActionCell(QWidget):
         keys relabels several rows)."""
         button = self.toggle_button
         width = max(button.fontMetrics().horizontalAdvance(text) for text in ("Activate", "Deactivate"))
-        button.setMinimumSize(0, 0)
-        button.setMaximumSize(16777215, 16777215)
-        button.setMinimumWidth(width + 30)
-        hint = button.sizeHint()
+        hint = button.sizeHint()  # from the label, font and style alone: the size fixed before does not enter it
         button.setFixedSize(max(hint.width(), width + 30), hint.height())
 
     def changeEvent(self, event: QEvent) -> None:

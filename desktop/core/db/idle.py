@@ -102,9 +102,9 @@ class _Turn:
 
 #: How long a queued caller may be overtaken: until then, a connection given back by a thread that asks again at
 #: once is left idle for it; after it, every one given back is handed to the longest waiter. It sets how often
-#: connections change threads (about one handover a second per waiter and tenth of a second) and so the p99 of a
-#: caller that queues: 50 ms cost 64 threads on 8 connections a quarter more client CPU a check than 8 threads
-#: (docs/performance.md, "pg verify under many clients").
+#: connections change threads (each waiter is handed one about this often: 56 waiters, ~560 handovers a second)
+#: and the wait of a caller that queues: at 50 ms, 64 threads on 8 connections spent a quarter to a third more
+#: client CPU a check than 8 threads (docs/performance.md, "The fairness bound: 100 ms").
 FAIR_AFTER_S = 0.1
 #: A queued caller sleeps until a connection is handed to it, or until this fraction of `fair_after_s` past its due
 #: time: then it looks for an idle one itself (one left idle for a thread that, this time, did not ask again).

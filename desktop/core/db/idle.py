@@ -101,8 +101,15 @@ class _Turn:
 
 
 #: How long a queued caller may be overtaken: until then, a connection given back by a thread that asks again at
-#: once is left idle for it; after it, every one given back is handed to the longest waiter.
-FAIR_AFTER_S = 0.05
+#: once is left idle for it; after it, every one given back is handed to the longest waiter. It sets how often
+#: connections change threads (each waiter is handed one about this often: 56 waiters, ~560 handovers a second)
+#: and the wait of a caller that queues: at 50 ms, 64 threads on 8 connections spent a quarter to a third more
+#: client CPU a check than 8 threads (docs/performance.md, "The fairness bound: 100 ms").
+FAIR_AFTER_S = 0.1
+#: A queued caller sleeps until a connection is handed to it, or until this fraction of `fair_after_s` past its due
+#: time: then it looks for an idle one itself (one left idle for a thread that, this time, did not ask again).
+#: Looking at its due time, it woke about every third time to find every connection in use, and slept again.
+LOOK_AFTER_DUE = 0.5
 #: "At once": a thread that, the last time it gave a connection back while others queued, asked again within this.
 AT_ONCE_S = 0.001
 
@@ -125,7 +132,8 @@ class BoundedConnections(Generic[C]):
     8 clients"). Left idle, it is taken again by that thread without a switch, and the waiters sleep until due.
     A thread that goes on to other work (a service answering its request) hands it over at once, as before.
     Nobody is left waiting beside an idle connection for long: one given back while another is still idle is
-    handed over, and a waiter whose time comes looks for an idle one itself. Before all this, queued callers
+    handed over, and a waiter not handed one within half its `fair_after_s` past due looks for an idle one itself
+    (sooner, it woke only to find them all in use). Before all this, queued callers
     looked every 5 ms and whoever looked first won, without a bound: a few threads did all the checks while the
     rest waited seconds.
     """
@@ -175,13 +183,15 @@ class BoundedConnections(Generic[C]):
                 return None
             self._asked_again()
             fair = min(self.fair_after_s, self.wait_s)
+            look = min(fair * (1 + LOOK_AFTER_DUE), self.wait_s)
             turn = _Turn(time.monotonic() + fair)
             self._waiting.append(turn)
         try:
-            # Until due, a connection may be left idle instead of handed over: look for one then.
-            handed = turn.handed.acquire(timeout=fair) or self._idle_at_due(turn)
-            if not handed and self.wait_s > fair:
-                handed = turn.handed.acquire(timeout=self.wait_s - fair)
+            # Until due, a connection may be left idle instead of handed over; due, it is handed the next one given
+            # back. Only if none is given back for a while does it look for one itself.
+            handed = turn.handed.acquire(timeout=look) or self._idle_at_due(turn)
+            if not handed and self.wait_s > look:
+                handed = turn.handed.acquire(timeout=self.wait_s - look)
         except BaseException:  # interrupted (KeyboardInterrupt): what was handed to it meanwhile goes on to the next
             if not self._withdraw(turn):
                 self.release(turn.conn)

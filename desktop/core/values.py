@@ -136,10 +136,12 @@ class VerifyResult:
     remaining: int | None = None
     #: The rate limit's state after this verify; None for a key without a rate (or a verdict before the limits).
     ratelimit: RateLimitState | None = None
+    #: True when the verdict is valid. A field set once, not a property: a service reads it on every request, and
+    #: a property is a Python call each time (answers are made once and handed out again, by check()).
+    ok: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def ok(self) -> bool:
-        return self.verdict is _VALID  # a global: the enum class's attribute costs as much as the rest of `ok`
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ok", self.verdict is _VALID)
 
     @property
     def retry_at(self) -> datetime | None:

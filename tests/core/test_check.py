@@ -124,3 +124,22 @@ def test_every_valid_answer_carries_the_key_as_it_is_now(database: str, tmp_path
         VerifyResult(Verdict.VALID, key_id, ()),
         VerifyResult(Verdict.INACTIVE, key_id, ()),
     ]
+
+
+def test_a_services_read_of_ok_is_no_python_call(tmp_path: Path) -> None:
+    """Issue 23.3 (the WSGI row): the docs' middleware reads `result.ok` on every request. It was a property, a
+    Python call each time; it is now a field set when the answer is made (check() hands valid answers out again)."""
+    import sys
+
+    with KeyStore.open(str(tmp_path / "keys.db"), create=True) as store:
+        key = Secret(store.create("read").key)
+        valid, unknown = store.check(key), store.check(Secret(keys.generate()))
+        events: list[str] = []
+        sys.setprofile(lambda _frame, event, _arg: events.append(event))
+        try:
+            answers = (valid.ok, unknown.ok)
+        finally:
+            sys.setprofile(None)
+    assert answers == (True, False)
+    assert "call" not in events, events  # only setprofile(None) itself, a C call
+    assert VerifyResult(Verdict.VALID, 1) == VerifyResult(Verdict.VALID, 1) and "ok" not in repr(valid)

@@ -66,3 +66,19 @@ def cached_utc_time(value: str | datetime | None) -> datetime | None:
             PARSED_TIMES[value] = moment  # type: ignore[assignment]  # never None for a text
         return moment
     return utc_time(value)
+
+
+#: A SQLite lookup's times (and scopes), read as one text column (`coalesce(expires_at, '') || '|' ||
+#: coalesce(last_used_at, '')`, then `|` and the scopes for check()), parsed once per distinct text: sqlite3 builds
+#: each column's description anew on every execute, and a busy key's text is the same for a minute.
+LOOKED_UP: dict[str, tuple[datetime | None, datetime | None, str]] = {}
+
+
+def cached_lookup_times(text: str) -> tuple[datetime | None, datetime | None, str]:
+    """That column's expiry and last use as aware datetimes (None for ''), and the scopes ('' when not read)."""
+    expires_at, last_used_at, *scopes = text.split("|", 2)
+    found = (cached_utc_time(expires_at or None), cached_utc_time(last_used_at or None), scopes[0] if scopes else "")
+    if len(LOOKED_UP) >= _PARSED_MAX:
+        LOOKED_UP.clear()
+    LOOKED_UP[text] = found
+    return found

@@ -225,6 +225,14 @@ class SqliteDatabase(Database):
             return int(conn.execute(query, (sqlite_time_text(newer_than.created_at), newer_than.id)).fetchone()[0])
 
     def lookup(self, digest: bytes) -> Found | None:
+        found = self._lookup(self._LOOKUP, digest)
+        return found[0] if found is not None else None
+
+    def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
+        # As lookup(), with the scopes: check() pays what verify() pays.
+        return self._lookup(self._LOOKUP_SCOPED, digest)
+
+    def _lookup(self, query: str, digest: bytes) -> ScopedFound | None:
         # The hot path. The pool's queue used inline (take() and give() cost a Python call each way, a context
         # manager a fifth of the whole call); fetchone(): sqlite3 steps on past the one row and resets the
         # statement, so no read transaction stays open. The digest bound as a bytearray: sqlite3 binds it as it is,
@@ -238,7 +246,7 @@ class SqliteDatabase(Database):
             except Empty:
                 conn = self.connect()
             try:
-                row = conn.execute(self._LOOKUP, (bytearray(digest),)).fetchone()
+                row = conn.execute(query, (bytearray(digest),)).fetchone()
             finally:
                 if conn.in_transaction or idle.qsize() >= POOL_SIZE:
                     pool.discard(conn)  # never kept in a transaction, nor beyond the pool's size
@@ -249,31 +257,7 @@ class SqliteDatabase(Database):
         if row is None:
             return None
         flags, times = row
-        # cached_lookup_times inline: a text parsed before is looked up without a call.
-        expires_at, last_used_at, _ = _LOOKED_UP.get(times) or cached_lookup_times(times)
-        return flags >> 2, digest, (flags & 1) == 1, expires_at, last_used_at, (flags & 2) == 2
-
-    def lookup_scoped(self, digest: bytes) -> ScopedFound | None:
-        # As lookup(), with the scopes: check() pays what verify() pays.
-        pool = self._idle
-        idle = pool.queue
-        try:
-            try:
-                conn = idle.get_nowait()
-            except Empty:
-                conn = self.connect()
-            try:
-                row = conn.execute(self._LOOKUP_SCOPED, (bytearray(digest),)).fetchone()
-            finally:
-                if conn.in_transaction or idle.qsize() >= POOL_SIZE:
-                    pool.discard(conn)
-                else:
-                    idle.put(conn)
-        except sqlite3.Error as err:
-            raise translate(err, self.location, waited_s=LOOKUP_WAIT_MS / 1000) from None
-        if row is None:
-            return None
-        flags, times = row
+        # cached_lookup_times inline: a text parsed before is looked up without a call. scopes is '' for _LOOKUP.
         expires_at, last_used_at, scopes = _LOOKED_UP.get(times) or cached_lookup_times(times)
         return (flags >> 2, digest, (flags & 1) == 1, expires_at, last_used_at, (flags & 2) == 2), scopes
 

@@ -97,6 +97,19 @@ def _holding_the_table(cluster: PgCluster, name: str) -> psycopg.Connection[Any]
     return holder
 
 
+@contextlib.contextmanager
+def _one_check_held(cluster: PgCluster, name: str, store: KeyStore, key: Secret) -> Iterator[Checkers]:
+    """One check started and held in the server (the table locked) for the block; its answer is VALID after."""
+    holder = _holding_the_table(cluster, name)
+    try:
+        held = Checkers(store, key, 1)
+        _until(lambda: _waiting_on_the_lock(cluster, name) == 1, "a check held in the server")
+        yield held
+    finally:
+        holder.close()
+    assert held.join() == [Verdict.VALID]
+
+
 def test_the_first_checks_after_a_restart_succeed(running: PgCluster) -> None:
     """Every idle connection died with the server: none of them is tried after the first, and no 503."""
     url = running.new_migrated_database()
@@ -328,15 +341,9 @@ def test_a_thread_that_does_not_ask_again_hands_its_connection_over_at_once(
     work between checks on a bound of one made 399 checks a second instead of 1,164, with a p99 of 55 ms."""
     with _one_connection(running, monkeypatch, "handed over", wait_s=900) as (store, key, pool, name):
         pool.fair_after_s = 600.0
-        holder = _holding_the_table(running, name)
-        try:
-            held = Checkers(store, key, 1)
-            _until(lambda: _waiting_on_the_lock(running, name) == 1, "a check held in the server")
+        with _one_check_held(running, name, store, key):
             waiter = Checkers(store, key, 1)
             _until(lambda: _queued(pool, waiter.threads[0]), "a check queued")
-        finally:
-            holder.close()
-        assert held.join() == [Verdict.VALID]
         waiter.threads[0].join(120)  # a guard against a hang: due only in 10 minutes
         assert waiter.answers == [Verdict.VALID]
 
@@ -400,10 +407,7 @@ def test_a_due_waiter_sleeps_until_a_connection_is_handed_to_it(
     0.06 wakes a check for nothing (make bench, "pg verify, 64 / 8 clients")."""
     with _one_connection(running, monkeypatch, "due", wait_s=60) as (store, key, pool, name):
         pool.fair_after_s = 2.0
-        holder = _holding_the_table(running, name)
-        try:
-            held = Checkers(store, key, 1)
-            _until(lambda: _waiting_on_the_lock(running, name) == 1, "a check held in the server")
+        with _one_check_held(running, name, store, key):
             waiter = Checkers(store, key, 1)
             thread = waiter.threads[0]
             asleep: list[int] = []
@@ -416,9 +420,6 @@ def test_a_due_waiter_sleeps_until_a_connection_is_handed_to_it(
             due = time.monotonic() + pool.fair_after_s + 0.3  # it queued before this look: due by then
             _until(lambda: time.monotonic() >= due, "the waiter due")
             assert _queued(pool, thread) and _switches(thread) == asleep[-1], "the waiter woke with nothing to take"
-        finally:
-            holder.close()
-        assert held.join() == [Verdict.VALID]
         assert waiter.join() == [Verdict.VALID]
 
 
@@ -429,10 +430,7 @@ def test_a_waiter_interrupted_loses_no_connection(running: PgCluster, monkeypatc
     import signal
 
     with _one_connection(running, monkeypatch, "interrupted", wait_s=30) as (store, key, pool, name):
-        holder = _holding_the_table(running, name)
-        try:
-            held = Checkers(store, key, 1)
-            _until(lambda: _waiting_on_the_lock(running, name) == 1, "a check held in the server")
+        with _one_check_held(running, name, store, key):
             main = threading.main_thread()
 
             def interrupt() -> None:
@@ -444,9 +442,6 @@ def test_a_waiter_interrupted_loses_no_connection(running: PgCluster, monkeypatc
             with pytest.raises(KeyboardInterrupt):
                 store.check(key)
             interrupter.join(60)
-        finally:
-            holder.close()
-        assert held.join() == [Verdict.VALID]
         assert store.check(key).verdict is Verdict.VALID  # at once: the one connection is idle again
         assert pool.qsize() == 1
 

@@ -132,8 +132,10 @@ class SqliteDatabase(Database):
         conn = sqlite3.connect(database, uri=uri, timeout=busy_ms / 1000, check_same_thread=False)
         configure(conn, busy_ms=busy_ms)
         if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-            # Only reads and last-use records go through these: a record lost to a power cut costs nothing,
-            # and in WAL mode NORMAL spares the verify path an fsync per record without risking the file.
+            # The verify path's connections: lookups, last-use records, a limited key's take, usage counts. In WAL
+            # mode NORMAL spares each an fsync without risking the file; a commit survives the process being
+            # killed, and a power cut may undo the last ones (docs/service.md, "What it costs"). Key changes go
+            # through SQLAlchemy's connections, FULL (sqlite_conn.configure).
             conn.execute("PRAGMA synchronous = NORMAL")
             # Checkpointed less often (SQLAlchemy's connections and other programs' as SQLite does by default). Not
             # in a thread of its own: a PASSIVE checkpoint beside continuous verifies never caught up with the WAL,

@@ -18,8 +18,9 @@ from tests.core.rate_window import STEPS, let_pass, rate_model
 
 
 def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> None:
-    """verify() reports only the verdict: a verify the limits let through is one INSERT into a TEMP view (its
-    trigger takes the credits and writes the rate log's slot), not BEGIN, four reads and writes and COMMIT."""
+    """verify() reports only the verdict: a verify the limits let through is one UPDATE of the key's limits (the
+    credits taken, its time among the pending ones), not BEGIN, four reads and writes and COMMIT; and no trigger
+    (an INSERT into a TEMP view whose trigger did the UPDATE cost a third more of SQLite's work)."""
     with KeyStore.open(str(db_path), create=True) as store:
         created = store.create("limited", rate=Rate(1000, 3600), credits=100)
         assert store.verify(created.key) is Verdict.VALID  # its last use recorded; the connection prepared
@@ -34,7 +35,7 @@ def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> No
             conn.set_trace_callback(None)
         lookup, *take = statements
         assert "FROM api_keys" in lookup
-        assert {s.split(" VALUES")[0] for s in take} == {"INSERT INTO apikeys_take"}, take  # its trigger's lines
+        assert len(take) == 1 and take[0].split()[:2] == ["UPDATE", "key_limits"], take  # a trigger adds lines
         assert store.check(created.key).remaining == 100 - 3
         assert store.check(created.key).ratelimit.remaining == 1000 - 4  # type: ignore[union-attr]
 
@@ -101,6 +102,46 @@ def test_verify_refills_at_each_period_start_and_runs_out_exactly(db_path: Path)
         assert store.verify(weekly.key, cost=3) is Verdict.USAGE_EXCEEDED  # refilled to 2: not taken
         assert store.verify(weekly.key) is Verdict.VALID
         assert store.limits(weekly.record.id) == Limits(credits=1, refill=Refill(2, "week"))
+
+
+@pytest.mark.parametrize(
+    "period, created, last, first",
+    [
+        ("day", datetime(2026, 3, 4, 9), datetime(2026, 3, 4, 23, 59, 59, 999999), datetime(2026, 3, 5)),
+        ("day", datetime(2028, 2, 29, 1), datetime(2028, 2, 29, 23, 59, 59, 999999), datetime(2028, 3, 1)),
+        ("week", datetime(2026, 3, 4, 9), datetime(2026, 3, 8, 23, 59, 59, 999999), datetime(2026, 3, 9)),
+        ("week", datetime(2026, 12, 28), datetime(2027, 1, 3, 23, 59, 59, 999999), datetime(2027, 1, 4)),
+        ("week", datetime(2026, 3, 9, 0, 0, 0, 1), datetime(2026, 3, 15, 12), datetime(2026, 3, 16, 0, 0, 0, 1)),
+        ("month", datetime(2026, 2, 10), datetime(2026, 2, 28, 23, 59, 59, 999999), datetime(2026, 3, 1)),
+        ("month", datetime(2026, 12, 1), datetime(2026, 12, 31, 23, 59, 59, 999999), datetime(2027, 1, 1)),
+    ],
+)
+def test_the_one_statement_finds_each_period_start_as_the_full_way_does(
+    db_path: Path, period: str, created: datetime, last: datetime, first: datetime
+) -> None:
+    """The one statement works the refill period's start out of `now` itself (midnight UTC, Monday's, the 1st's):
+    up to the period's last microsecond it lets a verify through alone (no refill due); from the next period's
+    first it must not, or a verify would take from the old balance instead of the refilled one."""
+    clock = FixedClock(created.replace(tzinfo=UTC))
+    with KeyStore.open(str(db_path), clock=clock, create=True) as store:
+        key = store.create("refilled", refill=Refill(5, period))
+        assert [store.verify(key.key) for _ in range(2)] == [Verdict.VALID] * 2
+        conn = store.database._idle.take()  # type: ignore[attr-defined]  # the verify path's one connection
+        assert conn is not None
+        store.database._idle.give(conn)  # type: ignore[attr-defined]
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            clock.moment = last.replace(tzinfo=UTC)
+            assert store.verify(key.key) is Verdict.VALID
+            taking = [s.split()[:2] for s in statements if "key_limits" in s]
+            assert taking == [["UPDATE", "key_limits"]], statements  # the one statement let it through alone
+        finally:
+            conn.set_trace_callback(None)
+        assert store.limits(key.record.id).credits == 2
+        clock.moment = first.replace(tzinfo=UTC)
+        assert store.verify(key.key) is Verdict.VALID
+        assert store.limits(key.record.id).credits == 4  # refilled to 5, then one taken
 
 
 def test_a_limited_verify_of_a_changed_database_still_answers(db_path: Path) -> None:

@@ -401,19 +401,26 @@ def _begin_immediate(conn: sqlite3.Connection, wait_ms: int) -> None:
 
 def _write_once(conn: sqlite3.Connection, statement: str, parameters: tuple[object, ...]) -> None:
     """One statement in a write transaction of its own, waiting for another writer as _begin_immediate does (a
-    statement that met a writer changed nothing, so it is run again); the TEMP objects it needs made on first use."""
-    deadline = time.monotonic() + limits.WAIT_MS / 1000
+    statement that met a writer changed nothing, so it is run again); the TEMP objects it needs made on first use.
+    The usual case, no writer met, reads no clock."""
+    try:
+        conn.execute(statement, parameters)
+        return
+    except sqlite3.OperationalError as err:
+        failed = err
+    deadline = time.monotonic() + (limits.WAIT_MS - LOOKUP_WAIT_MS) / 1000  # a busy first try waited its timeout
     prepared = False
     while True:
+        if not prepared and failed.sqlite_errorcode == sqlite3.SQLITE_ERROR and "no such table" in str(failed):
+            sqlite_take.prepare(conn)  # a connection's first flush (once: any other error is raised)
+            prepared = True
+        elif failed.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+            raise failed
         try:
             conn.execute(statement, parameters)
             return
         except sqlite3.OperationalError as err:
-            if not prepared and err.sqlite_errorcode == sqlite3.SQLITE_ERROR and "no such table" in str(err):
-                sqlite_take.prepare(conn)  # a connection's first limited verify (once: any other error is raised)
-                prepared = True
-            elif err.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
-                raise
+            failed = err
 
 
 def _connect_args(path: Path, url: URL | None) -> tuple[str, bool]:

@@ -62,9 +62,10 @@ def venv(tmp_path: Path) -> Path:
 def make_test(venv: Path, **env: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("make") is None:
         pytest.skip("no make on this machine")
-    environment = {**os.environ, "MARKS": str(venv.parent / "marks"), **env}
-    environment.pop("MAKEFLAGS", None)
-    environment.pop("MFLAGS", None)
+    # The Makefile's own defaults, not the caller's choices (`make test PYTEST_ARGS=…` exports them to the suite).
+    caller = ("MAKEFLAGS", "MFLAGS", "PYTEST_ARGS", "TEST_WORKERS", "TEST_TMPDIR")
+    inherited = {name: value for name, value in os.environ.items() if name not in caller}
+    environment = {**inherited, "MARKS": str(venv.parent / "marks"), **env}
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(REPO), "test", f"VENV={venv}"],
         env=environment,

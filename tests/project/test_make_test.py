@@ -116,7 +116,7 @@ def test_the_suite_runs_one_worker_more_than_there_are_cores_at_most_four(venv: 
     done = make_test(venv)
     assert done.returncode == 0, done.stdout + done.stderr
     workers = min(len(os.sched_getaffinity(0)) + 1, 4)  # the cores `nproc` counts
-    assert f"suite ran: -m pytest -n {workers} --dist loadgroup" in done.stdout.splitlines(), done.stdout
+    assert f"suite ran: -m pytest -n {workers} --dist loadgroup" in done.stdout, done.stdout
 
 
 def _room_in_ram() -> bool:
@@ -134,6 +134,9 @@ def test_the_suite_keeps_its_temporary_files_in_ram_where_there_is_room(venv: Pa
     assert done.returncode == 0, done.stdout + done.stderr
     expected = "/dev/shm" if _room_in_ram() else str(tmp_path)
     assert f"tmpdir: {expected}" in done.stdout.splitlines(), done.stdout
+    # In RAM, only the failed tests' folders are kept after a run (all of a run's are ~290 MB).
+    assert ("-o tmp_path_retention_policy=failed" in done.stdout) == _room_in_ram(), done.stdout
     # TEST_TMPDIR= (empty) keeps the caller's TMPDIR.
     kept = make_test(venv, TMPDIR=str(tmp_path), TEST_TMPDIR="")
     assert f"tmpdir: {tmp_path}" in kept.stdout.splitlines(), kept.stdout
+    assert "tmp_path_retention_policy" not in kept.stdout

@@ -44,9 +44,12 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 
-# pytest-xdist: one worker per core, at most 4 (each starts its own PostgreSQL cluster); tests marked with the
-# same xdist_group run one after another on one worker (--dist loadgroup). TEST_WORKERS=0 runs in this process.
-TEST_WORKERS ?= auto --maxprocesses=4
+# pytest-xdist: one worker more than there are cores, at most 4 (each starts its own PostgreSQL cluster): the
+# suite's tests wait often (on servers, processes, dialogs' timers, locks), and with one worker a core a third of
+# two cores' time went idle. Tests marked with the same xdist_group run one after another on one worker
+# (--dist loadgroup). TEST_WORKERS=0 runs in this process.
+CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+TEST_WORKERS ?= $(shell n=$$(( $(CORES) + 1 )); [ $$n -gt 4 ] && n=4; echo $$n)
 XDIST = -n $(TEST_WORKERS) --dist loadgroup
 
 # Python caches bytecode here even where the shell sets PYTHONDONTWRITEBYTECODE (some shells and CI images do):
@@ -54,8 +57,17 @@ XDIST = -n $(TEST_WORKERS) --dist loadgroup
 # tests and pytest's assertion rewriting (~8 s of CPU a worker). `__pycache__` is ignored by git.
 CACHE_BYTECODE = env -u PYTHONDONTWRITEBYTECODE
 
+# The suite's temporary files (tmp_path, mkdtemp: its SQLite files, clusters, virtualenvs) in RAM where Linux has
+# /dev/shm with 2 GiB free: every SQLite commit waits for the disk (synchronous = FULL, an fsync or two: 2-4 ms
+# each on this machine, ~6 for a store test), as the test clusters' would if they did not run with fsync=off.
+# The files are the same real files; only the wait for the disk goes. TEST_TMPDIR= keeps the usual /tmp.
+TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 2097152 { print "/dev/shm" }')
+# There pytest keeps only the failed tests' folders of its last three runs: all of a run's are ~290 MB of RAM.
+TEST_ENV = $(CACHE_BYTECODE) $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR)) QT_QPA_PLATFORM=offscreen
+KEEP_TMP = $(if $(TEST_TMPDIR),-o tmp_path_retention_policy=failed)
+
 unit: $(VENV)/.installed-test
-	$(CACHE_BYTECODE) QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(XDIST) $(KEEP_TMP) $(PYTEST_ARGS)
 
 # The README's picture: the real window with sample keys, rendered offscreen.
 screenshot: $(VENV)/.installed-test
@@ -66,7 +78,7 @@ screenshot: $(VENV)/.installed-test
 # The crash, concurrency and property suites with big counts (make test runs the same tests with small ones).
 # Each test may take up to 20 minutes here (200 killed writers are 200 new processes), not make test's 2.
 stress: $(VENV)/.installed-test
-	$(CACHE_BYTECODE) APIKEYS_STRESS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST) -p no:cacheprovider -o timeout=1200 tests/core/test_crash.py \
+	$(TEST_ENV) APIKEYS_STRESS=1 $(PY) -m pytest $(XDIST) $(KEEP_TMP) -p no:cacheprovider -o timeout=1200 tests/core/test_crash.py \
 		tests/core/test_concurrency.py tests/cli/test_bad_input.py tests/core/test_sql_verify.py tests/core/test_postgresql.py \
 		tests/core/test_query.py::test_a_common_term_in_description_order_pages_through_exactly_the_matching_keys
 

@@ -97,10 +97,22 @@ def pytest_configure(config: pytest.Config) -> None:
 # cluster), the migrated SQLite file and every tmp_path (pytest's basetemp has a folder per worker), the
 # QSettings and XDG folders (per test), the D-Bus daemons (per test), ports (bound to port 0, then used).
 
-# `@pytest.mark.xdist_group("heavy")`: the tests that run several processes at full speed for seconds (killed
-# writers, concurrent verifiers, the bench's tiny run, a fresh virtualenv's pip install, the 60,000-key table).
-# They run one after another on one worker, so two of them never share the cores, and first (loadgroup sends its
-# biggest groups first), not as the run's tail. The other worker meanwhile takes the rest, test by test.
+# `@pytest.mark.xdist_group("heavy")`: the tests that run several processes at full speed for seconds (concurrent
+# verifiers and writers, the bench's tiny runs). They run one after another on one worker, so two of them never
+# share the cores. `@pytest.mark.xdist_group("long")`: the long tests of one process at a time (killed writers, a
+# fresh virtualenv's pip install, the 60,000-key table), on a second worker beside them: all on one worker, they
+# were ~190 s of one worker on a quiet machine, most of a run that two cores' CPU allows in ~270 s. Both are sent
+# first (tests/xdist_order.py), not as the run's tail; the other workers meanwhile take the rest, test by test.
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist loadgroup`, with the longest groups at the head of the queue (tests/xdist_order.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.xdist_order import LongestFirst
+
+    return LongestFirst(config, log)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -271,8 +271,8 @@ def _peak_rss_kib(*args: str) -> int:
     return int(peak)
 
 
-# 60,000 keys seeded, then listed twice: with the other heavy tests, first rather than as the run's tail.
-@pytest.mark.xdist_group("heavy")
+# 60,000 keys seeded, then listed twice: with the other long tests, first rather than as the run's tail.
+@pytest.mark.xdist_group("long")
 def test_the_table_streams_like_json(db_path: Path) -> None:
     """A memory canary (issue 20.9: within 1.25× of --json): with 60,000 keys the table held every row."""
     with KeyStore.open(str(db_path), create=True) as store:

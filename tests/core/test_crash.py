@@ -28,8 +28,8 @@ from tests.helpers import REPO, STRESS
 
 KILLS = 200 if STRESS else 12
 
-# Several processes at full speed for seconds: one after another with the other heavy tests (tests/conftest.py).
-pytestmark = pytest.mark.xdist_group("heavy")
+# Writers started and killed for seconds, one at a time: with the other long tests, first (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("long")
 
 WRITER = textwrap.dedent(
     """

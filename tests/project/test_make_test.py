@@ -21,6 +21,7 @@ PYTHON = """#!/bin/sh
 touch "$MARKS/suite-started"
 echo "suite ran: $*"
 echo "bytecode: ${PYTHONDONTWRITEBYTECODE:-written}"
+echo "tmpdir: ${TMPDIR:-unset}"
 exit "${SUITE_STATUS:-0}"
 """
 
@@ -61,9 +62,10 @@ def venv(tmp_path: Path) -> Path:
 def make_test(venv: Path, **env: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("make") is None:
         pytest.skip("no make on this machine")
-    environment = {**os.environ, "MARKS": str(venv.parent / "marks"), **env}
-    environment.pop("MAKEFLAGS", None)
-    environment.pop("MFLAGS", None)
+    # The Makefile's own defaults, not the caller's choices (`make test PYTEST_ARGS=…` exports them to the suite).
+    caller = ("MAKEFLAGS", "MFLAGS", "PYTEST_ARGS", "TEST_WORKERS", "TEST_TMPDIR")
+    inherited = {name: value for name, value in os.environ.items() if name not in caller}
+    environment = {**inherited, "MARKS": str(venv.parent / "marks"), **env}
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(REPO), "test", f"VENV={venv}"],
         env=environment,
@@ -106,3 +108,35 @@ def test_a_failing_suite_fails_make_test(venv: Path) -> None:
     assert done.returncode != 0
     assert "mypy ran" in done.stdout.splitlines()  # the checks still ran, and said so
     assert "lint or type check failed" not in done.stderr
+
+
+def test_the_suite_runs_one_worker_more_than_there_are_cores_at_most_four(venv: Path) -> None:
+    """With one worker a core, a third of two cores' time went idle while tests waited on servers, processes,
+    timers and locks: one worker more fills it (each worker has its own PostgreSQL cluster: four at most)."""
+    done = make_test(venv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    workers = min(len(os.sched_getaffinity(0)) + 1, 4)  # the cores `nproc` counts
+    assert f"suite ran: -m pytest -n {workers} --dist loadgroup" in done.stdout, done.stdout
+
+
+def _room_in_ram() -> bool:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK):
+        return False
+    status = os.statvfs(shm)
+    return status.f_bavail * status.f_frsize > 2 * 1024**3
+
+
+def test_the_suite_keeps_its_temporary_files_in_ram_where_there_is_room(venv: Path, tmp_path: Path) -> None:
+    """SQLite's commits wait for the disk (an fsync each): on /dev/shm the suite's files are the same real files
+    without the wait. Where /dev/shm is missing or small (a container's 64 MB), TMPDIR stays as it was."""
+    done = make_test(venv, TMPDIR=str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = "/dev/shm" if _room_in_ram() else str(tmp_path)
+    assert f"tmpdir: {expected}" in done.stdout.splitlines(), done.stdout
+    # In RAM, only the failed tests' folders are kept after a run (all of a run's are ~290 MB).
+    assert ("-o tmp_path_retention_policy=failed" in done.stdout) == _room_in_ram(), done.stdout
+    # TEST_TMPDIR= (empty) keeps the caller's TMPDIR.
+    kept = make_test(venv, TMPDIR=str(tmp_path), TEST_TMPDIR="")
+    assert f"tmpdir: {tmp_path}" in kept.stdout.splitlines(), kept.stdout
+    assert "tmp_path_retention_policy" not in kept.stdout

@@ -43,8 +43,8 @@ def install_commands() -> list[list[str]]:
 
 
 # A real pip install into a new environment: a minute or two on a busy machine (pip's cache spares the downloads).
-# pip at full speed for half a minute: one after another with the other heavy tests (tests/conftest.py).
-@pytest.mark.xdist_group("heavy")
+# pip for half a minute, one process at a time: with the other long tests, first (tests/conftest.py).
+@pytest.mark.xdist_group("long")
 @pytest.mark.timeout(900)
 def test_the_documented_install_gives_the_library_without_qt(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"

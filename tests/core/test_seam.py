@@ -146,6 +146,21 @@ def test_a_lookup_binds_the_digest_without_adapting_it(tmp_path: Path) -> None:
     assert adapted == []
 
 
+def test_a_flag_another_program_stored_as_any_true_value_is_read_as_true(tmp_path: Path) -> None:
+    """The lookup reads the id, active and limited as one number (id * 4 + the flags): a flag column holding 4 (a
+    true value another program may write: SQLite keeps what it is given) must not reach the id's bits. Before, the
+    key answered with the next key's id, so its uses and last use went to that key."""
+    with KeyStore.open(str(tmp_path / "keys.db"), create=True) as store:
+        made = store.create("written by another program")
+        store.create("the next key")
+        raw = sqlite3.connect(tmp_path / "keys.db")
+        raw.execute("UPDATE api_keys SET active = 4 WHERE id = ?", (made.record.id,))
+        raw.commit()
+        raw.close()
+        result = store.check(Secret(made.key))
+    assert (result.verdict, result.key_id) == (Verdict.VALID, made.record.id)
+
+
 # Opens the database, shows the first page, watches for changes and verifies, then reports what was loaded.
 FIRST_PAGE = """
 import sys

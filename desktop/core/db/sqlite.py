@@ -79,13 +79,15 @@ class SqliteDatabase(Database):
     # and the expiry, last use (and for check() the scopes) as one text, parsed once per distinct text; not the
     # digest (the row was found by equality on it: the lookup answers with the digest it was given). Each column
     # costs sqlite3 a tenth of the lookup (its description is built anew on every execute), read on every verify.
+    # `<> 0`: another program may store any true value in the flags, and it must not reach the id's bits.
     _LOOKUP = (
-        "SELECT id * 4 + active + 2 * limited, coalesce(expires_at, '') || '|' || coalesce(last_used_at, '')"
+        "SELECT id * 4 + (active <> 0) + 2 * (limited <> 0),"
+        " coalesce(expires_at, '') || '|' || coalesce(last_used_at, '')"
         " FROM api_keys WHERE digest = ?"
     )
     _INSERT = f"INSERT INTO api_keys ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
     _LOOKUP_SCOPED = (
-        "SELECT id * 4 + active + 2 * limited,"
+        "SELECT id * 4 + (active <> 0) + 2 * (limited <> 0),"
         " coalesce(expires_at, '') || '|' || coalesce(last_used_at, '') || '|' || scopes"
         " FROM api_keys WHERE digest = ?"
     )

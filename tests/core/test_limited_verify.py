@@ -145,17 +145,23 @@ def test_the_one_statement_finds_each_period_start_as_the_full_way_does(
 
 
 def test_a_limited_verify_of_a_changed_database_still_answers(db_path: Path) -> None:
-    """The TEMP view and trigger are the connection's own: another program (and an older version) sees no change
-    in the file's schema, and a new connection makes its own on its first limited verify."""
+    """The flush's view, trigger and table of places are the connection's own (TEMP): another program (and an
+    older version) sees no change in the file's schema, and a new connection makes its own on its first flush.
+    Forty verifies of a big rate fill the pending verifies (32) and flush them into the log through those."""
+    flushing = {"apikeys_flush", "apikeys_flush_pending", "apikeys_take_n"}
     with KeyStore.open(str(db_path), create=True) as store:
-        created = store.create("limited", credits=3)
-        assert store.verify(created.key) is Verdict.VALID
+        created = store.create("limited", credits=43, rate=Rate(1000, 3600))
+        assert [store.verify(created.key) for _ in range(40)] == [Verdict.VALID] * 40
         other = sqlite3.connect(db_path)
         names = {n for (n,) in other.execute("SELECT name FROM sqlite_master")}
+        (logged,) = other.execute(
+            "SELECT count(*) FROM key_rate_hits WHERE key_id = ?", (created.record.id,)
+        ).fetchone()
         other.close()
-        assert not {"apikeys_take", "apikeys_take_valid"} & names
+        assert logged >= 32  # flushed: the statement ran
+        assert not flushing & names
     with KeyStore.open(str(db_path)) as store:  # new connections
-        assert [store.verify(created.key) for _ in range(3)] == [Verdict.VALID] * 2 + [Verdict.USAGE_EXCEEDED]
+        assert [store.verify(created.key) for _ in range(4)] == [Verdict.VALID] * 3 + [Verdict.USAGE_EXCEEDED]
 
 
 # -- a big rate's pending verifies (migration 0015) ---------------------------------------------------------------

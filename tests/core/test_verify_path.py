@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from desktop.core import keys
+from desktop.core.db import idle
 from desktop.core.errors import DatabaseUnavailable, DomainError
 from desktop.core.store import KeyStore
 from desktop.core.values import Verdict
@@ -400,13 +401,14 @@ def test_a_due_waiter_sleeps_until_a_connection_is_handed_to_it(
     running: PgCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """APIKEYS_MAX_CONNECTIONS=1, its connection held by a check waiting in the server. A caller queued behind it is
-    not woken when it comes due (here 2 s after queueing): nothing is idle then, and a connection given back goes
-    to it the moment it is. It looks for one itself only half its due time later (here 3 s after queueing: the look
-    below comes 2.3 s after, with 0.7 s to spare on a busy machine). Before, it woke at its due time,
+    not woken when it comes due (here 0.2 s after queueing): nothing is idle then, and a connection given back goes
+    to it the moment it is. It looks for one itself only well after (here LOOK_AFTER_DUE makes that minutes, so the
+    look below, a second after due, has all the margin a busy machine needs). Before, it woke at its due time,
     found every connection in use and slept again: at 64 threads on 8 connections about every third waiter did,
     0.06 wakes a check for nothing (make bench, "pg verify, 64 / 8 clients")."""
-    with _one_connection(running, monkeypatch, "due", wait_s=60) as (store, key, pool, name):
-        pool.fair_after_s = 2.0
+    monkeypatch.setattr(idle, "LOOK_AFTER_DUE", 1000)
+    with _one_connection(running, monkeypatch, "due", wait_s=900) as (store, key, pool, name):
+        pool.fair_after_s = 0.2
         with _one_check_held(running, name, store, key):
             waiter = Checkers(store, key, 1)
             thread = waiter.threads[0]
@@ -417,7 +419,7 @@ def test_a_due_waiter_sleeps_until_a_connection_is_handed_to_it(
                 return len(asleep) > 1 and asleep[-1] == asleep[-2] >= 0
 
             _until(settled, "the waiter asleep in the queue")
-            due = time.monotonic() + pool.fair_after_s + 0.3  # it queued before this look: due by then
+            due = time.monotonic() + pool.fair_after_s + 1.0  # it queued before this look: due well before then
             _until(lambda: time.monotonic() >= due, "the waiter due")
             assert _queued(pool, thread) and _switches(thread) == asleep[-1], "the waiter woke with nothing to take"
         assert waiter.join() == [Verdict.VALID]

@@ -76,6 +76,7 @@ for _value, _pair in enumerate(_PAIRS):
 #: The checksum's three pairs of a key's ASCII bytes, each as such a number, in one C call.
 _CHECKSUM_PAIRS = struct.Struct(">HHH").unpack_from
 _CHECKSUM_AT = len(PREFIX) + RANDOM_LENGTH
+_PREFIX_BYTES = PREFIX.encode("ascii")
 _crc32 = zlib.crc32
 _sha256 = hashlib.sha256
 
@@ -92,10 +93,11 @@ def presented_digest(key: object) -> bytes | None:
     ASCII letters and digits only: a fifth of a regex's cost), the checksum read back into its number, and the
     key encoded once for the checksum and the digest.
     """
-    if not isinstance(key, str) or len(key) != KEY_LENGTH or not key.isascii() or key[2] != "_":
+    if not isinstance(key, str) or len(key) != KEY_LENGTH or not key.isascii():
         return None
     raw = key.encode()  # ASCII, as just checked: UTF-8's fast path
-    if key[0] != "a" or key[1] != "k" or not raw[3:].isalnum():  # the prefix by character: no method call
+    # The prefix with startswith, not `key[0] != "a"`: no `==` on a key's characters (tests/project/test_hygiene).
+    if not raw.startswith(_PREFIX_BYTES) or not raw[3:].isalnum():
         return None
     values = _PAIR_VALUES
     high, middle, low = _CHECKSUM_PAIRS(raw, _CHECKSUM_AT)

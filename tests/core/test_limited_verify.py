@@ -3,8 +3,10 @@ keeping to one connection when the usage flusher writes beside it."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,20 @@ from tests.backends import execute, is_server
 from tests.core.rate_window import STEPS, let_pass, rate_model
 
 
+@contextlib.contextmanager
+def _traced(store: KeyStore) -> Iterator[list[str]]:
+    """The statements the verify path's one connection runs during the block (the store has verified once)."""
+    conn = store.database._idle.take()  # type: ignore[attr-defined]  # the verify path's one connection
+    assert conn is not None
+    store.database._idle.give(conn)  # type: ignore[attr-defined]
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        yield statements
+    finally:
+        conn.set_trace_callback(None)
+
+
 def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> None:
     """verify() reports only the verdict: a verify the limits let through is one UPDATE of the key's limits (the
     credits taken, its time among the pending ones), not BEGIN, four reads and writes and COMMIT; and no trigger
@@ -24,15 +40,8 @@ def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> No
     with KeyStore.open(str(db_path), create=True) as store:
         created = store.create("limited", rate=Rate(1000, 3600), credits=100)
         assert store.verify(created.key) is Verdict.VALID  # its last use recorded; the connection prepared
-        conn = store.database._idle.take()  # type: ignore[attr-defined]  # the verify path's one connection
-        assert conn is not None
-        store.database._idle.give(conn)  # type: ignore[attr-defined]
-        statements: list[str] = []
-        conn.set_trace_callback(statements.append)
-        try:
+        with _traced(store) as statements:
             assert store.verify(created.key) is Verdict.VALID
-        finally:
-            conn.set_trace_callback(None)
         lookup, *take = statements
         assert "FROM api_keys" in lookup
         assert len(take) == 1 and take[0].split()[:2] == ["UPDATE", "key_limits"], take  # a trigger adds lines
@@ -126,18 +135,11 @@ def test_the_one_statement_finds_each_period_start_as_the_full_way_does(
     with KeyStore.open(str(db_path), clock=clock, create=True) as store:
         key = store.create("refilled", refill=Refill(5, period))
         assert [store.verify(key.key) for _ in range(2)] == [Verdict.VALID] * 2
-        conn = store.database._idle.take()  # type: ignore[attr-defined]  # the verify path's one connection
-        assert conn is not None
-        store.database._idle.give(conn)  # type: ignore[attr-defined]
-        statements: list[str] = []
-        conn.set_trace_callback(statements.append)
-        try:
+        with _traced(store) as statements:
             clock.moment = last.replace(tzinfo=UTC)
             assert store.verify(key.key) is Verdict.VALID
             taking = [s.split()[:2] for s in statements if "key_limits" in s]
             assert taking == [["UPDATE", "key_limits"]], statements  # the one statement let it through alone
-        finally:
-            conn.set_trace_callback(None)
         assert store.limits(key.record.id).credits == 2
         clock.moment = first.replace(tzinfo=UTC)
         assert store.verify(key.key) is Verdict.VALID

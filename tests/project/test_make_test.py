@@ -110,33 +110,67 @@ def test_a_failing_suite_fails_make_test(venv: Path) -> None:
     assert "lint or type check failed" not in done.stderr
 
 
-def test_the_suite_runs_one_worker_more_than_there_are_cores_at_most_four(venv: Path) -> None:
+def _with_fakes(tmp_path: Path, *, cores: int | None = None, free_kb: int | None = None) -> str:
+    """A PATH whose `nproc` says `cores` and whose `df` says `free_kb` are free (each only when given), so both
+    branches of the Makefile's choices are tested on any machine, not only the one this machine takes."""
+    fakes = tmp_path / "fakes"
+    fakes.mkdir(exist_ok=True)
+    if cores is not None:
+        (fakes / "nproc").write_text(f"#!/bin/sh\necho {cores}\n")
+    if free_kb is not None:
+        (fakes / "df").write_text(
+            "#!/bin/sh\necho 'Filesystem 1024-blocks Used Available Capacity Mounted on'\n"
+            f"echo 'tmpfs {free_kb * 2} {free_kb} {free_kb} 50% /dev/shm'\n"
+        )
+    for fake in fakes.iterdir():
+        fake.chmod(0o755)
+    return f"{fakes}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 2), (2, 3), (3, 4), (8, 4)])
+def test_the_suite_runs_one_worker_more_than_there_are_cores_at_most_four(
+    venv: Path, tmp_path: Path, cores: int, workers: int
+) -> None:
     """With one worker a core, a third of two cores' time went idle while tests waited on servers, processes,
     timers and locks: one worker more fills it (each worker has its own PostgreSQL cluster: four at most)."""
-    done = make_test(venv)
+    done = make_test(venv, PATH=_with_fakes(tmp_path, cores=cores))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"suite ran: -m pytest -n {workers} --dist loadgroup" in done.stdout, done.stdout
+
+
+def test_the_worker_count_is_the_cores_whatever_openmp_is_told(venv: Path) -> None:
+    """GNU nproc answers OMP_NUM_THREADS when it is set (some CI images set it to 1): the Makefile asks for the
+    cores this process may use."""
+    done = make_test(venv, OMP_NUM_THREADS="1", OMP_THREAD_LIMIT="1")
     assert done.returncode == 0, done.stdout + done.stderr
     workers = min(len(os.sched_getaffinity(0)) + 1, 4)  # the cores `nproc` counts
     assert f"suite ran: -m pytest -n {workers} --dist loadgroup" in done.stdout, done.stdout
 
 
-def _room_in_ram() -> bool:
+def _shm_usable() -> bool:
+    """/dev/shm there, writable and not mounted noexec: what the Makefile checks besides its free space."""
     shm = Path("/dev/shm")
     if not shm.is_dir() or not os.access(shm, os.W_OK):
         return False
-    status = os.statvfs(shm)
-    return status.f_bavail * status.f_frsize > 2 * 1024**3
+    mounts = Path("/proc/mounts").read_text().splitlines() if Path("/proc/mounts").exists() else []
+    return not any(len(f := line.split()) > 3 and f[1] == "/dev/shm" and "noexec" in f[3].split(",") for line in mounts)
 
 
-def test_the_suite_keeps_its_temporary_files_in_ram_where_there_is_room(venv: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("free_kb", "room"), [(3 * 1024**2, True), (64 * 1024, False)])
+def test_the_suite_keeps_its_temporary_files_in_ram_where_there_is_room(
+    venv: Path, tmp_path: Path, free_kb: int, room: bool
+) -> None:
     """SQLite's commits wait for the disk (an fsync each): on /dev/shm the suite's files are the same real files
-    without the wait. Where /dev/shm is missing or small (a container's 64 MB), TMPDIR stays as it was."""
-    done = make_test(venv, TMPDIR=str(tmp_path))
+    without the wait. Where /dev/shm is missing, noexec or small (a container's 64 MB), TMPDIR stays as it was."""
+    path = _with_fakes(tmp_path, free_kb=free_kb)
+    done = make_test(venv, TMPDIR=str(tmp_path), PATH=path)
     assert done.returncode == 0, done.stdout + done.stderr
-    expected = "/dev/shm" if _room_in_ram() else str(tmp_path)
+    in_ram = room and _shm_usable()
+    expected = "/dev/shm" if in_ram else str(tmp_path)
     assert f"tmpdir: {expected}" in done.stdout.splitlines(), done.stdout
     # In RAM, only the failed tests' folders are kept after a run (all of a run's are ~290 MB).
-    assert ("-o tmp_path_retention_policy=failed" in done.stdout) == _room_in_ram(), done.stdout
+    assert ("-o tmp_path_retention_policy=failed" in done.stdout) == in_ram, done.stdout
     # TEST_TMPDIR= (empty) keeps the caller's TMPDIR.
-    kept = make_test(venv, TMPDIR=str(tmp_path), TEST_TMPDIR="")
+    kept = make_test(venv, TMPDIR=str(tmp_path), TEST_TMPDIR="", PATH=path)
     assert f"tmpdir: {tmp_path}" in kept.stdout.splitlines(), kept.stdout
     assert "tmp_path_retention_policy" not in kept.stdout

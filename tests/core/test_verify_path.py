@@ -92,22 +92,24 @@ class Checkers:
         return self.answers
 
 
-def _holding_the_table(cluster: PgCluster, name: str) -> psycopg.Connection[Any]:
+@contextlib.contextmanager
+def _table_locked(cluster: PgCluster, name: str) -> Iterator[None]:
+    """api_keys locked by another session for the block: every check that reaches the server waits there."""
     holder = psycopg.connect(host=str(cluster.socket), user="postgres", dbname=name)
-    holder.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
-    return holder
+    try:
+        holder.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+        yield
+    finally:
+        holder.close()
 
 
 @contextlib.contextmanager
 def _one_check_held(cluster: PgCluster, name: str, store: KeyStore, key: Secret) -> Iterator[Checkers]:
     """One check started and held in the server (the table locked) for the block; its answer is VALID after."""
-    holder = _holding_the_table(cluster, name)
-    try:
+    with _table_locked(cluster, name):
         held = Checkers(store, key, 1)
         _until(lambda: _waiting_on_the_lock(cluster, name) == 1, "a check held in the server")
         yield held
-    finally:
-        holder.close()
     assert held.join() == [Verdict.VALID]
 
 
@@ -119,10 +121,9 @@ def test_the_first_checks_after_a_restart_succeed(running: PgCluster) -> None:
         key = Secret(store.create("survives a restart").key)
         assert store.check(key).verdict is Verdict.VALID
         # Four checks at once, held in the server until all four are connected: four idle connections after.
-        holder = _holding_the_table(running, name)
-        checkers = Checkers(store, key, 4)
-        _until(lambda: _waiting_on_the_lock(running, name) == 4, "four checks waiting in the server")
-        holder.close()
+        with _table_locked(running, name):
+            checkers = Checkers(store, key, 4)
+            _until(lambda: _waiting_on_the_lock(running, name) == 4, "four checks waiting in the server")
         assert checkers.join() == [Verdict.VALID] * 4
         running.stop("fast")
         running.start()
@@ -158,14 +159,11 @@ def test_checks_beyond_the_bound_queue_and_never_open_more(running: PgCluster, m
         key = Secret(store.create("bounded").key)
         assert store.check(key).verdict is Verdict.VALID  # its use recorded: no write on the path for a minute
         store.database.dispose()  # from here on, only the checks' own connections
-        holder = _holding_the_table(running, name)
-        try:
+        with _table_locked(running, name):
             checkers = Checkers(store, key, 6)
             _until(lambda: len(checkers.answers) >= 4, "four checks giving up their wait")
             assert _waiting_on_the_lock(running, name) == 2
             assert _sessions(running, name) == 3  # the two checks and the holder
-        finally:
-            holder.close()
         answers = checkers.join()
     assert answers.count(Verdict.VALID) == 2
     busy = [answer for answer in answers if isinstance(answer, DomainError)]
@@ -262,8 +260,7 @@ def test_a_freed_connection_goes_to_the_longest_waiter(running: PgCluster, monke
                 assert store.check(key).verdict is Verdict.VALID
                 served.append(who)
 
-        holder = _holding_the_table(running, name)
-        try:
+        with _table_locked(running, name):
             first = threading.Thread(target=check, args=("first", 2))
             first.start()
             _until(lambda: _waiting_on_the_lock(running, name) == 1, "the first check held in the server")
@@ -275,8 +272,6 @@ def test_a_freed_connection_goes_to_the_longest_waiter(running: PgCluster, monke
                 waiters.append(waiter)
             due = time.monotonic() + pool.fair_after_s
             _until(lambda: time.monotonic() >= due, "every waiter due")
-        finally:
-            holder.close()
         for thread in [first, *waiters]:
             thread.join(120)
     assert [who for who in served if who != "first"] == [f"waiter {number}" for number in range(1, 6)]
@@ -307,26 +302,20 @@ def test_a_thread_asking_again_at_once_keeps_its_connection_until_a_waiter_is_du
             go_on.wait(60)
             check("first", 21)  # the first held in the server again, waiter 2 queued behind it
 
-        holder = _holding_the_table(running, name)
-        try:
+        with _table_locked(running, name):
             checker = threading.Thread(target=first)
             checker.start()
             _until(lambda: _waiting_on_the_lock(running, name) == 1, "the first check held in the server")
             waiter = threading.Thread(target=check, args=("waiter 1", 1))
             waiter.start()
             _until(lambda: _queued(pool, waiter), "waiter 1 queued")
-        finally:
-            holder.close()
         _until(lambda: served.count("first") == 2, "the first two checks")
-        holder = _holding_the_table(running, name)
-        try:
+        with _table_locked(running, name):
             go_on.set()
             _until(lambda: _waiting_on_the_lock(running, name) == 1, "the third check held in the server")
             later = threading.Thread(target=check, args=("waiter 2", 1))
             later.start()
             _until(lambda: _queued(pool, later), "waiter 2 queued")
-        finally:
-            holder.close()
         for thread in (checker, waiter, later):
             thread.join(120)
         assert pool.qsize() == 1  # one connection, idle again

@@ -47,8 +47,12 @@ PENDING_CAP = 32
 
 
 def time_text(value: datetime) -> str:
-    """How SQLite stores a time here (naive UTC text, as SQLAlchemy writes it)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    """How SQLite stores a time here (naive UTC text, as SQLAlchemy writes it). Formatted naive: an aware time's
+    isoformat() formats its offset too (three times the work: a limited verify formats one), and isoformat is
+    several times faster than strftime for the same text."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def period_start(period: str, now: datetime) -> datetime:

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from queue import Empty
 from typing import TYPE_CHECKING, Any
@@ -57,12 +57,7 @@ CHECKPOINT_PAGES = 10_000
 
 
 def sqlite_time_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    # isoformat is several times faster than strftime and gives the same text.
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return None if value is None else limits.time_text(value)
 
 
 _INSERT_COLUMNS = NewRow._fields

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from desktop.core.db import limits
 
@@ -100,10 +100,7 @@ def let_through(conn: sqlite3.Connection, write: Write, key_id: int, cost: int, 
     """Whether TAKE let the verify through, with `write` (one statement, its own write transaction). When it did
     not, the key's pending verifies (if any: at their most, the usual reason) are moved into its ring in one
     statement, and TAKE tried once more; False: the caller takes the full way."""
-    if now.tzinfo is not UTC:
-        now = now.astimezone(UTC)
-    # limits.time_text's form; naive: an aware time's isoformat() formats its offset too (three times the work).
-    taking = (key_id, cost, now.replace(tzinfo=None).isoformat(" ", "microseconds"))
+    taking = (key_id, cost, limits.time_text(now))
     changes = conn.total_changes
     write(conn, TAKE, taking)
     if conn.total_changes != changes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -9,7 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -238,3 +239,19 @@ def files_holding(needles: list[bytes], *roots: Path) -> list[str]:
     """Every file under `roots` (those that exist) that holds any of `needles`: where a secret leaked to."""
     files = [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
     return [str(p) for p in files if any(n in p.read_bytes() for n in needles)]
+
+
+@contextlib.contextmanager
+def verify_path_statements(store: KeyStore) -> Iterator[list[str]]:
+    """The SQL a SQLite store's verify path runs during the block, parameters filled in, on its one pooled
+    connection (the store has verified once, so there is one)."""
+    pool = store.database._idle  # type: ignore[attr-defined]
+    conn = pool.take()
+    assert conn is not None
+    pool.give(conn)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        yield statements
+    finally:
+        conn.set_trace_callback(None)

@@ -3,10 +3,8 @@ keeping to one connection when the usage flusher writes beside it."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,20 +15,7 @@ from desktop.core.store import KeyStore
 from desktop.core.values import Limits, Rate, Refill, Verdict
 from tests.backends import execute, is_server
 from tests.core.rate_window import STEPS, let_pass, rate_model
-
-
-@contextlib.contextmanager
-def _traced(store: KeyStore) -> Iterator[list[str]]:
-    """The statements the verify path's one connection runs during the block (the store has verified once)."""
-    conn = store.database._idle.take()  # type: ignore[attr-defined]  # the verify path's one connection
-    assert conn is not None
-    store.database._idle.give(conn)  # type: ignore[attr-defined]
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
-        yield statements
-    finally:
-        conn.set_trace_callback(None)
+from tests.helpers import verify_path_statements
 
 
 def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> None:
@@ -40,7 +25,7 @@ def test_a_limited_verify_is_one_statement_after_the_lookup(db_path: Path) -> No
     with KeyStore.open(str(db_path), create=True) as store:
         created = store.create("limited", rate=Rate(1000, 3600), credits=100)
         assert store.verify(created.key) is Verdict.VALID  # its last use recorded; the connection prepared
-        with _traced(store) as statements:
+        with verify_path_statements(store) as statements:
             assert store.verify(created.key) is Verdict.VALID
         lookup, *take = statements
         assert "FROM api_keys" in lookup
@@ -135,7 +120,7 @@ def test_the_one_statement_finds_each_period_start_as_the_full_way_does(
     with KeyStore.open(str(db_path), clock=clock, create=True) as store:
         key = store.create("refilled", refill=Refill(5, period))
         assert [store.verify(key.key) for _ in range(2)] == [Verdict.VALID] * 2
-        with _traced(store) as statements:
+        with verify_path_statements(store) as statements:
             clock.moment = last.replace(tzinfo=UTC)
             assert store.verify(key.key) is Verdict.VALID
             taking = [s.split()[:2] for s in statements if "key_limits" in s]

@@ -23,7 +23,7 @@ from desktop.core.errors import DatabaseLocked, NotADatabase
 from desktop.core.store import KeyStore
 from desktop.core.values import Cursor, FileChange, Verdict
 from tests.core.test_store import write_lock_in_another_process
-from tests.helpers import REPO, Secret, make_database
+from tests.helpers import REPO, Secret, make_database, verify_path_statements
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -106,13 +106,8 @@ def test_a_verify_reads_no_more_columns_than_a_raw_lookup(tmp_path: Path) -> Non
         made = store.create("counted")
         key = Secret(made.key)
         assert store.verify(key) is Verdict.VALID  # its use recorded; a connection kept in the pool
-        pool = store.database._idle  # type: ignore[attr-defined]
-        conn = pool.take()
-        statements: list[str] = []
-        conn.set_trace_callback(statements.append)  # the statements as run, their parameters filled in
-        pool.give(conn)
-        assert store.verify(key) is Verdict.VALID and store.check(key).key_id == made.record.id == 2
-        conn.set_trace_callback(None)
+        with verify_path_statements(store) as statements:
+            assert store.verify(key) is Verdict.VALID and store.check(key).key_id == made.record.id == 2
     lookups = [sql for sql in statements if sql.startswith("SELECT")]
     assert len(lookups) == 2, statements
     raw = sqlite3.connect(path)
